@@ -1,0 +1,75 @@
+#include "aha/io/model_dir.hpp"
+
+#include <filesystem>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/base/json.hpp"
+
+namespace aha::io {
+namespace {
+
+// The shard file names of an index, in first-use order, after checking the index.
+std::vector<std::string> shard_names(const Json& index, const std::string& origin,
+                                     std::map<std::string, std::string>& tensor_to_shard) {
+  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
+    fail("{}: missing object 'weight_map'", origin);
+  std::vector<std::string> shards;
+  for (const auto& [name, file] : index["weight_map"].items()) {
+    if (!file.is_string()) fail("{}: weight_map['{}'] must be a file name", origin, name);
+    std::string shard = file.get<std::string>();
+    if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..")
+      fail("{}: weight_map['{}'] = '{}' is not a file name in the model directory", origin, name, shard);
+    tensor_to_shard[name] = shard;
+    if (std::find(shards.begin(), shards.end(), shard) == shards.end()) shards.push_back(shard);
+  }
+  return shards;
+}
+
+}  // namespace
+
+ModelDir::ModelDir(const std::string& dir) : dir_(dir) {
+  namespace fs = std::filesystem;
+  if (!is_directory(dir)) fail("{}: not a model directory", dir);
+  std::string config_path = (fs::path(dir) / "config.json").string();
+  if (!is_file(config_path)) fail("{}: missing config.json", dir);
+  config_ = read_model_config(config_path);
+
+  std::string single = (fs::path(dir) / "model.safetensors").string();
+  std::string index_path = (fs::path(dir) / "model.safetensors.index.json").string();
+  if (is_file(single)) {
+    files_.push_back(std::make_unique<SafetensorsFile>(single));
+    for (const auto& name : files_.back()->names()) where_[name] = files_.back().get();
+    return;
+  }
+  if (!is_file(index_path))
+    fail("{}: missing model.safetensors (or model.safetensors.index.json for shards)", dir);
+  std::map<std::string, std::string> tensor_to_shard;
+  std::vector<std::string> shards = shard_names(read_json_file(index_path), index_path, tensor_to_shard);
+  std::map<std::string, const SafetensorsFile*> by_name;
+  for (const auto& shard : shards) {
+    std::string path = (fs::path(dir) / shard).string();
+    if (!is_file(path)) fail("{}: shard '{}' is listed but missing", index_path, shard);
+    files_.push_back(std::make_unique<SafetensorsFile>(path));
+    by_name[shard] = files_.back().get();
+  }
+  for (const auto& [name, shard] : tensor_to_shard) {
+    const SafetensorsFile* file = by_name[shard];
+    if (!file->contains(name))
+      fail("{}: tensor '{}' is listed in {} but not there", index_path, name, shard);
+    where_[name] = file;
+  }
+}
+
+tensor::Tensor ModelDir::get(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) fail("{}: missing tensor '{}'", dir_, name);
+  return it->second->get(name);
+}
+
+const std::string& ModelDir::file_of(const std::string& name) const {
+  auto it = where_.find(name);
+  return it == where_.end() ? dir_ : it->second->path();
+}
+
+}  // namespace aha::io

@@ -1,0 +1,34 @@
+// The key/value cache of one sequence: every layer's keys and values at positions 0 .. length-1.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "aha/io/hf_config.hpp"
+
+namespace aha::model {
+
+class KVCache {
+ public:
+  // A cache for up to `capacity` positions of a model with config `c`.
+  KVCache(const io::ModelConfig& c, int64_t capacity);
+
+  // Positions held so far.
+  int64_t length() const { return length_; }
+  // Positions the cache can hold.
+  int64_t capacity() const { return capacity_; }
+  // Keys of `layer`, (capacity, kv_heads, head_dim).
+  float* keys(int64_t layer) { return k_[layer].data(); }
+  // Values of `layer`, (capacity, kv_heads, head_dim).
+  float* values(int64_t layer) { return v_[layer].data(); }
+  // Marks `n` more positions as filled (after every layer has written them).
+  void advance(int64_t n) { length_ += n; }
+  // Forgets every position after the first `n`.
+  void truncate(int64_t n) { length_ = n < length_ ? n : length_; }
+
+ private:
+  int64_t capacity_ = 0, length_ = 0;
+  std::vector<std::vector<float>> k_, v_;
+};
+
+}  // namespace aha::model

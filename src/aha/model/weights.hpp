@@ -1,0 +1,40 @@
+// The weights of a Llama/Qwen decoder in fp32, loaded from a model directory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aha/io/hf_config.hpp"
+#include "aha/io/model_dir.hpp"
+
+namespace aha::model {
+
+// An nn.Linear: weight (out, in) row-major, bias (out) or empty.
+struct Linear {
+  int64_t in = 0, out = 0;
+  std::vector<float> weight;
+  std::vector<float> bias;
+};
+
+struct LayerWeights {
+  std::vector<float> input_norm;          // (hidden)
+  std::vector<float> post_attention_norm;  // (hidden)
+  std::vector<float> q_norm, k_norm;      // (head_dim), Qwen3 only
+  Linear q_proj, k_proj, v_proj, o_proj;
+  Linear gate_proj, up_proj, down_proj;
+};
+
+struct Weights {
+  std::vector<float> embed_tokens;  // (vocab, hidden)
+  std::vector<LayerWeights> layers;
+  std::vector<float> final_norm;  // (hidden)
+  Linear lm_head;                 // empty weight when tied to embed_tokens
+};
+
+// Loads every tensor the config calls for, checking names and shapes; F32, F16 and BF16.
+Weights load_weights(const io::ModelDir& dir);
+
+// The LM head matrix (vocab, hidden): lm_head, or embed_tokens when tied.
+const std::vector<float>& lm_head_matrix(const Weights& weights);
+
+}  // namespace aha::model

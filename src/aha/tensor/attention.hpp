@@ -1,0 +1,14 @@
+// Grouped-query causal self-attention over a key/value cache.
+#pragma once
+
+#include <cstdint>
+
+namespace aha::tensor {
+
+// q (rows, heads, head_dim); k, v (ctx, kv_heads, head_dim) -> out (rows, heads, head_dim).
+// Query row r sits at position past + r and attends to cache positions 0 ..= past + r;
+// query head h reads key/value head h / (heads / kv_heads). Scores are scaled by 1/sqrt(head_dim).
+void attention_forward(float* out, const float* q, const float* k, const float* v, int64_t rows,
+                       int64_t past, int64_t heads, int64_t kv_heads, int64_t head_dim);
+
+}  // namespace aha::tensor

@@ -1,0 +1,53 @@
+#include "aha/tensor/rope.hpp"
+
+#include <cmath>
+#include <numbers>
+
+namespace aha::tensor {
+
+std::vector<double> rope_inv_freq(int64_t head_dim, double theta, const RopeLlama3& scaling) {
+  const int64_t half = head_dim / 2;
+  std::vector<double> inv(static_cast<size_t>(half));
+  for (int64_t i = 0; i < half; ++i)
+    inv[i] = 1.0 / std::pow(theta, static_cast<double>(2 * i) / static_cast<double>(head_dim));
+  if (scaling.factor <= 0.0) return inv;
+  // Llama 3.1: long wavelengths are divided by `factor`, short ones kept, and the band
+  // between is interpolated smoothly.
+  const double old_len = scaling.original_max_position_embeddings;
+  const double low_wavelen = old_len / scaling.low_freq_factor;
+  const double high_wavelen = old_len / scaling.high_freq_factor;
+  for (double& f : inv) {
+    const double wavelen = 2.0 * std::numbers::pi / f;
+    if (wavelen > low_wavelen) {
+      f /= scaling.factor;
+    } else if (wavelen >= high_wavelen) {
+      const double smooth = (old_len / wavelen - scaling.low_freq_factor) /
+                            (scaling.high_freq_factor - scaling.low_freq_factor);
+      f = (1.0 - smooth) * f / scaling.factor + smooth * f;
+    }
+  }
+  return inv;
+}
+
+void rope_forward(float* x, const int64_t* positions, const double* inv_freq, int64_t rows,
+                  int64_t heads, int64_t head_dim) {
+  const int64_t half = head_dim / 2;
+  std::vector<float> cos_t(static_cast<size_t>(half)), sin_t(static_cast<size_t>(half));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < half; ++i) {
+      const double angle = static_cast<double>(positions[r]) * inv_freq[i];
+      cos_t[i] = static_cast<float>(std::cos(angle));
+      sin_t[i] = static_cast<float>(std::sin(angle));
+    }
+    for (int64_t h = 0; h < heads; ++h) {
+      float* v = x + (r * heads + h) * head_dim;
+      for (int64_t i = 0; i < half; ++i) {
+        const float a = v[i], b = v[i + half];
+        v[i] = a * cos_t[i] - b * sin_t[i];
+        v[i + half] = b * cos_t[i] + a * sin_t[i];
+      }
+    }
+  }
+}
+
+}  // namespace aha::tensor

@@ -1,0 +1,25 @@
+// Rotary position embeddings in Hugging Face's rotate-half layout: the pairs are
+// (x[i], x[i + d/2]) for i < d/2, rotated by position · inv_freq[i].
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace aha::tensor {
+
+// Parameters of llama3-style frequency scaling (factor 0 means no scaling).
+struct RopeLlama3 {
+  double factor = 0.0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  double original_max_position_embeddings = 8192.0;
+};
+
+// The d/2 inverse frequencies theta^(-2i/d), with llama3 scaling applied when given.
+std::vector<double> rope_inv_freq(int64_t head_dim, double theta, const RopeLlama3& scaling);
+
+// x (rows, heads, head_dim) rotated in place; row r sits at positions[r].
+void rope_forward(float* x, const int64_t* positions, const double* inv_freq, int64_t rows,
+                  int64_t heads, int64_t head_dim);
+
+}  // namespace aha::tensor

@@ -1,0 +1,49 @@
+#include "cli/command.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "aha/base/error.hpp"
+
+namespace aha::cli {
+namespace {
+
+std::vector<Command>& registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+
+}  // namespace
+
+bool register_command(Command command) {
+  registry().push_back(std::move(command));
+  return true;
+}
+
+std::vector<Command> registered_commands() {
+  std::vector<Command> out = registry();
+  std::sort(out.begin(), out.end(), [](const Command& a, const Command& b) { return a.name < b.name; });
+  return out;
+}
+
+std::vector<int32_t> parse_ids(const std::string& text, const std::string& flag) {
+  std::vector<int32_t> ids;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string_view item(text.data() + start, comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    int32_t id = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || id < 0)
+      fail("{}: '{}' is not a token id (expected comma-separated integers from 0 to {})", flag,
+           std::string(item), INT32_MAX);
+    ids.push_back(id);
+    start = comma + 1;
+  }
+  return ids;
+}
+
+}  // namespace aha::cli

@@ -1,0 +1,92 @@
+// The aha executable: parses the command line, runs one subcommand, maps errors to exit codes.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <new>
+
+#include "aha/base/error.hpp"
+#include "aha/base/threads.hpp"
+#include "aha/version_commit.hpp"
+#include "cli/command.hpp"
+
+namespace {
+
+constexpr int kExitOk = 0, kExitInternal = 1, kExitUsage = 2;
+
+// One line on stderr: CLI11's messages can span lines, the contract wants one.
+int report(const std::string& message, int status) {
+  std::string line = message;
+  for (char& ch : line)
+    if (ch == '\n') ch = ' ';
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  fmt::print(stderr, "aha: {}\n", line);
+  return status;
+}
+
+bool is_command(const std::string& name) {
+  for (const auto& command : aha::cli::registered_commands())
+    if (command.name == name) return true;
+  return false;
+}
+
+// The message for the first argument the chosen subcommand did not recognise, or "".
+std::string unexpected_argument(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands())
+    if (!sub->remaining().empty())
+      return fmt::format("{}: unknown option or argument '{}' (aha {} --help lists them)",
+                         sub->get_name(), sub->remaining().front(), sub->get_name());
+  if (!app.remaining().empty())
+    return fmt::format("unknown option or argument '{}' (aha --help lists them)", app.remaining().front());
+  return "";
+}
+
+int run(int argc, char** argv) {
+  CLI::App app("aha: train small reasoning models the DeepSeek-R1 way, on a CPU, and run them", "aha");
+  app.require_subcommand(1);
+  app.allow_extras();
+  app.set_version_flag("--version", fmt::format("aha {} (commit {})", AHA_VERSION, AHA_GIT_COMMIT));
+  std::function<int()> action;
+  int threads = 0;
+  for (const auto& command : aha::cli::registered_commands()) {
+    CLI::App* sub = app.add_subcommand(command.name, command.summary);
+    sub->allow_extras();
+    sub->add_option("--threads", threads, "Worker threads (default: AHA_NUM_THREADS, else all cores)")
+        ->check(CLI::Range(1, 4096));
+    auto run_command = command.setup(*sub);
+    sub->callback([&action, run_command] { action = run_command; });
+  }
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1]))
+    return report(fmt::format("unknown command '{}' (aha --help lists them)", argv[1]), kExitUsage);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // An unknown flag is the better message than the missing required option it displaced.
+    if (std::string extra = unexpected_argument(app); !extra.empty()) return report(extra, kExitUsage);
+    return report(e.what(), kExitUsage);
+  }
+  if (std::string extra = unexpected_argument(app); !extra.empty()) return report(extra, kExitUsage);
+  if (threads > 0) aha::set_num_threads(threads);
+  return action();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const aha::Error& e) {
+    return report(e.what(), e.kind() == aha::ErrorKind::internal ? kExitInternal : kExitUsage);
+  } catch (const std::bad_alloc&) {
+    return report("out of memory", kExitInternal);
+  } catch (const std::exception& e) {
+    return report(fmt::format("internal error: {}", e.what()), kExitInternal);
+  }
+  return kExitOk;
+}
