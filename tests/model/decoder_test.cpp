@@ -1,0 +1,124 @@
+#include "aha/model/decoder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "aha/base/error.hpp"
+#include "aha/base/threads.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tiny_model.hpp"
+
+namespace aha::model {
+namespace {
+
+// The configs the runtime supports, each in its own variant.
+std::vector<std::pair<std::string, Json>> variants() {
+  std::vector<std::pair<std::string, Json>> out;
+  Json llama = test::tiny_llama_config();
+  out.emplace_back("llama_gqa", llama);
+  Json tied = llama;
+  tied["tie_word_embeddings"] = true;
+  tied["num_key_value_heads"] = 4;
+  out.emplace_back("llama_tied_mha", tied);
+  Json scaled = llama;
+  scaled["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 4.0}, {"low_freq_factor", 1.0},
+                            {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 32}};
+  scaled["attention_bias"] = true;
+  scaled["mlp_bias"] = true;
+  out.emplace_back("llama3_scaled_biases", scaled);
+  Json qwen2 = llama;
+  qwen2["model_type"] = "qwen2";
+  qwen2["num_attention_heads"] = 6;
+  qwen2["num_key_value_heads"] = 2;
+  qwen2["hidden_size"] = 36;
+  out.emplace_back("qwen2", qwen2);
+  Json qwen3 = llama;
+  qwen3["model_type"] = "qwen3";
+  qwen3["head_dim"] = 12;
+  out.emplace_back("qwen3", qwen3);
+  return out;
+}
+
+float max_abs(const std::vector<float>& v) {
+  float m = 0;
+  for (float x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+TEST(Decoder, prefill_and_token_by_token_decode_agree) {
+  const std::vector<int32_t> ids = {1, 7, 3, 60, 22, 22, 9, 41, 0, 13, 5, 38};
+  for (const auto& [name, config] : variants()) {
+    test::TempDir dir;
+    test::write_tiny_model(dir.path().string(), config, 11);
+    Model m(dir.path().string());
+    const int64_t vocab = m.config().vocab_size;
+    std::vector<float> prefill = m.logits(ids);
+    KVCache cache = m.new_cache(static_cast<int64_t>(ids.size()));
+    std::vector<float> step(vocab);
+    const float bound = 1e-4f * max_abs(prefill);
+    for (size_t t = 0; t < ids.size(); ++t) {
+      m.forward(std::span(&ids[t], 1), cache, step.data(), true);
+      for (int64_t v = 0; v < vocab; ++v)
+        ASSERT_NEAR(step[v], prefill[t * vocab + v], bound) << name << " position " << t;
+    }
+    EXPECT_EQ(cache.length(), static_cast<int64_t>(ids.size()));
+    // A prefill of a prefix followed by decode steps agrees too.
+    KVCache mixed = m.new_cache(static_cast<int64_t>(ids.size()));
+    std::vector<float> part(5 * vocab);
+    m.forward(std::span(ids.data(), 5), mixed, part.data(), false);
+    m.forward(std::span(ids.data() + 5, ids.size() - 5), mixed, step.data(), true);
+    for (int64_t v = 0; v < vocab; ++v)
+      ASSERT_NEAR(step[v], prefill[(ids.size() - 1) * vocab + v], bound) << name;
+  }
+}
+
+TEST(Decoder, weights_in_bf16_and_f16_load_as_their_exact_values) {
+  for (tensor::DType dtype : {tensor::DType::BF16, tensor::DType::F16}) {
+    test::TempDir dir;
+    test::write_tiny_model(dir.path().string(), test::tiny_llama_config(), 4, dtype);
+    Model m(dir.path().string());
+    // Every loaded value is representable in the stored dtype.
+    for (float w : m.weights().layers[0].q_proj.weight) {
+      const float back = dtype == tensor::DType::BF16 ? tensor::bf16_to_f32(tensor::f32_to_bf16(w))
+                                                      : tensor::f16_to_f32(tensor::f32_to_f16(w));
+      ASSERT_EQ(back, w);
+    }
+  }
+}
+
+TEST(Decoder, logits_are_bit_identical_across_thread_counts) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), test::tiny_llama_config(), 5);
+  Model m(dir.path().string());
+  const std::vector<int32_t> ids = {1, 2, 3, 4, 5, 6, 7};
+  set_num_threads(1);
+  auto one = m.logits(ids);
+  set_num_threads(3);
+  auto three = m.logits(ids);
+  set_num_threads(2);
+  EXPECT_EQ(one, three);
+}
+
+TEST(Decoder, rejects_tokens_outside_the_vocabulary_and_context_overflow) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), test::tiny_llama_config(), 6);
+  Model m(dir.path().string());
+  std::vector<int32_t> bad = {1, 64};
+  try {
+    m.logits(bad);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("token id 64 at position 1 is outside the vocabulary (size 64)"),
+              std::string::npos);
+  }
+  KVCache cache = m.new_cache(2);
+  std::vector<int32_t> three = {1, 2, 3};
+  std::vector<float> out(3 * 64);
+  EXPECT_THROW(m.forward(three, cache, out.data(), false), Error);
+  EXPECT_EQ(cache.length(), 0);
+}
+
+}  // namespace
+}  // namespace aha::model
