@@ -74,6 +74,40 @@ TEST(Decoder, prefill_and_token_by_token_decode_agree) {
   }
 }
 
+TEST(Decoder, batched_pass_matches_each_sequence_alone_bit_for_bit) {
+  test::TempDir dir;
+  Json qwen3 = variants().back().second;
+  test::write_tiny_model(dir.path().string(), qwen3, 12);
+  Model m(dir.path().string());
+  const int64_t vocab = m.config().vocab_size;
+  const std::vector<std::vector<int32_t>> prompts = {{1, 2, 3, 4, 5}, {9}, {7, 7, 7}};
+  const std::vector<int32_t> next = {11, 12, 13};
+  // Alone: prefill each prompt, then one decode step.
+  std::vector<std::vector<float>> alone;
+  for (size_t s = 0; s < prompts.size(); ++s) {
+    KVCache cache = m.new_cache(8);
+    std::vector<float> out(vocab);
+    m.forward(prompts[s], cache, out.data(), true);
+    m.forward(std::span(&next[s], 1), cache, out.data(), true);
+    alone.push_back(out);
+  }
+  // Together: one batched prefill of all prompts, then one batched decode step.
+  std::vector<KVCache> caches;
+  for (size_t s = 0; s < prompts.size(); ++s) caches.push_back(m.new_cache(8));
+  std::vector<SequenceChunk> prefill, step;
+  for (size_t s = 0; s < prompts.size(); ++s) {
+    prefill.push_back({prompts[s], &caches[s]});
+    step.push_back({std::span(&next[s], 1), &caches[s]});
+  }
+  std::vector<float> out(prompts.size() * vocab);
+  m.forward_batch(prefill, out.data());
+  m.forward_batch(step, out.data());
+  for (size_t s = 0; s < prompts.size(); ++s) {
+    EXPECT_EQ(caches[s].length(), static_cast<int64_t>(prompts[s].size() + 1));
+    EXPECT_EQ(std::vector<float>(out.begin() + s * vocab, out.begin() + (s + 1) * vocab), alone[s]) << s;
+  }
+}
+
 TEST(Decoder, weights_in_bf16_and_f16_load_as_their_exact_values) {
   for (tensor::DType dtype : {tensor::DType::BF16, tensor::DType::F16}) {
     test::TempDir dir;

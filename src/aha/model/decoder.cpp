@@ -1,7 +1,10 @@
 #include "aha/model/decoder.hpp"
 
+#include <algorithm>
+#include <numeric>
+
 #include "aha/base/error.hpp"
-#include "aha/tensor/attention.hpp"
+#include "aha/tensor/attention_cached.hpp"
 #include "aha/tensor/embedding.hpp"
 #include "aha/tensor/matmul.hpp"
 #include "aha/tensor/rmsnorm.hpp"
@@ -42,80 +45,127 @@ Model::Model(const std::string& dir) {
 Model::Model(io::ModelConfig config, Weights weights)
     : config_(std::move(config)), weights_(std::move(weights)), inv_freq_(inv_freq_of(config_)) {}
 
-void Model::check_tokens(std::span<const int32_t> tokens, const KVCache& cache) const {
-  for (size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || tokens[i] >= config_.vocab_size)
-      fail("token id {} at position {} is outside the vocabulary (size {})", tokens[i],
-           cache.length() + static_cast<int64_t>(i), config_.vocab_size);
-  const int64_t end = cache.length() + static_cast<int64_t>(tokens.size());
-  if (end > cache.capacity())
-    fail("sequence of {} tokens does not fit the context size {}", end, cache.capacity());
-  if (config_.sliding_window > 0 && end > config_.sliding_window)
-    fail("sequence of {} tokens exceeds the model's sliding_window ({}), which aha does not implement",
-         end, config_.sliding_window);
+// Checks every chunk (ids in the vocabulary, room in its cache) and lays its tokens out as rows.
+std::vector<Model::Row> Model::plan_rows(std::span<const SequenceChunk> chunks) const {
+  std::vector<Row> rows;
+  for (const SequenceChunk& chunk : chunks) {
+    KVCache& cache = *chunk.cache;
+    for (const SequenceChunk& other : chunks)
+      if (&other != &chunk && other.cache == chunk.cache) fail_internal("forward_batch: cache used twice");
+    for (size_t i = 0; i < chunk.tokens.size(); ++i) {
+      const int64_t position = cache.length() + static_cast<int64_t>(i);
+      if (chunk.tokens[i] < 0 || chunk.tokens[i] >= config_.vocab_size)
+        fail("token id {} at position {} is outside the vocabulary (size {})", chunk.tokens[i],
+             position, config_.vocab_size);
+      rows.push_back({chunk.tokens[i], position, &cache});
+    }
+    const int64_t end = cache.length() + static_cast<int64_t>(chunk.tokens.size());
+    if (end > cache.capacity())
+      fail("sequence of {} tokens does not fit the context size {}", end, cache.capacity());
+    if (config_.sliding_window > 0 && end > config_.sliding_window)
+      fail("sequence of {} tokens exceeds the model's sliding_window ({}), which aha does not implement",
+           end, config_.sliding_window);
+  }
+  return rows;
 }
 
-// x (rows, hidden) += o_proj(attention(rope(q), rope(k), v)) over the cache.
-void Model::attention_block(float* x, int64_t layer, int64_t rows, KVCache& cache) const {
+// x (rows, hidden) += o_proj(attention(rope(q), rope(k), v)) over each row's cache.
+void Model::attention_block(float* x, int64_t layer, const std::vector<Row>& rows) const {
   const LayerWeights& w = weights_.layers[layer];
   const io::ModelConfig& c = config_;
-  const int64_t h = c.hidden_size, hd = c.head_dim, heads = c.num_attention_heads;
-  const int64_t kv_heads = c.num_key_value_heads, past = cache.length();
+  const int64_t n = static_cast<int64_t>(rows.size()), h = c.hidden_size, hd = c.head_dim;
+  const int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads, kv_dim = kv_heads * hd;
   const float eps = static_cast<float>(c.rms_norm_eps);
 
-  std::vector<float> normed(rows * h), q(rows * heads * hd), att(rows * heads * hd), out(rows * h);
-  float* k = cache.keys(layer) + past * kv_heads * hd;
-  float* v = cache.values(layer) + past * kv_heads * hd;
-  rmsnorm_forward(normed.data(), x, w.input_norm.data(), rows, h, eps);
-  linear(q.data(), normed.data(), w.q_proj, rows);
-  linear(k, normed.data(), w.k_proj, rows);
-  linear(v, normed.data(), w.v_proj, rows);
+  std::vector<float> normed(n * h), q(n * heads * hd), k(n * kv_dim), v(n * kv_dim);
+  rmsnorm_forward(normed.data(), x, w.input_norm.data(), n, h, eps);
+  linear(q.data(), normed.data(), w.q_proj, n);
+  linear(k.data(), normed.data(), w.k_proj, n);
+  linear(v.data(), normed.data(), w.v_proj, n);
   if (c.qk_norm) {
-    rmsnorm_forward(q.data(), q.data(), w.q_norm.data(), rows * heads, hd, eps);
-    rmsnorm_forward(k, k, w.k_norm.data(), rows * kv_heads, hd, eps);
+    rmsnorm_forward(q.data(), q.data(), w.q_norm.data(), n * heads, hd, eps);
+    rmsnorm_forward(k.data(), k.data(), w.k_norm.data(), n * kv_heads, hd, eps);
   }
-  std::vector<int64_t> positions(rows);
-  for (int64_t r = 0; r < rows; ++r) positions[r] = past + r;
-  rope_forward(q.data(), positions.data(), inv_freq_.data(), rows, heads, hd);
-  rope_forward(k, positions.data(), inv_freq_.data(), rows, kv_heads, hd);
-  attention_forward(att.data(), q.data(), cache.keys(layer), cache.values(layer), rows, past, heads,
-                    kv_heads, hd);
-  linear(out.data(), att.data(), w.o_proj, rows);
-  for (int64_t i = 0; i < rows * h; ++i) x[i] += out[i];
+  std::vector<int64_t> positions(n), lengths(n);
+  std::vector<const float*> keys(n), values(n);
+  for (int64_t r = 0; r < n; ++r) {
+    positions[r] = rows[r].position;
+    lengths[r] = rows[r].position + 1;
+    keys[r] = rows[r].cache->keys(layer);
+    values[r] = rows[r].cache->values(layer);
+  }
+  rope_forward(q.data(), positions.data(), inv_freq_.data(), n, heads, hd);
+  rope_forward(k.data(), positions.data(), inv_freq_.data(), n, kv_heads, hd);
+  for (int64_t r = 0; r < n; ++r) {
+    std::copy_n(k.data() + r * kv_dim, kv_dim, rows[r].cache->keys(layer) + positions[r] * kv_dim);
+    std::copy_n(v.data() + r * kv_dim, kv_dim, rows[r].cache->values(layer) + positions[r] * kv_dim);
+  }
+  std::vector<float> att(n * heads * hd);
+  attention_cached_forward(att.data(), q.data(), keys.data(), values.data(), lengths.data(), n,
+                           heads, kv_heads, hd);
+  std::vector<float>& out = normed;  // the normed input is not needed any more
+  linear(out.data(), att.data(), w.o_proj, n);
+  for (int64_t i = 0; i < n * h; ++i) x[i] += out[i];
 }
 
 // x (rows, hidden) += down_proj(silu(gate_proj(n)) * up_proj(n)), n = rmsnorm(x).
 void Model::mlp_block(float* x, int64_t layer, int64_t rows) const {
   const LayerWeights& w = weights_.layers[layer];
   const int64_t h = config_.hidden_size, ff = config_.intermediate_size;
-  std::vector<float> normed(rows * h), gate(rows * ff), up(rows * ff), out(rows * h);
+  std::vector<float> normed(rows * h), gate(rows * ff), up(rows * ff);
   rmsnorm_forward(normed.data(), x, w.post_attention_norm.data(), rows, h,
                   static_cast<float>(config_.rms_norm_eps));
   linear(gate.data(), normed.data(), w.gate_proj, rows);
   linear(up.data(), normed.data(), w.up_proj, rows);
   swiglu_forward(gate.data(), gate.data(), up.data(), rows * ff);
+  std::vector<float>& out = normed;
   linear(out.data(), gate.data(), w.down_proj, rows);
   for (int64_t i = 0; i < rows * h; ++i) x[i] += out[i];
 }
 
+// Runs every row through the model, then writes the logits of rows `logit_rows` in order.
+void Model::run_rows(const std::vector<Row>& rows, std::span<const int64_t> logit_rows,
+                     float* logits) const {
+  const int64_t n = static_cast<int64_t>(rows.size()), h = config_.hidden_size;
+  if (n == 0) return;
+  std::vector<float> x(n * h);
+  std::vector<int32_t> tokens(n);
+  for (int64_t r = 0; r < n; ++r) tokens[r] = rows[r].token;
+  embedding_forward(x.data(), tokens.data(), weights_.embed_tokens.data(), n, h);
+  for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
+    attention_block(x.data(), layer, rows);
+    mlp_block(x.data(), layer, n);
+  }
+  const int64_t m = static_cast<int64_t>(logit_rows.size());
+  std::vector<float> picked(m * h), normed(m * h);
+  for (int64_t i = 0; i < m; ++i) std::copy_n(x.data() + logit_rows[i] * h, h, picked.data() + i * h);
+  rmsnorm_forward(normed.data(), picked.data(), weights_.final_norm.data(), m, h,
+                  static_cast<float>(config_.rms_norm_eps));
+  matmul_forward(logits, normed.data(), lm_head_matrix(weights_).data(), nullptr, m, h,
+                 config_.vocab_size);
+}
+
 void Model::forward(std::span<const int32_t> tokens, KVCache& cache, float* logits,
                     bool last_only) const {
-  check_tokens(tokens, cache);
-  const int64_t rows = static_cast<int64_t>(tokens.size()), h = config_.hidden_size;
-  if (rows == 0) return;
-  std::vector<float> x(rows * h);
-  embedding_forward(x.data(), tokens.data(), weights_.embed_tokens.data(), rows, h);
-  for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
-    attention_block(x.data(), layer, rows, cache);
-    mlp_block(x.data(), layer, rows);
+  if (tokens.empty()) return;
+  const SequenceChunk chunk{tokens, &cache};
+  std::vector<Row> rows = plan_rows(std::span(&chunk, 1));
+  std::vector<int64_t> logit_rows(last_only ? 1 : rows.size());
+  std::iota(logit_rows.begin(), logit_rows.end(), last_only ? static_cast<int64_t>(rows.size()) - 1 : 0);
+  run_rows(rows, logit_rows, logits);
+  cache.advance(static_cast<int64_t>(tokens.size()));
+}
+
+void Model::forward_batch(std::span<const SequenceChunk> chunks, float* logits) const {
+  std::vector<int64_t> logit_rows;
+  int64_t end = 0;
+  for (const SequenceChunk& chunk : chunks) {
+    if (chunk.tokens.empty()) fail_internal("forward_batch: empty chunk");
+    end += static_cast<int64_t>(chunk.tokens.size());
+    logit_rows.push_back(end - 1);
   }
-  cache.advance(rows);
-  const int64_t first = last_only ? rows - 1 : 0, out_rows = rows - first;
-  std::vector<float> normed(out_rows * h);
-  rmsnorm_forward(normed.data(), x.data() + first * h, weights_.final_norm.data(), out_rows, h,
-                  static_cast<float>(config_.rms_norm_eps));
-  matmul_forward(logits, normed.data(), lm_head_matrix(weights_).data(), nullptr, out_rows, h,
-                 config_.vocab_size);
+  run_rows(plan_rows(chunks), logit_rows, logits);
+  for (const SequenceChunk& chunk : chunks) chunk.cache->advance(static_cast<int64_t>(chunk.tokens.size()));
 }
 
 std::vector<float> Model::logits(std::span<const int32_t> tokens) const {

@@ -1,4 +1,4 @@
-// The Llama/Qwen decoder-only transformer: forward pass over a key/value cache, in fp32.
+// The Llama/Qwen decoder-only transformer: forward pass over key/value caches, in fp32.
 #pragma once
 
 #include <span>
@@ -11,6 +11,12 @@
 
 namespace aha::model {
 
+// Tokens of one sequence to run next, at positions cache->length() onward.
+struct SequenceChunk {
+  std::span<const int32_t> tokens;
+  KVCache* cache;
+};
+
 class Model {
  public:
   // Loads the model in the Hugging Face directory `dir`.
@@ -18,7 +24,9 @@ class Model {
   // A model from an already loaded config and weights.
   Model(io::ModelConfig config, Weights weights);
 
+  // The parsed config.json.
   const io::ModelConfig& config() const { return config_; }
+  // The fp32 weights.
   const Weights& weights() const { return weights_; }
 
   // A cache sized for `capacity` positions of this model.
@@ -29,12 +37,24 @@ class Model {
   // (1, vocab) when `last_only`. Token ids out of the vocabulary are a bad-input Error.
   void forward(std::span<const int32_t> tokens, KVCache& cache, float* logits, bool last_only) const;
 
+  // Runs several sequences in one batched pass (weights are read once for all rows) and
+  // writes the logits of each chunk's last token to `logits` (chunks.size(), vocab).
+  // Every chunk needs at least one token and its own cache.
+  void forward_batch(std::span<const SequenceChunk> chunks, float* logits) const;
+
   // Logits (tokens.size(), vocab) of a fresh sequence: one prefill from position 0.
   std::vector<float> logits(std::span<const int32_t> tokens) const;
 
  private:
-  void check_tokens(std::span<const int32_t> tokens, const KVCache& cache) const;
-  void attention_block(float* x, int64_t layer, int64_t rows, KVCache& cache) const;
+  // One row of a batched pass: a token at a position of one sequence's cache.
+  struct Row {
+    int32_t token;
+    int64_t position;
+    KVCache* cache;
+  };
+  std::vector<Row> plan_rows(std::span<const SequenceChunk> chunks) const;
+  void run_rows(const std::vector<Row>& rows, std::span<const int64_t> logit_rows, float* logits) const;
+  void attention_block(float* x, int64_t layer, const std::vector<Row>& rows) const;
   void mlp_block(float* x, int64_t layer, int64_t rows) const;
 
   io::ModelConfig config_;

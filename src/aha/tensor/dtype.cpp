@@ -106,7 +106,7 @@ void convert_to_f32(DType dtype, const void* src, float* dst, size_t count) {
   const auto* bytes = static_cast<const uint8_t*>(src);
   switch (dtype) {
     case DType::F32:
-      std::memcpy(dst, src, count * 4);
+      if (count > 0) std::memcpy(dst, src, count * 4);
       return;
     case DType::BF16:
       for (size_t i = 0; i < count; ++i) {

@@ -1,27 +1,29 @@
 #include "aha/tensor/matmul.hpp"
 
+#include <cmath>
+
 #include "aha/base/threads.hpp"
+#include "aha/tensor/simd.hpp"
 
 namespace aha::tensor {
 namespace {
 
-constexpr int kLanes = 16;  // independent partial sums: one AVX-512 register of floats
 constexpr int kRowBlock = 4;
 
-// Dot products of `nrows` activation rows with one weight row; the same summation order
-// (kLanes strided partial sums, then a pairwise fold, then the tail) for every caller.
+// Dot products of `nrows` activation rows with one weight row, each in simd::dot's order
+// (lane-wise fused multiply-adds, a fixed fold, then the tail), whatever nrows is.
 template <int nrows>
 void dot_rows(float* sums, const float* const* a, const float* w, int64_t n) {
-  float acc[nrows][kLanes] = {};
+  simd::F32x16 acc[nrows];
+  for (int r = 0; r < nrows; ++r) acc[r] = simd::zero();
   int64_t k = 0;
-  for (; k + kLanes <= n; k += kLanes)
-    for (int r = 0; r < nrows; ++r)
-      for (int l = 0; l < kLanes; ++l) acc[r][l] += a[r][k + l] * w[k + l];
+  for (; k + simd::kLanes <= n; k += simd::kLanes) {
+    const simd::F32x16 wv = simd::load(w + k);
+    for (int r = 0; r < nrows; ++r) acc[r] = simd::fma(simd::load(a[r] + k), wv, acc[r]);
+  }
   for (int r = 0; r < nrows; ++r) {
-    for (int width = kLanes / 2; width > 0; width /= 2)
-      for (int l = 0; l < width; ++l) acc[r][l] += acc[r][l + width];
-    float s = acc[r][0];
-    for (int64_t t = k; t < n; ++t) s += a[r][t] * w[t];
+    float s = simd::sum(acc[r]);
+    for (int64_t t = k; t < n; ++t) s = std::fma(a[r][t], w[t], s);
     sums[r] = s;
   }
 }
@@ -49,6 +51,37 @@ void matmul_forward(float* out, const float* inp, const float* weight, const flo
       }
     }
   });
+}
+
+void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                     const float* weight, int64_t rows, int64_t in, int64_t out_dim) {
+  if (dinp)
+    parallel_for(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
+      for (size_t r = begin; r < end; ++r) {
+        float* di = dinp + static_cast<int64_t>(r) * in;
+        const float* d = dout + static_cast<int64_t>(r) * out_dim;
+        for (int64_t j = 0; j < out_dim; ++j) {
+          const float g = d[j];
+          const float* w = weight + j * in;
+          for (int64_t k = 0; k < in; ++k) di[k] += g * w[k];
+        }
+      }
+    });
+  if (dweight || dbias)
+    parallel_for(static_cast<size_t>(out_dim), [&](size_t begin, size_t end) {
+      for (size_t j = begin; j < end; ++j) {
+        float* dw = dweight ? dweight + static_cast<int64_t>(j) * in : nullptr;
+        float bias_sum = 0.0f;
+        for (int64_t r = 0; r < rows; ++r) {
+          const float g = dout[r * out_dim + static_cast<int64_t>(j)];
+          bias_sum += g;
+          if (!dw) continue;
+          const float* x = inp + r * in;
+          for (int64_t k = 0; k < in; ++k) dw[k] += g * x[k];
+        }
+        if (dbias) dbias[j] += bias_sum;
+      }
+    });
 }
 
 void matmul_forward_reference(float* out, const float* inp, const float* weight, const float* bias,

@@ -31,7 +31,7 @@ Tensor Tensor::from_bytes(DType dtype, Shape shape, std::vector<uint8_t> bytes) 
 
 Tensor Tensor::from_f32(Shape shape, const std::vector<float>& values) {
   std::vector<uint8_t> bytes(values.size() * 4);
-  std::memcpy(bytes.data(), values.data(), bytes.size());
+  if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
   return from_bytes(DType::F32, std::move(shape), std::move(bytes));
 }
 
