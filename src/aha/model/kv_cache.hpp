@@ -21,13 +21,20 @@ class KVCache {
   float* keys(int64_t layer) { return k_[layer].data(); }
   // Values of `layer`, (capacity, kv_heads, head_dim).
   float* values(int64_t layer) { return v_[layer].data(); }
+  // Read-only keys of `layer`.
+  const float* keys(int64_t layer) const { return k_[layer].data(); }
+  // Read-only values of `layer`.
+  const float* values(int64_t layer) const { return v_[layer].data(); }
   // Marks `n` more positions as filled (after every layer has written them).
   void advance(int64_t n) { length_ += n; }
+  // Makes this cache hold a copy of the first `n` positions of `other` (same model), and
+  // nothing else: the shared prompt of several samples is prefilled once and copied.
+  void copy_prefix(const KVCache& other, int64_t n);
   // Forgets every position after the first `n`.
   void truncate(int64_t n) { length_ = n < length_ ? n : length_; }
 
  private:
-  int64_t capacity_ = 0, length_ = 0;
+  int64_t capacity_ = 0, length_ = 0, row_ = 0;  // row_: floats per position
   std::vector<std::vector<float>> k_, v_;
 };
 

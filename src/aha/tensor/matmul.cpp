@@ -1,5 +1,6 @@
 #include "aha/tensor/matmul.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "aha/base/threads.hpp"
@@ -8,23 +9,53 @@
 namespace aha::tensor {
 namespace {
 
-constexpr int kRowBlock = 4;
+constexpr int kRowTile = 4;     // activation rows per register tile
+constexpr int kWeightTile = 4;  // weight rows per register tile
 
-// Dot products of `nrows` activation rows with one weight row, each in simd::dot's order
-// (lane-wise fused multiply-adds, a fixed fold, then the tail), whatever nrows is.
-template <int nrows>
-void dot_rows(float* sums, const float* const* a, const float* w, int64_t n) {
-  simd::F32x16 acc[nrows];
-  for (int r = 0; r < nrows; ++r) acc[r] = simd::zero();
+// A tile of nr activation rows x nw weight rows: nr * nw dot products of length n, each in
+// simd::dot's order (lane-wise fused multiply-adds, a fixed fold, then the tail), so a result
+// does not depend on the tile it was computed in. out[r * ld + j] = a[r] · w[j] + bias[j].
+template <int nr, int nw>
+void tile(float* out, int64_t ld, const float* const* a, const float* const* w, const float* bias,
+          int64_t n) {
+  simd::F32x16 acc[nr][nw];
+  for (int r = 0; r < nr; ++r)
+    for (int j = 0; j < nw; ++j) acc[r][j] = simd::zero();
   int64_t k = 0;
   for (; k + simd::kLanes <= n; k += simd::kLanes) {
-    const simd::F32x16 wv = simd::load(w + k);
-    for (int r = 0; r < nrows; ++r) acc[r] = simd::fma(simd::load(a[r] + k), wv, acc[r]);
+    simd::F32x16 wv[nw];
+    for (int j = 0; j < nw; ++j) wv[j] = simd::load(w[j] + k);
+    for (int r = 0; r < nr; ++r) {
+      const simd::F32x16 av = simd::load(a[r] + k);
+      for (int j = 0; j < nw; ++j) acc[r][j] = simd::fma(av, wv[j], acc[r][j]);
+    }
   }
-  for (int r = 0; r < nrows; ++r) {
-    float s = simd::sum(acc[r]);
-    for (int64_t t = k; t < n; ++t) s = std::fma(a[r][t], w[t], s);
-    sums[r] = s;
+  for (int r = 0; r < nr; ++r)
+    for (int j = 0; j < nw; ++j) {
+      float s = simd::sum(acc[r][j]);
+      for (int64_t t = k; t < n; ++t) s = std::fma(a[r][t], w[j][t], s);
+      out[r * ld + j] = s + (bias ? bias[j] : 0.0f);
+    }
+}
+
+template <int nr>
+void tile_rows(int nw, float* out, int64_t ld, const float* const* a, const float* const* w,
+               const float* bias, int64_t n) {
+  switch (nw) {
+    case 4: tile<nr, 4>(out, ld, a, w, bias, n); break;
+    case 3: tile<nr, 3>(out, ld, a, w, bias, n); break;
+    case 2: tile<nr, 2>(out, ld, a, w, bias, n); break;
+    default: tile<nr, 1>(out, ld, a, w, bias, n); break;
+  }
+}
+
+void tile_any(int nr, int nw, float* out, int64_t ld, const float* const* a, const float* const* w,
+              const float* bias, int64_t n) {
+  switch (nr) {
+    case 4: tile_rows<4>(nw, out, ld, a, w, bias, n); break;
+    case 3: tile_rows<3>(nw, out, ld, a, w, bias, n); break;
+    case 2: tile_rows<2>(nw, out, ld, a, w, bias, n); break;
+    default: tile_rows<1>(nw, out, ld, a, w, bias, n); break;
   }
 }
 
@@ -32,22 +63,20 @@ void dot_rows(float* sums, const float* const* a, const float* w, int64_t n) {
 
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias,
                     int64_t rows, int64_t in, int64_t out_dim) {
-  parallel_for(static_cast<size_t>(out_dim), [&](size_t begin, size_t end) {
-    for (int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
-      const int64_t nr = rows - r0 < kRowBlock ? rows - r0 : kRowBlock;
-      const float* a[kRowBlock];
-      for (int64_t r = 0; r < nr; ++r) a[r] = inp + (r0 + r) * in;
-      for (size_t j = begin; j < end; ++j) {
-        float sums[kRowBlock];
-        const float* w = weight + static_cast<int64_t>(j) * in;
-        switch (nr) {
-          case 4: dot_rows<4>(sums, a, w, in); break;
-          case 3: dot_rows<3>(sums, a, w, in); break;
-          case 2: dot_rows<2>(sums, a, w, in); break;
-          default: dot_rows<1>(sums, a, w, in); break;
-        }
-        const float b = bias ? bias[j] : 0.0f;
-        for (int64_t r = 0; r < nr; ++r) out[(r0 + r) * out_dim + static_cast<int64_t>(j)] = sums[r] + b;
+  // Each thread takes whole blocks of kWeightTile weight rows and runs every activation row
+  // against a block while it is in cache: the weights are read from memory once per call.
+  const int64_t blocks = (out_dim + kWeightTile - 1) / kWeightTile;
+  parallel_for(static_cast<size_t>(blocks), [&](size_t begin, size_t end) {
+    for (int64_t b = static_cast<int64_t>(begin); b < static_cast<int64_t>(end); ++b) {
+      const int64_t j0 = b * kWeightTile;
+      const int nw = static_cast<int>(std::min<int64_t>(kWeightTile, out_dim - j0));
+      const float* w[kWeightTile];
+      for (int j = 0; j < nw; ++j) w[j] = weight + (j0 + j) * in;
+      for (int64_t r0 = 0; r0 < rows; r0 += kRowTile) {
+        const int nr = static_cast<int>(std::min<int64_t>(kRowTile, rows - r0));
+        const float* a[kRowTile];
+        for (int r = 0; r < nr; ++r) a[r] = inp + (r0 + r) * in;
+        tile_any(nr, nw, out + r0 * out_dim + j0, out_dim, a, w, bias ? bias + j0 : nullptr, in);
       }
     }
   });

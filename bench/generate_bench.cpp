@@ -1,0 +1,160 @@
+// Generation speed: decode tokens/s at batch 1 on a ~58M model (fits the L3 cache) and on a
+// ~370M model (DRAM-bound: reported as a fraction of the DRAM read bandwidth measured here),
+// then the G=8 rollout workload (8 prompts x 8 samples x 128 tokens) with and without
+// prefix sharing, against the batch-1 rate.
+//   build/bench/generate_bench [--quick]
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "aha/base/threads.hpp"
+#include "aha/generate/engine.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace aha;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+io::ModelConfig llama_config(int64_t dim, int64_t layers, int64_t heads, int64_t ffn, int64_t vocab) {
+  io::ModelConfig c;
+  c.model_type = "llama";
+  c.hidden_size = dim;
+  c.num_hidden_layers = layers;
+  c.num_attention_heads = c.num_key_value_heads = heads;
+  c.head_dim = dim / heads;
+  c.intermediate_size = ffn;
+  c.vocab_size = vocab;
+  c.max_position_embeddings = 2048;
+  c.rms_norm_eps = 1e-5;
+  return c;
+}
+
+std::vector<float> random_values(size_t n, float scale, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+model::Linear random_linear(int64_t in, int64_t out, std::mt19937& rng) {
+  return {in, out, random_values(static_cast<size_t>(in * out), 1.0f / std::sqrt(float(in)), rng), {}};
+}
+
+model::Model random_model(const io::ModelConfig& c) {
+  std::mt19937 rng(1);
+  model::Weights w;
+  const int64_t h = c.hidden_size, kv = c.num_key_value_heads * c.head_dim, q = c.num_attention_heads * c.head_dim;
+  w.embed_tokens = random_values(static_cast<size_t>(c.vocab_size * h), 1.0f, rng);
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    model::LayerWeights l;
+    l.input_norm.assign(h, 1.0f);
+    l.post_attention_norm.assign(h, 1.0f);
+    l.q_proj = random_linear(h, q, rng);
+    l.k_proj = random_linear(h, kv, rng);
+    l.v_proj = random_linear(h, kv, rng);
+    l.o_proj = random_linear(q, h, rng);
+    l.gate_proj = random_linear(h, c.intermediate_size, rng);
+    l.up_proj = random_linear(h, c.intermediate_size, rng);
+    l.down_proj = random_linear(c.intermediate_size, h, rng);
+    w.layers.push_back(std::move(l));
+  }
+  w.final_norm.assign(h, 1.0f);
+  w.lm_head = random_linear(h, c.vocab_size, rng);
+  return model::Model(c, std::move(w));
+}
+
+double weight_bytes(const model::Model& m) {
+  const auto& w = m.weights();
+  double n = static_cast<double>(w.embed_tokens.size() + w.lm_head.weight.size() + w.final_norm.size());
+  for (const auto& l : w.layers)
+    for (const auto* lin : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj})
+      n += static_cast<double>(lin->weight.size());
+  return 4.0 * n;
+}
+
+// DRAM read bandwidth: every thread sums its share of a 1 GiB buffer (best of 3), bytes/s.
+double dram_read_bandwidth() {
+  const size_t n = (1u << 30) / sizeof(float);
+  std::vector<float> buffer(n, 1.0f);
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<float> sums(static_cast<size_t>(num_threads()));
+    auto t = Clock::now();
+    parallel_for(n, [&](size_t begin, size_t end) {
+      float acc[16] = {};
+      for (size_t i = begin; i + 16 <= end; i += 16)
+        for (int l = 0; l < 16; ++l) acc[l] += buffer[i + l];
+      float s = 0;
+      for (float a : acc) s += a;
+      sums[begin * sums.size() / n] = s;
+    });
+    best = std::max(best, static_cast<double>(n * sizeof(float)) / seconds_since(t));
+  }
+  return best;
+}
+
+// Tokens/s of one greedy sequence decoding `tokens` tokens after a 16-token prompt.
+double decode_rate(const model::Model& m, int64_t tokens) {
+  generate::Engine engine(m, {.max_batch = 1, .ctx_size = 512});
+  std::vector<int32_t> prompt(16, 5);
+  engine.submit({.prompt = prompt, .sampling = {.temperature = 0.0f}, .max_tokens = tokens + 1});
+  int64_t seen = 0;
+  Clock::time_point start;
+  engine.run([&](const generate::TokenEvent&) {
+    if (++seen == 1) start = Clock::now();  // the first token comes from the prefill
+    return true;
+  });
+  return static_cast<double>(seen - 1) / seconds_since(start);
+}
+
+// Completion tokens/s of 8 prompts x 8 samples x `tokens`: shared = one request with n = 8 per
+// prompt; otherwise 64 independent requests, each prefilling its own copy of the prompt.
+double rollout_rate(const model::Model& m, int64_t tokens, bool shared) {
+  generate::Engine engine(m, {.max_batch = 64, .ctx_size = 512});
+  for (int p = 0; p < 8; ++p) {
+    std::vector<int32_t> prompt(64, 7 + p);
+    for (int i = 0; i < (shared ? 1 : 8); ++i)
+      engine.submit({.prompt = prompt, .sampling = {.temperature = 1.0f, .seed = uint64_t(p * 8 + i)},
+                     .n = shared ? 8 : 1, .max_tokens = tokens});
+  }
+  int64_t produced = 0;
+  auto start = Clock::now();
+  engine.run([&](const generate::TokenEvent&) { return ++produced, true; });
+  return static_cast<double>(produced) / seconds_since(start);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  fmt::print("threads: {}\n", num_threads());
+  const double bandwidth = dram_read_bandwidth();
+  fmt::print("measured DRAM read bandwidth: {:.1f} GB/s\n", bandwidth / 1e9);
+
+  model::Model small = random_model(llama_config(512, 8, 8, 1376, 32000));
+  fmt::print("\n58M model ({:.0f} MB fp32 weights: fits the 260 MiB L3 cache)\n", weight_bytes(small) / 1e6);
+  const double single = decode_rate(small, quick ? 16 : 64);
+  fmt::print("  decode batch 1: {:.1f} tokens/s ({:.1f} GB/s of weights)\n", single, single * weight_bytes(small) / 1e9);
+  const int64_t rollout_tokens = quick ? 16 : 128;
+  const double shared = rollout_rate(small, rollout_tokens, true);
+  const double unshared = rollout_rate(small, rollout_tokens, false);
+  fmt::print("  8 prompts x 8 samples x {} tokens, prefix shared:     {:.1f} tokens/s = {:.2f}x batch 1\n",
+             rollout_tokens, shared, shared / single);
+  fmt::print("  8 prompts x 8 samples x {} tokens, prefix not shared: {:.1f} tokens/s = {:.2f}x batch 1 (shared/unshared {:.2f}x)\n",
+             rollout_tokens, unshared, unshared / single, shared / unshared);
+  if (quick) return 0;
+
+  model::Model large = random_model(llama_config(1024, 24, 16, 2816, 32000));
+  const double bytes = weight_bytes(large);
+  fmt::print("\n~{:.0f}M model ({:.0f} MB fp32 weights: larger than L3, DRAM-bound)\n", bytes / 4e6, bytes / 1e6);
+  const double rate = decode_rate(large, 16);
+  fmt::print("  decode batch 1: {:.2f} tokens/s; weights read at {:.1f} GB/s = {:.0f}% of measured DRAM bandwidth\n",
+             rate, rate * bytes / 1e9, 100.0 * rate * bytes / bandwidth);
+  return 0;
+}

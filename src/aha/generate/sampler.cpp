@@ -1,0 +1,134 @@
+#include "aha/generate/sampler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <unordered_map>
+
+#include "aha/base/error.hpp"
+
+namespace aha::generate {
+namespace {
+
+// log of the sum of exp(x) over `values`, stable.
+double log_sum_exp(const std::vector<float>& values) {
+  const float m = *std::max_element(values.begin(), values.end());
+  if (std::isinf(m)) return m;
+  double s = 0.0;
+  for (float v : values) s += std::exp(static_cast<double>(v - m));
+  return m + std::log(s);
+}
+
+// Lowest index of the largest value: greedy decoding, ties to the smaller id.
+int32_t argmax(const std::vector<float>& values) {
+  return static_cast<int32_t>(std::max_element(values.begin(), values.end()) - values.begin());
+}
+
+}  // namespace
+
+void validate(const SamplingParams& p) {
+  if (!(p.temperature >= 0.0f) || !std::isfinite(p.temperature))
+    fail("temperature must be a finite number >= 0, got {}", p.temperature);
+  if (p.top_k < 0) fail("top_k must be >= 0 (0 turns it off), got {}", p.top_k);
+  if (!(p.top_p > 0.0f && p.top_p <= 1.0f)) fail("top_p must be in (0, 1], got {}", p.top_p);
+  if (!(p.min_p >= 0.0f && p.min_p < 1.0f)) fail("min_p must be in [0, 1), got {}", p.min_p);
+  if (!(p.repetition_penalty > 0.0f) || !std::isfinite(p.repetition_penalty))
+    fail("repetition_penalty must be a finite number > 0, got {}", p.repetition_penalty);
+  if (!std::isfinite(p.presence_penalty) || std::fabs(p.presence_penalty) > 2.0f)
+    fail("presence_penalty must be in [-2, 2], got {}", p.presence_penalty);
+  if (!std::isfinite(p.frequency_penalty) || std::fabs(p.frequency_penalty) > 2.0f)
+    fail("frequency_penalty must be in [-2, 2], got {}", p.frequency_penalty);
+}
+
+Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) { validate(params); }
+
+void Sampler::apply_penalties(std::vector<float>& logits, std::span<const int32_t> prompt,
+                              std::span<const int32_t> completion) const {
+  const int64_t vocab = static_cast<int64_t>(logits.size());
+  if (params_.repetition_penalty != 1.0f) {
+    std::vector<bool> seen(logits.size());
+    for (auto span : {prompt, completion})
+      for (int32_t t : span)
+        if (t >= 0 && t < vocab && !seen[t]) {
+          seen[t] = true;
+          float& l = logits[t];
+          l = l < 0 ? l * params_.repetition_penalty : l / params_.repetition_penalty;
+        }
+  }
+  if (params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f) {
+    std::unordered_map<int32_t, int> counts;
+    for (int32_t t : completion)
+      if (t >= 0 && t < vocab) ++counts[t];
+    for (const auto& [t, n] : counts)
+      logits[t] -= params_.presence_penalty + params_.frequency_penalty * static_cast<float>(n);
+  }
+}
+
+// Draws from softmax(scaled) restricted by top-k, then top-p, then min-p.
+int32_t Sampler::draw(const std::vector<float>& scaled) {
+  const bool truncated = params_.top_k > 0 || params_.top_p < 1.0f || params_.min_p > 0.0f;
+  if (!truncated) {
+    // The whole distribution: no need to sort a large vocabulary.
+    const float top = *std::max_element(scaled.begin(), scaled.end());
+    double mass = 0.0;
+    for (float x : scaled) mass += std::exp(static_cast<double>(x - top));
+    const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * mass;
+    double cumulative = 0.0;
+    for (size_t i = 0; i < scaled.size(); ++i) {
+      cumulative += std::exp(static_cast<double>(scaled[i] - top));
+      if (u < cumulative) return static_cast<int32_t>(i);
+    }
+    return argmax(scaled);
+  }
+  std::vector<int32_t> order(scaled.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto by_logit = [&](int32_t a, int32_t b) { return scaled[a] > scaled[b] || (scaled[a] == scaled[b] && a < b); };
+  size_t keep = order.size();
+  if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < keep) {
+    keep = static_cast<size_t>(params_.top_k);
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(), by_logit);
+  } else {
+    std::sort(order.begin(), order.end(), by_logit);
+  }
+  const float top = scaled[order[0]];
+  std::vector<double> probs(keep);
+  double total = 0.0;
+  for (size_t i = 0; i < keep; ++i) total += probs[i] = std::exp(static_cast<double>(scaled[order[i]] - top));
+  if (params_.top_p < 1.0f) {
+    // Smallest prefix whose probability reaches top_p (at least one token).
+    double cumulative = 0.0;
+    size_t n = 0;
+    while (n < keep && cumulative < params_.top_p * total) cumulative += probs[n++];
+    keep = std::max<size_t>(n, 1);
+  }
+  if (params_.min_p > 0.0f) {
+    size_t n = 1;  // probs[0] is the largest: exp(0) = 1
+    while (n < keep && probs[n] >= params_.min_p) ++n;
+    keep = n;
+  }
+  double mass = 0.0;
+  for (size_t i = 0; i < keep; ++i) mass += probs[i];
+  const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * mass;
+  double cumulative = 0.0;
+  for (size_t i = 0; i < keep; ++i) {
+    cumulative += probs[i];
+    if (u < cumulative) return order[i];
+  }
+  return order[keep - 1];
+}
+
+Sample Sampler::sample(std::span<const float> logits, std::span<const int32_t> prompt,
+                       std::span<const int32_t> completion) {
+  std::vector<float> work(logits.begin(), logits.end());
+  for (float& x : work)
+    if (std::isnan(x)) x = -INFINITY;  // a NaN logit can never be chosen
+  apply_penalties(work, prompt, completion);
+  const bool greedy = params_.temperature == 0.0f;
+  if (!greedy)
+    for (float& x : work) x /= params_.temperature;
+  const int32_t token = greedy ? argmax(work) : draw(work);
+  const float logprob = static_cast<float>(work[token] - log_sum_exp(work));
+  return {token, logprob};
+}
+
+}  // namespace aha::generate
