@@ -59,7 +59,9 @@ TEST(Safetensors, written_file_reads_back_bit_identically) {
     EXPECT_EQ(r.dtype(), t.dtype());
     EXPECT_EQ(r.shape(), t.shape());
     ASSERT_EQ(r.nbytes(), t.nbytes());
-    if (t.nbytes() > 0) EXPECT_EQ(std::memcmp(r.data(), t.data(), t.nbytes()), 0) << name;
+    if (t.nbytes() > 0) {
+      EXPECT_EQ(std::memcmp(r.data(), t.data(), t.nbytes()), 0) << name;
+    }
   }
   // Writing what was read gives the same file, byte for byte.
   std::map<std::string, Tensor> again;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "aha/base/error.hpp"
+#include "aha/base/threads.hpp"
 
 namespace aha::generate {
 
@@ -132,12 +133,18 @@ void Engine::step(const std::function<bool(const TokenEvent&)>& on_token) {
   for (auto& s : running_) chunks.push_back({std::span(&s->completion.back(), 1), &s->cache});
   std::vector<float> logits(running_.size() * vocab);
   model_.forward_batch(chunks, logits.data());
+  // Sampling is independent per sequence (each has its own random stream): do it in parallel,
+  // then report the tokens in order.
+  std::vector<Sample> next(running_.size());
+  parallel_for(running_.size(), [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      Sequence& s = *running_[i];
+      next[i] = s.sampler.sample(std::span(logits.data() + i * vocab, vocab), s.params->prompt, s.completion);
+    }
+  });
   size_t kept = 0;
-  for (size_t i = 0; i < running_.size(); ++i) {
-    Sequence& s = *running_[i];
-    Sample next = s.sampler.sample(std::span(logits.data() + i * vocab, vocab), s.params->prompt, s.completion);
-    if (accept(s, next, on_token)) running_[kept++] = std::move(running_[i]);
-  }
+  for (size_t i = 0; i < running_.size(); ++i)
+    if (accept(*running_[i], next[i], on_token)) running_[kept++] = std::move(running_[i]);
   running_.resize(kept);
 }
 

@@ -10,15 +10,6 @@
 namespace aha::generate {
 namespace {
 
-// log of the sum of exp(x) over `values`, stable.
-double log_sum_exp(const std::vector<float>& values) {
-  const float m = *std::max_element(values.begin(), values.end());
-  if (std::isinf(m)) return m;
-  double s = 0.0;
-  for (float v : values) s += std::exp(static_cast<double>(v - m));
-  return m + std::log(s);
-}
-
 // Lowest index of the largest value: greedy decoding, ties to the smaller id.
 int32_t argmax(const std::vector<float>& values) {
   return static_cast<int32_t>(std::max_element(values.begin(), values.end()) - values.begin());
@@ -64,20 +55,15 @@ void Sampler::apply_penalties(std::vector<float>& logits, std::span<const int32_
   }
 }
 
-// Draws from softmax(scaled) restricted by top-k, then top-p, then min-p.
-int32_t Sampler::draw(const std::vector<float>& scaled) {
-  const bool truncated = params_.top_k > 0 || params_.top_p < 1.0f || params_.min_p > 0.0f;
-  if (!truncated) {
-    // The whole distribution: no need to sort a large vocabulary.
-    const float top = *std::max_element(scaled.begin(), scaled.end());
-    double mass = 0.0;
-    for (float x : scaled) mass += std::exp(static_cast<double>(x - top));
-    const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * mass;
+// Draws from the distribution `weights` (unnormalised, summing to `total`, in the order of
+// `scaled`) restricted by top-k, then top-p, then min-p.
+int32_t Sampler::draw(const std::vector<float>& scaled, const std::vector<float>& weights, double total) {
+  if (params_.top_k == 0 && params_.top_p >= 1.0f && params_.min_p <= 0.0f) {
+    // The whole distribution, in id order: no need to sort a large vocabulary.
+    const double u = uniform() * total;
     double cumulative = 0.0;
-    for (size_t i = 0; i < scaled.size(); ++i) {
-      cumulative += std::exp(static_cast<double>(scaled[i] - top));
-      if (u < cumulative) return static_cast<int32_t>(i);
-    }
+    for (size_t i = 0; i < weights.size(); ++i)
+      if (u < (cumulative += weights[i])) return static_cast<int32_t>(i);
     return argmax(scaled);
   }
   std::vector<int32_t> order(scaled.size());
@@ -87,35 +73,34 @@ int32_t Sampler::draw(const std::vector<float>& scaled) {
   if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < keep) {
     keep = static_cast<size_t>(params_.top_k);
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(), by_logit);
+    total = 0.0;
+    for (size_t i = 0; i < keep; ++i) total += weights[order[i]];
   } else {
     std::sort(order.begin(), order.end(), by_logit);
   }
-  const float top = scaled[order[0]];
-  std::vector<double> probs(keep);
-  double total = 0.0;
-  for (size_t i = 0; i < keep; ++i) total += probs[i] = std::exp(static_cast<double>(scaled[order[i]] - top));
   if (params_.top_p < 1.0f) {
     // Smallest prefix whose probability reaches top_p (at least one token).
     double cumulative = 0.0;
     size_t n = 0;
-    while (n < keep && cumulative < params_.top_p * total) cumulative += probs[n++];
+    while (n < keep && cumulative < params_.top_p * total) cumulative += weights[order[n++]];
     keep = std::max<size_t>(n, 1);
   }
   if (params_.min_p > 0.0f) {
-    size_t n = 1;  // probs[0] is the largest: exp(0) = 1
-    while (n < keep && probs[n] >= params_.min_p) ++n;
+    const float floor = params_.min_p * weights[order[0]];
+    size_t n = 1;
+    while (n < keep && weights[order[n]] >= floor) ++n;
     keep = n;
   }
   double mass = 0.0;
-  for (size_t i = 0; i < keep; ++i) mass += probs[i];
-  const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * mass;
+  for (size_t i = 0; i < keep; ++i) mass += weights[order[i]];
+  const double u = uniform() * mass;
   double cumulative = 0.0;
-  for (size_t i = 0; i < keep; ++i) {
-    cumulative += probs[i];
-    if (u < cumulative) return order[i];
-  }
+  for (size_t i = 0; i < keep; ++i)
+    if (u < (cumulative += weights[order[i]])) return order[i];
   return order[keep - 1];
 }
+
+double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
 
 Sample Sampler::sample(std::span<const float> logits, std::span<const int32_t> prompt,
                        std::span<const int32_t> completion) {
@@ -126,8 +111,13 @@ Sample Sampler::sample(std::span<const float> logits, std::span<const int32_t> p
   const bool greedy = params_.temperature == 0.0f;
   if (!greedy)
     for (float& x : work) x /= params_.temperature;
-  const int32_t token = greedy ? argmax(work) : draw(work);
-  const float logprob = static_cast<float>(work[token] - log_sum_exp(work));
+  // One pass of exponentials serves both the draw and the log-probability.
+  const float top = *std::max_element(work.begin(), work.end());
+  std::vector<float> weights(work.size());
+  double total = 0.0;
+  for (size_t i = 0; i < work.size(); ++i) total += weights[i] = std::exp(work[i] - top);
+  const int32_t token = greedy ? argmax(work) : draw(work, weights, total);
+  const float logprob = static_cast<float>(static_cast<double>(work[token] - top) - std::log(total));
   return {token, logprob};
 }
 

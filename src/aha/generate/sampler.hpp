@@ -43,7 +43,8 @@ class Sampler {
  private:
   void apply_penalties(std::vector<float>& logits, std::span<const int32_t> prompt,
                        std::span<const int32_t> completion) const;
-  int32_t draw(const std::vector<float>& scaled);
+  int32_t draw(const std::vector<float>& scaled, const std::vector<float>& weights, double total);
+  double uniform();
 
   SamplingParams params_;
   std::mt19937_64 rng_;
