@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "aha/base/error.hpp"
+#include "aha/model/rope_frequencies.hpp"
 #include "aha/tensor/attention_cached.hpp"
 #include "aha/tensor/embedding.hpp"
 #include "aha/tensor/matmul.hpp"
@@ -21,29 +22,17 @@ void linear(float* out, const float* inp, const Linear& l, int64_t rows) {
                  l.out);
 }
 
-std::vector<double> inv_freq_of(const io::ModelConfig& c) {
-  RopeLlama3 scaling;
-  if (c.rope_scaling.kind == "llama3") {
-    scaling.factor = c.rope_scaling.factor;
-    scaling.low_freq_factor = c.rope_scaling.low_freq_factor;
-    scaling.high_freq_factor = c.rope_scaling.high_freq_factor;
-    scaling.original_max_position_embeddings =
-        static_cast<double>(c.rope_scaling.original_max_position_embeddings);
-  }
-  return rope_inv_freq(c.head_dim, c.rope_theta, scaling);
-}
-
 }  // namespace
 
 Model::Model(const std::string& dir) {
   io::ModelDir files(dir);
   config_ = files.config();
   weights_ = load_weights(files);
-  inv_freq_ = inv_freq_of(config_);
+  inv_freq_ = rope_inv_freq_of(config_);
 }
 
 Model::Model(io::ModelConfig config, Weights weights)
-    : config_(std::move(config)), weights_(std::move(weights)), inv_freq_(inv_freq_of(config_)) {}
+    : config_(std::move(config)), weights_(std::move(weights)), inv_freq_(rope_inv_freq_of(config_)) {}
 
 // Checks every chunk (ids in the vocabulary, room in its cache) and lays its tokens out as rows.
 std::vector<Model::Row> Model::plan_rows(std::span<const SequenceChunk> chunks) const {

@@ -11,4 +11,11 @@ namespace aha::tensor {
 void attention_forward(float* out, const float* q, const float* k, const float* v, int64_t rows,
                        int64_t past, int64_t heads, int64_t kv_heads, int64_t head_dim);
 
+// Backward of attention_forward, recomputing the softmax from q and k: dout (rows, heads, head_dim)
+// -> dq (rows, heads, head_dim) +=, dk, dv (past + rows, kv_heads, head_dim) +=. Any of dq, dk, dv
+// may be nullptr. Every sum runs in a fixed order, independent of the thread count.
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, int64_t rows, int64_t past, int64_t heads,
+                        int64_t kv_heads, int64_t head_dim);
+
 }  // namespace aha::tensor

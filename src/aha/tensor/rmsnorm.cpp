@@ -1,19 +1,61 @@
 #include "aha/tensor/rmsnorm.hpp"
 
 #include <cmath>
+#include <vector>
+
+#include "aha/base/threads.hpp"
 
 namespace aha::tensor {
+namespace {
+
+// 1 / sqrt(mean(x²) + eps) of one row, the sum of squares taken in double.
+float row_rstd(const float* x, int64_t dim, float eps) {
+  double sum_sq = 0.0;
+  for (int64_t i = 0; i < dim; ++i) sum_sq += static_cast<double>(x[i]) * x[i];
+  return static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(dim) + eps));
+}
+
+}  // namespace
 
 void rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t rows, int64_t dim,
                      float eps) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = inp + r * dim;
     float* y = out + r * dim;
-    double sum_sq = 0.0;
-    for (int64_t i = 0; i < dim; ++i) sum_sq += static_cast<double>(x[i]) * x[i];
-    const float rstd = static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(dim) + eps));
+    const float rstd = row_rstd(x, dim, eps);
     for (int64_t i = 0; i < dim; ++i) y[i] = x[i] * rstd * weight[i];
   }
+}
+
+// With s = rstd and y_i = x_i·s·w_i: ∂s/∂x_j = -s³·x_j/dim, so
+// dx_j = s·(dy_j·w_j - x_j·s²·Σ_i dy_i·w_i·x_i / dim) and dw_i = Σ_rows dy_i·x_i·s.
+void rmsnorm_backward(float* dinp, float* dweight, const float* dout, const float* inp,
+                      const float* weight, int64_t rows, int64_t dim, float eps) {
+  std::vector<float> rstd(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) rstd[r] = row_rstd(inp + r * dim, dim, eps);
+  if (dinp)
+    parallel_for(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
+      for (size_t r = begin; r < end; ++r) {
+        const int64_t off = static_cast<int64_t>(r) * dim;
+        const float* x = inp + off;
+        const float* dy = dout + off;
+        const float s = rstd[r];
+        double dot = 0.0;
+        for (int64_t i = 0; i < dim; ++i) dot += static_cast<double>(dy[i]) * weight[i] * x[i];
+        const float c = static_cast<float>(dot / static_cast<double>(dim)) * s * s;
+        float* dx = dinp + off;
+        for (int64_t i = 0; i < dim; ++i) dx[i] += s * (dy[i] * weight[i] - x[i] * c);
+      }
+    });
+  if (dweight)
+    // Each thread owns a range of columns and sums its rows in order: deterministic.
+    parallel_for(static_cast<size_t>(dim), [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        float sum = 0.0f;
+        for (int64_t r = 0; r < rows; ++r) sum += dout[r * dim + i] * inp[r * dim + i] * rstd[r];
+        dweight[i] += sum;
+      }
+    });
 }
 
 }  // namespace aha::tensor

@@ -9,4 +9,9 @@ namespace aha::tensor {
 void rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t rows, int64_t dim,
                      float eps);
 
+// Backward of rmsnorm_forward: dinp (rows, dim) += dout · ∂out/∂inp, dweight (dim) += Σ_rows
+// dout · inp · rstd. Either may be nullptr; dinp must not alias dout. Rows are summed in order.
+void rmsnorm_backward(float* dinp, float* dweight, const float* dout, const float* inp,
+                      const float* weight, int64_t rows, int64_t dim, float eps);
+
 }  // namespace aha::tensor

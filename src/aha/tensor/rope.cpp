@@ -29,15 +29,18 @@ std::vector<double> rope_inv_freq(int64_t head_dim, double theta, const RopeLlam
   return inv;
 }
 
-void rope_forward(float* x, const int64_t* positions, const double* inv_freq, int64_t rows,
-                  int64_t heads, int64_t head_dim) {
+namespace {
+
+// Rotates each pair (v[i], v[i + d/2]) of x by direction · positions[r] · inv_freq[i].
+void rotate(float* x, const int64_t* positions, const double* inv_freq, int64_t rows, int64_t heads,
+            int64_t head_dim, float direction) {
   const int64_t half = head_dim / 2;
   std::vector<float> cos_t(static_cast<size_t>(half)), sin_t(static_cast<size_t>(half));
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t i = 0; i < half; ++i) {
       const double angle = static_cast<double>(positions[r]) * inv_freq[i];
       cos_t[i] = static_cast<float>(std::cos(angle));
-      sin_t[i] = static_cast<float>(std::sin(angle));
+      sin_t[i] = direction * static_cast<float>(std::sin(angle));
     }
     for (int64_t h = 0; h < heads; ++h) {
       float* v = x + (r * heads + h) * head_dim;
@@ -48,6 +51,19 @@ void rope_forward(float* x, const int64_t* positions, const double* inv_freq, in
       }
     }
   }
+}
+
+}  // namespace
+
+void rope_forward(float* x, const int64_t* positions, const double* inv_freq, int64_t rows,
+                  int64_t heads, int64_t head_dim) {
+  rotate(x, positions, inv_freq, rows, heads, head_dim, 1.0f);
+}
+
+// out = R·inp with R a rotation per pair, so d(inp) = Rᵀ·d(out): the rotation by -angle.
+void rope_backward(float* dx, const int64_t* positions, const double* inv_freq, int64_t rows,
+                   int64_t heads, int64_t head_dim) {
+  rotate(dx, positions, inv_freq, rows, heads, head_dim, -1.0f);
 }
 
 }  // namespace aha::tensor

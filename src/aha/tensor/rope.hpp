@@ -22,4 +22,9 @@ std::vector<double> rope_inv_freq(int64_t head_dim, double theta, const RopeLlam
 void rope_forward(float* x, const int64_t* positions, const double* inv_freq, int64_t rows,
                   int64_t heads, int64_t head_dim);
 
+// Backward of rope_forward, in place: dx (rows, heads, head_dim) holds d(out) on entry and
+// d(inp) on exit (the rotation by -angle, the transpose of the forward rotation).
+void rope_backward(float* dx, const int64_t* positions, const double* inv_freq, int64_t rows,
+                   int64_t heads, int64_t head_dim);
+
 }  // namespace aha::tensor

@@ -1,0 +1,56 @@
+// Activation memory of the training forward and backward, planned once for a (batch, seq) shape.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "aha/io/hf_config.hpp"
+
+namespace aha::model {
+
+// What one layer's backward needs from its forward; rows = batch · seq.
+struct LayerActivations {
+  std::vector<float> normed1;  // (rows, hidden) input_layernorm(x)
+  // (rows, heads|kv_heads, head_dim) q and k before the q/k norm (qk_norm only)
+  std::vector<float> q_lin, k_lin;
+  std::vector<float> q, k, v;        // (rows, heads|kv_heads, head_dim) q, k after norm and RoPE
+  std::vector<float> att;            // (rows, heads · head_dim) attention output, o_proj's input
+  std::vector<float> mid;            // (rows, hidden) residual stream after the attention block
+  std::vector<float> normed2;        // (rows, hidden) post_attention_layernorm(mid)
+  std::vector<float> gate, up, act;  // (rows, intermediate) projections and silu(gate) · up
+};
+
+// Gradients of activations, reused by every layer (same shapes as their LayerActivations).
+struct ActivationGradients {
+  std::vector<float> residual;  // (rows, hidden) d(loss)/d(residual stream)
+  std::vector<float> normed;    // (rows, hidden) d(loss)/d(a norm's output)
+  std::vector<float> q, k, v, att;
+  std::vector<float> q_lin, k_lin;  // qk_norm only
+  std::vector<float> gate, up, act;
+  std::vector<float> logits;  // (logit_chunk_rows, vocab)
+  std::vector<float> losses;  // (rows) d(loss)/d(token loss) = weight / normaliser
+};
+
+struct Activations {
+  // Plans the buffers for `batch` sequences of `seq` tokens of a model with config `c`. With
+  // `gradient_checkpointing` only each layer's input is kept, and the backward recomputes one
+  // layer's activations at a time. The LM head runs over `logit_chunk_rows` rows at a time
+  // (0: as many as keep a chunk of logits near 4M floats).
+  Activations(const io::ModelConfig& c, int64_t batch, int64_t seq, bool gradient_checkpointing,
+              int64_t logit_chunk_rows = 0);
+
+  int64_t batch = 0, seq = 0, rows = 0;
+  bool gradient_checkpointing = false;
+  int64_t logit_chunk_rows = 0;
+  std::vector<int64_t> positions;  // (rows) position of each row in its sequence: 0 .. seq-1
+  std::vector<double> inv_freq;    // (head_dim / 2) RoPE inverse frequencies of the config
+  // num_hidden_layers + 1 buffers (rows, hidden): each layer's input, then the last one's output.
+  std::vector<std::vector<float>> residual;
+  std::vector<LayerActivations> layers;  // one per layer, or one reused when checkpointing
+  std::vector<float> final_normed;       // (rows, hidden) model.norm(last residual)
+  std::vector<float> logits;             // (logit_chunk_rows, vocab)
+  std::vector<float> losses;             // (rows) cross-entropy per token, 0 where no target
+  ActivationGradients grad;
+};
+
+}  // namespace aha::model

@@ -1,0 +1,263 @@
+#include "aha/model/training.hpp"
+
+#include <algorithm>
+
+#include "aha/base/error.hpp"
+#include "aha/tensor/attention.hpp"
+#include "aha/tensor/cross_entropy.hpp"
+#include "aha/tensor/embedding.hpp"
+#include "aha/tensor/matmul.hpp"
+#include "aha/tensor/rmsnorm.hpp"
+#include "aha/tensor/rope.hpp"
+#include "aha/tensor/swiglu.hpp"
+
+namespace aha::model {
+namespace {
+
+using namespace aha::tensor;
+
+// The sizes every step uses, from the config and the planned (batch, seq).
+struct Dims {
+  int64_t batch, seq, rows, hidden, heads, kv_heads, head_dim, q_dim, kv_dim, ff, vocab;
+  float eps;
+  bool qk_norm;
+};
+
+Dims dims_of(const io::ModelConfig& c, const Activations& acts) {
+  return {acts.batch,
+          acts.seq,
+          acts.rows,
+          c.hidden_size,
+          c.num_attention_heads,
+          c.num_key_value_heads,
+          c.head_dim,
+          c.num_attention_heads * c.head_dim,
+          c.num_key_value_heads * c.head_dim,
+          c.intermediate_size,
+          c.vocab_size,
+          static_cast<float>(c.rms_norm_eps),
+          c.qk_norm};
+}
+
+// nullptr for an empty (frozen) gradient.
+float* grad_or_null(std::vector<float>& g) { return g.empty() ? nullptr : g.data(); }
+
+void zero(std::vector<float>& v) { std::fill(v.begin(), v.end(), 0.0f); }
+
+void linear(float* out, const float* inp, const Linear& l, int64_t rows) {
+  matmul_forward(out, inp, l.weight.data(), l.bias.empty() ? nullptr : l.bias.data(), rows, l.in,
+                 l.out);
+}
+
+void linear_backward(float* dinp, Linear& grad, const float* dout, const float* inp,
+                     const Linear& l, int64_t rows) {
+  matmul_backward(dinp, grad_or_null(grad.weight), grad_or_null(grad.bias), dout, inp,
+                  l.weight.data(), rows, l.in, l.out);
+}
+
+void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& b,
+                  const Activations& acts) {
+  const auto rows = static_cast<size_t>(acts.rows);
+  if (b.tokens.size() != rows || b.targets.size() != rows || b.loss_weights.size() != rows)
+    fail("training batch has {} tokens, {} targets and {} weights; the plan is {} x {} = {}",
+         b.tokens.size(), b.targets.size(), b.loss_weights.size(), acts.batch, acts.seq, rows);
+  if (acts.residual.size() != static_cast<size_t>(c.num_hidden_layers + 1) ||
+      acts.residual[0].size() != rows * static_cast<size_t>(c.hidden_size) ||
+      acts.layers[0].gate.size() != rows * static_cast<size_t>(c.intermediate_size) ||
+      acts.layers[0].q.size() != rows * static_cast<size_t>(c.num_attention_heads * c.head_dim) ||
+      acts.logits.size() != static_cast<size_t>(acts.logit_chunk_rows * c.vocab_size) ||
+      acts.layers[0].q_lin.empty() == c.qk_norm)
+    fail_internal("activations were planned for a different model");
+  if (w.layers.size() != static_cast<size_t>(c.num_hidden_layers))
+    fail_internal("weights do not have the config's layer count");
+  if (!(b.normaliser > 0.0)) fail("loss normaliser must be positive, got {}", b.normaliser);
+  if (c.sliding_window > 0 && acts.seq > c.sliding_window)
+    fail("sequences of {} tokens exceed sliding_window ({}), which aha does not implement",
+         acts.seq, c.sliding_window);
+  for (size_t r = 0; r < rows; ++r) {
+    if (b.tokens[r] < 0 || b.tokens[r] >= c.vocab_size)
+      fail("token id {} at row {} is outside the vocabulary (size {})", b.tokens[r], r,
+           c.vocab_size);
+    if (b.targets[r] >= c.vocab_size)
+      fail("target id {} at row {} is outside the vocabulary (size {})", b.targets[r], r,
+           c.vocab_size);
+  }
+}
+
+// x (rows, hidden) -> out (rows, hidden) = mid + mlp(mid), mid = x + attention(x); fills `a`.
+void layer_forward(const Dims& d, const LayerWeights& w, const Activations& acts, const float* x,
+                   float* out, LayerActivations& a) {
+  const int64_t rows = d.rows;
+  rmsnorm_forward(a.normed1.data(), x, w.input_norm.data(), rows, d.hidden, d.eps);
+  linear(d.qk_norm ? a.q_lin.data() : a.q.data(), a.normed1.data(), w.q_proj, rows);
+  linear(d.qk_norm ? a.k_lin.data() : a.k.data(), a.normed1.data(), w.k_proj, rows);
+  linear(a.v.data(), a.normed1.data(), w.v_proj, rows);
+  if (d.qk_norm) {
+    rmsnorm_forward(a.q.data(), a.q_lin.data(), w.q_norm.data(), rows * d.heads, d.head_dim, d.eps);
+    rmsnorm_forward(a.k.data(), a.k_lin.data(), w.k_norm.data(), rows * d.kv_heads, d.head_dim,
+                    d.eps);
+  }
+  rope_forward(a.q.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.heads, d.head_dim);
+  rope_forward(a.k.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.kv_heads,
+               d.head_dim);
+  for (int64_t b = 0; b < d.batch; ++b) {
+    const int64_t qo = b * d.seq * d.q_dim, kvo = b * d.seq * d.kv_dim;
+    attention_forward(a.att.data() + qo, a.q.data() + qo, a.k.data() + kvo, a.v.data() + kvo, d.seq,
+                      0, d.heads, d.kv_heads, d.head_dim);
+  }
+  linear(a.mid.data(), a.att.data(), w.o_proj, rows);
+  for (int64_t i = 0; i < rows * d.hidden; ++i) a.mid[i] = x[i] + a.mid[i];
+
+  rmsnorm_forward(a.normed2.data(), a.mid.data(), w.post_attention_norm.data(), rows, d.hidden,
+                  d.eps);
+  linear(a.gate.data(), a.normed2.data(), w.gate_proj, rows);
+  linear(a.up.data(), a.normed2.data(), w.up_proj, rows);
+  swiglu_forward(a.act.data(), a.gate.data(), a.up.data(), rows * d.ff);
+  linear(out, a.act.data(), w.down_proj, rows);
+  for (int64_t i = 0; i < rows * d.hidden; ++i) out[i] = a.mid[i] + out[i];
+}
+
+// d(out) of the MLP block in g.residual -> d(mid) in g.residual; accumulates the MLP's gradients.
+void mlp_backward(const Dims& d, const LayerWeights& w, LayerWeights& gw, const LayerActivations& a,
+                  ActivationGradients& g) {
+  const int64_t rows = d.rows;
+  zero(g.act);
+  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj, rows);
+  zero(g.gate);
+  zero(g.up);
+  swiglu_backward(g.gate.data(), g.up.data(), g.act.data(), a.gate.data(), a.up.data(),
+                  rows * d.ff);
+  zero(g.normed);
+  linear_backward(g.normed.data(), gw.gate_proj, g.gate.data(), a.normed2.data(), w.gate_proj,
+                  rows);
+  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj, rows);
+  rmsnorm_backward(g.residual.data(), grad_or_null(gw.post_attention_norm), g.normed.data(),
+                   a.mid.data(), w.post_attention_norm.data(), rows, d.hidden, d.eps);
+}
+
+// d(mid) in g.residual -> d(x) in g.residual; accumulates the attention block's gradients.
+void attention_backward_block(const Dims& d, const LayerWeights& w, LayerWeights& gw,
+                              const Activations& acts, const float* x, const LayerActivations& a,
+                              ActivationGradients& g) {
+  const int64_t rows = d.rows;
+  zero(g.att);
+  linear_backward(g.att.data(), gw.o_proj, g.residual.data(), a.att.data(), w.o_proj, rows);
+  zero(g.q);
+  zero(g.k);
+  zero(g.v);
+  for (int64_t b = 0; b < d.batch; ++b) {
+    const int64_t qo = b * d.seq * d.q_dim, kvo = b * d.seq * d.kv_dim;
+    attention_backward(g.q.data() + qo, g.k.data() + kvo, g.v.data() + kvo, g.att.data() + qo,
+                       a.q.data() + qo, a.k.data() + kvo, a.v.data() + kvo, d.seq, 0, d.heads,
+                       d.kv_heads, d.head_dim);
+  }
+  rope_backward(g.q.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.heads, d.head_dim);
+  rope_backward(g.k.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.kv_heads,
+                d.head_dim);
+  float* dq = g.q.data();
+  float* dk = g.k.data();
+  if (d.qk_norm) {
+    zero(g.q_lin);
+    zero(g.k_lin);
+    rmsnorm_backward(g.q_lin.data(), grad_or_null(gw.q_norm), g.q.data(), a.q_lin.data(),
+                     w.q_norm.data(), rows * d.heads, d.head_dim, d.eps);
+    rmsnorm_backward(g.k_lin.data(), grad_or_null(gw.k_norm), g.k.data(), a.k_lin.data(),
+                     w.k_norm.data(), rows * d.kv_heads, d.head_dim, d.eps);
+    dq = g.q_lin.data();
+    dk = g.k_lin.data();
+  }
+  zero(g.normed);
+  linear_backward(g.normed.data(), gw.q_proj, dq, a.normed1.data(), w.q_proj, rows);
+  linear_backward(g.normed.data(), gw.k_proj, dk, a.normed1.data(), w.k_proj, rows);
+  linear_backward(g.normed.data(), gw.v_proj, g.v.data(), a.normed1.data(), w.v_proj, rows);
+  rmsnorm_backward(g.residual.data(), grad_or_null(gw.input_norm), g.normed.data(), x,
+                   w.input_norm.data(), rows, d.hidden, d.eps);
+}
+
+// Embedding, every layer and the final norm, keeping what the backward needs.
+void forward(const Dims& d, const Weights& w, const TrainBatch& b, Activations& acts) {
+  embedding_forward(acts.residual[0].data(), b.tokens.data(), w.embed_tokens.data(), d.rows,
+                    d.hidden);
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
+    layer_forward(d, w.layers[l], acts, acts.residual[l].data(), acts.residual[l + 1].data(), a);
+  }
+  rmsnorm_forward(acts.final_normed.data(), acts.residual.back().data(), w.final_norm.data(),
+                  d.rows, d.hidden, d.eps);
+}
+
+// Logits and per-token losses, one chunk of rows at a time so that the (rows, vocab) logits never
+// exist at once. With `backward`, also adds d(final_normed) to acts.grad.normed and d(LM head) to
+// dhead (nullptr: frozen), with d(loss)/d(token loss) taken from acts.grad.losses.
+void head(const Dims& d, const Weights& w, const TrainBatch& b, Activations& acts, float* dhead,
+          bool backward) {
+  const float* lm_head = lm_head_matrix(w).data();
+  ActivationGradients& g = acts.grad;
+  for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
+    const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
+    const float* x = acts.final_normed.data() + r0 * d.hidden;
+    matmul_forward(acts.logits.data(), x, lm_head, nullptr, n, d.hidden, d.vocab);
+    cross_entropy_forward(acts.losses.data() + r0, acts.logits.data(), b.targets.data() + r0, n,
+                          d.vocab);
+    if (!backward) continue;
+    std::fill(g.logits.begin(), g.logits.begin() + n * d.vocab, 0.0f);
+    cross_entropy_backward(g.logits.data(), g.losses.data() + r0, acts.logits.data(),
+                           b.targets.data() + r0, n, d.vocab);
+    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, g.logits.data(), x, lm_head, n,
+                    d.hidden, d.vocab);
+  }
+}
+
+double weighted_loss(const TrainBatch& b, const Activations& acts) {
+  double sum = 0.0;
+  for (int64_t r = 0; r < acts.rows; ++r)
+    sum += static_cast<double>(b.loss_weights[r]) * acts.losses[r];
+  return sum / b.normaliser;
+}
+
+}  // namespace
+
+double compute_loss(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
+                    Activations& acts) {
+  check_inputs(config, weights, batch, acts);
+  const Dims d = dims_of(config, acts);
+  forward(d, weights, batch, acts);
+  head(d, weights, batch, acts, nullptr, false);
+  return weighted_loss(batch, acts);
+}
+
+double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
+                          const TrainBatch& batch, Activations& acts, Gradients& grads) {
+  check_inputs(config, weights, batch, acts);
+  check_gradient_shapes(weights, grads);
+  const Dims d = dims_of(config, acts);
+  ActivationGradients& g = acts.grad;
+  forward(d, weights, batch, acts);
+
+  for (int64_t r = 0; r < d.rows; ++r)
+    g.losses[r] = static_cast<float>(batch.loss_weights[r] / batch.normaliser);
+  zero(g.normed);
+  const bool tied = weights.lm_head.weight.empty();
+  head(d, weights, batch, acts, grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight),
+       true);
+  zero(g.residual);
+  rmsnorm_backward(g.residual.data(), grad_or_null(grads.final_norm), g.normed.data(),
+                   acts.residual.back().data(), weights.final_norm.data(), d.rows, d.hidden, d.eps);
+
+  for (size_t l = weights.layers.size(); l-- > 0;) {
+    LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
+    // Recomputing the layer writes its output again, bit-identical to the stored one.
+    if (acts.gradient_checkpointing)
+      layer_forward(d, weights.layers[l], acts, acts.residual[l].data(),
+                    acts.residual[l + 1].data(), a);
+    mlp_backward(d, weights.layers[l], grads.layers[l], a, g);
+    attention_backward_block(d, weights.layers[l], grads.layers[l], acts, acts.residual[l].data(),
+                             a, g);
+  }
+  if (!grads.embed_tokens.empty())
+    embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows,
+                       d.hidden);
+  return weighted_loss(batch, acts);
+}
+
+}  // namespace aha::model

@@ -1,0 +1,34 @@
+// The decoder's training forward and backward over a batch of whole sequences (no KV cache).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "aha/io/hf_config.hpp"
+#include "aha/model/activations.hpp"
+#include "aha/model/gradients.hpp"
+#include "aha/model/weights.hpp"
+
+namespace aha::model {
+
+// `batch` sequences of `seq` tokens, row-major (batch, seq), each at positions 0 .. seq-1.
+// The loss is Σ_r loss_weights[r] · cross_entropy(logits_r, targets[r]) / normaliser.
+struct TrainBatch {
+  std::span<const int32_t> tokens;      // (batch, seq) input ids
+  std::span<const int32_t> targets;     // (batch, seq) the id each position predicts; < 0: none
+  std::span<const float> loss_weights;  // (batch, seq) weight of each token's loss; 0 masks it
+  double normaliser = 1.0;              // > 0, e.g. the number of target tokens
+};
+
+// The loss of `batch`, whose shape must be the one `acts` was planned for. Leaves the per-token
+// cross-entropies in acts.losses.
+double compute_loss(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
+                    Activations& acts);
+
+// compute_loss, then adds d(loss)/d(weight) to every non-empty tensor of `grads` (empty ones are
+// frozen). Deterministic: the same inputs and thread count give bit-identical gradients, with or
+// without gradient checkpointing.
+double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
+                          const TrainBatch& batch, Activations& acts, Gradients& grads);
+
+}  // namespace aha::model

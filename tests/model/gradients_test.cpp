@@ -1,0 +1,238 @@
+// The training forward and backward: gradients against PyTorch autograd (float64) for every
+// architecture variant, and the bit-for-bit guarantees (checkpointing, threads, logit chunks).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <random>
+
+#include "aha/base/error.hpp"
+#include "aha/base/threads.hpp"
+#include "aha/io/safetensors.hpp"
+#include "aha/model/decoder.hpp"
+#include "aha/model/training.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tiny_model.hpp"
+
+namespace aha::model {
+namespace {
+
+// The architecture variants the trainer supports.
+std::vector<std::pair<std::string, Json>> variants() {
+  std::vector<std::pair<std::string, Json>> out;
+  Json llama = test::tiny_llama_config();
+  out.emplace_back("llama_gqa", llama);
+  Json tied = llama;
+  tied["tie_word_embeddings"] = true;
+  out.emplace_back("llama_tied", tied);
+  Json scaled = llama;
+  scaled["rope_scaling"] = {{"rope_type", "llama3"},
+                            {"factor", 4.0},
+                            {"low_freq_factor", 1.0},
+                            {"high_freq_factor", 4.0},
+                            {"original_max_position_embeddings", 32}};
+  scaled["attention_bias"] = true;
+  scaled["mlp_bias"] = true;
+  out.emplace_back("llama3_scaled_biases", scaled);
+  Json qwen2 = llama;
+  qwen2["model_type"] = "qwen2";
+  qwen2["num_attention_heads"] = 6;
+  qwen2["hidden_size"] = 36;
+  out.emplace_back("qwen2", qwen2);
+  Json qwen3 = llama;
+  qwen3["model_type"] = "qwen3";
+  qwen3["head_dim"] = 12;
+  qwen3["tie_word_embeddings"] = true;
+  out.emplace_back("qwen3", qwen3);
+  return out;
+}
+
+// A batch of `batch` x `seq` random tokens predicting their successors, with some ignored
+// targets (-100), masked tokens (weight 0) and negative weights (as GRPO advantages are).
+struct Batch {
+  int64_t batch = 2, seq = 7;
+  std::vector<int32_t> tokens, targets;
+  std::vector<float> weights;
+  double normaliser = 9.0;
+
+  explicit Batch(unsigned seed, int64_t vocab = 64) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(vocab) - 1);
+    std::uniform_real_distribution<float> weight(-1.0f, 2.0f);
+    for (int64_t i = 0; i < batch * seq; ++i) {
+      tokens.push_back(id(rng));
+      targets.push_back(i % seq == seq - 1 ? -100 : id(rng));
+      weights.push_back(i % 5 == 2 ? 0.0f : weight(rng));
+    }
+  }
+  TrainBatch view() const { return {tokens, targets, weights, normaliser}; }
+};
+
+struct Result {
+  double loss = 0.0;
+  Gradients grads;
+};
+
+Result run(const Model& m, const Batch& b, bool checkpointing, int64_t chunk_rows = 0) {
+  Activations acts(m.config(), b.batch, b.seq, checkpointing, chunk_rows);
+  Result r{0.0, zero_gradients_like(m.weights())};
+  r.loss = loss_and_gradients(m.config(), m.weights(), b.view(), acts, r.grads);
+  return r;
+}
+
+void expect_identical(const Result& a, const Result& b, const std::string& what) {
+  EXPECT_EQ(a.loss, b.loss) << what;
+  auto ta = to_tensors(a.grads), tb = to_tensors(b.grads);
+  ASSERT_EQ(ta.size(), tb.size()) << what;
+  for (const auto& [name, t] : ta)
+    EXPECT_EQ(t.to_f32(), tb.at(name).to_f32()) << what << ": " << name;
+}
+
+Json as_rows(const auto& flat, int64_t seq) {
+  Json rows = Json::array();
+  for (size_t i = 0; i < flat.size(); i += static_cast<size_t>(seq))
+    rows.push_back(std::vector(flat.begin() + static_cast<int64_t>(i),
+                               flat.begin() + static_cast<int64_t>(i) + seq));
+  return rows;
+}
+
+TEST(Gradients, match_pytorch_autograd_for_every_architecture_with_and_without_checkpointing) {
+  test::TempDir dir;
+  const Batch b(3);
+  Json cases = Json::array();
+  size_t tensors = 0;
+  for (const auto& [name, config] : variants()) {
+    const std::string model_dir = dir.file(name);
+    std::filesystem::create_directories(model_dir);
+    test::write_tiny_model(model_dir, config, 17);
+    Model m(model_dir);
+    for (bool checkpointing : {false, true}) {
+      const Result r = run(m, b, checkpointing);
+      const std::string case_name = name + (checkpointing ? "+checkpointing" : "");
+      const std::string grads = dir.file(case_name + ".safetensors");
+      io::write_safetensors(grads, to_tensors(r.grads));
+      cases.push_back({{"name", case_name},
+                       {"model", model_dir},
+                       {"grads", grads},
+                       {"tokens", as_rows(b.tokens, b.seq)},
+                       {"targets", as_rows(b.targets, b.seq)},
+                       {"weights", as_rows(b.weights, b.seq)},
+                       {"normaliser", b.normaliser},
+                       {"loss", r.loss}});
+    }
+  }
+  test::write_text(dir.file("cases.json"), Json{{"cases", cases}}.dump());
+  const std::string command = "/usr/bin/python3 " AHA_SOURCE_DIR
+                              "/tests/oracle/grad_reference.py --manifest " +
+                              dir.file("cases.json") + " --out " + dir.file("report.json");
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const Json report = read_json_file(dir.file("report.json"));
+  ASSERT_EQ(report["cases"].size(), cases.size());
+  for (const Json& c : report["cases"]) {
+    const std::string name = c["name"];
+    EXPECT_TRUE(c["missing"].empty()) << name << " lacks " << c["missing"].dump();
+    EXPECT_TRUE(c["extra"].empty()) << name << " has extra " << c["extra"].dump();
+    EXPECT_LT(c["loss_rel_err"].get<double>(), 1e-5) << name;
+    double worst = 0.0;
+    for (const auto& [tensor, error] : c["tensors"].items()) {
+      EXPECT_LT(error.get<double>(), 1e-4) << name << ": " << tensor;
+      worst = std::max(worst, error.get<double>());
+      ++tensors;
+    }
+    testing::Test::RecordProperty(name, fmt::format("loss {:.1e}, worst tensor {:.1e}",
+                                                    c["loss_rel_err"].get<double>(), worst));
+  }
+  EXPECT_GT(tensors, 100u);
+}
+
+TEST(Gradients, checkpointing_gives_bit_identical_loss_and_gradients) {
+  const Batch b(4);
+  for (const auto& [name, config] : variants()) {
+    test::TempDir dir;
+    test::write_tiny_model(dir.path().string(), config, 5);
+    Model m(dir.path().string());
+    expect_identical(run(m, b, false), run(m, b, true), name);
+  }
+}
+
+TEST(Gradients, are_bit_identical_across_thread_counts_and_logit_chunk_sizes) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), variants()[4].second, 6);
+  Model m(dir.path().string());
+  const Batch b(5);
+  set_num_threads(1);
+  const Result one = run(m, b, false);
+  set_num_threads(3);
+  const Result three = run(m, b, false);
+  const Result chunked = run(m, b, true, 3);
+  set_num_threads(2);
+  expect_identical(one, three, "1 vs 3 threads");
+  expect_identical(one, chunked, "logits in chunks of 3 rows");
+}
+
+TEST(Gradients, loss_matches_compute_loss_and_the_inference_logits) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), variants()[2].second, 7);
+  Model m(dir.path().string());
+  const Batch b(6);
+  Activations acts(m.config(), b.batch, b.seq, false);
+  const double loss = compute_loss(m.config(), m.weights(), b.view(), acts);
+  EXPECT_EQ(loss, run(m, b, false).loss);
+  // The same loss from the decoder's logits, one sequence at a time.
+  double expected = 0.0;
+  const int64_t vocab = m.config().vocab_size;
+  for (int64_t s = 0; s < b.batch; ++s) {
+    const auto logits = m.logits(std::span(b.tokens).subspan(s * b.seq, b.seq));
+    for (int64_t t = 0; t < b.seq; ++t) {
+      const int64_t r = s * b.seq + t;
+      if (b.targets[r] < 0) continue;
+      double sum = 0.0;
+      for (int64_t v = 0; v < vocab; ++v)
+        sum += std::exp(static_cast<double>(logits[t * vocab + v]));
+      expected += b.weights[r] * (std::log(sum) - logits[t * vocab + b.targets[r]]);
+    }
+  }
+  EXPECT_NEAR(loss, expected / b.normaliser, 1e-5 * std::fabs(expected));
+}
+
+TEST(Gradients, frozen_weights_get_no_gradient_and_the_others_are_unchanged) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), variants()[0].second, 8);
+  Model m(dir.path().string());
+  const Batch b(7);
+  const Result full = run(m, b, false);
+  Activations acts(m.config(), b.batch, b.seq, false);
+  Gradients frozen = zero_gradients_like(m.weights());
+  frozen.embed_tokens.clear();
+  frozen.layers[1].q_proj.weight.clear();
+  loss_and_gradients(m.config(), m.weights(), b.view(), acts, frozen);
+  EXPECT_EQ(frozen.layers[1].q_proj.weight.size(), 0u);
+  EXPECT_EQ(frozen.layers[0].q_proj.weight, full.grads.layers[0].q_proj.weight);
+  EXPECT_EQ(frozen.lm_head.weight, full.grads.lm_head.weight);
+}
+
+TEST(Gradients, reject_bad_batches) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), test::tiny_llama_config(), 9);
+  Model m(dir.path().string());
+  Activations acts(m.config(), 1, 3, false);
+  Gradients g = zero_gradients_like(m.weights());
+  std::vector<int32_t> tokens = {1, 2, 3}, targets = {2, 3, -100};
+  std::vector<float> weights = {1, 1, 1};
+  auto call = [&](double normaliser) {
+    loss_and_gradients(m.config(), m.weights(), {tokens, targets, weights, normaliser}, acts, g);
+  };
+  EXPECT_NO_THROW(call(2.0));
+  EXPECT_THROW(call(0.0), Error);
+  targets[1] = 64;
+  EXPECT_THROW(call(1.0), Error);
+  targets[1] = 3;
+  tokens[0] = -1;
+  EXPECT_THROW(call(1.0), Error);
+  tokens = {1, 2};
+  EXPECT_THROW(call(1.0), Error);
+}
+
+}  // namespace
+}  // namespace aha::model
