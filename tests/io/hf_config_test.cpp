@@ -80,6 +80,12 @@ TEST(HfConfig, bad_configs_name_the_field) {
   negative["vocab_size"] = -5;
   EXPECT_NE(parse_error(negative).find("'vocab_size' is -5"), std::string::npos);
   EXPECT_NE(parse_error(Json::array()).find("JSON object"), std::string::npos);
+  try {
+    parse_json("{\"hidden_size\": 1e99999}", "dir/config.json");
+    ADD_FAILURE() << "an out-of-range number was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dir/config.json: not valid JSON"), std::string::npos);
+  }
   Json act = j;
   act["hidden_act"] = "gelu";
   EXPECT_NE(parse_error(act).find("hidden_act"), std::string::npos);

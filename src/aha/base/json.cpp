@@ -10,6 +10,8 @@ Json parse_json(const std::string& text, const std::string& origin) {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
     fail("{}: not valid JSON (byte {})", origin, e.byte);
+  } catch (const Json::exception&) {
+    fail("{}: not valid JSON (a number out of range)", origin);  // nlohmann's out_of_range.406
   }
 }
 
