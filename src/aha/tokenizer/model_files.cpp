@@ -1,0 +1,30 @@
+#include "aha/tokenizer/model_files.hpp"
+
+#include <filesystem>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/base/json.hpp"
+
+namespace aha::tokenizer {
+
+std::optional<Tokenizer> load_model_tokenizer(const std::string& dir) {
+  const std::string path = (std::filesystem::path(dir) / "tokenizer.json").string();
+  if (!is_file(path)) return std::nullopt;
+  return Tokenizer::load(path);
+}
+
+ChatTemplate load_model_chat_template(const std::string& dir, const std::string& override_file) {
+  const std::string config = (std::filesystem::path(dir) / "tokenizer_config.json").string();
+  if (override_file.empty()) {
+    if (!is_file(config) && !is_file((std::filesystem::path(dir) / "chat_template.jinja").string()))
+      fail("{}: no chat template (tokenizer_config.json or chat_template.jinja); give --chat-template FILE", dir);
+    return ChatTemplate::load(dir);
+  }
+  nlohmann::ordered_json special = nlohmann::ordered_json::object();
+  if (is_file(config))
+    special = special_tokens_from_config(nlohmann::ordered_json::parse(read_json_file(config).dump()), config);
+  return ChatTemplate(read_file(override_file), override_file, special);
+}
+
+}  // namespace aha::tokenizer
