@@ -19,6 +19,7 @@
 #include "aha/tokenizer/model_files.hpp"
 #include "aha/tokenizer/stream_decoder.hpp"
 #include "cli/command.hpp"
+#include "cli/sampling_options.hpp"
 
 namespace aha::cli {
 namespace {
@@ -30,7 +31,7 @@ struct ChatOptions {
   bool hide_think = false;
   int64_t max_tokens = 1024, ctx_size = 0;
   std::optional<uint64_t> seed;
-  generate::SamplingParams sampling{.temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f};
+  generate::SamplingParams sampling = default_sampling();
 };
 
 std::atomic<bool> g_interrupted{false};
@@ -188,11 +189,7 @@ const bool registered = register_command({
       app.add_option("--chat-template", o->chat_template, "A Jinja chat template file to use instead of the model's");
       app.add_option("--kwargs", o->kwargs, "Extra template variables as a JSON object, e.g. {\"enable_thinking\": false}");
       app.add_option("--max-tokens", o->max_tokens, "Most tokens per reply (default 1024; clamped to the context)");
-      app.add_option("--temperature", o->sampling.temperature, "Sampling temperature; 0 is greedy (default 0.8)");
-      app.add_option("--top-p", o->sampling.top_p, "Nucleus sampling mass (default 0.95)");
-      app.add_option("--top-k", o->sampling.top_k, "Keep the k most likely tokens; 0 turns it off (default 40)");
-      app.add_option("--min-p", o->sampling.min_p, "Drop tokens less likely than this times the best (default 0.05)");
-      app.add_option("--repetition-penalty", o->sampling.repetition_penalty, "transformers' repetition penalty (default 1)");
+      add_sampling_options(app, o->sampling);
       app.add_option("--seed", o->seed, "Random seed of the first reply; each reply adds 1 (default: random)");
       app.add_option("--ctx-size", o->ctx_size, "Context size (default: the model's, at most 4096)");
       return [o] { return run_chat(*o); };

@@ -15,6 +15,7 @@
 #include "aha/tokenizer/model_files.hpp"
 #include "aha/tokenizer/stream_decoder.hpp"
 #include "cli/command.hpp"
+#include "cli/sampling_options.hpp"
 
 namespace aha::cli {
 namespace {
@@ -25,7 +26,7 @@ struct GenerateOptions {
   int64_t max_tokens = 256, n = 1, ctx_size = 0;
   std::optional<uint64_t> seed;
   std::vector<std::string> stop;
-  generate::SamplingParams sampling{.temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f};
+  generate::SamplingParams sampling = default_sampling();
 };
 
 // One sample's text side: streaming detokenizer and stop strings.
@@ -104,19 +105,13 @@ const bool registered = register_command({
     "Generate completions of a prompt (chat template applied unless --raw), streaming the text",
     [](CLI::App& app) {
       auto o = std::make_shared<GenerateOptions>();
-      app.add_option("--model", o->model, "Model or LoRA adapter directory (Hugging Face layout)")->required();
+      app.add_option("--model", o->model, "Model directory (Hugging Face layout)")->required();
       app.add_option("--prompt", o->prompt, "Prompt text: the user turn of the chat template, or raw with --raw");
       app.add_flag("--raw", o->raw, "Encode --prompt as it is (with the tokenizer's special tokens), no chat template");
       app.add_option("--ids", o->ids, "Prompt token ids instead of --prompt: 1,2,3");
       app.add_option("--chat-template", o->chat_template, "A Jinja chat template file to use instead of the model's");
       app.add_option("--max-tokens", o->max_tokens, "Most tokens to generate per sample (default 256; clamped to the context)");
-      app.add_option("--temperature", o->sampling.temperature, "Sampling temperature; 0 is greedy (default 0.8)");
-      app.add_option("--top-p", o->sampling.top_p, "Nucleus sampling: keep the most likely tokens up to this mass (default 0.95)");
-      app.add_option("--top-k", o->sampling.top_k, "Keep only the k most likely tokens; 0 turns it off (default 40)");
-      app.add_option("--min-p", o->sampling.min_p, "Drop tokens less likely than this times the best one (default 0.05)");
-      app.add_option("--repetition-penalty", o->sampling.repetition_penalty, "transformers' repetition penalty (default 1: off)");
-      app.add_option("--presence-penalty", o->sampling.presence_penalty, "OpenAI's presence penalty (default 0)");
-      app.add_option("--frequency-penalty", o->sampling.frequency_penalty, "OpenAI's frequency penalty (default 0)");
+      add_sampling_options(app, o->sampling);
       app.add_option("--seed", o->seed, "Random seed; sample i uses seed + i (default: random, printed with --json)");
       app.add_option("--n", o->n, "Number of samples (default 1)");
       app.add_option("--stop", o->stop, "Stop when this text appears (may be given several times)");

@@ -13,33 +13,6 @@
 namespace aha::model {
 namespace {
 
-// The configs the runtime supports, each in its own variant.
-std::vector<std::pair<std::string, Json>> variants() {
-  std::vector<std::pair<std::string, Json>> out;
-  Json llama = test::tiny_llama_config();
-  out.emplace_back("llama_gqa", llama);
-  Json tied = llama;
-  tied["tie_word_embeddings"] = true;
-  tied["num_key_value_heads"] = 4;
-  out.emplace_back("llama_tied_mha", tied);
-  Json scaled = llama;
-  scaled["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 4.0}, {"low_freq_factor", 1.0},
-                            {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 32}};
-  scaled["attention_bias"] = true;
-  scaled["mlp_bias"] = true;
-  out.emplace_back("llama3_scaled_biases", scaled);
-  Json qwen2 = llama;
-  qwen2["model_type"] = "qwen2";
-  qwen2["num_attention_heads"] = 6;
-  qwen2["num_key_value_heads"] = 2;
-  qwen2["hidden_size"] = 36;
-  out.emplace_back("qwen2", qwen2);
-  Json qwen3 = llama;
-  qwen3["model_type"] = "qwen3";
-  qwen3["head_dim"] = 12;
-  out.emplace_back("qwen3", qwen3);
-  return out;
-}
 
 float max_abs(const std::vector<float>& v) {
   float m = 0;
@@ -49,7 +22,7 @@ float max_abs(const std::vector<float>& v) {
 
 TEST(Decoder, prefill_and_token_by_token_decode_agree) {
   const std::vector<int32_t> ids = {1, 7, 3, 60, 22, 22, 9, 41, 0, 13, 5, 38};
-  for (const auto& [name, config] : variants()) {
+  for (const auto& [name, config] : test::tiny_model_variants()) {
     test::TempDir dir;
     test::write_tiny_model(dir.path().string(), config, 11);
     Model m(dir.path().string());
@@ -76,7 +49,7 @@ TEST(Decoder, prefill_and_token_by_token_decode_agree) {
 
 TEST(Decoder, batched_pass_matches_each_sequence_alone_bit_for_bit) {
   test::TempDir dir;
-  Json qwen3 = variants().back().second;
+  Json qwen3 = test::tiny_model_variants().back().second;
   test::write_tiny_model(dir.path().string(), qwen3, 12);
   Model m(dir.path().string());
   const int64_t vocab = m.config().vocab_size;

@@ -18,35 +18,6 @@
 namespace aha::model {
 namespace {
 
-// The architecture variants the trainer supports.
-std::vector<std::pair<std::string, Json>> variants() {
-  std::vector<std::pair<std::string, Json>> out;
-  Json llama = test::tiny_llama_config();
-  out.emplace_back("llama_gqa", llama);
-  Json tied = llama;
-  tied["tie_word_embeddings"] = true;
-  out.emplace_back("llama_tied", tied);
-  Json scaled = llama;
-  scaled["rope_scaling"] = {{"rope_type", "llama3"},
-                            {"factor", 4.0},
-                            {"low_freq_factor", 1.0},
-                            {"high_freq_factor", 4.0},
-                            {"original_max_position_embeddings", 32}};
-  scaled["attention_bias"] = true;
-  scaled["mlp_bias"] = true;
-  out.emplace_back("llama3_scaled_biases", scaled);
-  Json qwen2 = llama;
-  qwen2["model_type"] = "qwen2";
-  qwen2["num_attention_heads"] = 6;
-  qwen2["hidden_size"] = 36;
-  out.emplace_back("qwen2", qwen2);
-  Json qwen3 = llama;
-  qwen3["model_type"] = "qwen3";
-  qwen3["head_dim"] = 12;
-  qwen3["tie_word_embeddings"] = true;
-  out.emplace_back("qwen3", qwen3);
-  return out;
-}
 
 // A batch of `batch` x `seq` random tokens predicting their successors, with some ignored
 // targets (-100), masked tokens (weight 0) and negative weights (as GRPO advantages are).
@@ -102,7 +73,7 @@ TEST(Gradients, match_pytorch_autograd_for_every_architecture_with_and_without_c
   const Batch b(3);
   Json cases = Json::array();
   size_t tensors = 0;
-  for (const auto& [name, config] : variants()) {
+  for (const auto& [name, config] : test::tiny_model_variants()) {
     const std::string model_dir = dir.file(name);
     std::filesystem::create_directories(model_dir);
     test::write_tiny_model(model_dir, config, 17);
@@ -148,7 +119,7 @@ TEST(Gradients, match_pytorch_autograd_for_every_architecture_with_and_without_c
 
 TEST(Gradients, checkpointing_gives_bit_identical_loss_and_gradients) {
   const Batch b(4);
-  for (const auto& [name, config] : variants()) {
+  for (const auto& [name, config] : test::tiny_model_variants()) {
     test::TempDir dir;
     test::write_tiny_model(dir.path().string(), config, 5);
     Model m(dir.path().string());
@@ -158,7 +129,7 @@ TEST(Gradients, checkpointing_gives_bit_identical_loss_and_gradients) {
 
 TEST(Gradients, are_bit_identical_across_thread_counts_and_logit_chunk_sizes) {
   test::TempDir dir;
-  test::write_tiny_model(dir.path().string(), variants()[4].second, 6);
+  test::write_tiny_model(dir.path().string(), test::tiny_model_variants()[4].second, 6);
   Model m(dir.path().string());
   const Batch b(5);
   set_num_threads(1);
@@ -173,7 +144,7 @@ TEST(Gradients, are_bit_identical_across_thread_counts_and_logit_chunk_sizes) {
 
 TEST(Gradients, loss_matches_compute_loss_and_the_inference_logits) {
   test::TempDir dir;
-  test::write_tiny_model(dir.path().string(), variants()[2].second, 7);
+  test::write_tiny_model(dir.path().string(), test::tiny_model_variants()[2].second, 7);
   Model m(dir.path().string());
   const Batch b(6);
   Activations acts(m.config(), b.batch, b.seq, false);
@@ -198,7 +169,7 @@ TEST(Gradients, loss_matches_compute_loss_and_the_inference_logits) {
 
 TEST(Gradients, frozen_weights_get_no_gradient_and_the_others_are_unchanged) {
   test::TempDir dir;
-  test::write_tiny_model(dir.path().string(), variants()[0].second, 8);
+  test::write_tiny_model(dir.path().string(), test::tiny_model_variants()[0].second, 8);
   Model m(dir.path().string());
   const Batch b(7);
   const Result full = run(m, b, false);

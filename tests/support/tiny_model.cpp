@@ -36,6 +36,33 @@ Json tiny_llama_config() {
               {"tie_word_embeddings", false}, {"max_position_embeddings", 128}};
 }
 
+std::vector<std::pair<std::string, Json>> tiny_model_variants() {
+  std::vector<std::pair<std::string, Json>> out;
+  const Json llama = tiny_llama_config();
+  out.emplace_back("llama_gqa", llama);
+  Json tied = llama;
+  tied["tie_word_embeddings"] = true;
+  tied["num_key_value_heads"] = 4;
+  out.emplace_back("llama_tied_mha", tied);
+  Json scaled = llama;
+  scaled["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 4.0}, {"low_freq_factor", 1.0},
+                            {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 32}};
+  scaled["attention_bias"] = true;
+  scaled["mlp_bias"] = true;
+  out.emplace_back("llama3_scaled_biases", scaled);
+  Json qwen2 = llama;
+  qwen2["model_type"] = "qwen2";
+  qwen2["num_attention_heads"] = 6;
+  qwen2["hidden_size"] = 36;
+  out.emplace_back("qwen2", qwen2);
+  Json qwen3 = llama;
+  qwen3["model_type"] = "qwen3";
+  qwen3["head_dim"] = 12;
+  qwen3["tie_word_embeddings"] = true;
+  out.emplace_back("qwen3", qwen3);
+  return out;
+}
+
 void write_tiny_model(const std::string& dir, const Json& config, unsigned seed, tensor::DType dtype) {
   io::ModelConfig c = io::parse_model_config(config, "config.json");
   std::mt19937 rng(seed);

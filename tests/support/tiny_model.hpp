@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "aha/base/json.hpp"
 #include "aha/tensor/dtype.hpp"
@@ -10,6 +12,11 @@ namespace aha::test {
 
 // A small llama config (GQA 4:2, untied) that tests can modify before writing.
 Json tiny_llama_config();
+
+// One config of each supported architecture variant, named: llama with GQA, llama tied with
+// full multi-head attention, llama3 rope scaling with attention and MLP biases, qwen2 (biases,
+// GQA ratio 3), qwen3 (q/k norms, explicit head_dim, tied).
+std::vector<std::pair<std::string, Json>> tiny_model_variants();
 
 // Writes config.json and model.safetensors with seeded random weights for `config` into `dir`.
 void write_tiny_model(const std::string& dir, const Json& config, unsigned seed,
