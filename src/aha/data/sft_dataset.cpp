@@ -1,0 +1,98 @@
+#include "aha/data/sft_dataset.hpp"
+
+#include "aha/base/error.hpp"
+#include "aha/data/jsonl.hpp"
+
+namespace aha::data {
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+const tokenizer::ChatTemplate& chat_template_of(const SftTokenizing& tok, const std::string& where) {
+  if (!tok.chat_template)
+    fail("{}: conversational data needs a chat template, and the model has none "
+         "(tokenizer_config.json with chat_template)", where);
+  return *tok.chat_template;
+}
+
+Sequence from_parts(const std::vector<int32_t>& prompt, const std::vector<int32_t>& completion,
+                    bool completion_only) {
+  Sequence s;
+  s.tokens = prompt;
+  s.tokens.insert(s.tokens.end(), completion.begin(), completion.end());
+  s.labels.assign(prompt.size(), completion_only ? 0 : 1);
+  s.labels.resize(s.tokens.size(), 1);
+  return s;
+}
+
+// A prompt-completion record: plain text (EOS appended, as TRL does) or message lists.
+Sequence prompt_completion(const JsonlRecord& r, const std::string& where, const SftTokenizing& tok,
+                           bool completion_only) {
+  const Json& prompt = r.value.at("prompt");
+  auto it = r.value.find("completion");
+  if (it == r.value.end()) fail("{}: \"prompt\" without \"completion\"", where);
+  const Json& completion = *it;
+  if (prompt.is_string() && completion.is_string()) {
+    std::vector<int32_t> c = tok.tokenizer->encode(completion.get<std::string>(), false);
+    c.push_back(tok.eos);
+    return from_parts(tok.tokenizer->encode(prompt.get<std::string>(), false), c, completion_only);
+  }
+  if (!prompt.is_array() || !completion.is_array())
+    fail("{}: \"prompt\" and \"completion\" must both be strings or both be message lists", where);
+  const tokenizer::ChatTemplate& t = chat_template_of(tok, where);
+  OJson p = OJson::parse(prompt.dump()), all = p;
+  for (const Json& m : completion) all.push_back(OJson::parse(m.dump()));
+  const std::string prompt_text = t.render(p, true), full_text = t.render(all, false);
+  if (full_text.compare(0, prompt_text.size(), prompt_text) != 0)
+    fail("{}: the chat template renders the prompt differently on its own than before the completion", where);
+  return from_parts(tok.tokenizer->encode(prompt_text, false),
+                    tok.tokenizer->encode(full_text.substr(prompt_text.size()), false), completion_only);
+}
+
+Sequence conversation(const JsonlRecord& r, const std::string& where, const SftTokenizing& tok) {
+  const Json& messages = r.value.at("messages");
+  if (!messages.is_array()) fail("{}: \"messages\" must be a list of messages", where);
+  const std::string text = chat_template_of(tok, where).render(OJson::parse(messages.dump()), false);
+  Sequence s;
+  s.tokens = tok.tokenizer->encode(text, false);
+  s.labels.assign(s.tokens.size(), 1);
+  return s;
+}
+
+Sequence tokenize_record(const JsonlRecord& r, const std::string& where, const SftTokenizing& tok,
+                         const SftOptions& o) {
+  Sequence s;
+  if (r.value.contains("prompt")) s = prompt_completion(r, where, tok, o.completion_only_loss);
+  else if (r.value.contains("messages")) s = conversation(r, where, tok);
+  else fail("{}: expected {{\"prompt\", \"completion\"}} or {{\"messages\"}}", where);
+  const size_t max = static_cast<size_t>(o.max_length);
+  if (s.tokens.size() > max) {
+    if (!o.truncation)
+      fail("{}: the sequence has {} tokens, more than max_length {} (truncation is off)", where,
+           s.tokens.size(), o.max_length);
+    s.tokens.resize(max);
+    s.labels.resize(max);
+  }
+  return s;
+}
+
+}  // namespace
+
+SequenceSet read_sft_dataset(const std::string& path, const SftTokenizing& tok, const SftOptions& options) {
+  JsonlFile file = read_jsonl(path, options.skip_bad_lines);
+  SequenceSet set;
+  set.skipped_lines = file.skipped_lines;
+  for (const JsonlRecord& r : file.records) {
+    const std::string where = fmt::format("{}:{}", path, r.line);
+    try {
+      set.sequences.push_back(tokenize_record(r, where, tok, options));
+    } catch (const Error& e) {
+      if (!options.skip_bad_lines || e.kind() != ErrorKind::bad_input) throw;
+      ++set.skipped_lines;
+    }
+  }
+  if (set.sequences.empty()) fail("{}: the dataset is empty: no training examples", path);
+  return set;
+}
+
+}  // namespace aha::data

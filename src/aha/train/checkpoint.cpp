@@ -1,0 +1,154 @@
+#include "aha/train/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/io/safetensors.hpp"
+#include "aha/model/gradients.hpp"
+
+namespace aha::train {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kPrefix = "checkpoint-";
+constexpr const char* kTempPrefix = ".tmp-checkpoint-";
+
+void fsync_directory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail_io(dir, "cannot open directory");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) fail_io(dir, "cannot flush directory");
+}
+
+// The step of a directory named checkpoint-<step>, or -1.
+int64_t checkpoint_step(const std::string& name) {
+  if (name.rfind(kPrefix, 0) != 0) return -1;
+  const std::string digits = name.substr(std::string(kPrefix).size());
+  if (digits.empty() || digits.size() > 18 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return -1;
+  return std::stoll(digits);
+}
+
+std::vector<std::pair<int64_t, std::string>> checkpoints(const std::string& output_dir) {
+  std::vector<std::pair<int64_t, std::string>> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(output_dir, ec)) {
+    const int64_t step = checkpoint_step(entry.path().filename().string());
+    if (step >= 0 && entry.is_directory()) found.emplace_back(step, entry.path().string());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+Json trainer_state_json(const TrainerState& s, const std::string& output_dir) {
+  return Json{{"global_step", s.global_step},    {"epoch", s.epoch},
+              {"max_steps", s.max_steps},        {"log_history", s.log_history},
+              {"best_metric", nullptr},          {"best_model_checkpoint", nullptr},
+              {"is_local_process_zero", true},   {"is_world_process_zero", true},
+              {"output_dir", output_dir},        {"aha_bad_steps_in_a_row", s.bad_steps_in_a_row},
+              {"aha_pending_log", s.pending}};
+}
+
+void write_optimizer(const std::string& path, AdamW& optimizer, const std::vector<std::string>& names) {
+  std::map<std::string, tensor::Tensor> tensors;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const int64_t n = static_cast<int64_t>(optimizer.exp_avg(i).size());
+    tensors[names[i] + ".exp_avg"] = tensor::Tensor::from_f32({n}, optimizer.exp_avg(i));
+    tensors[names[i] + ".exp_avg_sq"] = tensor::Tensor::from_f32({n}, optimizer.exp_avg_sq(i));
+  }
+  io::write_safetensors(path, tensors, {{"step", std::to_string(optimizer.steps())}});
+}
+
+}  // namespace
+
+void write_model_files(const std::string& dir, const ModelFiles& files) {
+  fs::create_directories(dir);
+  write_file_atomic(dir + "/config.json", files.config_json);
+  io::write_safetensors(dir + "/model.safetensors", model::to_tensors(*files.weights), {{"format", "pt"}});
+  for (const std::string& path : files.tokenizer_files)
+    write_file_atomic(dir + "/" + fs::path(path).filename().string(), read_file(path));
+}
+
+void save_checkpoint(const std::string& output_dir, const ModelFiles& model, AdamW& optimizer,
+                     const std::vector<std::string>& parameter_names, const TrainerState& state,
+                     uint64_t seed) {
+  const std::string name = kPrefix + std::to_string(state.global_step);
+  const std::string temp = output_dir + "/" + kTempPrefix + std::to_string(state.global_step);
+  const std::string final_dir = output_dir + "/" + name;
+  fs::remove_all(temp);
+  write_model_files(temp, model);
+  write_optimizer(temp + "/optimizer.safetensors", optimizer, parameter_names);
+  write_file_atomic(temp + "/trainer_state.json", trainer_state_json(state, output_dir).dump(2) + "\n");
+  write_file_atomic(temp + "/rng_state.json",
+                    Json{{"seed", seed}, {"epoch", state.cursor.epoch},
+                         {"note", "aha's random streams derive from (seed, purpose, index)"}}.dump(2) + "\n");
+  write_file_atomic(temp + "/data_state.json",
+                    Json{{"epoch", state.cursor.epoch}, {"index", state.cursor.index}, {"num_sequences", state.num_sequences}}.dump(2) + "\n");
+  fsync_directory(temp);
+  fs::remove_all(final_dir);  // a complete checkpoint of the same step from an earlier attempt
+  std::error_code ec;
+  fs::rename(temp, final_dir, ec);
+  if (ec) fail_io(final_dir, "cannot rename the checkpoint into place");
+  fsync_directory(output_dir);
+}
+
+TrainerState read_trainer_state(const std::string& dir) {
+  const Json t = read_json_file(dir + "/trainer_state.json");
+  const Json d = read_json_file(dir + "/data_state.json");
+  TrainerState s;
+  try {
+    s.global_step = t.at("global_step").get<int64_t>();
+    s.epoch = t.at("epoch").get<double>();
+    s.max_steps = t.at("max_steps").get<int64_t>();
+    s.log_history = t.at("log_history");
+    s.bad_steps_in_a_row = t.value("aha_bad_steps_in_a_row", int64_t{0});
+    s.pending = t.value("aha_pending_log", Json::object());
+    s.cursor = {d.at("epoch").get<int64_t>(), d.at("index").get<int64_t>()};
+    s.num_sequences = d.at("num_sequences").get<int64_t>();
+  } catch (const Json::exception& e) {
+    fail("{}: trainer_state.json or data_state.json is malformed: {}", dir, e.what());
+  }
+  return s;
+}
+
+void read_optimizer(const std::string& dir, AdamW& optimizer, const std::vector<std::string>& names) {
+  io::SafetensorsFile file(dir + "/optimizer.safetensors");
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (bool second : {false, true}) {
+      const std::string moment = second ? ".exp_avg_sq" : ".exp_avg";
+      std::vector<float> values = file.get(names[i] + moment).to_f32();
+      std::vector<float>& target = second ? optimizer.exp_avg_sq(i) : optimizer.exp_avg(i);
+      if (values.size() != target.size())
+        fail("{}: {}{} has {} values, the model needs {}", file.path(), names[i], moment, values.size(), target.size());
+      target = std::move(values);
+    }
+  }
+  auto step = file.metadata().find("step");
+  if (step == file.metadata().end()) fail("{}: no \"step\" in the metadata", file.path());
+  optimizer.set_steps(std::stoll(step->second));
+}
+
+std::optional<std::string> newest_checkpoint(const std::string& output_dir) {
+  auto found = checkpoints(output_dir);
+  if (found.empty()) return std::nullopt;
+  return found.back().second;
+}
+
+void prune_checkpoints(const std::string& output_dir, int64_t limit) {
+  if (limit <= 0) return;
+  auto found = checkpoints(output_dir);
+  for (size_t i = 0; i + static_cast<size_t>(limit) < found.size(); ++i) fs::remove_all(found[i].second);
+}
+
+void remove_partial_checkpoints(const std::string& output_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(output_dir, ec))
+    if (entry.path().filename().string().rfind(kTempPrefix, 0) == 0) fs::remove_all(entry.path());
+}
+
+}  // namespace aha::train

@@ -1,0 +1,62 @@
+// Run-directory checkpoints in the Hugging Face Trainer's layout: output_dir/checkpoint-<step>/
+// holds an HF model directory plus trainer_state.json, optimizer.safetensors, rng_state.json and
+// data_state.json. A checkpoint is written under a temporary name and renamed when complete, so a
+// directory called checkpoint-<step> is always whole.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aha/base/json.hpp"
+#include "aha/data/batches.hpp"
+#include "aha/model/weights.hpp"
+#include "aha/train/adamw.hpp"
+
+namespace aha::train {
+
+// The loop's position and history: trainer_state.json (HF's fields) and data_state.json.
+struct TrainerState {
+  int64_t global_step = 0;
+  double epoch = 0.0;  // fractional epochs done
+  int64_t max_steps = 0;
+  Json log_history = Json::array();  // every logged metrics line, as HF's log_history
+  data::DataCursor cursor;           // the next micro-batch
+  int64_t num_sequences = 0;         // training sequences the cursor counts over
+  int64_t bad_steps_in_a_row = 0;    // consecutive steps skipped for a NaN/Inf loss or norm
+  Json pending = Json::object();     // loss sums since the last logged step
+};
+
+// What a model directory is made of: config.json's text, the weights, tokenizer files to copy.
+struct ModelFiles {
+  std::string config_json;
+  const model::Weights* weights = nullptr;
+  std::vector<std::string> tokenizer_files;  // paths copied into the directory as they are
+};
+
+// Writes config.json, model.safetensors (HF names, F32) and the tokenizer files into `dir`,
+// each file atomically.
+void write_model_files(const std::string& dir, const ModelFiles& files);
+
+// Writes output_dir/checkpoint-<global_step>/ atomically (temp name, fsync, rename).
+void save_checkpoint(const std::string& output_dir, const ModelFiles& model, AdamW& optimizer,
+                     const std::vector<std::string>& parameter_names, const TrainerState& state,
+                     uint64_t seed);
+
+// The state saved in checkpoint `dir`: trainer_state.json and data_state.json.
+TrainerState read_trainer_state(const std::string& dir);
+
+// Restores the optimizer moments and step count saved in checkpoint `dir`.
+void read_optimizer(const std::string& dir, AdamW& optimizer, const std::vector<std::string>& parameter_names);
+
+// The complete checkpoint of output_dir with the highest step, if any.
+std::optional<std::string> newest_checkpoint(const std::string& output_dir);
+
+// Deletes the oldest checkpoints so that at most `limit` remain (limit 0: keep all).
+void prune_checkpoints(const std::string& output_dir, int64_t limit);
+
+// Deletes temporary checkpoint directories left by a run that was killed while saving.
+void remove_partial_checkpoints(const std::string& output_dir);
+
+}  // namespace aha::train

@@ -1,0 +1,61 @@
+// One optimisation step over accumulated micro-batches: gradients of the mean token loss, global
+// norm clipping, and an AdamW update (skipped when the loss or the norm is not finite); and the
+// mean token loss of a held-out set.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aha/data/batches.hpp"
+#include "aha/io/hf_config.hpp"
+#include "aha/model/activations.hpp"
+#include "aha/model/gradients.hpp"
+#include "aha/train/adamw.hpp"
+
+namespace aha::train {
+
+struct StepResult {
+  double loss = 0.0;       // mean loss per target token over all micro-batches of the step
+  double grad_norm = 0.0;  // global L2 norm of the gradients before clipping
+  int64_t tokens_in = 0;   // input tokens (without padding)
+  bool finite = true;      // false: the update was skipped
+};
+
+class GradientStep {
+ public:
+  // Trains `weights` (kept by reference; every tensor trainable) of a model with config `config`.
+  GradientStep(const io::ModelConfig& config, model::Weights& weights, bool gradient_checkpointing);
+
+  // Accumulates the gradients of `micro_batches`, normalised by their total target tokens (as
+  // transformers does with num_items_in_batch), clips them to `max_grad_norm` (0: no clipping)
+  // and applies AdamW with `options`, unless the loss or the norm is NaN or infinite.
+  StepResult step(const std::vector<data::MicroBatch>& micro_batches, const AdamWOptions& options,
+                  double max_grad_norm);
+
+  // Mean loss per target token of `sequences`, in micro-batches of `batch_size`.
+  double mean_loss(const std::vector<data::Sequence>& sequences, int64_t batch_size);
+
+  // The optimizer, for checkpoints.
+  AdamW& optimizer() { return optimizer_; }
+  // The HF names of the trained tensors, in the optimizer's order.
+  const std::vector<std::string>& parameter_names() const { return names_; }
+
+ private:
+  model::Activations& activations(int64_t batch, int64_t seq);
+
+  const io::ModelConfig& config_;
+  model::Weights& weights_;
+  model::Gradients grads_;
+  bool checkpointing_;
+  std::vector<std::string> names_;
+  std::vector<ParamSlot> slots_;
+  std::vector<std::span<float>> grad_spans_;
+  AdamW optimizer_;
+  std::map<std::pair<int64_t, int64_t>, std::unique_ptr<model::Activations>> acts_;
+};
+
+}  // namespace aha::train

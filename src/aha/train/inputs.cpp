@@ -1,0 +1,105 @@
+#include "aha/train/inputs.hpp"
+
+#include <filesystem>
+#include <memory>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/data/sft_dataset.hpp"
+#include "aha/data/text_dataset.hpp"
+#include "aha/io/model_dir.hpp"
+#include "aha/tokenizer/chat_template.hpp"
+#include "aha/train/init_weights.hpp"
+
+namespace aha::train {
+namespace fs = std::filesystem;
+namespace {
+
+// The tokenizer.json path and the folder holding the tokenizer's other files.
+std::pair<std::string, std::string> tokenizer_location(const TrainConfig& c) {
+  const std::string given = c.tokenizer.empty() ? c.model_name_or_path : c.tokenizer;
+  if (is_directory(given)) return {given + "/tokenizer.json", given};
+  const fs::path p(given);
+  return {given, p.has_parent_path() ? p.parent_path().string() : "."};
+}
+
+std::vector<std::string> tokenizer_files(const TrainConfig& c) {
+  const auto [json, dir] = tokenizer_location(c);
+  std::vector<std::string> files = {json};
+  for (const char* name : {"tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"})
+    if (is_file(dir + "/" + name)) files.push_back(dir + "/" + name);
+  if (!c.model_name_or_path.empty() && is_file(c.model_name_or_path + "/generation_config.json"))
+    files.push_back(c.model_name_or_path + "/generation_config.json");
+  return files;
+}
+
+int32_t eos_id(const io::ModelConfig& m, const std::string& origin) {
+  if (m.eos_token_ids.empty())
+    fail("{}: no eos_token_id: training appends EOS to every text, so the config must name it", origin);
+  const int64_t eos = m.eos_token_ids.front();
+  if (eos < 0 || eos >= m.vocab_size) fail("{}: eos_token_id {} is outside the vocabulary", origin, eos);
+  return static_cast<int32_t>(eos);
+}
+
+bool has_chat_template(const std::string& dir) {
+  if (is_file(dir + "/chat_template.jinja")) return true;
+  const std::string path = dir + "/tokenizer_config.json";
+  return is_file(path) && read_json_file(path).contains("chat_template");
+}
+
+data::SequenceSet text_set(const TrainConfig& c, const std::string& path, const std::string& task,
+                           const tokenizer::Tokenizer& tok, int32_t eos) {
+  data::TextSource source{path, task, static_cast<uint64_t>(c.seed), c.dataset_num_examples, c.skip_bad_lines};
+  int64_t skipped = 0;
+  std::vector<std::string> texts = data::read_texts(source, skipped);
+  data::SequenceSet set = data::pack_texts(texts, tok, eos, c.max_length);
+  set.skipped_lines = skipped;
+  return set;
+}
+
+data::SequenceSet sft_set(const TrainConfig& c, const std::string& path, const tokenizer::Tokenizer& tok,
+                          const tokenizer::ChatTemplate* chat, int32_t eos) {
+  data::SftOptions o{c.max_length, c.truncation, c.completion_only_loss.value_or(true), c.skip_bad_lines};
+  data::SequenceSet set = data::read_sft_dataset(path, {&tok, chat, eos}, o);
+  if (c.packing) set.sequences = data::pack_sequences(set.sequences, c.max_length);
+  return set;
+}
+
+}  // namespace
+
+void load_model_config(const TrainConfig& c, std::string& config_json, io::ModelConfig& model_config) {
+  const std::string path = c.model_config.empty() ? c.model_name_or_path + "/config.json" : c.model_config;
+  config_json = read_file(path);
+  model_config = io::parse_model_config(parse_json(config_json, path), path);
+}
+
+TrainingInputs load_training_inputs(const TrainConfig& c) {
+  TrainingInputs in;
+  load_model_config(c, in.config_json, in.model_config);
+  const std::string origin = c.model_config.empty() ? c.model_name_or_path + "/config.json" : c.model_config;
+  if (c.model_name_or_path.empty()) {
+    const double range = parse_json(in.config_json, origin).value("initializer_range", 0.02);
+    in.weights = init_weights(in.model_config, range, static_cast<uint64_t>(c.seed));
+  } else {
+    in.weights = model::load_weights(io::ModelDir(c.model_name_or_path));
+  }
+  const auto [tokenizer_json, tokenizer_dir] = tokenizer_location(c);
+  const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(tokenizer_json);
+  if (tok.vocab_size() > in.model_config.vocab_size)
+    fail("{}: the tokenizer has {} ids but vocab_size is {}", origin, tok.vocab_size(), in.model_config.vocab_size);
+  in.tokenizer_files = tokenizer_files(c);
+  const int32_t eos = eos_id(in.model_config, origin);
+  if (c.mode == TrainMode::pretrain) {
+    in.train = text_set(c, c.dataset_path, c.dataset_task, tok, eos);
+    if (!c.eval_dataset_path.empty()) in.eval = text_set(c, c.eval_dataset_path, "", tok, eos);
+    return in;
+  }
+  std::unique_ptr<tokenizer::ChatTemplate> chat;
+  if (has_chat_template(tokenizer_dir))
+    chat = std::make_unique<tokenizer::ChatTemplate>(tokenizer::ChatTemplate::load(tokenizer_dir));
+  in.train = sft_set(c, c.dataset_path, tok, chat.get(), eos);
+  if (!c.eval_dataset_path.empty()) in.eval = sft_set(c, c.eval_dataset_path, tok, chat.get(), eos);
+  return in;
+}
+
+}  // namespace aha::train

@@ -1,0 +1,62 @@
+#include "cli/train_command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "aha/base/threads.hpp"
+#include "aha/train/trainer.hpp"
+
+namespace aha::cli {
+namespace {
+
+struct TrainOptions {
+  std::string config;
+  std::vector<std::string> sets;
+  std::string resume_path;
+  bool skip_bad_lines = false;
+};
+
+// "step 40/200  loss 1.234  3.1 steps/s  ETA 52s", rewritten in place.
+void print_progress(const train::Progress& p) {
+  const double rate = p.elapsed_seconds > 0 ? p.step / p.elapsed_seconds : 0.0;
+  const double eta = rate > 0 ? (p.max_steps - p.step) / rate : 0.0;
+  fmt::print(stderr, "\rstep {}/{}  loss {:.4f}  {:.2f} steps/s  ETA {:.0f}s ", p.step, p.max_steps, p.loss, rate, eta);
+  if (p.step == p.max_steps) fmt::print(stderr, "\n");
+}
+
+int run(const TrainOptions& o, CLI::App& app, train::TrainMode mode) {
+  std::vector<std::string> sets = o.sets;
+  if (o.skip_bad_lines) sets.push_back("skip_bad_lines=true");
+  train::TrainConfig config = train::load_train_config(o.config, mode, sets);
+  // --threads on the command line wins over the config's threads.
+  if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
+  config.threads = num_threads();
+  train::RunOptions run;
+  if (app.count("--resume") > 0)
+    run.resume = o.resume_path.empty() ? train::ResumeMode::newest : train::ResumeMode::path;
+  run.resume_path = o.resume_path;
+  run.notice = [](const std::string& line) { fmt::print(stderr, "aha: {}\n", line); };
+  if (isatty(STDERR_FILENO)) run.progress = print_progress;
+  train::run_training(config, run);
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> setup_training_command(CLI::App& app, train::TrainMode mode) {
+  auto o = std::make_shared<TrainOptions>();
+  app.add_option("--config", o->config, "YAML config with TRL's key names (docs/training.md)")->required();
+  app.add_option("--set", o->sets, "Override a config key: --set key=value (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--resume", o->resume_path,
+                 "Continue from the newest checkpoint in output_dir, or from checkpoint PATH")
+      ->expected(0, 1);
+  app.add_flag("--skip-bad-lines", o->skip_bad_lines, "Skip malformed dataset lines (counted in metrics)");
+  CLI::App* self = &app;
+  return [o, self, mode] { return run(*o, *self, mode); };
+}
+
+}  // namespace aha::cli
