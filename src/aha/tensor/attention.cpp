@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "aha/base/threads.hpp"
+#include "aha/tensor/attention_cached.hpp"
 
 namespace aha::tensor {
 namespace {
@@ -26,35 +27,12 @@ struct SoftmaxRow {
 
 void attention_forward(float* out, const float* q, const float* k, const float* v, int64_t rows,
                        int64_t past, int64_t heads, int64_t kv_heads, int64_t head_dim) {
-  const int64_t group = heads / kv_heads;
-  const int64_t kv_stride = kv_heads * head_dim;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  parallel_for(static_cast<size_t>(rows * heads), [&](size_t begin, size_t end) {
-    std::vector<float> scores(static_cast<size_t>(past + rows));
-    for (size_t task = begin; task < end; ++task) {
-      const int64_t r = static_cast<int64_t>(task) / heads, h = static_cast<int64_t>(task) % heads;
-      const int64_t kvh = h / group;
-      const int64_t len = past + r + 1;
-      const float* qv = q + (r * heads + h) * head_dim;
-      float max_score = -INFINITY;
-      for (int64_t t = 0; t < len; ++t) {
-        scores[t] = dot(qv, k + t * kv_stride + kvh * head_dim, head_dim) * scale;
-        max_score = std::max(max_score, scores[t]);
-      }
-      float sum = 0.0f;
-      for (int64_t t = 0; t < len; ++t) {
-        scores[t] = std::exp(scores[t] - max_score);
-        sum += scores[t];
-      }
-      float* o = out + (r * heads + h) * head_dim;
-      for (int64_t i = 0; i < head_dim; ++i) o[i] = 0.0f;
-      for (int64_t t = 0; t < len; ++t) {
-        const float p = scores[t] / sum;
-        const float* vv = v + t * kv_stride + kvh * head_dim;
-        for (int64_t i = 0; i < head_dim; ++i) o[i] += p * vv[i];
-      }
-    }
-  });
+  // Causal attention is cached attention where row r sees the first past + r + 1 positions.
+  std::vector<const float*> keys(static_cast<size_t>(rows), k), values(static_cast<size_t>(rows), v);
+  std::vector<int64_t> lengths(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) lengths[r] = past + r + 1;
+  attention_cached_forward(out, q, keys.data(), values.data(), lengths.data(), rows, heads, kv_heads,
+                           head_dim);
 }
 
 // With s_t = scale·q·k_t, p = softmax(s), out = Σ_t p_t·v_t and dp_t = dout·v_t:

@@ -14,6 +14,7 @@ void attention_cached_forward(float* out, const float* q, const float* const* ke
                               int64_t heads, int64_t kv_heads, int64_t head_dim) {
   const int64_t group = heads / kv_heads, stride = kv_heads * head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  if (rows <= 0) return;
   const int64_t longest = *std::max_element(lengths, lengths + rows);
   parallel_for(static_cast<size_t>(rows * heads), [&](size_t begin, size_t end) {
     std::vector<float> scores(static_cast<size_t>(longest));
