@@ -1,0 +1,43 @@
+// Prompt datasets for GRPO, evaluation and distillation: each item is a prompt and the reference
+// answer a reward checks completions against.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "aha/tokenizer/chat_template.hpp"
+
+namespace aha::data {
+
+struct PromptItem {
+  nlohmann::json prompt;  // a string, or a messages array ([{"role","content"}, ...])
+  nlohmann::json answer;  // see rl::RewardInput::answer
+};
+
+// JSONL with "prompt" (text or messages) and "answer", or GSM8K's format ("question", and
+// "answer" whose last line is "#### N": N becomes the answer). Errors name path:line.
+std::vector<PromptItem> read_prompt_dataset(const std::string& path);
+
+// A built-in task ("countdown", "arithmetic"): `count` items of `split` ("train" or "test";
+// the splits never share an item), deterministic in `seed`.
+std::vector<PromptItem> generate_task(const std::string& name, const std::string& split, int64_t count,
+                                      uint64_t seed);
+
+// The names generate_task accepts.
+std::vector<std::string> task_names();
+
+enum class PromptTemplate { r1_zero, chat, raw };
+
+// "r1_zero", "chat" or "raw"; anything else is a bad-input Error.
+PromptTemplate parse_prompt_template(const std::string& name);
+
+// The text the model is given for `item`: R1-Zero's template around the prompt's text, the
+// model's chat template (with the generation prompt; `chat_template` must not be null), or the
+// prompt's text alone. A messages prompt with r1_zero or raw uses its last user message.
+std::string format_prompt(const PromptItem& item, PromptTemplate format,
+                          const tokenizer::ChatTemplate* chat_template);
+
+}  // namespace aha::data

@@ -1,0 +1,40 @@
+// Verifiable rewards: rule-based scores of a completion against a reference answer, as
+// DeepSeek-R1 used instead of a learned reward model; `external` runs a user's program.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace aha::rl {
+
+struct RewardInput {
+  std::string prompt;      // the prompt text as the model saw it
+  std::string completion;  // the generated text (without the prompt)
+  nlohmann::json answer;   // the reference: a number or string for accuracy,
+                           // {"target": T, "numbers": [...]} for countdown
+};
+
+class RewardFunction {
+ public:
+  virtual ~RewardFunction() = default;
+  // The name metrics use: rewards/<name>/mean.
+  virtual const std::string& name() const = 0;
+  // One score per input, in order. Never throws for a bad completion (it scores low); an
+  // external program that fails is reported through `warnings` and scored as configured.
+  virtual std::vector<double> score(const std::vector<RewardInput>& inputs) = 0;
+  // Messages about failures since the last call (e.g. an external program's stderr).
+  virtual std::vector<std::string> take_warnings() { return {}; }
+};
+
+// The reward called `name` ("accuracy", "format", "format_think_open", "countdown", "external")
+// with its options (a JSON object, possibly empty; `external` needs {"command": ...}). Throws a
+// bad-input Error naming the nearest valid name for an unknown one, or the bad option.
+std::unique_ptr<RewardFunction> make_reward(const std::string& name, const nlohmann::json& options = {});
+
+// The names make_reward accepts.
+std::vector<std::string> reward_names();
+
+}  // namespace aha::rl
