@@ -26,6 +26,8 @@ struct TrainerState {
   int64_t num_sequences = 0;         // training sequences the cursor counts over
   int64_t bad_steps_in_a_row = 0;    // consecutive steps skipped for a NaN/Inf loss or norm
   Json pending = Json::object();     // loss sums since the last logged step
+  int64_t num_input_tokens_seen = 0;  // input tokens of every step so far (HF's name)
+  double train_seconds = 0.0;         // training wall time so far, over resumed attempts
 };
 
 // What a model directory is made of: config.json's text, the weights, tokenizer files to copy.
@@ -35,8 +37,8 @@ struct ModelFiles {
   std::vector<std::string> tokenizer_files;  // paths copied into the directory as they are
 };
 
-// Writes config.json, model.safetensors (HF names, F32) and the tokenizer files into `dir`,
-// each file atomically.
+// Writes config.json, model.safetensors (HF names, F32, the weights' SHA-256 in its metadata) and
+// the tokenizer files into `dir`, each file atomically.
 void write_model_files(const std::string& dir, const ModelFiles& files);
 
 // Writes output_dir/checkpoint-<global_step>/ atomically (temp name, fsync, rename).

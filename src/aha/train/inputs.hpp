@@ -8,6 +8,7 @@
 
 #include "aha/data/sequences.hpp"
 #include "aha/io/hf_config.hpp"
+#include "aha/ledger/dataset.hpp"
 #include "aha/model/weights.hpp"
 #include "aha/train/config.hpp"
 
@@ -19,6 +20,7 @@ struct TrainingInputs {
   model::Weights weights;
   std::vector<std::string> tokenizer_files;  // copied into every model directory written
   data::SequenceSet train, eval;             // eval is empty without eval_dataset_path
+  std::vector<ledger::DatasetRecord> datasets;  // fingerprints of what train and eval read
 };
 
 // Loads the model named by `config` (or initialises one from model_config and the seed), the
