@@ -18,6 +18,11 @@ namespace {
 // A YAML scalar: a JSON string is a valid YAML double-quoted scalar.
 std::string q(const std::string& s) { return Json(s).dump(); }
 
+// The string field `key` of `j`, or `fallback` when it is absent or not a string.
+std::string string_or(const Json& j, const char* key, const std::string& fallback) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
+}
+
 std::string front_matter(const std::string& name, const Lineage& l, const ProviderInfo& p, const Json& summary,
                          const std::vector<Json>& evals) {
   std::string y = "---\n";
@@ -47,11 +52,12 @@ std::string front_matter(const std::string& name, const Lineage& l, const Provid
     y += fmt::format("model-index:\n- name: {}\n  results:\n", q(name));
     for (const Json& e : evals) {
       y += fmt::format("  - task:\n      type: text-generation\n    dataset:\n      name: {}\n      type: {}\n    metrics:\n",
-                       q(e.value("name", "eval")), q(e.value("name", "eval")));
+                       q(string_or(e, "name", "eval")), q(string_or(e, "name", "eval")));
       for (const auto& [metric, value] : e["metrics"].items())
         if (value.is_number())
           y += fmt::format("    - type: {}\n      value: {}\n      name: {}\n", q(metric), value.dump(),
-                           q(fmt::format("{} ({} samples, reward {})", metric, e.value("samples", 0), e.value("reward", ""))));
+                           q(fmt::format("{} ({} samples, reward {})", metric, e.contains("samples") ? e["samples"].dump() : "?",
+                                        string_or(e, "reward", "?"))));
     }
   }
   return y + "---\n";
@@ -110,20 +116,20 @@ std::string model_card(const std::string& model_dir, const Lineage& l, const Pro
   md += "## Evaluation\n\n";
   if (evals.empty()) md += "No results under eval/ (run `aha eval`).\n\n";
   for (const Json& e : evals) {
-    md += fmt::format("### {}\n\n| metric | value |\n|---|---|\n", e.value("name", "eval"));
+    md += fmt::format("### {}\n\n| metric | value |\n|---|---|\n", string_or(e, "name", "eval"));
     for (const auto& [metric, value] : e["metrics"].items()) md += fmt::format("| {} | {} |\n", metric, value.dump());
     md += "\n";
   }
   md += fmt::format("## Environmental impact\n\n- compute: {:.4g} FLOPs ({})\n- energy: {:.6g} kWh ({})\n- hardware: {}\n\n",
                     a["compute_flops"]["value"].get<double>(), a["compute_flops"]["method"].get<std::string>(),
                     a["energy_kwh"]["value"].get<double>(), a["energy_kwh"]["method"].get<std::string>(),
-                    a["hardware"].empty() ? std::string("unknown") : a["hardware"][0].value("cpu", "unknown"));
+                    a["hardware"].empty() ? std::string("unknown") : string_or(a["hardware"][0], "cpu", "unknown"));
   md += fmt::format("## Provenance\n\nWeights SHA-256: `{}` ({}). Check this directory with `aha verify --model DIR`.\n",
                     l.weights["sha256"].get<std::string>(), l.weights["method"].get<std::string>());
   return md;
 }
 
-std::vector<std::string> write_card(const std::string& model_dir, const std::string& provider_path) {
+static std::vector<std::string> write_card_files(const std::string& model_dir, const std::string& provider_path) {
   const Json doc = ledger::read_provenance(model_dir);
   const ProviderInfo provider = read_provider(provider_path.empty() ? model_dir + "/provider.yaml" : provider_path);
   const Lineage lineage = flatten_lineage(doc);
@@ -135,6 +141,15 @@ std::vector<std::string> write_card(const std::string& model_dir, const std::str
   write_file_atomic(paths[1], training_summary_markdown(summary));
   write_file_atomic(paths[2], summary.dump(2) + "\n");
   return paths;
+}
+
+std::vector<std::string> write_card(const std::string& model_dir, const std::string& provider_path) {
+  try {
+    return write_card_files(model_dir, provider_path);
+  } catch (const Json::exception& e) {
+    // check_provenance covers the fields the card reads; this names anything it missed.
+    fail("{}/provenance.json or eval/*/summary.json: malformed: {}", model_dir, e.what());
+  }
 }
 
 }  // namespace aha::compliance

@@ -105,11 +105,12 @@ Json general(const Lineage& l, const ProviderInfo& p, const std::string& model_d
 }
 
 Json annex_xi(const std::string& model_dir, const Lineage& l) {
-  const Json cfg = read_json_file(model_dir + "/config.json");
+  const std::string config_path = model_dir + "/config.json";
+  const Json cfg = is_file(config_path) ? read_json_file(config_path) : Json::object();
   Json arch = Json::object();
   for (const char* k : {"model_type", "architectures", "hidden_size", "num_hidden_layers", "num_attention_heads",
                         "num_key_value_heads", "intermediate_size", "vocab_size", "max_position_embeddings"})
-    if (cfg.contains(k)) arch[k] = cfg[k];
+    if (cfg.is_object() && cfg.contains(k)) arch[k] = cfg[k];
   double flops = 0, seconds = 0, kwh = 0;
   Json methods = Json::array(), hardware = Json::array();
   for (auto it = l.runs.rbegin(); it != l.runs.rend(); ++it) {

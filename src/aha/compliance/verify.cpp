@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
 #include "aha/base/sha256.hpp"
@@ -108,8 +109,13 @@ const char* status_name(CheckStatus s) {
 VerifyReport verify_model(const std::string& dir) {
   const Json doc = ledger::read_provenance(dir);
   Verifier v;
-  v.check_weights(dir, doc["weights"]);
-  v.check_record(doc, "this model");
+  try {
+    v.check_weights(dir, doc["weights"]);
+    v.check_record(doc, "this model");
+  } catch (const Json::exception& e) {
+    // read_provenance checks every field verify reads; this names anything it missed.
+    fail("{}/provenance.json: malformed: {}", dir, e.what());
+  }
   return v.report;
 }
 

@@ -177,7 +177,7 @@ DatasetRecord dataset_from_json(const Json& j, const std::string& origin) {
       r.absolute_path = j.at("absolute_path");
       r.sha256 = j.at("sha256");
       r.bytes = j.at("bytes");
-      r.declared = j.at("declared");
+      r.declared = check_declaration(j.at("declared"), origin + ": 'declared' of " + r.path);
       r.declared_in = j.at("declared_in");
     } else if (r.kind == "generator") {
       r.generator = j.at("generator");

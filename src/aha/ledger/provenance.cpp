@@ -129,6 +129,18 @@ void check_provenance(const Json& doc, const std::string& origin) {
       check_provenance(d["declared"]["teacher_provenance"], origin + ": teacher_provenance of a dataset");
   }
   expect(run.contains("teachers") && run["teachers"].is_array(), origin, "run.teachers", "must be an array");
+  expect(run.contains("rewards") && run["rewards"].is_array(), origin, "run.rewards", "must be an array");
+  for (const char* f : {"wall_seconds", "tokens_processed", "seed"})
+    expect(run.contains(f) && run[f].is_number(), origin, std::string("run.") + f, "must be a number");
+  for (const char* f : {"started_at", "aha_version", "aha_commit"})
+    expect(run.contains(f) && run[f].is_string(), origin, std::string("run.") + f, "must be a string");
+  expect(run.contains("hardware") && run["hardware"].is_object(), origin, "run.hardware", "must be an object");
+  for (const char* f : {"estimated_training_flops", "estimated_energy_kwh"})
+    expect(run.contains(f) && run[f].is_object() && run[f].contains("value") && run[f]["value"].is_number() &&
+               run[f].contains("method") && run[f]["method"].is_string(),
+           origin, std::string("run.") + f, "must be an object with a number 'value' and a string 'method'");
+  expect(w.contains("parameters") && w["parameters"].is_number(), origin, "weights.parameters", "must be a number");
+  expect(w.contains("method") && w["method"].is_string(), origin, "weights.method", "must be a string");
   expect(doc.contains("base_model"), origin, "base_model", "is missing (null when trained from scratch)");
   const Json& base = doc["base_model"];
   std::vector<const Json*> refs;
