@@ -148,3 +148,40 @@ TEST(Verify, zz_a_changed_or_absent_dataset_is_named_and_strict_fails_absent_one
 
 }  // namespace
 }  // namespace aha::compliance
+
+namespace aha::compliance {
+namespace {
+
+TEST(Card, a_distilled_dataset_names_its_teacher_and_verify_checks_the_teachers_record) {
+  auto& l = TwoStageLineage::get();
+  // Data "generated" by the pretrained model, its sidecar embedding that model's provenance.
+  const std::string folder = l.dir.file("distilled");
+  fs::create_directories(folder);
+  std::string data;
+  for (int a = 0; a < 8; ++a) data += Json{{"prompt", std::to_string(a) + "*2="}, {"completion", std::to_string(2 * a)}}.dump() + "\n";
+  test::write_text(folder + "/train.jsonl", data);
+  const Json teacher = Json::parse(train::testing::slurp(l.pretrained + "/provenance.json"));
+  test::write_text(folder + "/DATASET.yaml", "name: doubled\nlicense: CC0-1.0\nlanguage: en\ncontent_type: text\n"
+                                             "generated_by: tiny-teacher\nteacher_provenance: " + teacher.dump() + "\n");
+  test::write_text(l.dir.file("distill_sft.yaml"),
+                   fmt::format("model_name_or_path: {}\ndataset_path: {}/train.jsonl\noutput_dir: {}\nmax_length: 16\n"
+                               "per_device_train_batch_size: 4\nmax_steps: 1\nlearning_rate: 1e-3\n",
+                               l.sft_model, folder, l.dir.file("student")));
+  ASSERT_EQ(test::run_aha("sft --threads 2 --config " + l.dir.file("distill_sft.yaml")).status, 0);
+  const test::RunResult v = test::run_aha("verify --model " + l.dir.file("student"));
+  EXPECT_EQ(v.status, 0) << v.out;
+  EXPECT_NE(v.out.find("ok           record this model > teacher of dataset " + folder + "/train.jsonl: pretrain run"),
+            std::string::npos) << v.out;
+  ASSERT_EQ(test::run_aha("card --model " + l.dir.file("student")).status, 0);
+  const Json s = Json::parse(train::testing::slurp(l.dir.file("student/training_summary.json")));
+  ASSERT_EQ(s["2_data_sources"]["2_5_synthetic"].size(), 2u);  // the distilled file and the arithmetic generator
+  EXPECT_EQ(s["2_data_sources"]["2_5_synthetic"][0]["name"], "doubled");
+  EXPECT_EQ(s["2_data_sources"]["2_5_synthetic"][0]["generating_model"], "tiny-teacher");
+  ASSERT_EQ(s["2_5_distillation_teachers"].size(), 1u);
+  EXPECT_EQ(s["2_5_distillation_teachers"][0]["weights_sha256"], teacher["weights"]["sha256"]);
+  EXPECT_EQ(s["2_data_sources"]["2_1_public_datasets"].size(), 1u);  // successor-sums, from the sft stage
+  EXPECT_EQ(s["annex_xi"]["training_method"].size(), 3u);
+}
+
+}  // namespace
+}  // namespace aha::compliance
