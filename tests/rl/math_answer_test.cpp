@@ -87,8 +87,11 @@ TEST(AccuracyReward, scores_completions_against_string_and_number_answers) {
       {"", "It is 3/4 of the cake, so 12", 12},
       {"", "nothing", 12},
       {"", "<answer>1e3</answer>", 1000},  // no exponent notation: the last number is 3
+      {"", "<answer>0.0000001</answer>", 1e-7},
+      {"", "<answer>-250,000,000,000,000,000,000</answer>", -2.5e20},
+      {"", "<answer>0.0000002</answer>", 1e-7},
   };
-  EXPECT_EQ(reward->score(inputs), (std::vector<double>{1, 0, 1, 1, 0, 0}));
+  EXPECT_EQ(reward->score(inputs), (std::vector<double>{1, 0, 1, 1, 0, 0, 1, 1, 0}));
   EXPECT_THROW(reward->score({{"", "1", nullptr}}), Error);
   EXPECT_THROW(reward->check_answer(Json::array()), Error);
   EXPECT_THROW(reward->check_answer(" "), Error);
