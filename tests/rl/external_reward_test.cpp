@@ -120,6 +120,35 @@ TEST_F(ExternalReward, a_program_that_never_reads_stdin_does_not_kill_the_caller
   EXPECT_EQ(r->score(big), (std::vector<double>{1, 1}));
 }
 
+TEST_F(ExternalReward, a_program_answering_line_by_line_streams_more_than_a_pipe_holds) {
+  auto r = reward(std::string(kPython) +
+                  "import sys, json\n"
+                  "for line in sys.stdin:\n"
+                  "    print(len(json.loads(line)['completion']), flush=True)\n");
+  std::vector<RewardInput> many = inputs(300);
+  std::vector<double> expected;
+  for (size_t i = 0; i < many.size(); ++i) {
+    many[i].completion.assign(10000 + i, 'y');  // 3 MB in all, answered as it arrives
+    expected.push_back(static_cast<double>(10000 + i));
+  }
+  EXPECT_EQ(r->score(many), expected);
+  EXPECT_TRUE(r->take_warnings().empty());
+}
+
+TEST_F(ExternalReward, the_callers_signal_mask_is_left_as_it_was) {
+  sigset_t before, after;
+  pthread_sigmask(SIG_SETMASK, nullptr, &before);
+  auto r = reward("#!/bin/sh\nexit 0\n");
+  std::vector<RewardInput> big = inputs(1);
+  big[0].completion.assign(1 << 20, 'x');  // the write usually fails with EPIPE
+  EXPECT_EQ(r->score(big), std::vector<double>{0});
+  pthread_sigmask(SIG_SETMASK, nullptr, &after);
+  for (int s = 1; s < 32; ++s) EXPECT_EQ(sigismember(&before, s), sigismember(&after, s)) << s;
+  sigset_t pending;
+  sigpending(&pending);
+  EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);
+}
+
 TEST_F(ExternalReward, the_memory_limit_applies_to_the_program) {
   auto r = reward(std::string(kPython) + "import sys\nsys.stdin.readline()\nx = bytearray(2 << 30)\nprint(1)\n",
                   {{"memory_mb", 200}});
