@@ -27,6 +27,8 @@ TEST(EvalCli, a_reward_that_always_passes_gives_one_and_one_that_never_does_give
   for (const char* m : {"pass@1", "pass@2", "pass@4", "maj@1", "maj@2", "maj@4"}) EXPECT_EQ(s["metrics"][m], 1.0) << m;
   EXPECT_EQ(s["samples"], 4);
   EXPECT_EQ(s["items"], 3);
+  EXPECT_EQ(s["dataset"]["generator"], "arithmetic");
+  EXPECT_EQ(s["dataset"]["records"], 3);
   EXPECT_EQ(s["sampling"]["temperature"].get<double>(), 0.6);  // R1's defaults
   EXPECT_EQ(s["sampling"]["top_p"].get<double>(), 0.95);
   const auto items = train::testing::read_json_lines(l.dir.file("always/items.jsonl"));
@@ -37,6 +39,10 @@ TEST(EvalCli, a_reward_that_always_passes_gives_one_and_one_that_never_does_give
     for (const Json& c : item["completions"]) tokens += c["tokens"].get<double>();
   }
   EXPECT_NEAR(s["metrics"]["mean_completion_tokens"].get<double>(), tokens / 12.0, 1e-12);
+  // The test tokenizer has one token per byte and no merges: prompt tokens are prompt bytes.
+  size_t prompt_bytes = 0;
+  for (const Json& item : items) prompt_bytes += item["prompt"].get<std::string>().size();
+  EXPECT_EQ(s["dataset"]["tokens"], prompt_bytes);
 
   r = test::run_aha(eval_args(model, "0"));
   ASSERT_EQ(r.status, 0) << r.err;

@@ -46,7 +46,8 @@ void check(const EvalOptions& o) {
 }
 
 // Every completion of every item, item-major: completions[i * samples + s].
-std::vector<Completion> generate_all(const EvalOptions& o, const std::vector<std::string>& prompts) {
+std::vector<Completion> generate_all(const EvalOptions& o, const std::vector<std::string>& prompts,
+                                     int64_t& prompt_tokens) {
   const model::Model m(o.model_dir);
   const std::optional<tokenizer::Tokenizer> tok = tokenizer::load_model_tokenizer(o.model_dir);
   if (!tok) fail("{}: no tokenizer.json: eval needs text", o.model_dir);
@@ -56,7 +57,9 @@ std::vector<Completion> generate_all(const EvalOptions& o, const std::vector<std
   std::vector<Completion> out(prompts.size() * static_cast<size_t>(o.samples));
   std::vector<int64_t> first;  // request id -> index of its first completion
   for (size_t i = 0; i < prompts.size(); ++i) {
-    generate::Request r{.prompt = tok->encode(prompts[i], false), .sampling = o.sampling, .n = o.samples,
+    std::vector<int32_t> ids = tok->encode(prompts[i], false);
+    prompt_tokens += static_cast<int64_t>(ids.size());
+    generate::Request r{.prompt = std::move(ids), .sampling = o.sampling, .n = o.samples,
                         .max_tokens = o.max_tokens, .eos_ids = eos};
     // Item i's samples use seeds seed + i·samples + s: every sample has its own stream.
     r.sampling.seed = o.sampling.seed + i * static_cast<uint64_t>(o.samples);
@@ -106,7 +109,8 @@ EvalResult run_evaluation(const EvalOptions& o) {
     chat = std::make_unique<tokenizer::ChatTemplate>(tokenizer::load_model_chat_template(o.model_dir, ""));
   std::vector<std::string> prompts;
   for (const data::PromptItem& item : o.items) prompts.push_back(data::format_prompt(item, format, chat.get()));
-  const std::vector<Completion> completions = generate_all(o, prompts);
+  int64_t prompt_tokens = 0;
+  const std::vector<Completion> completions = generate_all(o, prompts, prompt_tokens);
 
   const std::unique_ptr<rl::RewardFunction> reward = rl::make_reward(o.reward, o.reward_options);
   std::vector<rl::RewardInput> inputs;
@@ -144,6 +148,7 @@ EvalResult run_evaluation(const EvalOptions& o) {
                                   {"top_k", o.sampling.top_k}, {"seed", o.sampling.seed}, {"max_tokens", o.max_tokens}}},
                     {"metrics", metrics}, {"aha_version", AHA_VERSION}, {"aha_commit", AHA_GIT_COMMIT},
                     {"finished_at", ledger::utc_now()}};
+  result.summary["dataset"]["tokens"] = prompt_tokens;  // the prompts as the model saw them
   for (const std::string& w : reward->take_warnings()) result.summary["reward_warnings"].push_back(w);
   return result;
 }
