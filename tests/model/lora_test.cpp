@@ -255,6 +255,16 @@ TEST(Lora, bad_adapter_directories_are_clear_errors) {
   j["r"] = 4;  // the file's tensors have rank 3
   test::write_text(config, j.dump());
   EXPECT_NE(message().find("shape"), std::string::npos) << message();
+  j["r"] = 1000000000;
+  test::write_text(config, j.dump());
+  EXPECT_NE(message().find("exceeds the model's widths"), std::string::npos) << message();
+  // Tensors of a module the config does not list are not silently ignored.
+  j["r"] = 3;
+  write_adapter(adapter, random_lora(base_model.config(), {"q_proj", "v_proj"}, 4), base);
+  Json two = read_json_file(config);
+  two["target_modules"] = {"q_proj"};
+  test::write_text(config, two.dump());
+  EXPECT_NE(message().find("v_proj.lora_A.weight' is not a LoRA weight"), std::string::npos) << message();
 }
 
 }  // namespace
