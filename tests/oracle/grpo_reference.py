@@ -12,12 +12,23 @@ cases.json: {"cases": [{"name", "num_generations", "scale_rewards", "loss_type",
                               "mask": [...]}] (N of them, in reward order)}]}
 report.json: {"cases": [{"name", "advantages": [N], "frac_reward_zero_std", "loss",
               "dlogp": [[...] per completion], "kl_mean", "low_clip", "high_clip"}]}
+
+A case with "model" instead checks the model's per-token log-probs at a temperature and their
+backward: {"name", "model": DIR, "tokens": [[...]], "targets": [[...]] (-1: none),
+"temperature", "dlogp": [[...]], "grads": F.safetensors (aha's)} gives {"name", "logp": [[...]],
+"entropy": [[...]], "tensors": {name: max|aha - ref| / max|ref|}, "missing", "extra"}, where the
+reference differentiates sum(dlogp * logp) by autograd over hf_reference.forward.
 """
 import argparse
 import json
 import sys
 
+import os
+
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_reference  # noqa: E402
 
 
 def advantages_of(rewards, group, scale):
@@ -95,6 +106,35 @@ def run_case(case):
             "low_clip": sums[1] / tokens, "high_clip": sums[2] / tokens}
 
 
+def run_model_case(case):
+    config, weights = hf_reference.load_model_dir(case["model"])
+    for w in weights.values():
+        w.requires_grad_(True)
+    total = torch.zeros((), dtype=torch.float64)
+    logps, entropies = [], []
+    for ids, targets, dlogp in zip(case["tokens"], case["targets"], case["dlogp"]):
+        logits = hf_reference.forward(config, weights, ids) / case["temperature"]
+        logprobs = torch.log_softmax(logits, dim=-1)
+        entropy = -(logprobs.exp() * logprobs).sum(-1)
+        t = torch.tensor([max(x, 0) for x in targets])
+        keep = torch.tensor([x >= 0 for x in targets], dtype=torch.float64)
+        picked = logprobs.gather(1, t.unsqueeze(1)).squeeze(1) * keep
+        total = total + (torch.tensor(dlogp, dtype=torch.float64) * picked).sum()
+        logps.append(picked.tolist())
+        entropies.append((entropy * keep).tolist())
+    total.backward()
+    got = hf_reference.read_safetensors(case["grads"])
+    tensors = {}
+    for name, w in weights.items():
+        if name in got:
+            want = w.grad
+            diff = (torch.from_numpy(got[name]).double() - want).abs().max().item()
+            scale = want.abs().max().item()
+            tensors[name] = diff / scale if scale > 0 else diff
+    return {"name": case["name"], "logp": logps, "entropy": entropies, "tensors": tensors,
+            "missing": sorted(set(weights) - set(got)), "extra": sorted(set(got) - set(weights))}
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--manifest", required=True, help="cases.json written by the gtest")
@@ -103,7 +143,7 @@ def main(argv):
     with open(args.manifest) as f:
         cases = json.load(f)["cases"]
     with open(args.out, "w") as f:
-        json.dump({"cases": [run_case(c) for c in cases]}, f)
+        json.dump({"cases": [run_model_case(c) if "model" in c else run_case(c) for c in cases]}, f)
     return 0
 
 

@@ -122,15 +122,15 @@ TEST(GrpoLoss, loss_and_dlogp_match_pytorch_for_every_loss_type_scale_and_iterat
     const std::string name = want["name"];
     const Aha got = run_aha(runs[i].second, runs[i].first);
     for (size_t c = 0; c < got.advantages.advantages.size(); ++c)
-      expect_near_rel(got.advantages.advantages[c], want["advantages"][c].get<double>(), name + " advantage");
-    expect_near_rel(got.advantages.frac_reward_zero_std, want["frac_reward_zero_std"].get<double>(), name + " zero std");
-    expect_near_rel(got.loss, want["loss"].get<double>(), name + " loss");
+      expect_near_rel(got.advantages.advantages[c], want["advantages"][c].get<double>(), fmt::format("{} advantage", name));
+    expect_near_rel(got.advantages.frac_reward_zero_std, want["frac_reward_zero_std"].get<double>(), fmt::format("{} zero std", name));
+    expect_near_rel(got.loss, want["loss"].get<double>(), fmt::format("{} loss", name));
     for (size_t c = 0; c < got.dlogp.size(); ++c)
       for (size_t t = 0; t < got.dlogp[c].size(); ++t)
         expect_near_rel(got.dlogp[c][t], want["dlogp"][c][t].get<double>(), fmt::format("{} dlogp[{}][{}]", name, c, t));
-    expect_near_rel(got.kl / got.tokens, want["kl_mean"].get<double>(), name + " kl");
-    expect_near_rel(got.low / got.tokens, want["low_clip"].get<double>(), name + " low clip");
-    expect_near_rel(got.high / got.tokens, want["high_clip"].get<double>(), name + " high clip");
+    expect_near_rel(got.kl / got.tokens, want["kl_mean"].get<double>(), fmt::format("{} kl", name));
+    expect_near_rel(got.low / got.tokens, want["low_clip"].get<double>(), fmt::format("{} low clip", name));
+    expect_near_rel(got.high / got.tokens, want["high_clip"].get<double>(), fmt::format("{} high clip", name));
     if (got.low > 0 && got.high > 0) ++clipped_cases;
   }
   // The stale cases exercise both clip sides, so the zero-gradient branches are checked too.
