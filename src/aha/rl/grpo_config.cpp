@@ -85,8 +85,9 @@ nlohmann::json to_json(const YAML::Node& node) {
   return s;
 }
 
-// reward_funcs: a name, a list of names, or a list of mappings {name: N, <option>: ...}.
-std::vector<RewardSpec> reward_specs(const YAML::Node& node, const std::string& where) {
+}  // namespace
+
+std::vector<RewardSpec> parse_reward_funcs(const YAML::Node& node, const std::string& where) {
   std::vector<RewardSpec> specs;
   auto one = [&](const YAML::Node& item) {
     if (item.IsScalar()) return specs.push_back({item.Scalar(), nlohmann::json::object()});
@@ -104,6 +105,8 @@ std::vector<RewardSpec> reward_specs(const YAML::Node& node, const std::string& 
   return specs;
 }
 
+namespace {
+
 void set_key(C& c, const Key& key, const YAML::Node& node, const std::string& where) {
   const bool scalar = node.IsScalar() || node.IsNull();
   const std::string text = node.IsScalar() ? node.Scalar() : "";
@@ -112,7 +115,7 @@ void set_key(C& c, const Key& key, const YAML::Node& node, const std::string& wh
       [&](auto member) {
         using T = std::remove_cvref_t<decltype(c.*member)>;
         if constexpr (std::is_same_v<T, std::vector<RewardSpec>>) {
-          c.*member = reward_specs(node, where);
+          c.*member = parse_reward_funcs(node, where);
         } else if constexpr (std::is_same_v<T, std::vector<double>>) {
           (c.*member).clear();
           if (!node.IsSequence()) fail("{}: {}: expected a list of numbers", where, key.name);

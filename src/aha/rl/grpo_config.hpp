@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+namespace YAML {
+class Node;
+}
+
 namespace aha::rl {
 
 // One entry of reward_funcs: a reward name and its options (e.g. {"command": ...} for external).
@@ -59,6 +63,10 @@ struct GrpoConfig {
 // Reads the YAML file `path` and applies `overrides` ("key=value", value in YAML); unknown keys
 // (with the nearest valid key suggested), type errors and bad values are Errors naming file:line.
 GrpoConfig load_grpo_config(const std::string& path, const std::vector<std::string>& overrides);
+
+// reward_funcs in YAML: a name, a list of names, or a list of mappings {name: N, <option>: ...};
+// `where` prefixes errors.
+std::vector<RewardSpec> parse_reward_funcs(const YAML::Node& node, const std::string& where);
 
 // Checks values and combinations (e.g. num_generations 1, a batch not divisible by it).
 void validate(const GrpoConfig& config, const std::string& origin);
