@@ -330,18 +330,19 @@ float entropy_of(const float* x, int64_t vocab) {
 
 // The backward of the trunk from d(final_normed) in acts.grad.normed: the final norm, every
 // layer (recomputed when checkpointing) and the embedding, as loss_and_gradients runs it.
-void trunk_backward(const Dims& d, const Weights& weights, const TrainBatch& batch, Activations& acts,
-                    Gradients& grads) {
+void trunk_backward(const Dims& d, const Weights& weights, const LoraPass& lora, const TrainBatch& batch,
+                    Activations& acts, Gradients& grads) {
   ActivationGradients& g = acts.grad;
   zero(g.residual);
   rmsnorm_backward(g.residual.data(), grad_or_null(grads.final_norm), g.normed.data(),
                    acts.residual.back().data(), weights.final_norm.data(), d.rows, d.hidden, d.eps);
   for (size_t l = weights.layers.size(); l-- > 0;) {
     LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
+    const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.lora != nullptr};
     if (acts.gradient_checkpointing)
-      layer_forward(d, weights.layers[l], acts, acts.residual[l].data(), acts.residual[l + 1].data(), a);
-    mlp_backward(d, weights.layers[l], grads.layers[l], a, g);
-    attention_backward_block(d, weights.layers[l], grads.layers[l], acts, acts.residual[l].data(), a, g);
+      layer_forward(d, weights.layers[l], layer_lora, acts, acts.residual[l].data(), acts.residual[l + 1].data(), a);
+    mlp_backward(d, weights.layers[l], layer_lora, grads.layers[l], a, g);
+    attention_backward_block(d, weights.layers[l], layer_lora, grads.layers[l], acts, acts.residual[l].data(), a, g);
   }
   if (!grads.embed_tokens.empty())
     embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows, d.hidden);
@@ -351,13 +352,14 @@ void trunk_backward(const Dims& d, const Weights& weights, const TrainBatch& bat
 
 void forward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
                       double temperature, Activations& acts, std::span<float> logprobs,
-                      std::span<float> entropies) {
+                      std::span<float> entropies, const LoraPass& lora) {
   check_inputs(config, weights, batch, acts);
+  check_lora(weights, lora.lora);
   if (!(temperature > 0.0)) fail("the temperature must be positive, got {}", temperature);
   if (logprobs.size() != static_cast<size_t>(acts.rows) || entropies.size() != logprobs.size())
     fail_internal("forward_logprobs: output sizes do not match the batch");
   const Dims d = dims_of(config, acts);
-  forward(d, weights, batch, acts);
+  forward(d, weights, lora, batch, acts);
   const float* lm_head = lm_head_matrix(weights).data();
   for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
     const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
@@ -373,9 +375,12 @@ void forward_logprobs(const io::ModelConfig& config, const Weights& weights, con
 
 void backward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
                        double temperature, std::span<const float> dlogprobs, Activations& acts,
-                       Gradients& grads) {
+                       Gradients& grads, const LoraPass& lora) {
   check_inputs(config, weights, batch, acts);
   check_gradient_shapes(weights, grads);
+  check_lora(weights, lora.lora);
+  if (lora.lora && (!lora.grads || lora.grads->layers.size() != lora.lora->layers.size()))
+    fail_internal("LoRA adapters need gradients shaped like them");
   if (dlogprobs.size() != static_cast<size_t>(acts.rows)) fail_internal("backward_logprobs: wrong dlogprobs size");
   const Dims d = dims_of(config, acts);
   ActivationGradients& g = acts.grad;
@@ -396,7 +401,7 @@ void backward_logprobs(const io::ModelConfig& config, const Weights& weights, co
     matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, g.logits.data(), x, lm_head, n, d.hidden,
                     d.vocab);
   }
-  trunk_backward(d, weights, batch, acts, grads);
+  trunk_backward(d, weights, lora, batch, acts, grads);
 }
 
 }  // namespace aha::model

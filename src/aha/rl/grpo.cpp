@@ -72,7 +72,7 @@ struct Loop {
   bool have_rollout = false;
   Clock::time_point started = Clock::now();
 
-  train::ModelFiles model_files() const { return {in.config_json, &in.weights, in.tokenizer_files}; }
+  train::ModelFiles model_files() const { return {in.config_json, &in.weights, in.tokenizer_files, nullptr, ""}; }
 
   RolloutSource source() {
     std::vector<double> weights = c.reward_weights;
@@ -252,7 +252,7 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
   GrpoUpdate update(c, in.model_config, in.weights, c.beta != 0.0 ? &reference : nullptr);
   if (!resume_dir.empty()) train::read_optimizer(resume_dir, update.optimizer(), update.parameter_names());
   if (st.global_step >= st.max_steps) {
-    train::write_model_files(c.output_dir, {in.config_json, &in.weights, in.tokenizer_files});
+    train::write_model_files(c.output_dir, {in.config_json, &in.weights, in.tokenizer_files, nullptr, ""});
     if (o.notice) o.notice(fmt::format("the run in {} is already complete (step {}): nothing to do", c.output_dir, st.global_step));
     return {st.global_step, true};
   }
