@@ -1,6 +1,7 @@
 #include "aha/model/training.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "aha/base/error.hpp"
 #include "aha/tensor/attention.hpp"
@@ -302,6 +303,109 @@ double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
     embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows,
                        d.hidden);
   return weighted_loss(batch, acts);
+}
+
+}  // namespace aha::model
+
+namespace aha::model {
+namespace {
+
+// One chunk of logits scaled by 1 / temperature, for the log-prob head.
+void scaled_logits(const Dims& d, const float* lm_head, const float* x, int64_t n, double temperature,
+                   float* logits) {
+  matmul_forward(logits, x, lm_head, nullptr, n, d.hidden, d.vocab);
+  if (temperature == 1.0) return;
+  const float inv = static_cast<float>(1.0 / temperature);
+  for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
+}
+
+// Entropy of softmax(x) over `vocab` values: logsumexp(x) − Σ p·x, in double.
+float entropy_of(const float* x, int64_t vocab) {
+  float max = -INFINITY;
+  for (int64_t i = 0; i < vocab; ++i) max = std::max(max, x[i]);
+  double sum = 0.0, weighted = 0.0;
+  for (int64_t i = 0; i < vocab; ++i) {
+    const double e = std::exp(static_cast<double>(x[i] - max));
+    sum += e;
+    weighted += e * x[i];
+  }
+  return static_cast<float>(std::log(sum) + max - weighted / sum);
+}
+
+// The backward of the trunk from d(final_normed) in acts.grad.normed: the final norm, every
+// layer (recomputed when checkpointing) and the embedding, as loss_and_gradients runs it.
+void trunk_backward(const Dims& d, const Weights& weights, const LoraPass& lora, const TrainBatch& batch,
+                    Activations& acts, Gradients& grads) {
+  ActivationGradients& g = acts.grad;
+  zero(g.residual);
+  rmsnorm_backward(g.residual.data(), grad_or_null(grads.final_norm), g.normed.data(),
+                   acts.residual.back().data(), weights.final_norm.data(), d.rows, d.hidden, d.eps);
+  for (size_t l = weights.layers.size(); l-- > 0;) {
+    LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
+    const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.lora != nullptr};
+    if (acts.gradient_checkpointing)
+      layer_forward(d, weights.layers[l], layer_lora, acts, acts.residual[l].data(), acts.residual[l + 1].data(), a);
+    mlp_backward(d, weights.layers[l], layer_lora, grads.layers[l], a, g);
+    attention_backward_block(d, weights.layers[l], layer_lora, grads.layers[l], acts, acts.residual[l].data(), a, g);
+  }
+  if (!grads.embed_tokens.empty())
+    embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows, d.hidden);
+}
+
+}  // namespace
+
+void forward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
+                      double temperature, Activations& acts, std::span<float> logprobs,
+                      std::span<float> entropies, const LoraPass& lora) {
+  check_inputs(config, weights, batch, acts);
+  check_lora(weights, lora.lora);
+  if (!(temperature > 0.0)) fail("the temperature must be positive, got {}", temperature);
+  if (logprobs.size() != static_cast<size_t>(acts.rows) || entropies.size() != logprobs.size())
+    fail_internal("forward_logprobs: output sizes do not match the batch");
+  const Dims d = dims_of(config, acts);
+  forward(d, weights, lora, batch, acts);
+  const float* lm_head = lm_head_matrix(weights).data();
+  for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
+    const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
+    scaled_logits(d, lm_head, acts.final_normed.data() + r0 * d.hidden, n, temperature, acts.logits.data());
+    cross_entropy_forward(acts.losses.data() + r0, acts.logits.data(), batch.targets.data() + r0, n, d.vocab);
+    for (int64_t i = 0; i < n; ++i) {
+      const bool target = batch.targets[r0 + i] >= 0;
+      logprobs[r0 + i] = target ? -acts.losses[r0 + i] : 0.0f;
+      entropies[r0 + i] = target ? entropy_of(acts.logits.data() + i * d.vocab, d.vocab) : 0.0f;
+    }
+  }
+}
+
+void backward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
+                       double temperature, std::span<const float> dlogprobs, Activations& acts,
+                       Gradients& grads, const LoraPass& lora) {
+  check_inputs(config, weights, batch, acts);
+  check_gradient_shapes(weights, grads);
+  check_lora(weights, lora.lora);
+  if (lora.lora && (!lora.grads || lora.grads->layers.size() != lora.lora->layers.size()))
+    fail_internal("LoRA adapters need gradients shaped like them");
+  if (dlogprobs.size() != static_cast<size_t>(acts.rows)) fail_internal("backward_logprobs: wrong dlogprobs size");
+  const Dims d = dims_of(config, acts);
+  ActivationGradients& g = acts.grad;
+  // logprob = −cross_entropy(logits / T): d/d(token loss) = −dlogprob, and d(logits/T)/d(logits) = 1/T.
+  const float inv_t = static_cast<float>(1.0 / temperature);
+  for (int64_t r = 0; r < d.rows; ++r) g.losses[r] = -dlogprobs[r] * inv_t;
+  zero(g.normed);
+  const bool tied = weights.lm_head.weight.empty();
+  float* dhead = grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight);
+  const float* lm_head = lm_head_matrix(weights).data();
+  for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
+    const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
+    const float* x = acts.final_normed.data() + r0 * d.hidden;
+    scaled_logits(d, lm_head, x, n, temperature, acts.logits.data());
+    std::fill(g.logits.begin(), g.logits.begin() + n * d.vocab, 0.0f);
+    cross_entropy_backward(g.logits.data(), g.losses.data() + r0, acts.logits.data(), batch.targets.data() + r0, n,
+                           d.vocab);
+    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, g.logits.data(), x, lm_head, n, d.hidden,
+                    d.vocab);
+  }
+  trunk_backward(d, weights, lora, batch, acts, grads);
 }
 
 }  // namespace aha::model
