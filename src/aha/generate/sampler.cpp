@@ -1,6 +1,7 @@
 #include "aha/generate/sampler.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numeric>
 #include <unordered_map>
@@ -13,6 +14,50 @@ namespace {
 // Lowest index of the largest value: greedy decoding, ties to the smaller id.
 int32_t argmax(const std::vector<float>& values) {
   return static_cast<int32_t>(std::max_element(values.begin(), values.end()) - values.begin());
+}
+
+// e^x for x <= 0 within 2 ulp (0 below -87, so a -inf logit gets no weight), written without
+// calls or branches so that loops over a vocabulary vectorise; the same code, hence the same
+// values, with and without AVX-512.
+inline float exp_nonpositive(float x) {
+  const float clamped = x < -87.0f ? -87.0f : x;
+  const float shifted = clamped * 1.44269504f + 12582912.0f;  // 1.5 * 2^23: rounds to an integer
+  const float n = shifted - 12582912.0f;
+  float r = std::fma(n, -0.693145752f, clamped);  // clamped - n ln2, in two parts
+  r = std::fma(n, -1.42860677e-6f, r);
+  float p = 1.98756912e-4f;  // Taylor terms of e^r on |r| <= ln2/2
+  p = std::fma(p, r, 1.39819994e-3f);
+  p = std::fma(p, r, 8.33345205e-3f);
+  p = std::fma(p, r, 4.16657962e-2f);
+  p = std::fma(p, r, 1.66666657e-1f);
+  p = std::fma(p, r, 0.5f);
+  p = std::fma(p, r * r, r + 1.0f);
+  const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
+  return x < -87.0f ? 0.0f : p * scale;
+}
+
+constexpr size_t kBlock = 64;  // weights are summed in blocks of this many ids
+
+// Sum of v[0 .. n) in a fixed order: 16 lane sums in double, then the lanes in order.
+double block_sum(const float* v, size_t n) {
+  double lanes[16] = {};
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) lanes[l] += v[i + l];
+  double s = 0.0;
+  for (double x : lanes) s += x;
+  for (; i < n; ++i) s += v[i];
+  return s;
+}
+
+// weights[i] = e^(work[i] - top) for every id; returns their sum (blocks of kBlock ids in order).
+double exponentiate(const std::vector<float>& work, float top, std::vector<float>& weights) {
+  weights.resize(work.size());
+  for (size_t i = 0; i < work.size(); ++i) weights[i] = exp_nonpositive(work[i] - top);
+  double total = 0.0;
+  for (size_t b = 0; b < weights.size(); b += kBlock)
+    total += block_sum(weights.data() + b, std::min(kBlock, weights.size() - b));
+  return total;
 }
 
 }  // namespace
@@ -59,11 +104,22 @@ void Sampler::apply_penalties(std::vector<float>& logits, std::span<const int32_
 // `scaled`) restricted by top-k, then top-p, then min-p.
 int32_t Sampler::draw(const std::vector<float>& scaled, const std::vector<float>& weights, double total) {
   if (params_.top_k == 0 && params_.top_p >= 1.0f && params_.min_p <= 0.0f) {
-    // The whole distribution, in id order: no need to sort a large vocabulary.
+    // The whole distribution, in id order: no need to sort a large vocabulary. Whole blocks
+    // are skipped by their sums (the ones `total` was made of), then ids are walked one by one.
     const double u = uniform() * total;
     double cumulative = 0.0;
-    for (size_t i = 0; i < weights.size(); ++i)
-      if (u < (cumulative += weights[i])) return static_cast<int32_t>(i);
+    for (size_t b = 0; b < weights.size(); b += kBlock) {
+      const size_t n = std::min(kBlock, weights.size() - b);
+      const double block = block_sum(weights.data() + b, n);
+      if (!(u < cumulative + block) && b + n < weights.size()) {
+        cumulative += block;
+        continue;
+      }
+      for (size_t i = b; i < b + n; ++i)
+        if (u < (cumulative += weights[i])) return static_cast<int32_t>(i);
+      for (size_t i = b + n; i-- > b;)  // rounding left u just past the walk: the last id with weight
+        if (weights[i] > 0.0f) return static_cast<int32_t>(i);
+    }
     return argmax(scaled);
   }
   std::vector<int32_t> order(scaled.size());
@@ -104,19 +160,19 @@ double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53
 
 Sample Sampler::sample(std::span<const float> logits, std::span<const int32_t> prompt,
                        std::span<const int32_t> completion) {
-  std::vector<float> work(logits.begin(), logits.end());
-  for (float& x : work)
-    if (std::isnan(x)) x = -INFINITY;  // a NaN logit can never be chosen
+  thread_local std::vector<float> work, weights;  // a vocabulary each, reused across calls
+  work.assign(logits.begin(), logits.end());
+  for (float& x : work) x = std::isnan(x) ? -INFINITY : x;  // a NaN logit can never be chosen
   apply_penalties(work, prompt, completion);
   const bool greedy = params_.temperature == 0.0f;
   if (!greedy)
     for (float& x : work) x /= params_.temperature;
   // One pass of exponentials serves both the draw and the log-probability.
-  const float top = *std::max_element(work.begin(), work.end());
-  std::vector<float> weights(work.size());
-  double total = 0.0;
-  for (size_t i = 0; i < work.size(); ++i) total += weights[i] = std::exp(work[i] - top);
-  const int32_t token = greedy ? argmax(work) : draw(work, weights, total);
+  const int32_t best = argmax(work);
+  const float top = work[best];
+  if (top == -INFINITY) return {best, -INFINITY};  // every logit NaN or -inf: nothing to weigh
+  const double total = exponentiate(work, top, weights);
+  const int32_t token = greedy ? best : draw(work, weights, total);
   const float logprob = static_cast<float>(static_cast<double>(work[token] - top) - std::log(total));
   return {token, logprob};
 }
