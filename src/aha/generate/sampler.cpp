@@ -1,39 +1,21 @@
 #include "aha/generate/sampler.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <numeric>
 #include <unordered_map>
 
 #include "aha/base/error.hpp"
+#include "aha/tensor/simd.hpp"
 
 namespace aha::generate {
 namespace {
 
+namespace simd = aha::tensor::simd;
+
 // Lowest index of the largest value: greedy decoding, ties to the smaller id.
 int32_t argmax(const std::vector<float>& values) {
   return static_cast<int32_t>(std::max_element(values.begin(), values.end()) - values.begin());
-}
-
-// e^x for x <= 0 within 2 ulp (0 below -87, so a -inf logit gets no weight), written without
-// calls or branches so that loops over a vocabulary vectorise; the same code, hence the same
-// values, with and without AVX-512.
-inline float exp_nonpositive(float x) {
-  const float clamped = x < -87.0f ? -87.0f : x;
-  const float shifted = clamped * 1.44269504f + 12582912.0f;  // 1.5 * 2^23: rounds to an integer
-  const float n = shifted - 12582912.0f;
-  float r = std::fma(n, -0.693145752f, clamped);  // clamped - n ln2, in two parts
-  r = std::fma(n, -1.42860677e-6f, r);
-  float p = 1.98756912e-4f;  // Taylor terms of e^r on |r| <= ln2/2
-  p = std::fma(p, r, 1.39819994e-3f);
-  p = std::fma(p, r, 8.33345205e-3f);
-  p = std::fma(p, r, 4.16657962e-2f);
-  p = std::fma(p, r, 1.66666657e-1f);
-  p = std::fma(p, r, 0.5f);
-  p = std::fma(p, r * r, r + 1.0f);
-  const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
-  return x < -87.0f ? 0.0f : p * scale;
 }
 
 constexpr size_t kBlock = 64;  // weights are summed in blocks of this many ids
@@ -53,7 +35,7 @@ double block_sum(const float* v, size_t n) {
 // weights[i] = e^(work[i] - top) for every id; returns their sum (blocks of kBlock ids in order).
 double exponentiate(const std::vector<float>& work, float top, std::vector<float>& weights) {
   weights.resize(work.size());
-  for (size_t i = 0; i < work.size(); ++i) weights[i] = exp_nonpositive(work[i] - top);
+  for (size_t i = 0; i < work.size(); ++i) weights[i] = simd::exp_nonpositive(work[i] - top);
   double total = 0.0;
   for (size_t b = 0; b < weights.size(); b += kBlock)
     total += block_sum(weights.data() + b, std::min(kBlock, weights.size() - b));

@@ -4,8 +4,8 @@
 #include <numeric>
 
 #include "aha/base/error.hpp"
+#include "aha/model/cached_attention.hpp"
 #include "aha/model/rope_frequencies.hpp"
-#include "aha/tensor/attention_cached.hpp"
 #include "aha/tensor/embedding.hpp"
 #include "aha/tensor/matmul.hpp"
 #include "aha/tensor/rmsnorm.hpp"
@@ -125,13 +125,14 @@ void Model::attention_block(float* x, int64_t layer, const std::vector<Row>& row
   }
   rope_forward(q.data(), positions.data(), inv_freq_.data(), n, heads, hd);
   rope_forward(k.data(), positions.data(), inv_freq_.data(), n, kv_heads, hd);
+  std::vector<int64_t> capacities(n);
   for (int64_t r = 0; r < n; ++r) {
-    std::copy_n(k.data() + r * kv_dim, kv_dim, rows[r].cache->keys(layer) + positions[r] * kv_dim);
-    std::copy_n(v.data() + r * kv_dim, kv_dim, rows[r].cache->values(layer) + positions[r] * kv_dim);
+    rows[r].cache->store(layer, positions[r], k.data() + r * kv_dim, v.data() + r * kv_dim);
+    capacities[r] = rows[r].cache->capacity();
   }
   std::vector<float> att(n * heads * hd);
-  attention_cached_forward(att.data(), q.data(), keys.data(), values.data(), lengths.data(), n,
-                           heads, kv_heads, hd);
+  cached_attention(att.data(), q.data(), keys.data(), values.data(), lengths.data(), capacities.data(), n,
+                   heads, kv_heads, hd);
   std::vector<float>& out = normed;  // the normed input is not needed any more
   linear(out.data(), att.data(), p.o, p.o_bias, n);
   for (int64_t i = 0; i < n * h; ++i) x[i] += out[i];
