@@ -27,6 +27,7 @@ LayerActivations plan_layer(const io::ModelConfig& c, int64_t rows) {
   a.k = zeros(rows * kv_dim);
   a.v = zeros(rows * kv_dim);
   a.att = zeros(rows * q_dim);
+  a.lse = zeros(rows * c.num_attention_heads);
   a.mid = zeros(rows * c.hidden_size);
   a.normed2 = zeros(rows * c.hidden_size);
   a.gate = zeros(rows * ff);
@@ -71,7 +72,6 @@ Activations::Activations(const io::ModelConfig& c, int64_t batch_size, int64_t s
   grad.gate = shapes.gate;
   grad.up = shapes.up;
   grad.act = shapes.act;
-  grad.logits = logits;
   grad.losses = losses;
 }
 

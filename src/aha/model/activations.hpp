@@ -15,6 +15,7 @@ struct LayerActivations {
   std::vector<float> q_lin, k_lin;
   std::vector<float> q, k, v;        // (rows, heads|kv_heads, head_dim) q, k after norm and RoPE
   std::vector<float> att;            // (rows, heads · head_dim) attention output, o_proj's input
+  std::vector<float> lse;            // (rows, heads) log-sum-exp of each query row's scores
   std::vector<float> mid;            // (rows, hidden) residual stream after the attention block
   std::vector<float> normed2;        // (rows, hidden) post_attention_layernorm(mid)
   std::vector<float> gate, up, act;  // (rows, intermediate) projections and silu(gate) · up
@@ -27,7 +28,6 @@ struct ActivationGradients {
   std::vector<float> q, k, v, att;
   std::vector<float> q_lin, k_lin;  // qk_norm only
   std::vector<float> gate, up, act;
-  std::vector<float> logits;  // (logit_chunk_rows, vocab)
   std::vector<float> losses;  // (rows) d(loss)/d(token loss) = weight / normaliser
 };
 
@@ -48,7 +48,7 @@ struct Activations {
   std::vector<std::vector<float>> residual;
   std::vector<LayerActivations> layers;  // one per layer, or one reused when checkpointing
   std::vector<float> final_normed;       // (rows, hidden) model.norm(last residual)
-  std::vector<float> logits;             // (logit_chunk_rows, vocab)
+  std::vector<float> logits;             // (logit_chunk_rows, vocab); their gradient in backward
   std::vector<float> losses;             // (rows) cross-entropy per token, 0 where no target
   ActivationGradients grad;
 };
