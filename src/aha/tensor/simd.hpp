@@ -22,6 +22,8 @@ inline F32x16 broadcast(float x) { return _mm512_set1_ps(x); }
 inline void store(float* p, F32x16 v) { _mm512_storeu_ps(p, v); }
 // a * b + c, rounded once.
 inline F32x16 fma(F32x16 a, F32x16 b, F32x16 c) { return _mm512_fmadd_ps(a, b, c); }
+inline F32x16 add(F32x16 a, F32x16 b) { return _mm512_add_ps(a, b); }
+inline F32x16 max(F32x16 a, F32x16 b) { return _mm512_max_ps(a, b); }
 #else
 struct F32x16 {
   float v[kLanes];
@@ -43,6 +45,15 @@ inline void store(float* p, F32x16 v) {
 inline F32x16 fma(F32x16 a, F32x16 b, F32x16 c) {
   for (int l = 0; l < kLanes; ++l) c.v[l] = std::fma(a.v[l], b.v[l], c.v[l]);
   return c;
+}
+inline F32x16 add(F32x16 a, F32x16 b) {
+  for (int l = 0; l < kLanes; ++l) a.v[l] += b.v[l];
+  return a;
+}
+// Lane-wise maximum; like the AVX-512 instruction, returns b when either is NaN.
+inline F32x16 max(F32x16 a, F32x16 b) {
+  for (int l = 0; l < kLanes; ++l) a.v[l] = a.v[l] > b.v[l] ? a.v[l] : b.v[l];
+  return a;
 }
 #endif
 
