@@ -52,6 +52,7 @@ Activations::Activations(const io::ModelConfig& c, int64_t batch_size, int64_t s
   positions.resize(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) positions[r] = r % seq;
   inv_freq = rope_inv_freq_of(c);
+  rope = tensor::rope_table(inv_freq.data(), seq, c.head_dim);
   residual.assign(static_cast<size_t>(c.num_hidden_layers + 1), zeros(rows * c.hidden_size));
   const int64_t kept = gradient_checkpointing ? 1 : c.num_hidden_layers;
   layers.assign(static_cast<size_t>(kept), plan_layer(c, rows));

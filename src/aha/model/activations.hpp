@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "aha/io/hf_config.hpp"
+#include "aha/tensor/rope.hpp"
 
 namespace aha::model {
 
@@ -44,6 +45,7 @@ struct Activations {
   int64_t logit_chunk_rows = 0;
   std::vector<int64_t> positions;  // (rows) position of each row in its sequence: 0 .. seq-1
   std::vector<double> inv_freq;    // (head_dim / 2) RoPE inverse frequencies of the config
+  tensor::RopeTable rope;          // RoPE cos and sin of positions 0 .. seq-1
   // num_hidden_layers + 1 buffers (rows, hidden): each layer's input, then the last one's output.
   std::vector<std::vector<float>> residual;
   std::vector<LayerActivations> layers;  // one per layer, or one reused when checkpointing

@@ -97,9 +97,8 @@ void layer_forward(const Dims& d, const LayerWeights& w, const Activations& acts
     rmsnorm_forward(a.k.data(), a.k_lin.data(), w.k_norm.data(), rows * d.kv_heads, d.head_dim,
                     d.eps);
   }
-  rope_forward(a.q.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.heads, d.head_dim);
-  rope_forward(a.k.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.kv_heads,
-               d.head_dim);
+  rope_forward_table(a.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
+  rope_forward_table(a.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
   attention_flash_forward(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch,
                           d.seq, d.heads, d.kv_heads, d.head_dim);
   linear(a.mid.data(), a.att.data(), w.o_proj, rows);
@@ -145,9 +144,8 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, LayerWeights
   attention_flash_backward(g.q.data(), g.k.data(), g.v.data(), g.att.data(), a.att.data(),
                            a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch, d.seq, d.heads,
                            d.kv_heads, d.head_dim);
-  rope_backward(g.q.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.heads, d.head_dim);
-  rope_backward(g.k.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.kv_heads,
-                d.head_dim);
+  rope_backward_table(g.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
+  rope_backward_table(g.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
   float* dq = g.q.data();
   float* dk = g.k.data();
   if (d.qk_norm) {

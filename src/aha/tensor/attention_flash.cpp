@@ -98,7 +98,7 @@ float scale_and_mask(float* s, int64_t last, float scale) {
   for (int64_t t = 0; t < end; t += kLanes) {
     const F32x16 x = simd::mul(simd::load(s + t), sv);
     simd::store(s + t, x);
-    m = simd::max(m, x);
+    m = simd::maximum(m, x);
   }
   return simd::max_lane(m);
 }

@@ -26,7 +26,7 @@ constexpr int64_t kBlock = 1024;
 float row_max(const float* x, int64_t n) {
   F32x16 m = simd::broadcast(-INFINITY);
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) m = simd::max(m, simd::load(x + i));
+  for (; i + kLanes <= n; i += kLanes) m = simd::maximum(m, simd::load(x + i));
   float max = simd::max_lane(m);
   for (; i < n; ++i) max = std::max(max, x[i]);
   return max;

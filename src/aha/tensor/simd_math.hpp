@@ -1,4 +1,4 @@
-// Lane-wise arithmetic on simd::F32x16 beyond simd.hpp's fma and sum, and exp(x) for softmax
+// Lane-wise arithmetic on simd::F32x16 beyond simd.hpp's, and exp(x) for softmax
 // and cross-entropy: Cephes' expf polynomial (relative error below 2e-7 over the float range)
 // after the reduction x = n·ln2 + r, |r| <= ln2/2. Results depend only on the inputs (no lane or
 // thread effects). exp of inputs below -104 (and of -inf) is 0.
@@ -14,22 +14,24 @@ namespace aha::tensor::simd {
 // The masked forms with every lane selected: GCC 12 warns (wrongly) that the unmasked max, min,
 // roundscale and scalef read an uninitialised vector.
 constexpr __mmask16 kAll = 0xFFFF;
-inline F32x16 add(F32x16 a, F32x16 b) { return _mm512_add_ps(a, b); }
 inline F32x16 sub(F32x16 a, F32x16 b) { return _mm512_sub_ps(a, b); }
 inline F32x16 mul(F32x16 a, F32x16 b) { return _mm512_mul_ps(a, b); }
-inline F32x16 max(F32x16 a, F32x16 b) { return _mm512_mask_max_ps(a, kAll, a, b); }
+// simd::max without GCC 12's false warning.
+inline F32x16 maximum(F32x16 a, F32x16 b) { return _mm512_mask_max_ps(a, kAll, a, b); }
+inline F32x16 div(F32x16 a, F32x16 b) { return _mm512_div_ps(a, b); }
+// Correctly rounded, as std::sqrt.
+inline F32x16 sqrt(F32x16 a) { return _mm512_mask_sqrt_ps(a, kAll, a); }
 #else
 template <typename Op>
 inline F32x16 lanewise(F32x16 a, F32x16 b, Op op) {
   for (int l = 0; l < kLanes; ++l) a.v[l] = op(a.v[l], b.v[l]);
   return a;
 }
-inline F32x16 add(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x + y; }); }
 inline F32x16 sub(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x - y; }); }
 inline F32x16 mul(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x * y; }); }
-inline F32x16 max(F32x16 a, F32x16 b) {
-  return lanewise(a, b, [](float x, float y) { return x > y ? x : y; });
-}
+inline F32x16 maximum(F32x16 a, F32x16 b) { return max(a, b); }
+inline F32x16 div(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x / y; }); }
+inline F32x16 sqrt(F32x16 a) { return lanewise(a, a, [](float x, float) { return std::sqrt(x); }); }
 #endif
 
 // The largest lane.
@@ -72,7 +74,7 @@ inline float exp_scalar(float x) {
 #ifdef __AVX512F__
 inline F32x16 exp(F32x16 x) {
   using namespace exp_detail;
-  x = _mm512_mask_min_ps(x, kAll, max(x, _mm512_set1_ps(kMin)), _mm512_set1_ps(kMax));
+  x = _mm512_mask_min_ps(x, kAll, maximum(x, _mm512_set1_ps(kMin)), _mm512_set1_ps(kMax));
   const __m512 scaled = _mm512_mul_ps(x, _mm512_set1_ps(kLog2e));
   const __m512 n = _mm512_mask_roundscale_ps(scaled, kAll, scaled,
                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
