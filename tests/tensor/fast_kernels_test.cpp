@@ -111,3 +111,24 @@ TEST(FastKernels, swiglu_and_rmsnorm_are_identical_for_every_thread_count) {
 
 }  // namespace
 }  // namespace aha::tensor
+
+namespace aha::tensor {
+namespace {
+
+// A NaN logit anywhere in a row makes its loss NaN (the trainer then skips the update).
+TEST(CrossEntropyFused, a_nan_logit_gives_a_nan_loss) {
+  const int64_t vocab = 40;
+  Floats logits(2 * vocab, 0.5f);
+  logits[3] = NAN;           // in a vector block
+  logits[vocab + 35] = NAN;  // in the scalar tail
+  const std::vector<int32_t> targets = {1, 2};
+  const Floats dlosses = {1.0f, 1.0f};
+  Floats losses(2);
+  cross_entropy_forward(losses.data(), logits.data(), targets.data(), 2, vocab);
+  EXPECT_TRUE(std::isnan(losses[0]) && std::isnan(losses[1]));
+  cross_entropy_fused(losses.data(), logits.data(), dlosses.data(), targets.data(), 2, vocab);
+  EXPECT_TRUE(std::isnan(losses[0]) && std::isnan(losses[1]));
+}
+
+}  // namespace
+}  // namespace aha::tensor

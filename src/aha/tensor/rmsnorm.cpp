@@ -65,7 +65,8 @@ void rmsnorm_backward(float* dinp, float* dweight, const float* dout, const floa
     // Each thread owns a range of columns and sums its rows in order: deterministic. The rows
     // are walked outside, so that each row's columns are read contiguously.
     parallel_for(static_cast<size_t>(dim), [&](size_t begin, size_t end) {
-      std::vector<float> sum(end - begin, 0.0f);
+      thread_local std::vector<float> sum;
+      sum.assign(end - begin, 0.0f);
       for (int64_t r = 0; r < rows; ++r) {
         const float* dy = dout + r * dim;
         const float* x = inp + r * dim;

@@ -1,7 +1,7 @@
 // Lane-wise arithmetic on simd::F32x16 beyond simd.hpp's, and exp(x) for softmax
 // and cross-entropy: Cephes' expf polynomial (relative error below 2e-7 over the float range)
 // after the reduction x = n·ln2 + r, |r| <= ln2/2. Results depend only on the inputs (no lane or
-// thread effects). exp of inputs below -104 (and of -inf) is 0.
+// thread effects). exp of inputs below -104 (and of -inf) is 0, exp of NaN is NaN.
 #pragma once
 
 #include <cmath>
@@ -65,7 +65,9 @@ inline float poly(float r) {
 // exp of one float, the same computation as one lane of exp(F32x16).
 inline float exp_scalar(float x) {
   using namespace exp_detail;
-  x = std::fmin(std::fmax(x, kMin), kMax);
+  if (std::isnan(x)) return x;
+  x = x < kMin ? kMin : x;
+  x = x > kMax ? kMax : x;
   const float n = std::nearbyint(x * kLog2e);
   const float r = std::fma(n, -kLn2Lo, std::fma(n, -kLn2Hi, x));
   return std::ldexp(poly(r), static_cast<int>(n));
@@ -74,7 +76,9 @@ inline float exp_scalar(float x) {
 #ifdef __AVX512F__
 inline F32x16 exp(F32x16 x) {
   using namespace exp_detail;
-  x = _mm512_mask_min_ps(x, kAll, maximum(x, _mm512_set1_ps(kMin)), _mm512_set1_ps(kMax));
+  // With a NaN operand max and min return the second one: x comes second, so NaN stays NaN.
+  x = maximum(_mm512_set1_ps(kMin), x);
+  x = _mm512_mask_min_ps(x, kAll, _mm512_set1_ps(kMax), x);
   const __m512 scaled = _mm512_mul_ps(x, _mm512_set1_ps(kLog2e));
   const __m512 n = _mm512_mask_roundscale_ps(scaled, kAll, scaled,
                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
