@@ -7,6 +7,7 @@
 #include "aha/base/file.hpp"
 #include "aha/data/sft_dataset.hpp"
 #include "aha/data/text_dataset.hpp"
+#include "aha/io/adapter_config.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/tokenizer/chat_template.hpp"
 #include "aha/train/init_weights.hpp"
@@ -17,7 +18,8 @@ namespace {
 
 // The tokenizer.json path and the folder holding the tokenizer's other files.
 std::pair<std::string, std::string> tokenizer_location(const TrainConfig& c) {
-  const std::string given = c.tokenizer.empty() ? c.model_name_or_path : c.tokenizer;
+  const std::string given =
+      c.tokenizer.empty() ? io::model_file_dir(c.model_name_or_path, "tokenizer.json") : c.tokenizer;
   if (is_directory(given)) return {given + "/tokenizer.json", given};
   const fs::path p(given);
   return {given, p.has_parent_path() ? p.parent_path().string() : "."};
@@ -28,8 +30,9 @@ std::vector<std::string> tokenizer_files(const TrainConfig& c) {
   std::vector<std::string> files = {json};
   for (const char* name : {"tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"})
     if (is_file(dir + "/" + name)) files.push_back(dir + "/" + name);
-  if (!c.model_name_or_path.empty() && is_file(c.model_name_or_path + "/generation_config.json"))
-    files.push_back(c.model_name_or_path + "/generation_config.json");
+  if (c.model_name_or_path.empty()) return files;
+  const std::string generation = io::model_file_dir(c.model_name_or_path, "generation_config.json");
+  if (is_file(generation + "/generation_config.json")) files.push_back(generation + "/generation_config.json");
   return files;
 }
 
@@ -59,7 +62,8 @@ data::SequenceSet text_set(const TrainConfig& c, const std::string& path, const 
 
 data::SequenceSet sft_set(const TrainConfig& c, const std::string& path, const tokenizer::Tokenizer& tok,
                           const tokenizer::ChatTemplate* chat, int32_t eos) {
-  data::SftOptions o{c.max_length, c.truncation, c.completion_only_loss.value_or(true), c.skip_bad_lines};
+  data::SftOptions o{c.max_length, c.truncation, c.completion_only_loss.value_or(true), c.assistant_only_loss,
+                     c.skip_bad_lines};
   data::SequenceSet set = data::read_sft_dataset(path, {&tok, chat, eos}, o);
   if (c.packing) set.sequences = data::pack_sequences(set.sequences, c.max_length);
   return set;
@@ -68,7 +72,10 @@ data::SequenceSet sft_set(const TrainConfig& c, const std::string& path, const t
 }  // namespace
 
 void load_model_config(const TrainConfig& c, std::string& config_json, io::ModelConfig& model_config) {
-  const std::string path = c.model_config.empty() ? c.model_name_or_path + "/config.json" : c.model_config;
+  // An adapter directory's config.json is its base model's.
+  const std::string path = c.model_config.empty()
+                               ? io::model_file_dir(c.model_name_or_path, "config.json") + "/config.json"
+                               : c.model_config;
   config_json = read_file(path);
   model_config = io::parse_model_config(parse_json(config_json, path), path);
 }
@@ -82,6 +89,16 @@ TrainingInputs load_training_inputs(const TrainConfig& c) {
     in.weights = init_weights(in.model_config, range, static_cast<uint64_t>(c.seed));
   } else {
     in.weights = model::load_weights(io::ModelDir(c.model_name_or_path));
+  }
+  if (c.use_peft) {
+    if (io::is_adapter_dir(c.model_name_or_path))
+      fail("model_name_or_path {} is an adapter: merge it into a model first (aha merge) to train new adapters on it",
+           c.model_name_or_path);
+    const model::LoraSettings s{c.lora_r, c.lora_alpha, c.lora_dropout, false,
+                                model::resolve_lora_targets(c.lora_target_modules, "lora_target_modules")};
+    in.lora = model::zero_lora(in.model_config, s);
+    init_lora(*in.lora, static_cast<uint64_t>(c.seed));
+    in.base_model = fs::absolute(c.model_name_or_path).lexically_normal().string();
   }
   const auto [tokenizer_json, tokenizer_dir] = tokenizer_location(c);
   const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(tokenizer_json);

@@ -7,6 +7,7 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/io/model_dir.hpp"
+#include "aha/model/adapter.hpp"
 #include "aha/train/checkpoint.hpp"
 #include "aha/train/gradient_step.hpp"
 #include "aha/train/inputs.hpp"
@@ -44,6 +45,10 @@ std::string resume_directory(const TrainConfig& c, const RunOptions& o) {
   return *newest;
 }
 
+ModelFiles files_of(const TrainingInputs& in) {
+  return {in.config_json, &in.weights, in.tokenizer_files, in.lora ? &*in.lora : nullptr, in.base_model};
+}
+
 struct Loop {
   const TrainConfig& c;
   const RunOptions& o;
@@ -55,7 +60,7 @@ struct Loop {
   int64_t warmup = 0;
   Clock::time_point started = Clock::now(), last_log = Clock::now();
 
-  ModelFiles model_files() const { return {in.config_json, &in.weights, in.tokenizer_files}; }
+  ModelFiles model_files() const { return files_of(in); }
 
   std::vector<data::MicroBatch> next_micro_batches() {
     std::vector<data::MicroBatch> mbs;
@@ -113,7 +118,8 @@ struct Loop {
   void one_step() {
     const double lr = c.learning_rate * lr_multiplier(c.lr_scheduler_type, st.global_step, warmup, st.max_steps);
     const std::vector<data::MicroBatch> mbs = next_micro_batches();
-    const StepResult r = gs.step(mbs, {lr, c.adam_beta1, c.adam_beta2, c.adam_epsilon, c.weight_decay}, c.max_grad_norm);
+    const StepResult r =
+        gs.step(mbs, {lr, c.adam_beta1, c.adam_beta2, c.adam_epsilon, c.weight_decay}, c.max_grad_norm, st.global_step);
     ++st.global_step;
     st.epoch = epoch();
     const bool last = st.global_step == st.max_steps;
@@ -138,6 +144,13 @@ struct Loop {
   }
 };
 
+// The HF Trainer's num_train_epochs in trainer_state.json: whole epochs the steps span.
+int64_t epochs_spanned(const TrainConfig& c, int64_t max_steps, int64_t micro_batches_per_epoch) {
+  const double steps_per_epoch =
+      std::max(1.0, static_cast<double>(micro_batches_per_epoch) / static_cast<double>(c.gradient_accumulation_steps));
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(static_cast<double>(max_steps) / steps_per_epoch)));
+}
+
 int64_t total_steps(const TrainConfig& c, int64_t micro_batches_per_epoch) {
   if (c.max_steps > 0) return c.max_steps;
   const double micro = c.num_train_epochs * static_cast<double>(micro_batches_per_epoch);
@@ -156,7 +169,9 @@ RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
   TrainerState st;
   if (!resume_dir.empty()) {
     st = read_trainer_state(resume_dir);
-    in.weights = model::load_weights(io::ModelDir(resume_dir));
+    // A LoRA checkpoint is an adapter directory: its adapters go on the base already loaded.
+    if (in.lora) in.lora = model::load_adapter(io::ModelDir(resume_dir));
+    else in.weights = model::load_weights(io::ModelDir(resume_dir));
   }
   const int64_t num_sequences = static_cast<int64_t>(in.train.sequences.size());
   if (!resume_dir.empty() && st.num_sequences != num_sequences)
@@ -164,10 +179,16 @@ RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
          "not see the same batches", resume_dir, st.num_sequences, num_sequences);
   st.num_sequences = num_sequences;
   st.max_steps = total_steps(c, schedule.per_epoch());
-  GradientStep gs(in.model_config, in.weights, c.gradient_checkpointing);
+  st.num_train_epochs = epochs_spanned(c, st.max_steps, schedule.per_epoch());
+  st.logging_steps = c.logging_steps;
+  st.eval_steps = c.eval_steps > 0 ? c.eval_steps : c.logging_steps;
+  st.save_steps = c.save_steps;
+  st.train_batch_size = c.per_device_train_batch_size;
+  GradientStep gs(in.model_config, in.weights, c.gradient_checkpointing, in.lora ? &*in.lora : nullptr,
+                  static_cast<uint64_t>(c.seed));
   if (!resume_dir.empty()) read_optimizer(resume_dir, gs.optimizer(), gs.parameter_names());
   if (st.global_step >= st.max_steps) {
-    write_model_files(c.output_dir, {in.config_json, &in.weights, in.tokenizer_files});
+    write_model_files(c.output_dir, files_of(in));
     if (o.notice) o.notice(fmt::format("the run in {} is already complete (step {}): nothing to do", c.output_dir, st.global_step));
     return {st.global_step, true};
   }
