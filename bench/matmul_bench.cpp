@@ -40,7 +40,9 @@ double fp32_peak() {
       }
       simd::F32x16 total = acc[0];
       for (int i = 1; i < kChains; ++i) total = simd::add(total, acc[i]);
-      for (size_t b = begin; b < end; ++b) sink[b] = simd::sum(total);
+      alignas(64) float lanes[simd::kLanes];
+      simd::store(lanes, total);
+      for (size_t b = begin; b < end; ++b) sink[b] = lanes[0];
     });
     const double flops = 2.0 * simd::kLanes * kChains * kSteps * static_cast<double>(sink.size());
     best = std::max(best, flops / seconds_since(t));

@@ -102,8 +102,11 @@ void pack_a(float* out, MatrixView a, int64_t i0, int64_t i1, int64_t k0, int64_
 void block(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t i0, int64_t i1,
            int64_t p0, int64_t p1, const float* bias, bool accumulate, bool pack) {
   thread_local AlignedFloats packed;
-  for (int64_t k0 = 0; k0 < b.k; k0 += kDepth) {
-    const int64_t kc = std::min(kDepth, b.k - k0);
+  // Rows read in place take all of k at once: each panel is then read front to back, one
+  // stream per panel, which is what matters when B comes from DRAM (decode).
+  const int64_t depth = pack ? kDepth : b.k;
+  for (int64_t k0 = 0; k0 < b.k; k0 += depth) {
+    const int64_t kc = std::min(depth, b.k - k0);
     const float* a0;
     int64_t a_row, a_k, a_step;  // a_step: from one micro-panel to the next
     if (pack) {
