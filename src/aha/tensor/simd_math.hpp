@@ -29,7 +29,10 @@ inline F32x16 lanewise(F32x16 a, F32x16 b, Op op) {
 }
 inline F32x16 sub(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x - y; }); }
 inline F32x16 mul(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x * y; }); }
-inline F32x16 maximum(F32x16 a, F32x16 b) { return max(a, b); }
+// Like the AVX-512 instruction: b when either is NaN.
+inline F32x16 maximum(F32x16 a, F32x16 b) {
+  return lanewise(a, b, [](float x, float y) { return x > y ? x : y; });
+}
 inline F32x16 div(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x / y; }); }
 inline F32x16 sqrt(F32x16 a) { return lanewise(a, a, [](float x, float) { return std::sqrt(x); }); }
 #endif
