@@ -393,10 +393,10 @@ void backward_logprobs(const io::ModelConfig& config, const Weights& weights, co
     const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
     const float* x = acts.final_normed.data() + r0 * d.hidden;
     scaled_logits(d, lm_head, x, n, temperature, acts.logits.data());
-    std::fill(g.logits.begin(), g.logits.begin() + n * d.vocab, 0.0f);
-    cross_entropy_backward(g.logits.data(), g.losses.data() + r0, acts.logits.data(), batch.targets.data() + r0, n,
-                           d.vocab);
-    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, g.logits.data(), x, lm_head, n, d.hidden,
+    // The logits' gradient overwrites the logits (the recomputed losses equal the forward's).
+    cross_entropy_fused(acts.losses.data() + r0, acts.logits.data(), g.losses.data() + r0,
+                        batch.targets.data() + r0, n, d.vocab);
+    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, acts.logits.data(), x, lm_head, n, d.hidden,
                     d.vocab);
   }
   trunk_backward(d, weights, lora, batch, acts, grads);
