@@ -160,7 +160,15 @@ void Scheduler::loop() {
       drop_cancelled();
       if (stop_ && jobs_.empty()) return;
     }
-    if (!engine_.idle()) engine_.step(on_token);
+    if (engine_.idle()) continue;
+    try {
+      engine_.step(on_token);
+    } catch (const std::exception&) {
+      // A step that fails (out of memory, a bug) must not take the server down: its jobs end
+      // as cancelled and the server goes on with new ones.
+      std::lock_guard lock(mutex_);
+      for (auto& [id, job] : jobs_) job->cancel();
+    }
   }
 }
 

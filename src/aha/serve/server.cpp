@@ -183,6 +183,8 @@ void Server::Impl::routes() {
   http.set_payload_max_length(options.max_body_bytes);
   http.set_keep_alive_max_count(1000);
   http.set_read_timeout(options.read_timeout);
+  // A client that reads slowly (a busy machine) keeps its answer for this long before it is dropped.
+  http.set_write_timeout(30, 0);
   // An idle kept-alive connection is closed after the read timeout too (at most httplib's 5 s).
   const auto idle = std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout + std::chrono::milliseconds(999));
   http.set_keep_alive_timeout(std::min<time_t>(5, std::max<time_t>(1, idle.count())));
