@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aha/tokenizer/chat_template.hpp"
@@ -15,6 +16,10 @@ namespace aha::data {
 struct PromptItem {
   nlohmann::json prompt;  // a string, or a messages array ([{"role","content"}, ...])
   nlohmann::json answer;  // see rl::RewardInput::answer
+  std::string reasoning;  // worked steps of a correct solution (built-in tasks; GSM8K's solution
+                          // text without "<<…>>" notes and the "####" line); empty when unknown
+  std::string solution;   // what a correct completion puts in <answer> (a number, a countdown
+                          // expression); empty when unknown
 };
 
 // JSONL with "prompt" (text or messages) and "answer", or GSM8K's format ("question", and
@@ -26,8 +31,13 @@ std::vector<PromptItem> read_prompt_dataset(const std::string& path);
 std::vector<PromptItem> generate_task(const std::string& name, const std::string& split, int64_t count,
                                       uint64_t seed);
 
-// The names generate_task accepts.
+// The names generate_task accepts: "arithmetic" (word problems), "countdown" (3 or 4 numbers),
+// "countdown3", "countdown4".
 std::vector<std::string> task_names();
+
+// "train" or "test" for a built-in task's item, from a hash of its canonical description (which
+// ignores wording and order), so that no seed can put one problem in both splits; 1 in 10 is "test".
+std::string task_split(std::string_view canonical_item);
 
 enum class PromptTemplate { r1_zero, chat, raw };
 

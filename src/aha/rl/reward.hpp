@@ -27,6 +27,9 @@ class RewardFunction {
   virtual std::vector<double> score(const std::vector<RewardInput>& inputs) = 0;
   // Messages about failures since the last call (e.g. an external program's stderr).
   virtual std::vector<std::string> take_warnings() { return {}; }
+  // Throws a bad-input Error saying what is wrong when `answer` cannot be this reward's reference
+  // (score() throws the same for such an answer); callers check datasets with it up front.
+  virtual void check_answer(const nlohmann::json& answer) const { (void)answer; }
 };
 
 // The reward called `name` ("accuracy", "format", "format_think_open", "countdown", "external")

@@ -1,0 +1,216 @@
+#include "aha/data/prompts.hpp"
+
+#include <fmt/format.h>
+
+#include "aha/base/error.hpp"
+#include "aha/data/countdown.hpp"
+#include "aha/data/jsonl.hpp"
+#include "aha/data/word_problems.hpp"
+
+namespace aha::data {
+namespace {
+
+constexpr std::string_view kR1Zero =
+    "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. The "
+    "assistant first thinks about the reasoning process in the mind and then provides the user with the answer. The "
+    "reasoning process and answer are enclosed within <think> </think> and <answer> </answer> tags, respectively, "
+    "i.e., <think> reasoning process here </think> <answer> answer here </answer>. User: {prompt}. Assistant:";
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// GSM8K's solution text without its "<<expression=value>>" calculator notes.
+std::string without_calculator_notes(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t open = text.find("<<", i);
+    const size_t close = open == std::string_view::npos ? open : text.find(">>", open);
+    if (close == std::string_view::npos) {
+      out.append(text.substr(i));
+      break;
+    }
+    out.append(text.substr(i, open - i));
+    i = close + 2;
+  }
+  return out;
+}
+
+// A GSM8K row: the question, and the number after the last "####" of the answer as the answer.
+PromptItem gsm8k_item(const JsonlRecord& r, const std::string& path) {
+  PromptItem item;
+  item.prompt = string_field(r, path, "question");
+  const std::string& text = string_field(r, path, "answer");
+  const size_t hashes = text.rfind("####");
+  if (hashes == std::string::npos) {
+    if (trim(text).empty()) fail("{}:{}: \"answer\" is empty", path, r.line);
+    item.answer = std::string(trim(text));
+    return item;
+  }
+  const std::string_view tail = trim(std::string_view(text).substr(hashes + 4));
+  const std::string_view number = trim(tail.substr(0, tail.find('\n')));
+  if (number.empty()) fail("{}:{}: \"answer\" has nothing after \"####\"", path, r.line);
+  item.answer = std::string(number);
+  item.solution = std::string(number);
+  item.reasoning = std::string(trim(without_calculator_notes(std::string_view(text).substr(0, hashes))));
+  return item;
+}
+
+void check_messages(const nlohmann::json& messages, const std::string& path, int64_t line) {
+  if (messages.empty()) fail("{}:{}: \"prompt\" is an empty messages array", path, line);
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const nlohmann::json& m = messages[i];
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content"))
+      fail("{}:{}: \"prompt\" message {} must be an object with \"role\" and \"content\"", path, line, i);
+  }
+}
+
+// A Countdown row as the Countdown-Tasks datasets hold it: "target" and "nums" (or "numbers").
+PromptItem countdown_row(const JsonlRecord& r, const std::string& path) {
+  const nlohmann::json& target = r.value.at("target");
+  const nlohmann::json& nums = r.value.contains("nums") ? r.value.at("nums") : r.value.at("numbers");
+  if (!target.is_number_integer()) fail("{}:{}: \"target\" must be an integer", path, r.line);
+  if (!nums.is_array() || nums.empty()) fail("{}:{}: \"nums\" must be a non-empty array of integers", path, r.line);
+  std::vector<int64_t> numbers;
+  for (const nlohmann::json& n : nums) {
+    if (!n.is_number_integer()) fail("{}:{}: \"nums\" must hold integers, found {}", path, r.line, n.dump());
+    numbers.push_back(n.get<int64_t>());
+  }
+  PromptItem item;
+  item.prompt = countdown_prompt(numbers, target.get<int64_t>());
+  item.answer = {{"target", target}, {"numbers", numbers}};
+  return item;
+}
+
+PromptItem prompt_row(const JsonlRecord& r, const std::string& path) {
+  PromptItem item;
+  item.prompt = r.value.at("prompt");
+  if (item.prompt.is_array()) {
+    check_messages(item.prompt, path, r.line);
+  } else if (!item.prompt.is_string()) {
+    fail("{}:{}: \"prompt\" must be a string or a messages array, got {}", path, r.line, json_type_name(item.prompt));
+  }
+  auto answer = r.value.find("answer");
+  if (answer == r.value.end()) fail("{}:{}: missing field \"answer\" (the reference the rewards check)", path, r.line);
+  if (answer->is_null() || answer->is_boolean() || (answer->is_string() && trim(answer->get<std::string>()).empty()))
+    fail("{}:{}: \"answer\" must be a number, a non-empty string or an object, got {}", path, r.line,
+         answer->is_string() ? "an empty string" : json_type_name(*answer));
+  item.answer = *answer;
+  return item;
+}
+
+const std::string& prompt_text(const PromptItem& item) {
+  if (item.prompt.is_string()) return item.prompt.get_ref<const std::string&>();
+  if (item.prompt.is_array()) {
+    for (auto it = item.prompt.rbegin(); it != item.prompt.rend(); ++it) {
+      if (it->is_object() && it->value("role", "") == "user" && it->contains("content") && (*it)["content"].is_string())
+        return (*it)["content"].get_ref<const std::string&>();
+    }
+    fail("prompt: the messages have no user message with text content");
+  }
+  fail("prompt: expected a string or a messages array, got {}", json_type_name(item.prompt));
+}
+
+uint64_t fnv1a(std::string_view text) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : text) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+  return h;
+}
+
+// The JSONL rows of `path`; a bad line is an error without read_jsonl's hint about
+// --skip-bad-lines, which prompt datasets do not offer.
+JsonlFile read_rows(const std::string& path) {
+  try {
+    return read_jsonl(path, false);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    constexpr std::string_view kHint = " (--skip-bad-lines skips such lines)";
+    if (message.ends_with(kHint)) message.resize(message.size() - kHint.size());
+    throw Error(e.kind(), message);
+  }
+}
+
+}  // namespace
+
+std::vector<PromptItem> read_prompt_dataset(const std::string& path) {
+  const JsonlFile file = read_rows(path);
+  std::vector<PromptItem> items;
+  items.reserve(file.records.size());
+  for (const JsonlRecord& r : file.records) {
+    if (r.value.contains("prompt")) {
+      items.push_back(prompt_row(r, path));
+    } else if (r.value.contains("question")) {
+      items.push_back(gsm8k_item(r, path));
+    } else if (r.value.contains("target") && (r.value.contains("nums") || r.value.contains("numbers"))) {
+      items.push_back(countdown_row(r, path));
+    } else {
+      fail("{}:{}: expected \"prompt\" and \"answer\" (or GSM8K's \"question\" and \"answer\", or Countdown's "
+           "\"target\" and \"nums\")",
+           path, r.line);
+    }
+  }
+  if (items.empty()) fail("{}: no prompts in the file", path);
+  return items;
+}
+
+std::vector<PromptItem> generate_task(const std::string& name, const std::string& split, int64_t count,
+                                      uint64_t seed) {
+  if (split != "train" && split != "test") fail("task {}: split must be \"train\" or \"test\", got \"{}\"", name, split);
+  if (count < 0) fail("task {}: count must not be negative, got {}", name, count);
+  if (name == "arithmetic") return word_problem_items(split, count, seed);
+  CountdownOptions options;
+  if (name == "countdown3") options.max_numbers = 3;
+  if (name == "countdown4") options.min_numbers = 4;
+  if (name == "countdown" || name == "countdown3" || name == "countdown4")
+    return countdown_items(split, count, seed, options);
+  fail("unknown task \"{}\" (tasks: arithmetic, countdown, countdown3, countdown4)", name);
+}
+
+std::vector<std::string> task_names() { return {"arithmetic", "countdown", "countdown3", "countdown4"}; }
+
+std::string task_split(std::string_view canonical_item) {
+  // FNV-1a, then a SplitMix64 finaliser so that every bit of the key reaches the low bits.
+  uint64_t z = fnv1a(canonical_item);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return z % 10 == 0 ? "test" : "train";
+}
+
+PromptTemplate parse_prompt_template(const std::string& name) {
+  if (name == "r1_zero") return PromptTemplate::r1_zero;
+  if (name == "chat") return PromptTemplate::chat;
+  if (name == "raw") return PromptTemplate::raw;
+  fail("unknown prompt_template \"{}\" (expected r1_zero, chat or raw)", name);
+}
+
+std::string format_prompt(const PromptItem& item, PromptTemplate format,
+                          const tokenizer::ChatTemplate* chat_template) {
+  switch (format) {
+    case PromptTemplate::r1_zero: {
+      std::string text(kR1Zero);
+      text.replace(text.find("{prompt}"), 8, prompt_text(item));
+      return text;
+    }
+    case PromptTemplate::chat: {
+      if (chat_template == nullptr)
+        fail("prompt_template chat needs the model's chat template (tokenizer_config.json has none); use r1_zero or raw");
+      nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+      if (item.prompt.is_array()) {
+        messages = nlohmann::ordered_json::parse(item.prompt.dump());
+      } else {
+        messages.push_back({{"role", "user"}, {"content", prompt_text(item)}});
+      }
+      return chat_template->render(messages, true);
+    }
+    case PromptTemplate::raw:
+      return prompt_text(item);
+  }
+  fail_internal("format_prompt: unknown template");
+}
+
+}  // namespace aha::data

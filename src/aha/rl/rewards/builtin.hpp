@@ -1,0 +1,25 @@
+// The built-in rewards, one file each; make_reward (reward.cpp) picks one by name.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+
+#include "aha/rl/reward.hpp"
+
+namespace aha::rl {
+
+// `accuracy`: the completion's final answer equals the reference as a number (math_answer.hpp).
+std::unique_ptr<RewardFunction> make_accuracy_reward(const nlohmann::json& options);
+
+// `format`: <think>…</think> then <answer>…</answer>; with `think_open`, `format_think_open`: the
+// prompt already opened <think>, so the completion starts inside it.
+std::unique_ptr<RewardFunction> make_format_reward(const nlohmann::json& options, bool think_open);
+
+// `countdown`: the expression in the last <answer> uses the given numbers once each and equals the target.
+std::unique_ptr<RewardFunction> make_countdown_reward(const nlohmann::json& options);
+
+// `external`: a user's program scores completions over JSON lines (external.cpp documents the protocol).
+std::unique_ptr<RewardFunction> make_external_reward(const nlohmann::json& options);
+
+}  // namespace aha::rl

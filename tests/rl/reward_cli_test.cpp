@@ -1,0 +1,85 @@
+// `aha reward`: JSON lines in, one number a line out; bad lines are one error line naming the line.
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.hpp"
+
+namespace aha::test {
+namespace {
+
+class RewardCli : public ::testing::Test {
+ protected:
+  RunResult run(const std::string& args, const std::string& input) {
+    write_text(dir.file("in.jsonl"), input);
+    return run_aha("reward " + args + " < " + dir.file("in.jsonl"));
+  }
+  TempDir dir;
+};
+
+TEST_F(RewardCli, scores_each_line_in_order) {
+  const RunResult r = run("--fn accuracy",
+                          "{\"completion\": \"<answer>1,000</answer>\", \"answer\": 1000}\n"
+                          "{\"completion\": \"so \\\\boxed{\\\\frac{1}{4}}\", \"answer\": \"0.25\", \"prompt\": \"p\"}\n"
+                          "{\"completion\": \"#### 7\", \"answer\": \"8\"}\n");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n1\n0\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(RewardCli, options_reach_the_reward) {
+  const RunResult r = run("--fn countdown --options '{\"format_score\": 0.1}'",
+                          "{\"completion\": \"<answer>1 + 2</answer>\", \"answer\": {\"target\": 4, \"numbers\": [1, 2]}}\n"
+                          "{\"completion\": \"<answer>2 * (1 + 1)</answer>\", \"answer\": {\"target\": 4, \"numbers\": [1, 1, 2]}}\n");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "0.1\n1\n");
+}
+
+TEST_F(RewardCli, a_malformed_line_is_one_error_line_with_its_number_and_no_scores) {
+  const std::string good = "{\"completion\": \"<think>a</think><answer>1</answer>\"}\n";
+  struct Case {
+    std::string input, error;
+  } cases[] = {
+      {good + "{\"completion\": \"x\"\n", "aha: stdin line 2: not valid JSON"},
+      {good + good + "[1]\n", "aha: stdin line 3: expected a JSON object, found array"},
+      {"{\"answer\": 1}\n", "aha: stdin line 1: \"completion\" must be a string (missing)"},
+      {good + "{\"completion\": 5}\n", "aha: stdin line 2: \"completion\" must be a string"},
+      {good + "\n", "aha: stdin line 2: empty line"},
+  };
+  for (const Case& c : cases) {
+    const RunResult r = run("--fn format", c.input);
+    EXPECT_EQ(r.status, 2) << c.input;
+    EXPECT_EQ(r.out, "") << c.input;
+    EXPECT_EQ(r.err.substr(0, c.error.size()), c.error) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  }
+}
+
+TEST_F(RewardCli, a_bad_reference_answer_names_its_line) {
+  const RunResult r = run("--fn countdown", "{\"completion\": \"<answer>1</answer>\", \"answer\": {\"target\": 1, \"numbers\": [1]}}\n"
+                                            "{\"completion\": \"<answer>1</answer>\", \"answer\": 1}\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "aha: stdin line 2: reward countdown: the answer must be {\"target\": T, \"numbers\": [...]}, got number\n");
+}
+
+TEST_F(RewardCli, unknown_rewards_and_bad_options_are_usage_errors) {
+  RunResult r = run("--fn acuracy", "");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("did you mean \"accuracy\""), std::string::npos) << r.err;
+  r = run("--fn accuracy --options '{bad'", "");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--options: not valid JSON"), std::string::npos) << r.err;
+}
+
+TEST_F(RewardCli, a_failing_external_program_warns_on_stderr_and_scores_on_error) {
+  write_text(dir.file("crash.sh"), "#!/bin/sh\necho 'bad things' >&2\nexit 9\n");
+  const RunResult r = run("--fn external --options '{\"command\": [\"sh\", \"" + dir.file("crash.sh") + "\"], \"on_error\": -0.5}'",
+                          "{\"completion\": \"a\"}\n{\"completion\": \"b\"}\n");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "-0.5\n-0.5\n");
+  EXPECT_NE(r.err.find("warning: reward external (sh): it closed its output after 0 of 2 answers; exit status 9"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("stderr: bad things"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace aha::test
