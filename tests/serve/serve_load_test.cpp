@@ -4,7 +4,8 @@
 // request at a time (continuous batching at work). The numbers are printed.
 //
 // The model is a small random qwen3-architecture model made here (hidden 512, 4 layers, vocab
-// 320, 12M parameters: decoding one sequence is memory-bound, as with real models) with no end-of-sequence token, so that every request generates exactly max_tokens.
+// 320, 12M parameters: decoding one sequence is memory-bound, as with real models). Half the
+// requests stream. with no end-of-sequence token, so that every request generates exactly max_tokens.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -19,7 +20,7 @@ constexpr int kConnections = 16, kRequestsPerConnection = 4, kMaxTokens = 48;
 // Sends one chat request; returns its completion tokens, or -1 when it failed.
 int64_t one_request(httplib::Client& client, int seed) {
   const Json body = {{"model", "load"}, {"messages", {{{"role", "user"}, {"content", "12 + 7 = ?"}}}},
-                     {"max_tokens", kMaxTokens}, {"seed", seed}};
+                     {"max_tokens", kMaxTokens}, {"seed", seed}, {"stream", seed % 2 == 0}};
   const auto t0 = std::chrono::steady_clock::now();
   auto r = client.Post("/v1/chat/completions", body.dump(), "application/json");
   if (!r || r->status != 200) {
@@ -27,6 +28,7 @@ int64_t one_request(httplib::Client& client, int seed) {
                  r ? fmt::format("HTTP {} {}", r->status, r->body).c_str() : httplib::to_string(r.error()).c_str());
     return -1;
   }
+  if (seed % 2 == 0) return r->body.find("data: [DONE]") == std::string::npos ? -1 : kMaxTokens;
   return test::body_json(r)["usage"]["completion_tokens"].get<int64_t>();
 }
 

@@ -1,5 +1,7 @@
 #include "aha/serve/scheduler.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include "aha/base/error.hpp"
@@ -152,10 +154,18 @@ void Scheduler::loop() {
     auto it = jobs_.find(e.request);
     return it != jobs_.end() && it->second->add(e);
   };
+  bool busy = false;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
+      if (jobs_.empty() && inbox_.empty() && busy) {
+        // Idle again: hand the caches and buffers of finished requests back to the system, so
+        // that the resident size reflects what the server holds, not its busiest moment.
+        busy = false;
+        malloc_trim(0);
+      }
       wake_.wait(lock, [&] { return stop_ || !inbox_.empty() || !jobs_.empty(); });
+      busy = true;
       admit_new();
       drop_cancelled();
       if (stop_ && jobs_.empty()) return;

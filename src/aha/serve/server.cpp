@@ -1,6 +1,7 @@
 #include "aha/serve/server.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <ctime>
@@ -44,6 +45,13 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
   res.set_content(error_json(status, message), "application/json");
 }
 
+// cpp-httplib listens with a backlog of 5 connections: clients that connect together beyond
+// that (16 at once under load) can be reset. A second listen() on the bound socket widens it.
+class HttpServer : public httplib::Server {
+ public:
+  void widen_backlog(int connections) { ::listen(svr_sock_, connections); }
+};
+
 // A prepared completion: the engine request and what the response needs to know.
 struct Prepared {
   generate::Request request;
@@ -62,7 +70,7 @@ struct Server::Impl {
   std::string template_error;  // why there is no chat template
   std::vector<int32_t> eos;
   Scheduler scheduler;
-  httplib::Server http;
+  HttpServer http;
   std::atomic<int64_t> open_responses{0};
   std::atomic<bool> stopping{false};
   std::mutex shutdown_mutex;
@@ -246,6 +254,7 @@ int Server::bind() {
   const ServerOptions& o = impl_->options;
   const int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port <= 0) fail("cannot listen on {}:{} (address in use or not available)", o.host, o.port);
+  impl_->http.widen_backlog(1024);
   return port;
 }
 
