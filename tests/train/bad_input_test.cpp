@@ -84,9 +84,12 @@ TEST_F(BadInput, sft_only_key_in_pretrain_is_an_error) {
   expect_usage_error("pretrain", config, "", "packing: applies to `aha sft` only");
 }
 
-TEST_F(BadInput, assistant_only_loss_is_not_supported) {
-  const std::string config = text_config("{\"messages\": []}\n", "assistant_only_loss: true\n");
-  expect_usage_error("sft", config, "", "assistant_only_loss: not supported");
+TEST_F(BadInput, lora_keys_are_checked) {
+  const std::string config = text_config("{\"text\": \"1+1=2\"}\n", "use_peft: true\n");
+  expect_usage_error("pretrain", config, "", "use_peft: LoRA trains adapters on a pretrained model");
+  expect_usage_error("pretrain", config, "--set lora_target_modules=[q_proj,lm_head]",
+                     "lora_target_modules: target module 'lm_head' is not one of q_proj");
+  expect_usage_error("pretrain", config, "--set lora_dropout=1", "lora_dropout: must be in [0, 1)");
 }
 
 TEST_F(BadInput, nan_loss_three_times_stops_the_run) {

@@ -49,9 +49,47 @@ Sequence prompt_completion(const JsonlRecord& r, const std::string& where, const
                     tok.tokenizer->encode(full_text.substr(prompt_text.size()), false), completion_only);
 }
 
-Sequence conversation(const JsonlRecord& r, const std::string& where, const SftTokenizing& tok) {
+// Appends the tokens of `text` to `s`, each labelled `label`.
+void append(Sequence& s, const tokenizer::Tokenizer& tok, const std::string& text, uint8_t label) {
+  const std::vector<int32_t> ids = tok.encode(text, false);
+  s.tokens.insert(s.tokens.end(), ids.begin(), ids.end());
+  s.labels.resize(s.tokens.size(), label);
+}
+
+// assistant_only_loss: the conversation rendered in pieces, each assistant turn being what
+// messages[:i+1] adds to messages[:i] rendered with the generation prompt. Only those pieces
+// count in the loss (TRL marks the same text with {% generation %} blocks in the template).
+Sequence assistant_only(const OJson& messages, const std::string& where, const SftTokenizing& tok) {
+  const tokenizer::ChatTemplate& t = chat_template_of(tok, where);
+  Sequence s;
+  std::string done;  // the text appended so far
+  auto extend = [&](const std::string& text, uint8_t label, size_t turn) {
+    if (text.compare(0, done.size(), done) != 0)
+      fail("{}: assistant_only_loss: the chat template's rendering of messages[:{}] does not start with its "
+           "rendering of the earlier messages (the template rewrites past turns), so the assistant turns cannot be "
+           "located", where, turn);
+    append(s, *tok.tokenizer, text.substr(done.size()), label);
+    done = text;
+  };
+  OJson prefix = OJson::array();
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (messages[i].is_object() && messages[i].value("role", "") == "assistant") {
+      extend(t.render(prefix, true), 0, i);
+      prefix.push_back(messages[i]);
+      extend(t.render(prefix, false), 1, i + 1);
+    } else {
+      prefix.push_back(messages[i]);
+    }
+  }
+  extend(t.render(messages, false), 0, messages.size());
+  return s;
+}
+
+Sequence conversation(const JsonlRecord& r, const std::string& where, const SftTokenizing& tok,
+                      bool assistant_only_loss) {
   const Json& messages = r.value.at("messages");
   if (!messages.is_array()) fail("{}: \"messages\" must be a list of messages", where);
+  if (assistant_only_loss) return assistant_only(OJson::parse(messages.dump()), where, tok);
   const std::string text = chat_template_of(tok, where).render(OJson::parse(messages.dump()), false);
   Sequence s;
   s.tokens = tok.tokenizer->encode(text, false);
@@ -63,7 +101,7 @@ Sequence tokenize_record(const JsonlRecord& r, const std::string& where, const S
                          const SftOptions& o) {
   Sequence s;
   if (r.value.contains("prompt")) s = prompt_completion(r, where, tok, o.completion_only_loss);
-  else if (r.value.contains("messages")) s = conversation(r, where, tok);
+  else if (r.value.contains("messages")) s = conversation(r, where, tok, o.assistant_only_loss);
   else fail("{}: expected {{\"prompt\", \"completion\"}} or {{\"messages\"}}", where);
   const size_t max = static_cast<size_t>(o.max_length);
   if (s.tokens.size() > max) {

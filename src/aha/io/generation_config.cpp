@@ -5,11 +5,13 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
+#include "aha/io/adapter_config.hpp"
 
 namespace aha::io {
 
 std::vector<int64_t> eos_token_ids(const std::string& model_dir, const ModelConfig& config) {
-  const std::string path = (std::filesystem::path(model_dir) / "generation_config.json").string();
+  const std::string dir = model_file_dir(model_dir, "generation_config.json");
+  const std::string path = (std::filesystem::path(dir) / "generation_config.json").string();
   if (!is_file(path)) return config.eos_token_ids;
   const Json json = read_json_file(path);
   if (!json.is_object()) fail("{}: must be a JSON object", path);

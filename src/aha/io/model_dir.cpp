@@ -28,12 +28,24 @@ std::vector<std::string> shard_names(const Json& index, const std::string& origi
 
 }  // namespace
 
-ModelDir::ModelDir(const std::string& dir) : dir_(dir) {
+ModelDir::ModelDir(const std::string& dir) : dir_(dir), base_dir_(dir) {
   namespace fs = std::filesystem;
   if (!is_directory(dir)) fail("{}: not a model directory", dir);
-  std::string config_path = (fs::path(dir) / "config.json").string();
-  if (!is_file(config_path)) fail("{}: missing config.json", dir);
+  if (is_adapter_dir(dir)) {
+    adapter_ = read_adapter_config(dir);
+    base_dir_ = adapter_base_dir(dir, *adapter_);
+    if (!is_file((fs::path(dir) / "adapter_model.safetensors").string()))
+      fail("{}: missing adapter_model.safetensors beside adapter_config.json", dir);
+  }
+  std::string config_path = (fs::path(base_dir_) / "config.json").string();
+  if (!is_file(config_path)) fail("{}: missing config.json", base_dir_);
   config_ = read_model_config(config_path);
+  open_weights();
+}
+
+void ModelDir::open_weights() {
+  namespace fs = std::filesystem;
+  const std::string& dir = base_dir_;
 
   std::string single = (fs::path(dir) / "model.safetensors").string();
   std::string index_path = (fs::path(dir) / "model.safetensors.index.json").string();
@@ -63,13 +75,13 @@ ModelDir::ModelDir(const std::string& dir) : dir_(dir) {
 
 tensor::Tensor ModelDir::get(const std::string& name) const {
   auto it = where_.find(name);
-  if (it == where_.end()) fail("{}: missing tensor '{}'", dir_, name);
+  if (it == where_.end()) fail("{}: missing tensor '{}'", base_dir_, name);
   return it->second->get(name);
 }
 
 const std::string& ModelDir::file_of(const std::string& name) const {
   auto it = where_.find(name);
-  return it == where_.end() ? dir_ : it->second->path();
+  return it == where_.end() ? base_dir_ : it->second->path();
 }
 
 }  // namespace aha::io

@@ -1,12 +1,15 @@
 // A model directory in Hugging Face layout: config.json plus model.safetensors or shards
-// listed in model.safetensors.index.json.
+// listed in model.safetensors.index.json; or a LoRA adapter directory in PEFT's layout
+// (adapter_config.json, adapter_model.safetensors), which opens its base model's files.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "aha/io/adapter_config.hpp"
 #include "aha/io/hf_config.hpp"
 #include "aha/io/safetensors.hpp"
 
@@ -14,11 +17,16 @@ namespace aha::io {
 
 class ModelDir {
  public:
-  // Opens `dir`: reads config.json and maps every safetensors file; errors name the file.
+  // Opens `dir`: reads config.json and maps every safetensors file; errors name the file. For an
+  // adapter directory these are its base model's, and adapter() describes the adapter.
   explicit ModelDir(const std::string& dir);
 
   // The directory path.
   const std::string& path() const { return dir_; }
+  // The directory of config.json and the weights: path(), or an adapter's base model.
+  const std::string& base_path() const { return base_dir_; }
+  // The adapter's config when path() is an adapter directory, else nullptr.
+  const AdapterConfig* adapter() const { return adapter_ ? &*adapter_ : nullptr; }
   // The parsed config.json.
   const ModelConfig& config() const { return config_; }
   // True when some safetensors file of the model holds `name`.
@@ -29,7 +37,10 @@ class ModelDir {
   const std::string& file_of(const std::string& name) const;
 
  private:
-  std::string dir_;
+  void open_weights();
+
+  std::string dir_, base_dir_;
+  std::optional<AdapterConfig> adapter_;
   ModelConfig config_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, const SafetensorsFile*> where_;

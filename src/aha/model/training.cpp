@@ -1,6 +1,7 @@
 #include "aha/model/training.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "aha/base/error.hpp"
 #include "aha/tensor/attention.hpp"
@@ -44,15 +45,41 @@ float* grad_or_null(std::vector<float>& g) { return g.empty() ? nullptr : g.data
 
 void zero(std::vector<float>& v) { std::fill(v.begin(), v.end(), 0.0f); }
 
-void linear(float* out, const float* inp, const Linear& l, int64_t rows) {
+// The LoRA adapter of one linear in this pass; w == nullptr when the linear has none.
+struct Adapter {
+  const LoraLinear* w = nullptr;
+  LoraLinear* g = nullptr;
+  float scale = 0.0f;
+  LoraDropout dropout;
+};
+
+// The adapters of decoder layer `layer` in a pass.
+struct LayerLora {
+  const LoraPass& pass;
+  int64_t layer;
+  bool training;  // dropout on
+
+  Adapter operator()(int module) const {
+    if (!pass.lora || pass.lora->layers[layer][module].a.empty()) return {};
+    const LoraSettings& s = pass.lora->settings;
+    Adapter ad{&pass.lora->layers[layer][module], nullptr, s.scale(), {}};
+    if (pass.grads) ad.g = &pass.grads->layers[layer][module];
+    if (training) ad.dropout = {s.dropout, lora_dropout_seed(pass.dropout_seed, layer, module)};
+    return ad;
+  }
+};
+
+void linear(float* out, const float* inp, const Linear& l, const Adapter& ad, int64_t rows) {
   matmul_forward(out, inp, l.weight.data(), l.bias.empty() ? nullptr : l.bias.data(), rows, l.in,
                  l.out);
+  if (ad.w) lora_forward(out, inp, *ad.w, ad.scale, rows, ad.dropout);
 }
 
 void linear_backward(float* dinp, Linear& grad, const float* dout, const float* inp,
-                     const Linear& l, int64_t rows) {
+                     const Linear& l, const Adapter& ad, int64_t rows) {
   matmul_backward(dinp, grad_or_null(grad.weight), grad_or_null(grad.bias), dout, inp,
                   l.weight.data(), rows, l.in, l.out);
+  if (ad.w) lora_backward(dinp, *ad.g, dout, inp, *ad.w, ad.scale, rows, ad.dropout);
 }
 
 void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& b,
@@ -85,13 +112,13 @@ void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& 
 }
 
 // x (rows, hidden) -> out (rows, hidden) = mid + mlp(mid), mid = x + attention(x); fills `a`.
-void layer_forward(const Dims& d, const LayerWeights& w, const Activations& acts, const float* x,
-                   float* out, LayerActivations& a) {
+void layer_forward(const Dims& d, const LayerWeights& w, const LayerLora& lora,
+                   const Activations& acts, const float* x, float* out, LayerActivations& a) {
   const int64_t rows = d.rows;
   rmsnorm_forward(a.normed1.data(), x, w.input_norm.data(), rows, d.hidden, d.eps);
-  linear(d.qk_norm ? a.q_lin.data() : a.q.data(), a.normed1.data(), w.q_proj, rows);
-  linear(d.qk_norm ? a.k_lin.data() : a.k.data(), a.normed1.data(), w.k_proj, rows);
-  linear(a.v.data(), a.normed1.data(), w.v_proj, rows);
+  linear(d.qk_norm ? a.q_lin.data() : a.q.data(), a.normed1.data(), w.q_proj, lora(q_proj), rows);
+  linear(d.qk_norm ? a.k_lin.data() : a.k.data(), a.normed1.data(), w.k_proj, lora(k_proj), rows);
+  linear(a.v.data(), a.normed1.data(), w.v_proj, lora(v_proj), rows);
   if (d.qk_norm) {
     rmsnorm_forward(a.q.data(), a.q_lin.data(), w.q_norm.data(), rows * d.heads, d.head_dim, d.eps);
     rmsnorm_forward(a.k.data(), a.k_lin.data(), w.k_norm.data(), rows * d.kv_heads, d.head_dim,
@@ -105,43 +132,46 @@ void layer_forward(const Dims& d, const LayerWeights& w, const Activations& acts
     attention_forward(a.att.data() + qo, a.q.data() + qo, a.k.data() + kvo, a.v.data() + kvo, d.seq,
                       0, d.heads, d.kv_heads, d.head_dim);
   }
-  linear(a.mid.data(), a.att.data(), w.o_proj, rows);
+  linear(a.mid.data(), a.att.data(), w.o_proj, lora(o_proj), rows);
   for (int64_t i = 0; i < rows * d.hidden; ++i) a.mid[i] = x[i] + a.mid[i];
 
   rmsnorm_forward(a.normed2.data(), a.mid.data(), w.post_attention_norm.data(), rows, d.hidden,
                   d.eps);
-  linear(a.gate.data(), a.normed2.data(), w.gate_proj, rows);
-  linear(a.up.data(), a.normed2.data(), w.up_proj, rows);
+  linear(a.gate.data(), a.normed2.data(), w.gate_proj, lora(gate_proj), rows);
+  linear(a.up.data(), a.normed2.data(), w.up_proj, lora(up_proj), rows);
   swiglu_forward(a.act.data(), a.gate.data(), a.up.data(), rows * d.ff);
-  linear(out, a.act.data(), w.down_proj, rows);
+  linear(out, a.act.data(), w.down_proj, lora(down_proj), rows);
   for (int64_t i = 0; i < rows * d.hidden; ++i) out[i] = a.mid[i] + out[i];
 }
 
 // d(out) of the MLP block in g.residual -> d(mid) in g.residual; accumulates the MLP's gradients.
-void mlp_backward(const Dims& d, const LayerWeights& w, LayerWeights& gw, const LayerActivations& a,
-                  ActivationGradients& g) {
+void mlp_backward(const Dims& d, const LayerWeights& w, const LayerLora& lora, LayerWeights& gw,
+                  const LayerActivations& a, ActivationGradients& g) {
   const int64_t rows = d.rows;
   zero(g.act);
-  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj, rows);
+  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj,
+                  lora(down_proj), rows);
   zero(g.gate);
   zero(g.up);
   swiglu_backward(g.gate.data(), g.up.data(), g.act.data(), a.gate.data(), a.up.data(),
                   rows * d.ff);
   zero(g.normed);
   linear_backward(g.normed.data(), gw.gate_proj, g.gate.data(), a.normed2.data(), w.gate_proj,
-                  rows);
-  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj, rows);
+                  lora(gate_proj), rows);
+  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj,
+                  lora(up_proj), rows);
   rmsnorm_backward(g.residual.data(), grad_or_null(gw.post_attention_norm), g.normed.data(),
                    a.mid.data(), w.post_attention_norm.data(), rows, d.hidden, d.eps);
 }
 
 // d(mid) in g.residual -> d(x) in g.residual; accumulates the attention block's gradients.
-void attention_backward_block(const Dims& d, const LayerWeights& w, LayerWeights& gw,
-                              const Activations& acts, const float* x, const LayerActivations& a,
-                              ActivationGradients& g) {
+void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerLora& lora,
+                              LayerWeights& gw, const Activations& acts, const float* x,
+                              const LayerActivations& a, ActivationGradients& g) {
   const int64_t rows = d.rows;
   zero(g.att);
-  linear_backward(g.att.data(), gw.o_proj, g.residual.data(), a.att.data(), w.o_proj, rows);
+  linear_backward(g.att.data(), gw.o_proj, g.residual.data(), a.att.data(), w.o_proj,
+                  lora(o_proj), rows);
   zero(g.q);
   zero(g.k);
   zero(g.v);
@@ -167,20 +197,24 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, LayerWeights
     dk = g.k_lin.data();
   }
   zero(g.normed);
-  linear_backward(g.normed.data(), gw.q_proj, dq, a.normed1.data(), w.q_proj, rows);
-  linear_backward(g.normed.data(), gw.k_proj, dk, a.normed1.data(), w.k_proj, rows);
-  linear_backward(g.normed.data(), gw.v_proj, g.v.data(), a.normed1.data(), w.v_proj, rows);
+  linear_backward(g.normed.data(), gw.q_proj, dq, a.normed1.data(), w.q_proj, lora(q_proj), rows);
+  linear_backward(g.normed.data(), gw.k_proj, dk, a.normed1.data(), w.k_proj, lora(k_proj), rows);
+  linear_backward(g.normed.data(), gw.v_proj, g.v.data(), a.normed1.data(), w.v_proj,
+                  lora(v_proj), rows);
   rmsnorm_backward(g.residual.data(), grad_or_null(gw.input_norm), g.normed.data(), x,
                    w.input_norm.data(), rows, d.hidden, d.eps);
 }
 
 // Embedding, every layer and the final norm, keeping what the backward needs.
-void forward(const Dims& d, const Weights& w, const TrainBatch& b, Activations& acts) {
+void forward(const Dims& d, const Weights& w, const LoraPass& lora, const TrainBatch& b,
+             Activations& acts) {
   embedding_forward(acts.residual[0].data(), b.tokens.data(), w.embed_tokens.data(), d.rows,
                     d.hidden);
   for (size_t l = 0; l < w.layers.size(); ++l) {
     LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
-    layer_forward(d, w.layers[l], acts, acts.residual[l].data(), acts.residual[l + 1].data(), a);
+    const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.grads != nullptr};
+    layer_forward(d, w.layers[l], layer_lora, acts, acts.residual[l].data(),
+                  acts.residual[l + 1].data(), a);
   }
   rmsnorm_forward(acts.final_normed.data(), acts.residual.back().data(), w.final_norm.data(),
                   d.rows, d.hidden, d.eps);
@@ -208,6 +242,11 @@ void head(const Dims& d, const Weights& w, const TrainBatch& b, Activations& act
   }
 }
 
+void check_lora(const Weights& w, const Lora* lora) {
+  if (lora && lora->layers.size() != w.layers.size())
+    fail_internal("the LoRA adapters do not have the model's layer count");
+}
+
 double weighted_loss(const TrainBatch& b, const Activations& acts) {
   double sum = 0.0;
   for (int64_t r = 0; r < acts.rows; ++r)
@@ -218,21 +257,26 @@ double weighted_loss(const TrainBatch& b, const Activations& acts) {
 }  // namespace
 
 double compute_loss(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
-                    Activations& acts) {
+                    Activations& acts, const Lora* lora) {
   check_inputs(config, weights, batch, acts);
+  check_lora(weights, lora);
   const Dims d = dims_of(config, acts);
-  forward(d, weights, batch, acts);
+  forward(d, weights, LoraPass{lora, nullptr, 0}, batch, acts);
   head(d, weights, batch, acts, nullptr, false);
   return weighted_loss(batch, acts);
 }
 
 double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
-                          const TrainBatch& batch, Activations& acts, Gradients& grads) {
+                          const TrainBatch& batch, Activations& acts, Gradients& grads,
+                          const LoraPass& lora) {
   check_inputs(config, weights, batch, acts);
   check_gradient_shapes(weights, grads);
+  check_lora(weights, lora.lora);
+  if (lora.lora && (!lora.grads || lora.grads->layers.size() != lora.lora->layers.size()))
+    fail_internal("LoRA adapters need gradients shaped like them");
   const Dims d = dims_of(config, acts);
   ActivationGradients& g = acts.grad;
-  forward(d, weights, batch, acts);
+  forward(d, weights, lora, batch, acts);
 
   for (int64_t r = 0; r < d.rows; ++r)
     g.losses[r] = static_cast<float>(batch.loss_weights[r] / batch.normaliser);
@@ -246,18 +290,122 @@ double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
 
   for (size_t l = weights.layers.size(); l-- > 0;) {
     LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
+    const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.lora != nullptr};
     // Recomputing the layer writes its output again, bit-identical to the stored one.
     if (acts.gradient_checkpointing)
-      layer_forward(d, weights.layers[l], acts, acts.residual[l].data(),
+      layer_forward(d, weights.layers[l], layer_lora, acts, acts.residual[l].data(),
                     acts.residual[l + 1].data(), a);
-    mlp_backward(d, weights.layers[l], grads.layers[l], a, g);
-    attention_backward_block(d, weights.layers[l], grads.layers[l], acts, acts.residual[l].data(),
-                             a, g);
+    mlp_backward(d, weights.layers[l], layer_lora, grads.layers[l], a, g);
+    attention_backward_block(d, weights.layers[l], layer_lora, grads.layers[l], acts,
+                             acts.residual[l].data(), a, g);
   }
   if (!grads.embed_tokens.empty())
     embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows,
                        d.hidden);
   return weighted_loss(batch, acts);
+}
+
+}  // namespace aha::model
+
+namespace aha::model {
+namespace {
+
+// One chunk of logits scaled by 1 / temperature, for the log-prob head.
+void scaled_logits(const Dims& d, const float* lm_head, const float* x, int64_t n, double temperature,
+                   float* logits) {
+  matmul_forward(logits, x, lm_head, nullptr, n, d.hidden, d.vocab);
+  if (temperature == 1.0) return;
+  const float inv = static_cast<float>(1.0 / temperature);
+  for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
+}
+
+// Entropy of softmax(x) over `vocab` values: logsumexp(x) − Σ p·x, in double.
+float entropy_of(const float* x, int64_t vocab) {
+  float max = -INFINITY;
+  for (int64_t i = 0; i < vocab; ++i) max = std::max(max, x[i]);
+  double sum = 0.0, weighted = 0.0;
+  for (int64_t i = 0; i < vocab; ++i) {
+    const double e = std::exp(static_cast<double>(x[i] - max));
+    sum += e;
+    weighted += e * x[i];
+  }
+  return static_cast<float>(std::log(sum) + max - weighted / sum);
+}
+
+// The backward of the trunk from d(final_normed) in acts.grad.normed: the final norm, every
+// layer (recomputed when checkpointing) and the embedding, as loss_and_gradients runs it.
+void trunk_backward(const Dims& d, const Weights& weights, const LoraPass& lora, const TrainBatch& batch,
+                    Activations& acts, Gradients& grads) {
+  ActivationGradients& g = acts.grad;
+  zero(g.residual);
+  rmsnorm_backward(g.residual.data(), grad_or_null(grads.final_norm), g.normed.data(),
+                   acts.residual.back().data(), weights.final_norm.data(), d.rows, d.hidden, d.eps);
+  for (size_t l = weights.layers.size(); l-- > 0;) {
+    LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
+    const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.lora != nullptr};
+    if (acts.gradient_checkpointing)
+      layer_forward(d, weights.layers[l], layer_lora, acts, acts.residual[l].data(), acts.residual[l + 1].data(), a);
+    mlp_backward(d, weights.layers[l], layer_lora, grads.layers[l], a, g);
+    attention_backward_block(d, weights.layers[l], layer_lora, grads.layers[l], acts, acts.residual[l].data(), a, g);
+  }
+  if (!grads.embed_tokens.empty())
+    embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows, d.hidden);
+}
+
+}  // namespace
+
+void forward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
+                      double temperature, Activations& acts, std::span<float> logprobs,
+                      std::span<float> entropies, const LoraPass& lora) {
+  check_inputs(config, weights, batch, acts);
+  check_lora(weights, lora.lora);
+  if (!(temperature > 0.0)) fail("the temperature must be positive, got {}", temperature);
+  if (logprobs.size() != static_cast<size_t>(acts.rows) || entropies.size() != logprobs.size())
+    fail_internal("forward_logprobs: output sizes do not match the batch");
+  const Dims d = dims_of(config, acts);
+  forward(d, weights, lora, batch, acts);
+  const float* lm_head = lm_head_matrix(weights).data();
+  for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
+    const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
+    scaled_logits(d, lm_head, acts.final_normed.data() + r0 * d.hidden, n, temperature, acts.logits.data());
+    cross_entropy_forward(acts.losses.data() + r0, acts.logits.data(), batch.targets.data() + r0, n, d.vocab);
+    for (int64_t i = 0; i < n; ++i) {
+      const bool target = batch.targets[r0 + i] >= 0;
+      logprobs[r0 + i] = target ? -acts.losses[r0 + i] : 0.0f;
+      entropies[r0 + i] = target ? entropy_of(acts.logits.data() + i * d.vocab, d.vocab) : 0.0f;
+    }
+  }
+}
+
+void backward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
+                       double temperature, std::span<const float> dlogprobs, Activations& acts,
+                       Gradients& grads, const LoraPass& lora) {
+  check_inputs(config, weights, batch, acts);
+  check_gradient_shapes(weights, grads);
+  check_lora(weights, lora.lora);
+  if (lora.lora && (!lora.grads || lora.grads->layers.size() != lora.lora->layers.size()))
+    fail_internal("LoRA adapters need gradients shaped like them");
+  if (dlogprobs.size() != static_cast<size_t>(acts.rows)) fail_internal("backward_logprobs: wrong dlogprobs size");
+  const Dims d = dims_of(config, acts);
+  ActivationGradients& g = acts.grad;
+  // logprob = −cross_entropy(logits / T): d/d(token loss) = −dlogprob, and d(logits/T)/d(logits) = 1/T.
+  const float inv_t = static_cast<float>(1.0 / temperature);
+  for (int64_t r = 0; r < d.rows; ++r) g.losses[r] = -dlogprobs[r] * inv_t;
+  zero(g.normed);
+  const bool tied = weights.lm_head.weight.empty();
+  float* dhead = grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight);
+  const float* lm_head = lm_head_matrix(weights).data();
+  for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
+    const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
+    const float* x = acts.final_normed.data() + r0 * d.hidden;
+    scaled_logits(d, lm_head, x, n, temperature, acts.logits.data());
+    std::fill(g.logits.begin(), g.logits.begin() + n * d.vocab, 0.0f);
+    cross_entropy_backward(g.logits.data(), g.losses.data() + r0, acts.logits.data(), batch.targets.data() + r0, n,
+                           d.vocab);
+    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, g.logits.data(), x, lm_head, n, d.hidden,
+                    d.vocab);
+  }
+  trunk_backward(d, weights, lora, batch, acts, grads);
 }
 
 }  // namespace aha::model

@@ -7,6 +7,7 @@
 #include "aha/io/hf_config.hpp"
 #include "aha/model/activations.hpp"
 #include "aha/model/gradients.hpp"
+#include "aha/model/lora.hpp"
 #include "aha/model/weights.hpp"
 
 namespace aha::model {
@@ -20,15 +21,41 @@ struct TrainBatch {
   double normaliser = 1.0;              // > 0, e.g. the number of target tokens
 };
 
+// LoRA adapters on the frozen weights: the adapters (nullptr: none), their gradients (needed by
+// loss_and_gradients) and the micro-batch's dropout seed. Dropout applies only when gradients
+// are computed (training mode); compute_loss runs the adapters as PEFT does in eval mode.
+struct LoraPass {
+  const Lora* lora = nullptr;
+  Lora* grads = nullptr;
+  uint64_t dropout_seed = 0;
+};
+
 // The loss of `batch`, whose shape must be the one `acts` was planned for. Leaves the per-token
 // cross-entropies in acts.losses.
 double compute_loss(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
-                    Activations& acts);
+                    Activations& acts, const Lora* lora = nullptr);
 
 // compute_loss, then adds d(loss)/d(weight) to every non-empty tensor of `grads` (empty ones are
-// frozen). Deterministic: the same inputs and thread count give bit-identical gradients, with or
-// without gradient checkpointing.
+// frozen) and, with `lora`, d(loss)/d(adapter) to lora.grads. Deterministic: the same inputs and
+// thread count give bit-identical gradients, with or without gradient checkpointing.
 double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
-                          const TrainBatch& batch, Activations& acts, Gradients& grads);
+                          const TrainBatch& batch, Activations& acts, Gradients& grads,
+                          const LoraPass& lora = {});
+
+// Per-token log-probabilities for GRPO: logprobs[r] = log softmax(logits_r / temperature)[target_r]
+// and entropies[r] = the entropy of that distribution, 0 where target_r < 0 (loss_weights and
+// normaliser of `batch` are not used). Keeps in `acts` what backward_logprobs needs. With
+// lora.grads set, LoRA runs in training mode (dropout), as for loss_and_gradients.
+void forward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
+                      double temperature, Activations& acts, std::span<float> logprobs,
+                      std::span<float> entropies, const LoraPass& lora = {});
+
+// After forward_logprobs with the same weights, batch and temperature: adds
+// Σ_r dlogprobs[r] · d logprobs[r] / d(weight) to every non-empty tensor of `grads`. One pass
+// back; only the LM head's logits are recomputed, one chunk at a time. With `lora` (the same as
+// the forward's), also adds d/d(adapter) to lora.grads.
+void backward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
+                       double temperature, std::span<const float> dlogprobs, Activations& acts,
+                       Gradients& grads, const LoraPass& lora = {});
 
 }  // namespace aha::model

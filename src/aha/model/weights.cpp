@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "aha/base/error.hpp"
+#include "aha/model/adapter.hpp"
 
 namespace aha::model {
 namespace {
@@ -57,6 +58,7 @@ Weights load_weights(const io::ModelDir& dir) {
   }
   w.final_norm = load(dir, "model.norm.weight", {h});
   if (!c.tie_word_embeddings) w.lm_head = load_linear(dir, "lm_head", h, c.vocab_size, false);
+  if (dir.adapter()) merge_lora(w, load_adapter(dir));
   return w;
 }
 

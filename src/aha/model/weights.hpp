@@ -31,7 +31,8 @@ struct Weights {
   Linear lm_head;                 // empty weight when tied to embed_tokens
 };
 
-// Loads every tensor the config calls for, checking names and shapes; F32, F16 and BF16.
+// Loads every tensor the config calls for, checking names and shapes; F32, F16 and BF16. For an
+// adapter directory: the base model's weights with (alpha/r)·B·A added to each adapted linear.
 Weights load_weights(const io::ModelDir& dir);
 
 // The LM head matrix (vocab, hidden): lm_head, or embed_tokens when tied.

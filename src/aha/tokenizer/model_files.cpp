@@ -5,16 +5,20 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
+#include "aha/io/adapter_config.hpp"
 
 namespace aha::tokenizer {
 
-std::optional<Tokenizer> load_model_tokenizer(const std::string& dir) {
+std::optional<Tokenizer> load_model_tokenizer(const std::string& model_dir) {
+  const std::string dir = io::model_file_dir(model_dir, "tokenizer.json");
   const std::string path = (std::filesystem::path(dir) / "tokenizer.json").string();
   if (!is_file(path)) return std::nullopt;
   return Tokenizer::load(path);
 }
 
-ChatTemplate load_model_chat_template(const std::string& dir, const std::string& override_file) {
+ChatTemplate load_model_chat_template(const std::string& model_dir, const std::string& override_file) {
+  // An adapter without tokenizer files uses its base model's.
+  const std::string dir = io::model_file_dir(model_dir, "tokenizer_config.json");
   const std::string config = (std::filesystem::path(dir) / "tokenizer_config.json").string();
   if (override_file.empty()) {
     if (!is_file(config) && !is_file((std::filesystem::path(dir) / "chat_template.jinja").string()))

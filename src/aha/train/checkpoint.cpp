@@ -9,6 +9,8 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/io/safetensors.hpp"
+#include "aha/ledger/weights_hash.hpp"
+#include "aha/model/adapter.hpp"
 #include "aha/model/gradients.hpp"
 
 namespace aha::train {
@@ -45,13 +47,33 @@ std::vector<std::pair<int64_t, std::string>> checkpoints(const std::string& outp
   return found;
 }
 
+// transformers' TrainerState fields (a single process, no hyperparameter search, no
+// metric_for_best_model), plus aha's own under "aha_" names.
 Json trainer_state_json(const TrainerState& s, const std::string& output_dir) {
-  return Json{{"global_step", s.global_step},    {"epoch", s.epoch},
-              {"max_steps", s.max_steps},        {"log_history", s.log_history},
-              {"best_metric", nullptr},          {"best_model_checkpoint", nullptr},
-              {"is_local_process_zero", true},   {"is_world_process_zero", true},
-              {"output_dir", output_dir},        {"aha_bad_steps_in_a_row", s.bad_steps_in_a_row},
-              {"aha_pending_log", s.pending}};
+  return Json{{"best_global_step", nullptr},
+              {"best_metric", nullptr},
+              {"best_model_checkpoint", nullptr},
+              {"epoch", s.epoch},
+              {"eval_steps", s.eval_steps},
+              {"global_step", s.global_step},
+              {"is_hyper_param_search", false},
+              {"is_local_process_zero", true},
+              {"is_world_process_zero", true},
+              {"log_history", s.log_history},
+              {"logging_steps", s.logging_steps},
+              {"max_steps", s.max_steps},
+              {"num_input_tokens_seen", s.num_input_tokens_seen},
+              {"num_train_epochs", s.num_train_epochs},
+              {"save_steps", s.save_steps},
+              {"stateful_callbacks", Json::object()},
+              {"total_flos", 0.0},
+              {"train_batch_size", s.train_batch_size},
+              {"trial_name", nullptr},
+              {"trial_params", nullptr},
+              {"aha_output_dir", output_dir},
+              {"aha_bad_steps_in_a_row", s.bad_steps_in_a_row},
+              {"aha_pending_log", s.pending},
+              {"aha_train_seconds", s.train_seconds}};
 }
 
 void write_optimizer(const std::string& path, AdamW& optimizer, const std::vector<std::string>& names) {
@@ -68,8 +90,14 @@ void write_optimizer(const std::string& path, AdamW& optimizer, const std::vecto
 
 void write_model_files(const std::string& dir, const ModelFiles& files) {
   fs::create_directories(dir);
-  write_file_atomic(dir + "/config.json", files.config_json);
-  io::write_safetensors(dir + "/model.safetensors", model::to_tensors(*files.weights), {{"format", "pt"}});
+  if (files.lora) {
+    model::write_adapter(dir, *files.lora, files.base_model);
+  } else {
+    write_file_atomic(dir + "/config.json", files.config_json);
+    const auto tensors = model::to_tensors(*files.weights);
+    io::write_safetensors(dir + "/model.safetensors", tensors,
+                          {{"format", "pt"}, {ledger::kWeightsMetadataKey, ledger::hash_tensors(tensors).sha256}});
+  }
   for (const std::string& path : files.tokenizer_files)
     write_file_atomic(dir + "/" + fs::path(path).filename().string(), read_file(path));
 }
@@ -108,6 +136,8 @@ TrainerState read_trainer_state(const std::string& dir) {
     s.log_history = t.at("log_history");
     s.bad_steps_in_a_row = t.value("aha_bad_steps_in_a_row", int64_t{0});
     s.pending = t.value("aha_pending_log", Json::object());
+    s.num_input_tokens_seen = t.value("num_input_tokens_seen", int64_t{0});
+    s.train_seconds = t.value("aha_train_seconds", 0.0);
     s.cursor = {d.at("epoch").get<int64_t>(), d.at("index").get<int64_t>()};
     s.num_sequences = d.at("num_sequences").get<int64_t>();
   } catch (const Json::exception& e) {

@@ -11,6 +11,7 @@
 
 #include "aha/base/json.hpp"
 #include "aha/data/batches.hpp"
+#include "aha/model/lora.hpp"
 #include "aha/model/weights.hpp"
 #include "aha/train/adamw.hpp"
 
@@ -21,22 +22,31 @@ struct TrainerState {
   int64_t global_step = 0;
   double epoch = 0.0;  // fractional epochs done
   int64_t max_steps = 0;
+  // The run's settings as HF's TrainerState records them (written, not needed to resume).
+  int64_t num_train_epochs = 0;  // whole epochs the run spans, as HF computes it
+  int64_t logging_steps = 0, eval_steps = 0, save_steps = 0, train_batch_size = 0;
   Json log_history = Json::array();  // every logged metrics line, as HF's log_history
   data::DataCursor cursor;           // the next micro-batch
   int64_t num_sequences = 0;         // training sequences the cursor counts over
   int64_t bad_steps_in_a_row = 0;    // consecutive steps skipped for a NaN/Inf loss or norm
   Json pending = Json::object();     // loss sums since the last logged step
+  int64_t num_input_tokens_seen = 0;  // input tokens of every step so far (HF's name)
+  double train_seconds = 0.0;         // training wall time so far, over resumed attempts
 };
 
-// What a model directory is made of: config.json's text, the weights, tokenizer files to copy.
+// What a model directory is made of: config.json's text, the weights, tokenizer files to copy;
+// or, when training LoRA adapters, the adapters and the base model they apply to.
 struct ModelFiles {
   std::string config_json;
   const model::Weights* weights = nullptr;
   std::vector<std::string> tokenizer_files;  // paths copied into the directory as they are
+  const model::Lora* lora = nullptr;         // set: write an adapter directory
+  std::string base_model;                    // the adapter's base_model_name_or_path
 };
 
-// Writes config.json, model.safetensors (HF names, F32) and the tokenizer files into `dir`,
-// each file atomically.
+// Writes config.json and model.safetensors (HF names, F32, the weights' SHA-256 in its metadata),
+// or with `lora` adapter_config.json and adapter_model.safetensors (PEFT's layout), and the
+// tokenizer files into `dir`, each file atomically.
 void write_model_files(const std::string& dir, const ModelFiles& files);
 
 // Writes output_dir/checkpoint-<global_step>/ atomically (temp name, fsync, rename).

@@ -10,12 +10,14 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/model/lora.hpp"
 
 namespace aha::train {
 namespace {
 
 using Member = std::variant<double TrainConfig::*, int64_t TrainConfig::*, bool TrainConfig::*,
-                            std::string TrainConfig::*, std::optional<bool> TrainConfig::*>;
+                            std::string TrainConfig::*, std::optional<bool> TrainConfig::*,
+                            std::vector<std::string> TrainConfig::*>;
 
 struct Key {
   const char* name;
@@ -43,7 +45,9 @@ const std::vector<Key>& keys() {
       {"gradient_checkpointing", &C::gradient_checkpointing}, {"threads", &C::threads},
       {"output_dir", &C::output_dir}, {"save_steps", &C::save_steps},
       {"save_total_limit", &C::save_total_limit}, {"logging_steps", &C::logging_steps},
-      {"eval_steps", &C::eval_steps},
+      {"eval_steps", &C::eval_steps}, {"use_peft", &C::use_peft}, {"lora_r", &C::lora_r},
+      {"lora_alpha", &C::lora_alpha}, {"lora_dropout", &C::lora_dropout},
+      {"lora_target_modules", &C::lora_target_modules},
   };
   return table;
 }
@@ -80,8 +84,26 @@ bool parse_double(const std::string& s, double& out) {
   return true;
 }
 
+// Sets a list of names from a YAML list, or from one name ("all-linear").
+void set_list(std::vector<std::string>& out, const char* name, const YAML::Node& node, const std::string& where) {
+  out.clear();
+  if (node.IsScalar()) {
+    out.push_back(node.Scalar());
+    return;
+  }
+  if (!node.IsSequence()) fail("{}: {}: expected a list of names", where, name);
+  for (const auto& item : node) {
+    if (!item.IsScalar()) fail("{}: {}: expected a list of names", where, name);
+    out.push_back(item.Scalar());
+  }
+}
+
 // Sets `key` from the YAML scalar `node`; `where` prefixes errors ("file:line" or "--set").
 void set_key(TrainConfig& c, const Key& key, const YAML::Node& node, const std::string& where) {
+  if (auto* list = std::get_if<std::vector<std::string> TrainConfig::*>(&key.member)) {
+    set_list(c.**list, key.name, node, where);
+    return;
+  }
   if (!node.IsScalar() && !node.IsNull())
     fail("{}: {}: expected a single value, got a {}", where, key.name, node.IsMap() ? "mapping" : "list");
   const std::string text = node.IsNull() ? "" : node.Scalar();
@@ -102,7 +124,7 @@ void set_key(TrainConfig& c, const Key& key, const YAML::Node& node, const std::
           if (node.IsNull()) c.*member = std::nullopt;
           else if (!parse_bool(text, v)) bad("true, false or null");
           else c.*member = v;
-        } else {
+        } else if constexpr (std::is_same_v<T, std::string>) {
           c.*member = text;
         }
       },
@@ -196,6 +218,8 @@ std::string to_yaml(const TrainConfig& c) {
             else out << YAML::Null;
           } else if constexpr (std::is_same_v<T, double>) {
             out << fmt::format("{}", c.*member);
+          } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            out << YAML::Flow << c.*member;
           } else {
             out << c.*member;
           }
@@ -231,9 +255,6 @@ void validate(const TrainConfig& c, const std::string& origin) {
           "built-in tasks give plain text, for `aha pretrain`");
   require(c.dataset_num_examples >= 1, origin, "dataset_num_examples", "must be at least 1");
   require(c.max_length >= 2, origin, "max_length", "must be at least 2");
-  require(!c.assistant_only_loss, origin, "assistant_only_loss",
-          "not supported: it needs {% generation %} markers in the chat template, which aha does not "
-          "track yet; use prompt-completion data with completion_only_loss instead");
   require(c.learning_rate > 0, origin, "learning_rate", "must be positive");
   require(c.max_steps > 0 || c.num_train_epochs > 0, origin, "num_train_epochs",
           "must be positive (or set max_steps)");
@@ -255,6 +276,13 @@ void validate(const TrainConfig& c, const std::string& origin) {
   require(c.save_total_limit >= 0, origin, "save_total_limit", "must not be negative (0: keep all)");
   require(c.logging_steps >= 1, origin, "logging_steps", "must be at least 1");
   require(c.eval_steps >= 0, origin, "eval_steps", "must not be negative (0: logging_steps)");
+  if (!c.use_peft) return;
+  require(c.lora_r >= 1, origin, "lora_r", "must be at least 1");
+  require(c.lora_alpha > 0, origin, "lora_alpha", "must be positive");
+  require(c.lora_dropout >= 0 && c.lora_dropout < 1, origin, "lora_dropout", "must be in [0, 1)");
+  model::resolve_lora_targets(c.lora_target_modules, origin + ": lora_target_modules");
+  require(!c.model_name_or_path.empty(), origin, "use_peft",
+          "LoRA trains adapters on a pretrained model: set model_name_or_path (not model_config)");
 }
 
 }  // namespace aha::train

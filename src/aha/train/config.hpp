@@ -45,6 +45,12 @@ struct TrainConfig {
   int64_t save_total_limit = 0;  // 0: keep every checkpoint
   int64_t logging_steps = 10;
   int64_t eval_steps = 0;  // 0: logging_steps
+  // LoRA (TRL's ModelConfig names and defaults; targets default to PEFT's q_proj, v_proj).
+  bool use_peft = false;
+  int64_t lora_r = 16;
+  double lora_alpha = 32.0;
+  double lora_dropout = 0.05;
+  std::vector<std::string> lora_target_modules = {"q_proj", "v_proj"};
 };
 
 // Reads the YAML file `path` for `mode` and applies `overrides` ("key=value", value in YAML);

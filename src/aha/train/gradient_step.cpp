@@ -3,15 +3,28 @@
 #include <cmath>
 #include <limits>
 
+#include "aha/data/random.hpp"
 #include "aha/model/training.hpp"
 
 namespace aha::train {
 namespace {
 
-std::vector<int64_t> parameter_sizes(model::Weights& weights) {
+// The trained tensors: the adapters' with LoRA, else every weight.
+std::vector<model::Parameter> trained(model::Weights& weights, model::Lora* lora) {
+  return lora ? model::lora_parameters(*lora) : model::parameters(weights);
+}
+
+std::vector<int64_t> parameter_sizes(const std::vector<model::Parameter>& params) {
   std::vector<int64_t> sizes;
-  for (const model::Parameter& p : model::parameters(weights)) sizes.push_back(static_cast<int64_t>(p.values->size()));
+  for (const model::Parameter& p : params) sizes.push_back(static_cast<int64_t>(p.values->size()));
   return sizes;
+}
+
+// Gradients with every base tensor frozen (empty).
+model::Gradients frozen_gradients(const model::Weights& weights) {
+  model::Gradients g;
+  g.layers.resize(weights.layers.size());
+  return g;
 }
 
 model::TrainBatch train_batch(const data::MicroBatch& mb, double normaliser) {
@@ -20,13 +33,18 @@ model::TrainBatch train_batch(const data::MicroBatch& mb, double normaliser) {
 
 }  // namespace
 
-GradientStep::GradientStep(const io::ModelConfig& config, model::Weights& weights, bool gradient_checkpointing)
+GradientStep::GradientStep(const io::ModelConfig& config, model::Weights& weights, bool gradient_checkpointing,
+                           model::Lora* lora, uint64_t seed)
     : config_(config),
       weights_(weights),
-      grads_(model::zero_gradients_like(weights)),
+      grads_(lora ? frozen_gradients(weights) : model::zero_gradients_like(weights)),
+      lora_(lora),
+      lora_grads_(lora ? *lora : model::Lora{}),
+      seed_(seed),
       checkpointing_(gradient_checkpointing),
-      optimizer_(parameter_sizes(weights)) {
-  const auto params = model::parameters(weights_), grads = model::parameters(grads_);
+      optimizer_(parameter_sizes(trained(weights, lora))) {
+  model::zero_lora_values(lora_grads_);
+  const auto params = trained(weights_, lora_), grads = trained(grads_, lora_ ? &lora_grads_ : nullptr);
   for (size_t i = 0; i < params.size(); ++i) {
     names_.push_back(params[i].name);
     // Norm weights and biases are vectors: no weight decay for them, as TRL configures AdamW.
@@ -44,15 +62,21 @@ model::Activations& GradientStep::activations(int64_t batch, int64_t seq) {
 }
 
 StepResult GradientStep::step(const std::vector<data::MicroBatch>& micro_batches, const AdamWOptions& options,
-                              double max_grad_norm) {
+                              double max_grad_norm, int64_t global_step) {
   model::zero_gradients(grads_);
+  model::zero_lora_values(lora_grads_);
   int64_t targets = 0;
   StepResult r;
   for (const data::MicroBatch& mb : micro_batches) targets += mb.target_tokens, r.tokens_in += mb.tokens_in;
   const double normaliser = targets > 0 ? static_cast<double>(targets) : 1.0;
-  for (const data::MicroBatch& mb : micro_batches)
+  const uint64_t first = static_cast<uint64_t>(global_step) * micro_batches.size();
+  for (size_t k = 0; k < micro_batches.size(); ++k) {
+    const data::MicroBatch& mb = micro_batches[k];
+    model::LoraPass pass;
+    if (lora_) pass = {lora_, &lora_grads_, data::RandomStream(seed_, "lora_dropout", first + k).next_u64()};
     r.loss += model::loss_and_gradients(config_, weights_, train_batch(mb, normaliser),
-                                        activations(mb.batch, mb.seq), grads_);
+                                        activations(mb.batch, mb.seq), grads_, pass);
+  }
   const double limit = max_grad_norm > 0 ? max_grad_norm : std::numeric_limits<double>::infinity();
   r.grad_norm = clip_grad_norm(grad_spans_, limit);
   r.finite = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
@@ -69,7 +93,7 @@ double GradientStep::mean_loss(const std::vector<data::Sequence>& sequences, int
     for (int64_t i = begin; i < std::min(n, begin + batch_size); ++i) indices.push_back(i);
     const data::MicroBatch mb = data::make_micro_batch(sequences, indices);
     // normaliser 1: the sum of the token losses.
-    total += model::compute_loss(config_, weights_, train_batch(mb, 1.0), activations(mb.batch, mb.seq));
+    total += model::compute_loss(config_, weights_, train_batch(mb, 1.0), activations(mb.batch, mb.seq), lora_);
     targets += mb.target_tokens;
   }
   return targets > 0 ? total / static_cast<double>(targets) : 0.0;

@@ -14,6 +14,7 @@
 #include "aha/io/hf_config.hpp"
 #include "aha/model/activations.hpp"
 #include "aha/model/gradients.hpp"
+#include "aha/model/lora.hpp"
 #include "aha/train/adamw.hpp"
 
 namespace aha::train {
@@ -27,21 +28,25 @@ struct StepResult {
 
 class GradientStep {
  public:
-  // Trains `weights` (kept by reference; every tensor trainable) of a model with config `config`.
-  GradientStep(const io::ModelConfig& config, model::Weights& weights, bool gradient_checkpointing);
+  // Trains `weights` (kept by reference; every tensor trainable) of a model with config `config`;
+  // or, with `lora`, trains only the adapters (kept by reference) on frozen `weights`, their
+  // dropout drawn from the stream (seed, "lora_dropout", step · micro-batches + micro-batch).
+  GradientStep(const io::ModelConfig& config, model::Weights& weights, bool gradient_checkpointing,
+               model::Lora* lora = nullptr, uint64_t seed = 0);
 
   // Accumulates the gradients of `micro_batches`, normalised by their total target tokens (as
   // transformers does with num_items_in_batch), clips them to `max_grad_norm` (0: no clipping)
   // and applies AdamW with `options`, unless the loss or the norm is NaN or infinite.
+  // `global_step` (the steps done before this one) picks the LoRA dropout masks.
   StepResult step(const std::vector<data::MicroBatch>& micro_batches, const AdamWOptions& options,
-                  double max_grad_norm);
+                  double max_grad_norm, int64_t global_step = 0);
 
   // Mean loss per target token of `sequences`, in micro-batches of `batch_size`.
   double mean_loss(const std::vector<data::Sequence>& sequences, int64_t batch_size);
 
   // The optimizer, for checkpoints.
   AdamW& optimizer() { return optimizer_; }
-  // The HF names of the trained tensors, in the optimizer's order.
+  // The HF (or PEFT) names of the trained tensors, in the optimizer's order.
   const std::vector<std::string>& parameter_names() const { return names_; }
 
  private:
@@ -50,6 +55,9 @@ class GradientStep {
   const io::ModelConfig& config_;
   model::Weights& weights_;
   model::Gradients grads_;
+  model::Lora* lora_;
+  model::Lora lora_grads_;
+  uint64_t seed_;
   bool checkpointing_;
   std::vector<std::string> names_;
   std::vector<ParamSlot> slots_;

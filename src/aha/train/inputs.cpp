@@ -7,6 +7,7 @@
 #include "aha/base/file.hpp"
 #include "aha/data/sft_dataset.hpp"
 #include "aha/data/text_dataset.hpp"
+#include "aha/io/adapter_config.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/tokenizer/chat_template.hpp"
 #include "aha/train/init_weights.hpp"
@@ -17,7 +18,8 @@ namespace {
 
 // The tokenizer.json path and the folder holding the tokenizer's other files.
 std::pair<std::string, std::string> tokenizer_location(const TrainConfig& c) {
-  const std::string given = c.tokenizer.empty() ? c.model_name_or_path : c.tokenizer;
+  const std::string given =
+      c.tokenizer.empty() ? io::model_file_dir(c.model_name_or_path, "tokenizer.json") : c.tokenizer;
   if (is_directory(given)) return {given + "/tokenizer.json", given};
   const fs::path p(given);
   return {given, p.has_parent_path() ? p.parent_path().string() : "."};
@@ -28,8 +30,9 @@ std::vector<std::string> tokenizer_files(const TrainConfig& c) {
   std::vector<std::string> files = {json};
   for (const char* name : {"tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"})
     if (is_file(dir + "/" + name)) files.push_back(dir + "/" + name);
-  if (!c.model_name_or_path.empty() && is_file(c.model_name_or_path + "/generation_config.json"))
-    files.push_back(c.model_name_or_path + "/generation_config.json");
+  if (c.model_name_or_path.empty()) return files;
+  const std::string generation = io::model_file_dir(c.model_name_or_path, "generation_config.json");
+  if (is_file(generation + "/generation_config.json")) files.push_back(generation + "/generation_config.json");
   return files;
 }
 
@@ -47,20 +50,39 @@ bool has_chat_template(const std::string& dir) {
   return is_file(path) && read_json_file(path).contains("chat_template");
 }
 
+int64_t token_count(const data::SequenceSet& set) {
+  int64_t n = 0;
+  for (const data::Sequence& s : set.sequences) n += static_cast<int64_t>(s.tokens.size());
+  return n;
+}
+
+// The fingerprint of what `set` was read from: the file `path`, or the built-in `task`.
+ledger::DatasetRecord fingerprint(const TrainConfig& c, const std::string& path, const std::string& task,
+                                  const std::string& role, int64_t records, const data::SequenceSet& set) {
+  if (!path.empty()) return ledger::fingerprint_file(path, role, records, token_count(set));
+  return ledger::generator_record(task, "1", {{"num_examples", c.dataset_num_examples}}, static_cast<uint64_t>(c.seed),
+                                  role, records, token_count(set));
+}
+
 data::SequenceSet text_set(const TrainConfig& c, const std::string& path, const std::string& task,
-                           const tokenizer::Tokenizer& tok, int32_t eos) {
+                           const tokenizer::Tokenizer& tok, int32_t eos, const std::string& role,
+                           std::vector<ledger::DatasetRecord>& records) {
   data::TextSource source{path, task, static_cast<uint64_t>(c.seed), c.dataset_num_examples, c.skip_bad_lines};
   int64_t skipped = 0;
   std::vector<std::string> texts = data::read_texts(source, skipped);
   data::SequenceSet set = data::pack_texts(texts, tok, eos, c.max_length);
   set.skipped_lines = skipped;
+  records.push_back(fingerprint(c, path, task, role, static_cast<int64_t>(texts.size()), set));
   return set;
 }
 
 data::SequenceSet sft_set(const TrainConfig& c, const std::string& path, const tokenizer::Tokenizer& tok,
-                          const tokenizer::ChatTemplate* chat, int32_t eos) {
-  data::SftOptions o{c.max_length, c.truncation, c.completion_only_loss.value_or(true), c.skip_bad_lines};
+                          const tokenizer::ChatTemplate* chat, int32_t eos, const std::string& role,
+                          std::vector<ledger::DatasetRecord>& records) {
+  data::SftOptions o{c.max_length, c.truncation, c.completion_only_loss.value_or(true), c.assistant_only_loss,
+                     c.skip_bad_lines};
   data::SequenceSet set = data::read_sft_dataset(path, {&tok, chat, eos}, o);
+  records.push_back(fingerprint(c, path, "", role, static_cast<int64_t>(set.sequences.size()), set));
   if (c.packing) set.sequences = data::pack_sequences(set.sequences, c.max_length);
   return set;
 }
@@ -68,7 +90,10 @@ data::SequenceSet sft_set(const TrainConfig& c, const std::string& path, const t
 }  // namespace
 
 void load_model_config(const TrainConfig& c, std::string& config_json, io::ModelConfig& model_config) {
-  const std::string path = c.model_config.empty() ? c.model_name_or_path + "/config.json" : c.model_config;
+  // An adapter directory's config.json is its base model's.
+  const std::string path = c.model_config.empty()
+                               ? io::model_file_dir(c.model_name_or_path, "config.json") + "/config.json"
+                               : c.model_config;
   config_json = read_file(path);
   model_config = io::parse_model_config(parse_json(config_json, path), path);
 }
@@ -83,6 +108,16 @@ TrainingInputs load_training_inputs(const TrainConfig& c) {
   } else {
     in.weights = model::load_weights(io::ModelDir(c.model_name_or_path));
   }
+  if (c.use_peft) {
+    if (io::is_adapter_dir(c.model_name_or_path))
+      fail("model_name_or_path {} is an adapter: merge it into a model first (aha merge) to train new adapters on it",
+           c.model_name_or_path);
+    const model::LoraSettings s{c.lora_r, c.lora_alpha, c.lora_dropout, false,
+                                model::resolve_lora_targets(c.lora_target_modules, "lora_target_modules")};
+    in.lora = model::zero_lora(in.model_config, s);
+    init_lora(*in.lora, static_cast<uint64_t>(c.seed));
+    in.base_model = fs::absolute(c.model_name_or_path).lexically_normal().string();
+  }
   const auto [tokenizer_json, tokenizer_dir] = tokenizer_location(c);
   const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(tokenizer_json);
   if (tok.vocab_size() > in.model_config.vocab_size)
@@ -90,15 +125,15 @@ TrainingInputs load_training_inputs(const TrainConfig& c) {
   in.tokenizer_files = tokenizer_files(c);
   const int32_t eos = eos_id(in.model_config, origin);
   if (c.mode == TrainMode::pretrain) {
-    in.train = text_set(c, c.dataset_path, c.dataset_task, tok, eos);
-    if (!c.eval_dataset_path.empty()) in.eval = text_set(c, c.eval_dataset_path, "", tok, eos);
+    in.train = text_set(c, c.dataset_path, c.dataset_task, tok, eos, "train", in.datasets);
+    if (!c.eval_dataset_path.empty()) in.eval = text_set(c, c.eval_dataset_path, "", tok, eos, "eval", in.datasets);
     return in;
   }
   std::unique_ptr<tokenizer::ChatTemplate> chat;
   if (has_chat_template(tokenizer_dir))
     chat = std::make_unique<tokenizer::ChatTemplate>(tokenizer::ChatTemplate::load(tokenizer_dir));
-  in.train = sft_set(c, c.dataset_path, tok, chat.get(), eos);
-  if (!c.eval_dataset_path.empty()) in.eval = sft_set(c, c.eval_dataset_path, tok, chat.get(), eos);
+  in.train = sft_set(c, c.dataset_path, tok, chat.get(), eos, "train", in.datasets);
+  if (!c.eval_dataset_path.empty()) in.eval = sft_set(c, c.eval_dataset_path, tok, chat.get(), eos, "eval", in.datasets);
   return in;
 }
 

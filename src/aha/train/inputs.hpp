@@ -3,11 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "aha/data/sequences.hpp"
 #include "aha/io/hf_config.hpp"
+#include "aha/ledger/dataset.hpp"
+#include "aha/model/lora.hpp"
 #include "aha/model/weights.hpp"
 #include "aha/train/config.hpp"
 
@@ -16,9 +19,12 @@ namespace aha::train {
 struct TrainingInputs {
   std::string config_json;  // the text written as config.json
   io::ModelConfig model_config;
-  model::Weights weights;
+  model::Weights weights;                    // with use_peft: the frozen base
+  std::optional<model::Lora> lora;           // with use_peft: the adapters, initialised as PEFT does
+  std::string base_model;                    // with use_peft: model_name_or_path, absolute
   std::vector<std::string> tokenizer_files;  // copied into every model directory written
   data::SequenceSet train, eval;             // eval is empty without eval_dataset_path
+  std::vector<ledger::DatasetRecord> datasets;  // fingerprints of what train and eval read
 };
 
 // Loads the model named by `config` (or initialises one from model_config and the seed), the

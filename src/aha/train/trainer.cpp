@@ -6,7 +6,10 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/base/threads.hpp"
 #include "aha/io/model_dir.hpp"
+#include "aha/ledger/provenance.hpp"
+#include "aha/model/adapter.hpp"
 #include "aha/train/checkpoint.hpp"
 #include "aha/train/gradient_step.hpp"
 #include "aha/train/inputs.hpp"
@@ -44,6 +47,10 @@ std::string resume_directory(const TrainConfig& c, const RunOptions& o) {
   return *newest;
 }
 
+ModelFiles files_of(const TrainingInputs& in) {
+  return {in.config_json, &in.weights, in.tokenizer_files, in.lora ? &*in.lora : nullptr, in.base_model};
+}
+
 struct Loop {
   const TrainConfig& c;
   const RunOptions& o;
@@ -54,8 +61,9 @@ struct Loop {
   data::BatchSchedule schedule;
   int64_t warmup = 0;
   Clock::time_point started = Clock::now(), last_log = Clock::now();
+  double seconds_before = st.train_seconds;  // training time of earlier attempts
 
-  ModelFiles model_files() const { return {in.config_json, &in.weights, in.tokenizer_files}; }
+  ModelFiles model_files() const { return files_of(in); }
 
   std::vector<data::MicroBatch> next_micro_batches() {
     std::vector<data::MicroBatch> mbs;
@@ -113,9 +121,12 @@ struct Loop {
   void one_step() {
     const double lr = c.learning_rate * lr_multiplier(c.lr_scheduler_type, st.global_step, warmup, st.max_steps);
     const std::vector<data::MicroBatch> mbs = next_micro_batches();
-    const StepResult r = gs.step(mbs, {lr, c.adam_beta1, c.adam_beta2, c.adam_epsilon, c.weight_decay}, c.max_grad_norm);
+    const StepResult r =
+        gs.step(mbs, {lr, c.adam_beta1, c.adam_beta2, c.adam_epsilon, c.weight_decay}, c.max_grad_norm, st.global_step);
     ++st.global_step;
     st.epoch = epoch();
+    st.num_input_tokens_seen += r.tokens_in;
+    st.train_seconds = seconds_before + seconds_since(started);
     const bool last = st.global_step == st.max_steps;
     if (!r.finite) {
       ++st.bad_steps_in_a_row;
@@ -138,16 +149,39 @@ struct Loop {
   }
 };
 
+// The HF Trainer's num_train_epochs in trainer_state.json: whole epochs the steps span.
+int64_t epochs_spanned(const TrainConfig& c, int64_t max_steps, int64_t micro_batches_per_epoch) {
+  const double steps_per_epoch =
+      std::max(1.0, static_cast<double>(micro_batches_per_epoch) / static_cast<double>(c.gradient_accumulation_steps));
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(static_cast<double>(max_steps) / steps_per_epoch)));
+}
+
 int64_t total_steps(const TrainConfig& c, int64_t micro_batches_per_epoch) {
   if (c.max_steps > 0) return c.max_steps;
   const double micro = c.num_train_epochs * static_cast<double>(micro_batches_per_epoch);
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(micro / static_cast<double>(c.gradient_accumulation_steps))));
 }
 
+// Writes output_dir/provenance.json for the final model: datasets, config, time, tokens, lineage.
+void write_run_provenance(const TrainConfig& c, const TrainingInputs& in, const TrainerState& st,
+                          const std::string& started_at) {
+  ledger::RunRecord run;
+  run.kind = c.mode == TrainMode::pretrain ? "pretrain" : "sft";
+  run.datasets = in.datasets;
+  run.config = ledger::yaml_to_json(to_yaml(c), c.output_dir + "/config.yaml");
+  run.seed = static_cast<uint64_t>(c.seed);
+  run.threads = c.threads > 0 ? c.threads : num_threads();
+  run.started_at = started_at;
+  run.wall_seconds = st.train_seconds;
+  run.tokens_processed = st.num_input_tokens_seen;
+  ledger::write_provenance(c.output_dir, run, c.model_name_or_path);
+}
+
 }  // namespace
 
 RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
   std::filesystem::create_directories(c.output_dir);
+  const std::string started_at = ledger::utc_now();
   const std::string resume_dir = resume_directory(c, o);
   write_file_atomic(c.output_dir + "/config.yaml", to_yaml(c));
   TrainingInputs in = load_training_inputs(c);
@@ -156,7 +190,9 @@ RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
   TrainerState st;
   if (!resume_dir.empty()) {
     st = read_trainer_state(resume_dir);
-    in.weights = model::load_weights(io::ModelDir(resume_dir));
+    // A LoRA checkpoint is an adapter directory: its adapters go on the base already loaded.
+    if (in.lora) in.lora = model::load_adapter(io::ModelDir(resume_dir));
+    else in.weights = model::load_weights(io::ModelDir(resume_dir));
   }
   const int64_t num_sequences = static_cast<int64_t>(in.train.sequences.size());
   if (!resume_dir.empty() && st.num_sequences != num_sequences)
@@ -164,10 +200,17 @@ RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
          "not see the same batches", resume_dir, st.num_sequences, num_sequences);
   st.num_sequences = num_sequences;
   st.max_steps = total_steps(c, schedule.per_epoch());
-  GradientStep gs(in.model_config, in.weights, c.gradient_checkpointing);
+  st.num_train_epochs = epochs_spanned(c, st.max_steps, schedule.per_epoch());
+  st.logging_steps = c.logging_steps;
+  st.eval_steps = c.eval_steps > 0 ? c.eval_steps : c.logging_steps;
+  st.save_steps = c.save_steps;
+  st.train_batch_size = c.per_device_train_batch_size;
+  GradientStep gs(in.model_config, in.weights, c.gradient_checkpointing, in.lora ? &*in.lora : nullptr,
+                  static_cast<uint64_t>(c.seed));
   if (!resume_dir.empty()) read_optimizer(resume_dir, gs.optimizer(), gs.parameter_names());
   if (st.global_step >= st.max_steps) {
-    write_model_files(c.output_dir, {in.config_json, &in.weights, in.tokenizer_files});
+    write_model_files(c.output_dir, files_of(in));
+    write_run_provenance(c, in, st, started_at);
     if (o.notice) o.notice(fmt::format("the run in {} is already complete (step {}): nothing to do", c.output_dir, st.global_step));
     return {st.global_step, true};
   }
@@ -177,6 +220,7 @@ RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
   loop.warmup = warmup_steps_for(c.warmup_steps, c.warmup_ratio, st.max_steps);
   while (st.global_step < st.max_steps) loop.one_step();
   write_model_files(c.output_dir, loop.model_files());
+  write_run_provenance(c, in, st, started_at);
   return {st.global_step, false};
 }
 

@@ -1,0 +1,44 @@
+// `aha distill`: rejection-sampling distillation as DeepSeek-R1 built its SFT set — a teacher
+// model samples num_samples completions per prompt, the rewards keep the correct ones, and the
+// kept pairs become a {"prompt", "completion"} JSONL dataset that `aha sft` reads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "aha/rl/grpo_config.hpp"
+
+namespace aha::rl {
+
+struct DistillConfig {
+  std::string model_name_or_path;  // the teacher: an HF model directory with its tokenizer
+  std::string dataset_path, dataset_task;
+  int64_t dataset_num_examples = 1000;
+  std::string prompt_template;     // r1_zero, chat or raw; "": chat when the model has one, else r1_zero
+  std::vector<RewardSpec> reward_funcs;
+  double min_reward = 1.0;         // a completion is kept when every reward scores at least this
+  int64_t num_samples = 4;         // completions sampled per prompt
+  int64_t max_kept_per_prompt = 0; // 0: keep every correct completion
+  double temperature = 1.0, top_p = 1.0;
+  int64_t top_k = 0;
+  int64_t max_prompt_length = 512, max_completion_length = 256;
+  int64_t batch_size = 64;         // sequences the generator decodes together
+  int64_t seed = 42, threads = 0;
+  std::string output_dir;
+};
+
+// Reads the YAML file `path` and applies `overrides` ("key=value"); errors name file:line and key.
+DistillConfig load_distill_config(const std::string& path, const std::vector<std::string>& overrides);
+
+// What a distillation run produced.
+struct DistillSummary {
+  int64_t prompts = 0, generated = 0, kept = 0, prompts_with_kept = 0;
+  std::string dataset_path;  // output_dir/train.jsonl
+};
+
+// Runs the teacher over every prompt and writes output_dir/train.jsonl and DATASET.yaml
+// (teacher, rewards, sampling settings and counts), each atomically.
+DistillSummary run_distill(const DistillConfig& config);
+
+}  // namespace aha::rl

@@ -1,0 +1,56 @@
+// `aha grpo`: Group Relative Policy Optimization as DeepSeek-R1 trained with it and TRL's
+// GRPOTrainer runs it — rollouts, rewards, advantages, the clipped objective, AdamW — with
+// metrics, completions, checkpoints and --resume in the Hugging Face Trainer's run layout.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aha/io/hf_config.hpp"
+#include "aha/model/weights.hpp"
+#include "aha/rl/grpo_config.hpp"
+#include "aha/rl/grpo_rollout.hpp"
+#include "aha/rl/reward.hpp"
+#include "aha/tokenizer/tokenizer.hpp"
+#include "aha/train/trainer.hpp"
+
+namespace aha::rl {
+
+// Everything a GRPO run starts from.
+struct GrpoInputs {
+  std::string config_json;  // the model's config.json text
+  io::ModelConfig model_config;
+  model::Weights weights;
+  std::vector<std::string> tokenizer_files;  // copied into every model directory written
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+  std::vector<GrpoPrompt> prompts;
+  std::vector<std::unique_ptr<RewardFunction>> rewards;
+  std::vector<int32_t> eos_ids;
+};
+
+// Loads the model, its tokenizer, the prompts (dataset_path or dataset_task, formatted by
+// prompt_template) and the reward functions the config names. A prompt longer than
+// max_prompt_length, or one that leaves no room in the context, is an Error naming it.
+GrpoInputs load_grpo_inputs(const GrpoConfig& config);
+
+// Where a run stands, for a progress line.
+struct GrpoProgress {
+  int64_t step = 0, max_steps = 0;
+  double reward = 0;           // the step's mean reward
+  double elapsed_seconds = 0;  // since this process started training
+};
+
+struct GrpoRunOptions {
+  train::ResumeMode resume = train::ResumeMode::none;
+  std::string resume_path;                                // with ResumeMode::path
+  std::function<void(const std::string&)> notice;         // one-line messages for the user
+  std::function<void(const GrpoProgress&)> progress;      // after every step (may be empty)
+};
+
+// Runs (or resumes) GRPO on `inputs`; writes output_dir/config.yaml, metrics.jsonl,
+// completions.jsonl, checkpoint-<step>/ and the final model at the top of output_dir.
+train::RunSummary run_grpo(const GrpoConfig& config, GrpoInputs& inputs, const GrpoRunOptions& options);
+
+}  // namespace aha::rl

@@ -1,0 +1,289 @@
+#include "aha/rl/grpo_config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <variant>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/rl/grpo_loss.hpp"
+#include "aha/train/config.hpp"
+
+namespace aha::rl {
+namespace {
+
+using C = GrpoConfig;
+using Member = std::variant<double C::*, int64_t C::*, bool C::*, std::string C::*, std::optional<double> C::*,
+                            std::vector<RewardSpec> C::*, std::vector<double> C::*>;
+
+struct Key {
+  const char* name;
+  Member member;
+};
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> table = {
+      {"model_name_or_path", &C::model_name_or_path}, {"dataset_path", &C::dataset_path},
+      {"dataset_task", &C::dataset_task}, {"dataset_num_examples", &C::dataset_num_examples},
+      {"prompt_template", &C::prompt_template}, {"reward_funcs", &C::reward_funcs},
+      {"reward_weights", &C::reward_weights}, {"num_generations", &C::num_generations},
+      {"temperature", &C::temperature}, {"top_p", &C::top_p}, {"top_k", &C::top_k},
+      {"max_prompt_length", &C::max_prompt_length}, {"max_completion_length", &C::max_completion_length},
+      {"mask_truncated_completions", &C::mask_truncated_completions}, {"dynamic_sampling", &C::dynamic_sampling},
+      {"max_dynamic_sampling_rounds", &C::max_dynamic_sampling_rounds}, {"beta", &C::beta},
+      {"epsilon", &C::epsilon}, {"epsilon_high", &C::epsilon_high}, {"loss_type", &C::loss_type},
+      {"scale_rewards", &C::scale_rewards}, {"num_iterations", &C::num_iterations},
+      {"learning_rate", &C::learning_rate}, {"max_steps", &C::max_steps}, {"num_train_epochs", &C::num_train_epochs},
+      {"per_device_train_batch_size", &C::per_device_train_batch_size},
+      {"gradient_accumulation_steps", &C::gradient_accumulation_steps},
+      {"lr_scheduler_type", &C::lr_scheduler_type}, {"warmup_ratio", &C::warmup_ratio},
+      {"warmup_steps", &C::warmup_steps}, {"weight_decay", &C::weight_decay}, {"adam_beta1", &C::adam_beta1},
+      {"adam_beta2", &C::adam_beta2}, {"adam_epsilon", &C::adam_epsilon}, {"max_grad_norm", &C::max_grad_norm},
+      {"gradient_checkpointing", &C::gradient_checkpointing}, {"seed", &C::seed}, {"threads", &C::threads},
+      {"output_dir", &C::output_dir}, {"save_steps", &C::save_steps}, {"save_total_limit", &C::save_total_limit},
+      {"logging_steps", &C::logging_steps}, {"log_completions_steps", &C::log_completions_steps},
+  };
+  return table;
+}
+
+bool parse_number(const std::string& s, double& out) {
+  errno = 0;
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return !s.empty() && errno == 0 && *end == '\0';
+}
+
+bool parse_integer(const std::string& s, int64_t& out) {
+  errno = 0;
+  char* end = nullptr;
+  out = std::strtoll(s.c_str(), &end, 10);
+  return !s.empty() && errno == 0 && *end == '\0';
+}
+
+// YAML -> JSON for reward options (scalars stay strings unless they read as numbers or booleans).
+nlohmann::json to_json(const YAML::Node& node) {
+  if (node.IsMap()) {
+    nlohmann::json o = nlohmann::json::object();
+    for (const auto& kv : node) o[kv.first.Scalar()] = to_json(kv.second);
+    return o;
+  }
+  if (node.IsSequence()) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& v : node) a.push_back(to_json(v));
+    return a;
+  }
+  if (node.IsNull()) return nullptr;
+  const std::string s = node.Scalar();
+  int64_t i = 0;
+  double d = 0;
+  if (parse_integer(s, i)) return i;
+  if (parse_number(s, d)) return d;
+  if (s == "true" || s == "false") return s == "true";
+  return s;
+}
+
+}  // namespace
+
+std::vector<RewardSpec> parse_reward_funcs(const YAML::Node& node, const std::string& where) {
+  std::vector<RewardSpec> specs;
+  auto one = [&](const YAML::Node& item) {
+    if (item.IsScalar()) return specs.push_back({item.Scalar(), nlohmann::json::object()});
+    if (!item.IsMap() || !item["name"] || !item["name"].IsScalar())
+      fail("{}: reward_funcs: each entry is a name or a mapping with \"name\" and its options", where);
+    RewardSpec spec{item["name"].Scalar(), to_json(item)};
+    spec.options.erase("name");
+    specs.push_back(spec);
+  };
+  if (node.IsSequence()) {
+    for (const auto& item : node) one(item);
+  } else {
+    one(node);
+  }
+  return specs;
+}
+
+namespace {
+
+void set_key(C& c, const Key& key, const YAML::Node& node, const std::string& where) {
+  const bool scalar = node.IsScalar() || node.IsNull();
+  const std::string text = node.IsScalar() ? node.Scalar() : "";
+  auto bad = [&](const char* expected) { fail("{}: {}: expected {}, got \"{}\"", where, key.name, expected, text); };
+  std::visit(
+      [&](auto member) {
+        using T = std::remove_cvref_t<decltype(c.*member)>;
+        if constexpr (std::is_same_v<T, std::vector<RewardSpec>>) {
+          c.*member = parse_reward_funcs(node, where);
+        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+          (c.*member).clear();
+          if (!node.IsSequence()) fail("{}: {}: expected a list of numbers", where, key.name);
+          for (const auto& v : node) {
+            double x = 0;
+            if (!v.IsScalar() || !parse_number(v.Scalar(), x)) fail("{}: {}: expected a list of numbers", where, key.name);
+            (c.*member).push_back(x);
+          }
+        } else {
+          if (!scalar) fail("{}: {}: expected a single value", where, key.name);
+          if constexpr (std::is_same_v<T, double>) {
+            if (!parse_number(text, c.*member)) bad("a number");
+          } else if constexpr (std::is_same_v<T, std::optional<double>>) {
+            double x = 0;
+            if (node.IsNull()) c.*member = std::nullopt;
+            else if (!parse_number(text, x)) bad("a number or null");
+            else c.*member = x;
+          } else if constexpr (std::is_same_v<T, int64_t>) {
+            if (!parse_integer(text, c.*member)) bad("an integer");
+          } else if constexpr (std::is_same_v<T, bool>) {
+            if (text == "true" || text == "True") c.*member = true;
+            else if (text == "false" || text == "False") c.*member = false;
+            else bad("true or false");
+          } else {
+            c.*member = text;
+          }
+        }
+      },
+      key.member);
+}
+
+const Key& find_key(const std::string& name, const std::string& where) {
+  std::vector<std::string> names;
+  for (const Key& k : keys()) {
+    if (name == k.name) return k;
+    names.push_back(k.name);
+  }
+  const std::string near = train::nearest_key(name, names);
+  if (near.empty()) fail("{}: unknown key '{}' (docs/grpo.md lists the keys)", where, name);
+  fail("{}: unknown key '{}'; did you mean '{}'?", where, name, near);
+}
+
+void require(bool ok, const std::string& origin, const char* key, const std::string& what) {
+  if (!ok) fail("{}: {}: {}", origin, key, what);
+}
+
+}  // namespace
+
+GrpoConfig load_grpo_config(const std::string& path, const std::vector<std::string>& overrides) {
+  GrpoConfig c;
+  YAML::Node root;
+  try {
+    root = YAML::Load(read_file(path));
+  } catch (const YAML::Exception& e) {
+    fail("{}:{}: not valid YAML: {}", path, e.mark.line + 1, e.msg);
+  }
+  if (!root.IsNull() && !root.IsMap()) fail("{}: expected a mapping of keys to values", path);
+  if (root.IsMap())
+    for (const auto& item : root) {
+      const std::string where = fmt::format("{}:{}", path, item.first.Mark().line + 1);
+      set_key(c, find_key(item.first.Scalar(), where), item.second, where);
+    }
+  for (const std::string& text : overrides) {
+    const size_t eq = text.find('=');
+    const std::string where = "--set " + text;
+    if (eq == std::string::npos || eq == 0) fail("{}: expected key=value", where);
+    YAML::Node value;
+    try {
+      value = YAML::Load(text.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+      fail("{}: the value is not valid YAML: {}", where, e.msg);
+    }
+    set_key(c, find_key(text.substr(0, eq), where), value, where);
+  }
+  validate(c, path);
+  return c;
+}
+
+void validate(const GrpoConfig& c, const std::string& origin) {
+  require(!c.output_dir.empty(), origin, "output_dir", "required: the run directory");
+  require(!c.model_name_or_path.empty(), origin, "model_name_or_path", "required: the HF model directory to train");
+  require(c.dataset_path.empty() != c.dataset_task.empty(), origin, "dataset_path",
+          "give exactly one of dataset_path (a JSONL file) and dataset_task (a built-in task)");
+  require(c.dataset_num_examples >= 1, origin, "dataset_num_examples", "must be at least 1");
+  require(c.prompt_template.empty() || c.prompt_template == "r1_zero" || c.prompt_template == "chat" ||
+              c.prompt_template == "raw",
+          origin, "prompt_template", "must be r1_zero, chat or raw");
+  require(!c.reward_funcs.empty(), origin, "reward_funcs", "required: at least one reward (e.g. [accuracy, format])");
+  require(c.reward_weights.empty() || c.reward_weights.size() == c.reward_funcs.size(), origin, "reward_weights",
+          fmt::format("has {} weights for {} reward_funcs", c.reward_weights.size(), c.reward_funcs.size()));
+  require(c.num_generations >= 2, origin, "num_generations",
+          fmt::format("must be at least 2, got {}: GRPO compares each completion with the others of its group", c.num_generations));
+  const int64_t batch = c.per_device_train_batch_size * c.gradient_accumulation_steps;
+  require(c.per_device_train_batch_size >= 1, origin, "per_device_train_batch_size", "must be at least 1");
+  require(c.gradient_accumulation_steps >= 1, origin, "gradient_accumulation_steps", "must be at least 1");
+  require(batch % c.num_generations == 0, origin, "num_generations",
+          fmt::format("per_device_train_batch_size × gradient_accumulation_steps ({}) must be a multiple of "
+                      "num_generations ({}): each step samples whole groups", batch, c.num_generations));
+  require(c.temperature > 0, origin, "temperature", "must be positive (GRPO needs sampling)");
+  require(c.top_p > 0 && c.top_p <= 1, origin, "top_p", "must be in (0, 1]");
+  require(c.top_k >= 0, origin, "top_k", "must not be negative (0: off)");
+  require(c.max_prompt_length >= 1, origin, "max_prompt_length", "must be at least 1");
+  require(c.max_completion_length >= 1, origin, "max_completion_length", "must be at least 1");
+  require(c.max_dynamic_sampling_rounds >= 1, origin, "max_dynamic_sampling_rounds", "must be at least 1");
+  require(c.beta >= 0, origin, "beta", "must not be negative");
+  require(c.epsilon >= 0 && c.epsilon < 1, origin, "epsilon", "must be in [0, 1)");
+  require(!c.epsilon_high || *c.epsilon_high >= 0, origin, "epsilon_high", "must not be negative");
+  parse_loss_type(c.loss_type, origin + ": loss_type");
+  parse_scale_rewards(c.scale_rewards, origin + ": scale_rewards");
+  require(c.num_iterations >= 1, origin, "num_iterations", "must be at least 1");
+  require(c.learning_rate > 0, origin, "learning_rate", "must be positive");
+  require(c.max_steps > 0 || c.num_train_epochs > 0, origin, "num_train_epochs", "must be positive (or set max_steps)");
+  const std::vector<std::string> schedules = {"linear", "cosine", "constant", "constant_with_warmup"};
+  require(std::find(schedules.begin(), schedules.end(), c.lr_scheduler_type) != schedules.end(), origin,
+          "lr_scheduler_type", "must be linear, cosine, constant or constant_with_warmup");
+  require(c.warmup_ratio >= 0 && c.warmup_ratio <= 1, origin, "warmup_ratio", "must be in [0, 1]");
+  require(c.warmup_steps >= 0, origin, "warmup_steps", "must not be negative");
+  require(c.weight_decay >= 0, origin, "weight_decay", "must not be negative");
+  require(c.adam_beta1 >= 0 && c.adam_beta1 < 1, origin, "adam_beta1", "must be in [0, 1)");
+  require(c.adam_beta2 >= 0 && c.adam_beta2 < 1, origin, "adam_beta2", "must be in [0, 1)");
+  require(c.adam_epsilon > 0, origin, "adam_epsilon", "must be positive");
+  require(c.max_grad_norm >= 0, origin, "max_grad_norm", "must not be negative (0: no clipping)");
+  require(c.seed >= 0, origin, "seed", "must not be negative");
+  require(c.threads >= 0 && c.threads <= 4096, origin, "threads", "must be in 0 .. 4096 (0: default)");
+  require(c.save_steps >= 1, origin, "save_steps", "must be at least 1");
+  require(c.save_total_limit >= 0, origin, "save_total_limit", "must not be negative (0: keep all)");
+  require(c.logging_steps >= 1, origin, "logging_steps", "must be at least 1");
+  require(c.log_completions_steps >= 0, origin, "log_completions_steps", "must not be negative (0: never)");
+}
+
+std::string to_yaml(const GrpoConfig& c) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  for (const Key& k : keys()) {
+    out << YAML::Key << k.name << YAML::Value;
+    std::visit(
+        [&](auto member) {
+          using T = std::remove_cvref_t<decltype(c.*member)>;
+          if constexpr (std::is_same_v<T, std::vector<RewardSpec>>) {
+            out << YAML::BeginSeq;
+            for (const RewardSpec& s : c.*member) {
+              if (s.options.empty()) {
+                out << s.name;
+                continue;
+              }
+              out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << s.name;
+              for (const auto& [name, value] : s.options.items())
+                out << YAML::Key << name << YAML::Value << (value.is_string() ? value.template get<std::string>() : value.dump());
+              out << YAML::EndMap;
+            }
+            out << YAML::EndSeq;
+          } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+            out << YAML::Flow << YAML::BeginSeq;
+            for (double v : c.*member) out << fmt::format("{}", v);
+            out << YAML::EndSeq;
+          } else if constexpr (std::is_same_v<T, std::optional<double>>) {
+            if (c.*member) out << fmt::format("{}", *(c.*member));
+            else out << YAML::Null;
+          } else if constexpr (std::is_same_v<T, double>) {
+            out << fmt::format("{}", c.*member);
+          } else {
+            out << c.*member;
+          }
+        },
+        k.member);
+  }
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace aha::rl

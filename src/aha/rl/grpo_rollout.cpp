@@ -1,0 +1,111 @@
+#include "aha/rl/grpo_rollout.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "aha/base/error.hpp"
+#include "aha/data/random.hpp"
+#include "aha/generate/engine.hpp"
+#include "aha/rl/grpo_loss.hpp"
+
+namespace aha::rl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void score(const RolloutSource& source, Rollout& r) {
+  std::vector<RewardInput> inputs;
+  for (const Completion& c : r.completions)
+    inputs.push_back({(*source.prompts)[c.prompt].text, c.text, (*source.prompts)[c.prompt].answer});
+  for (auto& c : r.completions) c.rewards.assign(source.rewards->size(), 0.0), c.reward = 0.0;
+  for (size_t f = 0; f < source.rewards->size(); ++f) {
+    RewardFunction& fn = *(*source.rewards)[f];
+    const std::vector<double> scores = fn.score(inputs);
+    if (scores.size() != inputs.size())
+      fail_internal(fmt::format("reward {} returned {} scores for {} completions", fn.name(), scores.size(), inputs.size()));
+    for (size_t i = 0; i < scores.size(); ++i) {
+      r.completions[i].rewards[f] = scores[i];
+      // TRL sums weighted rewards with nansum: a NaN score counts as nothing.
+      if (!std::isnan(scores[i])) r.completions[i].reward += source.reward_weights[f] * scores[i];
+    }
+    for (std::string& w : fn.take_warnings()) r.warnings.push_back(fn.name() + ": " + w);
+  }
+}
+
+}  // namespace
+
+Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_t step, int64_t round,
+                        const std::vector<int64_t>& prompt_indices) {
+  const auto started = Clock::now();
+  const int64_t group = c.num_generations;
+  const model::Model policy(*source.model_config, *source.weights);
+  const int64_t ctx = std::min<int64_t>(source.model_config->max_position_embeddings,
+                                        c.max_prompt_length + c.max_completion_length);
+  generate::Engine engine(policy, {static_cast<int64_t>(prompt_indices.size()) * group, ctx});
+  data::RandomStream seeds(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024 + round);
+  Rollout r;
+  r.completions.resize(prompt_indices.size() * group);
+  for (size_t k = 0; k < prompt_indices.size(); ++k) {
+    generate::Request request;
+    request.prompt = (*source.prompts)[prompt_indices[k]].ids;
+    request.sampling.temperature = static_cast<float>(c.temperature);
+    request.sampling.top_p = static_cast<float>(c.top_p);
+    request.sampling.top_k = c.top_k;
+    request.sampling.seed = seeds.next_u64();
+    request.n = group;
+    request.max_tokens = c.max_completion_length;
+    request.eos_ids = source.eos_ids;
+    engine.submit(std::move(request));
+    for (int64_t i = 0; i < group; ++i) r.completions[k * group + i].prompt = prompt_indices[k];
+  }
+  engine.run([&](const generate::TokenEvent& e) {
+    Completion& done = r.completions[e.request * group + e.sample];
+    done.ids.push_back(e.token);
+    if (e.finish != generate::FinishReason::none) done.truncated = e.finish != generate::FinishReason::stop;
+    ++r.generated_tokens;
+    return true;
+  });
+  for (Completion& done : r.completions) done.text = source.tokenizer->decode(done.ids, true);
+  r.generation_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  score(source, r);
+  return r;
+}
+
+void assign_advantages(const GrpoConfig& c, Rollout& r) {
+  std::vector<double> rewards;
+  for (const Completion& x : r.completions) rewards.push_back(x.reward);
+  const Advantages a = compute_advantages(rewards, c.num_generations, parse_scale_rewards(c.scale_rewards, "scale_rewards"));
+  double std_sum = 0.0;
+  for (size_t i = 0; i < rewards.size(); ++i) r.completions[i].advantage = a.advantages[i], std_sum += a.group_std[i];
+  r.reward_std = rewards.empty() ? 0.0 : std_sum / static_cast<double>(rewards.size());
+}
+
+nlohmann::json rollout_to_json(const Rollout& r) {
+  nlohmann::json completions = nlohmann::json::array();
+  for (const Completion& c : r.completions)
+    completions.push_back({{"prompt", c.prompt}, {"ids", c.ids}, {"truncated", c.truncated}, {"text", c.text},
+                           {"rewards", c.rewards}, {"reward", c.reward}, {"advantage", c.advantage},
+                           {"old_logp", c.old_logp}, {"ref_logp", c.ref_logp}});
+  return {{"completions", completions}, {"rounds", r.rounds}, {"frac_reward_zero_std", r.frac_reward_zero_std},
+          {"reward_std", r.reward_std}};
+}
+
+Rollout rollout_from_json(const nlohmann::json& j) {
+  Rollout r;
+  try {
+    for (const auto& c : j.at("completions"))
+      r.completions.push_back({c.at("prompt").get<int64_t>(), c.at("ids").get<std::vector<int32_t>>(),
+                               c.at("truncated").get<bool>(), c.at("text").get<std::string>(),
+                               c.at("rewards").get<std::vector<double>>(), c.at("reward").get<double>(),
+                               c.at("advantage").get<double>(), c.at("old_logp").get<std::vector<float>>(),
+                               c.at("ref_logp").get<std::vector<float>>()});
+    r.rounds = j.at("rounds").get<int64_t>();
+    r.frac_reward_zero_std = j.at("frac_reward_zero_std").get<double>();
+    r.reward_std = j.at("reward_std").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    fail("the checkpoint's saved rollout is malformed: {}", e.what());
+  }
+  return r;
+}
+
+}  // namespace aha::rl

@@ -1,0 +1,148 @@
+#include "aha/rl/grpo_update.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "aha/model/training.hpp"
+#include "aha/rl/grpo_loss.hpp"
+
+namespace aha::rl {
+namespace {
+
+std::vector<int64_t> parameter_sizes(model::Weights& weights) {
+  std::vector<int64_t> sizes;
+  for (const model::Parameter& p : model::parameters(weights)) sizes.push_back(static_cast<int64_t>(p.values->size()));
+  return sizes;
+}
+
+// Completions [begin, end) as one (batch, seq) training batch: prompt + completion without its
+// last token, right-padded with token 0; targets are the completion tokens at the positions
+// that predict them, -1 elsewhere.
+struct Packed {
+  int64_t batch = 0, seq = 0;
+  std::vector<int32_t> tokens, targets;
+  std::vector<float> weights;  // unused by the log-prob passes; sized as the plan requires
+  std::vector<int64_t> first;  // per completion: the row predicting its first token
+  int64_t tokens_in = 0;
+};
+
+Packed pack(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t begin, size_t end) {
+  Packed p;
+  p.batch = static_cast<int64_t>(end - begin);
+  for (size_t c = begin; c < end; ++c)
+    p.seq = std::max<int64_t>(p.seq, static_cast<int64_t>(prompts[r.completions[c].prompt].ids.size() +
+                                                          r.completions[c].ids.size()) - 1);
+  p.tokens.assign(p.batch * p.seq, 0);
+  p.targets.assign(p.batch * p.seq, -1);
+  p.weights.assign(p.batch * p.seq, 0.0f);
+  for (size_t c = begin; c < end; ++c) {
+    const std::vector<int32_t>& prompt = prompts[r.completions[c].prompt].ids;
+    const std::vector<int32_t>& ids = r.completions[c].ids;
+    const int64_t row = static_cast<int64_t>(c - begin) * p.seq;
+    const int64_t n = static_cast<int64_t>(prompt.size());
+    for (int64_t t = 0; t < n; ++t) p.tokens[row + t] = prompt[t];
+    for (size_t t = 0; t + 1 < ids.size(); ++t) p.tokens[row + n + static_cast<int64_t>(t)] = ids[t];
+    for (size_t t = 0; t < ids.size(); ++t) p.targets[row + n - 1 + static_cast<int64_t>(t)] = ids[t];
+    p.first.push_back(row + n - 1);
+    p.tokens_in += n + static_cast<int64_t>(ids.size()) - 1;
+  }
+  return p;
+}
+
+}  // namespace
+
+GrpoUpdate::GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_config, model::Weights& weights,
+                       const model::Weights* reference)
+    : config_(config),
+      model_config_(model_config),
+      weights_(weights),
+      reference_(reference),
+      grads_(model::zero_gradients_like(weights)),
+      optimizer_(parameter_sizes(weights)) {
+  const auto params = model::parameters(weights_), grads = model::parameters(grads_);
+  for (size_t i = 0; i < params.size(); ++i) {
+    names_.push_back(params[i].name);
+    slots_.push_back({*params[i].values, *grads[i].values, params[i].shape.size() >= 2});
+    grad_spans_.emplace_back(*grads[i].values);
+  }
+}
+
+model::Activations& GrpoUpdate::activations(int64_t batch, int64_t seq) {
+  if (acts_.size() >= 4 && !acts_.count({batch, seq})) acts_.clear();
+  auto& slot = acts_[{batch, seq}];
+  if (!slot) slot = std::make_unique<model::Activations>(model_config_, batch, seq, config_.gradient_checkpointing);
+  return *slot;
+}
+
+UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts, double learning_rate) {
+  const auto started = std::chrono::steady_clock::now();
+  model::zero_gradients(grads_);
+  GrpoLossOptions o;
+  o.beta = config_.beta;
+  o.epsilon_low = config_.epsilon;
+  o.epsilon_high = config_.epsilon_high.value_or(config_.epsilon);
+  o.loss_type = parse_loss_type(config_.loss_type, "loss_type");
+  o.max_completion_length = config_.max_completion_length;
+  o.gradient_accumulation_steps = config_.gradient_accumulation_steps;
+  // dapo normalises by every completion token of the step, truncated ones included (as TRL).
+  o.dapo_tokens = 0;
+  for (const Completion& c : r.completions) o.dapo_tokens += static_cast<double>(c.ids.size());
+
+  UpdateResult u;
+  double mask_tokens = 0, kl = 0, low = 0, high = 0, entropy = 0;
+  const size_t size = static_cast<size_t>(config_.per_device_train_batch_size);
+  for (size_t begin = 0; begin < r.completions.size(); begin += size) {
+    const size_t end = std::min(r.completions.size(), begin + size);
+    const Packed p = pack(r, prompts, begin, end);
+    const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
+    model::Activations& acts = activations(p.batch, p.seq);
+    std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
+    if (config_.beta != 0.0 && r.completions[begin].ref_logp.empty()) {
+      model::forward_logprobs(model_config_, *reference_, batch, config_.temperature, acts, logp, ent);
+      for (size_t c = begin; c < end; ++c) {
+        const float* row = logp.data() + p.first[c - begin];
+        r.completions[c].ref_logp.assign(row, row + r.completions[c].ids.size());
+      }
+    }
+    model::forward_logprobs(model_config_, weights_, batch, config_.temperature, acts, logp, ent);
+    CompletionTokens t;
+    for (size_t c = begin; c < end; ++c) {
+      Completion& x = r.completions[c];
+      const int64_t first = p.first[c - begin], n = static_cast<int64_t>(x.ids.size());
+      // The first update of a rollout is made with the weights that sampled it: π_old = π_θ.
+      if (x.old_logp.empty()) x.old_logp.assign(logp.data() + first, logp.data() + first + n);
+      const double m = config_.mask_truncated_completions && x.truncated ? 0.0 : 1.0;
+      for (int64_t i = 0; i < n; ++i) {
+        t.logp.push_back(logp[first + i]);
+        t.old_logp.push_back(x.old_logp[i]);
+        t.ref_logp.push_back(config_.beta != 0.0 ? x.ref_logp[i] : 0.0);
+        t.mask.push_back(m);
+        entropy += m * ent[first + i];
+      }
+      t.offsets.push_back(static_cast<int64_t>(t.logp.size()));
+      t.advantages.push_back(x.advantage);
+    }
+    const GrpoLossResult l = grpo_loss(t, o);
+    std::vector<float> dlogp(p.tokens.size(), 0.0f);
+    for (size_t c = begin; c < end; ++c)
+      for (int64_t i = t.offsets[c - begin]; i < t.offsets[c - begin + 1]; ++i)
+        dlogp[p.first[c - begin] + (i - t.offsets[c - begin])] = static_cast<float>(l.dlogp[i]);
+    model::backward_logprobs(model_config_, weights_, batch, config_.temperature, dlogp, acts, grads_);
+    u.loss += l.loss;
+    mask_tokens += l.mask_tokens, kl += l.kl_sum, low += l.low_clipped, high += l.high_clipped;
+    u.tokens += p.tokens_in;
+  }
+  const double tokens = std::max(1.0, mask_tokens);
+  u.kl = kl / tokens, u.low_clip = low / tokens, u.high_clip = high / tokens, u.entropy = entropy / tokens;
+  const double limit = config_.max_grad_norm > 0 ? config_.max_grad_norm : std::numeric_limits<double>::infinity();
+  u.grad_norm = train::clip_grad_norm(grad_spans_, limit);
+  u.finite = std::isfinite(u.loss) && std::isfinite(u.grad_norm);
+  if (u.finite)
+    optimizer_.step(slots_, {learning_rate, config_.adam_beta1, config_.adam_beta2, config_.adam_epsilon,
+                             config_.weight_decay});
+  u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return u;
+}
+
+}  // namespace aha::rl

@@ -1,0 +1,60 @@
+// One GRPO optimisation step over a rollout: per micro-batch one forward for the per-token
+// log-probs, the GRPO loss and d loss / d logp, one backward; then clipping and AdamW.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aha/io/hf_config.hpp"
+#include "aha/model/activations.hpp"
+#include "aha/model/gradients.hpp"
+#include "aha/rl/grpo_config.hpp"
+#include "aha/rl/grpo_rollout.hpp"
+#include "aha/train/adamw.hpp"
+
+namespace aha::rl {
+
+struct UpdateResult {
+  double loss = 0, grad_norm = 0;
+  double kl = 0, entropy = 0, low_clip = 0, high_clip = 0;  // means over masked tokens
+  int64_t tokens = 0;                                        // input tokens of the forward passes
+  double seconds = 0;
+  bool finite = true;  // false: the update was skipped
+};
+
+class GrpoUpdate {
+ public:
+  // Trains `weights` (kept by reference); `reference` (may be null when beta is 0) is the
+  // frozen model the KL penalty measures against.
+  GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_config, model::Weights& weights,
+             const model::Weights* reference);
+
+  // One optimizer step over the rollout's completions, in micro-batches of
+  // per_device_train_batch_size. Fills old_logp (and ref_logp) of completions that lack them.
+  // `prompts` gives each completion's prompt ids.
+  UpdateResult step(Rollout& rollout, const std::vector<GrpoPrompt>& prompts, double learning_rate);
+
+  train::AdamW& optimizer() { return optimizer_; }
+  const std::vector<std::string>& parameter_names() const { return names_; }
+
+ private:
+  model::Activations& activations(int64_t batch, int64_t seq);
+
+  const GrpoConfig& config_;
+  const io::ModelConfig& model_config_;
+  model::Weights& weights_;
+  const model::Weights* reference_;
+  model::Gradients grads_;
+  std::vector<std::string> names_;
+  std::vector<train::ParamSlot> slots_;
+  std::vector<std::span<float>> grad_spans_;
+  train::AdamW optimizer_;
+  std::map<std::pair<int64_t, int64_t>, std::unique_ptr<model::Activations>> acts_;
+};
+
+}  // namespace aha::rl

@@ -1,0 +1,43 @@
+// `aha distill`: a teacher samples completions, rewards keep the correct ones (rejection sampling),
+// and the kept pairs become an SFT dataset.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "aha/base/threads.hpp"
+#include "aha/rl/distill.hpp"
+#include "cli/command.hpp"
+
+namespace aha::cli {
+namespace {
+
+struct DistillOptions {
+  std::string config;
+  std::vector<std::string> sets;
+};
+
+int run(const DistillOptions& o, CLI::App& app) {
+  const rl::DistillConfig config = rl::load_distill_config(o.config, o.sets);
+  if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
+  const rl::DistillSummary s = rl::run_distill(config);
+  fmt::print("{} prompts, {} completions generated, {} kept ({} prompts with at least one): {}\n", s.prompts,
+             s.generated, s.kept, s.prompts_with_kept, s.dataset_path);
+  return 0;
+}
+
+const bool registered = register_command({
+    "distill",
+    "Rejection-sampling distillation into an SFT dataset: aha distill --config F.yaml [--set k=v]",
+    [](CLI::App& app) -> std::function<int()> {
+      auto o = std::make_shared<DistillOptions>();
+      app.add_option("--config", o->config, "YAML config (docs/grpo.md, section distill)")->required();
+      app.add_option("--set", o->sets, "Override a config key: --set key=value (repeatable)")
+          ->expected(1)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      CLI::App* self = &app;
+      return [o, self] { return run(*o, *self); };
+    },
+});
+
+}  // namespace
+}  // namespace aha::cli

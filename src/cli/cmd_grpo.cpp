@@ -1,0 +1,59 @@
+// `aha grpo`: reinforcement learning with verifiable rewards (GRPO, as DeepSeek-R1 and TRL).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "aha/base/threads.hpp"
+#include "aha/rl/grpo.hpp"
+#include "cli/command.hpp"
+
+namespace aha::cli {
+namespace {
+
+struct GrpoOptions {
+  std::string config;
+  std::vector<std::string> sets;
+  std::string resume_path;
+};
+
+// "step 40/200  reward 0.612  0.80 steps/s  ETA 200s", rewritten in place.
+void print_progress(const rl::GrpoProgress& p) {
+  const double rate = p.elapsed_seconds > 0 ? p.step / p.elapsed_seconds : 0.0;
+  const double eta = rate > 0 ? (p.max_steps - p.step) / rate : 0.0;
+  fmt::print(stderr, "\rstep {}/{}  reward {:.3f}  {:.2f} steps/s  ETA {:.0f}s ", p.step, p.max_steps, p.reward, rate, eta);
+  if (p.step == p.max_steps) fmt::print(stderr, "\n");
+}
+
+int run(const GrpoOptions& o, CLI::App& app) {
+  rl::GrpoConfig config = rl::load_grpo_config(o.config, o.sets);
+  if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
+  config.threads = num_threads();
+  rl::GrpoRunOptions run;
+  if (app.count("--resume") > 0) run.resume = o.resume_path.empty() ? train::ResumeMode::newest : train::ResumeMode::path;
+  run.resume_path = o.resume_path;
+  run.notice = [](const std::string& line) { fmt::print(stderr, "aha: {}\n", line); };
+  if (isatty(STDERR_FILENO)) run.progress = print_progress;
+  rl::GrpoInputs inputs = rl::load_grpo_inputs(config);
+  rl::run_grpo(config, inputs, run);
+  return 0;
+}
+
+const bool registered = register_command({
+    "grpo",
+    "Reinforcement learning with verifiable rewards (GRPO): aha grpo --config F.yaml [--set k=v] [--resume [PATH]]",
+    [](CLI::App& app) -> std::function<int()> {
+      auto o = std::make_shared<GrpoOptions>();
+      app.add_option("--config", o->config, "YAML config with TRL's GRPOConfig key names (docs/grpo.md)")->required();
+      app.add_option("--set", o->sets, "Override a config key: --set key=value (repeatable)")
+          ->expected(1)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      app.add_option("--resume", o->resume_path, "Continue from the newest checkpoint in output_dir, or from checkpoint PATH")
+          ->expected(0, 1);
+      CLI::App* self = &app;
+      return [o, self] { return run(*o, *self); };
+    },
+});
+
+}  // namespace
+}  // namespace aha::cli

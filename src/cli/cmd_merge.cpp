@@ -1,0 +1,34 @@
+// `aha merge`: a LoRA adapter directory merged into its base model, written as a full model.
+#include <memory>
+
+#include "aha/model/adapter.hpp"
+#include "cli/command.hpp"
+
+namespace aha::cli {
+namespace {
+
+struct MergeOptions {
+  std::string adapter, out;
+};
+
+const bool registered = register_command({
+    "merge",
+    "Merge a LoRA adapter into its base model: aha merge --adapter DIR --out DIR",
+    [](CLI::App& app) {
+      auto o = std::make_shared<MergeOptions>();
+      app.add_option("--adapter", o->adapter,
+                     "Adapter directory in PEFT's layout (adapter_config.json names the base model)")
+          ->required();
+      app.add_option("--out", o->out,
+                     "New model directory: config.json, model.safetensors (F32, W + (alpha/r)·B·A), "
+                     "tokenizer and generation files; must not exist or be empty")
+          ->required();
+      return [o] {
+        model::merge_adapter(o->adapter, o->out);
+        return 0;
+      };
+    },
+});
+
+}  // namespace
+}  // namespace aha::cli

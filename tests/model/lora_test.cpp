@@ -1,0 +1,271 @@
+// LoRA: adapter gradients against PyTorch autograd (float64), the dropout backward against finite
+// differences, merging, and the adapter directory's PEFT names.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include "aha/base/error.hpp"
+#include "aha/io/adapter_config.hpp"
+#include "aha/io/safetensors.hpp"
+#include "aha/model/adapter.hpp"
+#include "aha/model/decoder.hpp"
+#include "aha/model/training.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tiny_model.hpp"
+
+namespace aha::model {
+namespace {
+
+// Random tokens predicting random targets with mixed-sign weights and ignored positions.
+struct Batch {
+  int64_t batch = 2, seq = 6;
+  std::vector<int32_t> tokens, targets;
+  std::vector<float> weights;
+  double normaliser = 7.0;
+  explicit Batch(unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int32_t> id(0, 63);
+    std::uniform_real_distribution<float> w(-0.5f, 2.0f);
+    for (int64_t i = 0; i < batch * seq; ++i) {
+      tokens.push_back(id(rng));
+      targets.push_back(i % seq == seq - 1 ? -100 : id(rng));
+      weights.push_back(i % 4 == 1 ? 0.0f : w(rng));
+    }
+  }
+  TrainBatch view() const { return {tokens, targets, weights, normaliser}; }
+};
+
+// Adapters on `targets` with A and B both random (B is zero at PEFT's init, which would make
+// A's gradient zero and the comparison weak).
+Lora random_lora(const io::ModelConfig& c, std::vector<std::string> targets, unsigned seed, double dropout = 0.0) {
+  LoraSettings s;
+  s.r = 3;
+  s.alpha = 5.0;
+  s.dropout = dropout;
+  s.target_modules = resolve_lora_targets(targets, "test");
+  Lora lora = zero_lora(c, s);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-0.3f, 0.3f);
+  for (const Parameter& p : lora_parameters(lora))
+    for (float& v : *p.values) v = u(rng);
+  return lora;
+}
+
+struct LoraResult {
+  double loss = 0.0;
+  Lora grads;
+  Gradients base;
+};
+
+LoraResult run(const Model& m, const Lora& lora, const Batch& b, bool checkpointing, uint64_t seed = 11) {
+  Activations acts(m.config(), b.batch, b.seq, checkpointing);
+  LoraResult r{0.0, lora, Gradients{}};
+  zero_lora_values(r.grads);
+  r.base.layers.resize(m.weights().layers.size());  // every base tensor frozen (empty)
+  r.loss = loss_and_gradients(m.config(), m.weights(), b.view(), acts, r.base, {&lora, &r.grads, seed});
+  return r;
+}
+
+Json as_rows(const auto& flat, int64_t seq) {
+  Json rows = Json::array();
+  for (size_t i = 0; i < flat.size(); i += static_cast<size_t>(seq))
+    rows.push_back(std::vector(flat.begin() + static_cast<int64_t>(i), flat.begin() + static_cast<int64_t>(i) + seq));
+  return rows;
+}
+
+TEST(Lora, adapter_gradients_match_pytorch_autograd_with_and_without_checkpointing) {
+  test::TempDir dir;
+  const Batch b(3);
+  Json cases = Json::array();
+  const std::vector<std::vector<std::string>> targets = {
+      {"q_proj", "v_proj"}, {"all-linear"}, {"k_proj", "o_proj", "gate_proj", "down_proj"}};
+  const auto variants = test::tiny_model_variants();
+  for (size_t v = 0; v < variants.size(); ++v) {
+    const auto& [name, config] = variants[v];
+    const std::string model_dir = dir.file(name);
+    std::filesystem::create_directories(model_dir);
+    test::write_tiny_model(model_dir, config, 17);
+    Model m(model_dir);
+    const Lora lora = random_lora(m.config(), targets[v % targets.size()], 23 + v);
+    const std::string adapter = dir.file(name + "-adapter");
+    write_adapter(adapter, lora, model_dir);
+    for (bool checkpointing : {false, true}) {
+      const LoraResult r = run(m, lora, b, checkpointing);
+      const std::string case_name = name + (checkpointing ? "+checkpointing" : "");
+      const std::string grads = dir.file(case_name + ".safetensors");
+      io::write_safetensors(grads, lora_tensors(r.grads));
+      cases.push_back({{"name", case_name}, {"adapter", adapter}, {"grads", grads},
+                       {"tokens", as_rows(b.tokens, b.seq)}, {"targets", as_rows(b.targets, b.seq)},
+                       {"weights", as_rows(b.weights, b.seq)}, {"normaliser", b.normaliser}, {"loss", r.loss}});
+    }
+  }
+  test::write_text(dir.file("cases.json"), Json{{"cases", cases}}.dump());
+  const std::string command = "/usr/bin/python3 " AHA_SOURCE_DIR "/tests/oracle/lora_reference.py --manifest " +
+                              dir.file("cases.json") + " --out " + dir.file("report.json");
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const Json report = read_json_file(dir.file("report.json"));
+  ASSERT_EQ(report["cases"].size(), cases.size());
+  size_t tensors = 0;
+  for (const Json& c : report["cases"]) {
+    const std::string name = c["name"];
+    EXPECT_TRUE(c["missing"].empty()) << name << " lacks " << c["missing"].dump();
+    EXPECT_TRUE(c["extra"].empty()) << name << " has extra " << c["extra"].dump();
+    EXPECT_TRUE(c["config_keys_missing"].empty()) << name << ": " << c["config_keys_missing"].dump();
+    EXPECT_TRUE(c["config_keys_unknown"].empty()) << name << ": " << c["config_keys_unknown"].dump();
+    EXPECT_TRUE(c["bad_tensor_names"].empty()) << name << ": " << c["bad_tensor_names"].dump();
+    EXPECT_LT(c["loss_rel_err"].get<double>(), 1e-5) << name;
+    double worst = 0.0;
+    for (const auto& [tensor, error] : c["tensors"].items()) {
+      EXPECT_LT(error.get<double>(), 1e-4) << name << ": " << tensor;
+      worst = std::max(worst, error.get<double>());
+      ++tensors;
+    }
+    testing::Test::RecordProperty(name, fmt::format("loss {:.1e}, worst tensor {:.1e}",
+                                                    c["loss_rel_err"].get<double>(), worst));
+  }
+  EXPECT_GT(tensors, 60u);
+}
+
+TEST(Lora, dropout_backward_matches_finite_differences_and_is_reproducible) {
+  LoraLinear l{5, 4, 2, {}, {}};
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int i = 0; i < 10; ++i) l.a.push_back(u(rng));
+  for (int i = 0; i < 8; ++i) l.b.push_back(u(rng));
+  const int64_t rows = 3;
+  std::vector<float> x(rows * 5), dout(rows * 4);
+  for (float& v : x) v = u(rng);
+  for (float& v : dout) v = u(rng);
+  const LoraDropout drop{0.4, 99};
+  const float scale = 1.5f;
+  // f = Σ dout · lora_forward(x); linear in each of x, A, B, so central differences are exact
+  // up to rounding.
+  auto f = [&](const std::vector<float>& xx, const LoraLinear& ll) {
+    std::vector<float> y(rows * 4, 0.0f);
+    lora_forward(y.data(), xx.data(), ll, scale, rows, drop);
+    double s = 0.0;
+    for (size_t i = 0; i < y.size(); ++i) s += static_cast<double>(y[i]) * dout[i];
+    return s;
+  };
+  std::vector<float> dx(x.size(), 0.0f);
+  LoraLinear g{5, 4, 2, std::vector<float>(10, 0.0f), std::vector<float>(8, 0.0f)};
+  lora_backward(dx.data(), g, dout.data(), x.data(), l, scale, rows, drop);
+  const float h = 0.01f;
+  int zeroed = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    auto xp = x, xm = x;
+    xp[i] += h, xm[i] -= h;
+    const double fd = (f(xp, l) - f(xm, l)) / (2 * h);
+    EXPECT_NEAR(dx[i], fd, 1e-3) << "x " << i;
+    zeroed += dx[i] == 0.0f;
+  }
+  EXPECT_GT(zeroed, 0);  // some inputs were dropped: their gradient is exactly zero
+  EXPECT_LT(zeroed, static_cast<int>(x.size()));
+  for (size_t i = 0; i < l.a.size(); ++i) {
+    auto p = l, m = l;
+    p.a[i] += h, m.a[i] -= h;
+    EXPECT_NEAR(g.a[i], (f(x, p) - f(x, m)) / (2 * h), 1e-3) << "A " << i;
+  }
+  for (size_t i = 0; i < l.b.size(); ++i) {
+    auto p = l, m = l;
+    p.b[i] += h, m.b[i] -= h;
+    EXPECT_NEAR(g.b[i], (f(x, p) - f(x, m)) / (2 * h), 1e-3) << "B " << i;
+  }
+}
+
+TEST(Lora, dropout_is_bit_identical_with_checkpointing_and_differs_by_seed) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), test::tiny_model_variants()[0].second, 5);
+  Model m(dir.path().string());
+  const Lora lora = random_lora(m.config(), {"all-linear"}, 3, 0.3);
+  const Batch b(4);
+  const LoraResult plain = run(m, lora, b, false, 7), ckpt = run(m, lora, b, true, 7);
+  const LoraResult other = run(m, lora, b, false, 8);
+  EXPECT_EQ(plain.loss, ckpt.loss);
+  const auto tp = lora_tensors(plain.grads), tc = lora_tensors(ckpt.grads), to = lora_tensors(other.grads);
+  for (const auto& [name, t] : tp) EXPECT_EQ(t.to_f32(), tc.at(name).to_f32()) << name;
+  EXPECT_NE(tp.begin()->second.to_f32(), to.begin()->second.to_f32());
+  EXPECT_NE(plain.loss, other.loss);
+}
+
+TEST(Lora, an_adapter_directory_loads_as_its_base_plus_the_merged_adapter) {
+  test::TempDir dir;
+  const std::string base = dir.file("base"), adapter = dir.file("adapter");
+  std::filesystem::create_directories(base);
+  test::write_tiny_model(base, test::tiny_model_variants()[3].second, 9);
+  const Model base_model(base);
+  const Lora lora = random_lora(base_model.config(), {"all-linear"}, 4);
+  write_adapter(adapter, lora, "../base");  // relative to the adapter directory
+  const Model adapted(adapter);
+  const Batch b(5);
+  // The adapter applied on the fly (compute_loss) and merged into the weights at load agree.
+  Activations acts(base_model.config(), b.batch, b.seq, false);
+  const double on_the_fly = compute_loss(base_model.config(), base_model.weights(), b.view(), acts, &lora);
+  const double merged = compute_loss(adapted.config(), adapted.weights(), b.view(), acts);
+  const double base_loss = compute_loss(base_model.config(), base_model.weights(), b.view(), acts);
+  EXPECT_NEAR(merged, on_the_fly, 1e-5 * std::fabs(on_the_fly));
+  EXPECT_GT(std::fabs(base_loss - on_the_fly), 1e-3);
+  // Merging by hand: q_proj of layer 0 is W + (alpha/r) B·A.
+  const LoraLinear& q = lora.layers[0][q_proj];
+  const float w = base_model.weights().layers[0].q_proj.weight[1 * q.in + 2];
+  double ba = 0.0;
+  for (int64_t k = 0; k < q.r; ++k) ba += static_cast<double>(q.b[1 * q.r + k]) * q.a[k * q.in + 2];
+  EXPECT_NEAR(adapted.weights().layers[0].q_proj.weight[1 * q.in + 2], w + 5.0 / 3.0 * ba, 1e-6);
+  // Files the adapter directory lacks (here all but its own two) come from the base.
+  EXPECT_EQ(std::filesystem::path(io::model_file_dir(adapter, "config.json")).lexically_normal(),
+            std::filesystem::path(base).lexically_normal());
+  test::write_text(adapter + "/tokenizer.json", "{}");
+  EXPECT_EQ(io::model_file_dir(adapter, "tokenizer.json"), adapter);
+}
+
+TEST(Lora, bad_adapter_directories_are_clear_errors) {
+  test::TempDir dir;
+  const std::string base = dir.file("base"), adapter = dir.file("adapter");
+  std::filesystem::create_directories(base);
+  test::write_tiny_model(base, test::tiny_llama_config(), 9);
+  const Model base_model(base);
+  write_adapter(adapter, random_lora(base_model.config(), {"q_proj"}, 4), dir.file("nowhere"));
+  auto message = [&] {
+    try {
+      Model m(adapter);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message().find("base_model_name_or_path"), std::string::npos) << message();
+  const std::string config = adapter + "/adapter_config.json";
+  Json j = read_json_file(config);
+  j["base_model_name_or_path"] = base;
+  j["use_dora"] = true;
+  test::write_text(config, j.dump());
+  EXPECT_NE(message().find("use_dora"), std::string::npos) << message();
+  j["use_dora"] = false;
+  j["target_modules"] = {"q_proj", "lm_head"};
+  test::write_text(config, j.dump());
+  EXPECT_NE(message().find("lm_head"), std::string::npos) << message();
+  j["target_modules"] = {"q_proj", "k_proj"};  // k_proj's tensors are not in the file
+  test::write_text(config, j.dump());
+  EXPECT_NE(message().find("k_proj.lora_A.weight"), std::string::npos) << message();
+  j["target_modules"] = {"q_proj"};
+  j["r"] = 4;  // the file's tensors have rank 3
+  test::write_text(config, j.dump());
+  EXPECT_NE(message().find("shape"), std::string::npos) << message();
+  j["r"] = 1000000000;
+  test::write_text(config, j.dump());
+  EXPECT_NE(message().find("exceeds the model's widths"), std::string::npos) << message();
+  // Tensors of a module the config does not list are not silently ignored.
+  j["r"] = 3;
+  write_adapter(adapter, random_lora(base_model.config(), {"q_proj", "v_proj"}, 4), base);
+  Json two = read_json_file(config);
+  two["target_modules"] = {"q_proj"};
+  test::write_text(config, two.dump());
+  EXPECT_NE(message().find("v_proj.lora_A.weight' is not a LoRA weight"), std::string::npos) << message();
+}
+
+}  // namespace
+}  // namespace aha::model

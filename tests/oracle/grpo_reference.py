@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""Float64 PyTorch reference of one GRPO step's loss, written from the formulas (DeepSeekMath,
+DAPO, Dr. GRPO) as TRL's GRPOTrainer lays them out: right-padded (B, L) tensors per micro-batch,
+torch.minimum/torch.clamp, and autograd for d loss / d logp.
+
+    /usr/bin/python3 grpo_reference.py --manifest cases.json --out report.json
+
+cases.json: {"cases": [{"name", "num_generations", "scale_rewards", "loss_type", "beta",
+             "epsilon_low", "epsilon_high", "max_completion_length",
+             "per_device_train_batch_size", "gradient_accumulation_steps", "rewards": [N],
+             "completions": [{"logp": [...], "old_logp": [...], "ref_logp": [...],
+                              "mask": [...]}] (N of them, in reward order)}]}
+report.json: {"cases": [{"name", "advantages": [N], "frac_reward_zero_std", "loss",
+              "dlogp": [[...] per completion], "kl_mean", "low_clip", "high_clip"}]}
+
+A case with "model" instead checks the model's per-token log-probs at a temperature and their
+backward: {"name", "model": DIR, "tokens": [[...]], "targets": [[...]] (-1: none),
+"temperature", "dlogp": [[...]], "grads": F.safetensors (aha's)} gives {"name", "logp": [[...]],
+"entropy": [[...]], "tensors": {name: max|aha - ref| / max|ref|}, "missing", "extra"}, where the
+reference differentiates sum(dlogp * logp) by autograd over hf_reference.forward.
+"""
+import argparse
+import json
+import sys
+
+import os
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_reference  # noqa: E402
+
+
+def advantages_of(rewards, group, scale):
+    r = torch.tensor(rewards, dtype=torch.float64)
+    grouped = r.view(-1, group)
+    mean = grouped.mean(dim=1).repeat_interleave(group)
+    group_std = grouped.std(dim=1).repeat_interleave(group)
+    std = r.std().expand_as(r) if scale == "batch" else group_std
+    adv = r - mean
+    if scale != "none":
+        adv = adv / (std + 1e-4)
+    zero = torch.isclose(group_std, torch.zeros_like(group_std)).double().mean().item()
+    return adv, zero
+
+
+def padded(completions, key, length):
+    rows = [c[key] + [0.0] * (length - len(c[key])) for c in completions]
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def micro_batch_loss(case, completions, adv, logp, num_items):
+    length = max(len(c["logp"]) for c in completions)
+    old = padded(completions, "old_logp", length)
+    mask = padded(completions, "mask", length)
+    a = adv.unsqueeze(1)
+    coef_1 = torch.exp(logp - old)
+    coef_2 = torch.clamp(coef_1, 1 - case["epsilon_low"], 1 + case["epsilon_high"])
+    per_token = -torch.minimum(coef_1 * a, coef_2 * a)
+    kl = torch.zeros_like(per_token)
+    if case["beta"] != 0.0:
+        ref = padded(completions, "ref_logp", length)
+        kl = torch.exp(ref - logp) - (ref - logp) - 1
+        per_token = per_token + case["beta"] * kl
+    ga = case["gradient_accumulation_steps"]
+    kind = case["loss_type"]
+    if kind == "grpo":
+        loss = ((per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean() / ga
+    elif kind == "bnpo":
+        loss = (per_token * mask).sum() / mask.sum().clamp(min=1.0) / ga
+    elif kind == "dr_grpo":
+        loss = (per_token * mask).sum() / (per_token.size(0) * case["max_completion_length"]) / ga
+    else:  # dapo: every completion token of the whole accumulated batch
+        loss = (per_token * mask).sum() / num_items
+    low = ((coef_1 < 1 - case["epsilon_low"]) & (a < 0)).double()
+    high = ((coef_1 > 1 + case["epsilon_high"]) & (a > 0)).double()
+    stats = ((kl * mask).sum().item(), (low * mask).sum().item(), (high * mask).sum().item(),
+             mask.sum().item())
+    return loss, stats
+
+
+def run_case(case):
+    adv, zero = advantages_of(case["rewards"], case["num_generations"], case["scale_rewards"])
+    completions = case["completions"]
+    num_items = float(sum(len(c["logp"]) for c in completions))
+    size = case["per_device_train_batch_size"]
+    total = torch.zeros((), dtype=torch.float64)
+    leaves = []
+    sums = [0.0, 0.0, 0.0, 0.0]
+    for start in range(0, len(completions), size):
+        part = completions[start:start + size]
+        length = max(len(c["logp"]) for c in part)
+        logp = padded(part, "logp", length).requires_grad_(True)
+        loss, stats = micro_batch_loss(case, part, adv[start:start + size], logp, num_items)
+        total = total + loss
+        leaves.append((logp, part))
+        sums = [s + x for s, x in zip(sums, stats)]
+    total.backward()
+    dlogp = []
+    for logp, part in leaves:
+        for row, c in zip(logp.grad, part):
+            dlogp.append(row[: len(c["logp"])].tolist())
+    tokens = max(sums[3], 1.0)
+    return {"name": case["name"], "advantages": adv.tolist(), "frac_reward_zero_std": zero,
+            "loss": total.item(), "dlogp": dlogp, "kl_mean": sums[0] / tokens,
+            "low_clip": sums[1] / tokens, "high_clip": sums[2] / tokens}
+
+
+def run_model_case(case):
+    config, weights = hf_reference.load_model_dir(case["model"])
+    for w in weights.values():
+        w.requires_grad_(True)
+    total = torch.zeros((), dtype=torch.float64)
+    logps, entropies = [], []
+    for ids, targets, dlogp in zip(case["tokens"], case["targets"], case["dlogp"]):
+        logits = hf_reference.forward(config, weights, ids) / case["temperature"]
+        logprobs = torch.log_softmax(logits, dim=-1)
+        entropy = -(logprobs.exp() * logprobs).sum(-1)
+        t = torch.tensor([max(x, 0) for x in targets])
+        keep = torch.tensor([x >= 0 for x in targets], dtype=torch.float64)
+        picked = logprobs.gather(1, t.unsqueeze(1)).squeeze(1) * keep
+        total = total + (torch.tensor(dlogp, dtype=torch.float64) * picked).sum()
+        logps.append(picked.tolist())
+        entropies.append((entropy * keep).tolist())
+    total.backward()
+    got = hf_reference.read_safetensors(case["grads"])
+    tensors = {}
+    for name, w in weights.items():
+        if name in got:
+            want = w.grad
+            diff = (torch.from_numpy(got[name]).double() - want).abs().max().item()
+            scale = want.abs().max().item()
+            tensors[name] = diff / scale if scale > 0 else diff
+    return {"name": case["name"], "logp": logps, "entropy": entropies, "tensors": tensors,
+            "missing": sorted(set(weights) - set(got)), "extra": sorted(set(got) - set(weights))}
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--manifest", required=True, help="cases.json written by the gtest")
+    parser.add_argument("--out", required=True, help="report.json to write")
+    args = parser.parse_args(argv)
+    with open(args.manifest) as f:
+        cases = json.load(f)["cases"]
+    with open(args.out, "w") as f:
+        json.dump({"cases": [run_model_case(c) if "model" in c else run_case(c) for c in cases]}, f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,158 @@
+// The GRPO objective against a float64 PyTorch reference written from the formulas
+// (tests/oracle/grpo_reference.py), for every loss_type, scale_rewards and num_iterations > 1.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+
+#include "aha/base/error.hpp"
+#include "aha/base/json.hpp"
+#include "aha/rl/grpo_loss.hpp"
+#include "support/temp_dir.hpp"
+
+namespace aha::rl {
+namespace {
+
+struct Completion {
+  std::vector<double> logp, old_logp, ref_logp, mask;
+};
+
+// 12 completions in 3 groups of 4; the second group's rewards are all equal (zero std), one
+// completion is masked out entirely (a truncated completion) and some tokens are masked.
+// `stale` makes old_logp differ from logp (a later iteration of num_iterations), far enough
+// that both clip sides are hit.
+struct Case {
+  std::vector<double> rewards = {1, 0, 0.5, 1, 0.25, 0.25, 0.25, 0.25, 0, 2, 1, 0};
+  std::vector<Completion> completions;
+
+  Case(unsigned seed, bool stale) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> length(1, 7);
+    std::uniform_real_distribution<double> logp(-3.0, -0.05), shift(-0.5, 0.5);
+    for (size_t c = 0; c < rewards.size(); ++c) {
+      Completion x;
+      const int n = length(rng);
+      for (int i = 0; i < n; ++i) {
+        x.logp.push_back(logp(rng));
+        x.old_logp.push_back(stale ? x.logp.back() + shift(rng) : x.logp.back());
+        x.ref_logp.push_back(x.logp.back() + shift(rng));
+        x.mask.push_back(c == 5 || (c + i) % 6 == 4 ? 0.0 : 1.0);
+      }
+      completions.push_back(x);
+    }
+  }
+};
+
+struct Options {
+  std::string loss_type, scale;
+  double beta;
+  bool stale;
+};
+
+constexpr int64_t kGroup = 4, kBatch = 4, kAccumulation = 3, kMaxLength = 8;
+
+struct Aha {
+  Advantages advantages;
+  double loss = 0.0, kl = 0.0, low = 0.0, high = 0.0, tokens = 0.0;
+  std::vector<std::vector<double>> dlogp;
+};
+
+Aha run_aha(const Case& k, const Options& o) {
+  Aha r;
+  r.advantages = compute_advantages(k.rewards, kGroup, parse_scale_rewards(o.scale, "test"));
+  GrpoLossOptions options{o.beta, 0.2, 0.28, parse_loss_type(o.loss_type, "test"), kMaxLength, kAccumulation, 0.0};
+  for (const Completion& c : k.completions) options.dapo_tokens += static_cast<double>(c.logp.size());
+  for (size_t start = 0; start < k.completions.size(); start += kBatch) {
+    CompletionTokens t;
+    for (size_t c = start; c < start + kBatch; ++c) {
+      const Completion& x = k.completions[c];
+      t.logp.insert(t.logp.end(), x.logp.begin(), x.logp.end());
+      t.old_logp.insert(t.old_logp.end(), x.old_logp.begin(), x.old_logp.end());
+      t.ref_logp.insert(t.ref_logp.end(), x.ref_logp.begin(), x.ref_logp.end());
+      t.mask.insert(t.mask.end(), x.mask.begin(), x.mask.end());
+      t.offsets.push_back(static_cast<int64_t>(t.logp.size()));
+      t.advantages.push_back(r.advantages.advantages[c]);
+    }
+    const GrpoLossResult part = grpo_loss(t, options);
+    r.loss += part.loss;
+    r.kl += part.kl_sum, r.low += part.low_clipped, r.high += part.high_clipped, r.tokens += part.mask_tokens;
+    for (size_t c = 0; c < kBatch; ++c)
+      r.dlogp.emplace_back(part.dlogp.begin() + t.offsets[c], part.dlogp.begin() + t.offsets[c + 1]);
+  }
+  return r;
+}
+
+Json case_json(const std::string& name, const Case& k, const Options& o) {
+  Json completions = Json::array();
+  for (const Completion& c : k.completions)
+    completions.push_back({{"logp", c.logp}, {"old_logp", c.old_logp}, {"ref_logp", c.ref_logp}, {"mask", c.mask}});
+  return {{"name", name}, {"num_generations", kGroup}, {"scale_rewards", o.scale}, {"loss_type", o.loss_type},
+          {"beta", o.beta}, {"epsilon_low", 0.2}, {"epsilon_high", 0.28}, {"max_completion_length", kMaxLength},
+          {"per_device_train_batch_size", kBatch}, {"gradient_accumulation_steps", kAccumulation},
+          {"rewards", k.rewards}, {"completions", completions}};
+}
+
+void expect_near_rel(double got, double want, const std::string& what) {
+  EXPECT_NEAR(got, want, 1e-12 * std::max(1.0, std::fabs(want))) << what;
+}
+
+TEST(GrpoLoss, loss_and_dlogp_match_pytorch_for_every_loss_type_scale_and_iteration) {
+  test::TempDir dir;
+  std::vector<std::pair<Options, Case>> runs;
+  Json cases = Json::array();
+  unsigned seed = 1;
+  for (const char* loss_type : {"grpo", "bnpo", "dr_grpo", "dapo"})
+    for (const char* scale : {"group", "batch", "none"})
+      for (bool stale : {false, true}) {
+        const Options o{loss_type, scale, stale ? 0.04 : 0.0, stale};
+        runs.emplace_back(o, Case(seed++, stale));
+        cases.push_back(case_json(fmt::format("{}/{}/{}", loss_type, scale, stale ? "iteration2" : "iteration1"),
+                                  runs.back().second, o));
+      }
+  test::write_text(dir.file("cases.json"), Json{{"cases", cases}}.dump());
+  const std::string command = "/usr/bin/python3 " AHA_SOURCE_DIR "/tests/oracle/grpo_reference.py --manifest " +
+                              dir.file("cases.json") + " --out " + dir.file("report.json");
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const Json report = read_json_file(dir.file("report.json"));
+  ASSERT_EQ(report["cases"].size(), runs.size());
+  int clipped_cases = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const Json& want = report["cases"][i];
+    const std::string name = want["name"];
+    const Aha got = run_aha(runs[i].second, runs[i].first);
+    for (size_t c = 0; c < got.advantages.advantages.size(); ++c)
+      expect_near_rel(got.advantages.advantages[c], want["advantages"][c].get<double>(), fmt::format("{} advantage", name));
+    expect_near_rel(got.advantages.frac_reward_zero_std, want["frac_reward_zero_std"].get<double>(), fmt::format("{} zero std", name));
+    expect_near_rel(got.loss, want["loss"].get<double>(), fmt::format("{} loss", name));
+    for (size_t c = 0; c < got.dlogp.size(); ++c)
+      for (size_t t = 0; t < got.dlogp[c].size(); ++t)
+        expect_near_rel(got.dlogp[c][t], want["dlogp"][c][t].get<double>(), fmt::format("{} dlogp[{}][{}]", name, c, t));
+    expect_near_rel(got.kl / got.tokens, want["kl_mean"].get<double>(), fmt::format("{} kl", name));
+    expect_near_rel(got.low / got.tokens, want["low_clip"].get<double>(), fmt::format("{} low clip", name));
+    expect_near_rel(got.high / got.tokens, want["high_clip"].get<double>(), fmt::format("{} high clip", name));
+    if (got.low > 0 && got.high > 0) ++clipped_cases;
+  }
+  // The stale cases exercise both clip sides, so the zero-gradient branches are checked too.
+  EXPECT_GE(clipped_cases, 6);
+}
+
+TEST(GrpoLoss, advantages_of_a_hand_computed_group) {
+  // rewards 1, 0, 0, 1: mean 0.5, unbiased std sqrt(1/3).
+  const std::vector<double> rewards = {1, 0, 0, 1, 3, 3, 3, 3};
+  const Advantages a = compute_advantages(rewards, 4, ScaleRewards::group);
+  EXPECT_NEAR(a.advantages[0], 0.5 / (std::sqrt(1.0 / 3.0) + 1e-4), 1e-15);
+  EXPECT_NEAR(a.advantages[1], -0.5 / (std::sqrt(1.0 / 3.0) + 1e-4), 1e-15);
+  EXPECT_EQ(a.advantages[4], 0.0);
+  EXPECT_EQ(a.frac_reward_zero_std, 0.5);
+  const Advantages none = compute_advantages(rewards, 4, ScaleRewards::none);
+  EXPECT_EQ(none.advantages[0], 0.5);
+}
+
+TEST(GrpoLoss, a_group_of_one_is_a_clear_error) {
+  const std::vector<double> rewards = {1, 0};
+  EXPECT_THROW(compute_advantages(rewards, 1, ScaleRewards::group), Error);
+}
+
+}  // namespace
+}  // namespace aha::rl

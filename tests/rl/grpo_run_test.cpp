@@ -1,0 +1,187 @@
+// GRPO end to end on a tiny model with a trivial reward: it must raise the mean reward; a run
+// killed mid-way and resumed ends with bit-identical weights; the config's errors are clear.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/io/model_dir.hpp"
+#include "aha/rl/grpo.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tiny_model.hpp"
+#include "train/fixtures.hpp"
+
+namespace aha::rl {
+namespace {
+
+using train::testing::read_json_lines;
+using train::testing::slurp;
+
+// 1 when the completion starts with an ASCII character (about half of a random model's first
+// tokens: the byte tokens below 128), else 0. Throws at call `fail_at` (1-based) to simulate a
+// run killed mid-way.
+class AsciiFirst : public RewardFunction {
+ public:
+  explicit AsciiFirst(int fail_at = 0) : fail_at_(fail_at) {}
+  const std::string& name() const override { return name_; }
+  std::vector<double> score(const std::vector<RewardInput>& inputs) override {
+    if (++calls_ == fail_at_) fail("simulated crash");
+    std::vector<double> s;
+    for (const RewardInput& in : inputs)
+      s.push_back(!in.completion.empty() && static_cast<unsigned char>(in.completion[0]) < 128 ? 1.0 : 0.0);
+    return s;
+  }
+
+ private:
+  std::string name_ = "ascii_first";
+  int fail_at_, calls_ = 0;
+};
+
+struct Fixture {
+  test::TempDir dir;
+  std::string model_dir = dir.file("model");
+
+  Fixture() {
+    std::filesystem::create_directories(model_dir);
+    Json config = test::tiny_llama_config();
+    config["vocab_size"] = 257;
+    config["eos_token_id"] = 256;
+    test::write_tiny_model(model_dir, config, 9);
+    train::testing::write_byte_tokenizer(model_dir);
+  }
+
+  GrpoConfig config(const std::string& out) const {
+    GrpoConfig c;
+    c.model_name_or_path = model_dir;
+    c.dataset_task = "unused";
+    c.reward_funcs = {{"ascii_first"}};
+    c.output_dir = dir.file(out);
+    c.num_generations = 8;
+    c.per_device_train_batch_size = 8;
+    c.gradient_accumulation_steps = 2;
+    c.max_completion_length = 3;
+    c.learning_rate = 1e-2;
+    c.lr_scheduler_type = "constant";
+    c.max_steps = 30;
+    c.save_steps = 100;
+    c.seed = 5;
+    return c;
+  }
+
+  GrpoInputs inputs(int fail_at = 0) const {
+    GrpoInputs in;
+    in.config_json = read_file(model_dir + "/config.json");
+    in.model_config = io::parse_model_config(parse_json(in.config_json, "config.json"), "config.json");
+    in.weights = model::load_weights(io::ModelDir(model_dir));
+    in.tokenizer_files = {model_dir + "/tokenizer.json"};
+    in.tokenizer = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(model_dir + "/tokenizer.json"));
+    for (const char* p : {"1+2=", "3+4=", "5+6=", "7+8=", "9+1=", "2+3="})
+      in.prompts.push_back({p, in.tokenizer->encode(p), 0});
+    in.rewards.push_back(std::make_unique<AsciiFirst>(fail_at));
+    in.eos_ids = {256};
+    return in;
+  }
+};
+
+double mean_reward(const std::vector<Json>& lines, size_t begin, size_t end) {
+  double s = 0;
+  for (size_t i = begin; i < end; ++i) s += lines[i]["reward"].get<double>();
+  return s / static_cast<double>(end - begin);
+}
+
+TEST(GrpoRun, raises_the_mean_reward_of_a_tiny_model_and_logs_trl_metrics) {
+  Fixture f;
+  const GrpoConfig c = f.config("run");
+  GrpoInputs in = f.inputs();
+  run_grpo(c, in, {});
+  const auto lines = read_json_lines(c.output_dir + "/metrics.jsonl");
+  ASSERT_EQ(lines.size(), 30u);
+  const double before = mean_reward(lines, 0, 5), after = mean_reward(lines, 25, 30);
+  testing::Test::RecordProperty("reward", fmt::format("first 5 steps {:.3f}, last 5 steps {:.3f}", before, after));
+  EXPECT_GT(after, before + 0.3) << before << " -> " << after;
+  for (const char* key : {"reward", "reward_std", "rewards/ascii_first/mean", "frac_reward_zero_std",
+                          "completions/mean_length", "completions/max_length", "completions/clipped_ratio",
+                          "clip_ratio/low_mean", "clip_ratio/high_mean", "entropy", "grad_norm", "learning_rate",
+                          "generation_seconds", "generation_tokens_per_second", "training_seconds",
+                          "training_tokens_per_second"})
+    EXPECT_TRUE(lines[0].contains(key)) << key;
+  EXPECT_FALSE(lines[0].contains("kl")) << "TRL logs kl only when beta is not 0";
+  EXPECT_LE(lines[0]["completions/max_length"].get<double>(), 3.0);
+  // log_completions_steps 10: steps 10, 20 and 30, 16 completions each.
+  EXPECT_EQ(read_json_lines(c.output_dir + "/completions.jsonl").size(), 48u);
+  EXPECT_TRUE(is_file(c.output_dir + "/model.safetensors"));
+  EXPECT_TRUE(is_file(c.output_dir + "/checkpoint-30/trainer_state.json"));
+}
+
+TEST(GrpoRun, resume_after_a_crash_mid_rollout_is_bit_identical) {
+  Fixture f;
+  GrpoConfig c = f.config("straight");
+  c.max_steps = 6;
+  c.save_steps = 3;
+  c.num_iterations = 2;  // checkpoint-3 falls between the two updates of one rollout
+  c.beta = 0.04;
+  c.loss_type = "grpo";
+  GrpoInputs straight = f.inputs();
+  run_grpo(c, straight, {});
+
+  c.output_dir = f.dir.file("crashed");
+  GrpoInputs crashing = f.inputs(3);  // rollouts at steps 0, 2, 4: the third one fails
+  EXPECT_THROW(run_grpo(c, crashing, {}), Error);
+  ASSERT_TRUE(is_file(c.output_dir + "/checkpoint-3/trainer_state.json"));
+  GrpoInputs resumed = f.inputs();
+  GrpoRunOptions resume;
+  resume.resume = train::ResumeMode::newest;
+  run_grpo(c, resumed, resume);
+  EXPECT_EQ(slurp(f.dir.file("straight/model.safetensors")), slurp(c.output_dir + "/model.safetensors"));
+  const auto a = read_json_lines(f.dir.file("straight/metrics.jsonl"));
+  const auto b = read_json_lines(c.output_dir + "/metrics.jsonl");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << i;
+    EXPECT_EQ(a[i]["kl"], b[i]["kl"]) << i;
+  }
+  EXPECT_GT(a[1]["kl"].get<double>(), 0.0);
+}
+
+TEST(GrpoRun, dynamic_sampling_keeps_groups_whose_rewards_differ) {
+  Fixture f;
+  GrpoConfig c = f.config("dynamic");
+  c.dynamic_sampling = true;
+  c.max_steps = 3;
+  GrpoInputs in = f.inputs();
+  run_grpo(c, in, {});
+  for (const Json& line : read_json_lines(c.output_dir + "/metrics.jsonl")) {
+    EXPECT_GE(line["dynamic_sampling/rounds"].get<int64_t>(), 1);
+    // Every kept group has rewards that differ, so every group has a non-zero std.
+    EXPECT_GT(line["reward_std"].get<double>(), 0.0);
+  }
+}
+
+TEST(GrpoConfig, rejects_a_group_of_one_and_suggests_the_nearest_key) {
+  test::TempDir dir;
+  const std::string path = dir.file("grpo.yaml");
+  test::write_text(path, "model_name_or_path: m\ndataset_task: countdown\noutput_dir: o\nreward_funcs: [accuracy]\n"
+                         "num_generations: 1\nper_device_train_batch_size: 4\n");
+  try {
+    load_grpo_config(path, {});
+    FAIL() << "num_generations 1 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("num_generations: must be at least 2"), std::string::npos) << e.what();
+  }
+  try {
+    load_grpo_config(path, {"num_generation=4"});
+    FAIL() << "an unknown key was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean 'num_generations'"), std::string::npos) << e.what();
+  }
+  const GrpoConfig c = load_grpo_config(path, {"num_generations=4", "epsilon_high=0.28"});
+  EXPECT_EQ(c.num_generations, 4);
+  EXPECT_EQ(c.epsilon_high.value(), 0.28);
+  EXPECT_EQ(c.loss_type, "dapo");
+  EXPECT_EQ(c.beta, 0.0);
+  EXPECT_EQ(c.reward_funcs[0].name, "accuracy");
+}
+
+}  // namespace
+}  // namespace aha::rl
