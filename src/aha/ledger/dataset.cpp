@@ -69,6 +69,8 @@ Json check_declaration(const Json& d, const std::string& origin) {
       fail("{}: unknown key '{}' (known: {})", origin, key, known_keys());
     if (key == "teacher_provenance") {
       if (!value.is_object()) fail("{}: 'teacher_provenance' must be a mapping (a provenance.json)", origin);
+    } else if (key == "generation") {
+      if (!value.is_object()) fail("{}: 'generation' must be a mapping (how the data was generated)", origin);
     } else if (key == "language") {
       const bool ok = value.is_string() || (value.is_array() && std::all_of(value.begin(), value.end(),
                                                                           [](const Json& v) { return v.is_string(); }));
@@ -99,7 +101,7 @@ std::string sidecar_of(const std::string& path) {
 const std::vector<std::string>& declaration_keys() {
   static const std::vector<std::string> keys = {
       "name",     "description", "source",       "license",      "language",
-      "content_type", "category", "generated_by", "acquired", "teacher_provenance"};
+      "content_type", "category", "generated_by", "acquired", "teacher_provenance", "generation"};
   return keys;
 }
 
