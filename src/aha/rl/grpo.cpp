@@ -22,28 +22,6 @@ constexpr int64_t kMaxBadStepsInARow = 3;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// The checkpoint to resume from, or "" to start from scratch (as `aha sft` decides).
-std::string resume_directory(const GrpoConfig& c, const GrpoRunOptions& o) {
-  train::remove_partial_checkpoints(c.output_dir);
-  if (o.resume == train::ResumeMode::path) {
-    if (!is_file(o.resume_path + "/trainer_state.json"))
-      fail("--resume {}: not a checkpoint directory (no trainer_state.json)", o.resume_path);
-    return o.resume_path;
-  }
-  const auto newest = train::newest_checkpoint(c.output_dir);
-  if (o.resume == train::ResumeMode::none) {
-    if (newest)
-      fail("output_dir {} already holds {}; pass --resume to continue that run or choose another output_dir",
-           c.output_dir, std::filesystem::path(*newest).filename().string());
-    return "";
-  }
-  if (!newest) {
-    if (o.notice) o.notice(fmt::format("no checkpoint in {}: starting from scratch", c.output_dir));
-    return "";
-  }
-  return *newest;
-}
-
 double mean(const std::vector<double>& x) {
   double s = 0;
   for (double v : x) s += v;
@@ -234,7 +212,7 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
   if (in.prompts.empty()) fail("{}: the dataset has no prompts", c.dataset_path.empty() ? c.dataset_task : c.dataset_path);
   if (in.rewards.empty()) fail("reward_funcs: no reward functions");
   std::filesystem::create_directories(c.output_dir);
-  const std::string resume_dir = resume_directory(c, o);
+  const std::string resume_dir = train::resume_directory(c.output_dir, o.resume, o.resume_path, o.notice);
   write_file_atomic(c.output_dir + "/config.yaml", to_yaml(c));
   // The KL reference is the starting model, also when resuming.
   const model::Weights reference = c.beta != 0.0 ? in.weights : model::Weights{};

@@ -181,4 +181,27 @@ void remove_partial_checkpoints(const std::string& output_dir) {
     if (entry.path().filename().string().rfind(kTempPrefix, 0) == 0) fs::remove_all(entry.path());
 }
 
+std::string resume_directory(const std::string& output_dir, ResumeMode mode, const std::string& resume_path,
+                             const std::function<void(const std::string&)>& notice) {
+  // Temporary directories of a save that was interrupted are never resumed from.
+  remove_partial_checkpoints(output_dir);
+  if (mode == ResumeMode::path) {
+    if (!is_file(resume_path + "/trainer_state.json"))
+      fail("--resume {}: not a checkpoint directory (no trainer_state.json)", resume_path);
+    return resume_path;
+  }
+  const auto newest = newest_checkpoint(output_dir);
+  if (mode == ResumeMode::none) {
+    if (newest)
+      fail("output_dir {} already holds {}; pass --resume to continue that run or choose another output_dir",
+           output_dir, std::filesystem::path(*newest).filename().string());
+    return "";
+  }
+  if (!newest) {
+    if (notice) notice(fmt::format("no checkpoint in {}: starting from scratch", output_dir));
+    return "";
+  }
+  return *newest;
+}
+
 }  // namespace aha::train

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,5 +69,13 @@ void prune_checkpoints(const std::string& output_dir, int64_t limit);
 
 // Deletes temporary checkpoint directories left by a run that was killed while saving.
 void remove_partial_checkpoints(const std::string& output_dir);
+
+enum class ResumeMode { none, newest, path };
+
+// The checkpoint a run in output_dir resumes from, or "" to start from scratch: `resume_path`
+// (ResumeMode::path), the newest complete checkpoint (newest; none: `notice` says so), or none
+// (an error when output_dir already holds a checkpoint). Removes partial checkpoints first.
+std::string resume_directory(const std::string& output_dir, ResumeMode mode, const std::string& resume_path,
+                             const std::function<void(const std::string&)>& notice);
 
 }  // namespace aha::train

@@ -24,29 +24,6 @@ constexpr int64_t kMaxBadStepsInARow = 3;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// The checkpoint to resume from, or "" to start from scratch.
-std::string resume_directory(const TrainConfig& c, const RunOptions& o) {
-  // Temporary directories of a save that was interrupted are never resumed from.
-  remove_partial_checkpoints(c.output_dir);
-  if (o.resume == ResumeMode::path) {
-    if (!is_file(o.resume_path + "/trainer_state.json"))
-      fail("--resume {}: not a checkpoint directory (no trainer_state.json)", o.resume_path);
-    return o.resume_path;
-  }
-  const auto newest = newest_checkpoint(c.output_dir);
-  if (o.resume == ResumeMode::none) {
-    if (newest)
-      fail("output_dir {} already holds {}; pass --resume to continue that run or choose another output_dir",
-           c.output_dir, std::filesystem::path(*newest).filename().string());
-    return "";
-  }
-  if (!newest) {
-    if (o.notice) o.notice(fmt::format("no checkpoint in {}: starting from scratch", c.output_dir));
-    return "";
-  }
-  return *newest;
-}
-
 ModelFiles files_of(const TrainingInputs& in) {
   return {in.config_json, &in.weights, in.tokenizer_files, in.lora ? &*in.lora : nullptr, in.base_model};
 }
@@ -182,7 +159,7 @@ void write_run_provenance(const TrainConfig& c, const TrainingInputs& in, const 
 RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
   std::filesystem::create_directories(c.output_dir);
   const std::string started_at = ledger::utc_now();
-  const std::string resume_dir = resume_directory(c, o);
+  const std::string resume_dir = resume_directory(c.output_dir, o.resume, o.resume_path, o.notice);
   write_file_atomic(c.output_dir + "/config.yaml", to_yaml(c));
   TrainingInputs in = load_training_inputs(c);
   data::BatchSchedule schedule(static_cast<int64_t>(in.train.sequences.size()), c.per_device_train_batch_size,

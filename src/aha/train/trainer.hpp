@@ -6,11 +6,10 @@
 #include <functional>
 #include <string>
 
+#include "aha/train/checkpoint.hpp"
 #include "aha/train/config.hpp"
 
 namespace aha::train {
-
-enum class ResumeMode { none, newest, path };
 
 // Where a run stands, for a progress line.
 struct Progress {
