@@ -9,6 +9,7 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/io/safetensors.hpp"
+#include "aha/ledger/weights_hash.hpp"
 #include "aha/model/adapter.hpp"
 #include "aha/model/gradients.hpp"
 
@@ -61,7 +62,7 @@ Json trainer_state_json(const TrainerState& s, const std::string& output_dir) {
               {"log_history", s.log_history},
               {"logging_steps", s.logging_steps},
               {"max_steps", s.max_steps},
-              {"num_input_tokens_seen", 0},
+              {"num_input_tokens_seen", s.num_input_tokens_seen},
               {"num_train_epochs", s.num_train_epochs},
               {"save_steps", s.save_steps},
               {"stateful_callbacks", Json::object()},
@@ -71,7 +72,8 @@ Json trainer_state_json(const TrainerState& s, const std::string& output_dir) {
               {"trial_params", nullptr},
               {"aha_output_dir", output_dir},
               {"aha_bad_steps_in_a_row", s.bad_steps_in_a_row},
-              {"aha_pending_log", s.pending}};
+              {"aha_pending_log", s.pending},
+              {"aha_train_seconds", s.train_seconds}};
 }
 
 void write_optimizer(const std::string& path, AdamW& optimizer, const std::vector<std::string>& names) {
@@ -92,7 +94,9 @@ void write_model_files(const std::string& dir, const ModelFiles& files) {
     model::write_adapter(dir, *files.lora, files.base_model);
   } else {
     write_file_atomic(dir + "/config.json", files.config_json);
-    io::write_safetensors(dir + "/model.safetensors", model::to_tensors(*files.weights), {{"format", "pt"}});
+    const auto tensors = model::to_tensors(*files.weights);
+    io::write_safetensors(dir + "/model.safetensors", tensors,
+                          {{"format", "pt"}, {ledger::kWeightsMetadataKey, ledger::hash_tensors(tensors).sha256}});
   }
   for (const std::string& path : files.tokenizer_files)
     write_file_atomic(dir + "/" + fs::path(path).filename().string(), read_file(path));
@@ -132,6 +136,8 @@ TrainerState read_trainer_state(const std::string& dir) {
     s.log_history = t.at("log_history");
     s.bad_steps_in_a_row = t.value("aha_bad_steps_in_a_row", int64_t{0});
     s.pending = t.value("aha_pending_log", Json::object());
+    s.num_input_tokens_seen = t.value("num_input_tokens_seen", int64_t{0});
+    s.train_seconds = t.value("aha_train_seconds", 0.0);
     s.cursor = {d.at("epoch").get<int64_t>(), d.at("index").get<int64_t>()};
     s.num_sequences = d.at("num_sequences").get<int64_t>();
   } catch (const Json::exception& e) {

@@ -30,6 +30,8 @@ struct TrainerState {
   int64_t num_sequences = 0;         // training sequences the cursor counts over
   int64_t bad_steps_in_a_row = 0;    // consecutive steps skipped for a NaN/Inf loss or norm
   Json pending = Json::object();     // loss sums since the last logged step
+  int64_t num_input_tokens_seen = 0;  // input tokens of every step so far (HF's name)
+  double train_seconds = 0.0;         // training wall time so far, over resumed attempts
 };
 
 // What a model directory is made of: config.json's text, the weights, tokenizer files to copy;
@@ -42,9 +44,9 @@ struct ModelFiles {
   std::string base_model;                    // the adapter's base_model_name_or_path
 };
 
-// Writes config.json and model.safetensors (HF names, F32), or with `lora` adapter_config.json
-// and adapter_model.safetensors (PEFT's layout), and the tokenizer files into `dir`, each file
-// atomically.
+// Writes config.json and model.safetensors (HF names, F32, the weights' SHA-256 in its metadata),
+// or with `lora` adapter_config.json and adapter_model.safetensors (PEFT's layout), and the
+// tokenizer files into `dir`, each file atomically.
 void write_model_files(const std::string& dir, const ModelFiles& files);
 
 // Writes output_dir/checkpoint-<global_step>/ atomically (temp name, fsync, rename).

@@ -50,21 +50,39 @@ bool has_chat_template(const std::string& dir) {
   return is_file(path) && read_json_file(path).contains("chat_template");
 }
 
+int64_t token_count(const data::SequenceSet& set) {
+  int64_t n = 0;
+  for (const data::Sequence& s : set.sequences) n += static_cast<int64_t>(s.tokens.size());
+  return n;
+}
+
+// The fingerprint of what `set` was read from: the file `path`, or the built-in `task`.
+ledger::DatasetRecord fingerprint(const TrainConfig& c, const std::string& path, const std::string& task,
+                                  const std::string& role, int64_t records, const data::SequenceSet& set) {
+  if (!path.empty()) return ledger::fingerprint_file(path, role, records, token_count(set));
+  return ledger::generator_record(task, "1", {{"num_examples", c.dataset_num_examples}}, static_cast<uint64_t>(c.seed),
+                                  role, records, token_count(set));
+}
+
 data::SequenceSet text_set(const TrainConfig& c, const std::string& path, const std::string& task,
-                           const tokenizer::Tokenizer& tok, int32_t eos) {
+                           const tokenizer::Tokenizer& tok, int32_t eos, const std::string& role,
+                           std::vector<ledger::DatasetRecord>& records) {
   data::TextSource source{path, task, static_cast<uint64_t>(c.seed), c.dataset_num_examples, c.skip_bad_lines};
   int64_t skipped = 0;
   std::vector<std::string> texts = data::read_texts(source, skipped);
   data::SequenceSet set = data::pack_texts(texts, tok, eos, c.max_length);
   set.skipped_lines = skipped;
+  records.push_back(fingerprint(c, path, task, role, static_cast<int64_t>(texts.size()), set));
   return set;
 }
 
 data::SequenceSet sft_set(const TrainConfig& c, const std::string& path, const tokenizer::Tokenizer& tok,
-                          const tokenizer::ChatTemplate* chat, int32_t eos) {
+                          const tokenizer::ChatTemplate* chat, int32_t eos, const std::string& role,
+                          std::vector<ledger::DatasetRecord>& records) {
   data::SftOptions o{c.max_length, c.truncation, c.completion_only_loss.value_or(true), c.assistant_only_loss,
                      c.skip_bad_lines};
   data::SequenceSet set = data::read_sft_dataset(path, {&tok, chat, eos}, o);
+  records.push_back(fingerprint(c, path, "", role, static_cast<int64_t>(set.sequences.size()), set));
   if (c.packing) set.sequences = data::pack_sequences(set.sequences, c.max_length);
   return set;
 }
@@ -105,15 +123,15 @@ TrainingInputs load_training_inputs(const TrainConfig& c) {
   in.tokenizer_files = tokenizer_files(c);
   const int32_t eos = eos_id(in.model_config, origin);
   if (c.mode == TrainMode::pretrain) {
-    in.train = text_set(c, c.dataset_path, c.dataset_task, tok, eos);
-    if (!c.eval_dataset_path.empty()) in.eval = text_set(c, c.eval_dataset_path, "", tok, eos);
+    in.train = text_set(c, c.dataset_path, c.dataset_task, tok, eos, "train", in.datasets);
+    if (!c.eval_dataset_path.empty()) in.eval = text_set(c, c.eval_dataset_path, "", tok, eos, "eval", in.datasets);
     return in;
   }
   std::unique_ptr<tokenizer::ChatTemplate> chat;
   if (has_chat_template(tokenizer_dir))
     chat = std::make_unique<tokenizer::ChatTemplate>(tokenizer::ChatTemplate::load(tokenizer_dir));
-  in.train = sft_set(c, c.dataset_path, tok, chat.get(), eos);
-  if (!c.eval_dataset_path.empty()) in.eval = sft_set(c, c.eval_dataset_path, tok, chat.get(), eos);
+  in.train = sft_set(c, c.dataset_path, tok, chat.get(), eos, "train", in.datasets);
+  if (!c.eval_dataset_path.empty()) in.eval = sft_set(c, c.eval_dataset_path, tok, chat.get(), eos, "eval", in.datasets);
   return in;
 }
 

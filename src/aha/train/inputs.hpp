@@ -9,6 +9,7 @@
 
 #include "aha/data/sequences.hpp"
 #include "aha/io/hf_config.hpp"
+#include "aha/ledger/dataset.hpp"
 #include "aha/model/lora.hpp"
 #include "aha/model/weights.hpp"
 #include "aha/train/config.hpp"
@@ -23,6 +24,7 @@ struct TrainingInputs {
   std::string base_model;                    // with use_peft: model_name_or_path, absolute
   std::vector<std::string> tokenizer_files;  // copied into every model directory written
   data::SequenceSet train, eval;             // eval is empty without eval_dataset_path
+  std::vector<ledger::DatasetRecord> datasets;  // fingerprints of what train and eval read
 };
 
 // Loads the model named by `config` (or initialises one from model_config and the seed), the

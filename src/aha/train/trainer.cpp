@@ -6,7 +6,9 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/base/threads.hpp"
 #include "aha/io/model_dir.hpp"
+#include "aha/ledger/provenance.hpp"
 #include "aha/model/adapter.hpp"
 #include "aha/train/checkpoint.hpp"
 #include "aha/train/gradient_step.hpp"
@@ -59,6 +61,7 @@ struct Loop {
   data::BatchSchedule schedule;
   int64_t warmup = 0;
   Clock::time_point started = Clock::now(), last_log = Clock::now();
+  double seconds_before = st.train_seconds;  // training time of earlier attempts
 
   ModelFiles model_files() const { return files_of(in); }
 
@@ -122,6 +125,8 @@ struct Loop {
         gs.step(mbs, {lr, c.adam_beta1, c.adam_beta2, c.adam_epsilon, c.weight_decay}, c.max_grad_norm, st.global_step);
     ++st.global_step;
     st.epoch = epoch();
+    st.num_input_tokens_seen += r.tokens_in;
+    st.train_seconds = seconds_before + seconds_since(started);
     const bool last = st.global_step == st.max_steps;
     if (!r.finite) {
       ++st.bad_steps_in_a_row;
@@ -157,10 +162,26 @@ int64_t total_steps(const TrainConfig& c, int64_t micro_batches_per_epoch) {
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(micro / static_cast<double>(c.gradient_accumulation_steps))));
 }
 
+// Writes output_dir/provenance.json for the final model: datasets, config, time, tokens, lineage.
+void write_run_provenance(const TrainConfig& c, const TrainingInputs& in, const TrainerState& st,
+                          const std::string& started_at) {
+  ledger::RunRecord run;
+  run.kind = c.mode == TrainMode::pretrain ? "pretrain" : "sft";
+  run.datasets = in.datasets;
+  run.config = ledger::yaml_to_json(to_yaml(c), c.output_dir + "/config.yaml");
+  run.seed = static_cast<uint64_t>(c.seed);
+  run.threads = c.threads > 0 ? c.threads : num_threads();
+  run.started_at = started_at;
+  run.wall_seconds = st.train_seconds;
+  run.tokens_processed = st.num_input_tokens_seen;
+  ledger::write_provenance(c.output_dir, run, c.model_name_or_path);
+}
+
 }  // namespace
 
 RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
   std::filesystem::create_directories(c.output_dir);
+  const std::string started_at = ledger::utc_now();
   const std::string resume_dir = resume_directory(c, o);
   write_file_atomic(c.output_dir + "/config.yaml", to_yaml(c));
   TrainingInputs in = load_training_inputs(c);
@@ -189,6 +210,7 @@ RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
   if (!resume_dir.empty()) read_optimizer(resume_dir, gs.optimizer(), gs.parameter_names());
   if (st.global_step >= st.max_steps) {
     write_model_files(c.output_dir, files_of(in));
+    write_run_provenance(c, in, st, started_at);
     if (o.notice) o.notice(fmt::format("the run in {} is already complete (step {}): nothing to do", c.output_dir, st.global_step));
     return {st.global_step, true};
   }
@@ -198,6 +220,7 @@ RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
   loop.warmup = warmup_steps_for(c.warmup_steps, c.warmup_ratio, st.max_steps);
   while (st.global_step < st.max_steps) loop.one_step();
   write_model_files(c.output_dir, loop.model_files());
+  write_run_provenance(c, in, st, started_at);
   return {st.global_step, false};
 }
 

@@ -1,0 +1,173 @@
+#include "aha/eval/evaluation.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/eval/pass_at_k.hpp"
+#include "aha/generate/engine.hpp"
+#include "aha/io/generation_config.hpp"
+#include "aha/ledger/weights_hash.hpp"
+#include "aha/rl/reward.hpp"
+#include "aha/tokenizer/model_files.hpp"
+#include "aha/tokenizer/stream_decoder.hpp"
+#include "aha/version_commit.hpp"
+
+namespace aha::eval {
+namespace {
+
+struct Completion {
+  std::vector<int32_t> ids;
+  std::string text;
+  std::unique_ptr<tokenizer::StreamDecoder> decoder;
+};
+
+// A float setting as the user wrote it (0.6, not 0.6000000238418579).
+double as_written(float value) { return std::stod(fmt::format("{}", value)); }
+
+bool has_chat_template(const std::string& dir) {
+  if (is_file(dir + "/chat_template.jinja")) return true;
+  const std::string path = dir + "/tokenizer_config.json";
+  return is_file(path) && read_json_file(path).contains("chat_template");
+}
+
+void check(const EvalOptions& o) {
+  if (o.items.empty()) fail("eval: {} has no items", o.name);
+  if (o.samples < 1) fail("--samples must be at least 1, got {}", o.samples);
+  if (o.max_tokens < 1) fail("--max-tokens must be at least 1, got {}", o.max_tokens);
+  for (int64_t k : o.ks)
+    if (k < 1 || k > o.samples) fail("--k {}: each k must be in 1 .. --samples ({})", k, o.samples);
+  generate::validate(o.sampling);
+}
+
+// Every completion of every item, item-major: completions[i * samples + s].
+std::vector<Completion> generate_all(const EvalOptions& o, const std::vector<std::string>& prompts,
+                                     int64_t& prompt_tokens) {
+  const model::Model m(o.model_dir);
+  const std::optional<tokenizer::Tokenizer> tok = tokenizer::load_model_tokenizer(o.model_dir);
+  if (!tok) fail("{}: no tokenizer.json: eval needs text", o.model_dir);
+  std::vector<int32_t> eos;
+  for (int64_t id : io::eos_token_ids(o.model_dir, m.config())) eos.push_back(static_cast<int32_t>(id));
+  generate::Engine engine(m, {.max_batch = 64, .ctx_size = 0});
+  std::vector<Completion> out(prompts.size() * static_cast<size_t>(o.samples));
+  std::vector<int64_t> first;  // request id -> index of its first completion
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    std::vector<int32_t> ids = tok->encode(prompts[i], false);
+    prompt_tokens += static_cast<int64_t>(ids.size());
+    generate::Request r{.prompt = std::move(ids), .sampling = o.sampling, .n = o.samples,
+                        .max_tokens = o.max_tokens, .eos_ids = eos};
+    // Item i's samples use seeds seed + i·samples + s: every sample has its own stream.
+    r.sampling.seed = o.sampling.seed + i * static_cast<uint64_t>(o.samples);
+    const int64_t id = engine.submit(std::move(r));
+    first.resize(static_cast<size_t>(id) + 1);
+    first[static_cast<size_t>(id)] = static_cast<int64_t>(i) * o.samples;
+  }
+  for (Completion& c : out) c.decoder = std::make_unique<tokenizer::StreamDecoder>(*tok, true);
+  engine.run([&](const generate::TokenEvent& e) {
+    Completion& c = out[static_cast<size_t>(first[static_cast<size_t>(e.request)] + e.sample)];
+    c.ids.push_back(e.token);
+    const bool shown = e.finish != generate::FinishReason::stop && tok->id_to_token(e.token);
+    if (shown) c.text += c.decoder->step(e.token);
+    if (e.finish != generate::FinishReason::none) c.text += c.decoder->finish();
+    return true;
+  });
+  return out;
+}
+
+}  // namespace
+
+Json summarize(const std::vector<std::vector<std::string>>& answers, const std::vector<std::vector<bool>>& passed,
+               const std::vector<int64_t>& ks) {
+  Json metrics = Json::object();
+  const double items = static_cast<double>(passed.size());
+  for (int64_t k : ks) {
+    double pass = 0, maj = 0;
+    for (size_t i = 0; i < passed.size(); ++i) {
+      const int64_t n = static_cast<int64_t>(passed[i].size());
+      const int64_t c = static_cast<int64_t>(std::count(passed[i].begin(), passed[i].end(), true));
+      pass += pass_at_k(n, c, k);
+      maj += majority_passes(answers[i], passed[i], k) ? 1.0 : 0.0;
+    }
+    metrics[fmt::format("pass@{}", k)] = pass / items;
+    metrics[fmt::format("maj@{}", k)] = maj / items;
+  }
+  return metrics;
+}
+
+EvalResult run_evaluation(const EvalOptions& o) {
+  check(o);
+  std::string template_name = o.prompt_template;
+  if (template_name.empty()) template_name = has_chat_template(o.model_dir) ? "chat" : "r1_zero";
+  const data::PromptTemplate format = data::parse_prompt_template(template_name);
+  std::unique_ptr<tokenizer::ChatTemplate> chat;
+  if (format == data::PromptTemplate::chat)
+    chat = std::make_unique<tokenizer::ChatTemplate>(tokenizer::load_model_chat_template(o.model_dir, ""));
+  std::vector<std::string> prompts;
+  for (const data::PromptItem& item : o.items) prompts.push_back(data::format_prompt(item, format, chat.get()));
+  int64_t prompt_tokens = 0;
+  const std::vector<Completion> completions = generate_all(o, prompts, prompt_tokens);
+
+  const std::unique_ptr<rl::RewardFunction> reward = rl::make_reward(o.reward, o.reward_options);
+  std::vector<rl::RewardInput> inputs;
+  for (size_t j = 0; j < completions.size(); ++j)
+    inputs.push_back({prompts[j / static_cast<size_t>(o.samples)], completions[j].text,
+                      o.items[j / static_cast<size_t>(o.samples)].answer});
+  const std::vector<double> rewards = reward->score(inputs);
+
+  EvalResult result;
+  std::vector<std::vector<std::string>> answers(o.items.size());
+  std::vector<std::vector<bool>> passed(o.items.size());
+  double length_sum = 0;
+  for (size_t i = 0; i < o.items.size(); ++i) {
+    Json item = {{"index", i}, {"prompt", prompts[i]}, {"answer", o.items[i].answer}, {"completions", Json::array()}};
+    for (int64_t s = 0; s < o.samples; ++s) {
+      const size_t j = i * static_cast<size_t>(o.samples) + static_cast<size_t>(s);
+      answers[i].push_back(extract_answer(completions[j].text));
+      passed[i].push_back(rewards[j] >= o.pass_threshold);
+      length_sum += static_cast<double>(completions[j].ids.size());
+      item["completions"].push_back({{"text", completions[j].text}, {"tokens", completions[j].ids.size()},
+                                     {"reward", rewards[j]}, {"passed", rewards[j] >= o.pass_threshold},
+                                     {"extracted_answer", answers[i].back()}});
+    }
+    item["passed"] = std::count(passed[i].begin(), passed[i].end(), true);
+    result.items.push_back(std::move(item));
+  }
+  Json metrics = summarize(answers, passed, o.ks);
+  metrics["mean_completion_tokens"] = length_sum / static_cast<double>(completions.size());
+  result.summary = {{"name", o.name}, {"model", o.model_dir},
+                    {"model_weights_sha256", ledger::hash_model_dir(o.model_dir).sha256},
+                    {"dataset", ledger::to_json(o.dataset)}, {"reward", o.reward}, {"reward_options", o.reward_options},
+                    {"prompt_template", template_name}, {"items", o.items.size()}, {"samples", o.samples},
+                    {"k", o.ks}, {"pass_threshold", o.pass_threshold},
+                    {"sampling", {{"temperature", as_written(o.sampling.temperature)}, {"top_p", as_written(o.sampling.top_p)},
+                                  {"top_k", o.sampling.top_k}, {"seed", o.sampling.seed}, {"max_tokens", o.max_tokens}}},
+                    {"metrics", metrics}, {"aha_version", AHA_VERSION}, {"aha_commit", AHA_GIT_COMMIT},
+                    {"finished_at", ledger::utc_now()}};
+  result.summary["dataset"]["tokens"] = prompt_tokens;  // the prompts as the model saw them
+  for (const std::string& w : reward->take_warnings()) result.summary["reward_warnings"].push_back(w);
+  return result;
+}
+
+void write_evaluation(const std::string& out_dir, const EvalResult& r) {
+  std::filesystem::create_directories(out_dir);
+  std::string lines;
+  for (const Json& item : r.items) lines += item.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  write_file_atomic(out_dir + "/items.jsonl", lines);
+  write_file_atomic(out_dir + "/summary.json", r.summary.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+  std::string md = fmt::format("# Evaluation: {}\n\nModel `{}` (weights SHA-256 `{}`), reward `{}`, {} items x {} samples, "
+                               "prompt template `{}`, temperature {}, top-p {}.\n\n| metric | value |\n|---|---|\n",
+                               r.summary["name"].get<std::string>(), r.summary["model"].get<std::string>(),
+                               r.summary["model_weights_sha256"].get<std::string>(), r.summary["reward"].get<std::string>(),
+                               r.summary["items"].dump(), r.summary["samples"].dump(),
+                               r.summary["prompt_template"].get<std::string>(),
+                               r.summary["sampling"]["temperature"].dump(), r.summary["sampling"]["top_p"].dump());
+  for (const auto& [k, v] : r.summary["metrics"].items()) md += fmt::format("| {} | {:.4f} |\n", k, v.get<double>());
+  write_file_atomic(out_dir + "/summary.md", md);
+}
+
+}  // namespace aha::eval

@@ -1,0 +1,74 @@
+#include "aha/ledger/weights_hash.hpp"
+
+#include <string_view>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/base/json.hpp"
+#include "aha/base/sha256.hpp"
+#include "aha/io/model_dir.hpp"
+#include "aha/io/safetensors.hpp"
+
+namespace aha::ledger {
+
+const char* const kWeightsHashMethod =
+    "SHA-256 over the tensors in name order; each tensor adds its name, NUL, dtype, NUL, shape "
+    "(dims joined by ','), NUL, byte count (8 bytes little-endian) and its bytes";
+const char* const kWeightsMetadataKey = "aha_weights_sha256";
+
+namespace {
+
+// The bytes that precede a tensor's data in its record.
+std::string record_header(const std::string& name, const tensor::Tensor& t) {
+  std::string h = name;
+  h.push_back('\0');
+  h += tensor::dtype_name(t.dtype());
+  h.push_back('\0');
+  for (size_t i = 0; i < t.shape().size(); ++i) {
+    if (i > 0) h.push_back(',');
+    h += std::to_string(t.shape()[i]);
+  }
+  h.push_back('\0');
+  const uint64_t n = t.nbytes();
+  for (int i = 0; i < 8; ++i) h.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  return h;
+}
+
+}  // namespace
+
+WeightsHash hash_tensors(const std::map<std::string, tensor::Tensor>& tensors) {
+  WeightsHash out;
+  Sha256 all;
+  for (const auto& [name, t] : tensors) {
+    const std::string header = record_header(name, t);
+    Sha256 one;
+    one.update(header);
+    one.update(t.data(), t.nbytes());
+    all.update(header);
+    all.update(t.data(), t.nbytes());
+    out.tensors[name] = one.hex_digest();
+    out.parameters += t.numel();
+  }
+  out.sha256 = all.hex_digest();
+  return out;
+}
+
+WeightsHash hash_model_dir(const std::string& dir) {
+  std::map<std::string, tensor::Tensor> tensors;
+  if (is_file(dir + "/model.safetensors.index.json") && !is_file(dir + "/model.safetensors")) {
+    const io::ModelDir model(dir);  // checks the index and every shard
+    const Json index = read_json_file(dir + "/model.safetensors.index.json");
+    for (const auto& [name, shard] : index["weight_map"].items()) tensors.emplace(name, model.get(name));
+  } else if (is_file(dir + "/model.safetensors")) {
+    const io::SafetensorsFile file(dir + "/model.safetensors");
+    for (const std::string& name : file.names()) tensors.emplace(name, file.get(name));
+  } else if (is_file(dir + "/adapter_model.safetensors")) {
+    const io::SafetensorsFile file(dir + "/adapter_model.safetensors");
+    for (const std::string& name : file.names()) tensors.emplace(name, file.get(name));
+  } else {
+    fail("{}: no model.safetensors, model.safetensors.index.json or adapter_model.safetensors to hash", dir);
+  }
+  return hash_tensors(tensors);
+}
+
+}  // namespace aha::ledger

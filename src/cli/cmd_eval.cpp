@@ -1,0 +1,78 @@
+// `aha eval`: pass@k, maj@k and completion length of a model on a prompt dataset or built-in task,
+// scored by a verifiable reward; writes items.jsonl, summary.json and summary.md.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "aha/base/error.hpp"
+#include "aha/eval/evaluation.hpp"
+#include "cli/command.hpp"
+
+namespace aha::cli {
+namespace {
+
+struct EvalCli {
+  eval::EvalOptions o;
+  std::string data, task, split = "test", ks = "1", out, reward_options;
+  int64_t count = 100;
+};
+
+std::vector<int64_t> parse_ks(const std::string& text) {
+  std::vector<int64_t> ks;
+  for (int32_t k : parse_ids(text, "--k")) ks.push_back(k);
+  return ks;
+}
+
+int run_eval(EvalCli c) {
+  eval::EvalOptions& o = c.o;
+  if (c.data.empty() == c.task.empty()) fail("give exactly one of --data and --task");
+  o.ks = parse_ks(c.ks);
+  if (!c.reward_options.empty()) o.reward_options = parse_json(c.reward_options, "--reward-options");
+  if (!c.data.empty()) {
+    o.items = data::read_prompt_dataset(c.data);
+    o.name = std::filesystem::path(c.data).stem().string();
+    o.dataset = ledger::fingerprint_file(c.data, "eval", static_cast<int64_t>(o.items.size()), 0);
+  } else {
+    o.items = data::generate_task(c.task, c.split, c.count, o.sampling.seed);
+    o.name = c.task;
+    o.dataset = ledger::generator_record(c.task, "1", {{"split", c.split}, {"count", c.count}}, o.sampling.seed, "eval",
+                                         static_cast<int64_t>(o.items.size()), 0);
+  }
+  const eval::EvalResult result = eval::run_evaluation(o);
+  const std::string out = c.out.empty() ? o.model_dir + "/eval/" + o.name : c.out;
+  eval::write_evaluation(out, result);
+  for (const auto& [k, v] : result.summary["metrics"].items()) fmt::print("{} {:.4f}\n", k, v.get<double>());
+  fmt::print("wrote {}/summary.json\n", out);
+  return 0;
+}
+
+const bool registered = register_command({
+    "eval",
+    "Evaluate a model: pass@k, maj@k and completion length on prompts scored by a reward",
+    [](CLI::App& app) {
+      auto c = std::make_shared<EvalCli>();
+      app.add_option("--model", c->o.model_dir, "Model directory (Hugging Face layout)")->required();
+      app.add_option("--data", c->data, "JSONL prompts with answers ({\"prompt\",\"answer\"} or GSM8K's format)");
+      app.add_option("--task", c->task, "A built-in task instead of --data (countdown, arithmetic)");
+      app.add_option("--split", c->split, "With --task: train or test (default test)");
+      app.add_option("--count", c->count, "With --task: number of items (default 100)");
+      app.add_option("--reward", c->o.reward, "Reward function that scores each completion (default accuracy)");
+      app.add_option("--reward-options", c->reward_options, "The reward's options as a JSON object");
+      app.add_option("--samples", c->o.samples, "Completions per prompt (default 1); pass@1 is their mean");
+      app.add_option("--k", c->ks, "Comma-separated k for pass@k and maj@k, each <= --samples (default 1)");
+      app.add_option("--pass-threshold", c->o.pass_threshold, "A sample passes when its reward is at least this (default 1)");
+      app.add_option("--prompt-template", c->o.prompt_template,
+                     "r1_zero, chat or raw (default: chat when the model has a chat template, else r1_zero)");
+      app.add_option("--temperature", c->o.sampling.temperature, "Sampling temperature (default 0.6, as DeepSeek-R1)");
+      app.add_option("--top-p", c->o.sampling.top_p, "Nucleus sampling mass (default 0.95, as DeepSeek-R1)");
+      app.add_option("--top-k", c->o.sampling.top_k, "Keep only the k most likely tokens (default 0: off)");
+      app.add_option("--max-tokens", c->o.max_tokens, "Most tokens per completion (default 256)");
+      app.add_option("--seed", c->o.sampling.seed, "Seed: item i, sample s uses seed + i*samples + s (default 0)");
+      app.add_option("--out", c->out, "Output directory (default MODEL/eval/<dataset stem or task>)");
+      return [c] { return run_eval(*c); };
+    },
+});
+
+}  // namespace
+}  // namespace aha::cli
