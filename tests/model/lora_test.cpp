@@ -2,12 +2,14 @@
 // differences, merging, and the adapter directory's PEFT names.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
 
 #include "aha/base/error.hpp"
+#include "aha/io/adapter_config.hpp"
 #include "aha/io/safetensors.hpp"
 #include "aha/model/adapter.hpp"
 #include "aha/model/decoder.hpp"
@@ -116,10 +118,14 @@ TEST(Lora, adapter_gradients_match_pytorch_autograd_with_and_without_checkpointi
     EXPECT_TRUE(c["config_keys_unknown"].empty()) << name << ": " << c["config_keys_unknown"].dump();
     EXPECT_TRUE(c["bad_tensor_names"].empty()) << name << ": " << c["bad_tensor_names"].dump();
     EXPECT_LT(c["loss_rel_err"].get<double>(), 1e-5) << name;
+    double worst = 0.0;
     for (const auto& [tensor, error] : c["tensors"].items()) {
       EXPECT_LT(error.get<double>(), 1e-4) << name << ": " << tensor;
+      worst = std::max(worst, error.get<double>());
       ++tensors;
     }
+    testing::Test::RecordProperty(name, fmt::format("loss {:.1e}, worst tensor {:.1e}",
+                                                    c["loss_rel_err"].get<double>(), worst));
   }
   EXPECT_GT(tensors, 60u);
 }
@@ -209,6 +215,11 @@ TEST(Lora, an_adapter_directory_loads_as_its_base_plus_the_merged_adapter) {
   double ba = 0.0;
   for (int64_t k = 0; k < q.r; ++k) ba += static_cast<double>(q.b[1 * q.r + k]) * q.a[k * q.in + 2];
   EXPECT_NEAR(adapted.weights().layers[0].q_proj.weight[1 * q.in + 2], w + 5.0 / 3.0 * ba, 1e-6);
+  // Files the adapter directory lacks (here all but its own two) come from the base.
+  EXPECT_EQ(std::filesystem::path(io::model_file_dir(adapter, "config.json")).lexically_normal(),
+            std::filesystem::path(base).lexically_normal());
+  test::write_text(adapter + "/tokenizer.json", "{}");
+  EXPECT_EQ(io::model_file_dir(adapter, "tokenizer.json"), adapter);
 }
 
 TEST(Lora, bad_adapter_directories_are_clear_errors) {
@@ -244,6 +255,16 @@ TEST(Lora, bad_adapter_directories_are_clear_errors) {
   j["r"] = 4;  // the file's tensors have rank 3
   test::write_text(config, j.dump());
   EXPECT_NE(message().find("shape"), std::string::npos) << message();
+  j["r"] = 1000000000;
+  test::write_text(config, j.dump());
+  EXPECT_NE(message().find("exceeds the model's widths"), std::string::npos) << message();
+  // Tensors of a module the config does not list are not silently ignored.
+  j["r"] = 3;
+  write_adapter(adapter, random_lora(base_model.config(), {"q_proj", "v_proj"}, 4), base);
+  Json two = read_json_file(config);
+  two["target_modules"] = {"q_proj"};
+  test::write_text(config, two.dump());
+  EXPECT_NE(message().find("v_proj.lora_A.weight' is not a LoRA weight"), std::string::npos) << message();
 }
 
 }  // namespace

@@ -131,7 +131,8 @@ void Engine::step(const std::function<bool(const TokenEvent&)>& on_token) {
   const int64_t vocab = model_.config().vocab_size;
   std::vector<model::SequenceChunk> chunks;
   for (auto& s : running_) chunks.push_back({std::span(&s->completion.back(), 1), &s->cache});
-  std::vector<float> logits(running_.size() * vocab);
+  std::vector<float>& logits = step_logits_;  // reused: a fresh 8 MB every step costs page faults
+  logits.resize(running_.size() * vocab);
   model_.forward_batch(chunks, logits.data());
   // Sampling is independent per sequence (each has its own random stream): do it in parallel,
   // then report the tokens in order.

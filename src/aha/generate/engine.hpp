@@ -76,6 +76,7 @@ class Engine {
   int64_t next_id_ = 0;
   std::deque<std::unique_ptr<Pending>> waiting_;
   std::vector<std::unique_ptr<Sequence>> running_;
+  std::vector<float> step_logits_;  // (running, vocab) of the last step
 };
 
 }  // namespace aha::generate

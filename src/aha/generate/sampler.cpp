@@ -6,13 +6,40 @@
 #include <unordered_map>
 
 #include "aha/base/error.hpp"
+#include "aha/tensor/simd.hpp"
 
 namespace aha::generate {
 namespace {
 
+namespace simd = aha::tensor::simd;
+
 // Lowest index of the largest value: greedy decoding, ties to the smaller id.
 int32_t argmax(const std::vector<float>& values) {
   return static_cast<int32_t>(std::max_element(values.begin(), values.end()) - values.begin());
+}
+
+constexpr size_t kBlock = 64;  // weights are summed in blocks of this many ids
+
+// Sum of v[0 .. n) in a fixed order: 16 lane sums in double, then the lanes in order.
+double block_sum(const float* v, size_t n) {
+  double lanes[16] = {};
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) lanes[l] += v[i + l];
+  double s = 0.0;
+  for (double x : lanes) s += x;
+  for (; i < n; ++i) s += v[i];
+  return s;
+}
+
+// weights[i] = e^(work[i] - top) for every id; returns their sum (blocks of kBlock ids in order).
+double exponentiate(const std::vector<float>& work, float top, std::vector<float>& weights) {
+  weights.resize(work.size());
+  for (size_t i = 0; i < work.size(); ++i) weights[i] = simd::exp_nonpositive(work[i] - top);
+  double total = 0.0;
+  for (size_t b = 0; b < weights.size(); b += kBlock)
+    total += block_sum(weights.data() + b, std::min(kBlock, weights.size() - b));
+  return total;
 }
 
 }  // namespace
@@ -59,11 +86,22 @@ void Sampler::apply_penalties(std::vector<float>& logits, std::span<const int32_
 // `scaled`) restricted by top-k, then top-p, then min-p.
 int32_t Sampler::draw(const std::vector<float>& scaled, const std::vector<float>& weights, double total) {
   if (params_.top_k == 0 && params_.top_p >= 1.0f && params_.min_p <= 0.0f) {
-    // The whole distribution, in id order: no need to sort a large vocabulary.
+    // The whole distribution, in id order: no need to sort a large vocabulary. Whole blocks
+    // are skipped by their sums (the ones `total` was made of), then ids are walked one by one.
     const double u = uniform() * total;
     double cumulative = 0.0;
-    for (size_t i = 0; i < weights.size(); ++i)
-      if (u < (cumulative += weights[i])) return static_cast<int32_t>(i);
+    for (size_t b = 0; b < weights.size(); b += kBlock) {
+      const size_t n = std::min(kBlock, weights.size() - b);
+      const double block = block_sum(weights.data() + b, n);
+      if (!(u < cumulative + block) && b + n < weights.size()) {
+        cumulative += block;
+        continue;
+      }
+      for (size_t i = b; i < b + n; ++i)
+        if (u < (cumulative += weights[i])) return static_cast<int32_t>(i);
+      for (size_t i = b + n; i-- > b;)  // rounding left u just past the walk: the last id with weight
+        if (weights[i] > 0.0f) return static_cast<int32_t>(i);
+    }
     return argmax(scaled);
   }
   std::vector<int32_t> order(scaled.size());
@@ -104,19 +142,19 @@ double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53
 
 Sample Sampler::sample(std::span<const float> logits, std::span<const int32_t> prompt,
                        std::span<const int32_t> completion) {
-  std::vector<float> work(logits.begin(), logits.end());
-  for (float& x : work)
-    if (std::isnan(x)) x = -INFINITY;  // a NaN logit can never be chosen
+  thread_local std::vector<float> work, weights;  // a vocabulary each, reused across calls
+  work.assign(logits.begin(), logits.end());
+  for (float& x : work) x = std::isnan(x) ? -INFINITY : x;  // a NaN logit can never be chosen
   apply_penalties(work, prompt, completion);
   const bool greedy = params_.temperature == 0.0f;
   if (!greedy)
     for (float& x : work) x /= params_.temperature;
   // One pass of exponentials serves both the draw and the log-probability.
-  const float top = *std::max_element(work.begin(), work.end());
-  std::vector<float> weights(work.size());
-  double total = 0.0;
-  for (size_t i = 0; i < work.size(); ++i) total += weights[i] = std::exp(work[i] - top);
-  const int32_t token = greedy ? argmax(work) : draw(work, weights, total);
+  const int32_t best = argmax(work);
+  const float top = work[best];
+  if (top == -INFINITY) return {best, -INFINITY};  // every logit NaN or -inf: nothing to weigh
+  const double total = exponentiate(work, top, weights);
+  const int32_t token = greedy ? best : draw(work, weights, total);
   const float logprob = static_cast<float>(static_cast<double>(work[token] - top) - std::log(total));
   return {token, logprob};
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "aha/base/error.hpp"
@@ -26,6 +27,12 @@ Lora load_adapter(const io::ModelDir& dir) {
   Lora lora = zero_lora(dir.config(), lora_settings(*dir.adapter(), origin));
   const io::SafetensorsFile file((std::filesystem::path(dir.path()) / "adapter_model.safetensors").string());
   read_lora_tensors(lora, [&](const std::string& name) { return file.get(name); }, file.path());
+  // A tensor aha would not apply (a target module adapter_config.json does not list, a trainable
+  // embedding, ...) would silently change what the adapter means.
+  const std::vector<Parameter> expected = lora_parameters(lora);
+  for (const std::string& name : file.names())
+    if (std::none_of(expected.begin(), expected.end(), [&](const Parameter& p) { return p.name == name; }))
+      fail("{}: tensor '{}' is not a LoRA weight of the target modules in adapter_config.json", file.path(), name);
   return lora;
 }
 

@@ -4,8 +4,8 @@
 #include <numeric>
 
 #include "aha/base/error.hpp"
+#include "aha/model/cached_attention.hpp"
 #include "aha/model/rope_frequencies.hpp"
-#include "aha/tensor/attention_cached.hpp"
 #include "aha/tensor/embedding.hpp"
 #include "aha/tensor/matmul.hpp"
 #include "aha/tensor/rmsnorm.hpp"
@@ -17,9 +17,27 @@ namespace {
 
 using namespace aha::tensor;
 
-void linear(float* out, const float* inp, const Linear& l, int64_t rows) {
-  matmul_forward(out, inp, l.weight.data(), l.bias.empty() ? nullptr : l.bias.data(), rows, l.in,
-                 l.out);
+// out (rows, w.n) = inp (rows, w.k) · w + bias.
+void linear(float* out, const float* inp, const PackedPanels& w, const std::vector<float>& bias, int64_t rows) {
+  matmul_forward_packed(out, inp, w, bias.empty() ? nullptr : bias.data(), rows);
+}
+
+// The nn.Linear layers `parts` stacked along their outputs, packed; `bias` gets their biases
+// (zeros for a part without one) or stays empty when none has one.
+PackedPanels pack_stacked(std::initializer_list<const Linear*> parts, std::vector<float>& bias) {
+  std::vector<float> weight;
+  bool any_bias = false;
+  for (const Linear* l : parts) {
+    weight.insert(weight.end(), l->weight.begin(), l->weight.end());
+    any_bias = any_bias || !l->bias.empty();
+  }
+  for (const Linear* l : parts) {
+    if (!any_bias) break;
+    if (l->bias.empty()) bias.insert(bias.end(), static_cast<size_t>(l->out), 0.0f);
+    else bias.insert(bias.end(), l->bias.begin(), l->bias.end());
+  }
+  const int64_t in = (*parts.begin())->in, out = static_cast<int64_t>(weight.size()) / std::max<int64_t>(in, 1);
+  return pack_linear_weight(weight.data(), in, out);
 }
 
 }  // namespace
@@ -29,10 +47,26 @@ Model::Model(const std::string& dir) {
   config_ = files.config();
   weights_ = load_weights(files);
   inv_freq_ = rope_inv_freq_of(config_);
+  pack();
 }
 
 Model::Model(io::ModelConfig config, Weights weights)
-    : config_(std::move(config)), weights_(std::move(weights)), inv_freq_(rope_inv_freq_of(config_)) {}
+    : config_(std::move(config)), weights_(std::move(weights)), inv_freq_(rope_inv_freq_of(config_)) {
+  pack();
+}
+
+void Model::pack() {
+  packed_.clear();
+  for (const LayerWeights& l : weights_.layers) {
+    PackedLayer p;
+    p.qkv = pack_stacked({&l.q_proj, &l.k_proj, &l.v_proj}, p.qkv_bias);
+    p.o = pack_stacked({&l.o_proj}, p.o_bias);
+    p.gate_up = pack_stacked({&l.gate_proj, &l.up_proj}, p.gate_up_bias);
+    p.down = pack_stacked({&l.down_proj}, p.down_bias);
+    packed_.push_back(std::move(p));
+  }
+  lm_head_ = pack_linear_weight(lm_head_matrix(weights_).data(), config_.hidden_size, config_.vocab_size);
+}
 
 // Checks every chunk (ids in the vocabulary, room in its cache) and lays its tokens out as rows.
 std::vector<Model::Row> Model::plan_rows(std::span<const SequenceChunk> chunks) const {
@@ -61,16 +95,22 @@ std::vector<Model::Row> Model::plan_rows(std::span<const SequenceChunk> chunks) 
 // x (rows, hidden) += o_proj(attention(rope(q), rope(k), v)) over each row's cache.
 void Model::attention_block(float* x, int64_t layer, const std::vector<Row>& rows) const {
   const LayerWeights& w = weights_.layers[layer];
+  const PackedLayer& p = packed_[layer];
   const io::ModelConfig& c = config_;
   const int64_t n = static_cast<int64_t>(rows.size()), h = c.hidden_size, hd = c.head_dim;
   const int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads, kv_dim = kv_heads * hd;
+  const int64_t q_dim = heads * hd, qkv_dim = q_dim + 2 * kv_dim;
   const float eps = static_cast<float>(c.rms_norm_eps);
 
-  std::vector<float> normed(n * h), q(n * heads * hd), k(n * kv_dim), v(n * kv_dim);
+  std::vector<float> normed(n * h), qkv(n * qkv_dim), q(n * q_dim), k(n * kv_dim), v(n * kv_dim);
   rmsnorm_forward(normed.data(), x, w.input_norm.data(), n, h, eps);
-  linear(q.data(), normed.data(), w.q_proj, n);
-  linear(k.data(), normed.data(), w.k_proj, n);
-  linear(v.data(), normed.data(), w.v_proj, n);
+  linear(qkv.data(), normed.data(), p.qkv, p.qkv_bias, n);
+  for (int64_t r = 0; r < n; ++r) {
+    const float* row = qkv.data() + r * qkv_dim;
+    std::copy_n(row, q_dim, q.data() + r * q_dim);
+    std::copy_n(row + q_dim, kv_dim, k.data() + r * kv_dim);
+    std::copy_n(row + q_dim + kv_dim, kv_dim, v.data() + r * kv_dim);
+  }
   if (c.qk_norm) {
     rmsnorm_forward(q.data(), q.data(), w.q_norm.data(), n * heads, hd, eps);
     rmsnorm_forward(k.data(), k.data(), w.k_norm.data(), n * kv_heads, hd, eps);
@@ -85,30 +125,32 @@ void Model::attention_block(float* x, int64_t layer, const std::vector<Row>& row
   }
   rope_forward(q.data(), positions.data(), inv_freq_.data(), n, heads, hd);
   rope_forward(k.data(), positions.data(), inv_freq_.data(), n, kv_heads, hd);
+  std::vector<int64_t> capacities(n);
   for (int64_t r = 0; r < n; ++r) {
-    std::copy_n(k.data() + r * kv_dim, kv_dim, rows[r].cache->keys(layer) + positions[r] * kv_dim);
-    std::copy_n(v.data() + r * kv_dim, kv_dim, rows[r].cache->values(layer) + positions[r] * kv_dim);
+    rows[r].cache->store(layer, positions[r], k.data() + r * kv_dim, v.data() + r * kv_dim);
+    capacities[r] = rows[r].cache->capacity();
   }
   std::vector<float> att(n * heads * hd);
-  attention_cached_forward(att.data(), q.data(), keys.data(), values.data(), lengths.data(), n,
-                           heads, kv_heads, hd);
+  cached_attention(att.data(), q.data(), keys.data(), values.data(), lengths.data(), capacities.data(), n,
+                   heads, kv_heads, hd);
   std::vector<float>& out = normed;  // the normed input is not needed any more
-  linear(out.data(), att.data(), w.o_proj, n);
+  linear(out.data(), att.data(), p.o, p.o_bias, n);
   for (int64_t i = 0; i < n * h; ++i) x[i] += out[i];
 }
 
 // x (rows, hidden) += down_proj(silu(gate_proj(n)) * up_proj(n)), n = rmsnorm(x).
 void Model::mlp_block(float* x, int64_t layer, int64_t rows) const {
   const LayerWeights& w = weights_.layers[layer];
+  const PackedLayer& p = packed_[layer];
   const int64_t h = config_.hidden_size, ff = config_.intermediate_size;
-  std::vector<float> normed(rows * h), gate(rows * ff), up(rows * ff);
+  std::vector<float> normed(rows * h), gate_up(rows * 2 * ff), act(rows * ff);
   rmsnorm_forward(normed.data(), x, w.post_attention_norm.data(), rows, h,
                   static_cast<float>(config_.rms_norm_eps));
-  linear(gate.data(), normed.data(), w.gate_proj, rows);
-  linear(up.data(), normed.data(), w.up_proj, rows);
-  swiglu_forward(gate.data(), gate.data(), up.data(), rows * ff);
+  linear(gate_up.data(), normed.data(), p.gate_up, p.gate_up_bias, rows);
+  for (int64_t r = 0; r < rows; ++r)  // row r of gate_up is (gate (ff), up (ff))
+    swiglu_forward(act.data() + r * ff, gate_up.data() + r * 2 * ff, gate_up.data() + r * 2 * ff + ff, ff);
   std::vector<float>& out = normed;
-  linear(out.data(), gate.data(), w.down_proj, rows);
+  linear(out.data(), act.data(), p.down, p.down_bias, rows);
   for (int64_t i = 0; i < rows * h; ++i) x[i] += out[i];
 }
 
@@ -130,8 +172,7 @@ void Model::run_rows(const std::vector<Row>& rows, std::span<const int64_t> logi
   for (int64_t i = 0; i < m; ++i) std::copy_n(x.data() + logit_rows[i] * h, h, picked.data() + i * h);
   rmsnorm_forward(normed.data(), picked.data(), weights_.final_norm.data(), m, h,
                   static_cast<float>(config_.rms_norm_eps));
-  matmul_forward(logits, normed.data(), lm_head_matrix(weights_).data(), nullptr, m, h,
-                 config_.vocab_size);
+  matmul_forward_packed(logits, normed.data(), lm_head_, nullptr, m);
 }
 
 void Model::forward(std::span<const int32_t> tokens, KVCache& cache, float* logits,

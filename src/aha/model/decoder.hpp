@@ -8,6 +8,7 @@
 #include "aha/io/hf_config.hpp"
 #include "aha/model/kv_cache.hpp"
 #include "aha/model/weights.hpp"
+#include "aha/tensor/gemm.hpp"
 
 namespace aha::model {
 
@@ -57,8 +58,18 @@ class Model {
   void attention_block(float* x, int64_t layer, const std::vector<Row>& rows) const;
   void mlp_block(float* x, int64_t layer, int64_t rows) const;
 
+  // A layer's weights packed for the GEMM once at load: q, k and v as one matrix, gate and up
+  // as another (each output is still its own chain, so fusing them changes no value).
+  struct PackedLayer {
+    tensor::PackedPanels qkv, o, gate_up, down;
+    std::vector<float> qkv_bias, o_bias, gate_up_bias, down_bias;  // empty when none
+  };
+  void pack();
+
   io::ModelConfig config_;
   Weights weights_;
+  std::vector<PackedLayer> packed_;
+  tensor::PackedPanels lm_head_;
   std::vector<double> inv_freq_;
 };
 

@@ -75,6 +75,10 @@ float LoraSettings::scale() const {
 
 Lora zero_lora(const io::ModelConfig& c, const LoraSettings& settings) {
   if (settings.r < 1) fail("LoRA rank r must be at least 1, got {}", settings.r);
+  // A rank above every width of the model adds nothing and could exhaust memory.
+  if (settings.r > std::max(c.hidden_size, c.intermediate_size))
+    fail("LoRA rank r {} exceeds the model's widths (hidden_size {}, intermediate_size {})", settings.r,
+         c.hidden_size, c.intermediate_size);
   Lora lora;
   lora.settings = settings;
   const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;

@@ -149,7 +149,8 @@ void mlp_backward(const Dims& d, const LayerWeights& w, const LayerLora& lora, L
                   const LayerActivations& a, ActivationGradients& g) {
   const int64_t rows = d.rows;
   zero(g.act);
-  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj, lora(down_proj), rows);
+  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj,
+                  lora(down_proj), rows);
   zero(g.gate);
   zero(g.up);
   swiglu_backward(g.gate.data(), g.up.data(), g.act.data(), a.gate.data(), a.up.data(),
@@ -157,18 +158,20 @@ void mlp_backward(const Dims& d, const LayerWeights& w, const LayerLora& lora, L
   zero(g.normed);
   linear_backward(g.normed.data(), gw.gate_proj, g.gate.data(), a.normed2.data(), w.gate_proj,
                   lora(gate_proj), rows);
-  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj, lora(up_proj), rows);
+  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj,
+                  lora(up_proj), rows);
   rmsnorm_backward(g.residual.data(), grad_or_null(gw.post_attention_norm), g.normed.data(),
                    a.mid.data(), w.post_attention_norm.data(), rows, d.hidden, d.eps);
 }
 
 // d(mid) in g.residual -> d(x) in g.residual; accumulates the attention block's gradients.
 void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerLora& lora,
-                              LayerWeights& gw, const Activations& acts, const float* x, const LayerActivations& a,
-                              ActivationGradients& g) {
+                              LayerWeights& gw, const Activations& acts, const float* x,
+                              const LayerActivations& a, ActivationGradients& g) {
   const int64_t rows = d.rows;
   zero(g.att);
-  linear_backward(g.att.data(), gw.o_proj, g.residual.data(), a.att.data(), w.o_proj, lora(o_proj), rows);
+  linear_backward(g.att.data(), gw.o_proj, g.residual.data(), a.att.data(), w.o_proj,
+                  lora(o_proj), rows);
   zero(g.q);
   zero(g.k);
   zero(g.v);
@@ -196,7 +199,8 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerL
   zero(g.normed);
   linear_backward(g.normed.data(), gw.q_proj, dq, a.normed1.data(), w.q_proj, lora(q_proj), rows);
   linear_backward(g.normed.data(), gw.k_proj, dk, a.normed1.data(), w.k_proj, lora(k_proj), rows);
-  linear_backward(g.normed.data(), gw.v_proj, g.v.data(), a.normed1.data(), w.v_proj, lora(v_proj), rows);
+  linear_backward(g.normed.data(), gw.v_proj, g.v.data(), a.normed1.data(), w.v_proj,
+                  lora(v_proj), rows);
   rmsnorm_backward(g.residual.data(), grad_or_null(gw.input_norm), g.normed.data(), x,
                    w.input_norm.data(), rows, d.hidden, d.eps);
 }

@@ -3,6 +3,7 @@
 // CMakeLists.txt) and for a horizontal sum with a fixed order.
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 
@@ -22,6 +23,7 @@ inline F32x16 broadcast(float x) { return _mm512_set1_ps(x); }
 inline void store(float* p, F32x16 v) { _mm512_storeu_ps(p, v); }
 // a * b + c, rounded once.
 inline F32x16 fma(F32x16 a, F32x16 b, F32x16 c) { return _mm512_fmadd_ps(a, b, c); }
+inline F32x16 add(F32x16 a, F32x16 b) { return _mm512_add_ps(a, b); }
 #else
 struct F32x16 {
   float v[kLanes];
@@ -44,10 +46,18 @@ inline F32x16 fma(F32x16 a, F32x16 b, F32x16 c) {
   for (int l = 0; l < kLanes; ++l) c.v[l] = std::fma(a.v[l], b.v[l], c.v[l]);
   return c;
 }
+inline F32x16 add(F32x16 a, F32x16 b) {
+  for (int l = 0; l < kLanes; ++l) a.v[l] += b.v[l];
+  return a;
+}
 #endif
 
 // The sum of the lanes, folded pairwise in a fixed order (8+8, 4+4, 2+2, 1+1).
 inline float sum(F32x16 v) {
+#ifdef __AVX512F__
+  // GCC's reduction folds the halves in exactly this order, in registers.
+  return _mm512_reduce_add_ps(v);
+#endif
   alignas(64) float lanes[kLanes];
   store(lanes, v);
   for (int width = kLanes / 2; width > 0; width /= 2)
@@ -63,6 +73,26 @@ inline float dot(const float* a, const float* b, int64_t n) {
   float s = sum(acc);
   for (; i < n; ++i) s = std::fma(a[i], b[i], s);
   return s;
+}
+
+// e^x for x <= 0 within 2 ulp (0 below -87, so a -inf logit gets no weight), written without
+// calls or branches so that loops over a vocabulary vectorise; the same code, hence the same
+// values, with and without AVX-512.
+inline float exp_nonpositive(float x) {
+  const float clamped = x < -87.0f ? -87.0f : x;
+  const float shifted = clamped * 1.44269504f + 12582912.0f;  // 1.5 * 2^23: rounds to an integer
+  const float n = shifted - 12582912.0f;
+  float r = std::fma(n, -0.693145752f, clamped);  // clamped - n ln2, in two parts
+  r = std::fma(n, -1.42860677e-6f, r);
+  float p = 1.98756912e-4f;  // Taylor terms of e^r on |r| <= ln2/2
+  p = std::fma(p, r, 1.39819994e-3f);
+  p = std::fma(p, r, 8.33345205e-3f);
+  p = std::fma(p, r, 4.16657962e-2f);
+  p = std::fma(p, r, 1.66666657e-1f);
+  p = std::fma(p, r, 0.5f);
+  p = std::fma(p, r * r, r + 1.0f);
+  const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
+  return x < -87.0f ? 0.0f : p * scale;
 }
 
 }  // namespace aha::tensor::simd

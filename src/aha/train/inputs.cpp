@@ -90,8 +90,10 @@ data::SequenceSet sft_set(const TrainConfig& c, const std::string& path, const t
 }  // namespace
 
 void load_model_config(const TrainConfig& c, std::string& config_json, io::ModelConfig& model_config) {
-  const std::string path =
-      c.model_config.empty() ? io::model_file_dir(c.model_name_or_path, "config.json") + "/config.json" : c.model_config;
+  // An adapter directory's config.json is its base model's.
+  const std::string path = c.model_config.empty()
+                               ? io::model_file_dir(c.model_name_or_path, "config.json") + "/config.json"
+                               : c.model_config;
   config_json = read_file(path);
   model_config = io::parse_model_config(parse_json(config_json, path), path);
 }
