@@ -181,9 +181,9 @@ DemoPlan demo_plan(bool quick) {
   }
   p.vocab_size = 512;
   p.hidden_size = 128, p.intermediate_size = 344, p.num_layers = 4, p.num_heads = 4, p.num_kv_heads = 2;
-  p.sft_examples = 20000, p.sft_steps = 700, p.sft_batch = 32, p.sft_learning_rate = 2e-3;
+  p.sft_examples = 10000, p.sft_steps = 300, p.sft_batch = 32, p.sft_learning_rate = 2e-3;
   p.test_items = 500, p.max_completion_tokens = 64;
-  p.grpo_prompts = 4000, p.grpo_steps = 60, p.grpo_prompts_per_step = 8;
+  p.grpo_prompts = 4000, p.grpo_steps = 40, p.grpo_prompts_per_step = 8;
   p.grpo_learning_rate = 1e-4, p.control_learning_rate = 1e-4;
   return p;
 }
