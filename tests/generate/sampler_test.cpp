@@ -34,6 +34,22 @@ TEST(Sampler, greedy_takes_the_argmax_and_reports_its_logprob) {
   EXPECT_NEAR(out.logprob, std::log(softmax(kLogits, 1.0)[1]), 1e-6);
 }
 
+TEST(Sampler, top_logprobs_are_the_best_tokens_of_the_tempered_softmax) {
+  Sampler s({.temperature = 0.5f, .seed = 3, .top_logprobs = 3});
+  Sample out = s.sample(kLogits, {}, {});
+  auto p = softmax(kLogits, 0.5);
+  ASSERT_EQ(out.top.size(), 3u);
+  const int32_t expected[] = {1, 4, 2};  // logits 3.0, 2.9, 2.0
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(out.top[i].token, expected[i]);
+    EXPECT_NEAR(out.top[i].logprob, std::log(p[expected[i]]), 1e-6);
+  }
+  EXPECT_NEAR(out.logprob, std::log(p[out.token]), 1e-6);
+  Sampler none({.temperature = 0.5f, .seed = 3});
+  EXPECT_TRUE(none.sample(kLogits, {}, {}).top.empty());
+  EXPECT_THROW(Sampler({.top_logprobs = 21}), Error);
+}
+
 TEST(Sampler, temperature_sampling_follows_the_softmax) {
   const int draws = 40000;
   auto counts = histogram({.temperature = 0.7f, .seed = 5}, draws);

@@ -9,7 +9,10 @@
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <span>
+#include <utility>
 
+#include "aha/base/threads.hpp"
 #include "aha/io/safetensors.hpp"
 #include "aha/model/decoder.hpp"
 #include "aha/model/gradients.hpp"
@@ -107,6 +110,47 @@ TEST(AdamW, first_step_moves_each_weight_by_the_learning_rate_against_its_gradie
   EXPECT_NEAR(w[0], 1.0 * (1 - 0.005) - 0.01, 1e-6);
   EXPECT_NEAR(w[1], -2.0 * (1 - 0.005) + 0.01, 1e-6);
   EXPECT_NEAR(w[2], 0.5 * (1 - 0.005), 1e-7);
+}
+
+}  // namespace
+}  // namespace aha::train
+
+namespace aha::train {
+namespace {
+
+// The vectorised update against its scalar tail: element 16 (the tail of 17) repeats element 2.
+TEST(AdamW, vector_lanes_and_the_scalar_tail_give_identical_updates) {
+  std::vector<float> w(17), g(17);
+  for (int i = 0; i < 17; ++i) w[i] = 0.1f * static_cast<float>(i) - 0.7f, g[i] = 0.03f * (8 - i);
+  w[16] = w[2], g[16] = g[2];
+  AdamW opt({17});
+  const ParamSlot slot{w, g, true};
+  for (int s = 0; s < 3; ++s) opt.step({&slot, 1}, {.learning_rate = 1e-2, .weight_decay = 0.1});
+  EXPECT_EQ(w[16], w[2]);
+  EXPECT_EQ(opt.exp_avg_sq(0)[16], opt.exp_avg_sq(0)[2]);
+}
+
+TEST(ClipGradNorm, is_identical_for_every_thread_count_and_matches_a_double_sum) {
+  std::vector<float> a(200000), b(70001);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.001f * static_cast<float>(i));
+  for (size_t i = 0; i < b.size(); ++i) b[i] = 0.5f * std::cos(0.01f * static_cast<float>(i));
+  double want = 0;
+  for (float x : a) want += double(x) * x;
+  for (float x : b) want += double(x) * x;
+  auto run = [&](int threads) {
+    set_num_threads(threads);
+    std::vector<float> ca = a, cb = b;
+    const std::span<float> spans[] = {ca, cb};
+    const double norm = clip_grad_norm(spans, 1.0);
+    ca.insert(ca.end(), cb.begin(), cb.end());
+    ca.push_back(static_cast<float>(norm));
+    return std::make_pair(norm, ca);
+  };
+  const auto one = run(1), three = run(3);
+  set_num_threads(2);
+  EXPECT_EQ(one.second, three.second);
+  EXPECT_NEAR(one.first, std::sqrt(want), 1e-9 * std::sqrt(want));
+  EXPECT_NEAR(one.second[1000] / a[1000], 1.0 / (std::sqrt(want) + 1e-6), 1e-6);
 }
 
 }  // namespace

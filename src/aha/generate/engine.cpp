@@ -70,7 +70,7 @@ void Engine::cancel(int64_t request) {
 bool Engine::accept(Sequence& s, Sample sample, const std::function<bool(const TokenEvent&)>& on_token) {
   s.completion.push_back(sample.token);
   const Request& r = *s.params;
-  TokenEvent event{s.request, s.sample, sample.token, sample.logprob};
+  TokenEvent event{s.request, s.sample, sample.token, sample.logprob, FinishReason::none, std::move(sample.top)};
   if (std::find(r.eos_ids.begin(), r.eos_ids.end(), sample.token) != r.eos_ids.end())
     event.finish = FinishReason::stop;
   else if (static_cast<int64_t>(s.completion.size()) >= r.max_tokens || s.cache.length() >= s.cache.capacity())

@@ -35,6 +35,7 @@ struct TokenEvent {
   int32_t token;
   float logprob;
   FinishReason finish = FinishReason::none;  // set on the sample's last event
+  std::vector<Alternative> top = {};          // the request's sampling.top_logprobs best tokens
 };
 
 struct EngineOptions {

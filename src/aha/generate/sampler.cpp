@@ -56,6 +56,7 @@ void validate(const SamplingParams& p) {
     fail("presence_penalty must be in [-2, 2], got {}", p.presence_penalty);
   if (!std::isfinite(p.frequency_penalty) || std::fabs(p.frequency_penalty) > 2.0f)
     fail("frequency_penalty must be in [-2, 2], got {}", p.frequency_penalty);
+  if (p.top_logprobs < 0 || p.top_logprobs > 20) fail("top_logprobs must be from 0 to 20, got {}", p.top_logprobs);
 }
 
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) { validate(params); }
@@ -155,8 +156,18 @@ Sample Sampler::sample(std::span<const float> logits, std::span<const int32_t> p
   if (top == -INFINITY) return {best, -INFINITY};  // every logit NaN or -inf: nothing to weigh
   const double total = exponentiate(work, top, weights);
   const int32_t token = greedy ? best : draw(work, weights, total);
-  const float logprob = static_cast<float>(static_cast<double>(work[token] - top) - std::log(total));
-  return {token, logprob};
+  const double log_total = std::log(total);
+  auto logprob_of = [&](int32_t id) { return static_cast<float>(static_cast<double>(work[id] - top) - log_total); };
+  Sample out{token, logprob_of(token)};
+  if (params_.top_logprobs > 0) {
+    std::vector<int32_t> order(work.size());
+    std::iota(order.begin(), order.end(), 0);
+    const auto k = static_cast<std::ptrdiff_t>(std::min<size_t>(static_cast<size_t>(params_.top_logprobs), order.size()));
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [&](int32_t a, int32_t b) { return work[a] > work[b] || (work[a] == work[b] && a < b); });
+    for (std::ptrdiff_t i = 0; i < k; ++i) out.top.push_back({order[i], logprob_of(order[i])});
+  }
+  return out;
 }
 
 }  // namespace aha::generate

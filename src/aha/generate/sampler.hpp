@@ -18,6 +18,7 @@ struct SamplingParams {
   float presence_penalty = 0.0f;    // subtracted once from tokens already generated (OpenAI)
   float frequency_penalty = 0.0f;   // subtracted per earlier occurrence in the completion (OpenAI)
   uint64_t seed = 0;
+  int64_t top_logprobs = 0;         // also report this many most likely tokens, 0 to 20 (OpenAI)
 };
 
 // Checks every field's range; a bad one is a bad-input Error naming it.
@@ -25,9 +26,14 @@ void validate(const SamplingParams& params);
 
 // A token and its log-probability under the model's distribution after penalties and
 // temperature (before top-k/top-p/min-p truncation; temperature 0 counts as 1).
+struct Alternative {
+  int32_t token;
+  float logprob;
+};
 struct Sample {
   int32_t token;
   float logprob;
+  std::vector<Alternative> top = {};  // the top_logprobs most likely tokens, most likely first
 };
 
 // Samples one sequence's tokens; owns that sequence's random stream.

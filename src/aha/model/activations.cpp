@@ -27,6 +27,7 @@ LayerActivations plan_layer(const io::ModelConfig& c, int64_t rows) {
   a.k = zeros(rows * kv_dim);
   a.v = zeros(rows * kv_dim);
   a.att = zeros(rows * q_dim);
+  a.lse = zeros(rows * c.num_attention_heads);
   a.mid = zeros(rows * c.hidden_size);
   a.normed2 = zeros(rows * c.hidden_size);
   a.gate = zeros(rows * ff);
@@ -51,27 +52,31 @@ Activations::Activations(const io::ModelConfig& c, int64_t batch_size, int64_t s
   positions.resize(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) positions[r] = r % seq;
   inv_freq = rope_inv_freq_of(c);
-  residual.assign(static_cast<size_t>(c.num_hidden_layers + 1), zeros(rows * c.hidden_size));
+  rope = tensor::rope_table(inv_freq.data(), seq, c.head_dim);
+  // Each buffer is built in place (zeroed pages from the allocator), not copied from a first one.
+  for (int64_t l = 0; l <= c.num_hidden_layers; ++l) residual.push_back(zeros(rows * c.hidden_size));
   const int64_t kept = gradient_checkpointing ? 1 : c.num_hidden_layers;
-  layers.assign(static_cast<size_t>(kept), plan_layer(c, rows));
+  for (int64_t l = 0; l < kept; ++l) layers.push_back(plan_layer(c, rows));
   final_normed = zeros(rows * c.hidden_size);
   logits = zeros(logit_chunk_rows * c.vocab_size);
   losses = zeros(rows);
 
   // The gradient scratch has the shapes of one layer's activations.
-  const LayerActivations shapes = plan_layer(c, rows);
+  const int64_t q_dim = c.num_attention_heads * c.head_dim;
+  const int64_t kv_dim = c.num_key_value_heads * c.head_dim;
   grad.residual = zeros(rows * c.hidden_size);
-  grad.normed = shapes.normed1;
-  grad.q = shapes.q;
-  grad.k = shapes.k;
-  grad.v = shapes.v;
-  grad.att = shapes.att;
-  grad.q_lin = shapes.q_lin;
-  grad.k_lin = shapes.k_lin;
-  grad.gate = shapes.gate;
-  grad.up = shapes.up;
-  grad.act = shapes.act;
-  grad.logits = logits;
+  grad.normed = zeros(rows * c.hidden_size);
+  grad.q = zeros(rows * q_dim);
+  grad.k = zeros(rows * kv_dim);
+  grad.v = zeros(rows * kv_dim);
+  grad.att = zeros(rows * q_dim);
+  if (c.qk_norm) {
+    grad.q_lin = zeros(rows * q_dim);
+    grad.k_lin = zeros(rows * kv_dim);
+  }
+  grad.gate = zeros(rows * c.intermediate_size);
+  grad.up = zeros(rows * c.intermediate_size);
+  grad.act = zeros(rows * c.intermediate_size);
   grad.losses = losses;
 }
 

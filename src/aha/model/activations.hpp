@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "aha/io/hf_config.hpp"
+#include "aha/tensor/rope.hpp"
 
 namespace aha::model {
 
@@ -15,6 +16,7 @@ struct LayerActivations {
   std::vector<float> q_lin, k_lin;
   std::vector<float> q, k, v;        // (rows, heads|kv_heads, head_dim) q, k after norm and RoPE
   std::vector<float> att;            // (rows, heads · head_dim) attention output, o_proj's input
+  std::vector<float> lse;            // (rows, heads) log-sum-exp of each query row's scores
   std::vector<float> mid;            // (rows, hidden) residual stream after the attention block
   std::vector<float> normed2;        // (rows, hidden) post_attention_layernorm(mid)
   std::vector<float> gate, up, act;  // (rows, intermediate) projections and silu(gate) · up
@@ -27,7 +29,6 @@ struct ActivationGradients {
   std::vector<float> q, k, v, att;
   std::vector<float> q_lin, k_lin;  // qk_norm only
   std::vector<float> gate, up, act;
-  std::vector<float> logits;  // (logit_chunk_rows, vocab)
   std::vector<float> losses;  // (rows) d(loss)/d(token loss) = weight / normaliser
 };
 
@@ -44,11 +45,12 @@ struct Activations {
   int64_t logit_chunk_rows = 0;
   std::vector<int64_t> positions;  // (rows) position of each row in its sequence: 0 .. seq-1
   std::vector<double> inv_freq;    // (head_dim / 2) RoPE inverse frequencies of the config
+  tensor::RopeTable rope;          // RoPE cos and sin of positions 0 .. seq-1
   // num_hidden_layers + 1 buffers (rows, hidden): each layer's input, then the last one's output.
   std::vector<std::vector<float>> residual;
   std::vector<LayerActivations> layers;  // one per layer, or one reused when checkpointing
   std::vector<float> final_normed;       // (rows, hidden) model.norm(last residual)
-  std::vector<float> logits;             // (logit_chunk_rows, vocab)
+  std::vector<float> logits;             // (logit_chunk_rows, vocab); their gradient in backward
   std::vector<float> losses;             // (rows) cross-entropy per token, 0 where no target
   ActivationGradients grad;
 };

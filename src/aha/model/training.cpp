@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "aha/base/error.hpp"
-#include "aha/tensor/attention.hpp"
+#include "aha/tensor/attention_flash.hpp"
 #include "aha/tensor/cross_entropy.hpp"
 #include "aha/tensor/embedding.hpp"
 #include "aha/tensor/matmul.hpp"
@@ -124,14 +124,10 @@ void layer_forward(const Dims& d, const LayerWeights& w, const LayerLora& lora,
     rmsnorm_forward(a.k.data(), a.k_lin.data(), w.k_norm.data(), rows * d.kv_heads, d.head_dim,
                     d.eps);
   }
-  rope_forward(a.q.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.heads, d.head_dim);
-  rope_forward(a.k.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.kv_heads,
-               d.head_dim);
-  for (int64_t b = 0; b < d.batch; ++b) {
-    const int64_t qo = b * d.seq * d.q_dim, kvo = b * d.seq * d.kv_dim;
-    attention_forward(a.att.data() + qo, a.q.data() + qo, a.k.data() + kvo, a.v.data() + kvo, d.seq,
-                      0, d.heads, d.kv_heads, d.head_dim);
-  }
+  rope_forward_table(a.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
+  rope_forward_table(a.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
+  attention_flash_forward(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch,
+                          d.seq, d.heads, d.kv_heads, d.head_dim);
   linear(a.mid.data(), a.att.data(), w.o_proj, lora(o_proj), rows);
   for (int64_t i = 0; i < rows * d.hidden; ++i) a.mid[i] = x[i] + a.mid[i];
 
@@ -175,15 +171,11 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerL
   zero(g.q);
   zero(g.k);
   zero(g.v);
-  for (int64_t b = 0; b < d.batch; ++b) {
-    const int64_t qo = b * d.seq * d.q_dim, kvo = b * d.seq * d.kv_dim;
-    attention_backward(g.q.data() + qo, g.k.data() + kvo, g.v.data() + kvo, g.att.data() + qo,
-                       a.q.data() + qo, a.k.data() + kvo, a.v.data() + kvo, d.seq, 0, d.heads,
-                       d.kv_heads, d.head_dim);
-  }
-  rope_backward(g.q.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.heads, d.head_dim);
-  rope_backward(g.k.data(), acts.positions.data(), acts.inv_freq.data(), rows, d.kv_heads,
-                d.head_dim);
+  attention_flash_backward(g.q.data(), g.k.data(), g.v.data(), g.att.data(), a.att.data(),
+                           a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch, d.seq, d.heads,
+                           d.kv_heads, d.head_dim);
+  rope_backward_table(g.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
+  rope_backward_table(g.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
   float* dq = g.q.data();
   float* dk = g.k.data();
   if (d.qk_norm) {
@@ -221,7 +213,7 @@ void forward(const Dims& d, const Weights& w, const LoraPass& lora, const TrainB
 }
 
 // Logits and per-token losses, one chunk of rows at a time so that the (rows, vocab) logits never
-// exist at once. With `backward`, also adds d(final_normed) to acts.grad.normed and d(LM head) to
+// exist at once; the backward reuses the chunk's logits buffer for their gradient. With `backward`, also adds d(final_normed) to acts.grad.normed and d(LM head) to
 // dhead (nullptr: frozen), with d(loss)/d(token loss) taken from acts.grad.losses.
 void head(const Dims& d, const Weights& w, const TrainBatch& b, Activations& acts, float* dhead,
           bool backward) {
@@ -231,14 +223,16 @@ void head(const Dims& d, const Weights& w, const TrainBatch& b, Activations& act
     const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
     const float* x = acts.final_normed.data() + r0 * d.hidden;
     matmul_forward(acts.logits.data(), x, lm_head, nullptr, n, d.hidden, d.vocab);
-    cross_entropy_forward(acts.losses.data() + r0, acts.logits.data(), b.targets.data() + r0, n,
-                          d.vocab);
-    if (!backward) continue;
-    std::fill(g.logits.begin(), g.logits.begin() + n * d.vocab, 0.0f);
-    cross_entropy_backward(g.logits.data(), g.losses.data() + r0, acts.logits.data(),
-                           b.targets.data() + r0, n, d.vocab);
-    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, g.logits.data(), x, lm_head, n,
-                    d.hidden, d.vocab);
+    if (!backward) {
+      cross_entropy_forward(acts.losses.data() + r0, acts.logits.data(), b.targets.data() + r0, n,
+                            d.vocab);
+      continue;
+    }
+    // The logits' gradient overwrites the logits.
+    cross_entropy_fused(acts.losses.data() + r0, acts.logits.data(), g.losses.data() + r0,
+                        b.targets.data() + r0, n, d.vocab);
+    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, acts.logits.data(), x, lm_head,
+                    n, d.hidden, d.vocab);
   }
 }
 
@@ -399,10 +393,10 @@ void backward_logprobs(const io::ModelConfig& config, const Weights& weights, co
     const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
     const float* x = acts.final_normed.data() + r0 * d.hidden;
     scaled_logits(d, lm_head, x, n, temperature, acts.logits.data());
-    std::fill(g.logits.begin(), g.logits.begin() + n * d.vocab, 0.0f);
-    cross_entropy_backward(g.logits.data(), g.losses.data() + r0, acts.logits.data(), batch.targets.data() + r0, n,
-                           d.vocab);
-    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, g.logits.data(), x, lm_head, n, d.hidden,
+    // The logits' gradient overwrites the logits (the recomputed losses equal the forward's).
+    cross_entropy_fused(acts.losses.data() + r0, acts.logits.data(), g.losses.data() + r0,
+                        batch.targets.data() + r0, n, d.vocab);
+    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, acts.logits.data(), x, lm_head, n, d.hidden,
                     d.vocab);
   }
   trunk_backward(d, weights, lora, batch, acts, grads);

@@ -16,4 +16,10 @@ void cross_entropy_forward(float* losses, const float* logits, const int32_t* ta
 void cross_entropy_backward(float* dlogits, const float* dlosses, const float* logits,
                             const int32_t* targets, int64_t rows, int64_t vocab);
 
+// cross_entropy_forward and cross_entropy_backward in one pass over each row, for the LM head:
+// writes losses (rows), and overwrites logits (rows, vocab) with dlosses_r · (softmax(logits_r) -
+// onehot(target_r)) (all zero where the target is negative).
+void cross_entropy_fused(float* losses, float* logits, const float* dlosses,
+                         const int32_t* targets, int64_t rows, int64_t vocab);
+
 }  // namespace aha::tensor

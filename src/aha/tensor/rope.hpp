@@ -27,4 +27,19 @@ void rope_forward(float* x, const int64_t* positions, const double* inv_freq, in
 void rope_backward(float* dx, const int64_t* positions, const double* inv_freq, int64_t rows,
                    int64_t heads, int64_t head_dim);
 
+// cos and sin (positions, head_dim/2) of p · inv_freq[i] for p = 0 .. positions-1, computed in
+// double and rounded to float exactly as rope_forward computes them.
+struct RopeTable {
+  int64_t half = 0;
+  std::vector<float> cos, sin;
+};
+RopeTable rope_table(const double* inv_freq, int64_t positions, int64_t head_dim);
+
+// rope_forward and rope_backward with the angles taken from `table` (every positions[r] must be
+// below its row count): the same results, without trigonometry per call, threaded over rows.
+void rope_forward_table(float* x, const RopeTable& table, const int64_t* positions, int64_t rows,
+                        int64_t heads, int64_t head_dim);
+void rope_backward_table(float* dx, const RopeTable& table, const int64_t* positions,
+                         int64_t rows, int64_t heads, int64_t head_dim);
+
 }  // namespace aha::tensor

@@ -1,4 +1,5 @@
-// The SwiGLU gate of Llama's MLP: silu(gate) * up.
+// The SwiGLU gate of Llama's MLP: silu(gate) * up. Vectorised and threaded; each element's
+// result does not depend on the thread count or on its position.
 #pragma once
 
 #include <cstdint>

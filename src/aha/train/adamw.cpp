@@ -1,11 +1,18 @@
 #include "aha/train/adamw.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "aha/base/error.hpp"
 #include "aha/base/threads.hpp"
+#include "aha/tensor/simd.hpp"
+#include "aha/tensor/simd_math.hpp"
 
 namespace aha::train {
+
+namespace simd = aha::tensor::simd;
 
 AdamW::AdamW(const std::vector<int64_t>& sizes) {
   for (int64_t n : sizes) {
@@ -34,27 +41,64 @@ void AdamW::step(std::span<const ParamSlot> params, const AdamWOptions& o) {
     const float decay = p.decay ? static_cast<float>(1.0 - o.learning_rate * o.weight_decay) : 1.0f;
     float* m = exp_avg_[i].data();
     float* v = exp_avg_sq_[i].data();
-    parallel_for(p.values.size(), [&](size_t begin, size_t end) {
-      for (size_t j = begin; j < end; ++j) {
-        const float g = p.grads[j];
-        m[j] += (g - m[j]) * (1.0f - beta1);
-        v[j] = v[j] * beta2 + (1.0f - beta2) * g * g;
-        p.values[j] =
-            p.values[j] * decay - step_size * (m[j] / (std::sqrt(v[j]) / bias2_sqrt + eps));
+    float* w = p.values.data();
+    const float* g = p.grads.data();
+    // The vector lanes compute the scalar expression below with the same operations in the
+    // same order (sqrt and division are correctly rounded), so both give identical results.
+    auto scalar = [&](size_t j) {
+      m[j] += (g[j] - m[j]) * (1.0f - beta1);
+      v[j] = v[j] * beta2 + (1.0f - beta2) * g[j] * g[j];
+      w[j] = w[j] * decay - step_size * (m[j] / (std::sqrt(v[j]) / bias2_sqrt + eps));
+    };
+    parallel_for(p.values.size() / simd::kLanes, [&](size_t begin, size_t end) {
+      using namespace simd;
+      const F32x16 b1 = broadcast(1.0f - beta1), b2 = broadcast(beta2), nb2 = broadcast(1.0f - beta2);
+      const F32x16 dec = broadcast(decay), step = broadcast(step_size), bias2 = broadcast(bias2_sqrt);
+      const F32x16 ep = broadcast(eps);
+      for (size_t c = begin; c < end; ++c) {
+        const size_t j = c * kLanes;
+        const F32x16 gj = load(g + j);
+        const F32x16 mj = add(load(m + j), mul(sub(gj, load(m + j)), b1));
+        const F32x16 vj = add(mul(load(v + j), b2), mul(mul(nb2, gj), gj));
+        const F32x16 update = mul(step, div(mj, add(div(sqrt(vj), bias2), ep)));
+        store(m + j, mj);
+        store(v + j, vj);
+        store(w + j, sub(mul(load(w + j), dec), update));
       }
     });
+    for (size_t j = p.values.size() / simd::kLanes * simd::kLanes; j < p.values.size(); ++j) scalar(j);
   }
 }
 
+// The sum of squares runs over fixed chunks of kNormChunk elements (each summed in order, in
+// double), and the chunks' sums are added in order: the same for every thread count.
 double clip_grad_norm(std::span<const std::span<float>> grads, double max_norm) {
+  constexpr size_t kNormChunk = 1 << 16;
+  std::vector<std::pair<size_t, size_t>> chunks;  // (tensor, first element)
+  for (size_t t = 0; t < grads.size(); ++t)
+    for (size_t j = 0; j < grads[t].size(); j += kNormChunk) chunks.emplace_back(t, j);
+  std::vector<double> partial(chunks.size());
+  parallel_for(chunks.size(), [&](size_t begin, size_t end) {
+    for (size_t c = begin; c < end; ++c) {
+      const std::span<float> g = grads[chunks[c].first];
+      double sum = 0.0;
+      for (size_t j = chunks[c].second; j < std::min(g.size(), chunks[c].second + kNormChunk); ++j)
+        sum += static_cast<double>(g[j]) * g[j];
+      partial[c] = sum;
+    }
+  });
   double sum_sq = 0.0;
-  for (std::span<float> g : grads)
-    for (float x : g) sum_sq += static_cast<double>(x) * x;
+  for (double p : partial) sum_sq += p;
   const double norm = std::sqrt(sum_sq);
   const double coef = max_norm / (norm + 1e-6);
   if (coef < 1.0)
-    for (std::span<float> g : grads)
-      for (float& x : g) x = static_cast<float>(x * coef);
+    parallel_for(chunks.size(), [&](size_t begin, size_t end) {
+      for (size_t c = begin; c < end; ++c) {
+        const std::span<float> g = grads[chunks[c].first];
+        for (size_t j = chunks[c].second; j < std::min(g.size(), chunks[c].second + kNormChunk); ++j)
+          g[j] = static_cast<float>(g[j] * coef);
+      }
+    });
   return norm;
 }
 

@@ -1,0 +1,50 @@
+// `aha serve`: an OpenAI-compatible HTTP server over one model (cpp-httplib). Handler threads
+// parse requests and stream answers; one engine thread decodes every running request together
+// (see scheduler.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace aha::serve {
+
+struct ServerOptions {
+  std::string model;                  // model directory (Hugging Face layout, with tokenizer.json)
+  std::string chat_template;          // a Jinja file to use instead of the model's template
+  std::string host = "127.0.0.1";
+  int port = 8080;                    // 0: any free port (bind() says which)
+  std::string api_key;                // non-empty: every endpoint but /health wants it as a Bearer token
+  int64_t ctx_size = 0;               // positions per sequence; 0: the model's, at most 4096
+  int64_t parallel = 8;               // sequences decoded together
+  int64_t queue = 64;                 // requests waiting for a slot at most; more get 429
+  size_t max_body_bytes = size_t{4} << 20;  // larger request bodies get 413
+  std::chrono::milliseconds read_timeout{10000};  // a client that stops sending is dropped after this
+  std::chrono::milliseconds shutdown_grace{10000};  // running requests may finish within this
+};
+
+class Server {
+ public:
+  // Loads the model, its tokenizer and chat template; starts the engine thread.
+  explicit Server(ServerOptions options);
+  ~Server();
+
+  // Binds the listening socket; returns the port. Throws when the address cannot be bound.
+  int bind();
+  // Serves until shutdown() (call bind() first); returns once every connection has ended.
+  void listen();
+  // Graceful stop, from any thread: new requests get 503, running ones get the grace period to
+  // finish, the rest are cancelled, then the server stops listening. Idempotent.
+  void shutdown();
+
+  // The name /v1/models lists: the model directory's name.
+  const std::string& model_name() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aha::serve
