@@ -50,6 +50,8 @@ TEST(Distill, keeps_exactly_the_completions_the_reward_accepts_and_sft_reads_the
   EXPECT_LT(rows.size(), 24u);
   EXPECT_EQ(meta["rewards"][0].as<std::string>(), "external");
   EXPECT_EQ(meta["teacher"].as<std::string>(), std::filesystem::absolute(model).string());
+  EXPECT_EQ(meta["category"].as<std::string>(), "synthetic");
+  EXPECT_EQ(meta["generated_by"].as<std::string>(), std::filesystem::absolute(model).string());
   for (const Json& row : rows) {
     EXPECT_EQ(row["completion"].get<std::string>().size() % 2, 0u) << row.dump();
     EXPECT_FALSE(row["prompt"].get<std::string>().empty());

@@ -63,8 +63,12 @@ Json node_to_json(const YAML::Node& n) {
 Json check_declaration(const Json& d, const std::string& origin) {
   if (d.is_null()) return Json::object();
   if (!d.is_object()) fail("{}: must be a mapping of the keys {}", origin, known_keys());
+  // What `aha distill` records of how it generated a dataset, kept as written.
+  static const std::vector<std::string> kDistillKeys = {"created_by", "format",     "synthetic", "teacher",
+                                                        "rewards",    "min_reward", "sampling",  "counts"};
   for (const auto& [key, value] : d.items()) {
     const auto& keys = declaration_keys();
+    if (std::find(kDistillKeys.begin(), kDistillKeys.end(), key) != kDistillKeys.end()) continue;
     if (std::find(keys.begin(), keys.end(), key) == keys.end())
       fail("{}: unknown key '{}' (known: {})", origin, key, known_keys());
     if (key == "teacher_provenance") {

@@ -92,6 +92,8 @@ std::string dataset_yaml(const DistillConfig& c, const DistillSummary& s) {
   out << YAML::Key << "created_by" << YAML::Value << "aha distill (rejection sampling)";
   out << YAML::Key << "format" << YAML::Value << "prompt-completion JSONL (train.jsonl), for aha sft";
   out << YAML::Key << "synthetic" << YAML::Value << true;
+  out << YAML::Key << "category" << YAML::Value << "synthetic";  // the ledger's names (EU summary 2.5)
+  out << YAML::Key << "generated_by" << YAML::Value << std::filesystem::absolute(c.model_name_or_path).string();
   out << YAML::Key << "teacher" << YAML::Value << std::filesystem::absolute(c.model_name_or_path).string();
   out << YAML::Key << "source" << YAML::Value
       << (c.dataset_path.empty() ? "built-in task " + c.dataset_task + " (train split)"
