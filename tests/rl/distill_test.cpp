@@ -43,15 +43,13 @@ TEST(Distill, keeps_exactly_the_completions_the_reward_accepts_and_sft_reads_the
   ASSERT_EQ(r.status, 0) << r.err;
   const auto rows = read_json_lines(dir.file("out/train.jsonl"));
   const YAML::Node meta = YAML::LoadFile(dir.file("out/DATASET.yaml"));
-  EXPECT_EQ(meta["counts"]["prompts"].as<int>(), 6);
-  EXPECT_EQ(meta["counts"]["generated"].as<int>(), 24);
-  EXPECT_EQ(meta["counts"]["kept"].as<size_t>(), rows.size());
+  EXPECT_EQ(meta["generation"]["counts"]["prompts"].as<int>(), 6);
+  EXPECT_EQ(meta["generation"]["counts"]["generated"].as<int>(), 24);
+  EXPECT_EQ(meta["generation"]["counts"]["kept"].as<size_t>(), rows.size());
   EXPECT_GT(rows.size(), 0u);
   EXPECT_LT(rows.size(), 24u);
-  EXPECT_EQ(meta["rewards"][0].as<std::string>(), "external");
-  EXPECT_EQ(meta["teacher"].as<std::string>(), std::filesystem::absolute(model).string());
-  EXPECT_EQ(meta["category"].as<std::string>(), "synthetic");
-  EXPECT_EQ(meta["generated_by"].as<std::string>(), std::filesystem::absolute(model).string());
+  EXPECT_EQ(meta["generation"]["rewards"][0].as<std::string>(), "external");
+  EXPECT_EQ(meta["generated_by"].as<std::string>(), std::filesystem::absolute(model).lexically_normal().string());
   for (const Json& row : rows) {
     EXPECT_EQ(row["completion"].get<std::string>().size() % 2, 0u) << row.dump();
     EXPECT_FALSE(row["prompt"].get<std::string>().empty());

@@ -63,16 +63,14 @@ Json node_to_json(const YAML::Node& n) {
 Json check_declaration(const Json& d, const std::string& origin) {
   if (d.is_null()) return Json::object();
   if (!d.is_object()) fail("{}: must be a mapping of the keys {}", origin, known_keys());
-  // What `aha distill` records of how it generated a dataset, kept as written.
-  static const std::vector<std::string> kDistillKeys = {"created_by", "format",     "synthetic", "teacher",
-                                                        "rewards",    "min_reward", "sampling",  "counts"};
   for (const auto& [key, value] : d.items()) {
     const auto& keys = declaration_keys();
-    if (std::find(kDistillKeys.begin(), kDistillKeys.end(), key) != kDistillKeys.end()) continue;
     if (std::find(keys.begin(), keys.end(), key) == keys.end())
       fail("{}: unknown key '{}' (known: {})", origin, key, known_keys());
     if (key == "teacher_provenance") {
       if (!value.is_object()) fail("{}: 'teacher_provenance' must be a mapping (a provenance.json)", origin);
+    } else if (key == "generation") {
+      if (!value.is_object()) fail("{}: 'generation' must be a mapping (how the data was generated)", origin);
     } else if (key == "language") {
       const bool ok = value.is_string() || (value.is_array() && std::all_of(value.begin(), value.end(),
                                                                           [](const Json& v) { return v.is_string(); }));
@@ -103,7 +101,7 @@ std::string sidecar_of(const std::string& path) {
 const std::vector<std::string>& declaration_keys() {
   static const std::vector<std::string> keys = {
       "name",     "description", "source",       "license",      "language",
-      "content_type", "category", "generated_by", "acquired", "teacher_provenance"};
+      "content_type", "category", "generated_by", "acquired", "teacher_provenance", "generation"};
   return keys;
 }
 
