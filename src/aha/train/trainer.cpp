@@ -195,7 +195,8 @@ RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
   MetricsLog metrics(c.output_dir + "/metrics.jsonl", st.global_step);
   Loop loop{c, o, in, gs, st, metrics, schedule};
   loop.warmup = warmup_steps_for(c.warmup_steps, c.warmup_ratio, st.max_steps);
-  while (st.global_step < st.max_steps) loop.one_step();
+  const auto out_of_time = [&] { return o.max_seconds > 0 && seconds_since(loop.started) >= o.max_seconds; };
+  while (st.global_step < st.max_steps && !out_of_time()) loop.one_step();
   write_model_files(c.output_dir, loop.model_files());
   write_run_provenance(c, in, st, started_at);
   return {st.global_step, false};

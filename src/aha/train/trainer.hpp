@@ -23,6 +23,7 @@ struct RunOptions {
   std::string resume_path;                                   // with ResumeMode::path
   std::function<void(const std::string&)> notice;            // one-line messages for the user
   std::function<void(const Progress&)> progress;             // after every step (may be empty)
+  double max_seconds = 0;  // > 0: stop after the first step that ends this many seconds into training
 };
 
 struct RunSummary {
