@@ -82,6 +82,24 @@ TEST(DemoCli, quick_demo_writes_a_summary_that_matches_its_evaluations_and_a_usa
   const Json line = Json::parse(g.out.substr(0, g.out.find('\n')));
   EXPECT_GE(line["ids"].size(), 1u);
   EXPECT_LE(line["ids"].size(), 8u);
+
+  // Provenance: the GRPO model verifies, also copied elsewhere, and its card names the warm-up's
+  // generated data and GRPO's task generator (both synthetic) and nothing else.
+  const std::string copy = dir.file("copied-model");
+  std::filesystem::copy(model, copy, std::filesystem::copy_options::recursive);
+  for (const std::string& m : {model, copy}) {
+    const test::RunResult v = run_aha("verify --model " + m);
+    EXPECT_EQ(v.status, 0) << m << ": " << v.out << v.err;
+  }
+  const test::RunResult c = run_aha("card --model " + copy);
+  ASSERT_EQ(c.status, 0) << c.err;
+  const Json card = read_json_file(copy + "/training_summary.json");
+  const Json& sources = card["2_data_sources"];
+  ASSERT_EQ(sources["2_5_synthetic"].size(), 2u) << sources.dump();
+  EXPECT_EQ(sources["2_5_synthetic"][0]["name"], "arithmetic worked solutions") << sources.dump();
+  EXPECT_EQ(sources["2_5_synthetic"][1]["generator"], "arithmetic") << sources.dump();
+  for (const char* empty : {"2_1_public_datasets", "2_2_private_third_party", "2_3_crawled", "2_4_user_data", "2_6_other"})
+    EXPECT_TRUE(sources[empty].empty()) << empty;
 }
 
 }  // namespace

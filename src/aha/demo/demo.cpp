@@ -66,6 +66,16 @@ std::string write_sft_data(const std::string& dir, const std::string& tokenizer_
                 .dump() +
             "\n";
   write_file_atomic(dir + "/sft_train.jsonl", text);
+  // The ledger's sidecar: synthetic text from the task generator (no model), so the EU summary
+  // lists it under 2.5.
+  write_file_atomic(dir + "/sft_train.jsonl.DATASET.yaml",
+                    fmt::format("name: {0} worked solutions\n"
+                                "description: built-in task '{0}' (train split) with its worked steps in R1's "
+                                "format, written by aha demo\n"
+                                "source: aha demo\nlicense: not applicable (generated)\nlanguage: en\n"
+                                "content_type: text\ncategory: synthetic\n"
+                                "generated_by: \"aha built-in generator '{0}' v1 (a program, no model)\"\n",
+                                kTask));
   return dir + "/sft_train.jsonl";
 }
 

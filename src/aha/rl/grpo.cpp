@@ -7,7 +7,9 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/base/threads.hpp"
 #include "aha/io/model_dir.hpp"
+#include "aha/ledger/provenance.hpp"
 #include "aha/rl/grpo_loss.hpp"
 #include "aha/rl/grpo_update.hpp"
 #include "aha/train/checkpoint.hpp"
@@ -206,12 +208,36 @@ int64_t total_steps(const GrpoConfig& c, int64_t num_prompts) {
   return std::max<int64_t>(1, static_cast<int64_t>(rollouts)) * c.num_iterations;
 }
 
+// provenance.json of the final model: the prompts (a file's fingerprint or the task generator),
+// the rewards and the run (this attempt's wall time; tokens of every update so far).
+void write_grpo_provenance(const GrpoConfig& c, const GrpoInputs& in, const train::TrainerState& st,
+                           const std::string& started_at, double seconds) {
+  ledger::RunRecord run;
+  run.kind = "grpo";
+  const auto prompts = static_cast<int64_t>(in.prompts.size());
+  run.datasets.push_back(
+      c.dataset_path.empty()
+          ? ledger::generator_record(c.dataset_task, "1", {{"split", "train"}, {"num_examples", c.dataset_num_examples}},
+                                     static_cast<uint64_t>(c.seed), "train", prompts, 0)
+          : ledger::fingerprint_file(c.dataset_path, "train", prompts, 0));
+  for (const RewardSpec& r : c.reward_funcs) run.rewards.push_back({{"name", r.name}, {"options", r.options}});
+  run.config = ledger::yaml_to_json(to_yaml(c), c.output_dir + "/config.yaml");
+  run.seed = static_cast<uint64_t>(c.seed);
+  run.threads = c.threads > 0 ? c.threads : num_threads();
+  run.started_at = started_at;
+  run.wall_seconds = seconds;
+  run.tokens_processed = static_cast<int64_t>(st.pending.value("num_tokens", 0.0));
+  ledger::write_provenance(c.output_dir, run, c.model_name_or_path);
+}
+
 }  // namespace
 
 train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOptions& o) {
   if (in.prompts.empty()) fail("{}: the dataset has no prompts", c.dataset_path.empty() ? c.dataset_task : c.dataset_path);
   if (in.rewards.empty()) fail("reward_funcs: no reward functions");
   std::filesystem::create_directories(c.output_dir);
+  const std::string started_at = ledger::utc_now();
+  const auto started = Clock::now();
   const std::string resume_dir = train::resume_directory(c.output_dir, o.resume, o.resume_path, o.notice);
   write_file_atomic(c.output_dir + "/config.yaml", to_yaml(c));
   // The KL reference is the starting model, also when resuming.
@@ -231,6 +257,7 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
   if (!resume_dir.empty()) train::read_optimizer(resume_dir, update.optimizer(), update.parameter_names());
   if (st.global_step >= st.max_steps) {
     train::write_model_files(c.output_dir, {in.config_json, &in.weights, in.tokenizer_files, nullptr, ""});
+    write_grpo_provenance(c, in, st, started_at, seconds_since(started));
     if (o.notice) o.notice(fmt::format("the run in {} is already complete (step {}): nothing to do", c.output_dir, st.global_step));
     return {st.global_step, true};
   }
@@ -246,6 +273,7 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
   }
   while (st.global_step < st.max_steps) loop.one_step();
   train::write_model_files(c.output_dir, loop.model_files());
+  write_grpo_provenance(c, in, st, started_at, seconds_since(started));
   return {st.global_step, false};
 }
 
