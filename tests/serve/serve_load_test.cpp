@@ -93,7 +93,12 @@ TEST(ServeLoad, sixteen_connections_no_failures_steady_memory_and_batched_throug
               single_rate, rate / single_rate, rss_warm, rss_end, 100.0 * (rss_end - rss_warm) / rss_warm);
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(tokens, int64_t{kConnections} * kRequestsPerConnection * kMaxTokens);  // every request ran to max_tokens
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine, so resident memory grows by design there.
+  (void)rss_end;
+#else
   EXPECT_LE(rss_end, rss_warm * 11 / 10);
+#endif
   // Wall-clock rates mean something only when this test has the cores to itself, which the
   // default suite (ctest -j2, beside other tests) does not give it: the ratio is printed above,
   // and checked only when AHA_SERVE_SPEED_CHECK=1 asks for it on an otherwise idle machine.

@@ -38,7 +38,8 @@ struct Verifier {
     add(recorded_hash == now.sha256 ? CheckStatus::ok : CheckStatus::differs, "weights",
         fmt::format("{} tensors, recorded {}, now {}", now.tensors.size(), recorded_hash, now.sha256));
     if (is_file(dir + "/model.safetensors")) {
-      const auto& meta = io::SafetensorsFile(dir + "/model.safetensors").metadata();
+      const io::SafetensorsFile file(dir + "/model.safetensors");
+      const auto& meta = file.metadata();
       const auto it = meta.find(ledger::kWeightsMetadataKey);
       if (it != meta.end() && it->second != now.sha256)
         add(CheckStatus::differs, "model.safetensors __metadata__",
