@@ -3,8 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <functional>
-#include <map>
+#include <variant>
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
@@ -14,53 +13,42 @@
 #include "aha/io/generation_config.hpp"
 #include "aha/model/decoder.hpp"
 #include "aha/rl/prompt_source.hpp"
-#include "aha/train/config.hpp"
+#include "aha/train/config_reader.hpp"
 
 namespace aha::rl {
 namespace {
 
-using Setter = std::function<void(DistillConfig&, const YAML::Node&, const std::string&)>;
+using C = DistillConfig;
+using Member = std::variant<double C::*, int64_t C::*, std::string C::*, std::vector<RewardSpec> C::*>;
 
-template <typename T>
-Setter scalar(T DistillConfig::*member) {
-  return [member](DistillConfig& c, const YAML::Node& node, const std::string& where) {
-    try {
-      if (!node.IsScalar()) throw YAML::Exception(node.Mark(), "expected a single value");
-      c.*member = node.as<T>();
-    } catch (const YAML::Exception&) {
-      fail("{}: expected a single {}", where, std::is_same_v<T, std::string> ? "text" : "number");
-    }
-  };
-}
-
-const std::map<std::string, Setter>& setters() {
-  using C = DistillConfig;
-  static const std::map<std::string, Setter> table = {
-      {"model_name_or_path", scalar(&C::model_name_or_path)}, {"dataset_path", scalar(&C::dataset_path)},
-      {"dataset_task", scalar(&C::dataset_task)}, {"dataset_num_examples", scalar(&C::dataset_num_examples)},
-      {"prompt_template", scalar(&C::prompt_template)}, {"min_reward", scalar(&C::min_reward)},
-      {"num_samples", scalar(&C::num_samples)}, {"max_kept_per_prompt", scalar(&C::max_kept_per_prompt)},
-      {"temperature", scalar(&C::temperature)}, {"top_p", scalar(&C::top_p)}, {"top_k", scalar(&C::top_k)},
-      {"max_prompt_length", scalar(&C::max_prompt_length)},
-      {"max_completion_length", scalar(&C::max_completion_length)}, {"batch_size", scalar(&C::batch_size)},
-      {"seed", scalar(&C::seed)}, {"threads", scalar(&C::threads)}, {"output_dir", scalar(&C::output_dir)},
-      {"reward_funcs", [](C& c, const YAML::Node& node, const std::string& where) {
-         c.reward_funcs = parse_reward_funcs(node, where);
-       }},
+const std::vector<std::pair<std::string, Member>>& keys() {
+  static const std::vector<std::pair<std::string, Member>> table = {
+      {"model_name_or_path", &C::model_name_or_path}, {"dataset_path", &C::dataset_path},
+      {"dataset_task", &C::dataset_task}, {"dataset_num_examples", &C::dataset_num_examples},
+      {"prompt_template", &C::prompt_template}, {"reward_funcs", &C::reward_funcs},
+      {"min_reward", &C::min_reward}, {"num_samples", &C::num_samples},
+      {"max_kept_per_prompt", &C::max_kept_per_prompt}, {"temperature", &C::temperature}, {"top_p", &C::top_p},
+      {"top_k", &C::top_k}, {"max_prompt_length", &C::max_prompt_length},
+      {"max_completion_length", &C::max_completion_length}, {"batch_size", &C::batch_size}, {"seed", &C::seed},
+      {"threads", &C::threads}, {"output_dir", &C::output_dir},
   };
   return table;
 }
 
 void set(DistillConfig& c, const std::string& name, const YAML::Node& value, const std::string& where) {
-  const auto it = setters().find(name);
-  if (it == setters().end()) {
-    std::vector<std::string> names;
-    for (const auto& [key, setter] : setters()) names.push_back(key);
-    const std::string near = train::nearest_key(name, names);
-    if (near.empty()) fail("{}: unknown key '{}' (docs/grpo.md lists the keys)", where, name);
-    fail("{}: unknown key '{}'; did you mean '{}'?", where, name, near);
+  std::vector<std::string> names;
+  for (const auto& [key, member] : keys()) {
+    names.push_back(key);
+    if (key != name) continue;
+    return std::visit(
+        [&](auto m) {
+          using T = std::remove_cvref_t<decltype(c.*m)>;
+          if constexpr (std::is_same_v<T, std::vector<RewardSpec>>) c.*m = parse_reward_funcs(value, where);
+          else train::set_config_value(&(c.*m), value, name, where);
+        },
+        member);
   }
-  it->second(c, value, fmt::format("{}: {}", where, name));
+  train::fail_unknown_key(where, name, names, "docs/grpo.md");
 }
 
 void require(bool ok, const std::string& origin, const char* key, const char* what) {
@@ -120,27 +108,9 @@ std::string dataset_yaml(const DistillConfig& c, const DistillSummary& s) {
 
 DistillConfig load_distill_config(const std::string& path, const std::vector<std::string>& overrides) {
   DistillConfig c;
-  YAML::Node root;
-  try {
-    root = YAML::Load(read_file(path));
-  } catch (const YAML::Exception& e) {
-    fail("{}:{}: not valid YAML: {}", path, e.mark.line + 1, e.msg);
-  }
-  if (!root.IsNull() && !root.IsMap()) fail("{}: expected a mapping of keys to values", path);
-  if (root.IsMap())
-    for (const auto& item : root)
-      set(c, item.first.Scalar(), item.second, fmt::format("{}:{}", path, item.first.Mark().line + 1));
-  for (const std::string& text : overrides) {
-    const size_t eq = text.find('=');
-    if (eq == std::string::npos || eq == 0) fail("--set {}: expected key=value", text);
-    YAML::Node value;
-    try {
-      value = YAML::Load(text.substr(eq + 1));
-    } catch (const YAML::Exception& e) {
-      fail("--set {}: the value is not valid YAML: {}", text, e.msg);
-    }
-    set(c, text.substr(0, eq), value, "--set");
-  }
+  train::read_config(path, overrides, [&](const std::string& name, const YAML::Node& value, const std::string& where) {
+    set(c, name, value, where);
+  });
   validate(c, path);
   return c;
 }

@@ -10,6 +10,7 @@
 #include "aha/base/threads.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/ledger/provenance.hpp"
+#include "aha/model/adapter.hpp"
 #include "aha/rl/grpo_loss.hpp"
 #include "aha/rl/grpo_update.hpp"
 #include "aha/train/checkpoint.hpp"
@@ -38,6 +39,11 @@ double std_of(const std::vector<double>& x) {  // unbiased, as torch.std
   return std::sqrt(s / static_cast<double>(x.size() - 1));
 }
 
+// The model directory a run writes: a full model, or with LoRA an adapter directory on the base.
+train::ModelFiles files_of(const GrpoInputs& in) {
+  return {in.config_json, &in.weights, in.tokenizer_files, in.lora ? &*in.lora : nullptr, in.base_model};
+}
+
 struct Loop {
   const GrpoConfig& c;
   const GrpoRunOptions& o;
@@ -52,12 +58,13 @@ struct Loop {
   bool have_rollout = false;
   Clock::time_point started = Clock::now();
 
-  train::ModelFiles model_files() const { return {in.config_json, &in.weights, in.tokenizer_files, nullptr, ""}; }
+  train::ModelFiles model_files() const { return files_of(in); }
 
   RolloutSource source() {
     std::vector<double> weights = c.reward_weights;
     if (weights.empty()) weights.assign(in.rewards.size(), 1.0);
-    return {&in.model_config, &in.weights, in.tokenizer.get(), &in.prompts, &in.rewards, weights, in.eos_ids};
+    return {&in.model_config, &in.weights, in.lora ? &*in.lora : nullptr, in.tokenizer.get(), &in.prompts, &in.rewards,
+            weights, in.eos_ids};
   }
 
   std::vector<int64_t> next_prompts(int64_t count) {
@@ -159,7 +166,7 @@ struct Loop {
         if (o.notice) o.notice(w);
     }
     have_rollout = true;
-    const UpdateResult u = update.step(rollout, in.prompts, lr);
+    const UpdateResult u = update.step(rollout, in.prompts, lr, st.global_step);
     ++st.global_step;
     st.epoch = static_cast<double>(st.cursor.epoch) +
                static_cast<double>(st.cursor.index) / static_cast<double>(std::max<size_t>(1, in.prompts.size()));
@@ -240,12 +247,15 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
   const auto started = Clock::now();
   const std::string resume_dir = train::resume_directory(c.output_dir, o.resume, o.resume_path, o.notice);
   write_file_atomic(c.output_dir + "/config.yaml", to_yaml(c));
-  // The KL reference is the starting model, also when resuming.
-  const model::Weights reference = c.beta != 0.0 ? in.weights : model::Weights{};
+  // The KL reference is the starting model, also when resuming; with LoRA it is the base itself
+  // (the adapters switched off), so no copy is kept.
+  const model::Weights reference = c.beta != 0.0 && !in.lora ? in.weights : model::Weights{};
   train::TrainerState st;
   if (!resume_dir.empty()) {
     st = train::read_trainer_state(resume_dir);
-    in.weights = model::load_weights(io::ModelDir(resume_dir));
+    // A LoRA checkpoint is an adapter directory: its adapters go on the base already loaded.
+    if (in.lora) in.lora = model::load_adapter(io::ModelDir(resume_dir));
+    else in.weights = model::load_weights(io::ModelDir(resume_dir));
   }
   const auto num_prompts = static_cast<int64_t>(in.prompts.size());
   if (!resume_dir.empty() && st.num_sequences != num_prompts)
@@ -253,10 +263,11 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
          "prompts", resume_dir, st.num_sequences, num_prompts);
   st.num_sequences = num_prompts;
   st.max_steps = total_steps(c, num_prompts);
-  GrpoUpdate update(c, in.model_config, in.weights, c.beta != 0.0 ? &reference : nullptr);
+  GrpoUpdate update(c, in.model_config, in.weights, c.beta != 0.0 && !in.lora ? &reference : nullptr,
+                    in.lora ? &*in.lora : nullptr);
   if (!resume_dir.empty()) train::read_optimizer(resume_dir, update.optimizer(), update.parameter_names());
   if (st.global_step >= st.max_steps) {
-    train::write_model_files(c.output_dir, {in.config_json, &in.weights, in.tokenizer_files, nullptr, ""});
+    train::write_model_files(c.output_dir, files_of(in));
     write_grpo_provenance(c, in, st, started_at, seconds_since(started));
     if (o.notice) o.notice(fmt::format("the run in {} is already complete (step {}): nothing to do", c.output_dir, st.global_step));
     return {st.global_step, true};

@@ -5,10 +5,12 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "aha/io/hf_config.hpp"
+#include "aha/model/lora.hpp"
 #include "aha/model/weights.hpp"
 #include "aha/rl/grpo_config.hpp"
 #include "aha/rl/grpo_rollout.hpp"
@@ -22,7 +24,9 @@ namespace aha::rl {
 struct GrpoInputs {
   std::string config_json;  // the model's config.json text
   io::ModelConfig model_config;
-  model::Weights weights;
+  model::Weights weights;                    // with use_peft: the frozen base
+  std::optional<model::Lora> lora;           // with use_peft: the adapters, initialised as PEFT does
+  std::string base_model;                    // with use_peft: model_name_or_path, absolute
   std::vector<std::string> tokenizer_files;  // copied into every model directory written
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;
   std::vector<GrpoPrompt> prompts;
@@ -30,8 +34,9 @@ struct GrpoInputs {
   std::vector<int32_t> eos_ids;
 };
 
-// Loads the model, its tokenizer, the prompts (dataset_path or dataset_task, formatted by
-// prompt_template) and the reward functions the config names. A prompt longer than
+// Loads the model (an adapter directory is merged into its base), its tokenizer, the prompts
+// (dataset_path or dataset_task, formatted by prompt_template) and the reward functions the config
+// names; with use_peft, new adapters on the model. A prompt longer than
 // max_prompt_length, or one that leaves no room in the context, is an Error naming it.
 GrpoInputs load_grpo_inputs(const GrpoConfig& config);
 

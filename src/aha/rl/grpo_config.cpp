@@ -3,21 +3,18 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <variant>
 
 #include "aha/base/error.hpp"
-#include "aha/base/file.hpp"
 #include "aha/rl/grpo_loss.hpp"
-#include "aha/train/config.hpp"
+#include "aha/train/config_reader.hpp"
 
 namespace aha::rl {
 namespace {
 
 using C = GrpoConfig;
 using Member = std::variant<double C::*, int64_t C::*, bool C::*, std::string C::*, std::optional<double> C::*,
-                            std::vector<RewardSpec> C::*, std::vector<double> C::*>;
+                            std::vector<RewardSpec> C::*, std::vector<double> C::*, std::vector<std::string> C::*>;
 
 struct Key {
   const char* name;
@@ -45,22 +42,10 @@ const std::vector<Key>& keys() {
       {"gradient_checkpointing", &C::gradient_checkpointing}, {"seed", &C::seed}, {"threads", &C::threads},
       {"output_dir", &C::output_dir}, {"save_steps", &C::save_steps}, {"save_total_limit", &C::save_total_limit},
       {"logging_steps", &C::logging_steps}, {"log_completions_steps", &C::log_completions_steps},
+      {"use_peft", &C::use_peft}, {"lora_r", &C::lora_r}, {"lora_alpha", &C::lora_alpha},
+      {"lora_dropout", &C::lora_dropout}, {"lora_target_modules", &C::lora_target_modules},
   };
   return table;
-}
-
-bool parse_number(const std::string& s, double& out) {
-  errno = 0;
-  char* end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return !s.empty() && errno == 0 && *end == '\0';
-}
-
-bool parse_integer(const std::string& s, int64_t& out) {
-  errno = 0;
-  char* end = nullptr;
-  out = std::strtoll(s.c_str(), &end, 10);
-  return !s.empty() && errno == 0 && *end == '\0';
 }
 
 // YAML -> JSON for reward options (scalars stay strings unless they read as numbers or booleans).
@@ -79,8 +64,8 @@ nlohmann::json to_json(const YAML::Node& node) {
   const std::string s = node.Scalar();
   int64_t i = 0;
   double d = 0;
-  if (parse_integer(s, i)) return i;
-  if (parse_number(s, d)) return d;
+  if (train::parse_config_integer(s, i)) return i;
+  if (train::parse_config_number(s, d)) return d;
   if (s == "true" || s == "false") return s == "true";
   return s;
 }
@@ -108,41 +93,11 @@ std::vector<RewardSpec> parse_reward_funcs(const YAML::Node& node, const std::st
 namespace {
 
 void set_key(C& c, const Key& key, const YAML::Node& node, const std::string& where) {
-  const bool scalar = node.IsScalar() || node.IsNull();
-  const std::string text = node.IsScalar() ? node.Scalar() : "";
-  auto bad = [&](const char* expected) { fail("{}: {}: expected {}, got \"{}\"", where, key.name, expected, text); };
   std::visit(
       [&](auto member) {
         using T = std::remove_cvref_t<decltype(c.*member)>;
-        if constexpr (std::is_same_v<T, std::vector<RewardSpec>>) {
-          c.*member = parse_reward_funcs(node, where);
-        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
-          (c.*member).clear();
-          if (!node.IsSequence()) fail("{}: {}: expected a list of numbers", where, key.name);
-          for (const auto& v : node) {
-            double x = 0;
-            if (!v.IsScalar() || !parse_number(v.Scalar(), x)) fail("{}: {}: expected a list of numbers", where, key.name);
-            (c.*member).push_back(x);
-          }
-        } else {
-          if (!scalar) fail("{}: {}: expected a single value", where, key.name);
-          if constexpr (std::is_same_v<T, double>) {
-            if (!parse_number(text, c.*member)) bad("a number");
-          } else if constexpr (std::is_same_v<T, std::optional<double>>) {
-            double x = 0;
-            if (node.IsNull()) c.*member = std::nullopt;
-            else if (!parse_number(text, x)) bad("a number or null");
-            else c.*member = x;
-          } else if constexpr (std::is_same_v<T, int64_t>) {
-            if (!parse_integer(text, c.*member)) bad("an integer");
-          } else if constexpr (std::is_same_v<T, bool>) {
-            if (text == "true" || text == "True") c.*member = true;
-            else if (text == "false" || text == "False") c.*member = false;
-            else bad("true or false");
-          } else {
-            c.*member = text;
-          }
-        }
+        if constexpr (std::is_same_v<T, std::vector<RewardSpec>>) c.*member = parse_reward_funcs(node, where);
+        else train::set_config_value(&(c.*member), node, key.name, where);
       },
       key.member);
 }
@@ -153,9 +108,7 @@ const Key& find_key(const std::string& name, const std::string& where) {
     if (name == k.name) return k;
     names.push_back(k.name);
   }
-  const std::string near = train::nearest_key(name, names);
-  if (near.empty()) fail("{}: unknown key '{}' (docs/grpo.md lists the keys)", where, name);
-  fail("{}: unknown key '{}'; did you mean '{}'?", where, name, near);
+  train::fail_unknown_key(where, name, names, "docs/grpo.md");
 }
 
 void require(bool ok, const std::string& origin, const char* key, const std::string& what) {
@@ -166,30 +119,9 @@ void require(bool ok, const std::string& origin, const char* key, const std::str
 
 GrpoConfig load_grpo_config(const std::string& path, const std::vector<std::string>& overrides) {
   GrpoConfig c;
-  YAML::Node root;
-  try {
-    root = YAML::Load(read_file(path));
-  } catch (const YAML::Exception& e) {
-    fail("{}:{}: not valid YAML: {}", path, e.mark.line + 1, e.msg);
-  }
-  if (!root.IsNull() && !root.IsMap()) fail("{}: expected a mapping of keys to values", path);
-  if (root.IsMap())
-    for (const auto& item : root) {
-      const std::string where = fmt::format("{}:{}", path, item.first.Mark().line + 1);
-      set_key(c, find_key(item.first.Scalar(), where), item.second, where);
-    }
-  for (const std::string& text : overrides) {
-    const size_t eq = text.find('=');
-    const std::string where = "--set " + text;
-    if (eq == std::string::npos || eq == 0) fail("{}: expected key=value", where);
-    YAML::Node value;
-    try {
-      value = YAML::Load(text.substr(eq + 1));
-    } catch (const YAML::Exception& e) {
-      fail("{}: the value is not valid YAML: {}", where, e.msg);
-    }
-    set_key(c, find_key(text.substr(0, eq), where), value, where);
-  }
+  train::read_config(path, overrides, [&](const std::string& name, const YAML::Node& value, const std::string& where) {
+    set_key(c, find_key(name, where), value, where);
+  });
   validate(c, path);
   return c;
 }
@@ -244,6 +176,7 @@ void validate(const GrpoConfig& c, const std::string& origin) {
   require(c.save_total_limit >= 0, origin, "save_total_limit", "must not be negative (0: keep all)");
   require(c.logging_steps >= 1, origin, "logging_steps", "must be at least 1");
   require(c.log_completions_steps >= 0, origin, "log_completions_steps", "must not be negative (0: never)");
+  if (c.use_peft) train::validate_lora_keys(c.lora_r, c.lora_alpha, c.lora_dropout, c.lora_target_modules, origin);
 }
 
 std::string to_yaml(const GrpoConfig& c) {
@@ -276,6 +209,8 @@ std::string to_yaml(const GrpoConfig& c) {
             else out << YAML::Null;
           } else if constexpr (std::is_same_v<T, double>) {
             out << fmt::format("{}", c.*member);
+          } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            out << YAML::Flow << c.*member;
           } else {
             out << c.*member;
           }

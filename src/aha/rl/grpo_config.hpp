@@ -58,6 +58,13 @@ struct GrpoConfig {
   // Run directory.
   std::string output_dir;
   int64_t save_steps = 500, save_total_limit = 0, logging_steps = 1, log_completions_steps = 10;
+  // LoRA (TRL's ModelConfig names and defaults, as `aha sft`): only the adapters train, and the
+  // KL reference is the base model with the adapters switched off.
+  bool use_peft = false;
+  int64_t lora_r = 16;
+  double lora_alpha = 32.0;
+  double lora_dropout = 0.05;
+  std::vector<std::string> lora_target_modules = {"q_proj", "v_proj"};
 };
 
 // Reads the YAML file `path` and applies `overrides` ("key=value", value in YAML); unknown keys

@@ -1,31 +1,48 @@
 // load_grpo_inputs: the model, tokenizer, prompts and rewards a GRPO config names.
+#include <filesystem>
+
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
+#include "aha/io/adapter_config.hpp"
 #include "aha/io/generation_config.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/rl/grpo.hpp"
 #include "aha/rl/prompt_source.hpp"
+#include "aha/train/init_weights.hpp"
 
 namespace aha::rl {
 
 GrpoInputs load_grpo_inputs(const GrpoConfig& c) {
   GrpoInputs in;
   const std::string dir = c.model_name_or_path;
-  const std::string config_path = dir + "/config.json";
+  // An adapter directory's config.json and tokenizer are its base model's (unless it has its own).
+  const std::string config_path = io::model_file_dir(dir, "config.json") + "/config.json";
   in.config_json = read_file(config_path);
   in.model_config = io::parse_model_config(parse_json(in.config_json, config_path), config_path);
   in.weights = model::load_weights(io::ModelDir(dir));
-  if (!is_file(dir + "/tokenizer.json"))
+  if (c.use_peft) {
+    if (io::is_adapter_dir(dir))
+      fail("model_name_or_path {} is an adapter: merge it into a model first (aha merge) to train new adapters on it",
+           dir);
+    const model::LoraSettings s{c.lora_r, c.lora_alpha, c.lora_dropout, false,
+                                model::resolve_lora_targets(c.lora_target_modules, "lora_target_modules")};
+    in.lora = model::zero_lora(in.model_config, s);
+    train::init_lora(*in.lora, static_cast<uint64_t>(c.seed));
+    in.base_model = std::filesystem::absolute(dir).lexically_normal().string();
+  }
+  const std::string tokenizer_dir = io::model_file_dir(dir, "tokenizer.json");
+  if (!is_file(tokenizer_dir + "/tokenizer.json"))
     fail("{}: no tokenizer.json: GRPO decodes completions to score them, so the model needs its tokenizer", dir);
-  in.tokenizer = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(dir + "/tokenizer.json"));
-  in.tokenizer_files = tokenizer_files_of(dir);
+  in.tokenizer = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(tokenizer_dir + "/tokenizer.json"));
+  in.tokenizer_files = tokenizer_files_of(tokenizer_dir);
   for (int64_t id : io::eos_token_ids(dir, in.model_config)) in.eos_ids.push_back(static_cast<int32_t>(id));
   if (in.eos_ids.empty())
     fail("{}: no eos_token_id in config.json or generation_config.json: completions could never end", dir);
   for (const RewardSpec& spec : c.reward_funcs) in.rewards.push_back(make_reward(spec.name, spec.options));
-  PromptSourceOptions p{dir, c.dataset_path, c.dataset_task, c.dataset_num_examples, static_cast<uint64_t>(c.seed),
-                        c.prompt_template, c.max_prompt_length, in.model_config.max_position_embeddings};
+  PromptSourceOptions p{tokenizer_dir, c.dataset_path, c.dataset_task, c.dataset_num_examples,
+                        static_cast<uint64_t>(c.seed), c.prompt_template, c.max_prompt_length,
+                        in.model_config.max_position_embeddings};
   in.prompts = load_prompts(p, *in.tokenizer, in.rewards);
   return in;
 }

@@ -4,17 +4,12 @@
 #include <cmath>
 #include <limits>
 
+#include "aha/data/random.hpp"
 #include "aha/model/training.hpp"
 #include "aha/rl/grpo_loss.hpp"
 
 namespace aha::rl {
 namespace {
-
-std::vector<int64_t> parameter_sizes(model::Weights& weights) {
-  std::vector<int64_t> sizes;
-  for (const model::Parameter& p : model::parameters(weights)) sizes.push_back(static_cast<int64_t>(p.values->size()));
-  return sizes;
-}
 
 // Completions [begin, end) as one (batch, seq) training batch: prompt + completion without its
 // last token, right-padded with token 0; targets are the completion tokens at the positions
@@ -53,19 +48,18 @@ Packed pack(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t beg
 }  // namespace
 
 GrpoUpdate::GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_config, model::Weights& weights,
-                       const model::Weights* reference)
+                       const model::Weights* reference, model::Lora* lora)
     : config_(config),
       model_config_(model_config),
       weights_(weights),
       reference_(reference),
-      grads_(model::zero_gradients_like(weights)),
-      optimizer_(parameter_sizes(weights)) {
-  const auto params = model::parameters(weights_), grads = model::parameters(grads_);
-  for (size_t i = 0; i < params.size(); ++i) {
-    names_.push_back(params[i].name);
-    slots_.push_back({*params[i].values, *grads[i].values, params[i].shape.size() >= 2});
-    grad_spans_.emplace_back(*grads[i].values);
-  }
+      lora_(lora),
+      grads_(train::gradients_for(weights, lora != nullptr)),
+      lora_grads_(lora ? *lora : model::Lora{}),
+      optimizer_(train::parameter_sizes(train::trained_parameters(weights, lora))) {
+  model::zero_lora_values(lora_grads_);
+  tensors_ = train::optimizer_tensors(train::trained_parameters(weights_, lora_),
+                                      train::trained_parameters(grads_, lora_ ? &lora_grads_ : nullptr));
 }
 
 model::Activations& GrpoUpdate::activations(int64_t batch, int64_t seq) {
@@ -75,9 +69,11 @@ model::Activations& GrpoUpdate::activations(int64_t batch, int64_t seq) {
   return *slot;
 }
 
-UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts, double learning_rate) {
+UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts, double learning_rate,
+                              int64_t global_step) {
   const auto started = std::chrono::steady_clock::now();
   model::zero_gradients(grads_);
+  model::zero_lora_values(lora_grads_);
   GrpoLossOptions o;
   o.beta = config_.beta;
   o.epsilon_low = config_.epsilon;
@@ -92,6 +88,7 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
   UpdateResult u;
   double mask_tokens = 0, kl = 0, low = 0, high = 0, entropy = 0;
   const size_t size = static_cast<size_t>(config_.per_device_train_batch_size);
+  const uint64_t micro_batches = (r.completions.size() + size - 1) / size;
   for (size_t begin = 0; begin < r.completions.size(); begin += size) {
     const size_t end = std::min(r.completions.size(), begin + size);
     const Packed p = pack(r, prompts, begin, end);
@@ -99,13 +96,19 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
     model::Activations& acts = activations(p.batch, p.seq);
     std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
     if (config_.beta != 0.0 && r.completions[begin].ref_logp.empty()) {
-      model::forward_logprobs(model_config_, *reference_, batch, config_.temperature, acts, logp, ent);
+      // With LoRA the reference is the base: the same weights with the adapters off (no LoraPass).
+      model::forward_logprobs(model_config_, lora_ ? weights_ : *reference_, batch, config_.temperature, acts, logp, ent);
       for (size_t c = begin; c < end; ++c) {
         const float* row = logp.data() + p.first[c - begin];
         r.completions[c].ref_logp.assign(row, row + r.completions[c].ids.size());
       }
     }
-    model::forward_logprobs(model_config_, weights_, batch, config_.temperature, acts, logp, ent);
+    model::LoraPass pass;
+    if (lora_) {
+      const uint64_t index = static_cast<uint64_t>(global_step) * micro_batches + begin / size;
+      pass = {lora_, &lora_grads_, data::RandomStream(static_cast<uint64_t>(config_.seed), "lora_dropout", index).next_u64()};
+    }
+    model::forward_logprobs(model_config_, weights_, batch, config_.temperature, acts, logp, ent, pass);
     CompletionTokens t;
     for (size_t c = begin; c < end; ++c) {
       Completion& x = r.completions[c];
@@ -128,7 +131,7 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
     for (size_t c = begin; c < end; ++c)
       for (int64_t i = t.offsets[c - begin]; i < t.offsets[c - begin + 1]; ++i)
         dlogp[p.first[c - begin] + (i - t.offsets[c - begin])] = static_cast<float>(l.dlogp[i]);
-    model::backward_logprobs(model_config_, weights_, batch, config_.temperature, dlogp, acts, grads_);
+    model::backward_logprobs(model_config_, weights_, batch, config_.temperature, dlogp, acts, grads_, pass);
     u.loss += l.loss;
     mask_tokens += l.mask_tokens, kl += l.kl_sum, low += l.low_clipped, high += l.high_clipped;
     u.tokens += p.tokens_in;
@@ -136,10 +139,10 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
   const double tokens = std::max(1.0, mask_tokens);
   u.kl = kl / tokens, u.low_clip = low / tokens, u.high_clip = high / tokens, u.entropy = entropy / tokens;
   const double limit = config_.max_grad_norm > 0 ? config_.max_grad_norm : std::numeric_limits<double>::infinity();
-  u.grad_norm = train::clip_grad_norm(grad_spans_, limit);
+  u.grad_norm = train::clip_grad_norm(tensors_.grads, limit);
   u.finite = std::isfinite(u.loss) && std::isfinite(u.grad_norm);
   if (u.finite)
-    optimizer_.step(slots_, {learning_rate, config_.adam_beta1, config_.adam_beta2, config_.adam_epsilon,
+    optimizer_.step(tensors_.slots, {learning_rate, config_.adam_beta1, config_.adam_beta2, config_.adam_epsilon,
                              config_.weight_decay});
   u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return u;

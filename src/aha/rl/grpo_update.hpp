@@ -15,7 +15,9 @@
 #include "aha/model/gradients.hpp"
 #include "aha/rl/grpo_config.hpp"
 #include "aha/rl/grpo_rollout.hpp"
+#include "aha/model/lora.hpp"
 #include "aha/train/adamw.hpp"
+#include "aha/train/gradient_step.hpp"
 
 namespace aha::rl {
 
@@ -30,17 +32,24 @@ struct UpdateResult {
 class GrpoUpdate {
  public:
   // Trains `weights` (kept by reference); `reference` (may be null when beta is 0) is the
-  // frozen model the KL penalty measures against.
+  // frozen model the KL penalty measures against. With `lora` (kept by reference), trains only
+  // the adapters on the frozen `weights`, their dropout drawn from the stream (seed,
+  // "lora_dropout", step · micro-batches + micro-batch); the KL reference is then `weights` with
+  // the adapters switched off, and `reference` is not used.
   GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_config, model::Weights& weights,
-             const model::Weights* reference);
+             const model::Weights* reference, model::Lora* lora = nullptr);
 
   // One optimizer step over the rollout's completions, in micro-batches of
   // per_device_train_batch_size. Fills old_logp (and ref_logp) of completions that lack them.
   // `prompts` gives each completion's prompt ids.
-  UpdateResult step(Rollout& rollout, const std::vector<GrpoPrompt>& prompts, double learning_rate);
+  // `global_step` (the steps done before this one) picks the LoRA dropout masks.
+  UpdateResult step(Rollout& rollout, const std::vector<GrpoPrompt>& prompts, double learning_rate,
+                    int64_t global_step = 0);
 
   train::AdamW& optimizer() { return optimizer_; }
-  const std::vector<std::string>& parameter_names() const { return names_; }
+  const std::vector<std::string>& parameter_names() const { return tensors_.names; }
+  // The gradients of the last step (after clipping), in parameter_names' order.
+  const std::vector<std::span<float>>& gradients() const { return tensors_.grads; }
 
  private:
   model::Activations& activations(int64_t batch, int64_t seq);
@@ -49,10 +58,10 @@ class GrpoUpdate {
   const io::ModelConfig& model_config_;
   model::Weights& weights_;
   const model::Weights* reference_;
+  model::Lora* lora_;
   model::Gradients grads_;
-  std::vector<std::string> names_;
-  std::vector<train::ParamSlot> slots_;
-  std::vector<std::span<float>> grad_spans_;
+  model::Lora lora_grads_;
+  train::OptimizerTensors tensors_;
   train::AdamW optimizer_;
   std::map<std::pair<int64_t, int64_t>, std::unique_ptr<model::Activations>> acts_;
 };

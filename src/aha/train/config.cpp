@@ -3,14 +3,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <sstream>
 #include <variant>
 
 #include "aha/base/error.hpp"
-#include "aha/base/file.hpp"
-#include "aha/model/lora.hpp"
+#include "aha/train/config_reader.hpp"
 
 namespace aha::train {
 namespace {
@@ -58,148 +54,24 @@ std::vector<std::string> key_names() {
   return names;
 }
 
-bool parse_bool(const std::string& s, bool& out) {
-  if (s == "true" || s == "True" || s == "TRUE") return out = true, true;
-  if (s == "false" || s == "False" || s == "FALSE") return out = false, true;
-  return false;
-}
-
-bool parse_int(const std::string& s, int64_t& out) {
-  if (s.empty()) return false;
-  errno = 0;
-  char* end = nullptr;
-  long long v = std::strtoll(s.c_str(), &end, 10);
-  if (errno != 0 || *end != '\0') return false;
-  out = v;
-  return true;
-}
-
-bool parse_double(const std::string& s, double& out) {
-  if (s.empty()) return false;
-  errno = 0;
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (errno != 0 || *end != '\0') return false;
-  out = v;
-  return true;
-}
-
-// Sets a list of names from a YAML list, or from one name ("all-linear").
-void set_list(std::vector<std::string>& out, const char* name, const YAML::Node& node, const std::string& where) {
-  out.clear();
-  if (node.IsScalar()) {
-    out.push_back(node.Scalar());
-    return;
-  }
-  if (!node.IsSequence()) fail("{}: {}: expected a list of names", where, name);
-  for (const auto& item : node) {
-    if (!item.IsScalar()) fail("{}: {}: expected a list of names", where, name);
-    out.push_back(item.Scalar());
-  }
-}
-
-// Sets `key` from the YAML scalar `node`; `where` prefixes errors ("file:line" or "--set").
-void set_key(TrainConfig& c, const Key& key, const YAML::Node& node, const std::string& where) {
-  if (auto* list = std::get_if<std::vector<std::string> TrainConfig::*>(&key.member)) {
-    set_list(c.**list, key.name, node, where);
-    return;
-  }
-  if (!node.IsScalar() && !node.IsNull())
-    fail("{}: {}: expected a single value, got a {}", where, key.name, node.IsMap() ? "mapping" : "list");
-  const std::string text = node.IsNull() ? "" : node.Scalar();
-  auto bad = [&](const char* expected) {
-    fail("{}: {}: expected {}, got \"{}\"", where, key.name, expected, text);
-  };
-  std::visit(
-      [&](auto member) {
-        using T = std::remove_cvref_t<decltype(c.*member)>;
-        if constexpr (std::is_same_v<T, double>) {
-          if (!parse_double(text, c.*member)) bad("a number");
-        } else if constexpr (std::is_same_v<T, int64_t>) {
-          if (!parse_int(text, c.*member)) bad("an integer");
-        } else if constexpr (std::is_same_v<T, bool>) {
-          if (!parse_bool(text, c.*member)) bad("true or false");
-        } else if constexpr (std::is_same_v<T, std::optional<bool>>) {
-          bool v = false;
-          if (node.IsNull()) c.*member = std::nullopt;
-          else if (!parse_bool(text, v)) bad("true, false or null");
-          else c.*member = v;
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          c.*member = text;
-        }
-      },
-      key.member);
-}
-
 const Key& find_key(const std::string& name, TrainMode mode, const std::string& where) {
   for (const Key& k : keys()) {
     if (name != k.name) continue;
     if (k.sft_only && mode != TrainMode::sft) fail("{}: {}: applies to `aha sft` only", where, name);
     return k;
   }
-  const std::string near = nearest_key(name, key_names());
-  if (near.empty()) fail("{}: unknown key '{}' (docs/training.md lists the keys)", where, name);
-  fail("{}: unknown key '{}'; did you mean '{}'?", where, name, near);
-}
-
-void apply_file(TrainConfig& c, const std::string& path, TrainMode mode) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(read_file(path));
-  } catch (const YAML::Exception& e) {
-    fail("{}:{}: not valid YAML: {}", path, e.mark.line + 1, e.msg);
-  }
-  if (root.IsNull()) return;
-  if (!root.IsMap()) fail("{}: expected a mapping of keys to values", path);
-  for (const auto& item : root) {
-    const std::string where = fmt::format("{}:{}", path, item.first.Mark().line + 1);
-    const std::string name = item.first.Scalar();
-    set_key(c, find_key(name, mode, where), item.second, where);
-  }
-}
-
-void apply_override(TrainConfig& c, const std::string& text, TrainMode mode) {
-  const size_t eq = text.find('=');
-  const std::string where = fmt::format("--set {}", text);
-  if (eq == std::string::npos || eq == 0) fail("{}: expected key=value", where);
-  const std::string name = text.substr(0, eq);
-  YAML::Node value;
-  try {
-    value = YAML::Load(text.substr(eq + 1));
-  } catch (const YAML::Exception& e) {
-    fail("{}: the value is not valid YAML: {}", where, e.msg);
-  }
-  set_key(c, find_key(name, mode, where), value, where);
+  fail_unknown_key(where, name, key_names(), "docs/training.md");
 }
 
 }  // namespace
 
-std::string nearest_key(const std::string& key, const std::vector<std::string>& names) {
-  std::string best;
-  size_t best_distance = std::max<size_t>(3, key.size() / 3) + 1;
-  for (const std::string& name : names) {
-    // Levenshtein distance, one row at a time.
-    std::vector<size_t> row(name.size() + 1);
-    for (size_t j = 0; j <= name.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= key.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= name.size(); ++j) {
-        const size_t up = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (key[i - 1] == name[j - 1] ? 0 : 1)});
-        diagonal = up;
-      }
-    }
-    if (row[name.size()] < best_distance) best_distance = row[name.size()], best = name;
-  }
-  return best;
-}
-
 TrainConfig load_train_config(const std::string& path, TrainMode mode, const std::vector<std::string>& overrides) {
   TrainConfig c;
   c.mode = mode;
-  apply_file(c, path, mode);
-  for (const std::string& o : overrides) apply_override(c, o, mode);
+  read_config(path, overrides, [&](const std::string& name, const YAML::Node& value, const std::string& where) {
+    std::visit([&](auto member) { set_config_value(&(c.*member), value, name, where); },
+               find_key(name, mode, where).member);
+  });
   validate(c, path);
   return c;
 }
@@ -277,10 +149,7 @@ void validate(const TrainConfig& c, const std::string& origin) {
   require(c.logging_steps >= 1, origin, "logging_steps", "must be at least 1");
   require(c.eval_steps >= 0, origin, "eval_steps", "must not be negative (0: logging_steps)");
   if (!c.use_peft) return;
-  require(c.lora_r >= 1, origin, "lora_r", "must be at least 1");
-  require(c.lora_alpha > 0, origin, "lora_alpha", "must be positive");
-  require(c.lora_dropout >= 0 && c.lora_dropout < 1, origin, "lora_dropout", "must be in [0, 1)");
-  model::resolve_lora_targets(c.lora_target_modules, origin + ": lora_target_modules");
+  validate_lora_keys(c.lora_r, c.lora_alpha, c.lora_dropout, c.lora_target_modules, origin);
   require(!c.model_name_or_path.empty(), origin, "use_peft",
           "LoRA trains adapters on a pretrained model: set model_name_or_path (not model_config)");
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "aha/train/config_reader.hpp"  // nearest_key
+
 namespace aha::train {
 
 enum class TrainMode { pretrain, sft };
@@ -62,8 +64,5 @@ std::string to_yaml(const TrainConfig& config);
 
 // Checks the values and their combinations; `origin` names the config in errors.
 void validate(const TrainConfig& config, const std::string& origin);
-
-// The valid key nearest to `key` by edit distance, or "" when none is close.
-std::string nearest_key(const std::string& key, const std::vector<std::string>& keys);
 
 }  // namespace aha::train

@@ -9,8 +9,13 @@
 namespace aha::train {
 namespace {
 
-// The trained tensors: the adapters' with LoRA, else every weight.
-std::vector<model::Parameter> trained(model::Weights& weights, model::Lora* lora) {
+model::TrainBatch train_batch(const data::MicroBatch& mb, double normaliser) {
+  return {mb.tokens, mb.targets, mb.weights, normaliser};
+}
+
+}  // namespace
+
+std::vector<model::Parameter> trained_parameters(model::Weights& weights, model::Lora* lora) {
   return lora ? model::lora_parameters(*lora) : model::parameters(weights);
 }
 
@@ -20,37 +25,37 @@ std::vector<int64_t> parameter_sizes(const std::vector<model::Parameter>& params
   return sizes;
 }
 
-// Gradients with every base tensor frozen (empty).
-model::Gradients frozen_gradients(const model::Weights& weights) {
+model::Gradients gradients_for(const model::Weights& weights, bool lora) {
+  if (!lora) return model::zero_gradients_like(weights);
   model::Gradients g;
   g.layers.resize(weights.layers.size());
   return g;
 }
 
-model::TrainBatch train_batch(const data::MicroBatch& mb, double normaliser) {
-  return {mb.tokens, mb.targets, mb.weights, normaliser};
+OptimizerTensors optimizer_tensors(const std::vector<model::Parameter>& params,
+                                   const std::vector<model::Parameter>& grads) {
+  OptimizerTensors t;
+  for (size_t i = 0; i < params.size(); ++i) {
+    t.names.push_back(params[i].name);
+    t.slots.push_back({*params[i].values, *grads[i].values, params[i].shape.size() >= 2});
+    t.grads.emplace_back(*grads[i].values);
+  }
+  return t;
 }
-
-}  // namespace
 
 GradientStep::GradientStep(const io::ModelConfig& config, model::Weights& weights, bool gradient_checkpointing,
                            model::Lora* lora, uint64_t seed)
     : config_(config),
       weights_(weights),
-      grads_(lora ? frozen_gradients(weights) : model::zero_gradients_like(weights)),
+      grads_(gradients_for(weights, lora != nullptr)),
       lora_(lora),
       lora_grads_(lora ? *lora : model::Lora{}),
       seed_(seed),
       checkpointing_(gradient_checkpointing),
-      optimizer_(parameter_sizes(trained(weights, lora))) {
+      optimizer_(parameter_sizes(trained_parameters(weights, lora))) {
   model::zero_lora_values(lora_grads_);
-  const auto params = trained(weights_, lora_), grads = trained(grads_, lora_ ? &lora_grads_ : nullptr);
-  for (size_t i = 0; i < params.size(); ++i) {
-    names_.push_back(params[i].name);
-    // Norm weights and biases are vectors: no weight decay for them, as TRL configures AdamW.
-    slots_.push_back({*params[i].values, *grads[i].values, params[i].shape.size() >= 2});
-    grad_spans_.emplace_back(*grads[i].values);
-  }
+  tensors_ = optimizer_tensors(trained_parameters(weights_, lora_),
+                               trained_parameters(grads_, lora_ ? &lora_grads_ : nullptr));
 }
 
 model::Activations& GradientStep::activations(int64_t batch, int64_t seq) {
@@ -78,9 +83,9 @@ StepResult GradientStep::step(const std::vector<data::MicroBatch>& micro_batches
                                         activations(mb.batch, mb.seq), grads_, pass);
   }
   const double limit = max_grad_norm > 0 ? max_grad_norm : std::numeric_limits<double>::infinity();
-  r.grad_norm = clip_grad_norm(grad_spans_, limit);
+  r.grad_norm = clip_grad_norm(tensors_.grads, limit);
   r.finite = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
-  if (r.finite) optimizer_.step(slots_, options);
+  if (r.finite) optimizer_.step(tensors_.slots, options);
   return r;
 }
 

@@ -26,6 +26,26 @@ struct StepResult {
   bool finite = true;      // false: the update was skipped
 };
 
+// The tensors a step trains: every weight, or with `lora` only the adapters.
+std::vector<model::Parameter> trained_parameters(model::Weights& weights, model::Lora* lora);
+
+// Element counts of `params`, for AdamW.
+std::vector<int64_t> parameter_sizes(const std::vector<model::Parameter>& params);
+
+// Gradient buffers for training `weights`: zeros shaped like them, or with LoRA every base
+// tensor frozen (empty).
+model::Gradients gradients_for(const model::Weights& weights, bool lora);
+
+// The trained tensors (`params`) with their gradients (`grads`, the same order) as the optimizer
+// takes them: names, AdamW slots (no weight decay for vectors: norms, biases) and gradient spans.
+struct OptimizerTensors {
+  std::vector<std::string> names;
+  std::vector<ParamSlot> slots;
+  std::vector<std::span<float>> grads;
+};
+OptimizerTensors optimizer_tensors(const std::vector<model::Parameter>& params,
+                                   const std::vector<model::Parameter>& grads);
+
 class GradientStep {
  public:
   // Trains `weights` (kept by reference; every tensor trainable) of a model with config `config`;
@@ -47,7 +67,7 @@ class GradientStep {
   // The optimizer, for checkpoints.
   AdamW& optimizer() { return optimizer_; }
   // The HF (or PEFT) names of the trained tensors, in the optimizer's order.
-  const std::vector<std::string>& parameter_names() const { return names_; }
+  const std::vector<std::string>& parameter_names() const { return tensors_.names; }
 
  private:
   model::Activations& activations(int64_t batch, int64_t seq);
@@ -59,9 +79,7 @@ class GradientStep {
   model::Lora lora_grads_;
   uint64_t seed_;
   bool checkpointing_;
-  std::vector<std::string> names_;
-  std::vector<ParamSlot> slots_;
-  std::vector<std::span<float>> grad_spans_;
+  OptimizerTensors tensors_;
   AdamW optimizer_;
   std::map<std::pair<int64_t, int64_t>, std::unique_ptr<model::Activations>> acts_;
 };
