@@ -26,6 +26,31 @@ Floats random_vector(size_t n, unsigned seed, float scale = 1.0f) {
   return v;
 }
 
+TEST(CrossEntropyAndEntropy, losses_equal_the_forwards_and_entropies_a_double_reference) {
+  const int64_t rows = 4, vocab = 2500;  // several summation blocks and a scalar tail
+  const Floats logits = random_vector(rows * vocab, 2, 3.0f);
+  const std::vector<int32_t> targets = {3, -100, 2499, 1000};
+  Floats losses(rows), got_losses(rows), entropies(rows, -1.0f);
+  cross_entropy_forward(losses.data(), logits.data(), targets.data(), rows, vocab);
+  cross_entropy_and_entropy(got_losses.data(), entropies.data(), logits.data(), targets.data(), rows, vocab);
+  EXPECT_EQ(got_losses, losses);
+  for (int64_t r = 0; r < rows; ++r) {
+    if (targets[r] < 0) {
+      EXPECT_EQ(entropies[r], 0.0f);
+      continue;
+    }
+    double max = -INFINITY, sum = 0, h = 0;
+    for (int64_t i = 0; i < vocab; ++i) max = std::max(max, double(logits[r * vocab + i]));
+    for (int64_t i = 0; i < vocab; ++i) sum += std::exp(logits[r * vocab + i] - max);
+    for (int64_t i = 0; i < vocab; ++i) {
+      const double logp = logits[r * vocab + i] - max - std::log(sum);
+      h -= std::exp(logp) * logp;
+    }
+    EXPECT_GT(h, 1.0);
+    EXPECT_NEAR(entropies[r], h, 2e-6 * h) << r;
+  }
+}
+
 TEST(CrossEntropyFused, equals_forward_then_backward_and_a_double_reference) {
   const int64_t rows = 5, vocab = 2500;  // several summation blocks and a scalar tail
   const Floats logits = random_vector(rows * vocab, 1, 4.0f);

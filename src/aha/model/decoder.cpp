@@ -5,6 +5,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/model/cached_attention.hpp"
+#include "aha/model/lora.hpp"
 #include "aha/model/rope_frequencies.hpp"
 #include "aha/tensor/embedding.hpp"
 #include "aha/tensor/matmul.hpp"
@@ -22,22 +23,29 @@ void linear(float* out, const float* inp, const PackedPanels& w, const std::vect
   matmul_forward_packed(out, inp, w, bias.empty() ? nullptr : bias.data(), rows);
 }
 
-// The nn.Linear layers `parts` stacked along their outputs, packed; `bias` gets their biases
-// (zeros for a part without one) or stays empty when none has one.
-PackedPanels pack_stacked(std::initializer_list<const Linear*> parts, std::vector<float>& bias) {
-  std::vector<float> weight;
+// The nn.Linear layers `parts` stacked along their outputs, packed into `out` (its memory reused);
+// `bias` gets their biases (zeros for a part without one) or stays empty when none has one.
+// `stacked` is scratch space for the stacked weight.
+void pack_stacked(PackedPanels& out, std::initializer_list<const Linear*> parts, std::vector<float>& bias,
+                  std::vector<float>& stacked) {
   bool any_bias = false;
-  for (const Linear* l : parts) {
-    weight.insert(weight.end(), l->weight.begin(), l->weight.end());
-    any_bias = any_bias || !l->bias.empty();
-  }
+  for (const Linear* l : parts) any_bias = any_bias || !l->bias.empty();
+  bias.clear();
   for (const Linear* l : parts) {
     if (!any_bias) break;
     if (l->bias.empty()) bias.insert(bias.end(), static_cast<size_t>(l->out), 0.0f);
     else bias.insert(bias.end(), l->bias.begin(), l->bias.end());
   }
-  const int64_t in = (*parts.begin())->in, out = static_cast<int64_t>(weight.size()) / std::max<int64_t>(in, 1);
-  return pack_linear_weight(weight.data(), in, out);
+  const int64_t in = (*parts.begin())->in;
+  const float* weight = (*parts.begin())->weight.data();
+  int64_t out_features = (*parts.begin())->out;
+  if (parts.size() > 1) {
+    stacked.clear();
+    for (const Linear* l : parts) stacked.insert(stacked.end(), l->weight.begin(), l->weight.end());
+    weight = stacked.data();
+    out_features = static_cast<int64_t>(stacked.size()) / std::max<int64_t>(in, 1);
+  }
+  pack_panels(out, {weight, 1, in}, in, out_features);
 }
 
 }  // namespace
@@ -55,17 +63,27 @@ Model::Model(io::ModelConfig config, Weights weights)
   pack();
 }
 
+void Model::set_weights(const Weights& weights, const Lora* lora) {
+  if (weights.layers.size() != weights_.layers.size() || weights.embed_tokens.size() != weights_.embed_tokens.size())
+    fail_internal("Model::set_weights: the weights have another shape");
+  weights_ = weights;
+  if (lora) merge_lora(weights_, *lora);
+  pack();
+}
+
 void Model::pack() {
-  packed_.clear();
-  for (const LayerWeights& l : weights_.layers) {
-    PackedLayer p;
-    p.qkv = pack_stacked({&l.q_proj, &l.k_proj, &l.v_proj}, p.qkv_bias);
-    p.o = pack_stacked({&l.o_proj}, p.o_bias);
-    p.gate_up = pack_stacked({&l.gate_proj, &l.up_proj}, p.gate_up_bias);
-    p.down = pack_stacked({&l.down_proj}, p.down_bias);
-    packed_.push_back(std::move(p));
+  packed_.resize(weights_.layers.size());
+  std::vector<float> stacked;
+  for (size_t i = 0; i < weights_.layers.size(); ++i) {
+    const LayerWeights& l = weights_.layers[i];
+    PackedLayer& p = packed_[i];
+    pack_stacked(p.qkv, {&l.q_proj, &l.k_proj, &l.v_proj}, p.qkv_bias, stacked);
+    pack_stacked(p.o, {&l.o_proj}, p.o_bias, stacked);
+    pack_stacked(p.gate_up, {&l.gate_proj, &l.up_proj}, p.gate_up_bias, stacked);
+    pack_stacked(p.down, {&l.down_proj}, p.down_bias, stacked);
   }
-  lm_head_ = pack_linear_weight(lm_head_matrix(weights_).data(), config_.hidden_size, config_.vocab_size);
+  pack_panels(lm_head_, {lm_head_matrix(weights_).data(), 1, config_.hidden_size}, config_.hidden_size,
+              config_.vocab_size);
 }
 
 // Checks every chunk (ids in the vocabulary, room in its cache) and lays its tokens out as rows.

@@ -12,6 +12,8 @@
 
 namespace aha::model {
 
+struct Lora;
+
 // Tokens of one sequence to run next, at positions cache->length() onward.
 struct SequenceChunk {
   std::span<const int32_t> tokens;
@@ -29,6 +31,10 @@ class Model {
   const io::ModelConfig& config() const { return config_; }
   // The fp32 weights.
   const Weights& weights() const { return weights_; }
+  // Replaces the weights by `weights` (the same shapes), with `lora`'s adapters merged when given,
+  // and repacks them in the memory the model already holds: for a policy whose weights change
+  // between uses (GRPO's between rollouts).
+  void set_weights(const Weights& weights, const Lora* lora = nullptr);
 
   // A cache sized for `capacity` positions of this model.
   KVCache new_cache(int64_t capacity) const { return KVCache(config_, capacity); }

@@ -313,19 +313,6 @@ void scaled_logits(const Dims& d, const float* lm_head, const float* x, int64_t 
   for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
 }
 
-// Entropy of softmax(x) over `vocab` values: logsumexp(x) − Σ p·x, in double.
-float entropy_of(const float* x, int64_t vocab) {
-  float max = -INFINITY;
-  for (int64_t i = 0; i < vocab; ++i) max = std::max(max, x[i]);
-  double sum = 0.0, weighted = 0.0;
-  for (int64_t i = 0; i < vocab; ++i) {
-    const double e = std::exp(static_cast<double>(x[i] - max));
-    sum += e;
-    weighted += e * x[i];
-  }
-  return static_cast<float>(std::log(sum) + max - weighted / sum);
-}
-
 // The backward of the trunk from d(final_normed) in acts.grad.normed: the final norm, every
 // layer (recomputed when checkpointing) and the embedding, as loss_and_gradients runs it.
 void trunk_backward(const Dims& d, const Weights& weights, const LoraPass& lora, const TrainBatch& batch,
@@ -362,12 +349,9 @@ void forward_logprobs(const io::ModelConfig& config, const Weights& weights, con
   for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
     const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
     scaled_logits(d, lm_head, acts.final_normed.data() + r0 * d.hidden, n, temperature, acts.logits.data());
-    cross_entropy_forward(acts.losses.data() + r0, acts.logits.data(), batch.targets.data() + r0, n, d.vocab);
-    for (int64_t i = 0; i < n; ++i) {
-      const bool target = batch.targets[r0 + i] >= 0;
-      logprobs[r0 + i] = target ? -acts.losses[r0 + i] : 0.0f;
-      entropies[r0 + i] = target ? entropy_of(acts.logits.data() + i * d.vocab, d.vocab) : 0.0f;
-    }
+    cross_entropy_and_entropy(acts.losses.data() + r0, entropies.data() + r0, acts.logits.data(),
+                              batch.targets.data() + r0, n, d.vocab);
+    for (int64_t i = 0; i < n; ++i) logprobs[r0 + i] = batch.targets[r0 + i] >= 0 ? -acts.losses[r0 + i] : 0.0f;
   }
 }
 

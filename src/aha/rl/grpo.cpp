@@ -52,6 +52,7 @@ struct Loop {
   train::TrainerState& st;
   train::MetricsLog& metrics;
   train::MetricsLog& completions_log;
+  model::Model& policy;  // what rollouts sample from: the trained weights, adapters merged
   data::BatchSchedule prompts;
   int64_t warmup = 0;
   Rollout rollout;
@@ -63,8 +64,7 @@ struct Loop {
   RolloutSource source() {
     std::vector<double> weights = c.reward_weights;
     if (weights.empty()) weights.assign(in.rewards.size(), 1.0);
-    return {&in.model_config, &in.weights, in.lora ? &*in.lora : nullptr, in.tokenizer.get(), &in.prompts, &in.rewards,
-            weights, in.eos_ids};
+    return {&in.model_config, &policy, in.tokenizer.get(), &in.prompts, &in.rewards, weights, in.eos_ids};
   }
 
   std::vector<int64_t> next_prompts(int64_t count) {
@@ -82,6 +82,11 @@ struct Loop {
     const int64_t group = c.num_generations;
     const int64_t needed = c.per_device_train_batch_size * c.gradient_accumulation_steps / group;
     Rollout out, reserve;
+    // The policy model takes the weights of this step (copied and repacked in its own memory, with
+    // LoRA the adapters merged, as TRL does for its generation engine): part of generating.
+    const auto refresh_started = Clock::now();
+    policy.set_weights(in.weights, in.lora ? &*in.lora : nullptr);
+    out.generation_seconds = seconds_since(refresh_started);
     const int64_t rounds = c.dynamic_sampling ? 1 + c.max_dynamic_sampling_rounds : 1;
     for (int64_t round = 0; round < rounds; ++round) {
       Rollout g = generate_groups(c, source(), st.global_step, round, next_prompts(needed));
@@ -275,7 +280,9 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
   if (!resume_dir.empty() && o.notice) o.notice(fmt::format("resuming from {} (step {})", resume_dir, st.global_step));
   train::MetricsLog metrics(c.output_dir + "/metrics.jsonl", st.global_step);
   train::MetricsLog completions(c.output_dir + "/completions.jsonl", st.global_step);
-  Loop loop{c, o, in, update, st, metrics, completions, data::BatchSchedule(num_prompts, 1, static_cast<uint64_t>(c.seed)),
+  model::Model policy(in.model_config, in.weights);
+  Loop loop{c,      o,          in,     update, st, metrics, completions, policy,
+            data::BatchSchedule(num_prompts, 1, static_cast<uint64_t>(c.seed)),
             train::warmup_steps_for(c.warmup_steps, c.warmup_ratio, st.max_steps), Rollout{}, false, Clock::now()};
   if (st.pending.contains("grpo_rollout")) {
     loop.rollout = rollout_from_json(st.pending["grpo_rollout"]);

@@ -38,12 +38,9 @@ Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_
                         const std::vector<int64_t>& prompt_indices) {
   const auto started = Clock::now();
   const int64_t group = c.num_generations;
-  model::Weights weights = *source.weights;
-  if (source.lora) model::merge_lora(weights, *source.lora);
-  const model::Model policy(*source.model_config, std::move(weights));
   const int64_t ctx = std::min<int64_t>(source.model_config->max_position_embeddings,
                                         c.max_prompt_length + c.max_completion_length);
-  generate::Engine engine(policy, {static_cast<int64_t>(prompt_indices.size()) * group, ctx});
+  generate::Engine engine(*source.policy, {static_cast<int64_t>(prompt_indices.size()) * group, ctx});
   data::RandomStream seeds(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024 + round);
   Rollout r;
   r.completions.resize(prompt_indices.size() * group);

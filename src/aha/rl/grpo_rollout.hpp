@@ -9,8 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "aha/model/lora.hpp"
-#include "aha/model/weights.hpp"
+#include "aha/model/decoder.hpp"
 #include "aha/rl/grpo_config.hpp"
 #include "aha/rl/reward.hpp"
 #include "aha/tokenizer/tokenizer.hpp"
@@ -49,8 +48,7 @@ struct Rollout {
 // What rollouts are drawn from.
 struct RolloutSource {
   const io::ModelConfig* model_config;
-  const model::Weights* weights;  // the current policy (with lora: its frozen base)
-  const model::Lora* lora;        // the policy's adapters, or nullptr
+  const model::Model* policy;  // the current policy (with LoRA, its adapters merged)
   const tokenizer::Tokenizer* tokenizer;
   const std::vector<GrpoPrompt>* prompts;
   std::vector<std::unique_ptr<RewardFunction>>* rewards;
@@ -58,8 +56,7 @@ struct RolloutSource {
   std::vector<int32_t> eos_ids;
 };
 
-// Samples `prompt_indices.size()` groups (with LoRA, from a copy of the weights with the adapters
-// merged, as TRL does for its generation engine) for `step` (sampling seeds derive from the config's seed,
+// Samples `prompt_indices.size()` groups for `step` (sampling seeds derive from the config's seed,
 // the step and the group's position, so a resumed run draws the same) and scores them.
 Rollout generate_groups(const GrpoConfig& config, const RolloutSource& source, int64_t step, int64_t round,
                         const std::vector<int64_t>& prompt_indices);

@@ -48,6 +48,32 @@ LogSumExp log_sum_exp(const float* x, int64_t n) {
   return {max, sum};
 }
 
+// log_sum_exp, and Σ exp(x - max)·(x - max) in `weighted`, summed the same way.
+LogSumExp log_sum_exp_weighted(const float* x, int64_t n, double& weighted) {
+  const float max = row_max(x, n);
+  const F32x16 shift = simd::broadcast(max);
+  double sum = 0.0;
+  weighted = 0.0;
+  int64_t i = 0;
+  while (i + kLanes <= n) {
+    F32x16 acc = simd::zero(), acc_w = simd::zero();
+    const int64_t end = std::min(n, i + kBlock);
+    for (; i + kLanes <= end; i += kLanes) {
+      const F32x16 shifted = simd::sub(simd::load(x + i), shift), e = simd::exp(shifted);
+      acc = simd::add(acc, e);
+      acc_w = simd::fma(e, shifted, acc_w);
+    }
+    sum += simd::sum(acc);
+    weighted += simd::sum(acc_w);
+  }
+  for (; i < n; ++i) {
+    const float e = simd::exp_scalar(x[i] - max);
+    sum += e;
+    weighted += static_cast<double>(e) * (x[i] - max);
+  }
+  return {max, sum};
+}
+
 float row_loss(const float* x, int32_t target, const LogSumExp& lse) {
   return static_cast<float>(std::log(lse.sum) + lse.max - x[target]);
 }
@@ -69,6 +95,24 @@ void cross_entropy_forward(float* losses, const float* logits, const int32_t* ta
     for (size_t r = begin; r < end; ++r) {
       const float* x = logits + static_cast<int64_t>(r) * vocab;
       losses[r] = targets[r] < 0 ? 0.0f : row_loss(x, targets[r], log_sum_exp(x, vocab));
+    }
+  });
+}
+
+void cross_entropy_and_entropy(float* losses, float* entropies, const float* logits, const int32_t* targets,
+                               int64_t rows, int64_t vocab) {
+  parallel_for(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r) {
+      const float* x = logits + static_cast<int64_t>(r) * vocab;
+      if (targets[r] < 0) {
+        losses[r] = entropies[r] = 0.0f;
+        continue;
+      }
+      // H = log Σ e^(x−m) − Σ e^(x−m)·(x−m) / Σ e^(x−m), shift-invariant.
+      double weighted = 0.0;
+      const LogSumExp lse = log_sum_exp_weighted(x, vocab, weighted);
+      losses[r] = row_loss(x, targets[r], lse);
+      entropies[r] = static_cast<float>(std::log(lse.sum) - weighted / lse.sum);
     }
   });
 }

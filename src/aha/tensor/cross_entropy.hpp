@@ -11,6 +11,11 @@ namespace aha::tensor {
 void cross_entropy_forward(float* losses, const float* logits, const int32_t* targets, int64_t rows,
                            int64_t vocab);
 
+// cross_entropy_forward, and entropies (rows) = the entropy of softmax(logits_r) (0 where the
+// target is negative), in one pass over each row: GRPO's per-token log-probs (−loss) and entropy.
+void cross_entropy_and_entropy(float* losses, float* entropies, const float* logits, const int32_t* targets,
+                               int64_t rows, int64_t vocab);
+
 // Backward of cross_entropy_forward: dlogits (rows, vocab) += dlosses_r · (softmax(logits_r) -
 // onehot(target_r)). Rows with a negative target or a zero dloss are left untouched.
 void cross_entropy_backward(float* dlogits, const float* dlosses, const float* logits,
