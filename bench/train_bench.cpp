@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "aha/base/threads.hpp"
+#include "llama_config.hpp"
 #include "aha/model/gradients.hpp"
 #include "aha/model/training.hpp"
 #include "aha/tensor/simd.hpp"
@@ -61,19 +62,7 @@ const std::vector<BenchConfig>& bench_configs() {
 }
 
 io::ModelConfig model_config(const BenchConfig& b) {
-  io::ModelConfig c;
-  c.model_type = "llama";
-  c.hidden_size = b.dim;
-  c.num_hidden_layers = b.layers;
-  c.num_attention_heads = b.heads;
-  c.num_key_value_heads = b.kv_heads;
-  c.head_dim = b.dim / b.heads;
-  c.intermediate_size = b.ffn;
-  c.vocab_size = b.vocab;
-  c.max_position_embeddings = 2048;
-  c.rms_norm_eps = 1e-5;
-  c.tie_word_embeddings = false;
-  return c;
+  return bench::llama_config(b.dim, b.layers, b.heads, b.kv_heads, b.ffn, b.vocab);
 }
 
 // Parameters of the matrix products: every linear layer and the LM head.

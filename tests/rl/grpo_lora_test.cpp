@@ -19,6 +19,7 @@
 #include "aha/train/init_weights.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_model.hpp"
+#include "rl/grpo_fixtures.hpp"
 #include "train/fixtures.hpp"
 
 namespace aha::rl {
@@ -28,56 +29,22 @@ namespace fs = std::filesystem;
 using train::testing::read_json_lines;
 using train::testing::slurp;
 
-// 1 when the completion starts with an ASCII character, else 0 (as grpo_run_test); throws at
-// call `fail_at` (1-based) to simulate a crash.
-class AsciiFirst : public RewardFunction {
- public:
-  explicit AsciiFirst(int fail_at = 0) : fail_at_(fail_at) {}
-  const std::string& name() const override { return name_; }
-  std::vector<double> score(const std::vector<RewardInput>& inputs) override {
-    if (++calls_ == fail_at_) fail("simulated crash");
-    std::vector<double> s;
-    for (const RewardInput& in : inputs)
-      s.push_back(!in.completion.empty() && static_cast<unsigned char>(in.completion[0]) < 128 ? 1.0 : 0.0);
-    return s;
-  }
-
- private:
-  std::string name_ = "ascii_first";
-  int fail_at_, calls_ = 0;
-};
-
 struct Fixture {
   test::TempDir dir;
   std::string model_dir = dir.file("base");
 
-  Fixture() {
-    fs::create_directories(model_dir);
-    Json config = test::tiny_llama_config();
-    config["vocab_size"] = 257;
-    config["eos_token_id"] = 256;
-    test::write_tiny_model(model_dir, config, 9);
-    train::testing::write_byte_tokenizer(model_dir);
-  }
+  Fixture() { grpo_testing::write_byte_model(model_dir); }
 
   GrpoConfig config(const std::string& out) const {
-    GrpoConfig c;
-    c.model_name_or_path = model_dir;
-    c.dataset_task = "unused";
-    c.reward_funcs = {{"ascii_first"}};
-    c.output_dir = dir.file(out);
+    GrpoConfig c = grpo_testing::tiny_grpo_config(model_dir, dir.file(out));
     c.num_generations = 4;
     c.per_device_train_batch_size = 4;
-    c.gradient_accumulation_steps = 2;
-    c.max_completion_length = 3;
     c.learning_rate = 2e-2;
-    c.lr_scheduler_type = "constant";
     c.max_steps = 6;
     c.save_steps = 3;
     c.num_iterations = 2;  // checkpoint-3 falls between the two updates of one rollout
     c.beta = 0.04;
     c.loss_type = "grpo";
-    c.seed = 5;
     c.use_peft = true;
     c.lora_r = 4;
     c.lora_alpha = 8;
@@ -86,21 +53,13 @@ struct Fixture {
     return c;
   }
 
-  // What load_grpo_inputs gives for `c`, with the in-test reward and fixed prompts.
+  // What load_grpo_inputs gives for `c`: the tiny model's inputs with new adapters.
   GrpoInputs inputs(const GrpoConfig& c, int fail_at = 0) const {
-    GrpoInputs in;
-    in.config_json = read_file(model_dir + "/config.json");
-    in.model_config = io::parse_model_config(parse_json(in.config_json, "config.json"), "config.json");
-    in.weights = model::load_weights(io::ModelDir(model_dir));
+    GrpoInputs in = grpo_testing::tiny_grpo_inputs(model_dir, {"1+2=", "3+4=", "5+6=", "7+8="}, fail_at);
     in.lora = model::zero_lora(in.model_config, {c.lora_r, c.lora_alpha, c.lora_dropout, false,
                                                   model::resolve_lora_targets(c.lora_target_modules, "test")});
     train::init_lora(*in.lora, static_cast<uint64_t>(c.seed));
     in.base_model = fs::absolute(model_dir).lexically_normal().string();
-    in.tokenizer_files = {model_dir + "/tokenizer.json"};
-    in.tokenizer = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(model_dir + "/tokenizer.json"));
-    for (const char* p : {"1+2=", "3+4=", "5+6=", "7+8="}) in.prompts.push_back({p, in.tokenizer->encode(p), 0});
-    in.rewards.push_back(std::make_unique<AsciiFirst>(fail_at));
-    in.eos_ids = {256};
     return in;
   }
 };
