@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <random>
 #include <string>
@@ -205,6 +206,7 @@ void run_model(const BenchModel& b, int steps, int warmup, double beta) {
   };
   line("generation", grpo_gen, alone_gen, "engine");
   line("training", grpo_train, alone_train, "sft");
+  std::fflush(stdout);  // each model's lines as soon as they are measured, also into a pipe
 }
 
 }  // namespace
