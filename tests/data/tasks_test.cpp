@@ -1,5 +1,6 @@
 // Built-in tasks: deterministic, disjoint train/test splits, every countdown item solvable and
 // every word problem's steps and answer right (checked by independent parsing and the rewards).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -79,7 +80,7 @@ TEST_P(Task, train_and_test_never_share_a_problem_whatever_the_seeds) {
   EXPECT_GT(test.size(), 1200u);
 }
 
-INSTANTIATE_TEST_SUITE_P(BuiltIn, Task, ::testing::Values("countdown", "arithmetic"));
+INSTANTIATE_TEST_SUITE_P(BuiltIn, Task, ::testing::Values("countdown", "arithmetic", "counting"));
 
 TEST(CountdownTask, every_item_is_solved_by_its_solution_and_has_tinyzero_form) {
   auto reward = rl::make_reward("countdown");
@@ -146,8 +147,41 @@ TEST(ArithmeticTask, steps_are_right_answers_non_negative_and_templates_varied) 
   EXPECT_EQ(word_problem_template_count(), 8);
 }
 
+TEST(CountingTask, three_chained_single_digit_steps_that_never_go_below_zero) {
+  const auto items = generate_task("counting", "test", 500, 3);
+  auto accuracy = rl::make_reward("accuracy");
+  std::vector<rl::RewardInput> inputs;
+  std::set<std::string> patterns;
+  for (const PromptItem& item : items) {
+    EXPECT_EQ(check_steps(item.reasoning, patterns), item.answer.get<int64_t>()) << item.prompt;
+    std::istringstream lines(item.reasoning);
+    int64_t previous = -1;
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream in(line);
+      int64_t a = 0, b = 0, c = 0;
+      char op = 0, eq = 0;
+      in >> a >> op >> b >> eq >> c;
+      if (previous >= 0) {
+        EXPECT_EQ(a, previous) << item.reasoning;  // each step starts from the last count
+      }
+      EXPECT_TRUE(b >= 1 && b <= 9 && c >= 0) << line;
+      const std::string text = item.prompt.get<std::string>();
+      bool stated = false;  // the step's number appears in the text as a number of its own
+      const std::string number = fmt::format(" {}", b);
+      for (size_t at = text.find(number); at != std::string::npos && !stated; at = text.find(number, at + 1))
+        stated = at + 2 == text.size() || !std::isdigit(static_cast<unsigned char>(text[at + 2]));
+      EXPECT_TRUE(stated) << text << " / " << line;
+      previous = c;
+    }
+    inputs.push_back({"", "<answer>" + item.solution + "</answer>", item.answer});
+  }
+  EXPECT_EQ(accuracy->score(inputs), std::vector<double>(items.size(), 1.0));
+  EXPECT_EQ(patterns.size(), 8u);  // every sequence of three + and - steps
+  EXPECT_EQ(items[0].prompt.get<std::string>().rfind(" now?"), items[0].prompt.get<std::string>().size() - 5);
+}
+
 TEST(TaskNames, unknown_tasks_and_splits_are_bad_input) {
-  EXPECT_EQ(task_names(), (std::vector<std::string>{"arithmetic", "countdown", "countdown3", "countdown4"}));
+  EXPECT_EQ(task_names(), (std::vector<std::string>{"arithmetic", "counting", "countdown", "countdown3", "countdown4"}));
   EXPECT_THROW(generate_task("sudoku", "train", 1, 0), Error);
   EXPECT_THROW(generate_task("countdown", "validation", 1, 0), Error);
   EXPECT_THROW(generate_task("countdown", "train", -1, 0), Error);
