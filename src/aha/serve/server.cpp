@@ -149,7 +149,7 @@ void Server::Impl::complete(const httplib::Request& req, httplib::Response& res,
     Prepared p = prepare(req.body, endpoint);
     stream = p.params.stream;
     writer = std::make_shared<ResponseWriter>(p.info, tok);
-    job = scheduler.submit(std::move(p.request), p.params.stop);
+    job = scheduler.submit(std::move(p.request), p.params.stop, stream);
   } catch (const Error& e) {
     return send_error(res, e.kind() == ErrorKind::internal ? 500 : 400, e.what());
   } catch (const QueueFull&) {
