@@ -16,6 +16,7 @@
 #include "aha/model/training.hpp"
 #include "support/gradient_oracle.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tiny_lora.hpp"
 #include "support/tiny_model.hpp"
 
 namespace aha::model {
@@ -40,21 +41,7 @@ struct Batch {
   TrainBatch view() const { return {tokens, targets, weights, normaliser}; }
 };
 
-// Adapters on `targets` with A and B both random (B is zero at PEFT's init, which would make
-// A's gradient zero and the comparison weak).
-Lora random_lora(const io::ModelConfig& c, std::vector<std::string> targets, unsigned seed, double dropout = 0.0) {
-  LoraSettings s;
-  s.r = 3;
-  s.alpha = 5.0;
-  s.dropout = dropout;
-  s.target_modules = resolve_lora_targets(targets, "test");
-  Lora lora = zero_lora(c, s);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-0.3f, 0.3f);
-  for (const Parameter& p : lora_parameters(lora))
-    for (float& v : *p.values) v = u(rng);
-  return lora;
-}
+using test::random_lora;
 
 struct LoraResult {
   double loss = 0.0;
