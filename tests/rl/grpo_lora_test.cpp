@@ -18,6 +18,7 @@
 #include "aha/rl/grpo_update.hpp"
 #include "aha/train/init_weights.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tiny_lora.hpp"
 #include "support/tiny_model.hpp"
 #include "rl/grpo_fixtures.hpp"
 #include "train/fixtures.hpp"
@@ -79,22 +80,13 @@ Rollout fixed_rollout() {
   return r;
 }
 
-// Random B (init_lora leaves B zero, which makes every gradient of A zero).
-void randomise_b(model::Lora& lora, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 0.3f);
-  for (auto& layer : lora.layers)
-    for (model::LoraLinear& l : layer)
-      for (float& v : l.b) v = normal(rng);
-}
-
 TEST(GrpoLora, adapter_gradients_match_central_finite_differences_of_the_loss) {
   Fixture f;
   GrpoConfig c = f.config("unused");
   c.max_grad_norm = 0;  // the gradients themselves, unclipped
   c.num_generations = 2;
   GrpoInputs in = f.inputs(c);
-  randomise_b(*in.lora, 3);
+  *in.lora = test::random_lora(in.model_config, {"all-linear"}, 3, c.lora_dropout);
   GrpoUpdate update(c, in.model_config, in.weights, nullptr, &*in.lora);
   Rollout r = fixed_rollout();
   update.step(r, in.prompts, 0.0);  // fills old_logp and ref_logp; learning rate 0 changes nothing
@@ -133,7 +125,7 @@ TEST(GrpoLora, reference_logprobs_are_the_base_models_without_adapters) {
   Fixture f;
   GrpoConfig c = f.config("unused");
   GrpoInputs in = f.inputs(c);
-  randomise_b(*in.lora, 4);
+  *in.lora = test::random_lora(in.model_config, {"all-linear"}, 4, c.lora_dropout);
   GrpoUpdate update(c, in.model_config, in.weights, nullptr, &*in.lora);
   Rollout r = fixed_rollout();
   update.step(r, in.prompts, 0.0);
@@ -225,9 +217,7 @@ TEST(GrpoLora, an_adapter_directory_is_a_starting_model_merged_at_load) {
   Fixture f;
   model::Weights weights = model::load_weights(io::ModelDir(f.model_dir));
   io::ModelConfig mc = io::ModelDir(f.model_dir).config();
-  model::Lora lora = model::zero_lora(mc, {4, 8, 0, false, {"q_proj", "v_proj"}});
-  train::init_lora(lora, 1);
-  randomise_b(lora, 5);
+  const model::Lora lora = test::random_lora(mc, {"q_proj", "v_proj"}, 5);
   const std::string adapter = f.dir.file("adapter");
   model::write_adapter(adapter, lora, fs::absolute(f.model_dir).string());
   test::write_text(f.dir.file("prompts.jsonl"), "{\"prompt\": \"1+1=\", \"answer\": \"2\"}\n");
