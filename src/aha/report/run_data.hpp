@@ -1,0 +1,44 @@
+// What `aha report` reads from a run directory: metrics.jsonl (one JSON object per logged step),
+// completions.jsonl (GRPO's samples) and the model's provenance.json.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aha/base/json.hpp"
+#include "aha/report/svg_chart.hpp"
+
+namespace aha::report {
+
+struct Metric {
+  std::vector<Point> points;  // x = step; y = NaN where the line held null (NaN or inf when written)
+  int64_t missing = 0;        // points whose value was null or not finite
+};
+
+struct RunData {
+  std::string name;  // the subdirectory's name, or the directory's own name for a lone run
+  std::string dir;
+  int64_t lines = 0;                     // metrics.jsonl lines read
+  std::vector<std::string> metric_order;  // numeric metrics in the order first seen
+  std::map<std::string, Metric> metrics;
+  std::vector<Json> completions;          // completions.jsonl, one object a line
+  std::optional<Json> provenance;         // provenance.json when the directory has one
+};
+
+// Reads the metrics.jsonl at `path`: every numeric field but "step" is a metric over "step";
+// null counts as a missing value; other types are not metrics. A line that is not a JSON object
+// or has no numeric "step" is a bad-input Error naming the file and line.
+void read_metrics(const std::string& path, RunData& run);
+
+// Reads the JSON-lines file at `path` into objects; errors name the file and line.
+std::vector<Json> read_json_lines(const std::string& path);
+
+// The runs in `dir`: `dir` itself and each immediate subdirectory (sorted by name) that holds a
+// metrics.jsonl, with their completions and provenance. A missing directory, or one where no
+// run is found, is a bad-input Error.
+std::vector<RunData> discover_runs(const std::string& dir);
+
+}  // namespace aha::report

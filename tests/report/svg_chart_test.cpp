@@ -1,0 +1,102 @@
+// The SVG chart writer against hand-computed axes and pixel coordinates.
+#include "aha/report/svg_chart.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace aha::report {
+namespace {
+
+void expect_ticks(const Axis& a, const std::vector<double>& expected) {
+  ASSERT_EQ(a.ticks.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_DOUBLE_EQ(a.ticks[i], expected[i]) << i;
+  EXPECT_DOUBLE_EQ(a.lo, expected.front());
+  EXPECT_DOUBLE_EQ(a.hi, expected.back());
+}
+
+TEST(SvgAxis, nice_ticks_use_steps_of_one_two_or_five_and_widen_the_domain_to_whole_steps) {
+  // (0.87 - 0.13) / 5 = 0.148 -> 1.48 x 10^-1, nearest of 1, 2, 5, 10 (split at sqrt 2, sqrt 10,
+  // sqrt 50) is 2: step 0.2, domain [0, 1].
+  Axis a = nice_axis(0.13, 0.87, 5);
+  EXPECT_DOUBLE_EQ(a.step, 0.2);
+  expect_ticks(a, {0, 0.2, 0.4, 0.6, 0.8, 1.0});
+  // 100 / 5 = 20: step 20 from -20 to 100.
+  expect_ticks(nice_axis(-3, 97, 5), {-20, 0, 20, 40, 60, 80, 100});
+  // A learning rate: 3.5e-4 / 5 = 7e-5 -> 5e-5.
+  a = nice_axis(0, 3.5e-4, 5);
+  EXPECT_DOUBLE_EQ(a.step, 5e-5);
+  expect_ticks(a, {0, 5e-5, 1e-4, 1.5e-4, 2e-4, 2.5e-4, 3e-4, 3.5e-4});
+}
+
+TEST(SvgAxis, steps_axis_never_has_fractional_ticks_and_a_single_value_is_widened) {
+  // Steps 1..3 would get 0.5 (2 / 6 = 0.33 -> 0.5); min_step 1 raises it to 1.
+  expect_ticks(nice_axis(1, 3, 6, 1), {1, 2, 3});
+  expect_ticks(nice_axis(5, 5, 6, 1), {4, 5, 6});   // widened by 1 each side
+  expect_ticks(nice_axis(0, 0, 5), {-1, -0.5, 0, 0.5, 1});  // 0 widened by 1; 2 / 5 = 0.4 -> 0.5
+  Axis a = nice_axis(0.3, 0.3, 5);  // widened by 0.03: [0.27, 0.33], 0.012 -> 0.01
+  EXPECT_DOUBLE_EQ(a.step, 0.01);
+  expect_ticks(a, {0.27, 0.28, 0.29, 0.30, 0.31, 0.32, 0.33});
+  a = nice_axis(-1e308, 1e308, 5);  // clamped so that the width stays finite
+  EXPECT_TRUE(std::isfinite(a.step));
+  EXPECT_FALSE(a.ticks.empty());
+}
+
+TEST(SvgAxis, tick_labels_are_short) {
+  EXPECT_EQ(tick_label(0.6000000000000001), "0.6");
+  EXPECT_EQ(tick_label(1e-5), "1e-05");
+  EXPECT_EQ(tick_label(-0.0), "0");
+  EXPECT_EQ(tick_label(250000), "250000");
+  EXPECT_EQ(tick_label(1.5e-4), "0.00015");
+}
+
+TEST(SvgChart, points_land_where_the_scales_put_them) {
+  Chart c;
+  c.id = c.title = "reward";
+  c.series.push_back({"grpo", "#1f77b4", {{1, 0.13}, {2, 0.5}, {3, 0.87}}});
+  // Plot area: x from 64 to 460 - 16 = 444, y from 270 - 62 = 208 (bottom) to 32 (top).
+  // x domain [1, 3]: 1 -> 64, 2 -> 254, 3 -> 444. y domain [0, 1]: 0.13 -> 208 - 0.13 x 176 = 185.12.
+  const ChartScales s = chart_scales(c);
+  EXPECT_DOUBLE_EQ(s.x(2), 254);
+  EXPECT_DOUBLE_EQ(s.y(0.5), 120);
+  const std::string svg = line_chart_svg(c);
+  EXPECT_NE(svg.find("points=\"64.00,185.12 254.00,120.00 444.00,54.88\""), std::string::npos) << svg;
+  EXPECT_NE(svg.find("stroke=\"#1f77b4\""), std::string::npos);
+  // y tick 0.6 at 208 - 0.6 x 176 = 102.4, labelled at x = 64 - 6.
+  EXPECT_NE(svg.find("<text x=\"58.00\" y=\"102.40\" dy=\"0.32em\" text-anchor=\"end\">0.6</text>"), std::string::npos);
+  // x tick 2 at 254, labelled 16 px under the axis.
+  EXPECT_NE(svg.find("<text x=\"254.00\" y=\"224.00\" text-anchor=\"middle\">2</text>"), std::string::npos);
+  EXPECT_EQ(svg.rfind("<svg class=\"chart\" data-metric=\"reward\"", 0), 0u);
+  EXPECT_EQ(svg.substr(svg.size() - 6), "</svg>");
+}
+
+TEST(SvgChart, non_finite_values_leave_gaps_and_a_lone_point_is_a_dot) {
+  Chart c;
+  c.id = c.title = "loss";
+  c.series.push_back({"sft", "#d62728", {{1, 1}, {2, NAN}, {3, 3}, {4, INFINITY}, {5, 4}, {6, 5}}});
+  // x [1, 6]: 5 / 6 -> 1 (min_step), 64 + 76 per step. y [1, 5]: 4 / 5 = 0.8 -> 1, 44 px per unit.
+  const std::string svg = line_chart_svg(c);
+  EXPECT_NE(svg.find("<circle cx=\"64.00\" cy=\"208.00\" r=\"3\""), std::string::npos) << svg;   // (1, 1)
+  EXPECT_NE(svg.find("<circle cx=\"216.00\" cy=\"120.00\" r=\"3\""), std::string::npos) << svg;  // (3, 3)
+  EXPECT_NE(svg.find("points=\"368.00,76.00 444.00,32.00\""), std::string::npos) << svg;         // (5, 4) (6, 5)
+  EXPECT_EQ(svg.find("nan"), std::string::npos);
+  EXPECT_EQ(svg.find("inf"), std::string::npos);
+}
+
+TEST(SvgChart, a_single_point_series_and_an_empty_chart_draw_valid_svg) {
+  Chart one;
+  one.id = one.title = "kl";
+  one.series.push_back({"grpo", "#2ca02c", {{5, 0.3}}});
+  // x [4, 6] -> 5 at the middle (254); y [0.27, 0.33] -> 0.3 at the middle (120).
+  EXPECT_NE(line_chart_svg(one).find("<circle cx=\"254.00\" cy=\"120.00\" r=\"3\""), std::string::npos);
+  Chart none;
+  none.id = none.title = "entropy";
+  none.series.push_back({"grpo", "#2ca02c", {{1, NAN}, {2, NAN}}});
+  const std::string svg = line_chart_svg(none);
+  EXPECT_EQ(svg.find("polyline"), std::string::npos);
+  EXPECT_EQ(svg.find("circle"), std::string::npos);
+  EXPECT_EQ(svg.find("nan"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aha::report
