@@ -37,9 +37,20 @@ TEST(SvgAxis, steps_axis_never_has_fractional_ticks_and_a_single_value_is_widene
   Axis a = nice_axis(0.3, 0.3, 5);  // widened by 0.03: [0.27, 0.33], 0.012 -> 0.01
   EXPECT_DOUBLE_EQ(a.step, 0.01);
   expect_ticks(a, {0.27, 0.28, 0.29, 0.30, 0.31, 0.32, 0.33});
-  a = nice_axis(-1e308, 1e308, 5);  // clamped so that the width stays finite
-  EXPECT_TRUE(std::isfinite(a.step));
-  EXPECT_FALSE(a.ticks.empty());
+  // Clamped to [-1e300, 1e300] so that the width stays finite: 2e300 / 5 = 4e299 -> 5e299.
+  a = nice_axis(-1e308, 1e308, 5);
+  EXPECT_DOUBLE_EQ(a.step, 5e299);
+  EXPECT_DOUBLE_EQ(a.lo, -1e300);
+  EXPECT_DOUBLE_EQ(a.hi, 1e300);
+  a = nice_axis(1e308, 1e308, 5);  // both clamped to 1e300, then widened by 1e299 either side
+  EXPECT_DOUBLE_EQ(a.lo, 9e299);
+  EXPECT_DOUBLE_EQ(a.hi, 1.1e300);
+  expect_ticks(nice_axis(3, 1, 2), {1, 2, 3});  // reversed bounds are swapped
+  // 1e15 and its next double differ by 0.125, under 1e-12 x 1e15: widened by 1e14 either side.
+  a = nice_axis(1e15, std::nextafter(1e15, 2e15), 5);
+  EXPECT_DOUBLE_EQ(a.lo, 9e14);
+  EXPECT_DOUBLE_EQ(a.hi, 1.1e15);
+  EXPECT_EQ(a.ticks.size(), 5u);  // 2e14 / 5 = 4e13 -> step 5e13
 }
 
 TEST(SvgAxis, tick_labels_are_short) {

@@ -35,12 +35,6 @@ code { font-size: 11px; overflow-wrap: anywhere; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
 )css";
 
-bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 bool has_finite(const Metric& m) {
   for (const Point& p : m.points)
     if (std::isfinite(p.y)) return true;
@@ -79,6 +73,39 @@ std::vector<std::string> all_metrics(const std::vector<RunData>& runs) {
   return out;
 }
 
+std::string runs_html(const std::vector<RunData>& runs) {
+  std::string out = "<table><tr><th>run</th><th>directory</th><th>logged steps</th><th>metrics</th></tr>";
+  for (size_t i = 0; i < runs.size(); ++i)
+    out += fmt::format("<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td><td>{}</td><td>{}</td>"
+                       "<td>{}</td></tr>",
+                       run_color(i), html_escape(runs[i].name), html_escape(runs[i].dir), runs[i].lines,
+                       runs[i].metric_order.size());
+  return out + "</table>";
+}
+
+std::string titled(const char* id, const char* title, const std::string& body) {
+  return body.empty() ? "" : fmt::format("<h2 id=\"{}\">{}</h2>{}", id, title, body);
+}
+
+}  // namespace
+
+std::string metric_group(const std::string& m) {
+  if (m == "reward" || m == "reward_std" || m == "frac_reward_zero_std" || m.starts_with("rewards/")) return kGroups[0];
+  if (m.starts_with("completions/")) return kGroups[1];
+  if (m == "loss" || m == "eval_loss" || m == "grad_norm") return kGroups[2];
+  if (m == "kl" || m == "entropy") return kGroups[3];
+  if (m.starts_with("clip_ratio/")) return kGroups[4];
+  if (m == "learning_rate") return kGroups[5];
+  if (m.ends_with("tokens_per_second") || m.ends_with("_seconds") || m == "num_tokens") return kGroups[6];
+  return kGroups[7];
+}
+
+const char* run_color(size_t index) {
+  static constexpr std::array<const char*, 8> kPalette = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                                          "#9467bd", "#e377c2", "#17becf", "#bcbd22"};
+  return kPalette[index % kPalette.size()];
+}
+
 std::string charts_html(const std::vector<RunData>& runs) {
   std::vector<std::string> drawable, empty;
   for (const std::string& m : all_metrics(runs)) {
@@ -104,39 +131,6 @@ std::string charts_html(const std::vector<RunData>& runs) {
     out += "</p>";
   }
   return out;
-}
-
-std::string runs_html(const std::vector<RunData>& runs) {
-  std::string out = "<table><tr><th>run</th><th>directory</th><th>logged steps</th><th>metrics</th></tr>";
-  for (size_t i = 0; i < runs.size(); ++i)
-    out += fmt::format("<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td><td>{}</td><td>{}</td>"
-                       "<td>{}</td></tr>",
-                       run_color(i), html_escape(runs[i].name), html_escape(runs[i].dir), runs[i].lines,
-                       runs[i].metric_order.size());
-  return out + "</table>";
-}
-
-std::string titled(const char* id, const char* title, const std::string& body) {
-  return body.empty() ? "" : fmt::format("<h2 id=\"{}\">{}</h2>{}", id, title, body);
-}
-
-}  // namespace
-
-std::string metric_group(const std::string& m) {
-  if (m == "reward" || m == "reward_std" || m == "frac_reward_zero_std" || starts_with(m, "rewards/")) return kGroups[0];
-  if (starts_with(m, "completions/")) return kGroups[1];
-  if (m == "loss" || m == "eval_loss" || m == "grad_norm") return kGroups[2];
-  if (m == "kl" || m == "entropy") return kGroups[3];
-  if (starts_with(m, "clip_ratio/")) return kGroups[4];
-  if (m == "learning_rate") return kGroups[5];
-  if (ends_with(m, "tokens_per_second") || ends_with(m, "_seconds") || m == "num_tokens") return kGroups[6];
-  return kGroups[7];
-}
-
-const char* run_color(size_t index) {
-  static constexpr std::array<const char*, 8> kPalette = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                                          "#9467bd", "#e377c2", "#17becf", "#bcbd22"};
-  return kPalette[index % kPalette.size()];
 }
 
 std::string build_report(const std::string& run_dir) {

@@ -17,6 +17,10 @@ std::string metric_group(const std::string& metric);
 // The colour of the i-th run in every chart (a saturated palette, repeating after 8).
 const char* run_color(size_t index);
 
+// The "Metrics over steps" section: a chart per metric with a finite value, grouped, runs
+// overlaid in their colours; metrics without a finite value are listed.
+std::string charts_html(const std::vector<RunData>& runs);
+
 // The report page for the runs found in `run_dir` (see discover_runs).
 std::string build_report(const std::string& run_dir);
 

@@ -14,10 +14,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Calls `each(json, line_number)` for every non-blank line of the JSON-lines file at `path`.
+// Calls `each(json, line_number)` for every non-blank line of `text`, read from `path`.
 template <typename Each>
-void for_each_json_line(const std::string& path, Each each) {
-  std::istringstream in(read_file(path));
+void for_each_json_line(const std::string& text, const std::string& path, Each each) {
+  std::istringstream in(text);
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -39,16 +39,17 @@ RunData read_run(const std::string& dir, const std::string& name) {
   RunData run;
   run.name = name;
   run.dir = dir;
-  read_metrics(dir + "/metrics.jsonl", run);
-  if (is_file(dir + "/completions.jsonl")) run.completions = read_json_lines(dir + "/completions.jsonl");
+  parse_metrics(read_file(dir + "/metrics.jsonl"), dir + "/metrics.jsonl", run);
+  const std::string completions = dir + "/completions.jsonl";
+  if (is_file(completions)) run.completions = parse_json_lines(read_file(completions), completions);
   if (is_file(dir + "/provenance.json")) run.provenance = ledger::read_provenance(dir);
   return run;
 }
 
 }  // namespace
 
-void read_metrics(const std::string& path, RunData& run) {
-  for_each_json_line(path, [&](const Json& line, int64_t number) {
+void parse_metrics(const std::string& text, const std::string& path, RunData& run) {
+  for_each_json_line(text, path, [&](const Json& line, int64_t number) {
     if (!line.contains("step") || !line["step"].is_number())
       fail("{}:{}: field 'step' must be a number (found {})", path, number,
            line.contains("step") ? json_type_name(line["step"]) : "none");
@@ -62,9 +63,9 @@ void read_metrics(const std::string& path, RunData& run) {
   });
 }
 
-std::vector<Json> read_json_lines(const std::string& path) {
+std::vector<Json> parse_json_lines(const std::string& text, const std::string& path) {
   std::vector<Json> out;
-  for_each_json_line(path, [&](const Json& line, int64_t) { out.push_back(line); });
+  for_each_json_line(text, path, [&](const Json& line, int64_t) { out.push_back(line); });
   return out;
 }
 

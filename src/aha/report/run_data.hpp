@@ -28,13 +28,14 @@ struct RunData {
   std::optional<Json> provenance;         // provenance.json when the directory has one
 };
 
-// Reads the metrics.jsonl at `path`: every numeric field but "step" is a metric over "step";
-// null counts as a missing value; other types are not metrics. A line that is not a JSON object
-// or has no numeric "step" is a bad-input Error naming the file and line.
-void read_metrics(const std::string& path, RunData& run);
+// Adds the lines of a metrics.jsonl (`text`, read from `origin`) to `run`: every numeric field but
+// "step" is a metric over "step"; null counts as a missing value; other types are not metrics. A
+// line that is not a JSON object or has no numeric "step" is a bad-input Error naming `origin`
+// and the line.
+void parse_metrics(const std::string& text, const std::string& origin, RunData& run);
 
-// Reads the JSON-lines file at `path` into objects; errors name the file and line.
-std::vector<Json> read_json_lines(const std::string& path);
+// The objects of a JSON-lines text (blank lines skipped); errors name `origin` and the line.
+std::vector<Json> parse_json_lines(const std::string& text, const std::string& origin);
 
 // The runs in `dir`: `dir` itself and each immediate subdirectory (sorted by name) that holds a
 // metrics.jsonl, with their completions and provenance. A missing directory, or one where no

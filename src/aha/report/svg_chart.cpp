@@ -105,8 +105,11 @@ std::string legend_svg(const Chart& c) {
 }  // namespace
 
 Axis nice_axis(double lo, double hi, int count, double min_step) {
-  lo = std::max(lo, -1e300), hi = std::min(hi, 1e300);  // keeps hi - lo finite
-  if (!(hi - lo > 1e-300)) {
+  if (std::isnan(lo) || std::isnan(hi)) lo = 0, hi = 1;
+  lo = std::clamp(lo, -1e300, 1e300), hi = std::clamp(hi, -1e300, 1e300);  // keeps hi - lo finite
+  if (lo > hi) std::swap(lo, hi);
+  // A width below 1e-12 of the magnitude counts as empty: finer ticks would not be distinct doubles.
+  if (!(hi - lo > std::max(1e-300, 1e-12 * std::max(std::abs(lo), std::abs(hi))))) {
     const double pad = lo == 0 || min_step >= 1 ? std::max(1.0, min_step) : std::abs(lo) * 0.1;
     lo -= pad, hi += pad;
   }

@@ -22,8 +22,9 @@ struct Axis {
 
 // The axis for data in [lo, hi] with about `count` intervals (d3's tick rule: the step is 1, 2,
 // 5 or 10 x 10^k, whichever is nearest to (hi - lo) / count), but never a step under `min_step`
-// (1 for training steps). An empty interval (lo == hi) is widened first: by 1 when lo is 0 (or
-// min_step is 1), else by a tenth of |lo| either side.
+// (1 for training steps). Bounds are clamped to [-1e300, 1e300]. An empty interval (hi - lo under
+// 1e-12 of the magnitude) is widened first: by 1 when lo is 0 (or min_step is 1), else by a tenth
+// of |lo| either side.
 Axis nice_axis(double lo, double hi, int count, double min_step = 0);
 
 // A tick value as a label: at most 6 significant digits, no trailing zeros ("0.2", "1e-05").
