@@ -2,12 +2,9 @@
 // (tests/report/js, installed by scripts/install-deps): no console errors, no requests, a chart
 // per numeric metric, each with drawn lines, and a completion carrying markup shown as text.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "aha/base/file.hpp"
 #include "support/temp_dir.hpp"
@@ -15,22 +12,13 @@
 namespace aha {
 namespace {
 
-// Runs a shell command; returns its exit status and stdout+stderr.
-std::pair<int, std::string> shell(const std::string& command) {
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  std::string out;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, p)) > 0) out.append(buffer, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using test::run_shell;
 
 TEST(ReportBrowser, demo_report_renders_in_headless_chromium_with_every_chart_drawn) {
   const char* env_chromium = std::getenv("AHA_CHROMIUM");
   const std::string chromium = env_chromium ? env_chromium : "/usr/bin/chromium";
   if (!std::filesystem::exists(chromium)) GTEST_SKIP() << "no Chromium at " << chromium << " (scripts/install-deps installs it)";
-  if (shell("command -v node").first != 0) GTEST_SKIP() << "no node on PATH (scripts/install-deps installs it)";
+  if (run_shell("command -v node").first != 0) GTEST_SKIP() << "no node on PATH (scripts/install-deps installs it)";
   const std::string js = std::string(AHA_SOURCE_DIR) + "/tests/report/js";
   ASSERT_TRUE(std::filesystem::exists(js + "/node_modules/puppeteer-core"))
       << "puppeteer-core is missing: run scripts/install-deps";
@@ -49,7 +37,7 @@ TEST(ReportBrowser, demo_report_renders_in_headless_chromium_with_every_chart_dr
   const test::RunResult r = test::run_aha("report --run " + out);
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string shot = std::getenv("AHA_REPORT_SCREENSHOT") ? std::getenv("AHA_REPORT_SCREENSHOT") : "";
-  auto [status, log] = shell("cd " + js + " && AHA_CHROMIUM=" + chromium + " AHA_REPORT_HTML=" + out +
+  auto [status, log] = run_shell("cd " + js + " && AHA_CHROMIUM=" + chromium + " AHA_REPORT_HTML=" + out +
                              "/report.html AHA_REPORT_RUN=" + out + " AHA_REPORT_SCREENSHOT=" + shot +
                              " node --test report.test.mjs");
   EXPECT_EQ(status, 0) << log;

@@ -41,7 +41,7 @@ function saturatedPixels(png, box) {
   return n;
 }
 
-test('the report loads with no console errors or requests, and every chart drew its lines', async () => {
+test('the report loads with no console errors or requests, and every chart drew its lines', { timeout: 120000 }, async () => {
   const browser = await puppeteer.launch({
     executablePath: process.env.AHA_CHROMIUM,
     headless: true,
