@@ -65,18 +65,18 @@ TEST(SvgChart, points_land_where_the_scales_put_them) {
   Chart c;
   c.id = c.title = "reward";
   c.series.push_back({"grpo", "#1f77b4", {{1, 0.13}, {2, 0.5}, {3, 0.87}}});
-  // Plot area: x from 64 to 460 - 16 = 444, y from 270 - 62 = 208 (bottom) to 32 (top).
-  // x domain [1, 3]: 1 -> 64, 2 -> 254, 3 -> 444. y domain [0, 1]: 0.13 -> 208 - 0.13 x 176 = 185.12.
+  // Plot area: x from 64 to 440 - 16 = 424, y from 260 - 62 = 198 (bottom) to 32 (top).
+  // x domain [1, 3]: 1 -> 64, 2 -> 244, 3 -> 424. y domain [0, 1]: 0.13 -> 198 - 0.13 x 166 = 176.42.
   const ChartScales s = chart_scales(c);
-  EXPECT_DOUBLE_EQ(s.x(2), 254);
-  EXPECT_DOUBLE_EQ(s.y(0.5), 120);
+  EXPECT_DOUBLE_EQ(s.x(2), 244);
+  EXPECT_DOUBLE_EQ(s.y(0.5), 115);
   const std::string svg = line_chart_svg(c);
-  EXPECT_NE(svg.find("points=\"64.00,185.12 254.00,120.00 444.00,54.88\""), std::string::npos) << svg;
+  EXPECT_NE(svg.find("points=\"64.00,176.42 244.00,115.00 424.00,53.58\""), std::string::npos) << svg;
   EXPECT_NE(svg.find("stroke=\"#1f77b4\""), std::string::npos);
-  // y tick 0.6 at 208 - 0.6 x 176 = 102.4, labelled at x = 64 - 6.
-  EXPECT_NE(svg.find("<text x=\"58.00\" y=\"102.40\" dy=\"0.32em\" text-anchor=\"end\">0.6</text>"), std::string::npos);
-  // x tick 2 at 254, labelled 16 px under the axis.
-  EXPECT_NE(svg.find("<text x=\"254.00\" y=\"224.00\" text-anchor=\"middle\">2</text>"), std::string::npos);
+  // y tick 0.6 at 198 - 0.6 x 166 = 98.4, labelled at x = 64 - 6.
+  EXPECT_NE(svg.find("<text x=\"58.00\" y=\"98.40\" dy=\"0.32em\" text-anchor=\"end\">0.6</text>"), std::string::npos);
+  // x tick 2 at 244, labelled 16 px under the axis.
+  EXPECT_NE(svg.find("<text x=\"244.00\" y=\"214.00\" text-anchor=\"middle\">2</text>"), std::string::npos);
   EXPECT_EQ(svg.rfind("<svg class=\"chart\" data-metric=\"reward\"", 0), 0u);
   EXPECT_EQ(svg.substr(svg.size() - 6), "</svg>");
 }
@@ -85,11 +85,12 @@ TEST(SvgChart, non_finite_values_leave_gaps_and_a_lone_point_is_a_dot) {
   Chart c;
   c.id = c.title = "loss";
   c.series.push_back({"sft", "#d62728", {{1, 1}, {2, NAN}, {3, 3}, {4, INFINITY}, {5, 4}, {6, 5}}});
-  // x [1, 6]: 5 / 6 -> 1 (min_step), 64 + 76 per step. y [1, 5]: 4 / 5 = 0.8 -> 1, 44 px per unit.
+  // x [1, 6]: 5 / 6 -> 1 (min_step), 360 / 5 = 72 px per step. y [1, 5]: 4 / 5 = 0.8 -> 1, 166 / 4 =
+  // 41.5 px per unit.
   const std::string svg = line_chart_svg(c);
-  EXPECT_NE(svg.find("<circle cx=\"64.00\" cy=\"208.00\" r=\"3\""), std::string::npos) << svg;   // (1, 1)
-  EXPECT_NE(svg.find("<circle cx=\"216.00\" cy=\"120.00\" r=\"3\""), std::string::npos) << svg;  // (3, 3)
-  EXPECT_NE(svg.find("points=\"368.00,76.00 444.00,32.00\""), std::string::npos) << svg;         // (5, 4) (6, 5)
+  EXPECT_NE(svg.find("<circle cx=\"64.00\" cy=\"198.00\" r=\"3\""), std::string::npos) << svg;   // (1, 1)
+  EXPECT_NE(svg.find("<circle cx=\"208.00\" cy=\"115.00\" r=\"3\""), std::string::npos) << svg;  // (3, 3)
+  EXPECT_NE(svg.find("points=\"352.00,73.50 424.00,32.00\""), std::string::npos) << svg;         // (5, 4) (6, 5)
   EXPECT_EQ(svg.find("nan"), std::string::npos);
   EXPECT_EQ(svg.find("inf"), std::string::npos);
 }
@@ -98,8 +99,8 @@ TEST(SvgChart, a_single_point_series_and_an_empty_chart_draw_valid_svg) {
   Chart one;
   one.id = one.title = "kl";
   one.series.push_back({"grpo", "#2ca02c", {{5, 0.3}}});
-  // x [4, 6] -> 5 at the middle (254); y [0.27, 0.33] -> 0.3 at the middle (120).
-  EXPECT_NE(line_chart_svg(one).find("<circle cx=\"254.00\" cy=\"120.00\" r=\"3\""), std::string::npos);
+  // x [4, 6] -> 5 at the middle (244); y [0.27, 0.33] -> 0.3 at the middle (115).
+  EXPECT_NE(line_chart_svg(one).find("<circle cx=\"244.00\" cy=\"115.00\" r=\"3\""), std::string::npos);
   Chart none;
   none.id = none.title = "entropy";
   none.series.push_back({"grpo", "#2ca02c", {{1, NAN}, {2, NAN}}});

@@ -25,7 +25,7 @@ body { font-family: sans-serif; margin: 24px; color: #222; max-width: 1500px; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ccc; } h3 { font-size: 15px; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 figure { margin: 0; border: 1px solid #ddd; }
-figcaption { font-size: 11px; color: #555; padding: 2px 6px 6px; max-width: 448px; }
+figcaption { font-size: 11px; color: #555; padding: 2px 6px 6px; max-width: 428px; }
 table { border-collapse: collapse; font-size: 12px; margin: 8px 0; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 table.inner th, table.inner td { border-color: #e2e2e2; }
