@@ -54,7 +54,7 @@ const bool registered = register_command({
       auto c = std::make_shared<EvalCli>();
       app.add_option("--model", c->o.model_dir, "Model directory (Hugging Face layout)")->required();
       app.add_option("--data", c->data, "JSONL prompts with answers ({\"prompt\",\"answer\"} or GSM8K's format)");
-      app.add_option("--task", c->task, "A built-in task instead of --data (countdown, arithmetic)");
+      app.add_option("--task", c->task, "A built-in task instead of --data (arithmetic, counting, countdown, countdown3, countdown4)");
       app.add_option("--split", c->split, "With --task: train or test (default test)");
       app.add_option("--count", c->count, "With --task: number of items (default 100)");
       app.add_option("--reward", c->o.reward, "Reward function that scores each completion (default accuracy)");

@@ -1,5 +1,6 @@
 // Built-in tasks: deterministic, disjoint train/test splits, every countdown item solvable and
 // every word problem's steps and answer right (checked by independent parsing and the rewards).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -79,7 +80,7 @@ TEST_P(Task, train_and_test_never_share_a_problem_whatever_the_seeds) {
   EXPECT_GT(test.size(), 1200u);
 }
 
-INSTANTIATE_TEST_SUITE_P(BuiltIn, Task, ::testing::Values("countdown", "arithmetic"));
+INSTANTIATE_TEST_SUITE_P(BuiltIn, Task, ::testing::Values("countdown", "arithmetic", "counting"));
 
 TEST(CountdownTask, every_item_is_solved_by_its_solution_and_has_tinyzero_form) {
   auto reward = rl::make_reward("countdown");
@@ -110,23 +111,30 @@ TEST(CountdownTask, every_item_is_solved_by_its_solution_and_has_tinyzero_form) 
             "And return the final answer in <answer> </answer> tags, for example <answer> (1 + 2) / 3 </answer>.");
 }
 
-// Checks "a op b = c" lines by evaluating them here; returns the last c.
-int64_t check_steps(const std::string& steps, std::set<std::string>& ops) {
+struct Step {
+  int64_t a = 0, b = 0, c = -1;
+  char op = 0;
+};
+
+// Reads "a op b = c" lines, checks each by evaluating it here, and adds their operators to `ops`.
+std::vector<Step> checked_steps(const std::string& steps, std::set<std::string>& ops) {
   std::istringstream lines(steps);
   std::string line, pattern;
-  int64_t c = -1;
+  std::vector<Step> out;
   while (std::getline(lines, line)) {
     std::istringstream in(line);
-    int64_t a = 0, b = 0;
-    char op = 0, eq = 0;
-    EXPECT_TRUE(in >> a >> op >> b >> eq >> c) << line;
+    Step s;
+    char eq = 0;
+    EXPECT_TRUE(in >> s.a >> s.op >> s.b >> eq >> s.c) << line;
     EXPECT_EQ(eq, '=');
-    const int64_t expected = op == '+' ? a + b : op == '-' ? a - b : op == '*' ? a * b : b != 0 && a % b == 0 ? a / b : -999;
-    EXPECT_EQ(c, expected) << line;
-    pattern.push_back(op);
+    const int64_t a = s.a, b = s.b;
+    const int64_t expected = s.op == '+' ? a + b : s.op == '-' ? a - b : s.op == '*' ? a * b : b != 0 && a % b == 0 ? a / b : -999;
+    EXPECT_EQ(s.c, expected) << line;
+    pattern.push_back(s.op);
+    out.push_back(s);
   }
   ops.insert(pattern);
-  return c;
+  return out;
 }
 
 TEST(ArithmeticTask, steps_are_right_answers_non_negative_and_templates_varied) {
@@ -137,7 +145,7 @@ TEST(ArithmeticTask, steps_are_right_answers_non_negative_and_templates_varied) 
   for (const PromptItem& item : items) {
     ASSERT_TRUE(item.answer.is_number_integer());
     EXPECT_GE(item.answer.get<int64_t>(), 0);
-    EXPECT_EQ(check_steps(item.reasoning, patterns), item.answer.get<int64_t>()) << item.prompt;
+    EXPECT_EQ(checked_steps(item.reasoning, patterns).back().c, item.answer.get<int64_t>()) << item.prompt;
     EXPECT_EQ(item.solution, item.answer.dump());
     inputs.push_back({"", "<answer>" + item.solution + "</answer>", item.answer});
   }
@@ -146,8 +154,36 @@ TEST(ArithmeticTask, steps_are_right_answers_non_negative_and_templates_varied) 
   EXPECT_EQ(word_problem_template_count(), 8);
 }
 
+TEST(CountingTask, three_chained_single_digit_steps_that_never_go_below_zero) {
+  const auto items = generate_task("counting", "test", 500, 3);
+  auto accuracy = rl::make_reward("accuracy");
+  std::vector<rl::RewardInput> inputs;
+  std::set<std::string> patterns;
+  for (const PromptItem& item : items) {
+    const std::vector<Step> steps = checked_steps(item.reasoning, patterns);
+    ASSERT_EQ(steps.size(), 3u) << item.reasoning;
+    EXPECT_EQ(steps.back().c, item.answer.get<int64_t>()) << item.prompt;
+    const std::string text = item.prompt.get<std::string>();
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (i > 0) {
+        EXPECT_EQ(steps[i].a, steps[i - 1].c) << item.reasoning;  // each step starts from the last count
+      }
+      EXPECT_TRUE(steps[i].b >= 1 && steps[i].b <= 9 && steps[i].c >= 0) << item.reasoning;
+      bool stated = false;  // the step's number appears in the text as a number of its own
+      const std::string number = fmt::format(" {}", steps[i].b);
+      for (size_t at = text.find(number); at != std::string::npos && !stated; at = text.find(number, at + 1))
+        stated = at + 2 == text.size() || !std::isdigit(static_cast<unsigned char>(text[at + 2]));
+      EXPECT_TRUE(stated) << text;
+    }
+    inputs.push_back({"", "<answer>" + item.solution + "</answer>", item.answer});
+  }
+  EXPECT_EQ(accuracy->score(inputs), std::vector<double>(items.size(), 1.0));
+  EXPECT_EQ(patterns.size(), 8u);  // every sequence of three + and - steps
+  EXPECT_EQ(items[0].prompt.get<std::string>().rfind(" now?"), items[0].prompt.get<std::string>().size() - 5);
+}
+
 TEST(TaskNames, unknown_tasks_and_splits_are_bad_input) {
-  EXPECT_EQ(task_names(), (std::vector<std::string>{"arithmetic", "countdown", "countdown3", "countdown4"}));
+  EXPECT_EQ(task_names(), (std::vector<std::string>{"arithmetic", "counting", "countdown", "countdown3", "countdown4"}));
   EXPECT_THROW(generate_task("sudoku", "train", 1, 0), Error);
   EXPECT_THROW(generate_task("countdown", "validation", 1, 0), Error);
   EXPECT_THROW(generate_task("countdown", "train", -1, 0), Error);

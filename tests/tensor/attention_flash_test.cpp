@@ -13,19 +13,14 @@
 #include "aha/base/threads.hpp"
 #include "aha/tensor/attention.hpp"
 #include "aha/tensor/simd_math.hpp"
+#include "support/random.hpp"
 
 namespace aha::tensor {
 namespace {
 
 using Floats = std::vector<float>;
 
-Floats random_vector(size_t n, unsigned seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  Floats v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
+using test::random_vector;
 
 // max |a - b| / max(1, max |b|).
 double relative_error(const Floats& a, const Floats& b) {

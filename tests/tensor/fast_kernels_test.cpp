@@ -12,19 +12,14 @@
 #include "aha/tensor/rmsnorm.hpp"
 #include "aha/tensor/rope.hpp"
 #include "aha/tensor/swiglu.hpp"
+#include "support/random.hpp"
 
 namespace aha::tensor {
 namespace {
 
 using Floats = std::vector<float>;
 
-Floats random_vector(size_t n, unsigned seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  Floats v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
+using test::random_vector;
 
 TEST(CrossEntropyFused, equals_forward_then_backward_and_a_double_reference) {
   const int64_t rows = 5, vocab = 2500;  // several summation blocks and a scalar tail

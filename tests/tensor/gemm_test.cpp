@@ -9,17 +9,12 @@
 #include "aha/base/threads.hpp"
 #include "aha/tensor/gemm.hpp"
 #include "aha/tensor/matmul.hpp"
+#include "support/random.hpp"
 
 namespace aha::tensor {
 namespace {
 
-std::vector<float> random_vector(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
+using test::random_vector;
 
 // Shapes that cross the microkernel's 12 rows, the 144-row blocks, the 256-deep k blocks and
 // the 32-column panels, with ragged edges everywhere.

@@ -11,17 +11,12 @@
 #include "aha/tensor/rmsnorm.hpp"
 #include "aha/tensor/rope.hpp"
 #include "aha/tensor/swiglu.hpp"
+#include "support/random.hpp"
 
 namespace aha::tensor {
 namespace {
 
-std::vector<float> random_vector(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
+using test::random_vector;
 
 TEST(Matmul, agrees_with_the_reference_loop_on_odd_shapes) {
   for (auto [rows, in, out] : {std::tuple{1, 1, 1}, {1, 64, 10}, {3, 17, 5}, {4, 33, 9}, {7, 100, 31}, {9, 16, 2}}) {

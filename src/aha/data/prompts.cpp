@@ -4,6 +4,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/data/countdown.hpp"
+#include "aha/data/counting.hpp"
 #include "aha/data/jsonl.hpp"
 #include "aha/data/word_problems.hpp"
 
@@ -162,15 +163,16 @@ std::vector<PromptItem> generate_task(const std::string& name, const std::string
   if (split != "train" && split != "test") fail("task {}: split must be \"train\" or \"test\", got \"{}\"", name, split);
   if (count < 0) fail("task {}: count must not be negative, got {}", name, count);
   if (name == "arithmetic") return word_problem_items(split, count, seed);
+  if (name == "counting") return counting_items(split, count, seed);
   CountdownOptions options;
   if (name == "countdown3") options.max_numbers = 3;
   if (name == "countdown4") options.min_numbers = 4;
   if (name == "countdown" || name == "countdown3" || name == "countdown4")
     return countdown_items(split, count, seed, options);
-  fail("unknown task \"{}\" (tasks: arithmetic, countdown, countdown3, countdown4)", name);
+  fail("unknown task \"{}\" (tasks: arithmetic, counting, countdown, countdown3, countdown4)", name);
 }
 
-std::vector<std::string> task_names() { return {"arithmetic", "countdown", "countdown3", "countdown4"}; }
+std::vector<std::string> task_names() { return {"arithmetic", "counting", "countdown", "countdown3", "countdown4"}; }
 
 std::string task_split(std::string_view canonical_item) {
   // FNV-1a, then a SplitMix64 finaliser so that every bit of the key reaches the low bits.

@@ -7,14 +7,13 @@
 
 #include "aha/base/error.hpp"
 #include "aha/data/random.hpp"
+#include "aha/data/story_words.hpp"
 
 namespace aha::data {
 namespace {
 
-constexpr std::array<const char*, 16> kNames = {"Ana",  "Ben",   "Chloe", "David", "Emma", "Farid", "Grace", "Hugo",
-                                                "Ines", "Jonas", "Kira",  "Liam",  "Mia",  "Noah",  "Olga",  "Pedro"};
-constexpr std::array<const char*, 8> kThings = {"apples",  "marbles", "stickers", "cookies",
-                                                "pencils", "cards",   "shells",   "stamps"};
+constexpr const auto& kNames = kStoryNames;
+constexpr const auto& kThings = kStoryThings;
 
 struct Problem {
   std::string text;

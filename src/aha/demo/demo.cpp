@@ -8,6 +8,7 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/data/prompts.hpp"
+#include "aha/demo/noisy_teacher.hpp"
 #include "aha/eval/evaluation.hpp"
 #include "aha/ledger/dataset.hpp"
 #include "aha/rl/grpo.hpp"
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr const char* kTask = "arithmetic";
+constexpr const char* kTask = "counting";
 constexpr const char* kEos = "<|endoftext|>";
 // A plain chat template: "User: ...\nAssistant:" then the completion and EOS.
 constexpr const char* kChatTemplate =
@@ -31,14 +32,31 @@ constexpr const char* kChatTemplate =
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// What the warm-up teaches: the worked steps in <think>, the number in <answer>.
-std::string worked_completion(const data::PromptItem& item) {
-  return fmt::format(" <think>\n{}\n</think>\n<answer>{}</answer>", item.reasoning, item.solution);
+// What the warm-up teaches: the noisy teacher's steps in <think>, its number in <answer>.
+struct WarmupText {
+  std::vector<std::string> completions;
+  int64_t correct = 0;  // completions whose answer is right
+};
+
+WarmupText teacher_completions(const DemoPlan& p, const std::vector<data::PromptItem>& items) {
+  data::RandomStream rng(p.seed, "demo/teacher");
+  WarmupText out;
+  for (const data::PromptItem& item : items) {
+    const TeacherSolution s = noisy_solution(item.reasoning, p.teacher_error_rate, rng);
+    out.completions.push_back(fmt::format(" <think>\n{}\n</think>\n<answer>{}</answer>", s.reasoning, s.answer));
+    out.correct += s.correct;
+  }
+  return out;
 }
 
+struct TokenizerIds {
+  int64_t eos = 0, vocab_size = 0;  // the BPE stops early when the texts have no more pairs to merge
+};
+
 // tokenizer/: a BPE learned on the training texts, and tokenizer_config.json with the chat
-// template and EOS. Returns the EOS id.
-int64_t write_tokenizer(const std::string& dir, const DemoPlan& p, const std::vector<data::PromptItem>& items) {
+// template and EOS.
+TokenizerIds write_tokenizer(const std::string& dir, const DemoPlan& p, const std::vector<data::PromptItem>& items,
+                             const WarmupText& warmup) {
   fs::create_directories(dir);
   Json config = {{"chat_template", kChatTemplate}, {"eos_token", kEos},        {"bos_token", nullptr},
                  {"pad_token", kEos},              {"model_max_length", 256}, {"add_bos_token", false},
@@ -46,23 +64,24 @@ int64_t write_tokenizer(const std::string& dir, const DemoPlan& p, const std::ve
   write_file_atomic(dir + "/tokenizer_config.json", config.dump(2) + "\n");
   tokenizer::BpeTrainer trainer({static_cast<int32_t>(p.vocab_size), {kEos}});
   const tokenizer::ChatTemplate chat = tokenizer::ChatTemplate::load(dir);
-  for (const data::PromptItem& item : items)
-    trainer.add_text(data::format_prompt(item, data::PromptTemplate::chat, &chat) + worked_completion(item));
-  write_file_atomic(dir + "/tokenizer.json", trainer.finish().json);
+  for (size_t i = 0; i < items.size(); ++i)
+    trainer.add_text(data::format_prompt(items[i], data::PromptTemplate::chat, &chat) + warmup.completions[i]);
+  const tokenizer::TrainResult trained = trainer.finish();
+  write_file_atomic(dir + "/tokenizer.json", trained.json);
   const std::optional<int32_t> eos = tokenizer::Tokenizer::load(dir + "/tokenizer.json").token_to_id(kEos);
   if (!eos) fail("{}/tokenizer.json: the trained tokenizer lacks {}", dir, kEos);
-  return *eos;
+  return {*eos, trained.vocab_size};
 }
 
 // data/sft_train.jsonl: {"prompt", "completion"} lines, the prompt rendered with the chat template.
-std::string write_sft_data(const std::string& dir, const std::string& tokenizer_dir,
-                           const std::vector<data::PromptItem>& items) {
+std::string write_sft_data(const std::string& dir, const std::string& tokenizer_dir, const DemoPlan& p,
+                           const std::vector<data::PromptItem>& items, const WarmupText& warmup) {
   fs::create_directories(dir);
   const tokenizer::ChatTemplate chat = tokenizer::ChatTemplate::load(tokenizer_dir);
   std::string text;
-  for (const data::PromptItem& item : items)
-    text += Json{{"prompt", data::format_prompt(item, data::PromptTemplate::chat, &chat)},
-                 {"completion", worked_completion(item)}}
+  for (size_t i = 0; i < items.size(); ++i)
+    text += Json{{"prompt", data::format_prompt(items[i], data::PromptTemplate::chat, &chat)},
+                 {"completion", warmup.completions[i]}}
                 .dump() +
             "\n";
   write_file_atomic(dir + "/sft_train.jsonl", text);
@@ -70,17 +89,22 @@ std::string write_sft_data(const std::string& dir, const std::string& tokenizer_
   // lists it under 2.5.
   write_file_atomic(dir + "/sft_train.jsonl.DATASET.yaml",
                     fmt::format("name: {0} worked solutions\n"
-                                "description: built-in task '{0}' (train split) with its worked steps in R1's "
-                                "format, written by aha demo\n"
+                                "description: {1}\n"
                                 "source: aha demo\nlicense: not applicable (generated)\nlanguage: en\n"
                                 "content_type: text\ncategory: synthetic\n"
-                                "generated_by: \"aha built-in generator '{0}' v1 (a program, no model)\"\n",
-                                kTask));
+                                "generated_by: \"aha built-in generator '{0}' v1 and aha demo's noisy teacher (programs, "
+                                "no model)\"\n",
+                                kTask,
+                                Json(fmt::format("built-in task '{}' (train split) solved in R1's format by aha demo's "
+                                                 "noisy teacher program, right on {} of {} items (error rate {}; it "
+                                                 "stops a step early or takes a step the wrong way)",
+                                                 kTask, warmup.correct, items.size(), p.teacher_error_rate))
+                                    .dump()));
   return dir + "/sft_train.jsonl";
 }
 
 // model_config.json: a tiny Llama whose vocabulary is the tokenizer's.
-std::string write_model_config(const std::string& path, const DemoPlan& p, int64_t eos) {
+std::string write_model_config(const std::string& path, const DemoPlan& p, const TokenizerIds& ids) {
   const Json config = {{"architectures", {"LlamaForCausalLM"}},
                        {"model_type", "llama"},
                        {"hidden_size", p.hidden_size},
@@ -88,15 +112,15 @@ std::string write_model_config(const std::string& path, const DemoPlan& p, int64
                        {"num_hidden_layers", p.num_layers},
                        {"num_attention_heads", p.num_heads},
                        {"num_key_value_heads", p.num_kv_heads},
-                       {"vocab_size", p.vocab_size},
+                       {"vocab_size", ids.vocab_size},
                        {"max_position_embeddings", 256},
                        {"rms_norm_eps", 1e-5},
                        {"rope_theta", 10000.0},
                        {"tie_word_embeddings", true},
                        {"hidden_act", "silu"},
                        {"initializer_range", 0.02},
-                       {"bos_token_id", eos},
-                       {"eos_token_id", eos}};
+                       {"bos_token_id", ids.eos},
+                       {"eos_token_id", ids.eos}};
   write_file_atomic(path, config.dump(2) + "\n");
   return path;
 }
@@ -184,16 +208,16 @@ DemoPlan demo_plan(bool quick) {
     p.vocab_size = 320;
     p.hidden_size = 32, p.intermediate_size = 64, p.num_layers = 2, p.num_heads = 2, p.num_kv_heads = 1;
     p.sft_examples = 256, p.sft_steps = 20, p.sft_batch = 16, p.sft_learning_rate = 3e-3;
-    p.test_items = 24, p.max_completion_tokens = 40;
+    p.test_items = 24, p.max_completion_tokens = 48;
     p.grpo_prompts = 64, p.grpo_steps = 3, p.grpo_prompts_per_step = 2;
     p.grpo_learning_rate = 1e-3, p.control_learning_rate = 1e-3;
     return p;
   }
   p.vocab_size = 512;
   p.hidden_size = 128, p.intermediate_size = 344, p.num_layers = 4, p.num_heads = 4, p.num_kv_heads = 2;
-  p.sft_examples = 10000, p.sft_steps = 300, p.sft_batch = 32, p.sft_learning_rate = 2e-3;
-  p.test_items = 500, p.max_completion_tokens = 64;
-  p.grpo_prompts = 4000, p.grpo_steps = 40, p.grpo_prompts_per_step = 8;
+  p.sft_examples = 20000, p.sft_steps = 1000, p.sft_batch = 32, p.sft_learning_rate = 3e-3;
+  p.test_items = 500, p.max_completion_tokens = 48;
+  p.grpo_prompts = 4000, p.grpo_steps = 200, p.grpo_prompts_per_step = 8;
   p.grpo_learning_rate = 1e-4, p.control_learning_rate = 1e-4;
   return p;
 }
@@ -212,13 +236,15 @@ DemoResult run_demo(const DemoOptions& o) {
   const std::vector<data::PromptItem> train_items = data::generate_task(kTask, "train", p.sft_examples, p.seed);
   const std::vector<data::PromptItem> test_items = data::generate_task(kTask, "test", p.test_items, p.seed + 1);
   notice(fmt::format("training a {}-token BPE tokenizer", p.vocab_size));
-  const int64_t eos = write_tokenizer(out + "/tokenizer", p, train_items);
-  const std::string sft_data = write_sft_data(out + "/data", out + "/tokenizer", train_items);
+  const WarmupText warmup = teacher_completions(p, train_items);
+  const TokenizerIds ids = write_tokenizer(out + "/tokenizer", p, train_items, warmup);
+  const std::string sft_data = write_sft_data(out + "/data", out + "/tokenizer", p, train_items, warmup);
+  r.teacher_accuracy = static_cast<double>(warmup.correct) / static_cast<double>(train_items.size());
 
   notice(fmt::format("warm-up SFT of a new model from scratch: {} steps", p.sft_steps));
   Clock::time_point t = Clock::now();
   train::TrainConfig warm = sft_config(p, sft_data, out + "/sft");
-  warm.model_config = write_model_config(out + "/model_config.json", p, eos);
+  warm.model_config = write_model_config(out + "/model_config.json", p, ids);
   warm.tokenizer = out + "/tokenizer";
   train::validate(warm, "demo warm-up");
   train::run_training(warm, {});
@@ -259,6 +285,7 @@ DemoResult run_demo(const DemoOptions& o) {
   r.control.stage_seconds = control_seconds;
 
   r.summary = {{"task", kTask},
+               {"teacher_accuracy", r.teacher_accuracy},
                {"test_items", p.test_items},
                {"samples", p.samples},
                {"temperature", p.temperature},

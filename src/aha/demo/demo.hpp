@@ -1,6 +1,6 @@
 // `aha demo`: an R1-Zero-style experiment end to end on built-in data, with no download —
-// generate the arithmetic word-problem task, train a tokenizer and a tiny model from scratch
-// (a warm-up SFT on worked solutions in <think>/<answer> form), measure held-out pass@1 and
+// generate the counting word-problem task, train a tokenizer and a tiny model from scratch
+// (a warm-up SFT on a noisy teacher's worked solutions in <think>/<answer> form), measure held-out pass@1 and
 // pass@8, run GRPO with the accuracy and format rewards, measure again with the same sampling
 // settings, and, as a control, continue SFT from the same start for as long as GRPO ran.
 #pragma once
@@ -18,6 +18,7 @@ struct DemoPlan {
   int64_t vocab_size = 0;             // tokenizer: 256 bytes + merges + <|endoftext|>
   int64_t hidden_size = 0, intermediate_size = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0;
   int64_t sft_examples = 0, sft_steps = 0, sft_batch = 0;
+  double teacher_error_rate = 0.5;    // how often the warm-up's teacher is wrong (see noisy_teacher.hpp)
   double sft_learning_rate = 0;
   int64_t test_items = 0, samples = 8;  // held-out items, completions per item (pass@1 and pass@8)
   double temperature = 1.0, top_p = 1.0; // the same sampling for every evaluation
@@ -39,6 +40,7 @@ struct Measurement {
 struct DemoResult {
   Measurement before, after, control;
   double wall_seconds = 0;  // every stage but the control
+  double teacher_accuracy = 0;  // the fraction of warm-up completions with the right answer
   std::string model_dir;    // the GRPO model, absolute
   Json summary;             // what summary.json holds
 };
