@@ -57,7 +57,9 @@ const bool registered = register_command({
     [](CLI::App& app) {
       auto o = std::make_shared<ServeOptions>();
       serve::ServerOptions& s = o->server;
-      app.add_option("--model", s.model, "Model directory (Hugging Face layout, with tokenizer.json)")->required();
+      app.add_option("--model", s.model,
+                     "Model directory (Hugging Face layout, with tokenizer.json) or LoRA adapter directory (PEFT layout)")
+          ->required();
       app.add_option("--host", s.host, "Address to listen on (default 127.0.0.1: this machine only)");
       app.add_option("--port", s.port, "Port (default 8080; 0 picks a free one)");
       app.add_option("--api-key", s.api_key, "Require 'Authorization: Bearer KEY' on every endpoint but /health");

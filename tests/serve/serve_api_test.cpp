@@ -204,5 +204,45 @@ TEST_F(ServeApi, max_tokens_is_capped_by_the_context) {
   EXPECT_NE(refused->body.find("context size 512"), std::string::npos) << refused->body;
 }
 
+// llama.cpp's `ignore_eos` on the model `aha demo --quick` trains (which ends its answers with
+// an end-of-sequence token): the same seed gives the same tokens up to where the sample ended,
+// then goes on to max_tokens.
+TEST(ServeDemoModel, ignore_eos_generates_past_the_end_of_sequence_token) {
+  test::TempDir dir;
+  const std::string model = test::demo_quick_model(dir);
+  ASSERT_FALSE(model.empty());
+  test::ServeProcess server("--model " + model);
+  ASSERT_GT(server.port(), 0) << server.log();
+  auto ask = [&](int seed, bool ignore_eos) {
+    const Json body = {{"messages", {{{"role", "user"}, {"content", "What is 12 + 7?"}}}}, {"max_tokens", 120},
+                       {"seed", seed}, {"logprobs", true}, {"ignore_eos", ignore_eos}};
+    auto r = server.client().Post("/v1/chat/completions", body.dump(), "application/json");
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
+    return body_json(r);
+  };
+  // The first seed whose sample ends with the end-of-sequence token.
+  Json ended;
+  int seed = 0;
+  for (seed = 1; seed <= 20; ++seed)
+    if ((ended = ask(seed, false))["choices"][0]["finish_reason"] == "stop") break;
+  ASSERT_LE(seed, 20) << "no sample of 20 ended before 120 tokens: " << ended.dump();
+  const Json longer = ask(seed, true);
+  const int64_t ended_tokens = ended["usage"]["completion_tokens"].get<int64_t>();
+  EXPECT_LT(ended_tokens, 120);
+  EXPECT_EQ(longer["usage"]["completion_tokens"], 120);
+  EXPECT_EQ(longer["choices"][0]["finish_reason"], "length");
+  // Every token before the end-of-sequence one is the same, with the same log-probability.
+  const Json& a = ended["choices"][0]["logprobs"]["content"];
+  const Json& b = longer["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(a.size(), static_cast<size_t>(ended_tokens - 1));
+  ASSERT_GT(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["token"], b[i]["token"]) << i;
+    EXPECT_EQ(a[i]["logprob"], b[i]["logprob"]) << i;
+  }
+  const std::string text = ended["choices"][0]["message"]["content"].get<std::string>();
+  EXPECT_EQ(longer["choices"][0]["message"]["content"].get<std::string>().substr(0, text.size()), text);
+}
+
 }  // namespace
 }  // namespace aha

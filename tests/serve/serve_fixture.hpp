@@ -44,6 +44,17 @@ inline void write_chat_model(const std::string& dir, const Json& config_override
     std::filesystem::copy_file(templates / f, std::filesystem::path(dir) / f, std::filesystem::copy_options::overwrite_existing);
 }
 
+// Runs `aha demo --quick` into `dir`/demo and returns the model it trained (summary.json's
+// model_dir); "" after a failure the test is told about.
+inline std::string demo_quick_model(const TempDir& dir) {
+  const RunResult demo = run_aha("demo --quick --threads 2 --out " + dir.file("demo"));
+  if (demo.status != 0) {
+    ADD_FAILURE() << "aha demo --quick failed: " << demo.err;
+    return "";
+  }
+  return read_json_file(dir.file("demo/summary.json"))["model_dir"].get<std::string>();
+}
+
 // `aha serve` on a free port of 127.0.0.1, stopped with SIGTERM when the object dies.
 class ServeProcess {
  public:
@@ -96,6 +107,9 @@ class ServeProcess {
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(60, 0);
+    // httplib writes a request's headers and body separately: without this, Nagle's algorithm
+    // holds the body back until the server's delayed ACK (tens of milliseconds per request).
+    c.set_tcp_nodelay(true);
     return c;
   }
   // Resident memory of the server in KiB (VmRSS).

@@ -90,6 +90,7 @@ TEST_F(ServeSafety, bad_requests_get_400_in_openai_error_shape) {
       "{" + hello + R"(, "max_tokens": 0})",
       "{" + hello + R"(, "max_completion_tokens": "many"})",
       "{" + hello + R"(, "stream": "yes"})",
+      "{" + hello + R"(, "ignore_eos": 1})",
       "{" + hello + R"(, "stop": [1, 2]})",
       "{" + hello + R"(, "top_logprobs": 3})",
       "{" + hello + R"(, "logprobs": true, "top_logprobs": 50})",

@@ -96,6 +96,7 @@ GenerationParams common_params(const OrderedJson& body) {
   if (auto m = integer_field(body, "max_completion_tokens", 1, std::numeric_limits<int64_t>::max())) p.max_tokens = m;
   p.stop = stop_field(body);
   p.stream = bool_field(body, "stream");
+  p.ignore_eos = bool_field(body, "ignore_eos");
   if (const OrderedJson* o = field(body, "stream_options")) {
     if (!o->is_object()) fail("'stream_options': expected an object, got {}", type_name(*o));
     p.include_usage = bool_field(*o, "include_usage");

@@ -27,6 +27,7 @@ struct GenerationParams {
   bool logprobs = false;                      // report each token's log-probability
   bool stream = false;
   bool include_usage = false;                 // stream_options.include_usage
+  bool ignore_eos = false;                    // llama.cpp's: generate past end-of-sequence tokens
 };
 
 inline constexpr int64_t kMaxN = 128;

@@ -8,8 +8,8 @@
 
 namespace aha::serve {
 
-Job::Job(int64_t samples, const tokenizer::Tokenizer* tokenizer, const std::vector<std::string>& stop)
-    : finished_(static_cast<size_t>(samples), false), unfinished_(samples), tokenizer_(tokenizer) {
+Job::Job(int64_t samples, const tokenizer::Tokenizer* tokenizer, const std::vector<std::string>& stop, bool streamed)
+    : finished_(static_cast<size_t>(samples), false), unfinished_(samples), streamed_(streamed), tokenizer_(tokenizer) {
   for (int64_t i = 0; i < samples; ++i)
     text_.push_back({tokenizer ? std::make_unique<tokenizer::StreamDecoder>(*tokenizer, true) : nullptr,
                      generate::StopMatcher(stop)});
@@ -17,7 +17,7 @@ Job::Job(int64_t samples, const tokenizer::Tokenizer* tokenizer, const std::vect
 
 bool Job::next(std::vector<Delta>& out, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  ready_.wait_for(lock, timeout, [&] { return !deltas_.empty() || unfinished_ == 0; });
+  ready_.wait_for(lock, timeout, [&] { return (streamed_ && !deltas_.empty()) || unfinished_ == 0; });
   while (!deltas_.empty()) {
     out.push_back(std::move(deltas_.front()));
     deltas_.pop_front();
@@ -56,7 +56,7 @@ bool Job::add(const generate::TokenEvent& e) {
     --unfinished_;
   }
   deltas_.push_back(std::move(d));
-  ready_.notify_all();
+  if (streamed_ || unfinished_ == 0) ready_.notify_all();
   return !last && !stopped && !cancelled_;
 }
 
@@ -84,8 +84,8 @@ Scheduler::Scheduler(const model::Model& model, const tokenizer::Tokenizer* toke
 
 Scheduler::~Scheduler() { shutdown(std::chrono::milliseconds(0)); }
 
-std::shared_ptr<Job> Scheduler::submit(generate::Request request, const std::vector<std::string>& stop) {
-  auto job = std::make_shared<Job>(request.n, tokenizer_, stop);
+std::shared_ptr<Job> Scheduler::submit(generate::Request request, const std::vector<std::string>& stop, bool streamed) {
+  auto job = std::make_shared<Job>(request.n, tokenizer_, stop, streamed);
   std::unique_lock lock(mutex_);
   if (refusing_) throw ShuttingDown{};
   // The engine admits jobs in order: a job waits when the samples before it and its own

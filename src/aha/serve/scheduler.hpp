@@ -37,10 +37,13 @@ struct Delta {
 // One submitted request, shared by the handler that reads it and the engine thread that fills it.
 class Job {
  public:
-  Job(int64_t samples, const tokenizer::Tokenizer* tokenizer, const std::vector<std::string>& stop);
+  // A job of `samples` samples; a `streamed` one wakes its reader at every token, another only
+  // when it has finished (per-token wake-ups cost the engine thread more than the model's step
+  // on a small model).
+  Job(int64_t samples, const tokenizer::Tokenizer* tokenizer, const std::vector<std::string>& stop, bool streamed);
 
-  // Waits up to `timeout` for deltas; moves them into `out`. Returns false once every sample has
-  // finished and everything was read.
+  // Waits up to `timeout` for deltas (streamed) or for the end (not streamed); moves the deltas
+  // there are into `out`. Returns false once every sample has finished and everything was read.
   bool next(std::vector<Delta>& out, std::chrono::milliseconds timeout);
   // Asks the engine thread to stop this job (the client went away); safe from any thread.
   void cancel();
@@ -64,6 +67,7 @@ class Job {
   std::vector<bool> finished_;
   int64_t unfinished_;
   bool cancelled_ = false;
+  bool streamed_;
   const tokenizer::Tokenizer* tokenizer_;
   // Submission hand-shake with the engine thread.
   bool accepted_ = false;
@@ -88,9 +92,9 @@ class Scheduler {
   Scheduler(const model::Model& model, const tokenizer::Tokenizer* tokenizer, SchedulerOptions options);
   ~Scheduler();
 
-  // Queues `request`; returns its job once the engine has accepted it. Throws aha::Error for a
-  // request the engine refuses, QueueFull or ShuttingDown.
-  std::shared_ptr<Job> submit(generate::Request request, const std::vector<std::string>& stop);
+  // Queues `request`; returns its job (see Job for `streamed`) once the engine has accepted it.
+  // Throws aha::Error for a request the engine refuses, QueueFull or ShuttingDown.
+  std::shared_ptr<Job> submit(generate::Request request, const std::vector<std::string>& stop, bool streamed);
 
   // Refuses new jobs, lets running ones finish for up to `grace`, cancels the rest and stops the
   // engine thread. Idempotent.

@@ -127,7 +127,7 @@ Prepared Server::Impl::prepare(const std::string& body, Endpoint endpoint) const
   // Without max_tokens a completion may use the rest of the context; with it, the engine clamps
   // it to what the context leaves after the prompt.
   p.request.max_tokens = p.params.max_tokens.value_or(scheduler.ctx_size());
-  p.request.eos_ids = eos;
+  if (!p.params.ignore_eos) p.request.eos_ids = eos;
   const bool chat = endpoint == Endpoint::chat;
   p.info = {.endpoint = endpoint,
             .id = random_id(chat ? "chatcmpl-" : "cmpl-"),
@@ -149,7 +149,7 @@ void Server::Impl::complete(const httplib::Request& req, httplib::Response& res,
     Prepared p = prepare(req.body, endpoint);
     stream = p.params.stream;
     writer = std::make_shared<ResponseWriter>(p.info, tok);
-    job = scheduler.submit(std::move(p.request), p.params.stop);
+    job = scheduler.submit(std::move(p.request), p.params.stop, stream);
   } catch (const Error& e) {
     return send_error(res, e.kind() == ErrorKind::internal ? 500 : 400, e.what());
   } catch (const QueueFull&) {

@@ -55,8 +55,12 @@ inline F32x16 add(F32x16 a, F32x16 b) {
 // The sum of the lanes, folded pairwise in a fixed order (8+8, 4+4, 2+2, 1+1).
 inline float sum(F32x16 v) {
 #ifdef __AVX512F__
-  // GCC's reduction folds the halves in exactly this order, in registers.
-  return _mm512_reduce_add_ps(v);
+  // The same order in registers. (GCC's _mm512_reduce_add_ps folds alike, but its 256-bit
+  // extract draws a false -Wmaybe-uninitialized; the maskz forms have no undefined operand.)
+  const __m512 eight = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(0xffff, v, v, 0x4e));  // l + (l+8)
+  const __m512 four = _mm512_add_ps(eight, _mm512_maskz_shuffle_f32x4(0xffff, eight, eight, 0xb1));
+  const __m512 two = _mm512_add_ps(four, _mm512_maskz_permute_ps(0xffff, four, 0x4e));
+  return _mm512_cvtss_f32(_mm512_add_ps(two, _mm512_maskz_permute_ps(0xffff, two, 0xb1)));
 #endif
   alignas(64) float lanes[kLanes];
   store(lanes, v);
