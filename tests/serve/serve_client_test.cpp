@@ -2,23 +2,13 @@
 // by scripts/install-deps) and curl.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-
 #include "serve/serve_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace aha {
 namespace {
 
-// Runs a shell command; returns its exit status and stdout+stderr.
-std::pair<int, std::string> shell(const std::string& command) {
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  std::string out;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, p)) > 0) out.append(buffer, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using test::run_shell;
 
 class ServeClients : public ::testing::Test {
  protected:
@@ -36,7 +26,7 @@ TEST_F(ServeClients, the_official_openai_npm_client_works) {
   const std::string js = std::string(AHA_SOURCE_DIR) + "/tests/serve/js";
   ASSERT_TRUE(std::filesystem::exists(js + "/node_modules/openai"))
       << "the openai npm package is missing: run scripts/install-deps";
-  auto [status, out] = shell(fmt::format("cd {} && AHA_SERVE_URL={} AHA_MODEL_NAME={} node --test client.test.mjs", js,
+  auto [status, out] = run_shell(fmt::format("cd {} && AHA_SERVE_URL={} AHA_MODEL_NAME={} node --test client.test.mjs", js,
                                          url(), dir_.path().filename().string()));
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("# fail 0"), std::string::npos) << out;
@@ -44,7 +34,7 @@ TEST_F(ServeClients, the_official_openai_npm_client_works) {
 }
 
 TEST_F(ServeClients, curl_streams_server_sent_events_ending_in_done) {
-  auto [status, out] = shell(fmt::format(
+  auto [status, out] = run_shell(fmt::format(
       "curl -sS -N {}/v1/chat/completions -H 'Content-Type: application/json' "
       "-d '{{\"model\": \"x\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hi\"}}], \"stream\": true, \"max_tokens\": 5}}'",
       url()));
@@ -55,7 +45,7 @@ TEST_F(ServeClients, curl_streams_server_sent_events_ending_in_done) {
   Json first = Json::parse(events.front());
   EXPECT_EQ(first["object"], "chat.completion.chunk");
   EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
-  auto [code_status, code] = shell(fmt::format("curl -sS -o /dev/null -w '%{{http_code}}' {}/v1/chat/completions -d '{{'", url()));
+  auto [code_status, code] = run_shell(fmt::format("curl -sS -o /dev/null -w '%{{http_code}}' {}/v1/chat/completions -d '{{'", url()));
   EXPECT_EQ(code_status, 0);
   EXPECT_EQ(code, "400");
 }

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
 namespace aha::test {
 
@@ -32,5 +33,9 @@ struct RunResult {
 
 // Runs build/aha with `args` (a shell-quoted string) and captures stdout and stderr.
 RunResult run_aha(const std::string& args);
+
+// Runs a shell command line; returns its exit status (-1 when it did not exit) and its stdout and
+// stderr together.
+std::pair<int, std::string> run_shell(const std::string& command);
 
 }  // namespace aha::test
