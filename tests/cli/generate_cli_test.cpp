@@ -1,5 +1,6 @@
 // `aha generate` and `aha chat` end to end on a tiny model with a trained tokenizer and
 // Qwen3's chat template.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -50,7 +51,7 @@ TEST_F(TextModel, greedy_generation_is_the_argmax_of_aha_logits) {
   std::vector<int32_t> ids = json_lines(r.out).at(0)["ids"].get<std::vector<int32_t>>();
   ASSERT_FALSE(ids.empty());
   std::string all = "1,5,9";
-  for (int32_t id : ids) all += "," + std::to_string(id);
+  for (int32_t id : ids) all += fmt::format(",{}", id);
   const std::string out = dir_.file("logits.safetensors");
   ASSERT_EQ(run_aha("logits --model " + model() + " --ids " + all + " --out " + out).status, 0);
   std::vector<float> logits = io::SafetensorsFile(out).get("logits").to_f32();
