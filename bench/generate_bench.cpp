@@ -13,6 +13,7 @@
 
 #include "aha/base/threads.hpp"
 #include "aha/generate/engine.hpp"
+#include "llama_config.hpp"
 
 namespace {
 
@@ -20,20 +21,6 @@ using Clock = std::chrono::steady_clock;
 using namespace aha;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-io::ModelConfig llama_config(int64_t dim, int64_t layers, int64_t heads, int64_t ffn, int64_t vocab) {
-  io::ModelConfig c;
-  c.model_type = "llama";
-  c.hidden_size = dim;
-  c.num_hidden_layers = layers;
-  c.num_attention_heads = c.num_key_value_heads = heads;
-  c.head_dim = dim / heads;
-  c.intermediate_size = ffn;
-  c.vocab_size = vocab;
-  c.max_position_embeddings = 2048;
-  c.rms_norm_eps = 1e-5;
-  return c;
-}
 
 std::vector<float> random_values(size_t n, float scale, std::mt19937& rng) {
   std::normal_distribution<float> normal(0.0f, scale);
@@ -141,7 +128,7 @@ int main(int argc, char** argv) {
   const double bandwidth = dram_read_bandwidth();
   fmt::print("measured DRAM read bandwidth: {:.1f} GB/s\n", bandwidth / 1e9);
 
-  model::Model small = random_model(llama_config(512, 8, 8, 1376, 32000));
+  model::Model small = random_model(bench::llama_config(512, 8, 8, 8, 1376, 32000));
   fmt::print("\n58M model ({:.0f} MB of fp32 weights read per token: fits the 260 MiB L3 cache)\n",
              weight_bytes(small) / 1e6);
   const double single = decode_rate(small, quick ? 16 : 64);
@@ -155,7 +142,7 @@ int main(int argc, char** argv) {
              rollout_tokens, unshared, unshared / single, shared / unshared);
   if (quick) return 0;
 
-  model::Model large = random_model(llama_config(1024, 24, 16, 2816, 32000));
+  model::Model large = random_model(bench::llama_config(1024, 24, 16, 16, 2816, 32000));
   const double bytes = weight_bytes(large);
   fmt::print("\n~{:.0f}M-parameter model ({:.0f} MB of fp32 weights read per token: larger than L3, DRAM-bound)\n",
              static_cast<double>(large.weights().embed_tokens.size()) / 1e6 + bytes / 4e6, bytes / 1e6);
