@@ -17,8 +17,6 @@ report.json: {"cases": [{"name": ..., "loss": reference loss,
               "tensors": {name: max|aha - ref| / max|ref|}, "missing": [names aha lacks],
               "extra": [names the model lacks]}]}
 """
-import argparse
-import json
 import os
 import sys
 
@@ -26,6 +24,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_reference  # noqa: E402
+from manifest import run_manifest  # noqa: E402
 
 
 def reference_loss_and_grads(case):
@@ -76,16 +75,7 @@ def compare(case):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--manifest", required=True, help="cases.json written by the gtest")
-    parser.add_argument("--out", required=True, help="report.json to write")
-    args = parser.parse_args(argv)
-    with open(args.manifest) as f:
-        cases = json.load(f)["cases"]
-    report = {"cases": [compare(case) for case in cases]}
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=1)
-    return 0
+    return run_manifest(argv, __doc__.splitlines()[0], compare)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,6 @@ backward: {"name", "model": DIR, "tokens": [[...]], "targets": [[...]] (-1: none
 "entropy": [[...]], "tensors": {name: max|aha - ref| / max|ref|}, "missing", "extra"}, where the
 reference differentiates sum(dlogp * logp) by autograd over hf_reference.forward.
 """
-import argparse
-import json
 import sys
 
 import os
@@ -29,6 +27,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_reference  # noqa: E402
+from manifest import run_manifest  # noqa: E402
 
 
 def advantages_of(rewards, group, scale):
@@ -136,15 +135,8 @@ def run_model_case(case):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--manifest", required=True, help="cases.json written by the gtest")
-    parser.add_argument("--out", required=True, help="report.json to write")
-    args = parser.parse_args(argv)
-    with open(args.manifest) as f:
-        cases = json.load(f)["cases"]
-    with open(args.out, "w") as f:
-        json.dump({"cases": [run_model_case(c) if "model" in c else run_case(c) for c in cases]}, f)
-    return 0
+    return run_manifest(argv, __doc__.splitlines()[0],
+                        lambda c: run_model_case(c) if "model" in c else run_case(c))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ report.json: {"cases": [{"name", "loss", "loss_rel_err", "tensors": {name: max|a
 It also checks the adapter directory's keys and tensor names against the lists PEFT writes
 (peft_names.py in this folder).
 """
-import argparse
 import json
 import os
 import sys
@@ -29,6 +28,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_reference  # noqa: E402
 import peft_names  # noqa: E402
+from manifest import run_manifest  # noqa: E402
 
 
 def lora_weights(adapter_dir):
@@ -95,16 +95,7 @@ def compare(case):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--manifest", required=True, help="cases.json written by the gtest")
-    parser.add_argument("--out", required=True, help="report.json to write")
-    args = parser.parse_args(argv)
-    with open(args.manifest) as f:
-        cases = json.load(f)["cases"]
-    report = {"cases": [compare(case) for case in cases]}
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=1)
-    return 0
+    return run_manifest(argv, __doc__.splitlines()[0], compare)
 
 
 if __name__ == "__main__":
