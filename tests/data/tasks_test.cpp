@@ -190,5 +190,16 @@ TEST(TaskNames, unknown_tasks_and_splits_are_bad_input) {
   EXPECT_TRUE(generate_task("countdown", "train", 0, 0).empty());
 }
 
+TEST(TaskNames, asking_for_more_distinct_items_than_a_task_has_is_a_clear_error) {
+  // counting has 9 starts x 18^3 signed steps, fewer than 6000 of them in the test split.
+  try {
+    generate_task("counting", "test", 6000, 1);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("task counting: found only"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("distinct test items of the 6000 asked for"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace aha::data

@@ -114,24 +114,18 @@ std::vector<PromptItem> countdown_items(const std::string& split, int64_t count,
     fail("task countdown: bad options (numbers {}..{}, up to {}, targets {}..{})", o.min_numbers, o.max_numbers,
          o.max_number, o.min_target, o.max_target);
   RandomStream rng(seed, "task/countdown");
-  std::vector<PromptItem> items;
-  std::unordered_set<std::string> seen;
-  const int64_t max_draws = 10000 + 2000 * count;
   Drawn d;
-  for (int64_t draws = 0; static_cast<int64_t>(items.size()) < count; ++draws) {
-    if (draws >= max_draws)
-      fail("task countdown: found only {} distinct {} items of the {} asked for", items.size(), split, count);
-    if (!draw(rng, o, d)) continue;
-    const std::string key = canonical(d.numbers, d.expression.value);
-    if (task_split(key) != split || !seen.insert(key).second) continue;
-    PromptItem item;
-    item.prompt = countdown_prompt(d.numbers, d.expression.value);
-    item.answer = {{"target", d.expression.value}, {"numbers", d.numbers}};
-    item.reasoning = d.steps;
-    item.solution = d.expression.text;
-    items.push_back(std::move(item));
-  }
-  return items;
+  return distinct_split_items(
+      "countdown", split, count, 2000,
+      [&] { return draw(rng, o, d) ? canonical(d.numbers, d.expression.value) : std::string(); },
+      [&] {
+        PromptItem item;
+        item.prompt = countdown_prompt(d.numbers, d.expression.value);
+        item.answer = {{"target", d.expression.value}, {"numbers", d.numbers}};
+        item.reasoning = d.steps;
+        item.solution = d.expression.text;
+        return item;
+      });
 }
 
 }  // namespace aha::data

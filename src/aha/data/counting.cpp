@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <unordered_set>
 
-#include "aha/base/error.hpp"
 #include "aha/data/random.hpp"
 #include "aha/data/story_words.hpp"
 
@@ -75,18 +73,14 @@ std::string key_of(const Problem& p) {
 
 std::vector<PromptItem> counting_items(const std::string& split, int64_t count, uint64_t seed) {
   RandomStream rng(seed, "task/counting");
-  std::vector<PromptItem> items;
-  std::unordered_set<std::string> seen;
-  const int64_t max_draws = 10000 + 100 * count;
-  for (int64_t draws = 0; static_cast<int64_t>(items.size()) < count; ++draws) {
-    if (draws >= max_draws)
-      fail("task counting: found only {} distinct {} items of the {} asked for", items.size(), split, count);
-    const Problem p = draw(rng);
-    const std::string key = key_of(p);
-    if (task_split(key) != split || !seen.insert(key).second) continue;
-    items.push_back(item_of(p, rng));
-  }
-  return items;
+  Problem p;
+  return distinct_split_items(
+      "counting", split, count, 100,
+      [&] {
+        p = draw(rng);
+        return key_of(p);
+      },
+      [&] { return item_of(p, rng); });
 }
 
 }  // namespace aha::data

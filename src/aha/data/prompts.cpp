@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unordered_set>
+
 #include "aha/base/error.hpp"
 #include "aha/data/countdown.hpp"
 #include "aha/data/counting.hpp"
@@ -181,6 +183,22 @@ std::string task_split(std::string_view canonical_item) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   z ^= z >> 31;
   return z % 10 == 0 ? "test" : "train";
+}
+
+std::vector<PromptItem> distinct_split_items(std::string_view task, const std::string& split, int64_t count,
+                                             int64_t draws_per_item, const std::function<std::string()>& draw,
+                                             const std::function<PromptItem()>& make) {
+  std::vector<PromptItem> items;
+  std::unordered_set<std::string> seen;
+  const int64_t max_draws = 10000 + draws_per_item * count;
+  for (int64_t draws = 0; static_cast<int64_t>(items.size()) < count; ++draws) {
+    if (draws >= max_draws)
+      fail("task {}: found only {} distinct {} items of the {} asked for", task, items.size(), split, count);
+    const std::string key = draw();
+    if (key.empty() || task_split(key) != split || !seen.insert(key).second) continue;
+    items.push_back(make());
+  }
+  return items;
 }
 
 PromptTemplate parse_prompt_template(const std::string& name) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,13 +32,21 @@ std::vector<PromptItem> read_prompt_dataset(const std::string& path);
 std::vector<PromptItem> generate_task(const std::string& name, const std::string& split, int64_t count,
                                       uint64_t seed);
 
-// The names generate_task accepts: "arithmetic" (word problems), "countdown" (3 or 4 numbers),
-// "countdown3", "countdown4".
+// The names generate_task accepts: "arithmetic" and "counting" (word problems), "countdown" (3 or
+// 4 numbers), "countdown3", "countdown4".
 std::vector<std::string> task_names();
 
 // "train" or "test" for a built-in task's item, from a hash of its canonical description (which
 // ignores wording and order), so that no seed can put one problem in both splits; 1 in 10 is "test".
 std::string task_split(std::string_view canonical_item);
+
+// What the built-in generators share: draws problems until `count` distinct ones of `split` are
+// found. `draw` draws the next problem and returns its canonical description (empty: nothing
+// usable was drawn); `make` turns the problem just drawn into its item. At most
+// 10000 + draws_per_item * count draws, then a bad-input Error naming `task`.
+std::vector<PromptItem> distinct_split_items(std::string_view task, const std::string& split, int64_t count,
+                                             int64_t draws_per_item, const std::function<std::string()>& draw,
+                                             const std::function<PromptItem()>& make);
 
 enum class PromptTemplate { r1_zero, chat, raw };
 

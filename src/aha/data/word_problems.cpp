@@ -122,22 +122,21 @@ int word_problem_template_count() { return kTemplates; }
 std::vector<PromptItem> word_problem_items(const std::string& split, int64_t count, uint64_t seed) {
   RandomStream rng(seed, "task/arithmetic");
   Draw d(rng);
-  std::vector<PromptItem> items;
-  std::unordered_set<std::string> seen;
-  const int64_t max_draws = 10000 + 100 * count;
-  for (int64_t draws = 0; static_cast<int64_t>(items.size()) < count; ++draws) {
-    if (draws >= max_draws)
-      fail("task arithmetic: found only {} distinct {} items of the {} asked for", items.size(), split, count);
-    Problem p = problem(static_cast<int>(rng.below(kTemplates)), d);
-    if (task_split(p.key) != split || !seen.insert(p.key).second) continue;
-    PromptItem item;
-    item.prompt = std::move(p.text);
-    item.answer = p.answer;
-    item.reasoning = std::move(p.steps);
-    item.solution = std::to_string(p.answer);
-    items.push_back(std::move(item));
-  }
-  return items;
+  Problem p;
+  return distinct_split_items(
+      "arithmetic", split, count, 100,
+      [&] {
+        p = problem(static_cast<int>(rng.below(kTemplates)), d);
+        return p.key;
+      },
+      [&] {
+        PromptItem item;
+        item.prompt = std::move(p.text);
+        item.answer = p.answer;
+        item.reasoning = std::move(p.steps);
+        item.solution = std::to_string(p.answer);
+        return item;
+      });
 }
 
 }  // namespace aha::data
