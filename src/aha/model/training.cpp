@@ -260,6 +260,31 @@ double compute_loss(const io::ModelConfig& config, const Weights& weights, const
   return weighted_loss(batch, acts);
 }
 
+namespace {
+
+// The backward of the trunk from d(final_normed) in acts.grad.normed: the final norm, every
+// layer (recomputed when checkpointing: that writes its output again, bit-identical to the
+// stored one) and the embedding.
+void trunk_backward(const Dims& d, const Weights& weights, const LoraPass& lora, const TrainBatch& batch,
+                    Activations& acts, Gradients& grads) {
+  ActivationGradients& g = acts.grad;
+  zero(g.residual);
+  rmsnorm_backward(g.residual.data(), grad_or_null(grads.final_norm), g.normed.data(),
+                   acts.residual.back().data(), weights.final_norm.data(), d.rows, d.hidden, d.eps);
+  for (size_t l = weights.layers.size(); l-- > 0;) {
+    LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
+    const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.lora != nullptr};
+    if (acts.gradient_checkpointing)
+      layer_forward(d, weights.layers[l], layer_lora, acts, acts.residual[l].data(), acts.residual[l + 1].data(), a);
+    mlp_backward(d, weights.layers[l], layer_lora, grads.layers[l], a, g);
+    attention_backward_block(d, weights.layers[l], layer_lora, grads.layers[l], acts, acts.residual[l].data(), a, g);
+  }
+  if (!grads.embed_tokens.empty())
+    embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows, d.hidden);
+}
+
+}  // namespace
+
 double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
                           const TrainBatch& batch, Activations& acts, Gradients& grads,
                           const LoraPass& lora) {
@@ -278,24 +303,7 @@ double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
   const bool tied = weights.lm_head.weight.empty();
   head(d, weights, batch, acts, grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight),
        true);
-  zero(g.residual);
-  rmsnorm_backward(g.residual.data(), grad_or_null(grads.final_norm), g.normed.data(),
-                   acts.residual.back().data(), weights.final_norm.data(), d.rows, d.hidden, d.eps);
-
-  for (size_t l = weights.layers.size(); l-- > 0;) {
-    LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
-    const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.lora != nullptr};
-    // Recomputing the layer writes its output again, bit-identical to the stored one.
-    if (acts.gradient_checkpointing)
-      layer_forward(d, weights.layers[l], layer_lora, acts, acts.residual[l].data(),
-                    acts.residual[l + 1].data(), a);
-    mlp_backward(d, weights.layers[l], layer_lora, grads.layers[l], a, g);
-    attention_backward_block(d, weights.layers[l], layer_lora, grads.layers[l], acts,
-                             acts.residual[l].data(), a, g);
-  }
-  if (!grads.embed_tokens.empty())
-    embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows,
-                       d.hidden);
+  trunk_backward(d, weights, lora, batch, acts, grads);
   return weighted_loss(batch, acts);
 }
 
@@ -311,26 +319,6 @@ void scaled_logits(const Dims& d, const float* lm_head, const float* x, int64_t 
   if (temperature == 1.0) return;
   const float inv = static_cast<float>(1.0 / temperature);
   for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
-}
-
-// The backward of the trunk from d(final_normed) in acts.grad.normed: the final norm, every
-// layer (recomputed when checkpointing) and the embedding, as loss_and_gradients runs it.
-void trunk_backward(const Dims& d, const Weights& weights, const LoraPass& lora, const TrainBatch& batch,
-                    Activations& acts, Gradients& grads) {
-  ActivationGradients& g = acts.grad;
-  zero(g.residual);
-  rmsnorm_backward(g.residual.data(), grad_or_null(grads.final_norm), g.normed.data(),
-                   acts.residual.back().data(), weights.final_norm.data(), d.rows, d.hidden, d.eps);
-  for (size_t l = weights.layers.size(); l-- > 0;) {
-    LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
-    const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.lora != nullptr};
-    if (acts.gradient_checkpointing)
-      layer_forward(d, weights.layers[l], layer_lora, acts, acts.residual[l].data(), acts.residual[l + 1].data(), a);
-    mlp_backward(d, weights.layers[l], layer_lora, grads.layers[l], a, g);
-    attention_backward_block(d, weights.layers[l], layer_lora, grads.layers[l], acts, acts.residual[l].data(), a, g);
-  }
-  if (!grads.embed_tokens.empty())
-    embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows, d.hidden);
 }
 
 }  // namespace
