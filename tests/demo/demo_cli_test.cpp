@@ -40,6 +40,10 @@ TEST(DemoCli, quick_demo_writes_a_summary_that_matches_its_evaluations_and_a_usa
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("after GRPO"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("SFT control"), std::string::npos) << r.out;
+  // A second run into the same directory is refused before it writes anything.
+  const test::RunResult again = run_aha("demo --quick --threads 2 --out " + out);
+  EXPECT_EQ(again.status, 2);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
 
   const Json s = read_json_file(out + "/summary.json");
   for (const char* key : {"pass1_before", "pass1_after", "pass8_before", "pass8_after", "pass1_sft_same_time",

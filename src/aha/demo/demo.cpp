@@ -227,6 +227,10 @@ DemoResult run_demo(const DemoOptions& o) {
   const auto notice = [&](const std::string& line) {
     if (o.notice) o.notice(line);
   };
+  if (fs::exists(o.out_dir) && (!fs::is_directory(o.out_dir) || !fs::is_empty(o.out_dir)))
+    fail("--out {}: already exists and is not an empty directory; aha demo writes a new run (choose another --out "
+         "or remove it)",
+         o.out_dir);
   fs::create_directories(o.out_dir);
   const std::string out = fs::absolute(o.out_dir).lexically_normal().string();
   const Clock::time_point started = Clock::now();

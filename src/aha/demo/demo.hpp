@@ -52,7 +52,7 @@ struct DemoOptions {
 };
 
 // Runs the demo into out_dir (data/, tokenizer/, sft/, grpo/, sft_control/, eval/) and writes
-// out_dir/summary.json.
+// out_dir/summary.json. An out_dir that exists and is not an empty directory is bad input.
 DemoResult run_demo(const DemoOptions& options);
 
 // The before/after table printed at the end: pass@1, pass@8, mean completion length, wall time.
