@@ -38,7 +38,7 @@ const bool registered = register_command({
     [](CLI::App& app) {
       auto c = std::make_shared<DemoCli>();
       app.add_flag("--quick", c->quick, "A small run for tests (seconds instead of minutes)");
-      app.add_option("--out", c->out, "Output directory (default runs/demo)");
+      app.add_option("--out", c->out, "Output directory, new or empty (default runs/demo)");
       return [c] { return run_demo(*c); };
     },
 });
