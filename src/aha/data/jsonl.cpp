@@ -25,7 +25,7 @@ bool parse_line(std::string_view text, Json& value, std::string& why) {
 
 }  // namespace
 
-JsonlFile read_jsonl(const std::string& path, bool skip_bad_lines) {
+JsonlFile read_jsonl(const std::string& path, BadLines bad) {
   const std::string text = read_file(path);
   JsonlFile file{path, {}, 0};
   size_t begin = 0;
@@ -40,10 +40,11 @@ JsonlFile read_jsonl(const std::string& path, bool skip_bad_lines) {
     std::string why;
     if (parse_line(row, value, why)) {
       file.records.push_back({line, std::move(value)});
-    } else if (skip_bad_lines) {
+    } else if (bad == BadLines::skip) {
       ++file.skipped_lines;
     } else {
-      fail("{}:{}: {} (--skip-bad-lines skips such lines)", path, line, why);
+      fail("{}:{}: {}{}", path, line, why,
+           bad == BadLines::fail_suggesting_skip ? " (--skip-bad-lines skips such lines)" : "");
     }
   }
   return file;

@@ -124,23 +124,10 @@ uint64_t fnv1a(std::string_view text) {
   return h;
 }
 
-// The JSONL rows of `path`; a bad line is an error without read_jsonl's hint about
-// --skip-bad-lines, which prompt datasets do not offer.
-JsonlFile read_rows(const std::string& path) {
-  try {
-    return read_jsonl(path, false);
-  } catch (const Error& e) {
-    std::string message = e.what();
-    constexpr std::string_view kHint = " (--skip-bad-lines skips such lines)";
-    if (message.ends_with(kHint)) message.resize(message.size() - kHint.size());
-    throw Error(e.kind(), message);
-  }
-}
-
 }  // namespace
 
 std::vector<PromptItem> read_prompt_dataset(const std::string& path) {
-  const JsonlFile file = read_rows(path);
+  const JsonlFile file = read_jsonl(path, BadLines::fail);
   std::vector<PromptItem> items;
   items.reserve(file.records.size());
   for (const JsonlRecord& r : file.records) {

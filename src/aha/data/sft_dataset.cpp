@@ -117,7 +117,7 @@ Sequence tokenize_record(const JsonlRecord& r, const std::string& where, const S
 }  // namespace
 
 SequenceSet read_sft_dataset(const std::string& path, const SftTokenizing& tok, const SftOptions& options) {
-  JsonlFile file = read_jsonl(path, options.skip_bad_lines);
+  JsonlFile file = read_jsonl(path, bad_lines_policy(options.skip_bad_lines));
   SequenceSet set;
   set.skipped_lines = file.skipped_lines;
   for (const JsonlRecord& r : file.records) {

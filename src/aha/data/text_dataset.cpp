@@ -12,7 +12,7 @@ std::vector<std::string> read_texts(const TextSource& source, int64_t& skipped_l
     if (source.task != "arithmetic") fail("dataset_task: unknown task '{}' (built-in: arithmetic)", source.task);
     return arithmetic_texts(source.seed, source.num_examples);
   }
-  JsonlFile file = read_jsonl(source.path, source.skip_bad_lines);
+  JsonlFile file = read_jsonl(source.path, bad_lines_policy(source.skip_bad_lines));
   skipped_lines = file.skipped_lines;
   std::vector<std::string> texts;
   for (const JsonlRecord& r : file.records) {
