@@ -254,7 +254,8 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
   write_file_atomic(c.output_dir + "/config.yaml", to_yaml(c));
   // The KL reference is the starting model, also when resuming; with LoRA it is the base itself
   // (the adapters switched off), so no copy is kept.
-  const model::Weights reference = c.beta != 0.0 && !in.lora ? in.weights : model::Weights{};
+  const bool copy_reference = c.beta != 0.0 && !in.lora;
+  const model::Weights reference = copy_reference ? in.weights : model::Weights{};
   train::TrainerState st;
   if (!resume_dir.empty()) {
     st = train::read_trainer_state(resume_dir);
@@ -268,7 +269,7 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
          "prompts", resume_dir, st.num_sequences, num_prompts);
   st.num_sequences = num_prompts;
   st.max_steps = total_steps(c, num_prompts);
-  GrpoUpdate update(c, in.model_config, in.weights, c.beta != 0.0 && !in.lora ? &reference : nullptr,
+  GrpoUpdate update(c, in.model_config, in.weights, copy_reference ? &reference : nullptr,
                     in.lora ? &*in.lora : nullptr);
   if (!resume_dir.empty()) train::read_optimizer(resume_dir, update.optimizer(), update.parameter_names());
   if (st.global_step >= st.max_steps) {
