@@ -21,7 +21,7 @@
 #include "aha/base/threads.hpp"
 #include "llama_config.hpp"
 #include "aha/data/batches.hpp"
-#include "aha/data/random.hpp"
+#include "aha/base/random.hpp"
 #include "aha/generate/engine.hpp"
 #include "aha/rl/grpo_update.hpp"
 #include "aha/tokenizer/trainer.hpp"
@@ -117,7 +117,7 @@ rl::GrpoConfig grpo_config(double beta) {
 int64_t generate_alone(const model::Model& m, const rl::GrpoConfig& c, const std::vector<rl::GrpoPrompt>& prompts,
                        int64_t step) {
   generate::Engine engine(m, {kPrompts * kGroup, kPromptTokens + kCompletionTokens});
-  data::RandomStream seeds(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024);
+  RandomStream seeds(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024);
   for (const rl::GrpoPrompt& p : prompts)
     engine.submit({.prompt = p.ids, .sampling = {.temperature = 1.0f, .seed = seeds.next_u64()}, .n = kGroup,
                    .max_tokens = kCompletionTokens});

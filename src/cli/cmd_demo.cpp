@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "aha/demo/demo.hpp"
+#include "apps/demo/demo.hpp"
 #include "cli/command.hpp"
 
 namespace aha::cli {

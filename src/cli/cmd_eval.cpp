@@ -34,7 +34,7 @@ int run_eval(EvalCli c) {
     o.name = std::filesystem::path(c.data).stem().string();
     o.dataset = ledger::fingerprint_file(c.data, "eval", static_cast<int64_t>(o.items.size()), 0);
   } else {
-    o.items = data::generate_task(c.task, c.split, c.count, o.sampling.seed);
+    o.items = tasks::generate_task(c.task, c.split, c.count, o.sampling.seed);
     o.name = c.task;
     o.dataset = ledger::generator_record(c.task, "1", {{"split", c.split}, {"count", c.count}}, o.sampling.seed, "eval",
                                          static_cast<int64_t>(o.items.size()), 0);

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "aha/report/report.hpp"
+#include "apps/report/report.hpp"
 #include "cli/command.hpp"
 
 namespace aha::cli {

@@ -7,7 +7,7 @@
 #include <memory>
 #include <thread>
 
-#include "aha/serve/server.hpp"
+#include "apps/serve/server.hpp"
 #include "cli/command.hpp"
 
 namespace aha::cli {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <set>
 
-#include "aha/data/arithmetic.hpp"
+#include "aha/tasks/arithmetic_text.hpp"
 #include "aha/data/sequences.hpp"
 
 namespace aha::data {
@@ -52,7 +52,7 @@ TEST(Batches, packing_cuts_full_blocks_and_drops_the_tail) {
 }
 
 TEST(Arithmetic, texts_are_deterministic_from_the_seed_and_correct) {
-  const auto a = arithmetic_texts(1, 50), b = arithmetic_texts(1, 50), c = arithmetic_texts(2, 50);
+  const auto a = tasks::arithmetic_texts(1, 50), b = tasks::arithmetic_texts(1, 50), c = tasks::arithmetic_texts(2, 50);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
   for (const std::string& t : a) {

@@ -35,7 +35,7 @@ const OrderedJson& kwargs() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const OrderedJson tokens = {{"bos_token", "<s>"}, {"eos_token", "</s>"}};
-  aha::tokenizer::jinja::Limits limits;
+  aha::jinja::Limits limits;
   limits.max_steps = 20000;
   limits.max_output_bytes = size_t{1} << 20;
   try {

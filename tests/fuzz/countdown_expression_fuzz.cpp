@@ -4,17 +4,17 @@
 #include <cstdlib>
 #include <string>
 
-#include "aha/rl/rewards/countdown_expression.hpp"
+#include "aha/tasks/countdown_expression.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  const aha::rl::CountdownExpression e = aha::rl::parse_countdown_expression(text);
+  const aha::tasks::CountdownExpression e = aha::tasks::parse_countdown_expression(text);
   if (e.value.has_value() == !e.error.empty()) std::abort();
   if (!e.value) return 0;
   if (e.literals.empty() || e.value->den <= 0) std::abort();
-  const aha::rl::CountdownExpression wrapped = aha::rl::parse_countdown_expression("(" + text + ")");
+  const aha::tasks::CountdownExpression wrapped = aha::tasks::parse_countdown_expression("(" + text + ")");
   if (wrapped.value ? *wrapped.value != *e.value : wrapped.error.find("nested too deep") == std::string::npos)
     std::abort();
-  (void)aha::rl::countdown_solves(e, {1, 2, 3}, 6);
+  (void)aha::tasks::countdown_solves(e, {1, 2, 3}, 6);
   return 0;
 }

@@ -7,8 +7,8 @@
 #include "aha/base/error.hpp"
 #include "aha/base/json.hpp"
 #include "aha/ledger/provenance.hpp"
-#include "aha/report/report.hpp"
-#include "aha/report/sections.hpp"
+#include "apps/report/report.hpp"
+#include "apps/report/sections.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

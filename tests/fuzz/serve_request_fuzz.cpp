@@ -6,7 +6,7 @@
 #include <string>
 
 #include "aha/base/error.hpp"
-#include "aha/serve/request.hpp"
+#include "apps/serve/request.hpp"
 #include "aha/tokenizer/chat_template.hpp"
 
 namespace {
@@ -23,7 +23,7 @@ const aha::tokenizer::ChatTemplate& chatml() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data), size);
-  aha::tokenizer::jinja::Limits limits;
+  aha::jinja::Limits limits;
   limits.max_steps = 20000;
   limits.max_output_bytes = size_t{1} << 20;
   try {

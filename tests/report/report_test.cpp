@@ -1,6 +1,6 @@
 // The report page built from hand-written run directories: escaping, the charts present, runs
 // overlaid, missing values, tables; and the errors for bad metrics files.
-#include "aha/report/report.hpp"
+#include "apps/report/report.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <functional>
 
 #include "aha/base/error.hpp"
-#include "aha/report/html.hpp"
-#include "aha/report/sections.hpp"
+#include "apps/report/html.hpp"
+#include "apps/report/sections.hpp"
 #include "support/temp_dir.hpp"
 
 namespace aha::report {

@@ -1,5 +1,5 @@
 // The SVG chart writer against hand-computed axes and pixel coordinates.
-#include "aha/report/svg_chart.hpp"
+#include "apps/report/svg_chart.hpp"
 
 #include <gtest/gtest.h>
 

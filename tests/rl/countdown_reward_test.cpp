@@ -1,6 +1,6 @@
 // The countdown expression parser and reward: exact arithmetic, each number once, and rejection
 // of everything that is not such an expression.
-#include "aha/rl/rewards/countdown_expression.hpp"
+#include "aha/tasks/countdown_expression.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +9,8 @@
 #include "aha/rl/reward.hpp"
 
 namespace aha::rl {
+using tasks::CountdownExpression;
+using tasks::parse_countdown_expression;
 namespace {
 
 TEST(CountdownExpression, evaluates_with_precedence_and_exact_fractions) {

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "aha/data/random.hpp"
+#include "aha/base/random.hpp"
 #include "aha/train/init_weights.hpp"
 #include "support/tiny_model.hpp"
 
@@ -12,7 +12,7 @@ namespace aha::train {
 namespace {
 
 std::vector<data::Sequence> random_sequences(int n, int len) {
-  data::RandomStream rng(1, "test");
+  RandomStream rng(1, "test");
   std::vector<data::Sequence> seqs(static_cast<size_t>(n));
   for (auto& s : seqs) {
     for (int i = 0; i < len; ++i) s.tokens.push_back(static_cast<int32_t>(rng.below(64)));

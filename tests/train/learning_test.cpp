@@ -5,7 +5,7 @@
 #include <cmath>
 #include <map>
 
-#include "aha/data/arithmetic.hpp"
+#include "aha/tasks/arithmetic_text.hpp"
 #include "aha/tokenizer/tokenizer.hpp"
 #include "aha/train/trainer.hpp"
 #include "tests/train/fixtures.hpp"
@@ -30,7 +30,7 @@ TEST(Training, held_out_loss_falls_30_percent_below_unigram_entropy) {
   test::TempDir dir;
   const std::string eval_path = dir.file("eval.jsonl");
   std::string eval;
-  for (const std::string& t : data::arithmetic_texts(999, 300)) eval += Json{{"text", t}}.dump() + "\n";
+  for (const std::string& t : tasks::arithmetic_texts(999, 300)) eval += Json{{"text", t}}.dump() + "\n";
   test::write_text(eval_path, eval);
   const std::string config_path = testing::write_arithmetic_config(
       dir.path().string(),
@@ -40,7 +40,7 @@ TEST(Training, held_out_loss_falls_30_percent_below_unigram_entropy) {
   run_training(config, {});
 
   const auto tok = tokenizer::Tokenizer::load(dir.file("tokenizer.json"));
-  const double entropy = unigram_entropy(data::arithmetic_texts(3, 20000), tok);
+  const double entropy = unigram_entropy(tasks::arithmetic_texts(3, 20000), tok);
   double eval_loss = NAN;
   for (const Json& line : testing::read_json_lines(dir.file("out/metrics.jsonl")))
     if (line.contains("eval_loss")) eval_loss = line["eval_loss"].get<double>();

@@ -4,6 +4,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/base/yaml.hpp"
 #include "aha/ledger/dataset.hpp"
 #include "aha/train/config.hpp"
 
@@ -28,7 +29,7 @@ const std::vector<std::string>& provider_keys() {
 ProviderInfo read_provider(const std::string& path) {
   ProviderInfo info;
   if (path.empty() || !is_file(path)) return info;
-  const Json doc = ledger::yaml_to_json(read_file(path), path);
+  const Json doc = yaml_to_json(read_file(path), path);
   if (doc.is_null()) return info;
   if (!doc.is_object()) fail("{}: must be a mapping of keys to text", path);
   const auto& keys = provider_keys();

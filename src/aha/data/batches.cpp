@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "aha/data/random.hpp"
+#include "aha/base/random.hpp"
 
 namespace aha::data {
 

@@ -1,7 +1,7 @@
 #include "aha/data/text_dataset.hpp"
 
 #include "aha/base/error.hpp"
-#include "aha/data/arithmetic.hpp"
+#include "aha/tasks/arithmetic_text.hpp"
 #include "aha/data/jsonl.hpp"
 
 namespace aha::data {
@@ -10,7 +10,7 @@ std::vector<std::string> read_texts(const TextSource& source, int64_t& skipped_l
   skipped_lines = 0;
   if (!source.task.empty()) {
     if (source.task != "arithmetic") fail("dataset_task: unknown task '{}' (built-in: arithmetic)", source.task);
-    return arithmetic_texts(source.seed, source.num_examples);
+    return tasks::arithmetic_texts(source.seed, source.num_examples);
   }
   JsonlFile file = read_jsonl(source.path, bad_lines_policy(source.skip_bad_lines));
   skipped_lines = file.skipped_lines;

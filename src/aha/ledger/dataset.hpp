@@ -46,10 +46,6 @@ DatasetRecord generator_record(const std::string& name, const std::string& versi
 Json to_json(const DatasetRecord& record);
 DatasetRecord dataset_from_json(const Json& json, const std::string& origin);
 
-// Parses a YAML document into JSON (scalars become numbers, booleans or null where YAML 1.2's
-// core schema says so, else strings); errors name `origin` and the line.
-Json yaml_to_json(const std::string& text, const std::string& origin);
-
 // The current UTC time as "YYYY-MM-DDTHH:MM:SSZ".
 std::string utc_now();
 

@@ -8,7 +8,7 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
-#include "aha/data/random.hpp"
+#include "aha/base/random.hpp"
 #include "aha/generate/engine.hpp"
 #include "aha/io/generation_config.hpp"
 #include "aha/model/decoder.hpp"
@@ -133,7 +133,7 @@ DistillSummary run_distill(const DistillConfig& c) {
 
   generate::Engine engine(teacher, {c.batch_size, std::min<int64_t>(teacher.config().max_position_embeddings,
                                                                      c.max_prompt_length + c.max_completion_length)});
-  data::RandomStream seeds(static_cast<uint64_t>(c.seed), "distill");
+  RandomStream seeds(static_cast<uint64_t>(c.seed), "distill");
   for (const GrpoPrompt& p : prompts) {
     generate::Request request;
     request.prompt = p.ids;

@@ -7,6 +7,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/base/yaml.hpp"
 #include "aha/base/threads.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/ledger/provenance.hpp"
@@ -233,7 +234,7 @@ void write_grpo_provenance(const GrpoConfig& c, const GrpoInputs& in, const trai
                                      static_cast<uint64_t>(c.seed), "train", prompts, 0)
           : ledger::fingerprint_file(c.dataset_path, "train", prompts, 0));
   for (const RewardSpec& r : c.reward_funcs) run.rewards.push_back({{"name", r.name}, {"options", r.options}});
-  run.config = ledger::yaml_to_json(to_yaml(c), c.output_dir + "/config.yaml");
+  run.config = yaml_to_json(to_yaml(c), c.output_dir + "/config.yaml");
   run.seed = static_cast<uint64_t>(c.seed);
   run.threads = c.threads > 0 ? c.threads : num_threads();
   run.started_at = started_at;

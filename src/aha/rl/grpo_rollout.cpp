@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "aha/base/error.hpp"
-#include "aha/data/random.hpp"
+#include "aha/base/random.hpp"
 #include "aha/generate/engine.hpp"
 #include "aha/rl/grpo_loss.hpp"
 
@@ -41,7 +41,7 @@ Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_
   const int64_t ctx = std::min<int64_t>(source.model_config->max_position_embeddings,
                                         c.max_prompt_length + c.max_completion_length);
   generate::Engine engine(*source.policy, {static_cast<int64_t>(prompt_indices.size()) * group, ctx});
-  data::RandomStream seeds(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024 + round);
+  RandomStream seeds(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024 + round);
   Rollout r;
   r.completions.resize(prompt_indices.size() * group);
   for (size_t k = 0; k < prompt_indices.size(); ++k) {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "aha/data/random.hpp"
+#include "aha/base/random.hpp"
 #include "aha/model/training.hpp"
 #include "aha/rl/grpo_loss.hpp"
 
@@ -106,7 +106,7 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
     model::LoraPass pass;
     if (lora_) {
       const uint64_t index = static_cast<uint64_t>(global_step) * micro_batches + begin / size;
-      pass = {lora_, &lora_grads_, data::RandomStream(static_cast<uint64_t>(config_.seed), "lora_dropout", index).next_u64()};
+      pass = {lora_, &lora_grads_, RandomStream(static_cast<uint64_t>(config_.seed), "lora_dropout", index).next_u64()};
     }
     model::forward_logprobs(model_config_, weights_, batch, config_.temperature, acts, logp, ent, pass);
     CompletionTokens t;

@@ -29,7 +29,7 @@ std::vector<GrpoPrompt> load_prompts(const PromptSourceOptions& o, const tokeniz
                                      const std::vector<std::unique_ptr<RewardFunction>>& rewards) {
   const std::string origin = o.dataset_path.empty() ? "dataset_task " + o.dataset_task : o.dataset_path;
   const std::vector<data::PromptItem> items = o.dataset_path.empty()
-                                                  ? data::generate_task(o.dataset_task, "train", o.num_examples, o.seed)
+                                                  ? tasks::generate_task(o.dataset_task, "train", o.num_examples, o.seed)
                                                   : data::read_prompt_dataset(o.dataset_path);
   const bool chat_available = has_chat_template(o.model_dir);
   std::string name = o.prompt_template;

@@ -4,8 +4,8 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
-#include "aha/tokenizer/jinja/json_value.hpp"
-#include "aha/tokenizer/jinja/template.hpp"
+#include "aha/jinja/json_value.hpp"
+#include "aha/jinja/template.hpp"
 
 namespace aha::tokenizer {
 namespace {

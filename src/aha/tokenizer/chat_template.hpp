@@ -7,13 +7,13 @@
 #include <memory>
 #include <string>
 
-#include "aha/tokenizer/jinja/budget.hpp"
+#include "aha/jinja/budget.hpp"
+
+namespace aha::jinja {
+class Template;
+}  // namespace aha::jinja
 
 namespace aha::tokenizer {
-
-namespace jinja {
-class Template;
-}
 
 class ChatTemplate {
  public:

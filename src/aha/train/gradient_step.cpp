@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "aha/data/random.hpp"
+#include "aha/base/random.hpp"
 #include "aha/model/training.hpp"
 
 namespace aha::train {
@@ -78,7 +78,7 @@ StepResult GradientStep::step(const std::vector<data::MicroBatch>& micro_batches
   for (size_t k = 0; k < micro_batches.size(); ++k) {
     const data::MicroBatch& mb = micro_batches[k];
     model::LoraPass pass;
-    if (lora_) pass = {lora_, &lora_grads_, data::RandomStream(seed_, "lora_dropout", first + k).next_u64()};
+    if (lora_) pass = {lora_, &lora_grads_, RandomStream(seed_, "lora_dropout", first + k).next_u64()};
     r.loss += model::loss_and_gradients(config_, weights_, train_batch(mb, normaliser),
                                         activations(mb.batch, mb.seq), grads_, pass);
   }

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "aha/data/random.hpp"
+#include "aha/base/random.hpp"
 #include "aha/model/gradients.hpp"
 
 namespace aha::train {
@@ -45,7 +45,7 @@ model::Weights init_weights(const io::ModelConfig& config, double initializer_ra
   model::Weights w = shaped_weights(config);
   for (const model::Parameter& p : model::parameters(w)) {
     if (p.shape.size() < 2) continue;  // norms and biases keep 1 and 0
-    data::RandomStream stream(seed, "init:" + p.name);
+    RandomStream stream(seed, "init:" + p.name);
     for (float& x : *p.values) x = static_cast<float>(initializer_range * stream.normal());
   }
   return w;
@@ -57,7 +57,7 @@ void init_lora(model::Lora& lora, uint64_t seed) {
     if (p.name.find(".lora_A.") == std::string::npos) continue;
     // kaiming_uniform_(a=sqrt(5)): gain sqrt(2 / (1 + 5)), bound gain · sqrt(3 / fan_in) = 1/sqrt(fan_in).
     const double bound = 1.0 / std::sqrt(static_cast<double>(p.shape[1]));
-    data::RandomStream stream(seed, "init:" + p.name);
+    RandomStream stream(seed, "init:" + p.name);
     for (float& x : *p.values) x = static_cast<float>(bound * (2.0 * stream.uniform() - 1.0));
   }
 }

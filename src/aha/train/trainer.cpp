@@ -6,6 +6,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/base/yaml.hpp"
 #include "aha/base/threads.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/ledger/provenance.hpp"
@@ -145,7 +146,7 @@ void write_run_provenance(const TrainConfig& c, const TrainingInputs& in, const 
   ledger::RunRecord run;
   run.kind = c.mode == TrainMode::pretrain ? "pretrain" : "sft";
   run.datasets = in.datasets;
-  run.config = ledger::yaml_to_json(to_yaml(c), c.output_dir + "/config.yaml");
+  run.config = yaml_to_json(to_yaml(c), c.output_dir + "/config.yaml");
   run.seed = static_cast<uint64_t>(c.seed);
   run.threads = c.threads > 0 ? c.threads : num_threads();
   run.started_at = started_at;

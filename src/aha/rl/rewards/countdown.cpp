@@ -6,8 +6,8 @@
 #include "aha/base/error.hpp"
 #include "aha/base/json.hpp"
 #include "aha/rl/rewards/builtin.hpp"
-#include "aha/rl/rewards/countdown_expression.hpp"
 #include "aha/rl/rewards/options.hpp"
+#include "aha/tasks/countdown_expression.hpp"
 
 namespace aha::rl {
 namespace {
@@ -64,9 +64,9 @@ class CountdownReward : public RewardFunction {
     const size_t close = text.rfind("</answer>");
     const size_t open = close == std::string::npos ? std::string::npos : text.rfind("<answer>", close);
     if (open == std::string::npos) return 0.0;
-    const CountdownExpression expression =
-        parse_countdown_expression(std::string_view(text).substr(open + 8, close - open - 8));
-    return countdown_solves(expression, answer.numbers, answer.target) ? 1.0 : format_score_;
+    const tasks::CountdownExpression expression =
+        tasks::parse_countdown_expression(std::string_view(text).substr(open + 8, close - open - 8));
+    return tasks::countdown_solves(expression, answer.numbers, answer.target) ? 1.0 : format_score_;
   }
 
   double format_score_;

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "aha/rl/rewards/rational.hpp"
+#include "aha/base/rational.hpp"
 
 namespace aha::rl {
 

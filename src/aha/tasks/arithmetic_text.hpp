@@ -1,0 +1,13 @@
+// The built-in `arithmetic` task: lines such as "12+7=19", deterministic from a seed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace aha::tasks {
+
+// `count` texts "a+b=c" or "a-b=c" (a, b in 0..99, c >= 0), drawn from `seed`.
+std::vector<std::string> arithmetic_texts(uint64_t seed, int64_t count);
+
+}  // namespace aha::tasks

@@ -1,0 +1,86 @@
+#include "aha/tasks/counting.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "aha/base/random.hpp"
+#include "aha/tasks/story_words.hpp"
+
+namespace aha::tasks {
+namespace {
+
+constexpr const auto& kNames = kStoryNames;
+constexpr const auto& kThings = kStoryThings;
+constexpr std::array<const char*, 3> kGains = {"buys {} more", "finds {} more", "gets {} more"};
+constexpr std::array<const char*, 3> kLosses = {"gives {} away", "loses {}", "sells {}"};
+constexpr int kSteps = 3;
+
+struct Problem {
+  int64_t start = 0;
+  std::array<char, kSteps> ops{};
+  std::array<int64_t, kSteps> numbers{};
+};
+
+int64_t digit(RandomStream& rng) { return 1 + static_cast<int64_t>(rng.below(9)); }
+
+// A start and three +/- steps of 1..9 whose running count never goes below zero.
+Problem draw(RandomStream& rng) {
+  for (;;) {
+    Problem p;
+    p.start = digit(rng);
+    int64_t count = p.start;
+    bool valid = true;
+    for (int i = 0; i < kSteps; ++i) {
+      p.ops[i] = rng.below(2) == 0 ? '+' : '-';
+      p.numbers[i] = digit(rng);
+      count += p.ops[i] == '+' ? p.numbers[i] : -p.numbers[i];
+      valid = valid && count >= 0;
+    }
+    if (valid) return p;
+  }
+}
+
+PromptItem item_of(const Problem& p, RandomStream& rng) {
+  const char* name = kNames[rng.below(kNames.size())];
+  const char* thing = kThings[rng.below(kThings.size())];
+  std::array<std::string, kSteps> actions;
+  std::string steps;
+  int64_t count = p.start;
+  for (int i = 0; i < kSteps; ++i) {
+    const auto& verbs = p.ops[i] == '+' ? kGains : kLosses;
+    actions[i] = fmt::format(fmt::runtime(verbs[rng.below(verbs.size())]), p.numbers[i]);
+    const int64_t next = p.ops[i] == '+' ? count + p.numbers[i] : count - p.numbers[i];
+    steps += fmt::format("{} {} {} = {}{}", count, p.ops[i], p.numbers[i], next, i + 1 < kSteps ? "\n" : "");
+    count = next;
+  }
+  PromptItem item;
+  item.prompt = fmt::format("{} has {} {}, {}, {} and {}. How many {} now?", name, p.start, thing, actions[0],
+                            actions[1], actions[2], thing);
+  item.answer = count;
+  item.reasoning = std::move(steps);
+  item.solution = std::to_string(count);
+  return item;
+}
+
+std::string key_of(const Problem& p) {
+  std::string key = fmt::format("counting|{}", p.start);
+  for (int i = 0; i < kSteps; ++i) key += fmt::format("|{}{}", p.ops[i], p.numbers[i]);
+  return key;
+}
+
+}  // namespace
+
+std::vector<PromptItem> counting_items(const std::string& split, int64_t count, uint64_t seed) {
+  RandomStream rng(seed, "task/counting");
+  Problem p;
+  return distinct_split_items(
+      "counting", split, count, 100,
+      [&] {
+        p = draw(rng);
+        return key_of(p);
+      },
+      [&] { return item_of(p, rng); });
+}
+
+}  // namespace aha::tasks

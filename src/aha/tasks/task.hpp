@@ -1,0 +1,45 @@
+// The built-in tasks: each generates prompt items with reference answers, split into train and test
+// by a hash of the problem, so that no seed can put one problem in both splits.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aha/base/json.hpp"
+
+namespace aha::tasks {
+
+struct PromptItem {
+  Json prompt;  // a string, or a messages array ([{"role","content"}, ...])
+  Json answer;  // what a verifier checks completions against
+  std::string reasoning;  // worked steps of a correct solution (built-in tasks; GSM8K's solution
+                          // text without "<<…>>" notes and the "####" line); empty when unknown
+  std::string solution;   // what a correct completion puts in <answer> (a number, a countdown
+                          // expression); empty when unknown
+};
+
+// A built-in task ("countdown", "arithmetic"): `count` items of `split` ("train" or "test";
+// the splits never share an item), deterministic in `seed`.
+std::vector<PromptItem> generate_task(const std::string& name, const std::string& split, int64_t count,
+                                      uint64_t seed);
+
+// The names generate_task accepts: "arithmetic" and "counting" (word problems), "countdown" (3 or
+// 4 numbers), "countdown3", "countdown4".
+std::vector<std::string> task_names();
+
+// "train" or "test" for a built-in task's item, from a hash of its canonical description (which
+// ignores wording and order), so that no seed can put one problem in both splits; 1 in 10 is "test".
+std::string task_split(std::string_view canonical_item);
+
+// What the built-in generators share: draws problems until `count` distinct ones of `split` are
+// found. `draw` draws the next problem and returns its canonical description (empty: nothing
+// usable was drawn); `make` turns the problem just drawn into its item. At most
+// 10000 + draws_per_item * count draws, then a bad-input Error naming `task`.
+std::vector<PromptItem> distinct_split_items(std::string_view task, const std::string& split, int64_t count,
+                                             int64_t draws_per_item, const std::function<std::string()>& draw,
+                                             const std::function<PromptItem()>& make);
+
+}  // namespace aha::tasks
