@@ -28,6 +28,10 @@ int run_eval(EvalCli c) {
   eval::EvalOptions& o = c.o;
   if (c.data.empty() == c.task.empty()) fail("give exactly one of --data and --task");
   o.ks = parse_ks(c.ks);
+  if (o.samples < 1) fail("--samples must be at least 1, got {}", o.samples);
+  if (o.max_tokens < 1) fail("--max-tokens must be at least 1, got {}", o.max_tokens);
+  for (int64_t k : o.ks)
+    if (k < 1 || k > o.samples) fail("--k {}: each k must be in 1 .. --samples ({})", k, o.samples);
   if (!c.reward_options.empty()) o.reward_options = parse_json(c.reward_options, "--reward-options");
   if (!c.data.empty()) {
     o.items = data::read_prompt_dataset(c.data);

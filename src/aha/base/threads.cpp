@@ -112,7 +112,7 @@ Pool& pool() {
 }  // namespace
 
 void set_num_threads(int n) {
-  if (n < 1 || n > 4096) fail("--threads: expected a whole number from 1 to 4096, got {}", n);
+  if (n < 1 || n > 4096) fail("the thread count must be a whole number from 1 to 4096, got {}", n);
   std::lock_guard lock(g_pool_mutex);
   g_threads = n;
 }

@@ -44,7 +44,7 @@ JsonlFile read_jsonl(const std::string& path, BadLines bad) {
       ++file.skipped_lines;
     } else {
       fail("{}:{}: {}{}", path, line, why,
-           bad == BadLines::fail_suggesting_skip ? " (--skip-bad-lines skips such lines)" : "");
+           bad == BadLines::fail_suggesting_skip ? " (skip_bad_lines skips such lines)" : "");
     }
   }
   return file;

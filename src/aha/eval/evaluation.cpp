@@ -38,10 +38,10 @@ bool has_chat_template(const std::string& dir) {
 
 void check(const EvalOptions& o) {
   if (o.items.empty()) fail("eval: {} has no items", o.name);
-  if (o.samples < 1) fail("--samples must be at least 1, got {}", o.samples);
-  if (o.max_tokens < 1) fail("--max-tokens must be at least 1, got {}", o.max_tokens);
+  if (o.samples < 1) fail("eval: samples must be at least 1, got {}", o.samples);
+  if (o.max_tokens < 1) fail("eval: max_tokens must be at least 1, got {}", o.max_tokens);
   for (int64_t k : o.ks)
-    if (k < 1 || k > o.samples) fail("--k {}: each k must be in 1 .. --samples ({})", k, o.samples);
+    if (k < 1 || k > o.samples) fail("eval: k {} must be in 1 .. samples ({})", k, o.samples);
   generate::validate(o.sampling);
 }
 

@@ -36,7 +36,7 @@ Engine::Engine(const model::Model& model, EngineOptions options)
     : model_(model), max_batch_(options.max_batch), ctx_size_(options.ctx_size) {
   if (max_batch_ < 1) fail("the batch size must be at least 1, got {}", max_batch_);
   if (ctx_size_ == 0) ctx_size_ = std::min<int64_t>(model.config().max_position_embeddings, 4096);
-  if (ctx_size_ < 2) fail("--ctx-size must be at least 2, got {}", ctx_size_);
+  if (ctx_size_ < 2) fail("the context size must be at least 2 positions, got {}", ctx_size_);
 }
 
 Engine::~Engine() = default;

@@ -56,9 +56,9 @@ void check_messages(const OrderedJson& messages) {
 
 void check_tool_list(const OrderedJson& list, const char* key) {
   if (list.is_null()) return;
-  if (!list.is_array()) fail("--kwargs: {} must be an array of objects", key);
+  if (!list.is_array()) fail("template variable {} must be an array of objects", key);
   for (const OrderedJson& item : list)
-    if (!item.is_object()) fail("--kwargs: every entry of {} must be an object", key);
+    if (!item.is_object()) fail("every entry of template variable {} must be an object", key);
 }
 
 }  // namespace
@@ -102,9 +102,9 @@ ChatTemplate::ChatTemplate(const std::string& source, const std::string& origin,
 std::string ChatTemplate::render(const OrderedJson& messages, bool add_generation_prompt, const OrderedJson& kwargs,
                                  const jinja::Limits& limits) const {
   check_messages(messages);
-  if (!kwargs.is_object()) fail("--kwargs must be a JSON object, not {}", kwargs.type_name());
+  if (!kwargs.is_object()) fail("template variables must be a JSON object, not {}", kwargs.type_name());
   for (const char* reserved : {"messages", "add_generation_prompt"})
-    if (kwargs.contains(reserved)) fail("--kwargs: '{}' is set by aha itself and cannot be given", reserved);
+    if (kwargs.contains(reserved)) fail("template variable '{}' is set by aha itself and cannot be given", reserved);
   if (kwargs.contains("tools")) check_tool_list(kwargs["tools"], "tools");
   if (kwargs.contains("documents")) check_tool_list(kwargs["documents"], "documents");
   std::unordered_map<std::string, jinja::Value> variables;

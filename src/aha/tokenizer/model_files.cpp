@@ -22,7 +22,7 @@ ChatTemplate load_model_chat_template(const std::string& model_dir, const std::s
   const std::string config = (std::filesystem::path(dir) / "tokenizer_config.json").string();
   if (override_file.empty()) {
     if (!is_file(config) && !is_file((std::filesystem::path(dir) / "chat_template.jinja").string()))
-      fail("{}: no chat template (tokenizer_config.json or chat_template.jinja); give --chat-template FILE", dir);
+      fail("{}: no chat template (tokenizer_config.json or chat_template.jinja); give a chat template file", dir);
     return ChatTemplate::load(dir);
   }
   nlohmann::ordered_json special = nlohmann::ordered_json::object();

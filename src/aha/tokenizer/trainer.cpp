@@ -59,7 +59,7 @@ struct BpeTrainer::State {
 BpeTrainer::BpeTrainer(TrainOptions options) : options_(std::move(options)), state_(std::make_unique<State>()) {
   const auto reserved = static_cast<int64_t>(256 + options_.special_tokens.size());
   if (options_.vocab_size < reserved)
-    fail("--vocab-size {} is too small: the 256 byte tokens and {} special tokens need {}", options_.vocab_size,
+    fail("vocab size {} is too small: the 256 byte tokens and {} special tokens need {}", options_.vocab_size,
          options_.special_tokens.size(), reserved);
   State& s = *state_;
   s.normalizer = make_normalizer(JsonAt(s.normalizer_json, "trainer", "normalizer"));
