@@ -21,7 +21,7 @@ struct GrpoOptions {
 void print_progress(const rl::GrpoProgress& p) {
   const double rate = p.elapsed_seconds > 0 ? p.step / p.elapsed_seconds : 0.0;
   const double eta = rate > 0 ? (p.max_steps - p.step) / rate : 0.0;
-  fmt::print(stderr, "\rstep {}/{}  reward {:.3f}  {:.2f} steps/s  ETA {:.0f}s ", p.step, p.max_steps, p.reward, rate, eta);
+  fmt::print(stderr, "\rstep {}/{}  reward {:.3f}  {:.2f} steps/s  ETA {:.0f}s ", p.step, p.max_steps, p.reward.value_or(0.0), rate, eta);
   if (p.step == p.max_steps) fmt::print(stderr, "\n");
 }
 

@@ -90,6 +90,14 @@ TEST(GrpoRun, resume_after_a_crash_mid_rollout_is_bit_identical) {
     EXPECT_EQ(a[i]["kl"], b[i]["kl"]) << i;
   }
   EXPECT_GT(a[1]["kl"].get<double>(), 0.0);
+  // The training time sums the attempts: the crashed one's (saved in checkpoint-3) and the resumed one's.
+  const double crashed = read_json_file(c.output_dir + "/checkpoint-3/trainer_state.json")["aha_train_seconds"];
+  const std::string provenance = slurp(c.output_dir + "/provenance.json");
+  EXPECT_GT(Json::parse(provenance)["run"]["wall_seconds"].get<double>(), crashed);
+  // Resuming a complete run does nothing: provenance.json is not rewritten.
+  GrpoInputs again = f.inputs();
+  EXPECT_TRUE(run_grpo(c, again, resume).already_complete);
+  EXPECT_EQ(slurp(c.output_dir + "/provenance.json"), provenance);
 }
 
 TEST(GrpoRun, dynamic_sampling_keeps_groups_whose_rewards_differ) {

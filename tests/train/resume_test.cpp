@@ -134,9 +134,12 @@ TEST(Resume, resume_after_kill_is_bit_identical) {
     EXPECT_EQ(ref_lines[i]["step"], res_lines[i]["step"]);
     EXPECT_EQ(ref_lines[i]["loss"], res_lines[i]["loss"]) << "line " << i;
   }
-  // A further --resume finds the run complete and leaves the model alone.
+  // A further --resume finds the run complete and leaves the model and provenance.json alone.
+  const std::string provenance = testing::slurp(resumed + "/provenance.json");
+  ASSERT_FALSE(provenance.empty());
   ASSERT_EQ(wait_exit(start_pretrain(config, resumed)), 0);
   EXPECT_TRUE(testing::slurp(resumed + "/model.safetensors") == a);
+  EXPECT_EQ(testing::slurp(resumed + "/provenance.json"), provenance);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 // metrics, completions, checkpoints and --resume in the Hugging Face Trainer's run layout.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,19 +39,9 @@ struct GrpoInputs {
 // max_prompt_length, or one that leaves no room in the context, is an Error naming it.
 GrpoInputs load_grpo_inputs(const GrpoConfig& config);
 
-// Where a run stands, for a progress line.
-struct GrpoProgress {
-  int64_t step = 0, max_steps = 0;
-  double reward = 0;           // the step's mean reward
-  double elapsed_seconds = 0;  // since this process started training
-};
-
-struct GrpoRunOptions {
-  train::ResumeMode resume = train::ResumeMode::none;
-  std::string resume_path;                                // with ResumeMode::path
-  std::function<void(const std::string&)> notice;         // one-line messages for the user
-  std::function<void(const GrpoProgress&)> progress;      // after every step (may be empty)
-};
+// Progress lines (with the step's mean reward) and run options are the shared loop's.
+using GrpoProgress = train::Progress;
+using GrpoRunOptions = train::RunOptions;
 
 // Runs (or resumes) GRPO on `inputs`; writes output_dir/config.yaml, metrics.jsonl,
 // completions.jsonl, checkpoint-<step>/ and the final model at the top of output_dir.

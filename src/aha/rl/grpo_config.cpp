@@ -14,17 +14,16 @@ namespace {
 
 using C = GrpoConfig;
 using Member = std::variant<double C::*, int64_t C::*, bool C::*, std::string C::*, std::optional<double> C::*,
-                            std::vector<RewardSpec> C::*, std::vector<double> C::*, std::vector<std::string> C::*>;
+                            std::vector<RewardSpec> C::*, std::vector<double> C::*>;
 
 struct Key {
   const char* name;
   Member member;
 };
 
+// GRPOConfig's keys beyond TrainingArguments'.
 const std::vector<Key>& keys() {
   static const std::vector<Key> table = {
-      {"model_name_or_path", &C::model_name_or_path}, {"dataset_path", &C::dataset_path},
-      {"dataset_task", &C::dataset_task}, {"dataset_num_examples", &C::dataset_num_examples},
       {"prompt_template", &C::prompt_template}, {"reward_funcs", &C::reward_funcs},
       {"reward_weights", &C::reward_weights}, {"num_generations", &C::num_generations},
       {"temperature", &C::temperature}, {"top_p", &C::top_p}, {"top_k", &C::top_k},
@@ -33,17 +32,7 @@ const std::vector<Key>& keys() {
       {"max_dynamic_sampling_rounds", &C::max_dynamic_sampling_rounds}, {"beta", &C::beta},
       {"epsilon", &C::epsilon}, {"epsilon_high", &C::epsilon_high}, {"loss_type", &C::loss_type},
       {"scale_rewards", &C::scale_rewards}, {"num_iterations", &C::num_iterations},
-      {"learning_rate", &C::learning_rate}, {"max_steps", &C::max_steps}, {"num_train_epochs", &C::num_train_epochs},
-      {"per_device_train_batch_size", &C::per_device_train_batch_size},
-      {"gradient_accumulation_steps", &C::gradient_accumulation_steps},
-      {"lr_scheduler_type", &C::lr_scheduler_type}, {"warmup_ratio", &C::warmup_ratio},
-      {"warmup_steps", &C::warmup_steps}, {"weight_decay", &C::weight_decay}, {"adam_beta1", &C::adam_beta1},
-      {"adam_beta2", &C::adam_beta2}, {"adam_epsilon", &C::adam_epsilon}, {"max_grad_norm", &C::max_grad_norm},
-      {"gradient_checkpointing", &C::gradient_checkpointing}, {"seed", &C::seed}, {"threads", &C::threads},
-      {"output_dir", &C::output_dir}, {"save_steps", &C::save_steps}, {"save_total_limit", &C::save_total_limit},
-      {"logging_steps", &C::logging_steps}, {"log_completions_steps", &C::log_completions_steps},
-      {"use_peft", &C::use_peft}, {"lora_r", &C::lora_r}, {"lora_alpha", &C::lora_alpha},
-      {"lora_dropout", &C::lora_dropout}, {"lora_target_modules", &C::lora_target_modules},
+      {"log_completions_steps", &C::log_completions_steps},
   };
   return table;
 }
@@ -102,10 +91,11 @@ void set_key(C& c, const Key& key, const YAML::Node& node, const std::string& wh
       key.member);
 }
 
-const Key& find_key(const std::string& name, const std::string& where) {
-  std::vector<std::string> names;
+void set(C& c, const std::string& name, const YAML::Node& node, const std::string& where) {
+  if (train::set_training_argument(c, name, node, where)) return;
+  std::vector<std::string> names = train::training_argument_names();
   for (const Key& k : keys()) {
-    if (name == k.name) return k;
+    if (name == k.name) return set_key(c, k, node, where);
     names.push_back(k.name);
   }
   train::fail_unknown_key(where, name, names, "docs/grpo.md");
@@ -120,18 +110,15 @@ void require(bool ok, const std::string& origin, const char* key, const std::str
 GrpoConfig load_grpo_config(const std::string& path, const std::vector<std::string>& overrides) {
   GrpoConfig c;
   train::read_config(path, overrides, [&](const std::string& name, const YAML::Node& value, const std::string& where) {
-    set_key(c, find_key(name, where), value, where);
+    set(c, name, value, where);
   });
   validate(c, path);
   return c;
 }
 
 void validate(const GrpoConfig& c, const std::string& origin) {
-  require(!c.output_dir.empty(), origin, "output_dir", "required: the run directory");
+  train::validate_training_arguments(c, origin);
   require(!c.model_name_or_path.empty(), origin, "model_name_or_path", "required: the HF model directory to train");
-  require(c.dataset_path.empty() != c.dataset_task.empty(), origin, "dataset_path",
-          "give exactly one of dataset_path (a JSONL file) and dataset_task (a built-in task)");
-  require(c.dataset_num_examples >= 1, origin, "dataset_num_examples", "must be at least 1");
   require(c.prompt_template.empty() || c.prompt_template == "r1_zero" || c.prompt_template == "chat" ||
               c.prompt_template == "raw",
           origin, "prompt_template", "must be r1_zero, chat or raw");
@@ -141,8 +128,6 @@ void validate(const GrpoConfig& c, const std::string& origin) {
   require(c.num_generations >= 2, origin, "num_generations",
           fmt::format("must be at least 2, got {}: GRPO compares each completion with the others of its group", c.num_generations));
   const int64_t batch = c.per_device_train_batch_size * c.gradient_accumulation_steps;
-  require(c.per_device_train_batch_size >= 1, origin, "per_device_train_batch_size", "must be at least 1");
-  require(c.gradient_accumulation_steps >= 1, origin, "gradient_accumulation_steps", "must be at least 1");
   require(batch % c.num_generations == 0, origin, "num_generations",
           fmt::format("per_device_train_batch_size × gradient_accumulation_steps ({}) must be a multiple of "
                       "num_generations ({}): each step samples whole groups", batch, c.num_generations));
@@ -158,30 +143,13 @@ void validate(const GrpoConfig& c, const std::string& origin) {
   parse_loss_type(c.loss_type, origin + ": loss_type");
   parse_scale_rewards(c.scale_rewards, origin + ": scale_rewards");
   require(c.num_iterations >= 1, origin, "num_iterations", "must be at least 1");
-  require(c.learning_rate > 0, origin, "learning_rate", "must be positive");
-  require(c.max_steps > 0 || c.num_train_epochs > 0, origin, "num_train_epochs", "must be positive (or set max_steps)");
-  const std::vector<std::string> schedules = {"linear", "cosine", "constant", "constant_with_warmup"};
-  require(std::find(schedules.begin(), schedules.end(), c.lr_scheduler_type) != schedules.end(), origin,
-          "lr_scheduler_type", "must be linear, cosine, constant or constant_with_warmup");
-  require(c.warmup_ratio >= 0 && c.warmup_ratio <= 1, origin, "warmup_ratio", "must be in [0, 1]");
-  require(c.warmup_steps >= 0, origin, "warmup_steps", "must not be negative");
-  require(c.weight_decay >= 0, origin, "weight_decay", "must not be negative");
-  require(c.adam_beta1 >= 0 && c.adam_beta1 < 1, origin, "adam_beta1", "must be in [0, 1)");
-  require(c.adam_beta2 >= 0 && c.adam_beta2 < 1, origin, "adam_beta2", "must be in [0, 1)");
-  require(c.adam_epsilon > 0, origin, "adam_epsilon", "must be positive");
-  require(c.max_grad_norm >= 0, origin, "max_grad_norm", "must not be negative (0: no clipping)");
-  require(c.seed >= 0, origin, "seed", "must not be negative");
-  require(c.threads >= 0 && c.threads <= 4096, origin, "threads", "must be in 0 .. 4096 (0: default)");
-  require(c.save_steps >= 1, origin, "save_steps", "must be at least 1");
-  require(c.save_total_limit >= 0, origin, "save_total_limit", "must not be negative (0: keep all)");
-  require(c.logging_steps >= 1, origin, "logging_steps", "must be at least 1");
   require(c.log_completions_steps >= 0, origin, "log_completions_steps", "must not be negative (0: never)");
-  if (c.use_peft) train::validate_lora_keys(c.lora_r, c.lora_alpha, c.lora_dropout, c.lora_target_modules, origin);
 }
 
 std::string to_yaml(const GrpoConfig& c) {
   YAML::Emitter out;
   out << YAML::BeginMap;
+  train::emit_training_arguments(out, c);
   for (const Key& k : keys()) {
     out << YAML::Key << k.name << YAML::Value;
     std::visit(
@@ -209,8 +177,6 @@ std::string to_yaml(const GrpoConfig& c) {
             else out << YAML::Null;
           } else if constexpr (std::is_same_v<T, double>) {
             out << fmt::format("{}", c.*member);
-          } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-            out << YAML::Flow << c.*member;
           } else {
             out << c.*member;
           }

@@ -1,5 +1,6 @@
 // The configuration of `aha grpo`: TRL's GRPOConfig key names and DESIGN.md's defaults, plus
-// DAPO's dynamic_sampling; every key overridable by `--set key=value`.
+// DAPO's dynamic_sampling; every key overridable by `--set key=value`. LoRA (use_peft) trains
+// only the adapters, and the KL reference is then the base model with the adapters switched off.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "aha/train/training_arguments.hpp"
 
 namespace YAML {
 class Node;
@@ -21,14 +24,19 @@ struct RewardSpec {
   nlohmann::json options = nlohmann::json::object();
 };
 
-struct GrpoConfig {
-  // Model and data.
-  std::string model_name_or_path, dataset_path, dataset_task;
-  int64_t dataset_num_examples = 1000;  // items dataset_task generates (its train split)
+// GRPOConfig's own keys; the shared ones (learning_rate, output_dir, LoRA, ...) come from
+// TrainingArguments, with GRPO's defaults set here.
+struct GrpoConfig : train::TrainingArguments {
+  GrpoConfig() {
+    learning_rate = 1e-6;
+    num_train_epochs = 1.0;
+    logging_steps = 1;
+  }
+  // Data.
   std::string prompt_template;          // r1_zero, chat or raw; "": chat when the model has one, else r1_zero
   std::vector<RewardSpec> reward_funcs;
   std::vector<double> reward_weights;   // empty: all 1
-  // Rollouts.
+  // Rollouts (per_device_train_batch_size counts completions).
   int64_t num_generations = 8;
   double temperature = 1.0, top_p = 1.0;
   int64_t top_k = 0;
@@ -42,29 +50,8 @@ struct GrpoConfig {
   std::optional<double> epsilon_high;  // unset: epsilon
   std::string loss_type = "dapo", scale_rewards = "group";
   int64_t num_iterations = 1;
-  // Optimisation (TRL's Trainer names).
-  double learning_rate = 1e-6;
-  int64_t max_steps = -1;
-  double num_train_epochs = 1.0;
-  int64_t per_device_train_batch_size = 8;  // completions per micro-batch
-  int64_t gradient_accumulation_steps = 1;
-  std::string lr_scheduler_type = "linear";
-  double warmup_ratio = 0.0;
-  int64_t warmup_steps = 0;
-  double weight_decay = 0.0, adam_beta1 = 0.9, adam_beta2 = 0.999, adam_epsilon = 1e-8;
-  double max_grad_norm = 1.0;
-  bool gradient_checkpointing = false;
-  int64_t seed = 42, threads = 0;
   // Run directory.
-  std::string output_dir;
-  int64_t save_steps = 500, save_total_limit = 0, logging_steps = 1, log_completions_steps = 10;
-  // LoRA (TRL's ModelConfig names and defaults, as `aha sft`): only the adapters train, and the
-  // KL reference is the base model with the adapters switched off.
-  bool use_peft = false;
-  int64_t lora_r = 16;
-  double lora_alpha = 32.0;
-  double lora_dropout = 0.05;
-  std::vector<std::string> lora_target_modules = {"q_proj", "v_proj"};
+  int64_t log_completions_steps = 10;
 };
 
 // Reads the YAML file `path` and applies `overrides` ("key=value", value in YAML); unknown keys

@@ -1,10 +1,8 @@
 #include "aha/rl/grpo_update.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <limits>
 
-#include "aha/base/random.hpp"
 #include "aha/model/training.hpp"
 #include "aha/rl/grpo_loss.hpp"
 
@@ -48,32 +46,22 @@ Packed pack(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t beg
 }  // namespace
 
 GrpoUpdate::GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_config, model::Weights& weights,
-                       const model::Weights* reference, model::Lora* lora)
+                       const model::Weights* reference, model::Lora* lora, dist::Communicator& comm)
     : config_(config),
       model_config_(model_config),
       weights_(weights),
       reference_(reference),
       lora_(lora),
-      grads_(train::gradients_for(weights, lora != nullptr)),
-      lora_grads_(lora ? *lora : model::Lora{}),
-      optimizer_(train::parameter_sizes(train::trained_parameters(weights, lora))) {
-  model::zero_lora_values(lora_grads_);
-  tensors_ = train::optimizer_tensors(train::trained_parameters(weights_, lora_),
-                                      train::trained_parameters(grads_, lora_ ? &lora_grads_ : nullptr));
-}
+      step_(model_config, weights, lora, config.gradient_checkpointing, static_cast<uint64_t>(config.seed), 4, comm) {}
 
-model::Activations& GrpoUpdate::activations(int64_t batch, int64_t seq) {
-  if (acts_.size() >= 4 && !acts_.count({batch, seq})) acts_.clear();
-  auto& slot = acts_[{batch, seq}];
-  if (!slot) slot = std::make_unique<model::Activations>(model_config_, batch, seq, config_.gradient_checkpointing);
-  return *slot;
-}
+namespace {
+// The sums a micro-batch reports, in OptimizerStep's scalars.
+enum Scalar { kLoss, kMaskTokens, kKl, kLowClip, kHighClip, kEntropy, kTokens, kScalars };
+}  // namespace
 
 UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts, double learning_rate,
                               int64_t global_step) {
   const auto started = std::chrono::steady_clock::now();
-  model::zero_gradients(grads_);
-  model::zero_lora_values(lora_grads_);
   GrpoLossOptions o;
   o.beta = config_.beta;
   o.epsilon_low = config_.epsilon;
@@ -85,65 +73,71 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
   o.dapo_tokens = 0;
   for (const Completion& c : r.completions) o.dapo_tokens += static_cast<double>(c.ids.size());
 
-  UpdateResult u;
-  double mask_tokens = 0, kl = 0, low = 0, high = 0, entropy = 0;
   const size_t size = static_cast<size_t>(config_.per_device_train_batch_size);
-  const uint64_t micro_batches = (r.completions.size() + size - 1) / size;
-  for (size_t begin = 0; begin < r.completions.size(); begin += size) {
-    const size_t end = std::min(r.completions.size(), begin + size);
-    const Packed p = pack(r, prompts, begin, end);
-    const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
-    model::Activations& acts = activations(p.batch, p.seq);
-    std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
-    if (config_.beta != 0.0 && r.completions[begin].ref_logp.empty()) {
-      // With LoRA the reference is the base: the same weights with the adapters off (no LoraPass).
-      model::forward_logprobs(model_config_, lora_ ? weights_ : *reference_, batch, config_.temperature, acts, logp, ent);
+  const auto micro_batches = static_cast<int64_t>((r.completions.size() + size - 1) / size);
+  step_.begin(global_step, micro_batches, kScalars);
+  for (int64_t k = 0; k < micro_batches; ++k) {
+    const size_t begin = static_cast<size_t>(k) * size, end = std::min(r.completions.size(), begin + size);
+    step_.accumulate(k, [&](train::MicroBatchSums& s) {
+      const Packed p = pack(r, prompts, begin, end);
+      const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
+      model::Activations& acts = step_.activations(p.batch, p.seq);
+      std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
+      if (config_.beta != 0.0 && r.completions[begin].ref_logp.empty()) {
+        // With LoRA the reference is the base: the same weights with the adapters off (no LoraPass).
+        model::forward_logprobs(model_config_, lora_ ? weights_ : *reference_, batch, config_.temperature, acts, logp,
+                                ent);
+        for (size_t c = begin; c < end; ++c) {
+          const float* row = logp.data() + p.first[c - begin];
+          r.completions[c].ref_logp.assign(row, row + r.completions[c].ids.size());
+        }
+      }
+      model::forward_logprobs(model_config_, weights_, batch, config_.temperature, acts, logp, ent, s.pass);
+      CompletionTokens t;
+      double entropy = 0;
       for (size_t c = begin; c < end; ++c) {
-        const float* row = logp.data() + p.first[c - begin];
-        r.completions[c].ref_logp.assign(row, row + r.completions[c].ids.size());
+        Completion& x = r.completions[c];
+        const int64_t first = p.first[c - begin], n = static_cast<int64_t>(x.ids.size());
+        // The first update of a rollout is made with the weights that sampled it: π_old = π_θ.
+        if (x.old_logp.empty()) x.old_logp.assign(logp.data() + first, logp.data() + first + n);
+        const double m = config_.mask_truncated_completions && x.truncated ? 0.0 : 1.0;
+        for (int64_t i = 0; i < n; ++i) {
+          t.logp.push_back(logp[first + i]);
+          t.old_logp.push_back(x.old_logp[i]);
+          t.ref_logp.push_back(config_.beta != 0.0 ? x.ref_logp[i] : 0.0);
+          t.mask.push_back(m);
+          entropy += m * ent[first + i];
+        }
+        t.offsets.push_back(static_cast<int64_t>(t.logp.size()));
+        t.advantages.push_back(x.advantage);
       }
-    }
-    model::LoraPass pass;
-    if (lora_) {
-      const uint64_t index = static_cast<uint64_t>(global_step) * micro_batches + begin / size;
-      pass = {lora_, &lora_grads_, RandomStream(static_cast<uint64_t>(config_.seed), "lora_dropout", index).next_u64()};
-    }
-    model::forward_logprobs(model_config_, weights_, batch, config_.temperature, acts, logp, ent, pass);
-    CompletionTokens t;
-    for (size_t c = begin; c < end; ++c) {
-      Completion& x = r.completions[c];
-      const int64_t first = p.first[c - begin], n = static_cast<int64_t>(x.ids.size());
-      // The first update of a rollout is made with the weights that sampled it: π_old = π_θ.
-      if (x.old_logp.empty()) x.old_logp.assign(logp.data() + first, logp.data() + first + n);
-      const double m = config_.mask_truncated_completions && x.truncated ? 0.0 : 1.0;
-      for (int64_t i = 0; i < n; ++i) {
-        t.logp.push_back(logp[first + i]);
-        t.old_logp.push_back(x.old_logp[i]);
-        t.ref_logp.push_back(config_.beta != 0.0 ? x.ref_logp[i] : 0.0);
-        t.mask.push_back(m);
-        entropy += m * ent[first + i];
-      }
-      t.offsets.push_back(static_cast<int64_t>(t.logp.size()));
-      t.advantages.push_back(x.advantage);
-    }
-    const GrpoLossResult l = grpo_loss(t, o);
-    std::vector<float> dlogp(p.tokens.size(), 0.0f);
-    for (size_t c = begin; c < end; ++c)
-      for (int64_t i = t.offsets[c - begin]; i < t.offsets[c - begin + 1]; ++i)
-        dlogp[p.first[c - begin] + (i - t.offsets[c - begin])] = static_cast<float>(l.dlogp[i]);
-    model::backward_logprobs(model_config_, weights_, batch, config_.temperature, dlogp, acts, grads_, pass);
-    u.loss += l.loss;
-    mask_tokens += l.mask_tokens, kl += l.kl_sum, low += l.low_clipped, high += l.high_clipped;
-    u.tokens += p.tokens_in;
+      const GrpoLossResult l = grpo_loss(t, o);
+      std::vector<float> dlogp(p.tokens.size(), 0.0f);
+      for (size_t c = begin; c < end; ++c)
+        for (int64_t i = t.offsets[c - begin]; i < t.offsets[c - begin + 1]; ++i)
+          dlogp[p.first[c - begin] + (i - t.offsets[c - begin])] = static_cast<float>(l.dlogp[i]);
+      model::backward_logprobs(model_config_, weights_, batch, config_.temperature, dlogp, acts, *s.grads, s.pass);
+      s.scalars[kLoss] = l.loss;
+      s.scalars[kMaskTokens] = l.mask_tokens;
+      s.scalars[kKl] = l.kl_sum;
+      s.scalars[kLowClip] = l.low_clipped;
+      s.scalars[kHighClip] = l.high_clipped;
+      s.scalars[kEntropy] = entropy;
+      s.scalars[kTokens] = static_cast<double>(p.tokens_in);
+    });
   }
-  const double tokens = std::max(1.0, mask_tokens);
-  u.kl = kl / tokens, u.low_clip = low / tokens, u.high_clip = high / tokens, u.entropy = entropy / tokens;
-  const double limit = config_.max_grad_norm > 0 ? config_.max_grad_norm : std::numeric_limits<double>::infinity();
-  u.grad_norm = train::clip_grad_norm(tensors_.grads, limit);
-  u.finite = std::isfinite(u.loss) && std::isfinite(u.grad_norm);
-  if (u.finite)
-    optimizer_.step(tensors_.slots, {learning_rate, config_.adam_beta1, config_.adam_beta2, config_.adam_epsilon,
-                             config_.weight_decay});
+  const train::OptimizerResult res = step_.finish(
+      {learning_rate, config_.adam_beta1, config_.adam_beta2, config_.adam_epsilon, config_.weight_decay},
+      config_.max_grad_norm);
+  const std::vector<double>& sum = res.scalars;
+  UpdateResult u;
+  u.loss = sum[kLoss];
+  u.grad_norm = res.grad_norm;
+  u.finite = res.finite;
+  u.tokens = static_cast<int64_t>(sum[kTokens]);
+  const double tokens = std::max(1.0, sum[kMaskTokens]);
+  u.kl = sum[kKl] / tokens, u.low_clip = sum[kLowClip] / tokens, u.high_clip = sum[kHighClip] / tokens;
+  u.entropy = sum[kEntropy] / tokens;
   u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return u;
 }

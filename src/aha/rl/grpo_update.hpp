@@ -1,23 +1,20 @@
 // One GRPO optimisation step over a rollout: per micro-batch one forward for the per-token
-// log-probs, the GRPO loss and d loss / d logp, one backward; then clipping and AdamW.
+// log-probs, the GRPO loss and d loss / d logp, one backward; then the shared optimizer step
+// (tree sum over the micro-batches, clipping, AdamW).
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "aha/dist/communicator.hpp"
 #include "aha/io/hf_config.hpp"
-#include "aha/model/activations.hpp"
-#include "aha/model/gradients.hpp"
+#include "aha/model/lora.hpp"
 #include "aha/rl/grpo_config.hpp"
 #include "aha/rl/grpo_rollout.hpp"
-#include "aha/model/lora.hpp"
 #include "aha/train/adamw.hpp"
-#include "aha/train/gradient_step.hpp"
+#include "aha/train/optimizer_step.hpp"
 
 namespace aha::rl {
 
@@ -37,7 +34,8 @@ class GrpoUpdate {
   // "lora_dropout", step · micro-batches + micro-batch); the KL reference is then `weights` with
   // the adapters switched off, and `reference` is not used.
   GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_config, model::Weights& weights,
-             const model::Weights* reference, model::Lora* lora = nullptr);
+             const model::Weights* reference, model::Lora* lora = nullptr,
+             dist::Communicator& comm = dist::single_process());
 
   // One optimizer step over the rollout's completions, in micro-batches of
   // per_device_train_batch_size. Fills old_logp (and ref_logp) of completions that lack them.
@@ -46,24 +44,18 @@ class GrpoUpdate {
   UpdateResult step(Rollout& rollout, const std::vector<GrpoPrompt>& prompts, double learning_rate,
                     int64_t global_step = 0);
 
-  train::AdamW& optimizer() { return optimizer_; }
-  const std::vector<std::string>& parameter_names() const { return tensors_.names; }
+  train::AdamW& optimizer() { return step_.optimizer(); }
+  const std::vector<std::string>& parameter_names() const { return step_.parameter_names(); }
   // The gradients of the last step (after clipping), in parameter_names' order.
-  const std::vector<std::span<float>>& gradients() const { return tensors_.grads; }
+  const std::vector<std::span<float>>& gradients() const { return step_.gradients(); }
 
  private:
-  model::Activations& activations(int64_t batch, int64_t seq);
-
   const GrpoConfig& config_;
   const io::ModelConfig& model_config_;
   model::Weights& weights_;
   const model::Weights* reference_;
   model::Lora* lora_;
-  model::Gradients grads_;
-  model::Lora lora_grads_;
-  train::OptimizerTensors tensors_;
-  train::AdamW optimizer_;
-  std::map<std::pair<int64_t, int64_t>, std::unique_ptr<model::Activations>> acts_;
+  train::OptimizerStep step_;
 };
 
 }  // namespace aha::rl

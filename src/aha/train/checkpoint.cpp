@@ -50,7 +50,7 @@ std::vector<std::pair<int64_t, std::string>> checkpoints(const std::string& outp
 // transformers' TrainerState fields (a single process, no hyperparameter search, no
 // metric_for_best_model), plus aha's own under "aha_" names.
 Json trainer_state_json(const TrainerState& s, const std::string& output_dir) {
-  return Json{{"best_global_step", nullptr},
+  Json t{{"best_global_step", nullptr},
               {"best_metric", nullptr},
               {"best_model_checkpoint", nullptr},
               {"epoch", s.epoch},
@@ -72,8 +72,11 @@ Json trainer_state_json(const TrainerState& s, const std::string& output_dir) {
               {"trial_params", nullptr},
               {"aha_output_dir", output_dir},
               {"aha_bad_steps_in_a_row", s.bad_steps_in_a_row},
-              {"aha_pending_log", s.pending},
+              {"aha_pending_log",
+               {{"loss_sum", s.since_log.loss_sum}, {"steps", s.since_log.steps}, {"tokens", s.since_log.tokens}}},
               {"aha_train_seconds", s.train_seconds}};
+  if (!s.rollout.is_null()) t["aha_rollout"] = s.rollout;
+  return t;
 }
 
 void write_optimizer(const std::string& path, AdamW& optimizer, const std::vector<std::string>& names) {
@@ -135,7 +138,10 @@ TrainerState read_trainer_state(const std::string& dir) {
     s.max_steps = t.at("max_steps").get<int64_t>();
     s.log_history = t.at("log_history");
     s.bad_steps_in_a_row = t.value("aha_bad_steps_in_a_row", int64_t{0});
-    s.pending = t.value("aha_pending_log", Json::object());
+    const Json pending = t.value("aha_pending_log", Json::object());
+    s.since_log = {pending.value("loss_sum", 0.0), pending.value("steps", int64_t{0}),
+                   pending.value("tokens", int64_t{0})};
+    s.rollout = t.value("aha_rollout", Json());
     s.num_input_tokens_seen = t.value("num_input_tokens_seen", int64_t{0});
     s.train_seconds = t.value("aha_train_seconds", 0.0);
     s.cursor = {d.at("epoch").get<int64_t>(), d.at("index").get<int64_t>()};

@@ -18,6 +18,14 @@
 
 namespace aha::train {
 
+// Sums over the finite steps since the last logged metrics line: the loss the line reports is
+// their mean, as the Hugging Face Trainer averages over logging_steps.
+struct LogWindow {
+  double loss_sum = 0.0;
+  int64_t steps = 0;
+  int64_t tokens = 0;  // input tokens
+};
+
 // The loop's position and history: trainer_state.json (HF's fields) and data_state.json.
 struct TrainerState {
   int64_t global_step = 0;
@@ -30,7 +38,8 @@ struct TrainerState {
   data::DataCursor cursor;           // the next micro-batch
   int64_t num_sequences = 0;         // training sequences the cursor counts over
   int64_t bad_steps_in_a_row = 0;    // consecutive steps skipped for a NaN/Inf loss or norm
-  Json pending = Json::object();     // loss sums since the last logged step
+  LogWindow since_log;               // sums since the last logged step
+  Json rollout;                      // GRPO: the rollout between its num_iterations updates (null: none)
   int64_t num_input_tokens_seen = 0;  // input tokens of every step so far (HF's name)
   double train_seconds = 0.0;         // training wall time so far, over resumed attempts
 };

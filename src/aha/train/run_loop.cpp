@@ -1,0 +1,145 @@
+#include "aha/train/run_loop.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/base/threads.hpp"
+#include "aha/base/yaml.hpp"
+#include "aha/io/model_dir.hpp"
+#include "aha/model/adapter.hpp"
+#include "aha/train/metrics_log.hpp"
+#include "aha/train/schedule.hpp"
+
+namespace aha::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Writes output_dir/provenance.json for the final model: the trainer's record (datasets, rewards),
+// the resolved config, and the training time and tokens of every attempt so far.
+void write_run_provenance(const TrainingArguments& args, const Trainer& trainer, const TrainerState& st,
+                          const std::string& started_at) {
+  ledger::RunRecord run = trainer.provenance();
+  run.config = yaml_to_json(read_file(args.output_dir + "/config.yaml"), args.output_dir + "/config.yaml");
+  run.seed = static_cast<uint64_t>(args.seed);
+  run.threads = args.threads > 0 ? args.threads : num_threads();
+  run.started_at = started_at;
+  run.wall_seconds = st.train_seconds;
+  run.tokens_processed = st.num_input_tokens_seen;
+  ledger::write_provenance(args.output_dir, run, args.model_name_or_path);
+}
+
+struct Loop {
+  const TrainingArguments& args;
+  const RunOptions& o;
+  Trainer& trainer;
+  TrainerState& st;
+  MetricsLog metrics;
+  int64_t warmup = 0;
+  Clock::time_point started = Clock::now(), last_log = Clock::now();
+  double seconds_before = st.train_seconds;  // training time of earlier attempts
+
+  void log(Json line) {
+    line["step"] = st.global_step;
+    line["epoch"] = trainer.epoch(st);
+    metrics.append(line);
+    st.log_history.push_back(line);
+  }
+
+  void skipped(StepReport& r) {
+    ++st.bad_steps_in_a_row;
+    r.metrics["skipped_update"] = true;  // a NaN/Inf loss is written as null
+    log(r.metrics);
+    if (st.bad_steps_in_a_row < kMaxBadStepsInARow) return;
+    const auto newest = newest_checkpoint(args.output_dir);
+    fail("training stopped at step {}: the loss or grad_norm was NaN or infinite at {} steps in a row; {}",
+         st.global_step, kMaxBadStepsInARow,
+         newest ? "the last good checkpoint is " + *newest : std::string("no checkpoint was saved"));
+  }
+
+  void save() {
+    trainer.before_save(st);
+    save_checkpoint(args.output_dir, trainer.model_files(), trainer.optimizer(), trainer.parameter_names(), st,
+                    static_cast<uint64_t>(args.seed));
+    st.rollout = Json();
+    prune_checkpoints(args.output_dir, args.save_total_limit);
+  }
+
+  void one_step() {
+    const double lr = args.learning_rate * lr_multiplier(args.lr_scheduler_type, st.global_step, warmup, st.max_steps);
+    StepReport r = trainer.step(st, lr);
+    ++st.global_step;
+    st.epoch = trainer.epoch(st);
+    st.num_input_tokens_seen += r.tokens;
+    st.train_seconds = seconds_before + seconds_since(started);
+    if (!r.finite) return skipped(r);
+    st.bad_steps_in_a_row = 0;
+    st.since_log.loss_sum += r.loss;
+    st.since_log.steps += 1;
+    st.since_log.tokens += r.tokens;
+    const bool last = st.global_step == st.max_steps;
+    if (st.global_step % args.logging_steps == 0 || last) {
+      log(trainer.log_line(st, r, seconds_since(last_log)));
+      st.since_log = {};
+      last_log = Clock::now();
+    }
+    trainer.after_step(st, last, [&](Json line) { log(std::move(line)); });
+    if (st.global_step % args.save_steps == 0 || last) save();
+    if (o.progress) o.progress({st.global_step, st.max_steps, r.loss, r.reward, seconds_since(started)});
+  }
+};
+
+}  // namespace
+
+void load_checkpoint_model(const std::string& dir, model::Weights& weights, std::optional<model::Lora>& lora) {
+  if (lora) lora = model::load_adapter(io::ModelDir(dir));
+  else weights = model::load_weights(io::ModelDir(dir));
+}
+
+RunSummary run_loop(const TrainingArguments& args, const std::string& config_yaml, const RunOptions& o,
+                    Trainer& trainer) {
+  std::filesystem::create_directories(args.output_dir);
+  const std::string started_at = ledger::utc_now();
+  const std::string resume_dir = resume_directory(args.output_dir, o.resume, o.resume_path, o.notice);
+  write_file_atomic(args.output_dir + "/config.yaml", config_yaml);
+  TrainerState st;
+  if (!resume_dir.empty()) {
+    st = read_trainer_state(resume_dir);
+    trainer.load_model(resume_dir);
+  }
+  const int64_t examples = trainer.num_examples();
+  if (!resume_dir.empty() && st.num_sequences != examples)
+    fail("{}: the checkpoint's run had {} {}, the dataset now gives {}; resuming would not see the same data",
+         resume_dir, st.num_sequences, trainer.examples_name(), examples);
+  st.num_sequences = examples;
+  st.logging_steps = args.logging_steps;
+  st.save_steps = args.save_steps;
+  st.train_batch_size = args.per_device_train_batch_size;
+  trainer.plan(st);
+  trainer.create_optimizer();
+  if (!resume_dir.empty()) read_optimizer(resume_dir, trainer.optimizer(), trainer.parameter_names());
+  if (st.global_step >= st.max_steps) {
+    // A run killed after its last checkpoint has no final model yet; a complete one is left alone.
+    if (!std::filesystem::exists(args.output_dir + "/provenance.json")) {
+      write_model_files(args.output_dir, trainer.model_files());
+      write_run_provenance(args, trainer, st, started_at);
+    }
+    if (o.notice)
+      o.notice(fmt::format("the run in {} is already complete (step {}): nothing to do", args.output_dir, st.global_step));
+    return {st.global_step, true};
+  }
+  if (!resume_dir.empty() && o.notice) o.notice(fmt::format("resuming from {} (step {})", resume_dir, st.global_step));
+  Loop loop{args, o, trainer, st, MetricsLog(args.output_dir + "/metrics.jsonl", st.global_step)};
+  loop.warmup = warmup_steps_for(args.warmup_steps, args.warmup_ratio, st.max_steps);
+  trainer.start(st);
+  const auto out_of_time = [&] { return o.max_seconds > 0 && seconds_since(loop.started) >= o.max_seconds; };
+  while (st.global_step < st.max_steps && !out_of_time()) loop.one_step();
+  write_model_files(args.output_dir, trainer.model_files());
+  write_run_provenance(args, trainer, st, started_at);
+  return {st.global_step, false};
+}
+
+}  // namespace aha::train
