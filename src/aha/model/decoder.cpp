@@ -54,12 +54,14 @@ Model::Model(const std::string& dir) {
   io::ModelDir files(dir);
   config_ = files.config();
   weights_ = load_weights(files);
+  weights_.config = config_;
   inv_freq_ = rope_inv_freq_of(config_);
   pack();
 }
 
 Model::Model(io::ModelConfig config, Weights weights)
     : config_(std::move(config)), weights_(std::move(weights)), inv_freq_(rope_inv_freq_of(config_)) {
+  weights_.config = config_;
   pack();
 }
 
@@ -67,6 +69,7 @@ void Model::set_weights(const Weights& weights, const Lora* lora) {
   if (weights.layers.size() != weights_.layers.size() || weights.embed_tokens.size() != weights_.embed_tokens.size())
     fail_internal("Model::set_weights: the weights have another shape");
   weights_ = weights;
+  weights_.config = config_;
   if (lora) merge_lora(weights_, *lora);
   pack();
 }
