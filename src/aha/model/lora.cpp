@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "aha/base/error.hpp"
-#include "aha/tensor/matmul.hpp"
+#include "aha/backend/ops.hpp"
 
 namespace aha::model {
 namespace {
@@ -152,9 +152,9 @@ void lora_forward(float* out, const float* inp, const LoraLinear& l, float scale
   const float* x = dropped.empty() ? inp : dropped.data();
   // h (rows, r) = scale · x · Aᵀ; y (rows, out) = h · Bᵀ
   std::vector<float> h(static_cast<size_t>(rows * l.r)), y(static_cast<size_t>(rows * l.out));
-  tensor::matmul_forward(h.data(), x, l.a.data(), nullptr, rows, l.in, l.r);
+  backend::ops().linear_forward(h.data(), x, l.a.data(), nullptr, rows, l.in, l.r);
   for (float& v : h) v *= scale;
-  tensor::matmul_forward(y.data(), h.data(), l.b.data(), nullptr, rows, l.r, l.out);
+  backend::ops().linear_forward(y.data(), h.data(), l.b.data(), nullptr, rows, l.r, l.out);
   for (size_t i = 0; i < y.size(); ++i) out[i] += y[i];
 }
 
@@ -163,19 +163,19 @@ void lora_backward(float* dinp, LoraLinear& grad, const float* dout, const float
   const std::vector<float> dropped = dropped_input(inp, rows * l.in, dropout);
   const float* x = dropped.empty() ? inp : dropped.data();
   std::vector<float> h(static_cast<size_t>(rows * l.r)), dh(h.size(), 0.0f);
-  tensor::matmul_forward(h.data(), x, l.a.data(), nullptr, rows, l.in, l.r);
+  backend::ops().linear_forward(h.data(), x, l.a.data(), nullptr, rows, l.in, l.r);
   for (float& v : h) v *= scale;
   // dB += doutᵀ · h; dh = dout · B, then through the scale: d(x·Aᵀ) = scale · dh.
-  tensor::matmul_backward(dh.data(), grad.b.empty() ? nullptr : grad.b.data(), nullptr, dout, h.data(), l.b.data(),
-                          rows, l.r, l.out);
+  backend::ops().linear_backward(dh.data(), grad.b.empty() ? nullptr : grad.b.data(), nullptr, dout, h.data(),
+                                 l.b.data(), rows, l.r, l.out);
   for (float& v : dh) v *= scale;
   float* da = grad.a.empty() ? nullptr : grad.a.data();
   if (dropped.empty()) {
-    tensor::matmul_backward(dinp, da, nullptr, dh.data(), x, l.a.data(), rows, l.in, l.r);
+    backend::ops().linear_backward(dinp, da, nullptr, dh.data(), x, l.a.data(), rows, l.in, l.r);
     return;
   }
   std::vector<float> dx(static_cast<size_t>(rows * l.in), 0.0f);
-  tensor::matmul_backward(dinp ? dx.data() : nullptr, da, nullptr, dh.data(), x, l.a.data(), rows, l.in, l.r);
+  backend::ops().linear_backward(dinp ? dx.data() : nullptr, da, nullptr, dh.data(), x, l.a.data(), rows, l.in, l.r);
   if (!dinp) return;
   const float keep_scale = static_cast<float>(1.0 / (1.0 - dropout.p));
   for (int64_t i = 0; i < rows * l.in; ++i)
