@@ -100,8 +100,8 @@ void add_rmsnorm(std::vector<OpCase>& cases, int64_t rows, int64_t dim) {
 void add_rope(std::vector<OpCase>& cases, int64_t rows, int64_t heads, int64_t head_dim, bool table) {
   std::vector<int64_t> positions(rows);
   for (int64_t r = 0; r < rows; ++r) positions[r] = (r * 5 + 3) % 11;
-  const std::vector<double> inv_freq = cpu::rope_inv_freq(head_dim, 10000.0, {});
-  const RopeTable rope = cpu::rope_table(inv_freq.data(), 11, head_dim);
+  const std::vector<double> inv_freq = rope_inv_freq(head_dim, 10000.0, {});
+  const RopeTable rope = rope_table(inv_freq.data(), 11, head_dim);
   auto run = [=](const Ops& ops, Floats x, bool backward) {
     if (table && backward) ops.rope_backward_table(x.data(), rope, positions.data(), rows, heads, head_dim);
     else if (table) ops.rope_forward_table(x.data(), rope, positions.data(), rows, heads, head_dim);

@@ -9,12 +9,9 @@
 #include <vector>
 
 #include "aha/backend/adamw_step.hpp"
-#include "aha/backend/cpu/rope.hpp"
+#include "aha/backend/rope_angles.hpp"
 
 namespace aha::backend {
-
-// RoPE's cos and sin per position, precomputed on the host (backend/cpu/rope.hpp).
-using RopeTable = cpu::RopeTable;
 
 // A backend's own layout of a linear weight (packed panels on the CPU).
 struct PreparedLayout {
