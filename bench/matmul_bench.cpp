@@ -12,14 +12,14 @@
 #include <vector>
 
 #include "aha/base/threads.hpp"
-#include "aha/tensor/matmul.hpp"
-#include "aha/tensor/simd.hpp"
+#include "aha/backend/cpu/matmul.hpp"
+#include "aha/backend/cpu/simd.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace aha;
-using namespace aha::tensor;
+using namespace aha::backend::cpu;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 

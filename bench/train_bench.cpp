@@ -30,7 +30,7 @@
 #include "llama_config.hpp"
 #include "aha/model/gradients.hpp"
 #include "aha/model/training.hpp"
-#include "aha/tensor/simd.hpp"
+#include "aha/backend/cpu/simd.hpp"
 #include "aha/train/gradient_step.hpp"
 #include "aha/train/init_weights.hpp"
 
@@ -42,7 +42,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace aha;
-namespace simd = aha::tensor::simd;
+namespace simd = aha::backend::cpu::simd;
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();

@@ -1,12 +1,12 @@
 #include "support/tiny_model.hpp"
 
-#include <fmt/format.h>
-
+#include <cmath>
 #include <map>
 #include <random>
 
 #include "aha/io/hf_config.hpp"
 #include "aha/io/safetensors.hpp"
+#include "aha/model/parameter_table.hpp"
 #include "support/temp_dir.hpp"
 
 namespace aha::test {
@@ -67,34 +67,15 @@ void write_tiny_model(const std::string& dir, const Json& config, unsigned seed,
   io::ModelConfig c = io::parse_model_config(config, "config.json");
   std::mt19937 rng(seed);
   std::map<std::string, tensor::Tensor> t;
-  const int64_t h = c.hidden_size, hd = c.head_dim, ff = c.intermediate_size;
-  const int64_t q = c.num_attention_heads * hd, kv = c.num_key_value_heads * hd;
-  auto add = [&](const std::string& name, tensor::Shape shape, float scale, float offset = 0.0f) {
-    t[name] = random_tensor(std::move(shape), rng, scale, offset, dtype);
-  };
-  auto linear = [&](const std::string& name, int64_t in, int64_t out, bool bias) {
-    add(name + ".weight", {out, in}, 1.0f / std::sqrt(static_cast<float>(in)));
-    if (bias) add(name + ".bias", {out}, 0.1f);
-  };
-  add("model.embed_tokens.weight", {c.vocab_size, h}, 1.0f);
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string p = fmt::format("model.layers.{}.", i);
-    add(p + "input_layernorm.weight", {h}, 0.1f, 1.0f);
-    add(p + "post_attention_layernorm.weight", {h}, 0.1f, 1.0f);
-    linear(p + "self_attn.q_proj", h, q, c.attention_bias);
-    linear(p + "self_attn.k_proj", h, kv, c.attention_bias);
-    linear(p + "self_attn.v_proj", h, kv, c.attention_bias);
-    linear(p + "self_attn.o_proj", q, h, c.attention_out_bias);
-    if (c.qk_norm) {
-      add(p + "self_attn.q_norm.weight", {hd}, 0.1f, 1.0f);
-      add(p + "self_attn.k_norm.weight", {hd}, 0.1f, 1.0f);
-    }
-    linear(p + "mlp.gate_proj", h, ff, c.mlp_bias);
-    linear(p + "mlp.up_proj", h, ff, c.mlp_bias);
-    linear(p + "mlp.down_proj", ff, h, c.mlp_bias);
+  // Embeddings normal(0, 1), matrices normal(0, 1/sqrt(in)), biases normal(0, 0.1), norm scales
+  // 1 + normal(0, 0.1); drawn in the parameter table's order.
+  for (const model::ParameterSpec& p : model::parameter_table(c)) {
+    float scale = 0.1f, offset = 0.0f;
+    if (p.name == "model.embed_tokens.weight") scale = 1.0f;
+    else if (p.init == model::Init::normal) scale = 1.0f / std::sqrt(static_cast<float>(p.shape[1]));
+    else if (p.init == model::Init::ones) offset = 1.0f;
+    t[p.name] = random_tensor(p.shape, rng, scale, offset, dtype);
   }
-  add("model.norm.weight", {h}, 0.1f, 1.0f);
-  if (!c.tie_word_embeddings) linear("lm_head", h, c.vocab_size, false);
   write_text(dir + "/config.json", config.dump(2));
   io::write_safetensors(dir + "/model.safetensors", t);
 }

@@ -6,12 +6,12 @@
 #include <unordered_map>
 
 #include "aha/base/error.hpp"
-#include "aha/tensor/simd.hpp"
+#include "aha/backend/cpu/simd.hpp"
 
 namespace aha::generate {
 namespace {
 
-namespace simd = aha::tensor::simd;
+namespace simd = aha::backend::cpu::simd;
 
 // Lowest index of the largest value: greedy decoding, ties to the smaller id.
 int32_t argmax(const std::vector<float>& values) {

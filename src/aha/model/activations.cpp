@@ -4,7 +4,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/model/rope_frequencies.hpp"
-#include "aha/tensor/rope.hpp"
+#include "aha/backend/rope_angles.hpp"
 
 namespace aha::model {
 namespace {
@@ -52,7 +52,7 @@ Activations::Activations(const io::ModelConfig& c, int64_t batch_size, int64_t s
   positions.resize(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) positions[r] = r % seq;
   inv_freq = rope_inv_freq_of(c);
-  rope = tensor::rope_table(inv_freq.data(), seq, c.head_dim);
+  rope = backend::rope_table(inv_freq.data(), seq, c.head_dim);
   // Each buffer is built in place (zeroed pages from the allocator), not copied from a first one.
   for (int64_t l = 0; l <= c.num_hidden_layers; ++l) residual.push_back(zeros(rows * c.hidden_size));
   const int64_t kept = gradient_checkpointing ? 1 : c.num_hidden_layers;

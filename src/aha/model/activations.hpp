@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "aha/io/hf_config.hpp"
-#include "aha/tensor/rope.hpp"
+#include "aha/backend/ops.hpp"
 
 namespace aha::model {
 
@@ -19,7 +19,7 @@ struct LayerActivations {
   std::vector<float> lse;            // (rows, heads) log-sum-exp of each query row's scores
   std::vector<float> mid;            // (rows, hidden) residual stream after the attention block
   std::vector<float> normed2;        // (rows, hidden) post_attention_layernorm(mid)
-  std::vector<float> gate, up, act;  // (rows, intermediate) projections and silu(gate) · up
+  std::vector<float> gate, up, act;  // (rows, intermediate) projections and act(gate) · up
 };
 
 // Gradients of activations, reused by every layer (same shapes as their LayerActivations).
@@ -45,7 +45,7 @@ struct Activations {
   int64_t logit_chunk_rows = 0;
   std::vector<int64_t> positions;  // (rows) position of each row in its sequence: 0 .. seq-1
   std::vector<double> inv_freq;    // (head_dim / 2) RoPE inverse frequencies of the config
-  tensor::RopeTable rope;          // RoPE cos and sin of positions 0 .. seq-1
+  backend::RopeTable rope;         // RoPE cos and sin of positions 0 .. seq-1
   // num_hidden_layers + 1 buffers (rows, hidden): each layer's input, then the last one's output.
   std::vector<std::vector<float>> residual;
   std::vector<LayerActivations> layers;  // one per layer, or one reused when checkpointing

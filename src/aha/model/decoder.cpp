@@ -4,30 +4,20 @@
 #include <numeric>
 
 #include "aha/base/error.hpp"
-#include "aha/model/cached_attention.hpp"
+#include "aha/model/architecture.hpp"
 #include "aha/model/lora.hpp"
 #include "aha/model/rope_frequencies.hpp"
-#include "aha/tensor/embedding.hpp"
-#include "aha/tensor/matmul.hpp"
-#include "aha/tensor/rmsnorm.hpp"
-#include "aha/tensor/rope.hpp"
-#include "aha/tensor/swiglu.hpp"
 
 namespace aha::model {
 namespace {
 
-using namespace aha::tensor;
+const backend::Ops& ops() { return backend::ops(); }
 
-// out (rows, w.n) = inp (rows, w.k) · w + bias.
-void linear(float* out, const float* inp, const PackedPanels& w, const std::vector<float>& bias, int64_t rows) {
-  matmul_forward_packed(out, inp, w, bias.empty() ? nullptr : bias.data(), rows);
-}
-
-// The nn.Linear layers `parts` stacked along their outputs, packed into `out` (its memory reused);
-// `bias` gets their biases (zeros for a part without one) or stays empty when none has one.
-// `stacked` is scratch space for the stacked weight.
-void pack_stacked(PackedPanels& out, std::initializer_list<const Linear*> parts, std::vector<float>& bias,
-                  std::vector<float>& stacked) {
+// The nn.Linear layers `parts` stacked along their outputs, prepared into `out` (its memory
+// reused), with their biases (zeros for a part without one) or none when no part has one.
+// `stacked` and `bias` are scratch space.
+void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const Linear*> parts,
+                     std::vector<float>& stacked, std::vector<float>& bias) {
   bool any_bias = false;
   for (const Linear* l : parts) any_bias = any_bias || !l->bias.empty();
   bias.clear();
@@ -45,7 +35,7 @@ void pack_stacked(PackedPanels& out, std::initializer_list<const Linear*> parts,
     weight = stacked.data();
     out_features = static_cast<int64_t>(stacked.size()) / std::max<int64_t>(in, 1);
   }
-  pack_panels(out, {weight, 1, in}, in, out_features);
+  ops().linear_prepare(out, weight, any_bias ? bias.data() : nullptr, in, out_features);
 }
 
 }  // namespace
@@ -53,37 +43,43 @@ void pack_stacked(PackedPanels& out, std::initializer_list<const Linear*> parts,
 Model::Model(const std::string& dir) {
   io::ModelDir files(dir);
   config_ = files.config();
+  arch_ = &find_architecture(config_.model_type);
   weights_ = load_weights(files);
+  weights_.config = config_;
   inv_freq_ = rope_inv_freq_of(config_);
-  pack();
+  prepare();
 }
 
 Model::Model(io::ModelConfig config, Weights weights)
-    : config_(std::move(config)), weights_(std::move(weights)), inv_freq_(rope_inv_freq_of(config_)) {
-  pack();
+    : config_(std::move(config)),
+      arch_(&find_architecture(config_.model_type)),
+      weights_(std::move(weights)),
+      inv_freq_(rope_inv_freq_of(config_)) {
+  weights_.config = config_;
+  prepare();
 }
 
 void Model::set_weights(const Weights& weights, const Lora* lora) {
   if (weights.layers.size() != weights_.layers.size() || weights.embed_tokens.size() != weights_.embed_tokens.size())
     fail_internal("Model::set_weights: the weights have another shape");
   weights_ = weights;
+  weights_.config = config_;
   if (lora) merge_lora(weights_, *lora);
-  pack();
+  prepare();
 }
 
-void Model::pack() {
-  packed_.resize(weights_.layers.size());
-  std::vector<float> stacked;
+void Model::prepare() {
+  prepared_.resize(weights_.layers.size());
+  std::vector<float> stacked, bias;
   for (size_t i = 0; i < weights_.layers.size(); ++i) {
     const LayerWeights& l = weights_.layers[i];
-    PackedLayer& p = packed_[i];
-    pack_stacked(p.qkv, {&l.q_proj, &l.k_proj, &l.v_proj}, p.qkv_bias, stacked);
-    pack_stacked(p.o, {&l.o_proj}, p.o_bias, stacked);
-    pack_stacked(p.gate_up, {&l.gate_proj, &l.up_proj}, p.gate_up_bias, stacked);
-    pack_stacked(p.down, {&l.down_proj}, p.down_bias, stacked);
+    PreparedLayer& p = prepared_[i];
+    prepare_stacked(p.qkv, {&l.q_proj, &l.k_proj, &l.v_proj}, stacked, bias);
+    prepare_stacked(p.o, {&l.o_proj}, stacked, bias);
+    prepare_stacked(p.gate_up, {&l.gate_proj, &l.up_proj}, stacked, bias);
+    prepare_stacked(p.down, {&l.down_proj}, stacked, bias);
   }
-  pack_panels(lm_head_, {lm_head_matrix(weights_).data(), 1, config_.hidden_size}, config_.hidden_size,
-              config_.vocab_size);
+  ops().linear_prepare(lm_head_, lm_head_matrix(weights_).data(), nullptr, config_.hidden_size, config_.vocab_size);
 }
 
 // Checks every chunk (ids in the vocabulary, room in its cache) and lays its tokens out as rows.
@@ -113,7 +109,7 @@ std::vector<Model::Row> Model::plan_rows(std::span<const SequenceChunk> chunks) 
 // x (rows, hidden) += o_proj(attention(rope(q), rope(k), v)) over each row's cache.
 void Model::attention_block(float* x, int64_t layer, const std::vector<Row>& rows) const {
   const LayerWeights& w = weights_.layers[layer];
-  const PackedLayer& p = packed_[layer];
+  const PreparedLayer& p = prepared_[layer];
   const io::ModelConfig& c = config_;
   const int64_t n = static_cast<int64_t>(rows.size()), h = c.hidden_size, hd = c.head_dim;
   const int64_t heads = c.num_attention_heads, kv_heads = c.num_key_value_heads, kv_dim = kv_heads * hd;
@@ -121,8 +117,8 @@ void Model::attention_block(float* x, int64_t layer, const std::vector<Row>& row
   const float eps = static_cast<float>(c.rms_norm_eps);
 
   std::vector<float> normed(n * h), qkv(n * qkv_dim), q(n * q_dim), k(n * kv_dim), v(n * kv_dim);
-  rmsnorm_forward(normed.data(), x, w.input_norm.data(), n, h, eps);
-  linear(qkv.data(), normed.data(), p.qkv, p.qkv_bias, n);
+  ops().rmsnorm_forward(normed.data(), x, w.input_norm.data(), n, h, eps);
+  ops().linear_forward_prepared(qkv.data(), normed.data(), p.qkv, n);
   for (int64_t r = 0; r < n; ++r) {
     const float* row = qkv.data() + r * qkv_dim;
     std::copy_n(row, q_dim, q.data() + r * q_dim);
@@ -130,8 +126,8 @@ void Model::attention_block(float* x, int64_t layer, const std::vector<Row>& row
     std::copy_n(row + q_dim + kv_dim, kv_dim, v.data() + r * kv_dim);
   }
   if (c.qk_norm) {
-    rmsnorm_forward(q.data(), q.data(), w.q_norm.data(), n * heads, hd, eps);
-    rmsnorm_forward(k.data(), k.data(), w.k_norm.data(), n * kv_heads, hd, eps);
+    ops().rmsnorm_forward(q.data(), q.data(), w.q_norm.data(), n * heads, hd, eps);
+    ops().rmsnorm_forward(k.data(), k.data(), w.k_norm.data(), n * kv_heads, hd, eps);
   }
   std::vector<int64_t> positions(n), lengths(n);
   std::vector<const float*> keys(n), values(n);
@@ -141,34 +137,37 @@ void Model::attention_block(float* x, int64_t layer, const std::vector<Row>& row
     keys[r] = rows[r].cache->keys(layer);
     values[r] = rows[r].cache->values(layer);
   }
-  rope_forward(q.data(), positions.data(), inv_freq_.data(), n, heads, hd);
-  rope_forward(k.data(), positions.data(), inv_freq_.data(), n, kv_heads, hd);
+  ops().rope_forward(q.data(), positions.data(), inv_freq_.data(), n, heads, hd);
+  ops().rope_forward(k.data(), positions.data(), inv_freq_.data(), n, kv_heads, hd);
   std::vector<int64_t> capacities(n);
   for (int64_t r = 0; r < n; ++r) {
     rows[r].cache->store(layer, positions[r], k.data() + r * kv_dim, v.data() + r * kv_dim);
     capacities[r] = rows[r].cache->capacity();
   }
   std::vector<float> att(n * heads * hd);
-  cached_attention(att.data(), q.data(), keys.data(), values.data(), lengths.data(), capacities.data(), n,
-                   heads, kv_heads, hd);
+  ops().attention_cached_forward(att.data(), q.data(), keys.data(), values.data(), lengths.data(), capacities.data(),
+                                 n, heads, kv_heads, hd);
   std::vector<float>& out = normed;  // the normed input is not needed any more
-  linear(out.data(), att.data(), p.o, p.o_bias, n);
+  ops().linear_forward_prepared(out.data(), att.data(), p.o, n);
   for (int64_t i = 0; i < n * h; ++i) x[i] += out[i];
 }
 
-// x (rows, hidden) += down_proj(silu(gate_proj(n)) * up_proj(n)), n = rmsnorm(x).
+// x (rows, hidden) += down_proj(act(gate_proj(n)) * up_proj(n)), n = rmsnorm(x), act the
+// architecture's gated activation (silu for the Llama family).
 void Model::mlp_block(float* x, int64_t layer, int64_t rows) const {
   const LayerWeights& w = weights_.layers[layer];
-  const PackedLayer& p = packed_[layer];
+  const PreparedLayer& p = prepared_[layer];
   const int64_t h = config_.hidden_size, ff = config_.intermediate_size;
   std::vector<float> normed(rows * h), gate_up(rows * 2 * ff), act(rows * ff);
-  rmsnorm_forward(normed.data(), x, w.post_attention_norm.data(), rows, h,
-                  static_cast<float>(config_.rms_norm_eps));
-  linear(gate_up.data(), normed.data(), p.gate_up, p.gate_up_bias, rows);
-  for (int64_t r = 0; r < rows; ++r)  // row r of gate_up is (gate (ff), up (ff))
-    swiglu_forward(act.data() + r * ff, gate_up.data() + r * 2 * ff, gate_up.data() + r * 2 * ff + ff, ff);
+  ops().rmsnorm_forward(normed.data(), x, w.post_attention_norm.data(), rows, h,
+                        static_cast<float>(config_.rms_norm_eps));
+  ops().linear_forward_prepared(gate_up.data(), normed.data(), p.gate_up, rows);
+  for (int64_t r = 0; r < rows; ++r) {  // row r of gate_up is (gate (ff), up (ff))
+    const float* gate = gate_up.data() + r * 2 * ff;
+    (ops().*arch_->mlp_activation)(act.data() + r * ff, gate, gate + ff, ff);
+  }
   std::vector<float>& out = normed;
-  linear(out.data(), act.data(), p.down, p.down_bias, rows);
+  ops().linear_forward_prepared(out.data(), act.data(), p.down, rows);
   for (int64_t i = 0; i < rows * h; ++i) x[i] += out[i];
 }
 
@@ -180,7 +179,11 @@ void Model::run_rows(const std::vector<Row>& rows, std::span<const int64_t> logi
   std::vector<float> x(n * h);
   std::vector<int32_t> tokens(n);
   for (int64_t r = 0; r < n; ++r) tokens[r] = rows[r].token;
-  embedding_forward(x.data(), tokens.data(), weights_.embed_tokens.data(), n, h);
+  ops().embedding_forward(x.data(), tokens.data(), weights_.embed_tokens.data(), n, h);
+  if (arch_->embedding_scale) {  // x = scale · embedding
+    const float scale = arch_->embedding_scale(config_);
+    for (float& v : x) v *= scale;
+  }
   for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
     attention_block(x.data(), layer, rows);
     mlp_block(x.data(), layer, n);
@@ -188,9 +191,9 @@ void Model::run_rows(const std::vector<Row>& rows, std::span<const int64_t> logi
   const int64_t m = static_cast<int64_t>(logit_rows.size());
   std::vector<float> picked(m * h), normed(m * h);
   for (int64_t i = 0; i < m; ++i) std::copy_n(x.data() + logit_rows[i] * h, h, picked.data() + i * h);
-  rmsnorm_forward(normed.data(), picked.data(), weights_.final_norm.data(), m, h,
-                  static_cast<float>(config_.rms_norm_eps));
-  matmul_forward_packed(logits, normed.data(), lm_head_, nullptr, m);
+  ops().rmsnorm_forward(normed.data(), picked.data(), weights_.final_norm.data(), m, h,
+                        static_cast<float>(config_.rms_norm_eps));
+  ops().linear_forward_prepared(logits, normed.data(), lm_head_, m);
 }
 
 void Model::forward(std::span<const int32_t> tokens, KVCache& cache, float* logits,

@@ -1,4 +1,14 @@
 // The Llama/Qwen decoder-only transformer: forward pass over key/value caches, in fp32.
+//
+// Why inference keeps its own forward beside the training one (model/training.cpp): it runs
+// rows of many sequences at different positions in one pass (batched decode), appends keys and
+// values to each row's cache and attends over the caches (backend attention_cached_forward),
+// multiplies by weights the backend prepared once (q/k/v and gate/up fused into one product
+// each), and computes logits only for the rows asked for. The training forward runs whole
+// sequences from position 0 with flash attention and keeps every activation for the backward.
+// Both compose the same backend ops and read the same architecture (parameter table, MLP
+// activation, embedding scale), so an architecture is still written once; tests pin the two
+// against each other (decoder_test, gradients_test, toy_geglu_arch_test).
 #pragma once
 
 #include <span>
@@ -8,10 +18,11 @@
 #include "aha/io/hf_config.hpp"
 #include "aha/model/kv_cache.hpp"
 #include "aha/model/weights.hpp"
-#include "aha/tensor/gemm.hpp"
+#include "aha/backend/ops.hpp"
 
 namespace aha::model {
 
+struct Architecture;
 struct Lora;
 
 // Tokens of one sequence to run next, at positions cache->length() onward.
@@ -32,7 +43,7 @@ class Model {
   // The fp32 weights.
   const Weights& weights() const { return weights_; }
   // Replaces the weights by `weights` (the same shapes), with `lora`'s adapters merged when given,
-  // and repacks them in the memory the model already holds: for a policy whose weights change
+  // and prepares them again in the memory the model already holds: for a policy whose weights change
   // between uses (GRPO's between rollouts).
   void set_weights(const Weights& weights, const Lora* lora = nullptr);
 
@@ -64,18 +75,18 @@ class Model {
   void attention_block(float* x, int64_t layer, const std::vector<Row>& rows) const;
   void mlp_block(float* x, int64_t layer, int64_t rows) const;
 
-  // A layer's weights packed for the GEMM once at load: q, k and v as one matrix, gate and up
-  // as another (each output is still its own chain, so fusing them changes no value).
-  struct PackedLayer {
-    tensor::PackedPanels qkv, o, gate_up, down;
-    std::vector<float> qkv_bias, o_bias, gate_up_bias, down_bias;  // empty when none
+  // A layer's linears prepared by the backend once at load: q, k and v as one matrix, gate and
+  // up as another (each output is still its own chain, so fusing them changes no value).
+  struct PreparedLayer {
+    backend::PreparedLinear qkv, o, gate_up, down;
   };
-  void pack();
+  void prepare();
 
   io::ModelConfig config_;
+  const Architecture* arch_ = nullptr;
   Weights weights_;
-  std::vector<PackedLayer> packed_;
-  tensor::PackedPanels lm_head_;
+  std::vector<PreparedLayer> prepared_;
+  backend::PreparedLinear lm_head_;
   std::vector<double> inv_freq_;
 };
 

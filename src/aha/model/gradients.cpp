@@ -5,40 +5,18 @@
 #include <algorithm>
 
 #include "aha/base/error.hpp"
+#include "aha/model/parameter_table.hpp"
 
 namespace aha::model {
 namespace {
 
-// Calls fn(name, shape, values) for every tensor of w (a Weights or const Weights), empty or not.
+// Calls fn(name, shape, values) for every tensor of w's parameter table, empty (frozen) or not.
+// A default-constructed Weights (no model_type) has no tensors.
 template <typename W, typename Fn>
 void for_each_tensor(W& w, Fn&& fn) {
-  const int64_t hidden = static_cast<int64_t>(w.final_norm.size());
-  const int64_t vocab = hidden ? static_cast<int64_t>(w.embed_tokens.size()) / hidden : 0;
-  auto linear = [&](const std::string& name, auto& l) {
-    fn(name + ".weight", tensor::Shape{l.out, l.in}, l.weight);
-    fn(name + ".bias", tensor::Shape{l.out}, l.bias);
-  };
-  auto vector = [&](const std::string& name, auto& v) {
-    fn(name, tensor::Shape{static_cast<int64_t>(v.size())}, v);
-  };
-  fn(std::string("model.embed_tokens.weight"), tensor::Shape{vocab, hidden}, w.embed_tokens);
-  for (size_t i = 0; i < w.layers.size(); ++i) {
-    auto& l = w.layers[i];
-    const std::string p = fmt::format("model.layers.{}.", i);
-    vector(p + "input_layernorm.weight", l.input_norm);
-    vector(p + "post_attention_layernorm.weight", l.post_attention_norm);
-    linear(p + "self_attn.q_proj", l.q_proj);
-    linear(p + "self_attn.k_proj", l.k_proj);
-    linear(p + "self_attn.v_proj", l.v_proj);
-    linear(p + "self_attn.o_proj", l.o_proj);
-    vector(p + "self_attn.q_norm.weight", l.q_norm);
-    vector(p + "self_attn.k_norm.weight", l.k_norm);
-    linear(p + "mlp.gate_proj", l.gate_proj);
-    linear(p + "mlp.up_proj", l.up_proj);
-    linear(p + "mlp.down_proj", l.down_proj);
-  }
-  vector("model.norm.weight", w.final_norm);
-  fn(std::string("lm_head.weight"), tensor::Shape{w.lm_head.out, w.lm_head.in}, w.lm_head.weight);
+  if (w.config.model_type.empty()) return;
+  Weights& mutable_w = const_cast<Weights&>(w);  // the slot only locates the tensor
+  for (const ParameterSpec& p : parameter_table(w.config)) fn(p.name, p.shape, *p.slot(mutable_w).values);
 }
 
 }  // namespace

@@ -6,21 +6,13 @@
 #include <cmath>
 
 #include "aha/base/error.hpp"
-#include "aha/tensor/matmul.hpp"
+#include "aha/backend/ops.hpp"
 
 namespace aha::model {
 namespace {
 
 constexpr const char* kNames[kLoraModules] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
                                               "gate_proj", "up_proj", "down_proj"};
-
-// "self_attn.q_proj" or "mlp.gate_proj": the module's path inside a decoder layer.
-std::string module_path(int m) { return fmt::format("{}.{}", m < gate_proj ? "self_attn" : "mlp", kNames[m]); }
-
-Linear& base_linear(LayerWeights& l, int m) {
-  Linear* all[kLoraModules] = {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj};
-  return *all[m];
-}
 
 // SplitMix64's finaliser: a counter-based hash for dropout masks.
 uint64_t mix(uint64_t z) {
@@ -81,19 +73,16 @@ Lora zero_lora(const io::ModelConfig& c, const LoraSettings& settings) {
          c.hidden_size, c.intermediate_size);
   Lora lora;
   lora.settings = settings;
-  const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
-  const int64_t ins[kLoraModules] = {h, h, h, q, h, h, c.intermediate_size};
-  const int64_t outs[kLoraModules] = {q, kv, kv, h, c.intermediate_size, c.intermediate_size, h};
   lora.layers.resize(static_cast<size_t>(c.num_hidden_layers));
-  for (auto& layer : lora.layers)
-    for (int m = 0; m < kLoraModules; ++m) {
-      const auto& t = settings.target_modules;
-      if (std::find(t.begin(), t.end(), kNames[m]) == t.end()) continue;
-      LoraLinear& l = layer[m];
-      l.in = ins[m], l.out = outs[m], l.r = settings.r;
-      l.a.assign(static_cast<size_t>(l.r * l.in), 0.0f);
-      l.b.assign(static_cast<size_t>(l.out * l.r), 0.0f);
-    }
+  const auto& t = settings.target_modules;
+  for (const ParameterSpec& p : parameter_table(c)) {
+    if (p.lora_module == kNotLoraTarget || std::find(t.begin(), t.end(), kNames[p.lora_module]) == t.end()) continue;
+    LoraLinear& l = lora.layers[static_cast<size_t>(p.layer)][p.lora_module];
+    l.in = p.shape[1], l.out = p.shape[0], l.r = settings.r;
+    l.a.assign(static_cast<size_t>(l.r * l.in), 0.0f);
+    l.b.assign(static_cast<size_t>(l.out * l.r), 0.0f);
+    l.base = p.name.substr(0, p.name.size() - std::string(".weight").size());
+  }
   return lora;
 }
 
@@ -111,7 +100,7 @@ std::vector<Parameter> lora_parameters(Lora& lora) {
     for (int m = 0; m < kLoraModules; ++m) {
       LoraLinear& l = lora.layers[i][m];
       if (l.a.empty()) continue;
-      const std::string p = fmt::format("base_model.model.model.layers.{}.{}.", i, module_path(m));
+      const std::string p = "base_model.model." + l.base + ".";
       out.push_back({p + "lora_A.weight", {l.r, l.in}, &l.a});
       out.push_back({p + "lora_B.weight", {l.out, l.r}, &l.b});
     }
@@ -141,20 +130,20 @@ void read_lora_tensors(Lora& lora, const std::function<tensor::Tensor(const std:
 void merge_lora(Weights& weights, const Lora& lora) {
   if (weights.layers.size() != lora.layers.size()) fail_internal("the adapter does not have the model's layer count");
   const double scale = lora.settings.scale();
-  for (size_t i = 0; i < lora.layers.size(); ++i)
-    for (int m = 0; m < kLoraModules; ++m) {
-      const LoraLinear& l = lora.layers[i][m];
-      if (l.a.empty()) continue;
-      Linear& w = base_linear(weights.layers[i], m);
-      if (w.in != l.in || w.out != l.out) fail_internal("adapter and weight shapes differ");
-      // W (out, in) += scale · B (out, r) · A (r, in), each element summed in double.
-      for (int64_t o = 0; o < l.out; ++o)
-        for (int64_t j = 0; j < l.in; ++j) {
-          double sum = 0.0;
-          for (int64_t k = 0; k < l.r; ++k) sum += static_cast<double>(l.b[o * l.r + k]) * l.a[k * l.in + j];
-          w.weight[o * l.in + j] = static_cast<float>(w.weight[o * l.in + j] + scale * sum);
-        }
-    }
+  for (const ParameterSpec& p : parameter_table(weights.config)) {
+    if (p.lora_module == kNotLoraTarget) continue;
+    const LoraLinear& l = lora.layers[static_cast<size_t>(p.layer)][p.lora_module];
+    if (l.a.empty()) continue;
+    Linear& w = *p.slot(weights).linear;
+    if (w.in != l.in || w.out != l.out) fail_internal("adapter and weight shapes differ");
+    // W (out, in) += scale · B (out, r) · A (r, in), each element summed in double.
+    for (int64_t o = 0; o < l.out; ++o)
+      for (int64_t j = 0; j < l.in; ++j) {
+        double sum = 0.0;
+        for (int64_t k = 0; k < l.r; ++k) sum += static_cast<double>(l.b[o * l.r + k]) * l.a[k * l.in + j];
+        w.weight[o * l.in + j] = static_cast<float>(w.weight[o * l.in + j] + scale * sum);
+      }
+  }
 }
 
 void lora_forward(float* out, const float* inp, const LoraLinear& l, float scale, int64_t rows,
@@ -163,9 +152,9 @@ void lora_forward(float* out, const float* inp, const LoraLinear& l, float scale
   const float* x = dropped.empty() ? inp : dropped.data();
   // h (rows, r) = scale · x · Aᵀ; y (rows, out) = h · Bᵀ
   std::vector<float> h(static_cast<size_t>(rows * l.r)), y(static_cast<size_t>(rows * l.out));
-  tensor::matmul_forward(h.data(), x, l.a.data(), nullptr, rows, l.in, l.r);
+  backend::ops().linear_forward(h.data(), x, l.a.data(), nullptr, rows, l.in, l.r);
   for (float& v : h) v *= scale;
-  tensor::matmul_forward(y.data(), h.data(), l.b.data(), nullptr, rows, l.r, l.out);
+  backend::ops().linear_forward(y.data(), h.data(), l.b.data(), nullptr, rows, l.r, l.out);
   for (size_t i = 0; i < y.size(); ++i) out[i] += y[i];
 }
 
@@ -174,19 +163,19 @@ void lora_backward(float* dinp, LoraLinear& grad, const float* dout, const float
   const std::vector<float> dropped = dropped_input(inp, rows * l.in, dropout);
   const float* x = dropped.empty() ? inp : dropped.data();
   std::vector<float> h(static_cast<size_t>(rows * l.r)), dh(h.size(), 0.0f);
-  tensor::matmul_forward(h.data(), x, l.a.data(), nullptr, rows, l.in, l.r);
+  backend::ops().linear_forward(h.data(), x, l.a.data(), nullptr, rows, l.in, l.r);
   for (float& v : h) v *= scale;
   // dB += doutᵀ · h; dh = dout · B, then through the scale: d(x·Aᵀ) = scale · dh.
-  tensor::matmul_backward(dh.data(), grad.b.empty() ? nullptr : grad.b.data(), nullptr, dout, h.data(), l.b.data(),
-                          rows, l.r, l.out);
+  backend::ops().linear_backward(dh.data(), grad.b.empty() ? nullptr : grad.b.data(), nullptr, dout, h.data(),
+                                 l.b.data(), rows, l.r, l.out);
   for (float& v : dh) v *= scale;
   float* da = grad.a.empty() ? nullptr : grad.a.data();
   if (dropped.empty()) {
-    tensor::matmul_backward(dinp, da, nullptr, dh.data(), x, l.a.data(), rows, l.in, l.r);
+    backend::ops().linear_backward(dinp, da, nullptr, dh.data(), x, l.a.data(), rows, l.in, l.r);
     return;
   }
   std::vector<float> dx(static_cast<size_t>(rows * l.in), 0.0f);
-  tensor::matmul_backward(dinp ? dx.data() : nullptr, da, nullptr, dh.data(), x, l.a.data(), rows, l.in, l.r);
+  backend::ops().linear_backward(dinp ? dx.data() : nullptr, da, nullptr, dh.data(), x, l.a.data(), rows, l.in, l.r);
   if (!dinp) return;
   const float keep_scale = static_cast<float>(1.0 / (1.0 - dropout.p));
   for (int64_t i = 0; i < rows * l.in; ++i)

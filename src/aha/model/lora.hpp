@@ -11,14 +11,11 @@
 
 #include "aha/io/hf_config.hpp"
 #include "aha/model/gradients.hpp"
+#include "aha/model/parameter_table.hpp"
 #include "aha/model/weights.hpp"
 #include "aha/tensor/tensor.hpp"
 
 namespace aha::model {
-
-// The linear layers LoRA can adapt, in the order of PEFT's names below.
-enum LoraModule { q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj };
-constexpr int kLoraModules = 7;
 
 // "q_proj", ..., "down_proj".
 const char* lora_module_name(int module);
@@ -41,6 +38,7 @@ struct LoraSettings {
 struct LoraLinear {
   int64_t in = 0, out = 0, r = 0;
   std::vector<float> a, b;
+  std::string base;  // the adapted linear's HF name, "model.layers.0.self_attn.q_proj"
 };
 
 struct Lora {
@@ -48,7 +46,8 @@ struct Lora {
   std::vector<std::array<LoraLinear, kLoraModules>> layers;  // [layer][LoraModule]
 };
 
-// Adapters for the settings' target modules of every layer of a model with `config`, all zero.
+// Adapters for the settings' target modules of every layer of a model with `config`, all zero;
+// the LoRA-targetable weights of its parameter table give their shapes.
 Lora zero_lora(const io::ModelConfig& config, const LoraSettings& settings);
 
 // Sets every adapter tensor to zero, keeping the shapes (for gradients).

@@ -1,11 +1,11 @@
 #include "aha/model/rope_frequencies.hpp"
 
-#include "aha/tensor/rope.hpp"
+#include "aha/backend/rope_angles.hpp"
 
 namespace aha::model {
 
 std::vector<double> rope_inv_freq_of(const io::ModelConfig& c) {
-  tensor::RopeLlama3 scaling;
+  backend::RopeLlama3 scaling;
   if (c.rope_scaling.kind == "llama3") {
     scaling.factor = c.rope_scaling.factor;
     scaling.low_freq_factor = c.rope_scaling.low_freq_factor;
@@ -13,7 +13,7 @@ std::vector<double> rope_inv_freq_of(const io::ModelConfig& c) {
     scaling.original_max_position_embeddings =
         static_cast<double>(c.rope_scaling.original_max_position_embeddings);
   }
-  return tensor::rope_inv_freq(c.head_dim, c.rope_theta, scaling);
+  return backend::rope_inv_freq(c.head_dim, c.rope_theta, scaling);
 }
 
 }  // namespace aha::model

@@ -3,28 +3,26 @@
 #include <algorithm>
 #include <cmath>
 
+#include "aha/backend/ops.hpp"
 #include "aha/base/error.hpp"
-#include "aha/tensor/attention_flash.hpp"
-#include "aha/tensor/cross_entropy.hpp"
-#include "aha/tensor/embedding.hpp"
-#include "aha/tensor/matmul.hpp"
-#include "aha/tensor/rmsnorm.hpp"
-#include "aha/tensor/rope.hpp"
-#include "aha/tensor/swiglu.hpp"
+#include "aha/model/architecture.hpp"
 
 namespace aha::model {
 namespace {
 
-using namespace aha::tensor;
+const backend::Ops& ops() { return backend::ops(); }
 
 // The sizes every step uses, from the config and the planned (batch, seq).
 struct Dims {
   int64_t batch, seq, rows, hidden, heads, kv_heads, head_dim, q_dim, kv_dim, ff, vocab;
   float eps;
   bool qk_norm;
+  const Architecture* arch;
+  float embedding_scale;  // 0: none
 };
 
 Dims dims_of(const io::ModelConfig& c, const Activations& acts) {
+  const Architecture* arch = &find_architecture(c.model_type);
   return {acts.batch,
           acts.seq,
           acts.rows,
@@ -37,7 +35,9 @@ Dims dims_of(const io::ModelConfig& c, const Activations& acts) {
           c.intermediate_size,
           c.vocab_size,
           static_cast<float>(c.rms_norm_eps),
-          c.qk_norm};
+          c.qk_norm,
+          arch,
+          arch->embedding_scale ? arch->embedding_scale(c) : 0.0f};
 }
 
 // nullptr for an empty (frozen) gradient.
@@ -70,15 +70,15 @@ struct LayerLora {
 };
 
 void linear(float* out, const float* inp, const Linear& l, const Adapter& ad, int64_t rows) {
-  matmul_forward(out, inp, l.weight.data(), l.bias.empty() ? nullptr : l.bias.data(), rows, l.in,
-                 l.out);
+  ops().linear_forward(out, inp, l.weight.data(), l.bias.empty() ? nullptr : l.bias.data(), rows, l.in,
+                       l.out);
   if (ad.w) lora_forward(out, inp, *ad.w, ad.scale, rows, ad.dropout);
 }
 
 void linear_backward(float* dinp, Linear& grad, const float* dout, const float* inp,
                      const Linear& l, const Adapter& ad, int64_t rows) {
-  matmul_backward(dinp, grad_or_null(grad.weight), grad_or_null(grad.bias), dout, inp,
-                  l.weight.data(), rows, l.in, l.out);
+  ops().linear_backward(dinp, grad_or_null(grad.weight), grad_or_null(grad.bias), dout, inp,
+                        l.weight.data(), rows, l.in, l.out);
   if (ad.w) lora_backward(dinp, *ad.g, dout, inp, *ad.w, ad.scale, rows, ad.dropout);
 }
 
@@ -111,53 +111,28 @@ void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& 
   }
 }
 
-// x (rows, hidden) -> out (rows, hidden) = mid + mlp(mid), mid = x + attention(x); fills `a`.
-void layer_forward(const Dims& d, const LayerWeights& w, const LayerLora& lora,
-                   const Activations& acts, const float* x, float* out, LayerActivations& a) {
+// The attention block. x (rows, hidden) -> a.mid (rows, hidden) = x + o_proj(attention(q, k, v)),
+// with n = input_layernorm(x) (rows, hidden), q = rope(q_norm(q_proj(n))) (rows, heads, head_dim),
+// k = rope(k_norm(k_proj(n))), v = v_proj(n) (rows, kv_heads, head_dim) (the q/k norms: qk_norm only).
+// Keeps in `a` what attention_backward_block needs.
+void attention_forward_block(const Dims& d, const LayerWeights& w, const LayerLora& lora, const Activations& acts,
+                             const float* x, LayerActivations& a) {
   const int64_t rows = d.rows;
-  rmsnorm_forward(a.normed1.data(), x, w.input_norm.data(), rows, d.hidden, d.eps);
+  ops().rmsnorm_forward(a.normed1.data(), x, w.input_norm.data(), rows, d.hidden, d.eps);
   linear(d.qk_norm ? a.q_lin.data() : a.q.data(), a.normed1.data(), w.q_proj, lora(q_proj), rows);
   linear(d.qk_norm ? a.k_lin.data() : a.k.data(), a.normed1.data(), w.k_proj, lora(k_proj), rows);
   linear(a.v.data(), a.normed1.data(), w.v_proj, lora(v_proj), rows);
   if (d.qk_norm) {
-    rmsnorm_forward(a.q.data(), a.q_lin.data(), w.q_norm.data(), rows * d.heads, d.head_dim, d.eps);
-    rmsnorm_forward(a.k.data(), a.k_lin.data(), w.k_norm.data(), rows * d.kv_heads, d.head_dim,
-                    d.eps);
+    ops().rmsnorm_forward(a.q.data(), a.q_lin.data(), w.q_norm.data(), rows * d.heads, d.head_dim, d.eps);
+    ops().rmsnorm_forward(a.k.data(), a.k_lin.data(), w.k_norm.data(), rows * d.kv_heads, d.head_dim,
+                          d.eps);
   }
-  rope_forward_table(a.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
-  rope_forward_table(a.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
-  attention_flash_forward(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch,
+  ops().rope_forward_table(a.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
+  ops().rope_forward_table(a.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
+  ops().attention_forward(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch,
                           d.seq, d.heads, d.kv_heads, d.head_dim);
   linear(a.mid.data(), a.att.data(), w.o_proj, lora(o_proj), rows);
   for (int64_t i = 0; i < rows * d.hidden; ++i) a.mid[i] = x[i] + a.mid[i];
-
-  rmsnorm_forward(a.normed2.data(), a.mid.data(), w.post_attention_norm.data(), rows, d.hidden,
-                  d.eps);
-  linear(a.gate.data(), a.normed2.data(), w.gate_proj, lora(gate_proj), rows);
-  linear(a.up.data(), a.normed2.data(), w.up_proj, lora(up_proj), rows);
-  swiglu_forward(a.act.data(), a.gate.data(), a.up.data(), rows * d.ff);
-  linear(out, a.act.data(), w.down_proj, lora(down_proj), rows);
-  for (int64_t i = 0; i < rows * d.hidden; ++i) out[i] = a.mid[i] + out[i];
-}
-
-// d(out) of the MLP block in g.residual -> d(mid) in g.residual; accumulates the MLP's gradients.
-void mlp_backward(const Dims& d, const LayerWeights& w, const LayerLora& lora, LayerWeights& gw,
-                  const LayerActivations& a, ActivationGradients& g) {
-  const int64_t rows = d.rows;
-  zero(g.act);
-  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj,
-                  lora(down_proj), rows);
-  zero(g.gate);
-  zero(g.up);
-  swiglu_backward(g.gate.data(), g.up.data(), g.act.data(), a.gate.data(), a.up.data(),
-                  rows * d.ff);
-  zero(g.normed);
-  linear_backward(g.normed.data(), gw.gate_proj, g.gate.data(), a.normed2.data(), w.gate_proj,
-                  lora(gate_proj), rows);
-  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj,
-                  lora(up_proj), rows);
-  rmsnorm_backward(g.residual.data(), grad_or_null(gw.post_attention_norm), g.normed.data(),
-                   a.mid.data(), w.post_attention_norm.data(), rows, d.hidden, d.eps);
 }
 
 // d(mid) in g.residual -> d(x) in g.residual; accumulates the attention block's gradients.
@@ -171,20 +146,20 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerL
   zero(g.q);
   zero(g.k);
   zero(g.v);
-  attention_flash_backward(g.q.data(), g.k.data(), g.v.data(), g.att.data(), a.att.data(),
+  ops().attention_backward(g.q.data(), g.k.data(), g.v.data(), g.att.data(), a.att.data(),
                            a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch, d.seq, d.heads,
                            d.kv_heads, d.head_dim);
-  rope_backward_table(g.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
-  rope_backward_table(g.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
+  ops().rope_backward_table(g.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
+  ops().rope_backward_table(g.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
   float* dq = g.q.data();
   float* dk = g.k.data();
   if (d.qk_norm) {
     zero(g.q_lin);
     zero(g.k_lin);
-    rmsnorm_backward(g.q_lin.data(), grad_or_null(gw.q_norm), g.q.data(), a.q_lin.data(),
-                     w.q_norm.data(), rows * d.heads, d.head_dim, d.eps);
-    rmsnorm_backward(g.k_lin.data(), grad_or_null(gw.k_norm), g.k.data(), a.k_lin.data(),
-                     w.k_norm.data(), rows * d.kv_heads, d.head_dim, d.eps);
+    ops().rmsnorm_backward(g.q_lin.data(), grad_or_null(gw.q_norm), g.q.data(), a.q_lin.data(),
+                           w.q_norm.data(), rows * d.heads, d.head_dim, d.eps);
+    ops().rmsnorm_backward(g.k_lin.data(), grad_or_null(gw.k_norm), g.k.data(), a.k_lin.data(),
+                           w.k_norm.data(), rows * d.kv_heads, d.head_dim, d.eps);
     dq = g.q_lin.data();
     dk = g.k_lin.data();
   }
@@ -193,47 +168,101 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerL
   linear_backward(g.normed.data(), gw.k_proj, dk, a.normed1.data(), w.k_proj, lora(k_proj), rows);
   linear_backward(g.normed.data(), gw.v_proj, g.v.data(), a.normed1.data(), w.v_proj,
                   lora(v_proj), rows);
-  rmsnorm_backward(g.residual.data(), grad_or_null(gw.input_norm), g.normed.data(), x,
-                   w.input_norm.data(), rows, d.hidden, d.eps);
+  ops().rmsnorm_backward(g.residual.data(), grad_or_null(gw.input_norm), g.normed.data(), x,
+                         w.input_norm.data(), rows, d.hidden, d.eps);
+}
+
+// The MLP block. a.mid (rows, hidden) -> out (rows, hidden) = mid + down_proj(act(gate_proj(n)) · up_proj(n)),
+// n = post_attention_layernorm(mid), gate and up (rows, intermediate), act the architecture's gated
+// activation (silu for the Llama family). Keeps in `a` what mlp_backward needs.
+void mlp_forward_block(const Dims& d, const LayerWeights& w, const LayerLora& lora, LayerActivations& a, float* out) {
+  const int64_t rows = d.rows;
+  ops().rmsnorm_forward(a.normed2.data(), a.mid.data(), w.post_attention_norm.data(), rows, d.hidden,
+                        d.eps);
+  linear(a.gate.data(), a.normed2.data(), w.gate_proj, lora(gate_proj), rows);
+  linear(a.up.data(), a.normed2.data(), w.up_proj, lora(up_proj), rows);
+  (ops().*d.arch->mlp_activation)(a.act.data(), a.gate.data(), a.up.data(), rows * d.ff);
+  linear(out, a.act.data(), w.down_proj, lora(down_proj), rows);
+  for (int64_t i = 0; i < rows * d.hidden; ++i) out[i] = a.mid[i] + out[i];
+}
+
+// d(out) of the MLP block in g.residual -> d(mid) in g.residual; accumulates the MLP's gradients.
+void mlp_backward(const Dims& d, const LayerWeights& w, const LayerLora& lora, LayerWeights& gw,
+                  const LayerActivations& a, ActivationGradients& g) {
+  const int64_t rows = d.rows;
+  zero(g.act);
+  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj,
+                  lora(down_proj), rows);
+  zero(g.gate);
+  zero(g.up);
+  (ops().*d.arch->mlp_activation_backward)(g.gate.data(), g.up.data(), g.act.data(), a.gate.data(), a.up.data(),
+                                            rows * d.ff);
+  zero(g.normed);
+  linear_backward(g.normed.data(), gw.gate_proj, g.gate.data(), a.normed2.data(), w.gate_proj,
+                  lora(gate_proj), rows);
+  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj,
+                  lora(up_proj), rows);
+  ops().rmsnorm_backward(g.residual.data(), grad_or_null(gw.post_attention_norm), g.normed.data(),
+                         a.mid.data(), w.post_attention_norm.data(), rows, d.hidden, d.eps);
+}
+
+// One decoder layer: x (rows, hidden) -> out (rows, hidden) = mid + mlp(mid), mid = x + attention(x);
+// fills `a`.
+void layer_forward(const Dims& d, const LayerWeights& w, const LayerLora& lora, const Activations& acts,
+                   const float* x, float* out, LayerActivations& a) {
+  attention_forward_block(d, w, lora, acts, x, a);
+  mlp_forward_block(d, w, lora, a, out);
 }
 
 // Embedding, every layer and the final norm, keeping what the backward needs.
 void forward(const Dims& d, const Weights& w, const LoraPass& lora, const TrainBatch& b,
              Activations& acts) {
-  embedding_forward(acts.residual[0].data(), b.tokens.data(), w.embed_tokens.data(), d.rows,
-                    d.hidden);
+  ops().embedding_forward(acts.residual[0].data(), b.tokens.data(), w.embed_tokens.data(), d.rows, d.hidden);
+  if (d.embedding_scale != 0.0f)  // x = scale · embedding
+    for (float& x : acts.residual[0]) x *= d.embedding_scale;
   for (size_t l = 0; l < w.layers.size(); ++l) {
     LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
     const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.grads != nullptr};
     layer_forward(d, w.layers[l], layer_lora, acts, acts.residual[l].data(),
                   acts.residual[l + 1].data(), a);
   }
-  rmsnorm_forward(acts.final_normed.data(), acts.residual.back().data(), w.final_norm.data(),
-                  d.rows, d.hidden, d.eps);
+  ops().rmsnorm_forward(acts.final_normed.data(), acts.residual.back().data(), w.final_norm.data(),
+                        d.rows, d.hidden, d.eps);
 }
 
-// Logits and per-token losses, one chunk of rows at a time so that the (rows, vocab) logits never
-// exist at once; the backward reuses the chunk's logits buffer for their gradient. With `backward`, also adds d(final_normed) to acts.grad.normed and d(LM head) to
-// dhead (nullptr: frozen), with d(loss)/d(token loss) taken from acts.grad.losses.
-void head(const Dims& d, const Weights& w, const TrainBatch& b, Activations& acts, float* dhead,
-          bool backward) {
-  const float* lm_head = lm_head_matrix(w).data();
-  ActivationGradients& g = acts.grad;
+// The LM head, written once for every loss: one chunk of rows of acts.final_normed at a time, so
+// that the (rows, vocab) logits never exist at once. Each chunk's logits (n, vocab), divided by
+// `temperature`, go to acts.logits and `per_token(r0, n)` reads them. With `backward`, per_token
+// has overwritten them with their gradient, which is carried back: d(final_normed) += into
+// acts.grad.normed, d(LM head) += into dhead (nullptr: frozen).
+template <typename PerToken>
+void lm_head(const Dims& d, const Weights& w, Activations& acts, double temperature, bool backward, float* dhead,
+             PerToken&& per_token) {
+  const float* head = lm_head_matrix(w).data();
+  float* logits = acts.logits.data();
   for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
     const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
     const float* x = acts.final_normed.data() + r0 * d.hidden;
-    matmul_forward(acts.logits.data(), x, lm_head, nullptr, n, d.hidden, d.vocab);
-    if (!backward) {
-      cross_entropy_forward(acts.losses.data() + r0, acts.logits.data(), b.targets.data() + r0, n,
-                            d.vocab);
-      continue;
+    ops().linear_forward(logits, x, head, nullptr, n, d.hidden, d.vocab);  // (n, hidden) -> (n, vocab)
+    if (temperature != 1.0) {
+      const float inv = static_cast<float>(1.0 / temperature);
+      for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
     }
-    // The logits' gradient overwrites the logits.
-    cross_entropy_fused(acts.losses.data() + r0, acts.logits.data(), g.losses.data() + r0,
-                        b.targets.data() + r0, n, d.vocab);
-    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, acts.logits.data(), x, lm_head,
-                    n, d.hidden, d.vocab);
+    per_token(r0, n);
+    if (backward)
+      ops().linear_backward(acts.grad.normed.data() + r0 * d.hidden, dhead, nullptr, logits, x, head, n, d.hidden,
+                            d.vocab);
   }
+}
+
+// The LM head's backward of cross-entropy over `targets`, d(loss)/d(token loss) from acts.grad.losses:
+// the logits' gradient overwrites the logits (the recomputed losses equal the forward's).
+void lm_head_backward(const Dims& d, const Weights& w, std::span<const int32_t> targets, double temperature,
+                      Activations& acts, float* dhead) {
+  lm_head(d, w, acts, temperature, true, dhead, [&](int64_t r0, int64_t n) {
+    ops().cross_entropy_fused(acts.losses.data() + r0, acts.logits.data(), acts.grad.losses.data() + r0,
+                              targets.data() + r0, n, d.vocab);
+  });
 }
 
 void check_lora(const Weights& w, const Lora* lora) {
@@ -256,7 +285,9 @@ double compute_loss(const io::ModelConfig& config, const Weights& weights, const
   check_lora(weights, lora);
   const Dims d = dims_of(config, acts);
   forward(d, weights, LoraPass{lora, nullptr, 0}, batch, acts);
-  head(d, weights, batch, acts, nullptr, false);
+  lm_head(d, weights, acts, 1.0, false, nullptr, [&](int64_t r0, int64_t n) {
+    ops().cross_entropy_forward(acts.losses.data() + r0, acts.logits.data(), batch.targets.data() + r0, n, d.vocab);
+  });
   return weighted_loss(batch, acts);
 }
 
@@ -269,8 +300,8 @@ void trunk_backward(const Dims& d, const Weights& weights, const LoraPass& lora,
                     Activations& acts, Gradients& grads) {
   ActivationGradients& g = acts.grad;
   zero(g.residual);
-  rmsnorm_backward(g.residual.data(), grad_or_null(grads.final_norm), g.normed.data(),
-                   acts.residual.back().data(), weights.final_norm.data(), d.rows, d.hidden, d.eps);
+  ops().rmsnorm_backward(g.residual.data(), grad_or_null(grads.final_norm), g.normed.data(),
+                         acts.residual.back().data(), weights.final_norm.data(), d.rows, d.hidden, d.eps);
   for (size_t l = weights.layers.size(); l-- > 0;) {
     LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
     const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.lora != nullptr};
@@ -279,8 +310,10 @@ void trunk_backward(const Dims& d, const Weights& weights, const LoraPass& lora,
     mlp_backward(d, weights.layers[l], layer_lora, grads.layers[l], a, g);
     attention_backward_block(d, weights.layers[l], layer_lora, grads.layers[l], acts, acts.residual[l].data(), a, g);
   }
+  if (d.embedding_scale != 0.0f)  // d(embedding) = scale · d(x)
+    for (float& x : g.residual) x *= d.embedding_scale;
   if (!grads.embed_tokens.empty())
-    embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows, d.hidden);
+    ops().embedding_backward(grads.embed_tokens.data(), g.residual.data(), batch.tokens.data(), d.rows, d.hidden);
 }
 
 }  // namespace
@@ -301,27 +334,11 @@ double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
     g.losses[r] = static_cast<float>(batch.loss_weights[r] / batch.normaliser);
   zero(g.normed);
   const bool tied = weights.lm_head.weight.empty();
-  head(d, weights, batch, acts, grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight),
-       true);
+  lm_head_backward(d, weights, batch.targets, 1.0, acts,
+                   grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight));
   trunk_backward(d, weights, lora, batch, acts, grads);
   return weighted_loss(batch, acts);
 }
-
-}  // namespace aha::model
-
-namespace aha::model {
-namespace {
-
-// One chunk of logits scaled by 1 / temperature, for the log-prob head.
-void scaled_logits(const Dims& d, const float* lm_head, const float* x, int64_t n, double temperature,
-                   float* logits) {
-  matmul_forward(logits, x, lm_head, nullptr, n, d.hidden, d.vocab);
-  if (temperature == 1.0) return;
-  const float inv = static_cast<float>(1.0 / temperature);
-  for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
-}
-
-}  // namespace
 
 void forward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
                       double temperature, Activations& acts, std::span<float> logprobs,
@@ -333,14 +350,11 @@ void forward_logprobs(const io::ModelConfig& config, const Weights& weights, con
     fail_internal("forward_logprobs: output sizes do not match the batch");
   const Dims d = dims_of(config, acts);
   forward(d, weights, lora, batch, acts);
-  const float* lm_head = lm_head_matrix(weights).data();
-  for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
-    const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
-    scaled_logits(d, lm_head, acts.final_normed.data() + r0 * d.hidden, n, temperature, acts.logits.data());
-    cross_entropy_and_entropy(acts.losses.data() + r0, entropies.data() + r0, acts.logits.data(),
-                              batch.targets.data() + r0, n, d.vocab);
+  lm_head(d, weights, acts, temperature, false, nullptr, [&](int64_t r0, int64_t n) {
+    ops().cross_entropy_and_entropy(acts.losses.data() + r0, entropies.data() + r0, acts.logits.data(),
+                                    batch.targets.data() + r0, n, d.vocab);
     for (int64_t i = 0; i < n; ++i) logprobs[r0 + i] = batch.targets[r0 + i] >= 0 ? -acts.losses[r0 + i] : 0.0f;
-  }
+  });
 }
 
 void backward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
@@ -359,18 +373,8 @@ void backward_logprobs(const io::ModelConfig& config, const Weights& weights, co
   for (int64_t r = 0; r < d.rows; ++r) g.losses[r] = -dlogprobs[r] * inv_t;
   zero(g.normed);
   const bool tied = weights.lm_head.weight.empty();
-  float* dhead = grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight);
-  const float* lm_head = lm_head_matrix(weights).data();
-  for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
-    const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
-    const float* x = acts.final_normed.data() + r0 * d.hidden;
-    scaled_logits(d, lm_head, x, n, temperature, acts.logits.data());
-    // The logits' gradient overwrites the logits (the recomputed losses equal the forward's).
-    cross_entropy_fused(acts.losses.data() + r0, acts.logits.data(), g.losses.data() + r0,
-                        batch.targets.data() + r0, n, d.vocab);
-    matmul_backward(g.normed.data() + r0 * d.hidden, dhead, nullptr, acts.logits.data(), x, lm_head, n, d.hidden,
-                    d.vocab);
-  }
+  lm_head_backward(d, weights, batch.targets, temperature, acts,
+                   grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight));
   trunk_backward(d, weights, lora, batch, acts, grads);
 }
 

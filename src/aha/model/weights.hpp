@@ -24,7 +24,10 @@ struct LayerWeights {
   Linear gate_proj, up_proj, down_proj;
 };
 
+// Every tensor of a model, as its architecture's parameter table (parameter_table.hpp) lays
+// them out; which of them exist follows `config`.
 struct Weights {
+  io::ModelConfig config;           // the architecture and sizes these tensors follow
   std::vector<float> embed_tokens;  // (vocab, hidden)
   std::vector<LayerWeights> layers;
   std::vector<float> final_norm;  // (hidden)

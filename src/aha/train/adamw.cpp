@@ -7,12 +7,9 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/threads.hpp"
-#include "aha/tensor/simd.hpp"
-#include "aha/tensor/simd_math.hpp"
+#include "aha/backend/ops.hpp"
 
 namespace aha::train {
-
-namespace simd = aha::tensor::simd;
 
 AdamW::AdamW(const std::vector<int64_t>& sizes) {
   for (int64_t n : sizes) {
@@ -39,34 +36,9 @@ void AdamW::step(std::span<const ParamSlot> params, const AdamWOptions& o) {
   for (size_t i = 0; i < params.size(); ++i) {
     const ParamSlot& p = params[i];
     const float decay = p.decay ? static_cast<float>(1.0 - o.learning_rate * o.weight_decay) : 1.0f;
-    float* m = exp_avg_[i].data();
-    float* v = exp_avg_sq_[i].data();
-    float* w = p.values.data();
-    const float* g = p.grads.data();
-    // The vector lanes compute the scalar expression below with the same operations in the
-    // same order (sqrt and division are correctly rounded), so both give identical results.
-    auto scalar = [&](size_t j) {
-      m[j] += (g[j] - m[j]) * (1.0f - beta1);
-      v[j] = v[j] * beta2 + (1.0f - beta2) * g[j] * g[j];
-      w[j] = w[j] * decay - step_size * (m[j] / (std::sqrt(v[j]) / bias2_sqrt + eps));
-    };
-    parallel_for(p.values.size() / simd::kLanes, [&](size_t begin, size_t end) {
-      using namespace simd;
-      const F32x16 b1 = broadcast(1.0f - beta1), b2 = broadcast(beta2), nb2 = broadcast(1.0f - beta2);
-      const F32x16 dec = broadcast(decay), step = broadcast(step_size), bias2 = broadcast(bias2_sqrt);
-      const F32x16 ep = broadcast(eps);
-      for (size_t c = begin; c < end; ++c) {
-        const size_t j = c * kLanes;
-        const F32x16 gj = load(g + j);
-        const F32x16 mj = add(load(m + j), mul(sub(gj, load(m + j)), b1));
-        const F32x16 vj = add(mul(load(v + j), b2), mul(mul(nb2, gj), gj));
-        const F32x16 update = mul(step, div(mj, add(div(sqrt(vj), bias2), ep)));
-        store(m + j, mj);
-        store(v + j, vj);
-        store(w + j, sub(mul(load(w + j), dec), update));
-      }
-    });
-    for (size_t j = p.values.size() / simd::kLanes * simd::kLanes; j < p.values.size(); ++j) scalar(j);
+    backend::ops().adamw_update(p.values.data(), exp_avg_[i].data(), exp_avg_sq_[i].data(), p.grads.data(),
+                                static_cast<int64_t>(p.values.size()),
+                                {beta1, beta2, step_size, bias2_sqrt, eps, decay});
   }
 }
 

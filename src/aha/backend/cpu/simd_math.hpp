@@ -1,0 +1,106 @@
+// Lane-wise arithmetic on simd::F32x16 beyond simd.hpp's, and exp(x) for softmax
+// and cross-entropy: Cephes' expf polynomial (relative error below 2e-7 over the float range)
+// after the reduction x = n·ln2 + r, |r| <= ln2/2. Results depend only on the inputs (no lane or
+// thread effects). exp of inputs below -104 (and of -inf) is 0, exp of NaN is NaN.
+#pragma once
+
+#include <cmath>
+
+#include "aha/backend/cpu/simd.hpp"
+
+namespace aha::backend::cpu::simd {
+
+#ifdef __AVX512F__
+// The masked forms with every lane selected: GCC 12 warns (wrongly) that the unmasked max, min,
+// roundscale and scalef read an uninitialised vector.
+constexpr __mmask16 kAll = 0xFFFF;
+inline F32x16 sub(F32x16 a, F32x16 b) { return _mm512_sub_ps(a, b); }
+inline F32x16 mul(F32x16 a, F32x16 b) { return _mm512_mul_ps(a, b); }
+// simd::max without GCC 12's false warning.
+inline F32x16 maximum(F32x16 a, F32x16 b) { return _mm512_mask_max_ps(a, kAll, a, b); }
+inline F32x16 div(F32x16 a, F32x16 b) { return _mm512_div_ps(a, b); }
+// Correctly rounded, as std::sqrt.
+inline F32x16 sqrt(F32x16 a) { return _mm512_mask_sqrt_ps(a, kAll, a); }
+#else
+template <typename Op>
+inline F32x16 lanewise(F32x16 a, F32x16 b, Op op) {
+  for (int l = 0; l < kLanes; ++l) a.v[l] = op(a.v[l], b.v[l]);
+  return a;
+}
+inline F32x16 sub(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x - y; }); }
+inline F32x16 mul(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x * y; }); }
+// Like the AVX-512 instruction: b when either is NaN.
+inline F32x16 maximum(F32x16 a, F32x16 b) {
+  return lanewise(a, b, [](float x, float y) { return x > y ? x : y; });
+}
+inline F32x16 div(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x / y; }); }
+inline F32x16 sqrt(F32x16 a) { return lanewise(a, a, [](float x, float) { return std::sqrt(x); }); }
+#endif
+
+// The largest lane.
+inline float max_lane(F32x16 v) {
+  alignas(64) float lanes[kLanes];
+  store(lanes, v);
+  float m = lanes[0];
+  for (int l = 1; l < kLanes; ++l) m = lanes[l] > m ? lanes[l] : m;
+  return m;
+}
+
+namespace exp_detail {
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+constexpr float kMin = -104.0f, kMax = 88.7228391f;
+constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f,
+                kP3 = 4.1665795894e-2f, kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
+
+// The polynomial part: exp(r) for the reduced argument r, as 1 + r + r²·p(r).
+inline float poly(float r) {
+  float p = kP0;
+  p = std::fma(p, r, kP1);
+  p = std::fma(p, r, kP2);
+  p = std::fma(p, r, kP3);
+  p = std::fma(p, r, kP4);
+  p = std::fma(p, r, kP5);
+  return std::fma(p, r * r, r + 1.0f);
+}
+}  // namespace exp_detail
+
+// exp of one float, the same computation as one lane of exp(F32x16).
+inline float exp_scalar(float x) {
+  using namespace exp_detail;
+  if (std::isnan(x)) return x;
+  x = x < kMin ? kMin : x;
+  x = x > kMax ? kMax : x;
+  const float n = std::nearbyint(x * kLog2e);
+  const float r = std::fma(n, -kLn2Lo, std::fma(n, -kLn2Hi, x));
+  return std::ldexp(poly(r), static_cast<int>(n));
+}
+
+#ifdef __AVX512F__
+inline F32x16 exp(F32x16 x) {
+  using namespace exp_detail;
+  // With a NaN operand max and min return the second one: x comes second, so NaN stays NaN.
+  x = maximum(_mm512_set1_ps(kMin), x);
+  x = _mm512_mask_min_ps(x, kAll, _mm512_set1_ps(kMax), x);
+  const __m512 scaled = _mm512_mul_ps(x, _mm512_set1_ps(kLog2e));
+  const __m512 n = _mm512_mask_roundscale_ps(scaled, kAll, scaled,
+                                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
+  __m512 p = _mm512_set1_ps(kP0);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP1));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP2));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP3));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP4));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP5));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_mask_scalef_ps(p, kAll, p, n);
+}
+#else
+inline F32x16 exp(F32x16 x) {
+  for (int l = 0; l < kLanes; ++l) x.v[l] = exp_scalar(x.v[l]);
+  return x;
+}
+#endif
+
+}  // namespace aha::backend::cpu::simd
