@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 
+#include "aha/base/json.hpp"
 #include "aha/io/hf_config.hpp"
 #include "aha/io/safetensors.hpp"
 #include "support/temp_dir.hpp"
