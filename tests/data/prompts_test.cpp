@@ -59,7 +59,7 @@ TEST_F(PromptDataset, gsm8k_rows_give_the_number_after_hashes_and_the_worked_ste
 }
 
 TEST_F(PromptDataset, the_real_gsm8k_test_file_reads_with_every_answer_extracted) {
-  const std::string path = AHA_SOURCE_DIR "/../shared/data/gsm8k/test.jsonl";
+  const std::string path = AHA_SOURCE_DIR "/data/gsm8k/test.jsonl";
   const auto items = read_prompt_dataset(path);
   ASSERT_EQ(items.size(), 1319u);
   // Row 1 and row 147 (whose answer has a thousands separator), as the file states them.
@@ -108,12 +108,10 @@ TEST_F(PromptDataset, rows_without_an_answer_name_file_and_line) {
   EXPECT_EQ(error_of("{\"prompt\": \"a\", \"answer\": 1}\nnot json\n"), path + ":2: not valid JSON (at byte 2)");
 }
 
-// R1-Zero's template as DESIGN.md states it: the quoted text after "R1-Zero's template:", its line
-// breaks and indentation read as single spaces.
-std::string design_r1_zero_template() {
-  const std::string design = read_file(AHA_SOURCE_DIR "/../shared/DESIGN.md");
-  const size_t begin = design.find('"', design.find("R1-Zero's template:")) + 1;
-  const std::string quoted = design.substr(begin, design.find('"', begin) - begin);
+// R1-Zero's template as the DeepSeek-R1 paper states it (tests/fixtures/r1_zero_template.txt, whose
+// README says where it comes from), its line breaks read as single spaces.
+std::string paper_r1_zero_template() {
+  const std::string quoted = read_file(AHA_SOURCE_DIR "/tests/fixtures/r1_zero_template.txt");
   std::istringstream words(quoted);
   std::string word, text;
   while (words >> word) {
@@ -123,8 +121,8 @@ std::string design_r1_zero_template() {
   return text;
 }
 
-TEST(PromptTemplate, r1_zero_is_designs_text_with_the_prompt_in_place) {
-  const std::string design = design_r1_zero_template();
+TEST(PromptTemplate, r1_zero_is_the_papers_text_with_the_prompt_in_place) {
+  const std::string design = paper_r1_zero_template();
   ASSERT_NE(design.find("{prompt}"), std::string::npos) << design;
   std::string expected = design;
   expected.replace(expected.find("{prompt}"), 8, "What is 2+3?");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "aha/base/error.hpp"
+#include "aha/base/json.hpp"
 #include "support/tiny_model.hpp"
 
 namespace aha::io {

@@ -3,7 +3,7 @@
 
     /usr/bin/python3 check_generate.py AHA_BINARY
 
-Runs `aha generate --ids 1 --temperature 0 --json` on ../shared/fixtures/stories260k and
+Runs `aha generate --ids 1 --temperature 0 --json` on tests/fixtures/stories260k and
 recomputes the greedy continuation with hf_reference.py's float64 forward pass over the
 growing sequence. Where the reference's two best logits are closer than 1e-4 of the largest
 (a near-tie) either token is accepted and the tie is reported. Exits 1 on a mismatch.
@@ -19,7 +19,7 @@ sys.path.insert(0, HERE)
 
 import hf_reference  # noqa: E402
 
-STORIES260K = os.path.join(HERE, "..", "..", "..", "shared", "fixtures", "stories260k")
+STORIES260K = os.path.join(HERE, "..", "fixtures", "stories260k")
 NEW_TOKENS = 60
 
 

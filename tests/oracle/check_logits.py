@@ -26,7 +26,7 @@ import make_tiny_model  # noqa: E402
 
 TOLERANCE = 1e-4  # max|aha - ref| / max|ref|
 REPO_ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-STORIES260K = os.path.join(REPO_ROOT, "..", "shared", "fixtures", "stories260k")
+STORIES260K = os.path.join(REPO_ROOT, "tests", "fixtures", "stories260k")
 
 
 def aha_logits(aha, model_dir, ids, work_dir):

@@ -1,5 +1,5 @@
 // Final-answer extraction and math comparison, against hand-worked cases and every GSM8K test
-// solution (../shared/data/gsm8k/test.jsonl).
+// solution (data/gsm8k/test.jsonl).
 #include "aha/rl/rewards/math_answer.hpp"
 
 #include <gtest/gtest.h>
@@ -101,8 +101,8 @@ TEST(AccuracyReward, scores_completions_against_string_and_number_answers) {
 // Every GSM8K test solution, given as the completion, scores 1 against its own "#### N"; with the
 // final number changed it scores 0.
 TEST(AccuracyReward, every_gsm8k_test_solution_scores_one_and_a_corrupted_one_zero) {
-  std::ifstream file(AHA_SOURCE_DIR "/../shared/data/gsm8k/test.jsonl");
-  ASSERT_TRUE(file) << "missing ../shared/data/gsm8k/test.jsonl";
+  std::ifstream file(AHA_SOURCE_DIR "/data/gsm8k/test.jsonl");
+  ASSERT_TRUE(file) << "missing data/gsm8k/test.jsonl";
   auto reward = make_reward("accuracy");
   std::vector<RewardInput> right, wrong;
   std::string line;

@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 
+#include "aha/base/json.hpp"
 #include "aha/io/hf_config.hpp"
 #include "aha/io/safetensors.hpp"
 #include "aha/model/parameter_table.hpp"

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "aha/base/error.hpp"
+#include "aha/base/json.hpp"
 
 namespace aha {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "aha/base/json.hpp"
+#include "aha/base/json_fwd.hpp"
 
 namespace aha {
 

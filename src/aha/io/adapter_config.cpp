@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "aha/base/error.hpp"
+#include "aha/base/json.hpp"
 #include "aha/base/file.hpp"
 
 namespace aha::io {

@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "aha/base/json.hpp"
-
 namespace aha::io {
 
 struct AdapterConfig {

@@ -1,6 +1,7 @@
 #include "aha/io/hf_config.hpp"
 
 #include "aha/base/error.hpp"
+#include "aha/base/json.hpp"
 
 namespace aha::io {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "aha/base/json.hpp"
+#include "aha/base/json_fwd.hpp"
 
 namespace aha::io {
 

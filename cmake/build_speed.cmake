@@ -1,0 +1,46 @@
+# Build time: precompiled headers and unity batches.
+#
+# Most of a clean build went into parsing the same third-party headers (nlohmann/json, fmt,
+# CLI11, GoogleTest) in every translation unit and compiling the same inline functions of
+# them again in each. A precompiled header per target parses them once; the test binary is
+# also compiled in unity batches, so the inline code it shares is generated once a batch.
+# The command files of src/cli/ are batched too: each of them emits the same CLI11 code.
+# The library itself is not batched: its code is compiled exactly as before (-O3,
+# -march=native, -ffp-contract=off), one object per source.
+
+option(AHA_PCH "Precompile the third-party headers of each target" ON)
+option(AHA_UNITY "Compile the test binary and the command files in unity batches" ON)
+set(AHA_UNITY_BATCH_SIZE 8 CACHE STRING "Sources per unity batch")
+
+# Standard headers that most sources of every target include.
+set(AHA_PCH_STD
+  <algorithm> <array> <cmath> <cstddef> <cstdint> <cstdlib> <cstring> <filesystem> <fstream>
+  <functional> <map> <memory> <optional> <span> <sstream> <string> <string_view>
+  <unordered_map> <utility> <vector>)
+
+# aha_precompile(target header...): `target` precompiles the standard set plus `header...`.
+function(aha_precompile target)
+  if(AHA_PCH)
+    target_precompile_headers(${target} PRIVATE ${AHA_PCH_STD} ${ARGN})
+  endif()
+endfunction()
+
+# aha_unity(target): compiles `target` in unity batches.
+function(aha_unity target)
+  if(AHA_UNITY)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${AHA_UNITY_BATCH_SIZE})
+  endif()
+endfunction()
+
+# aha_unity_commands(target): unity batches for the command files. Every command file registers
+# itself through a file-local `const bool registered`; in a batch each file's `registered` is
+# renamed after the file's unique id, so the files stay as they are and new ones need nothing.
+function(aha_unity_commands target)
+  if(AHA_UNITY)
+    aha_unity(${target})
+    set_target_properties(${target} PROPERTIES
+      UNITY_BUILD_UNIQUE_ID AHA_UNITY_ID
+      UNITY_BUILD_CODE_BEFORE_INCLUDE "#define AHA_UNITY_CAT2(a, b) a##b\n#define AHA_UNITY_CAT(a, b) AHA_UNITY_CAT2(a, b)\n#define registered AHA_UNITY_CAT(registered_, AHA_UNITY_ID)"
+      UNITY_BUILD_CODE_AFTER_INCLUDE "#undef registered\n#undef AHA_UNITY_CAT\n#undef AHA_UNITY_CAT2")
+  endif()
+endfunction()
