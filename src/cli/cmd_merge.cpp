@@ -1,6 +1,8 @@
 // `aha merge`: a LoRA adapter directory merged into its base model, written as a full model.
+#include <filesystem>
 #include <memory>
 
+#include "aha/base/error.hpp"
 #include "aha/model/adapter.hpp"
 #include "cli/command.hpp"
 
@@ -24,6 +26,10 @@ const bool registered = register_command({
                      "tokenizer and generation files; must not exist or be empty")
           ->required();
       return [o] {
+        namespace fs = std::filesystem;
+        std::error_code ec;  // merge_adapter checks this too; here the error names the flag
+        if (fs::exists(o->out) && !(fs::is_directory(o->out) && fs::is_empty(o->out, ec)))
+          fail("--out {}: already exists and is not an empty directory", o->out);
         model::merge_adapter(o->adapter, o->out);
         return 0;
       };

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
 #include "aha/base/threads.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_model.hpp"
@@ -125,6 +126,25 @@ TEST(Decoder, rejects_tokens_outside_the_vocabulary_and_context_overflow) {
   std::vector<float> out(3 * 64);
   EXPECT_THROW(m.forward(three, cache, out.data(), false), Error);
   EXPECT_EQ(cache.length(), 0);
+}
+
+TEST(Decoder, a_model_type_without_an_architecture_fails_naming_config_json_and_the_supported_types) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), test::tiny_llama_config(), 6);
+  Json config = test::tiny_llama_config();
+  config["model_type"] = "gpt2";  // config.json parses (Llama-shaped fields); no architecture is registered for it
+  write_file_atomic(dir.file("config.json"), config.dump(2));
+  try {
+    Model m(dir.path().string());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find(dir.file("config.json") + ": model_type 'gpt2' is not supported (supported: "),
+              std::string::npos)
+        << e.what();
+    for (const char* type : {"llama", "mistral", "qwen2", "qwen3"})
+      EXPECT_NE(std::string(e.what()).find(type), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <random>
 
+#include "aha/base/file.hpp"
 #include "aha/io/safetensors.hpp"
 #include "aha/model/architecture.hpp"
 #include "aha/model/decoder.hpp"
@@ -61,16 +62,18 @@ const bool kToyRegistered = register_architecture(
     {{"toy_geglu"}, toy_parameters, &backend::Ops::geglu_forward, &backend::Ops::geglu_backward,
      [](const io::ModelConfig& c) { return static_cast<float>(std::sqrt(static_cast<double>(c.hidden_size))); }});
 
-io::ModelConfig toy_config() {
+// The toy's config.json: Llama's fields under model_type "toy_geglu".
+Json toy_config_json() {
   Json json = test::tiny_llama_config();
+  json["model_type"] = "toy_geglu";
   json["hidden_size"] = 16;
   json["intermediate_size"] = 24;
   json["vocab_size"] = 19;
   json["tie_word_embeddings"] = true;
-  io::ModelConfig c = io::parse_model_config(json, "config.json");
-  c.model_type = "toy_geglu";  // config.json parsing knows only the built-in families
-  return c;
+  return json;
 }
+
+io::ModelConfig toy_config() { return io::parse_model_config(toy_config_json(), "config.json"); }
 
 // Toy weights with every tensor random, norms near 1.
 Weights toy_weights(const io::ModelConfig& c, unsigned seed) {
@@ -170,6 +173,19 @@ TEST(ToyGegluArchitecture, weights_round_trip_through_safetensors_by_the_table) 
   for (const ParameterSpec& p : parameter_table(c)) *p.slot(loaded).values = file.get(p.name).to_f32();
   EXPECT_EQ(to_tensors(loaded).size(), to_tensors(w).size());
   for (const auto& [name, t] : to_tensors(w)) EXPECT_EQ(to_tensors(loaded).at(name).to_f32(), t.to_f32()) << name;
+}
+
+TEST(ToyGegluArchitecture, loads_from_a_model_directory_by_its_config_json_model_type) {
+  const io::ModelConfig c = toy_config();
+  const Weights w = toy_weights(c, 6);
+  test::TempDir dir;
+  write_file_atomic(dir.file("config.json"), toy_config_json().dump(2));
+  io::write_safetensors(dir.file("model.safetensors"), to_tensors(w));
+  const Model from_dir(dir.path().string());
+  EXPECT_EQ(from_dir.config().model_type, "toy_geglu");
+  const Model in_memory(c, w);
+  const std::vector<int32_t> tokens{3, 17, 5, 5, 0, 11, 2};
+  EXPECT_EQ(from_dir.logits(tokens), in_memory.logits(tokens));  // same table, same weights, same choices
 }
 
 }  // namespace

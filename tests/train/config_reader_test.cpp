@@ -33,7 +33,8 @@ TEST(ConfigReader, reads_keys_in_order_with_their_lines_then_the_overrides) {
                 seen.push_back(name + "|" + where + "|" + (value.IsScalar() ? value.Scalar() : value.IsMap() ? "map" : "seq"));
               });
   const std::vector<std::string> expected = {"alpha|" + dir.file("c.yaml") + ":2|1", "beta|" + dir.file("c.yaml") + ":4|seq",
-                                             "alpha|--set alpha=2|2", "gamma|--set gamma={a: 1}|map"};
+                                             "alpha|alpha=2 (command-line override)|2",
+                                             "gamma|gamma={a: 1} (command-line override)|map"};
   EXPECT_EQ(seen, expected);
 }
 
@@ -48,8 +49,8 @@ TEST(ConfigReader, bad_yaml_and_bad_overrides_are_errors_naming_where) {
             std::string::npos);
   test::write_text(dir.file("empty.yaml"), "");
   EXPECT_EQ(error_of([&] { read_config(dir.file("empty.yaml"), {"a=1"}, ignore); }), "no error");
-  EXPECT_EQ(error_of([&] { read_config(dir.file("empty.yaml"), {"novalue"}, ignore); }), "--set novalue: expected key=value");
-  EXPECT_EQ(error_of([&] { read_config(dir.file("empty.yaml"), {"=3"}, ignore); }), "--set =3: expected key=value");
+  EXPECT_EQ(error_of([&] { read_config(dir.file("empty.yaml"), {"novalue"}, ignore); }), "novalue (command-line override): expected key=value");
+  EXPECT_EQ(error_of([&] { read_config(dir.file("empty.yaml"), {"=3"}, ignore); }), "=3 (command-line override): expected key=value");
 }
 
 TEST(ConfigReader, typed_values_parse_and_reject_the_wrong_type) {

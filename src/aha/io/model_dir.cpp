@@ -37,9 +37,9 @@ ModelDir::ModelDir(const std::string& dir) : dir_(dir), base_dir_(dir) {
     if (!is_file((fs::path(dir) / "adapter_model.safetensors").string()))
       fail("{}: missing adapter_model.safetensors beside adapter_config.json", dir);
   }
-  std::string config_path = (fs::path(base_dir_) / "config.json").string();
-  if (!is_file(config_path)) fail("{}: missing config.json", base_dir_);
-  config_ = read_model_config(config_path);
+  config_path_ = (fs::path(base_dir_) / "config.json").string();
+  if (!is_file(config_path_)) fail("{}: missing config.json", base_dir_);
+  config_ = read_model_config(config_path_);
   open_weights();
 }
 

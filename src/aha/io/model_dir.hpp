@@ -29,6 +29,8 @@ class ModelDir {
   const AdapterConfig* adapter() const { return adapter_ ? &*adapter_ : nullptr; }
   // The parsed config.json.
   const ModelConfig& config() const { return config_; }
+  // The path of config.json (for error messages).
+  const std::string& config_path() const { return config_path_; }
   // True when some safetensors file of the model holds `name`.
   bool contains(const std::string& name) const { return where_.count(name) != 0; }
   // A view of tensor `name`; throws naming the directory when absent.
@@ -39,7 +41,7 @@ class ModelDir {
  private:
   void open_weights();
 
-  std::string dir_, base_dir_;
+  std::string dir_, base_dir_, config_path_;
   std::optional<AdapterConfig> adapter_;
   ModelConfig config_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;

@@ -55,7 +55,7 @@ void merge_adapter(const std::string& adapter_dir, const std::string& out) {
   if (!dir.adapter()) fail("{}: not an adapter directory (no adapter_config.json)", adapter_dir);
   std::error_code ec;
   if (fs::exists(out) && !(fs::is_directory(out) && fs::is_empty(out, ec)))
-    fail("--out {}: already exists and is not an empty directory", out);
+    fail("merge output {}: already exists and is not an empty directory", out);
   const Weights merged = load_weights(dir);
   const fs::path target = fs::absolute(out).lexically_normal();
   const std::string temp = (target.parent_path() / fmt::format(".{}.tmp-merge", target.filename().string())).string();

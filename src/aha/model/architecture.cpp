@@ -27,13 +27,15 @@ bool register_architecture(const Architecture& architecture) {
   return true;
 }
 
-const Architecture& find_architecture(const std::string& model_type) {
+const Architecture& find_architecture(const std::string& model_type) { return find_architecture(model_type, ""); }
+
+const Architecture& find_architecture(const std::string& model_type, const std::string& origin) {
   const auto& r = registry();
   const auto it = r.find(model_type);
   if (it != r.end()) return it->second;
   std::string known;
   for (const auto& [type, arch] : r) known += (known.empty() ? "" : ", ") + type;
-  fail("model_type '{}' is not supported (supported: {})", model_type, known);
+  fail("{}model_type '{}' is not supported (supported: {})", origin.empty() ? "" : origin + ": ", model_type, known);
 }
 
 }  // namespace aha::model

@@ -34,6 +34,10 @@ bool register_architecture(const Architecture& architecture);
 // The architecture registered for `model_type`; an Error naming the registered ones otherwise.
 const Architecture& find_architecture(const std::string& model_type);
 
+// find_architecture(model_type) for a model being loaded: the Error also names `origin`, the
+// config.json the model_type came from.
+const Architecture& find_architecture(const std::string& model_type, const std::string& origin);
+
 // The Llama family: llama, mistral, qwen2, qwen3 (model/llama.cpp).
 Architecture llama_family();
 

@@ -43,7 +43,7 @@ void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const L
 Model::Model(const std::string& dir) {
   io::ModelDir files(dir);
   config_ = files.config();
-  arch_ = &find_architecture(config_.model_type);
+  arch_ = &find_architecture(config_.model_type, files.config_path());
   weights_ = load_weights(files);
   weights_.config = config_;
   inv_freq_ = rope_inv_freq_of(config_);

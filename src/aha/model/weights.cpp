@@ -2,11 +2,13 @@
 
 #include "aha/base/error.hpp"
 #include "aha/model/adapter.hpp"
+#include "aha/model/architecture.hpp"
 #include "aha/model/parameter_table.hpp"
 
 namespace aha::model {
 
 Weights load_weights(const io::ModelDir& dir) {
+  find_architecture(dir.config().model_type, dir.config_path());  // an unknown model_type names config.json
   Weights w = shaped_weights(dir.config());
   for (const ParameterSpec& p : parameter_table(dir.config())) {
     // Each tensor must have exactly the table's shape and a float dtype; it is read as fp32.

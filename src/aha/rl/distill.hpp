@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "aha/rl/grpo_config.hpp"
+#include "aha/train/training_arguments.hpp"
 
 namespace aha::rl {
 
-struct DistillConfig {
-  std::string model_name_or_path;  // the teacher: an HF model directory with its tokenizer
-  std::string dataset_path, dataset_task;
-  int64_t dataset_num_examples = 1000;
+// The shared model, data and run keys (train::RunArguments: model_name_or_path is the teacher, an
+// HF model directory with its tokenizer; output_dir receives the dataset) plus distill's own.
+struct DistillConfig : train::RunArguments {
   std::string prompt_template;     // r1_zero, chat or raw; "": chat when the model has one, else r1_zero
   std::vector<RewardSpec> reward_funcs;
   double min_reward = 1.0;         // a completion is kept when every reward scores at least this
@@ -24,8 +24,6 @@ struct DistillConfig {
   int64_t top_k = 0;
   int64_t max_prompt_length = 512, max_completion_length = 256;
   int64_t batch_size = 64;         // sequences the generator decodes together
-  int64_t seed = 42, threads = 0;
-  std::string output_dir;
 };
 
 // Reads the YAML file `path` and applies `overrides` ("key=value"); errors name file:line and key.

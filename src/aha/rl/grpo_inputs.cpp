@@ -7,6 +7,7 @@
 #include "aha/io/adapter_config.hpp"
 #include "aha/io/generation_config.hpp"
 #include "aha/io/model_dir.hpp"
+#include "aha/model/architecture.hpp"
 #include "aha/rl/grpo.hpp"
 #include "aha/rl/prompt_source.hpp"
 #include "aha/train/init_weights.hpp"
@@ -20,6 +21,7 @@ GrpoInputs load_grpo_inputs(const GrpoConfig& c) {
   const std::string config_path = io::model_file_dir(dir, "config.json") + "/config.json";
   in.config_json = read_file(config_path);
   in.model_config = io::parse_model_config(parse_json(in.config_json, config_path), config_path);
+  model::find_architecture(in.model_config.model_type, config_path);  // an unknown model_type names the file
   in.weights = model::load_weights(io::ModelDir(dir));
   if (c.use_peft) {
     if (io::is_adapter_dir(dir))

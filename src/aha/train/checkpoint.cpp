@@ -193,13 +193,13 @@ std::string resume_directory(const std::string& output_dir, ResumeMode mode, con
   remove_partial_checkpoints(output_dir);
   if (mode == ResumeMode::path) {
     if (!is_file(resume_path + "/trainer_state.json"))
-      fail("--resume {}: not a checkpoint directory (no trainer_state.json)", resume_path);
+      fail("resume from checkpoint {}: not a checkpoint directory (no trainer_state.json)", resume_path);
     return resume_path;
   }
   const auto newest = newest_checkpoint(output_dir);
   if (mode == ResumeMode::none) {
     if (newest)
-      fail("output_dir {} already holds {}; pass --resume to continue that run or choose another output_dir",
+      fail("output_dir {} already holds {}; resume to continue that run or choose another output_dir",
            output_dir, std::filesystem::path(*newest).filename().string());
     return "";
   }

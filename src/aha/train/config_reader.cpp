@@ -88,7 +88,7 @@ void read_config(const std::string& path, const std::vector<std::string>& overri
     for (const auto& item : root) set(item.first.Scalar(), item.second, fmt::format("{}:{}", path, item.first.Mark().line + 1));
   for (const std::string& text : overrides) {
     const size_t eq = text.find('=');
-    const std::string where = "--set " + text;
+    const std::string where = text + " (command-line override)";
     if (eq == std::string::npos || eq == 0) fail("{}: expected key=value", where);
     YAML::Node value;
     try {

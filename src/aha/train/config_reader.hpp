@@ -17,7 +17,7 @@ class Node;
 namespace aha::train {
 
 // Receives one key: its name, its YAML value and where it was given ("file:line" or
-// "--set key=value"), for prefixing errors.
+// "key=value (command-line override)"), for prefixing errors.
 using ConfigSetter = std::function<void(const std::string& name, const YAML::Node& value, const std::string& where)>;
 
 // Calls `set` for every top-level key of the YAML file `path` (which must be a mapping or

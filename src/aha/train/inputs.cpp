@@ -9,6 +9,7 @@
 #include "aha/data/text_dataset.hpp"
 #include "aha/io/adapter_config.hpp"
 #include "aha/io/model_dir.hpp"
+#include "aha/model/architecture.hpp"
 #include "aha/tokenizer/chat_template.hpp"
 #include "aha/train/init_weights.hpp"
 
@@ -96,6 +97,7 @@ void load_model_config(const TrainConfig& c, std::string& config_json, io::Model
                                : c.model_config;
   config_json = read_file(path);
   model_config = io::parse_model_config(parse_json(config_json, path), path);
+  model::find_architecture(model_config.model_type, path);  // an unknown model_type names the file
 }
 
 TrainingInputs load_training_inputs(const TrainConfig& c) {

@@ -14,20 +14,27 @@ namespace aha::train {
 namespace {
 
 using A = TrainingArguments;
-using Member = std::variant<double A::*, int64_t A::*, bool A::*, std::string A::*, std::vector<std::string> A::*>;
+using R = RunArguments;
+using Member = std::variant<double A::*, int64_t A::*, bool A::*, std::string A::*, std::vector<std::string> A::*,
+                            int64_t R::*, std::string R::*>;
 
+// True for the RunArguments members of the table.
+template <typename M>
+constexpr bool is_run_argument = std::is_same_v<M, int64_t R::*> || std::is_same_v<M, std::string R::*>;
+
+// Every TrainingArguments key, RunArguments' included, in the order to_yaml writes them.
 const std::vector<std::pair<const char*, Member>>& keys() {
   static const std::vector<std::pair<const char*, Member>> table = {
-      {"model_name_or_path", &A::model_name_or_path}, {"dataset_path", &A::dataset_path},
-      {"dataset_task", &A::dataset_task}, {"dataset_num_examples", &A::dataset_num_examples},
+      {"model_name_or_path", &R::model_name_or_path}, {"dataset_path", &R::dataset_path},
+      {"dataset_task", &R::dataset_task}, {"dataset_num_examples", &R::dataset_num_examples},
       {"learning_rate", &A::learning_rate}, {"num_train_epochs", &A::num_train_epochs},
       {"max_steps", &A::max_steps}, {"per_device_train_batch_size", &A::per_device_train_batch_size},
       {"gradient_accumulation_steps", &A::gradient_accumulation_steps}, {"warmup_ratio", &A::warmup_ratio},
       {"warmup_steps", &A::warmup_steps}, {"lr_scheduler_type", &A::lr_scheduler_type},
       {"weight_decay", &A::weight_decay}, {"adam_beta1", &A::adam_beta1}, {"adam_beta2", &A::adam_beta2},
-      {"adam_epsilon", &A::adam_epsilon}, {"max_grad_norm", &A::max_grad_norm}, {"seed", &A::seed},
-      {"gradient_checkpointing", &A::gradient_checkpointing}, {"threads", &A::threads},
-      {"output_dir", &A::output_dir}, {"save_steps", &A::save_steps}, {"save_total_limit", &A::save_total_limit},
+      {"adam_epsilon", &A::adam_epsilon}, {"max_grad_norm", &A::max_grad_norm}, {"seed", &R::seed},
+      {"gradient_checkpointing", &A::gradient_checkpointing}, {"threads", &R::threads},
+      {"output_dir", &R::output_dir}, {"save_steps", &A::save_steps}, {"save_total_limit", &A::save_total_limit},
       {"logging_steps", &A::logging_steps}, {"use_peft", &A::use_peft}, {"lora_r", &A::lora_r},
       {"lora_alpha", &A::lora_alpha}, {"lora_dropout", &A::lora_dropout},
       {"lora_target_modules", &A::lora_target_modules},
@@ -72,10 +79,7 @@ void emit_training_arguments(YAML::Emitter& out, const TrainingArguments& args) 
 }
 
 void validate_training_arguments(const TrainingArguments& c, const std::string& origin) {
-  require(!c.output_dir.empty(), origin, "output_dir", "required: the run directory");
-  require(c.dataset_path.empty() != c.dataset_task.empty(), origin, "dataset_path",
-          "give exactly one of dataset_path (a JSONL file) and dataset_task (a built-in task)");
-  require(c.dataset_num_examples >= 1, origin, "dataset_num_examples", "must be at least 1");
+  validate_run_arguments(c, origin, "the run directory");
   require(c.learning_rate > 0, origin, "learning_rate", "must be positive");
   require(c.max_steps > 0 || c.num_train_epochs > 0, origin, "num_train_epochs",
           "must be positive (or set max_steps)");
@@ -91,12 +95,42 @@ void validate_training_arguments(const TrainingArguments& c, const std::string& 
   require(c.adam_beta2 >= 0 && c.adam_beta2 < 1, origin, "adam_beta2", "must be in [0, 1)");
   require(c.adam_epsilon > 0, origin, "adam_epsilon", "must be positive");
   require(c.max_grad_norm >= 0, origin, "max_grad_norm", "must not be negative (0: no clipping)");
-  require(c.seed >= 0, origin, "seed", "must not be negative");
-  require(c.threads >= 0 && c.threads <= 4096, origin, "threads", "must be in 0 .. 4096 (0: default)");
   require(c.save_steps >= 1, origin, "save_steps", "must be at least 1");
   require(c.save_total_limit >= 0, origin, "save_total_limit", "must not be negative (0: keep all)");
   require(c.logging_steps >= 1, origin, "logging_steps", "must be at least 1");
   if (c.use_peft) validate_lora_keys(c.lora_r, c.lora_alpha, c.lora_dropout, c.lora_target_modules, origin);
+}
+
+std::vector<std::string> run_argument_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, member] : keys())
+    std::visit([&](auto m) { if constexpr (is_run_argument<decltype(m)>) names.emplace_back(name); }, member);
+  return names;
+}
+
+bool set_run_argument(RunArguments& args, const std::string& name, const YAML::Node& value, const std::string& where) {
+  bool found = false;
+  for (const auto& [key, member] : keys()) {
+    if (name != key) continue;
+    std::visit(
+        [&](auto m) {
+          if constexpr (is_run_argument<decltype(m)>) {
+            set_config_value(&(args.*m), value, name, where);
+            found = true;
+          }
+        },
+        member);
+  }
+  return found;
+}
+
+void validate_run_arguments(const RunArguments& c, const std::string& origin, const char* output_dir_is) {
+  require(!c.output_dir.empty(), origin, "output_dir", (std::string("required: ") + output_dir_is).c_str());
+  require(c.dataset_path.empty() != c.dataset_task.empty(), origin, "dataset_path",
+          "give exactly one of dataset_path (a JSONL file) and dataset_task (a built-in task)");
+  require(c.dataset_num_examples >= 1, origin, "dataset_num_examples", "must be at least 1");
+  require(c.seed >= 0, origin, "seed", "must not be negative");
+  require(c.threads >= 0 && c.threads <= 4096, origin, "threads", "must be in 0 .. 4096 (0: default)");
 }
 
 }  // namespace aha::train

@@ -1,6 +1,7 @@
 // The keys every trainer (pretrain, sft, grpo) shares, under the Hugging Face Trainer's and TRL's
 // names, as TRL's configs derive from transformers' TrainingArguments: read, written and
-// checked once here; TrainConfig and GrpoConfig add their own keys.
+// checked once here; TrainConfig and GrpoConfig add their own keys. The model, data and run keys
+// among them (RunArguments) are also `aha distill`'s, which has no optimizer.
 #pragma once
 
 #include <cstdint>
@@ -14,11 +15,18 @@ class Node;
 
 namespace aha::train {
 
-struct TrainingArguments {
-  // Model and data.
+// The model, data and run keys of every run config: the trainers' and `aha distill`'s.
+struct RunArguments {
   std::string model_name_or_path;
   std::string dataset_path, dataset_task;
   int64_t dataset_num_examples = 1000;  // examples (or prompts) dataset_task generates
+  int64_t seed = 42;
+  int64_t threads = 0;  // 0: --threads, AHA_NUM_THREADS or all cores
+  std::string output_dir;
+};
+
+// RunArguments plus the optimisation, checkpointing and LoRA keys every trainer shares.
+struct TrainingArguments : RunArguments {
   // Optimisation.
   double learning_rate = 5e-5;
   double num_train_epochs = 3.0;
@@ -31,11 +39,8 @@ struct TrainingArguments {
   double weight_decay = 0.0;
   double adam_beta1 = 0.9, adam_beta2 = 0.999, adam_epsilon = 1e-8;
   double max_grad_norm = 1.0;
-  int64_t seed = 42;
   bool gradient_checkpointing = false;
-  int64_t threads = 0;  // 0: --threads, AHA_NUM_THREADS or all cores
-  // Run directory.
-  std::string output_dir;
+  // Run directory (output_dir is RunArguments').
   int64_t save_steps = 500;
   int64_t save_total_limit = 0;  // 0: keep every checkpoint
   int64_t logging_steps = 10;
@@ -60,5 +65,16 @@ void emit_training_arguments(YAML::Emitter& out, const TrainingArguments& args);
 
 // Checks the shared values and their combinations; `origin` names the config in errors.
 void validate_training_arguments(const TrainingArguments& args, const std::string& origin);
+
+// The names of RunArguments' keys.
+std::vector<std::string> run_argument_names();
+
+// Sets key `name` of `args` from `value` and returns true, or returns false when `name` is not a
+// RunArguments key. `where` prefixes errors.
+bool set_run_argument(RunArguments& args, const std::string& name, const YAML::Node& value, const std::string& where);
+
+// Checks output_dir (required; `output_dir_is` says what it is in the error), exactly one of
+// dataset_path and dataset_task, dataset_num_examples, seed and threads; `origin` names the config.
+void validate_run_arguments(const RunArguments& args, const std::string& origin, const char* output_dir_is);
 
 }  // namespace aha::train
