@@ -111,8 +111,10 @@ double rollout_rate(const model::Model& m, int64_t tokens, bool shared) {
   for (int p = 0; p < 8; ++p) {
     std::vector<int32_t> prompt(64, 7 + p);
     for (int i = 0; i < (shared ? 1 : 8); ++i)
-      engine.submit({.prompt = prompt, .sampling = {.temperature = 1.0f, .seed = uint64_t(p * 8 + i)},
-                     .n = shared ? 8 : 1, .max_tokens = tokens});
+      engine.submit({.prompt = prompt,
+                     .sampling = {.temperature = 1.0f, .seed = uint64_t(p * 8 + i)},
+                     .n = shared ? 8 : 1,
+                     .max_tokens = tokens});
   }
   int64_t produced = 0;
   auto start = Clock::now();
@@ -132,14 +134,17 @@ int main(int argc, char** argv) {
   fmt::print("\n58M model ({:.0f} MB of fp32 weights read per token: fits the 260 MiB L3 cache)\n",
              weight_bytes(small) / 1e6);
   const double single = decode_rate(small, quick ? 16 : 64);
-  fmt::print("  decode batch 1: {:.1f} tokens/s ({:.1f} GB/s of weights)\n", single, single * weight_bytes(small) / 1e9);
+  fmt::print("  decode batch 1: {:.1f} tokens/s ({:.1f} GB/s of weights)\n", single,
+             single * weight_bytes(small) / 1e9);
   const int64_t rollout_tokens = quick ? 16 : 128;
   const double shared = rollout_rate(small, rollout_tokens, true);
   const double unshared = rollout_rate(small, rollout_tokens, false);
   fmt::print("  8 prompts x 8 samples x {} tokens, prefix shared:     {:.1f} tokens/s = {:.2f}x batch 1\n",
              rollout_tokens, shared, shared / single);
-  fmt::print("  8 prompts x 8 samples x {} tokens, prefix not shared: {:.1f} tokens/s = {:.2f}x batch 1 (shared/unshared {:.2f}x)\n",
-             rollout_tokens, unshared, unshared / single, shared / unshared);
+  fmt::print(
+      "  8 prompts x 8 samples x {} tokens, prefix not shared: {:.1f} tokens/s = {:.2f}x batch 1 (shared/unshared "
+      "{:.2f}x)\n",
+      rollout_tokens, unshared, unshared / single, shared / unshared);
   if (quick) return 0;
 
   model::Model large = random_model(bench::llama_config(1024, 24, 16, 16, 2816, 32000));

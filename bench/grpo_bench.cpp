@@ -12,21 +12,21 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "aha/base/threads.hpp"
-#include "llama_config.hpp"
-#include "aha/data/batches.hpp"
 #include "aha/base/random.hpp"
+#include "aha/base/threads.hpp"
+#include "aha/data/batches.hpp"
 #include "aha/generate/engine.hpp"
 #include "aha/rl/grpo_update.hpp"
 #include "aha/tokenizer/trainer.hpp"
 #include "aha/train/gradient_step.hpp"
 #include "aha/train/init_weights.hpp"
+#include "llama_config.hpp"
 
 namespace {
 
@@ -119,7 +119,9 @@ int64_t generate_alone(const model::Model& m, const rl::GrpoConfig& c, const std
   generate::Engine engine(m, {kPrompts * kGroup, kPromptTokens + kCompletionTokens});
   RandomStream seeds(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024);
   for (const rl::GrpoPrompt& p : prompts)
-    engine.submit({.prompt = p.ids, .sampling = {.temperature = 1.0f, .seed = seeds.next_u64()}, .n = kGroup,
+    engine.submit({.prompt = p.ids,
+                   .sampling = {.temperature = 1.0f, .seed = seeds.next_u64()},
+                   .n = kGroup,
                    .max_tokens = kCompletionTokens});
   int64_t produced = 0;
   engine.run([&](const generate::TokenEvent&) { return ++produced, true; });
@@ -173,10 +175,11 @@ void run_model(const BenchModel& b, int steps, int warmup, double beta) {
   double params = static_cast<double>(weights.embed_tokens.size());
   for (const model::Parameter& p : model::parameters(weights)) params += static_cast<double>(p.values->size());
   params -= static_cast<double>(weights.embed_tokens.size());
-  fmt::print("\n{}: dim {}, {} layers, {} heads ({} KV), FFN {}, vocab {} ({:.2f}M parameters); {} prompts x G={} "
-             "x {} tokens after {}-token prompts, micro-batches of {} sequences; beta {}\n",
-             b.name, b.dim, b.layers, b.heads, b.kv_heads, b.ffn, b.vocab, params / 1e6, kPrompts, kGroup,
-             kCompletionTokens, kPromptTokens, kMicroBatch, beta);
+  fmt::print(
+      "\n{}: dim {}, {} layers, {} heads ({} KV), FFN {}, vocab {} ({:.2f}M parameters); {} prompts x G={} "
+      "x {} tokens after {}-token prompts, micro-batches of {} sequences; beta {}\n",
+      b.name, b.dim, b.layers, b.heads, b.kv_heads, b.ffn, b.vocab, params / 1e6, kPrompts, kGroup, kCompletionTokens,
+      kPromptTokens, kMicroBatch, beta);
   Timing grpo_gen, alone_gen, grpo_train, alone_train, dropped[4];  // warm-up timings go to `dropped`
   for (int i = 0; i < warmup + steps; ++i) {
     Timing& gg = i < warmup ? dropped[0] : grpo_gen;
@@ -199,10 +202,11 @@ void run_model(const BenchModel& b, int steps, int warmup, double beta) {
     at.run([&] { return sft.step(batches, adam, 1.0, i).tokens_in; });
   }
   auto line = [](const char* what, const Timing& grpo, const Timing& alone, const char* baseline) {
-    fmt::print("  {:10} GRPO {:9.1f} tokens/s ({:6.3f} s, CPU {:6.3f} s)  {:8} {:9.1f} tokens/s ({:6.3f} s, CPU {:6.3f} s)"
-               "  GRPO/alone {:.3f} (by CPU time {:.3f})\n",
-               what, grpo.rate(), grpo.wall, grpo.cpu, baseline, alone.rate(), alone.wall, alone.cpu,
-               grpo.rate() / alone.rate(), grpo.cpu_rate() / alone.cpu_rate());
+    fmt::print(
+        "  {:10} GRPO {:9.1f} tokens/s ({:6.3f} s, CPU {:6.3f} s)  {:8} {:9.1f} tokens/s ({:6.3f} s, CPU {:6.3f} s)"
+        "  GRPO/alone {:.3f} (by CPU time {:.3f})\n",
+        what, grpo.rate(), grpo.wall, grpo.cpu, baseline, alone.rate(), alone.wall, alone.cpu,
+        grpo.rate() / alone.rate(), grpo.cpu_rate() / alone.cpu_rate());
   };
   line("generation", grpo_gen, alone_gen, "engine");
   line("training", grpo_train, alone_train, "sft");

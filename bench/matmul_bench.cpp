@@ -11,9 +11,9 @@
 #include <random>
 #include <vector>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/matmul.hpp"
 #include "aha/backend/cpu/simd.hpp"
+#include "aha/base/threads.hpp"
 
 namespace {
 
@@ -89,10 +89,12 @@ int main(int argc, char** argv) {
     std::vector<float> y(s.rows * s.out), dx(s.rows * s.in), dw(s.out * s.in);
     const double flops = 2.0 * s.rows * s.in * s.out;
     const int reps = flops > 1e10 ? 3 : 20;
-    const double fwd = best_time(reps, [&] { matmul_forward(y.data(), x.data(), w.data(), nullptr, s.rows, s.in, s.out); });
+    const double fwd =
+        best_time(reps, [&] { matmul_forward(y.data(), x.data(), w.data(), nullptr, s.rows, s.in, s.out); });
     // Inference packs the weights once at load (matmul_forward packs them every call).
     const PackedPanels packed = pack_linear_weight(w.data(), s.in, s.out);
-    const double fwd_packed = best_time(reps, [&] { matmul_forward_packed(y.data(), x.data(), packed, nullptr, s.rows); });
+    const double fwd_packed =
+        best_time(reps, [&] { matmul_forward_packed(y.data(), x.data(), packed, nullptr, s.rows); });
     const double bwd = best_time(reps, [&] {
       matmul_backward(dx.data(), dw.data(), nullptr, dy.data(), x.data(), w.data(), s.rows, s.in, s.out);
     });

@@ -26,13 +26,13 @@
 #include <string>
 #include <vector>
 
+#include "aha/backend/cpu/simd.hpp"
 #include "aha/base/threads.hpp"
-#include "llama_config.hpp"
 #include "aha/model/gradients.hpp"
 #include "aha/model/training.hpp"
-#include "aha/backend/cpu/simd.hpp"
 #include "aha/train/gradient_step.hpp"
 #include "aha/train/init_weights.hpp"
+#include "llama_config.hpp"
 
 #ifndef AHA_BENCH_DIR
 #define AHA_BENCH_DIR "bench"
@@ -44,9 +44,7 @@ using Clock = std::chrono::steady_clock;
 using namespace aha;
 namespace simd = aha::backend::cpu::simd;
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 struct BenchConfig {
   std::string name;
@@ -74,8 +72,8 @@ double matmul_parameters(const BenchConfig& b) {
 }
 
 double all_parameters(const BenchConfig& b) {
-  return matmul_parameters(b) + static_cast<double>(b.vocab) * b.dim +
-         static_cast<double>(b.layers) * 2 * b.dim + b.dim;
+  return matmul_parameters(b) + static_cast<double>(b.vocab) * b.dim + static_cast<double>(b.layers) * 2 * b.dim +
+         b.dim;
 }
 
 // The FLOP count of one step (see the comment at the top).
@@ -164,12 +162,9 @@ int run_child(const BenchConfig& b, int steps, int warmup) {
     model::compute_loss(config, weights, tb, acts);
     forward_s = std::min(forward_s, seconds_since(fwd_start));
   }
-  nlohmann::json out = {{"step_s", step_s},
-                        {"mean_step_s", total_s / steps},
-                        {"forward_s", forward_s},
-                        {"tokens_per_s", static_cast<double>(b.batch * b.seq) / step_s},
-                        {"loss", loss},
-                        {"peak_rss_kib", peak_kib}};
+  nlohmann::json out = {{"step_s", step_s},       {"mean_step_s", total_s / steps},
+                        {"forward_s", forward_s}, {"tokens_per_s", static_cast<double>(b.batch * b.seq) / step_s},
+                        {"loss", loss},           {"peak_rss_kib", peak_kib}};
   fmt::print("{}\n", out.dump());
   return 0;
 }
@@ -198,23 +193,22 @@ std::string self_path() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("train_bench");
 }
 
-void report(const BenchConfig& b, const nlohmann::json& aha, const nlohmann::json& torch,
-            double peak) {
+void report(const BenchConfig& b, const nlohmann::json& aha, const nlohmann::json& torch, double peak) {
   const double flops = step_flops(b);
-  fmt::print("\n{} config: dim {}, {} layers, {} heads ({} KV), FFN {}, vocab {}, seq {}, batch {}"
-             " ({:.2f}M parameters, {:.1f} GFLOP per step)\n",
-             b.name, b.dim, b.layers, b.heads, b.kv_heads, b.ffn, b.vocab, b.seq, b.batch,
-             all_parameters(b) / 1e6, flops / 1e9);
+  fmt::print(
+      "\n{} config: dim {}, {} layers, {} heads ({} KV), FFN {}, vocab {}, seq {}, batch {}"
+      " ({:.2f}M parameters, {:.1f} GFLOP per step)\n",
+      b.name, b.dim, b.layers, b.heads, b.kv_heads, b.ffn, b.vocab, b.seq, b.batch, all_parameters(b) / 1e6,
+      flops / 1e9);
   auto line = [&](const char* who, const nlohmann::json& r) {
     if (r.is_null() || r.is_discarded()) return fmt::print("  {:8} not run or failed\n", who);
     const double step_s = r["step_s"].get<double>();
-    fmt::print("  {:8} {:8.1f} tokens/s  {:7.1f} ms/step (mean {:7.1f}, forward {:6.1f})  {:6.1f} "
-               "GFLOPS = {:4.1f}% of peak  peak memory {:7.1f} MiB  loss {:.4f}\n",
-               who, r["tokens_per_s"].get<double>(), step_s * 1e3,
-               r["mean_step_s"].get<double>() * 1e3, r["forward_s"].get<double>() * 1e3,
-               flops / step_s / 1e9,
-               100.0 * flops / step_s / peak, r["peak_rss_kib"].get<double>() / 1024.0,
-               r["loss"].get<double>());
+    fmt::print(
+        "  {:8} {:8.1f} tokens/s  {:7.1f} ms/step (mean {:7.1f}, forward {:6.1f})  {:6.1f} "
+        "GFLOPS = {:4.1f}% of peak  peak memory {:7.1f} MiB  loss {:.4f}\n",
+        who, r["tokens_per_s"].get<double>(), step_s * 1e3, r["mean_step_s"].get<double>() * 1e3,
+        r["forward_s"].get<double>() * 1e3, flops / step_s / 1e9, 100.0 * flops / step_s / peak,
+        r["peak_rss_kib"].get<double>() / 1024.0, r["loss"].get<double>());
   };
   line("aha", aha);
   line("pytorch", torch);
@@ -240,8 +234,9 @@ int main(int argc, char** argv) {
     else if (a == "--child") child = next();
     else if (a == "--no-torch") with_torch = false;
     else {
-      fmt::print(stderr, "usage: train_bench [--steps N] [--warmup N] [--threads N] "
-                         "[--config 3m|58m] [--no-torch]\n");
+      fmt::print(stderr,
+                 "usage: train_bench [--steps N] [--warmup N] [--threads N] "
+                 "[--config 3m|58m] [--no-torch]\n");
       return 2;
     }
   }
@@ -251,21 +246,22 @@ int main(int argc, char** argv) {
 
   const int threads = num_threads();
   const double peak = measured_peak_flops();
-  fmt::print("threads: {}; measured fp32 peak (independent FMAs on every thread): {:.1f} GFLOPS\n",
-             threads, peak / 1e9);
-  fmt::print("FLOPs per step = tokens * (6 * matmul parameters + 6 * layers * seq * heads * "
-             "head_dim); fastest of {} timed steps after {} warm-up steps\n",
-             steps, warmup);
-  const std::string common =
-      fmt::format(" --steps {} --warmup {} --threads {}", steps, warmup, threads);
+  fmt::print("threads: {}; measured fp32 peak (independent FMAs on every thread): {:.1f} GFLOPS\n", threads,
+             peak / 1e9);
+  fmt::print(
+      "FLOPs per step = tokens * (6 * matmul parameters + 6 * layers * seq * heads * "
+      "head_dim); fastest of {} timed steps after {} warm-up steps\n",
+      steps, warmup);
+  const std::string common = fmt::format(" --steps {} --warmup {} --threads {}", steps, warmup, threads);
   for (const BenchConfig& b : bench_configs()) {
     if (!only.empty() && b.name != only) continue;
     const nlohmann::json aha = run_json(self_path() + " --child " + b.name + common);
     nlohmann::json torch;
     if (with_torch)
-      torch = run_json(fmt::format("OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 {}/"
-                                   "train_reference.py --config {}{}",
-                                   AHA_BENCH_DIR, b.name, common));
+      torch =
+          run_json(fmt::format("OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 {}/"
+                               "train_reference.py --config {}{}",
+                               AHA_BENCH_DIR, b.name, common));
     report(b, aha, torch, peak);
   }
   return 0;

@@ -144,12 +144,9 @@ int main(int argc, char** argv) {
   bool js = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--tokenizer" && i + 1 < argc)
-      names.push_back(argv[++i]);
-    else if (arg == "--mb" && i + 1 < argc)
-      mb = std::stod(argv[++i]);
-    else if (arg == "--no-js")
-      js = false;
+    if (arg == "--tokenizer" && i + 1 < argc) names.push_back(argv[++i]);
+    else if (arg == "--mb" && i + 1 < argc) mb = std::stod(argv[++i]);
+    else if (arg == "--no-js") js = false;
     else {
       std::fprintf(stderr, "usage: %s [--tokenizer NAME_OR_PATH ...] [--mb 10] [--no-js]\n", argv[0]);
       return 2;

@@ -57,8 +57,12 @@ tokenizer::Tokenizer require_tokenizer(const std::string& dir) {
 class Chat {
  public:
   explicit Chat(const ChatOptions& o)
-      : o_(o), model_(o.model), tok_(require_tokenizer(o.model)),
-        template_(tokenizer::load_model_chat_template(o.model, o.chat_template)), kwargs_(parse_kwargs(o.kwargs)), color_(isatty(STDOUT_FILENO)) {
+      : o_(o),
+        model_(o.model),
+        tok_(require_tokenizer(o.model)),
+        template_(tokenizer::load_model_chat_template(o.model, o.chat_template)),
+        kwargs_(parse_kwargs(o.kwargs)),
+        color_(isatty(STDOUT_FILENO)) {
     for (int64_t id : io::eos_token_ids(o.model, model_.config())) eos_.push_back(static_cast<int32_t>(id));
     seed_ = o.seed ? *o.seed : std::random_device{}();
     reset();
@@ -82,7 +86,8 @@ class Chat {
     generate::SamplingParams sampling = o_.sampling;
     sampling.seed = seed_++;
     try {
-      engine.submit({.prompt = tok_.encode(prompt, false), .sampling = sampling, .max_tokens = o_.max_tokens, .eos_ids = eos_});
+      engine.submit(
+          {.prompt = tok_.encode(prompt, false), .sampling = sampling, .max_tokens = o_.max_tokens, .eos_ids = eos_});
     } catch (const Error& e) {
       history_.erase(history_.size() - 1);
       fmt::print(stderr, "{}\n", e.what());
@@ -187,7 +192,8 @@ const bool registered = register_command({
       app.add_option("--system", o->system, "System prompt");
       app.add_flag("--hide-think", o->hide_think, "Do not show <think> reasoning");
       app.add_option("--chat-template", o->chat_template, "A Jinja chat template file to use instead of the model's");
-      app.add_option("--kwargs", o->kwargs, "Extra template variables as a JSON object, e.g. {\"enable_thinking\": false}");
+      app.add_option("--kwargs", o->kwargs,
+                     "Extra template variables as a JSON object, e.g. {\"enable_thinking\": false}");
       app.add_option("--max-tokens", o->max_tokens, "Most tokens per reply (default 1024; clamped to the context)");
       add_sampling_options(app, o->sampling);
       app.add_option("--seed", o->seed, "Random seed of the first reply; each reply adds 1 (default: random)");

@@ -52,7 +52,8 @@ const bool registered = register_command({
       app.add_option("--tokenizer", o->tokenizer, "Model directory or tokenizer_config.json")->required();
       app.add_flag("--no-generation-prompt", o->no_generation_prompt,
                    "Do not end with the assistant's header (add_generation_prompt=False)");
-      app.add_option("--kwargs", o->kwargs, "JSON object of extra template variables, e.g. {\"enable_thinking\": false}");
+      app.add_option("--kwargs", o->kwargs,
+                     "JSON object of extra template variables, e.g. {\"enable_thinking\": false}");
       return [o] { return run_chat_template(*o); };
     },
 });

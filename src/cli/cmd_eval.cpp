@@ -58,14 +58,16 @@ const bool registered = register_command({
       auto c = std::make_shared<EvalCli>();
       app.add_option("--model", c->o.model_dir, "Model directory (Hugging Face layout)")->required();
       app.add_option("--data", c->data, "JSONL prompts with answers ({\"prompt\",\"answer\"} or GSM8K's format)");
-      app.add_option("--task", c->task, "A built-in task instead of --data (arithmetic, counting, countdown, countdown3, countdown4)");
+      app.add_option("--task", c->task,
+                     "A built-in task instead of --data (arithmetic, counting, countdown, countdown3, countdown4)");
       app.add_option("--split", c->split, "With --task: train or test (default test)");
       app.add_option("--count", c->count, "With --task: number of items (default 100)");
       app.add_option("--reward", c->o.reward, "Reward function that scores each completion (default accuracy)");
       app.add_option("--reward-options", c->reward_options, "The reward's options as a JSON object");
       app.add_option("--samples", c->o.samples, "Completions per prompt (default 1); pass@1 is their mean");
       app.add_option("--k", c->ks, "Comma-separated k for pass@k and maj@k, each <= --samples (default 1)");
-      app.add_option("--pass-threshold", c->o.pass_threshold, "A sample passes when its reward is at least this (default 1)");
+      app.add_option("--pass-threshold", c->o.pass_threshold,
+                     "A sample passes when its reward is at least this (default 1)");
       app.add_option("--prompt-template", c->o.prompt_template,
                      "r1_zero, chat or raw (default: chat when the model has a chat template, else r1_zero)");
       app.add_option("--temperature", c->o.sampling.temperature, "Sampling temperature (default 0.6, as DeepSeek-R1)");

@@ -110,13 +110,15 @@ const bool registered = register_command({
       app.add_flag("--raw", o->raw, "Encode --prompt as it is (with the tokenizer's special tokens), no chat template");
       app.add_option("--ids", o->ids, "Prompt token ids instead of --prompt: 1,2,3");
       app.add_option("--chat-template", o->chat_template, "A Jinja chat template file to use instead of the model's");
-      app.add_option("--max-tokens", o->max_tokens, "Most tokens to generate per sample (default 256; clamped to the context)");
+      app.add_option("--max-tokens", o->max_tokens,
+                     "Most tokens to generate per sample (default 256; clamped to the context)");
       add_sampling_options(app, o->sampling);
       app.add_option("--seed", o->seed, "Random seed; sample i uses seed + i (default: random, printed with --json)");
       app.add_option("--n", o->n, "Number of samples (default 1)");
       app.add_option("--stop", o->stop, "Stop when this text appears (may be given several times)");
       app.add_option("--ctx-size", o->ctx_size, "Positions per sequence (default: the model's, at most 4096)");
-      app.add_flag("--json", o->json, "One JSON line per sample: {\"ids\", \"text\", \"logprobs\", \"finish_reason\", \"seed\"}");
+      app.add_flag("--json", o->json,
+                   "One JSON line per sample: {\"ids\", \"text\", \"logprobs\", \"finish_reason\", \"seed\"}");
       return [o] { return run_generate(*o); };
     },
 });

@@ -21,7 +21,8 @@ struct GrpoOptions {
 void print_progress(const rl::GrpoProgress& p) {
   const double rate = p.elapsed_seconds > 0 ? p.step / p.elapsed_seconds : 0.0;
   const double eta = rate > 0 ? (p.max_steps - p.step) / rate : 0.0;
-  fmt::print(stderr, "\rstep {}/{}  reward {:.3f}  {:.2f} steps/s  ETA {:.0f}s ", p.step, p.max_steps, p.reward.value_or(0.0), rate, eta);
+  fmt::print(stderr, "\rstep {}/{}  reward {:.3f}  {:.2f} steps/s  ETA {:.0f}s ", p.step, p.max_steps,
+             p.reward.value_or(0.0), rate, eta);
   if (p.step == p.max_steps) fmt::print(stderr, "\n");
 }
 
@@ -30,7 +31,8 @@ int run(const GrpoOptions& o, CLI::App& app) {
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   config.threads = num_threads();
   rl::GrpoRunOptions run;
-  if (app.count("--resume") > 0) run.resume = o.resume_path.empty() ? train::ResumeMode::newest : train::ResumeMode::path;
+  if (app.count("--resume") > 0)
+    run.resume = o.resume_path.empty() ? train::ResumeMode::newest : train::ResumeMode::path;
   run.resume_path = o.resume_path;
   run.notice = [](const std::string& line) { fmt::print(stderr, "aha: {}\n", line); };
   if (isatty(STDERR_FILENO)) run.progress = print_progress;
@@ -48,7 +50,8 @@ const bool registered = register_command({
       app.add_option("--set", o->sets, "Override a config key: --set key=value (repeatable)")
           ->expected(1)
           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-      app.add_option("--resume", o->resume_path, "Continue from the newest checkpoint in output_dir, or from checkpoint PATH")
+      app.add_option("--resume", o->resume_path,
+                     "Continue from the newest checkpoint in output_dir, or from checkpoint PATH")
           ->expected(0, 1);
       CLI::App* self = &app;
       return [o, self] { return run(*o, *self); };

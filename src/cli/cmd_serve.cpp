@@ -57,8 +57,9 @@ const bool registered = register_command({
     [](CLI::App& app) {
       auto o = std::make_shared<ServeOptions>();
       serve::ServerOptions& s = o->server;
-      app.add_option("--model", s.model,
-                     "Model directory (Hugging Face layout, with tokenizer.json) or LoRA adapter directory (PEFT layout)")
+      app.add_option(
+             "--model", s.model,
+             "Model directory (Hugging Face layout, with tokenizer.json) or LoRA adapter directory (PEFT layout)")
           ->required();
       app.add_option("--host", s.host, "Address to listen on (default 127.0.0.1: this machine only)");
       app.add_option("--port", s.port, "Port (default 8080; 0 picks a free one)");
@@ -67,12 +68,14 @@ const bool registered = register_command({
       app.add_option("--parallel", s.parallel, "Sequences decoded together (default 8)");
       app.add_option("--queue", s.queue, "Requests that may wait for a free slot; more get HTTP 429 (default 64)");
       app.add_option("--chat-template", s.chat_template, "A Jinja chat template file to use instead of the model's");
-      app.add_option("--max-body-kib", o->max_body_kib, "Largest request body in KiB; larger get HTTP 413 (default 4096)")
+      app.add_option("--max-body-kib", o->max_body_kib,
+                     "Largest request body in KiB; larger get HTTP 413 (default 4096)")
           ->check(CLI::Range(1, 1 << 20));
       app.add_option("--read-timeout", o->read_timeout_s, "Seconds a client may take to send its request (default 10)")
           ->check(CLI::Range(0.1, 3600.0));
-      app.add_option("--shutdown-grace", o->shutdown_grace_s,
-                     "On SIGINT/SIGTERM, seconds running requests may take to finish before they are cancelled (default 10)")
+      app.add_option(
+             "--shutdown-grace", o->shutdown_grace_s,
+             "On SIGINT/SIGTERM, seconds running requests may take to finish before they are cancelled (default 10)")
           ->check(CLI::Range(0.0, 3600.0));
       return [o] { return run_serve(*o); };
     },

@@ -38,8 +38,8 @@ std::vector<int32_t> parse_ids(const std::string& text, const std::string& flag)
     int32_t id = 0;
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
     if (item.empty() || ec != std::errc() || end != item.data() + item.size() || id < 0)
-      fail("{}: '{}' is not a token id (expected comma-separated integers from 0 to {})", flag,
-           std::string(item), INT32_MAX);
+      fail("{}: '{}' is not a token id (expected comma-separated integers from 0 to {})", flag, std::string(item),
+           INT32_MAX);
     ids.push_back(id);
     start = comma + 1;
   }

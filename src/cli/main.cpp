@@ -1,6 +1,6 @@
 // The aha executable: parses the command line, runs one subcommand, maps errors to exit codes.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <new>
@@ -34,8 +34,8 @@ bool is_command(const std::string& name) {
 std::string unexpected_argument(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands())
     if (!sub->remaining().empty())
-      return fmt::format("{}: unknown option or argument '{}' (aha {} --help lists them)",
-                         sub->get_name(), sub->remaining().front(), sub->get_name());
+      return fmt::format("{}: unknown option or argument '{}' (aha {} --help lists them)", sub->get_name(),
+                         sub->remaining().front(), sub->get_name());
   if (!app.remaining().empty())
     return fmt::format("unknown option or argument '{}' (aha --help lists them)", app.remaining().front());
   return "";

@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/reference/attention_cached_reference.hpp"
+#include "aha/base/threads.hpp"
 
 namespace aha::backend::cpu {
 namespace {
@@ -39,9 +39,9 @@ TEST(CachedAttention, matches_the_reference_kernel_for_grouped_heads_and_ragged_
     }
     std::vector<float> out(q.size()), ref(q.size());
     attention_cached_forward(out.data(), q.data(), kp.data(), vp.data(), lengths.data(), capacities.data(), rows, heads,
-                     kv_heads, hd);
-    reference::attention_cached_forward(ref.data(), q.data(), kp_ref.data(), vp_ref.data(), lengths.data(), rows,
-                                     heads, kv_heads, hd);
+                             kv_heads, hd);
+    reference::attention_cached_forward(ref.data(), q.data(), kp_ref.data(), vp_ref.data(), lengths.data(), rows, heads,
+                                        kv_heads, hd);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref[i], 2e-6f) << "hd " << hd << " at " << i;
     // The first row sees one position: its output is that position's values, exactly.
     for (int64_t h = 0; h < heads; ++h)

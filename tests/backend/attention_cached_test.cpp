@@ -13,9 +13,8 @@ namespace aha::backend::cpu {
 namespace {
 
 // Plain double-precision causal GQA attention: the reference both attention kernels must match.
-std::vector<double> reference(const std::vector<float>& q, const std::vector<float>& k,
-                              const std::vector<float>& v, int64_t rows, int64_t heads,
-                              int64_t kv_heads, int64_t hd) {
+std::vector<double> reference(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
+                              int64_t rows, int64_t heads, int64_t kv_heads, int64_t hd) {
   std::vector<double> out(q.size());
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t h = 0; h < heads; ++h) {
@@ -54,8 +53,8 @@ TEST(AttentionCached, causal_and_per_row_cached_attention_match_a_double_referen
     values.push_back(vs[r].data());
     lengths.push_back(r + 1);
   }
-  reference::attention_cached_forward(cached.data(), q.data(), keys.data(), values.data(), lengths.data(), rows,
-                           heads, kv_heads, hd);
+  reference::attention_cached_forward(cached.data(), q.data(), keys.data(), values.data(), lengths.data(), rows, heads,
+                                      kv_heads, hd);
   for (size_t i = 0; i < q.size(); ++i) {
     EXPECT_NEAR(causal[i], ref[i], 1e-5);
     EXPECT_NEAR(cached[i], ref[i], 1e-5);

@@ -10,9 +10,9 @@
 #include <random>
 #include <vector>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/reference/attention_reference.hpp"
 #include "aha/backend/cpu/simd_math.hpp"
+#include "aha/base/threads.hpp"
 #include "support/random.hpp"
 
 namespace aha::backend::cpu {
@@ -37,15 +37,15 @@ struct Case {
 };
 
 // The plain kernels, one sequence at a time, on the flash kernels' layout.
-void reference(const Case& c, const Floats& q, const Floats& k, const Floats& v, const Floats& r,
-               Floats& out, Floats& dq, Floats& dk, Floats& dv) {
+void reference(const Case& c, const Floats& q, const Floats& k, const Floats& v, const Floats& r, Floats& out,
+               Floats& dq, Floats& dk, Floats& dv) {
   const int64_t qs = c.seq * c.heads * c.head_dim, ks = c.seq * c.kv_heads * c.head_dim;
   for (int64_t b = 0; b < c.batch; ++b) {
-    reference::attention_forward(out.data() + b * qs, q.data() + b * qs, k.data() + b * ks, v.data() + b * ks,
-                      c.seq, 0, c.heads, c.kv_heads, c.head_dim);
-    reference::attention_backward(dq.data() + b * qs, dk.data() + b * ks, dv.data() + b * ks,
-                       r.data() + b * qs, q.data() + b * qs, k.data() + b * ks, v.data() + b * ks,
-                       c.seq, 0, c.heads, c.kv_heads, c.head_dim);
+    reference::attention_forward(out.data() + b * qs, q.data() + b * qs, k.data() + b * ks, v.data() + b * ks, c.seq, 0,
+                                 c.heads, c.kv_heads, c.head_dim);
+    reference::attention_backward(dq.data() + b * qs, dk.data() + b * ks, dv.data() + b * ks, r.data() + b * qs,
+                                  q.data() + b * qs, k.data() + b * ks, v.data() + b * ks, c.seq, 0, c.heads,
+                                  c.kv_heads, c.head_dim);
   }
 }
 
@@ -57,18 +57,15 @@ void check_against_reference(const Case& c) {
   Floats out(q.size()), dq(q.size()), dk(k.size()), dv(k.size());
   reference(c, q, k, v, r, out, dq, dk, dv);
 
-  Floats fout(q.size()), lse(rows * c.heads), fdq(q.size(), 0.5f), fdk(k.size(), 0.5f),
-      fdv(k.size(), 0.5f);
-  attention_flash_forward(fout.data(), lse.data(), q.data(), k.data(), v.data(), c.batch, c.seq,
-                          c.heads, c.kv_heads, c.head_dim);
-  attention_flash_backward(fdq.data(), fdk.data(), fdv.data(), r.data(), fout.data(), lse.data(),
-                           q.data(), k.data(), v.data(), c.batch, c.seq, c.heads, c.kv_heads,
-                           c.head_dim);
+  Floats fout(q.size()), lse(rows * c.heads), fdq(q.size(), 0.5f), fdk(k.size(), 0.5f), fdv(k.size(), 0.5f);
+  attention_flash_forward(fout.data(), lse.data(), q.data(), k.data(), v.data(), c.batch, c.seq, c.heads, c.kv_heads,
+                          c.head_dim);
+  attention_flash_backward(fdq.data(), fdk.data(), fdv.data(), r.data(), fout.data(), lse.data(), q.data(), k.data(),
+                           v.data(), c.batch, c.seq, c.heads, c.kv_heads, c.head_dim);
   // The backward adds to what is there (0.5).
   for (Floats* g : {&fdq, &fdk, &fdv})
     for (float& x : *g) x -= 0.5f;
-  const std::string what = "seq " + std::to_string(c.seq) + " head_dim " +
-                           std::to_string(c.head_dim);
+  const std::string what = "seq " + std::to_string(c.seq) + " head_dim " + std::to_string(c.head_dim);
   EXPECT_LT(relative_error(fout, out), 2e-6) << what;
   EXPECT_LT(relative_error(fdq, dq), 2e-5) << what;
   EXPECT_LT(relative_error(fdk, dk), 2e-5) << what;
@@ -81,8 +78,7 @@ void check_against_reference(const Case& c) {
   for (int64_t t = 0; t <= i; ++t) {
     double dot = 0;
     for (int64_t d = 0; d < c.head_dim; ++d)
-      dot += static_cast<double>(q[(i * c.heads) * c.head_dim + d]) *
-             k[(t * c.kv_heads) * c.head_dim + d];
+      dot += static_cast<double>(q[(i * c.heads) * c.head_dim + d]) * k[(t * c.kv_heads) * c.head_dim + d];
     s[t] = dot / std::sqrt(static_cast<double>(c.head_dim));
     m = std::max(m, s[t]);
   }
@@ -92,10 +88,10 @@ void check_against_reference(const Case& c) {
 }
 
 TEST(AttentionFlash, matches_plain_attention_forward_and_backward) {
-  check_against_reference({2, 37, 8, 4, 32});   // GQA, a partial key block
-  check_against_reference({1, 64, 4, 4, 64});   // whole blocks, head_dim of the 58M bench model
-  check_against_reference({3, 5, 4, 1, 6});     // head_dim below one vector
-  check_against_reference({1, 21, 2, 2, 20});   // head_dim with a scalar tail
+  check_against_reference({2, 37, 8, 4, 32});  // GQA, a partial key block
+  check_against_reference({1, 64, 4, 4, 64});  // whole blocks, head_dim of the 58M bench model
+  check_against_reference({3, 5, 4, 1, 6});    // head_dim below one vector
+  check_against_reference({1, 21, 2, 2, 20});  // head_dim with a scalar tail
 }
 
 TEST(AttentionFlash, is_identical_for_every_thread_count) {
@@ -107,11 +103,10 @@ TEST(AttentionFlash, is_identical_for_every_thread_count) {
   auto run = [&](int threads) {
     set_num_threads(threads);
     Floats out(q.size()), lse(rows * c.heads), d(q.size() + 2 * k.size());
-    attention_flash_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), c.batch, c.seq,
-                            c.heads, c.kv_heads, c.head_dim);
-    attention_flash_backward(d.data(), d.data() + q.size(), d.data() + q.size() + k.size(),
-                             r.data(), out.data(), lse.data(), q.data(), k.data(), v.data(),
-                             c.batch, c.seq, c.heads, c.kv_heads, c.head_dim);
+    attention_flash_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), c.batch, c.seq, c.heads, c.kv_heads,
+                            c.head_dim);
+    attention_flash_backward(d.data(), d.data() + q.size(), d.data() + q.size() + k.size(), r.data(), out.data(),
+                             lse.data(), q.data(), k.data(), v.data(), c.batch, c.seq, c.heads, c.kv_heads, c.head_dim);
     d.insert(d.end(), out.begin(), out.end());
     return d;
   };
@@ -121,8 +116,8 @@ TEST(AttentionFlash, is_identical_for_every_thread_count) {
 }
 
 TEST(SimdExp, is_within_a_few_ulps_of_std_exp_keeps_nan_and_lanes_match_the_scalar_version) {
-  std::vector<float> xs = {NAN, -INFINITY, -200.0f, -104.0f, -87.0f, -1.0f, -1e-8f, 0.0f, 1e-8f,
-                           0.5f,      1.0f,    10.0f,   80.0f,  88.0f};
+  std::vector<float> xs = {NAN,  -INFINITY, -200.0f, -104.0f, -87.0f, -1.0f, -1e-8f,
+                           0.0f, 1e-8f,     0.5f,    1.0f,    10.0f,  80.0f, 88.0f};
   for (float x = -30.0f; x < 30.0f; x += 0.0137f) xs.push_back(x);
   while (xs.size() % simd::kLanes) xs.push_back(0.25f);
   for (size_t i = 0; i < xs.size(); i += simd::kLanes) {

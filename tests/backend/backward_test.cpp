@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "aha/base/threads.hpp"
-#include "aha/backend/cpu/reference/attention_reference.hpp"
 #include "aha/backend/cpu/cross_entropy.hpp"
 #include "aha/backend/cpu/embedding.hpp"
 #include "aha/backend/cpu/matmul.hpp"
+#include "aha/backend/cpu/reference/attention_reference.hpp"
 #include "aha/backend/cpu/rmsnorm.hpp"
 #include "aha/backend/cpu/rope.hpp"
 #include "aha/backend/cpu/swiglu.hpp"
+#include "aha/base/threads.hpp"
 #include "support/random.hpp"
 
 namespace aha::backend::cpu {
@@ -35,8 +35,8 @@ double project(const Floats& out, const Floats& r) {
 
 // Checks analytic[i] against (loss(x_i + h) - loss(x_i - h)) / 2h for every element of x.
 // The step is the one float actually represents, so only the kernels' rounding remains.
-void expect_gradient(Floats& x, const std::function<double()>& loss, const Floats& analytic,
-                     const std::string& what, double tolerance = 2e-3) {
+void expect_gradient(Floats& x, const std::function<double()>& loss, const Floats& analytic, const std::string& what,
+                     double tolerance = 2e-3) {
   ASSERT_EQ(x.size(), analytic.size()) << what;
   const float h = 1e-3f;
   double worst = 0.0;
@@ -52,8 +52,7 @@ void expect_gradient(Floats& x, const std::function<double()>& loss, const Float
     const double numeric = (up - down) / step;
     const double error = std::fabs(analytic[i] - numeric) / std::max(1.0, std::fabs(numeric));
     worst = std::max(worst, error);
-    ASSERT_LT(error, tolerance) << what << "[" << i << "]: analytic " << analytic[i] << ", numeric "
-                                << numeric;
+    ASSERT_LT(error, tolerance) << what << "[" << i << "]: analytic " << analytic[i] << ", numeric " << numeric;
   }
   testing::Test::RecordProperty(what, std::to_string(worst));
 }
@@ -162,8 +161,8 @@ void check_attention(int64_t rows, int64_t past, int64_t heads, int64_t kv_heads
     return project(y, r);
   };
   Floats dq(q.size()), dk(k.size()), dv(v.size());
-  reference::attention_backward(dq.data(), dk.data(), dv.data(), r.data(), q.data(), k.data(), v.data(), rows,
-                     past, heads, kv_heads, hd);
+  reference::attention_backward(dq.data(), dk.data(), dv.data(), r.data(), q.data(), k.data(), v.data(), rows, past,
+                                heads, kv_heads, hd);
   const std::string shape = " past " + std::to_string(past);
   expect_gradient(q, loss, dq, "dq" + shape);
   expect_gradient(k, loss, dk, "dk" + shape);
@@ -183,8 +182,8 @@ TEST(AttentionBackward, is_identical_for_every_thread_count) {
   auto run = [&](int threads) {
     set_num_threads(threads);
     Floats d(q.size() + 2 * k.size());
-    reference::attention_backward(d.data(), d.data() + q.size(), d.data() + q.size() + k.size(), r.data(),
-                       q.data(), k.data(), v.data(), rows, 0, heads, kv_heads, hd);
+    reference::attention_backward(d.data(), d.data() + q.size(), d.data() + q.size() + k.size(), r.data(), q.data(),
+                                  k.data(), v.data(), rows, 0, heads, kv_heads, hd);
     return d;
   };
   const Floats one = run(1), three = run(3);
@@ -217,8 +216,7 @@ TEST(CrossEntropyBackward, matches_finite_differences_with_weights_and_ignored_r
     return project(l, dlosses);
   };
   Floats dlogits(logits.size());
-  cross_entropy_backward(dlogits.data(), dlosses.data(), logits.data(), targets.data(), rows,
-                         vocab);
+  cross_entropy_backward(dlogits.data(), dlosses.data(), logits.data(), targets.data(), rows, vocab);
   expect_gradient(logits, loss, dlogits, "dlogits");
 }
 

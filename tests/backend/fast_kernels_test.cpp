@@ -7,11 +7,11 @@
 #include <random>
 #include <vector>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/cross_entropy.hpp"
 #include "aha/backend/cpu/rmsnorm.hpp"
 #include "aha/backend/cpu/rope.hpp"
 #include "aha/backend/cpu/swiglu.hpp"
+#include "aha/base/threads.hpp"
 #include "support/random.hpp"
 
 namespace aha::backend::cpu {

@@ -6,10 +6,10 @@
 #include <random>
 #include <vector>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/gemm.hpp"
 #include "aha/backend/cpu/matmul.hpp"
 #include "aha/backend/cpu/reference/matmul_reference.hpp"
+#include "aha/base/threads.hpp"
 #include "support/random.hpp"
 
 namespace aha::backend::cpu {

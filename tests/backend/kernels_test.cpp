@@ -5,13 +5,13 @@
 #include <random>
 #include <vector>
 
-#include "aha/base/threads.hpp"
-#include "aha/backend/cpu/reference/attention_reference.hpp"
 #include "aha/backend/cpu/matmul.hpp"
+#include "aha/backend/cpu/reference/attention_reference.hpp"
 #include "aha/backend/cpu/reference/matmul_reference.hpp"
 #include "aha/backend/cpu/rmsnorm.hpp"
 #include "aha/backend/cpu/rope.hpp"
 #include "aha/backend/cpu/swiglu.hpp"
+#include "aha/base/threads.hpp"
 #include "support/random.hpp"
 
 namespace aha::backend::cpu {

@@ -42,8 +42,7 @@ Floats zeros(size_t n) { return Floats(n, 0.0f); }
 
 void add_linear(std::vector<OpCase>& cases, int64_t rows, int64_t in, int64_t out) {
   const std::string shape = "_" + std::to_string(rows) + "x" + std::to_string(in) + "x" + std::to_string(out);
-  Inputs x = {test::random_vector(rows * in, 1), test::random_vector(out * in, 2, 0.3f),
-              test::random_vector(out, 3)};
+  Inputs x = {test::random_vector(rows * in, 1), test::random_vector(out * in, 2, 0.3f), test::random_vector(out, 3)};
   const double tolerance = 4e-5 * std::sqrt(static_cast<double>(in));  // float sums of `in` products
   auto reference = [=](const Inputs& v) {
     Floats y(rows * out);
@@ -59,8 +58,8 @@ void add_linear(std::vector<OpCase>& cases, int64_t rows, int64_t in, int64_t ou
                    reference,
                    [=](const Ops& ops, const Inputs& v, const Floats& dy) {
                      Inputs d = {zeros(v[0].size()), zeros(v[1].size()), zeros(v[2].size())};
-                     ops.linear_backward(d[0].data(), d[1].data(), d[2].data(), dy.data(), v[0].data(),
-                                         v[1].data(), rows, in, out);
+                     ops.linear_backward(d[0].data(), d[1].data(), d[2].data(), dy.data(), v[0].data(), v[1].data(),
+                                         rows, in, out);
                      return d;
                    },
                    tolerance});
@@ -109,8 +108,8 @@ void add_rope(std::vector<OpCase>& cases, int64_t rows, int64_t heads, int64_t h
     else ops.rope_forward(x.data(), positions.data(), inv_freq.data(), rows, heads, head_dim);
     return x;
   };
-  cases.push_back({std::string(table ? "rope_table_" : "rope_") + std::to_string(rows) + "x" +
-                       std::to_string(heads) + "x" + std::to_string(head_dim),
+  cases.push_back({std::string(table ? "rope_table_" : "rope_") + std::to_string(rows) + "x" + std::to_string(heads) +
+                       "x" + std::to_string(head_dim),
                    {test::random_vector(rows * heads * head_dim, 6)},
                    [=](const Ops& ops, const Inputs& v) { return run(ops, v[0], false); },
                    [=](const Inputs& v) {
@@ -131,8 +130,8 @@ void add_attention(std::vector<OpCase>& cases, int64_t batch, int64_t seq, int64
   auto reference = [=](const Inputs& v) {  // one sequence at a time, from position 0
     Floats y(batch * qs);
     for (int64_t b = 0; b < batch; ++b)
-      ref::attention_forward(y.data() + b * qs, v[0].data() + b * qs, v[1].data() + b * ks, v[2].data() + b * ks,
-                             seq, 0, heads, kv_heads, hd);
+      ref::attention_forward(y.data() + b * qs, v[0].data() + b * qs, v[1].data() + b * ks, v[2].data() + b * ks, seq,
+                             0, heads, kv_heads, hd);
     return y;
   };
   cases.push_back({"attention" + shape, x,
@@ -185,15 +184,16 @@ void add_attention(std::vector<OpCase>& cases, int64_t batch, int64_t seq, int64
                        keys[r] = v[1].data() + (r / seq) * ks, values[r] = v[2].data() + (r / seq) * ks,
                        lengths[r] = r % seq + 1;
                      Floats y(batch * qs);
-                     ref::attention_cached_forward(y.data(), v[0].data(), keys.data(), values.data(), lengths.data(),
-                                                   n, heads, kv_heads, hd);
+                     ref::attention_cached_forward(y.data(), v[0].data(), keys.data(), values.data(), lengths.data(), n,
+                                                   heads, kv_heads, hd);
                      return y;
                    },
                    nullptr, 1e-5});
 }
 
 void add_swiglu(std::vector<OpCase>& cases, int64_t n) {
-  cases.push_back({"swiglu_" + std::to_string(n), {test::random_vector(n, 10, 2.0f), test::random_vector(n, 11)},
+  cases.push_back({"swiglu_" + std::to_string(n),
+                   {test::random_vector(n, 10, 2.0f), test::random_vector(n, 11)},
                    [=](const Ops& ops, const Inputs& v) {
                      Floats y(n);
                      ops.swiglu_forward(y.data(), v[0].data(), v[1].data(), n);
@@ -212,7 +212,8 @@ void add_swiglu(std::vector<OpCase>& cases, int64_t n) {
 }
 
 void add_geglu(std::vector<OpCase>& cases, int64_t n) {
-  cases.push_back({"geglu_" + std::to_string(n), {test::random_vector(n, 10, 2.0f), test::random_vector(n, 11)},
+  cases.push_back({"geglu_" + std::to_string(n),
+                   {test::random_vector(n, 10, 2.0f), test::random_vector(n, 11)},
                    [=](const Ops& ops, const Inputs& v) {
                      Floats y(n);
                      ops.geglu_forward(y.data(), v[0].data(), v[1].data(), n);
@@ -270,12 +271,12 @@ void add_cross_entropy(std::vector<OpCase>& cases, int64_t rows, int64_t vocab) 
     ops.cross_entropy_forward(losses.data(), v[0].data(), targets.data(), rows, vocab);
     return losses;
   };
-  cases.push_back({"cross_entropy" + shape, x, forward, reference,
-                   [=](const Ops& ops, const Inputs& v, const Floats& dy) {
-                     Inputs d = {zeros(v[0].size())};
-                     ops.cross_entropy_backward(d[0].data(), dy.data(), v[0].data(), targets.data(), rows, vocab);
-                     return d;
-                   }});
+  cases.push_back(
+      {"cross_entropy" + shape, x, forward, reference, [=](const Ops& ops, const Inputs& v, const Floats& dy) {
+         Inputs d = {zeros(v[0].size())};
+         ops.cross_entropy_backward(d[0].data(), dy.data(), v[0].data(), targets.data(), rows, vocab);
+         return d;
+       }});
   cases.push_back({"cross_entropy_fused" + shape, x,
                    [=](const Ops& ops, const Inputs& v) {
                      Floats losses(rows), logits = v[0], ones(rows, 1.0f);
@@ -288,20 +289,19 @@ void add_cross_entropy(std::vector<OpCase>& cases, int64_t rows, int64_t vocab) 
                      ops.cross_entropy_fused(losses.data(), logits.data(), dy.data(), targets.data(), rows, vocab);
                      return Inputs{logits};
                    }});
-  cases.push_back({"cross_entropy_and_entropy" + shape, x,
-                   [=](const Ops& ops, const Inputs& v) {
-                     Floats out(2 * rows);
-                     ops.cross_entropy_and_entropy(out.data(), out.data() + rows, v[0].data(), targets.data(), rows,
-                                                   vocab);
-                     return out;
-                   },
-                   [=](const Inputs& v) {
-                     Floats out(2 * rows);
-                     ref::cross_entropy_forward(out.data(), out.data() + rows, v[0].data(), targets.data(), rows,
-                                                vocab);
-                     return out;
-                   },
-                   nullptr, 1e-5});
+  cases.push_back(
+      {"cross_entropy_and_entropy" + shape, x,
+       [=](const Ops& ops, const Inputs& v) {
+         Floats out(2 * rows);
+         ops.cross_entropy_and_entropy(out.data(), out.data() + rows, v[0].data(), targets.data(), rows, vocab);
+         return out;
+       },
+       [=](const Inputs& v) {
+         Floats out(2 * rows);
+         ref::cross_entropy_forward(out.data(), out.data() + rows, v[0].data(), targets.data(), rows, vocab);
+         return out;
+       },
+       nullptr, 1e-5});
 }
 
 // AdamW has no backward: its forward (w, m, v after one update, concatenated) against the plain loop.
@@ -319,7 +319,9 @@ void add_adamw(std::vector<OpCase>& cases, int64_t n) {
   cases.push_back({"adamw_" + std::to_string(n),
                    {test::random_vector(n, 14), test::random_vector(n, 15, 0.1f), v, test::random_vector(n, 17)},
                    [=](const Ops& ops, const Inputs& in) { return run(in, ops.adamw_update); },
-                   [=](const Inputs& in) { return run(in, ref::adamw_update); }, nullptr, 1e-6});
+                   [=](const Inputs& in) { return run(in, ref::adamw_update); },
+                   nullptr,
+                   1e-6});
 }
 
 std::vector<OpCase> op_cases() {

@@ -27,9 +27,10 @@ TEST(Threads, parallel_for_covers_every_index_exactly_once) {
 
 TEST(Threads, exception_in_a_worker_reaches_the_caller) {
   set_num_threads(4);
-  EXPECT_THROW(parallel_for(100, [](size_t begin, size_t) {
-                 if (begin > 0) throw std::runtime_error("boom");
-               }),
+  EXPECT_THROW(parallel_for(100,
+                            [](size_t begin, size_t) {
+                              if (begin > 0) throw std::runtime_error("boom");
+                            }),
                std::runtime_error);
   // The pool still works afterwards.
   std::atomic<size_t> total{0};

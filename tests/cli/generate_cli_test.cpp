@@ -21,8 +21,10 @@ using test::run_aha;
 class TextModel : public ::testing::Test {
  protected:
   void SetUp() override {
-    tokenizer::BpeTrainer trainer({.vocab_size = 320, .special_tokens = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"}});
-    for (int i = 0; i < 50; ++i) trainer.add_text("The user asks a question and the assistant answers it. 12 + 7 = 19.\n");
+    tokenizer::BpeTrainer trainer(
+        {.vocab_size = 320, .special_tokens = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"}});
+    for (int i = 0; i < 50; ++i)
+      trainer.add_text("The user asks a question and the assistant answers it. 12 + 7 = 19.\n");
     write_file_atomic(dir_.file("tokenizer.json"), trainer.finish().json);
     Json config = test::tiny_llama_config();
     config["model_type"] = "qwen3";
@@ -77,9 +79,9 @@ TEST_F(TextModel, sample_i_uses_seed_plus_i_and_json_lines_carry_text_and_logpro
 
 TEST_F(TextModel, bad_generation_arguments_exit_2_with_one_line) {
   const std::string m = "generate --model " + model();
-  for (const std::string& args : {m + " --prompt ''", m + " --ids 1 --max-tokens 0", m + " --ids 1 --temperature -1",
-                                  m + " --ids 1 --top-p 0", m + " --ids 1 --top-p 1.5", m + " --ids 1,320",
-                                  m + " --ids 1 --ctx-size 1", m + " --prompt hi --ids 1"}) {
+  for (const std::string& args :
+       {m + " --prompt ''", m + " --ids 1 --max-tokens 0", m + " --ids 1 --temperature -1", m + " --ids 1 --top-p 0",
+        m + " --ids 1 --top-p 1.5", m + " --ids 1,320", m + " --ids 1 --ctx-size 1", m + " --prompt hi --ids 1"}) {
     auto r = run_aha(args);
     EXPECT_EQ(r.status, 2) << args << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;

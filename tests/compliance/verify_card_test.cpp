@@ -61,7 +61,8 @@ TEST(Verify, missing_or_malformed_provenance_is_exit_2) {
   test::RunResult r = test::run_aha("verify --model " + copy);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find(copy + "/provenance.json"), std::string::npos) << r.err;
-  test::write_text(copy + "/provenance.json", "{\"format\": \"aha-provenance\", \"record_sha256\": \"x\", \"weights\": 3}");
+  test::write_text(copy + "/provenance.json",
+                   "{\"format\": \"aha-provenance\", \"record_sha256\": \"x\", \"weights\": 3}");
   r = test::run_aha("verify --model " + copy);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("'weights' must be an object"), std::string::npos) << r.err;
@@ -88,7 +89,8 @@ TEST(Card, the_summary_names_every_dataset_and_generator_of_the_lineage_and_noth
     EXPECT_TRUE(src[empty].empty()) << empty;
   EXPECT_TRUE(s["2_5_distillation_teachers"].empty());
   const Json& size = s["1_general_information"]["1_3_modalities_and_size"];
-  const int64_t tokens = src["2_1_public_datasets"][0]["tokens"].get<int64_t>() + src["2_5_synthetic"][0]["tokens"].get<int64_t>();
+  const int64_t tokens =
+      src["2_1_public_datasets"][0]["tokens"].get<int64_t>() + src["2_5_synthetic"][0]["tokens"].get<int64_t>();
   EXPECT_EQ(size["training_tokens"], tokens);
   EXPECT_EQ(size["size_bin"], "Less than 1 billion tokens");
   EXPECT_EQ(s["1_general_information"]["1_1_provider"]["name"], "Example Labs");
@@ -98,7 +100,8 @@ TEST(Card, the_summary_names_every_dataset_and_generator_of_the_lineage_and_noth
 
   const std::string card = train::testing::slurp(copy + "/README.md");
   EXPECT_EQ(card.rfind("---\nlicense: \"apache-2.0\"\n", 0), 0u) << card;
-  EXPECT_NE(card.find("datasets:\n- \"aha built-in task 'arithmetic' v1\"\n- \"successor-sums\"\n"), std::string::npos) << card;
+  EXPECT_NE(card.find("datasets:\n- \"aha built-in task 'arithmetic' v1\"\n- \"successor-sums\"\n"), std::string::npos)
+      << card;
   const std::string md = train::testing::slurp(copy + "/TRAINING_SUMMARY.md");
   EXPECT_NE(md.find("### 2.3 Data crawled and scraped from online sources\n\nNone recorded"), std::string::npos) << md;
 }
@@ -111,10 +114,11 @@ TEST(Card, eval_results_under_the_model_go_into_the_model_index) {
                    R"({"name": "gsm8k", "reward": "accuracy", "samples": 4, "metrics": {"pass@1": 0.25}})");
   ASSERT_EQ(test::run_aha("card --model " + copy).status, 0);
   const std::string card = train::testing::slurp(copy + "/README.md");
-  EXPECT_NE(card.find("model-index:\n- name: \"evaluated\"\n  results:\n  - task:\n      type: text-generation\n"
-                      "    dataset:\n      name: \"gsm8k\"\n      type: \"gsm8k\"\n    metrics:\n    - type: \"pass@1\"\n"
-                      "      value: 0.25\n"),
-            std::string::npos)
+  EXPECT_NE(
+      card.find("model-index:\n- name: \"evaluated\"\n  results:\n  - task:\n      type: text-generation\n"
+                "    dataset:\n      name: \"gsm8k\"\n      type: \"gsm8k\"\n    metrics:\n    - type: \"pass@1\"\n"
+                "      value: 0.25\n"),
+      std::string::npos)
       << card;
 }
 
@@ -124,7 +128,8 @@ TEST(Card, provider_yaml_with_an_unknown_key_is_exit_2_naming_it) {
   test::write_text(copy + "/provider.yaml", "provider_name: X\nprovider_contakt: x@example.com\n");
   const test::RunResult r = test::run_aha("card --model " + copy);
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("unknown key 'provider_contakt' (did you mean 'provider_contact'?)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown key 'provider_contakt' (did you mean 'provider_contact'?)"), std::string::npos)
+      << r.err;
 }
 
 // Runs last in the suite: it edits the shared dataset in place (and restores it).
@@ -158,11 +163,14 @@ TEST(Card, a_distilled_dataset_names_its_teacher_and_verify_checks_the_teachers_
   const std::string folder = l.dir.file("distilled");
   fs::create_directories(folder);
   std::string data;
-  for (int a = 0; a < 8; ++a) data += Json{{"prompt", std::to_string(a) + "*2="}, {"completion", std::to_string(2 * a)}}.dump() + "\n";
+  for (int a = 0; a < 8; ++a)
+    data += Json{{"prompt", std::to_string(a) + "*2="}, {"completion", std::to_string(2 * a)}}.dump() + "\n";
   test::write_text(folder + "/train.jsonl", data);
   const Json teacher = Json::parse(train::testing::slurp(l.pretrained + "/provenance.json"));
-  test::write_text(folder + "/DATASET.yaml", "name: doubled\nlicense: CC0-1.0\nlanguage: en\ncontent_type: text\n"
-                                             "generated_by: tiny-teacher\nteacher_provenance: " + teacher.dump() + "\n");
+  test::write_text(folder + "/DATASET.yaml",
+                   "name: doubled\nlicense: CC0-1.0\nlanguage: en\ncontent_type: text\n"
+                   "generated_by: tiny-teacher\nteacher_provenance: " +
+                       teacher.dump() + "\n");
   test::write_text(l.dir.file("distill_sft.yaml"),
                    fmt::format("model_name_or_path: {}\ndataset_path: {}/train.jsonl\noutput_dir: {}\nmax_length: 16\n"
                                "per_device_train_batch_size: 4\nmax_steps: 1\nlearning_rate: 1e-3\n",
@@ -171,7 +179,8 @@ TEST(Card, a_distilled_dataset_names_its_teacher_and_verify_checks_the_teachers_
   const test::RunResult v = test::run_aha("verify --model " + l.dir.file("student"));
   EXPECT_EQ(v.status, 0) << v.out;
   EXPECT_NE(v.out.find("ok           record this model > teacher of dataset " + folder + "/train.jsonl: pretrain run"),
-            std::string::npos) << v.out;
+            std::string::npos)
+      << v.out;
   ASSERT_EQ(test::run_aha("card --model " + l.dir.file("student")).status, 0);
   const Json s = Json::parse(train::testing::slurp(l.dir.file("student/training_summary.json")));
   ASSERT_EQ(s["2_data_sources"]["2_5_synthetic"].size(), 2u);  // the distilled file and the arithmetic generator

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <set>
 
-#include "aha/tasks/arithmetic_text.hpp"
 #include "aha/data/sequences.hpp"
+#include "aha/tasks/arithmetic_text.hpp"
 
 namespace aha::data {
 namespace {

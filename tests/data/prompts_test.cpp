@@ -49,8 +49,8 @@ TEST_F(PromptDataset, prompt_rows_keep_text_or_messages_and_any_answer) {
 }
 
 TEST_F(PromptDataset, gsm8k_rows_give_the_number_after_hashes_and_the_worked_steps) {
-  const auto items = read(
-      "{\"question\": \"Q?\", \"answer\": \"He has 2*3=<<2*3=6>>6 eggs.\\nSo 6+1=<<6+1=7>>7\\n#### 1,007\"}\n");
+  const auto items =
+      read("{\"question\": \"Q?\", \"answer\": \"He has 2*3=<<2*3=6>>6 eggs.\\nSo 6+1=<<6+1=7>>7\\n#### 1,007\"}\n");
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0].prompt, "Q?");
   EXPECT_EQ(items[0].answer, "1,007");
@@ -98,9 +98,11 @@ TEST_F(PromptDataset, rows_without_an_answer_name_file_and_line) {
   EXPECT_EQ(error_of("{\"question\": \"a\", \"answer\": \"x\\n####  \"}\n"),
             path + ":1: \"answer\" has nothing after \"####\"");
   EXPECT_EQ(error_of("{\"text\": \"a\"}\n"),
-            path + ":1: expected \"prompt\" and \"answer\" (or GSM8K's \"question\" and \"answer\", or Countdown's "
-                   "\"target\" and \"nums\")");
-  EXPECT_EQ(error_of("{\"prompt\": 3, \"answer\": 1}\n"), path + ":1: \"prompt\" must be a string or a messages array, got number");
+            path +
+                ":1: expected \"prompt\" and \"answer\" (or GSM8K's \"question\" and \"answer\", or Countdown's "
+                "\"target\" and \"nums\")");
+  EXPECT_EQ(error_of("{\"prompt\": 3, \"answer\": 1}\n"),
+            path + ":1: \"prompt\" must be a string or a messages array, got number");
   EXPECT_EQ(error_of("{\"prompt\": [{\"content\": \"x\"}], \"answer\": 1}\n"),
             path + ":1: \"prompt\" message 0 must be an object with \"role\" and \"content\"");
   EXPECT_EQ(error_of("{\"target\": 1.5, \"nums\": [1]}\n"), path + ":1: \"target\" must be an integer");
@@ -134,7 +136,8 @@ TEST(PromptTemplate, r1_zero_is_the_papers_text_with_the_prompt_in_place) {
 
 TEST(PromptTemplate, chat_renders_the_template_with_the_generation_prompt_and_raw_is_the_text) {
   const tokenizer::ChatTemplate chat(
-      "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}",
+      "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}<a>{% endif "
+      "%}",
       "test", nlohmann::ordered_json::object());
   EXPECT_EQ(format_prompt({"hi", 1, "", ""}, PromptTemplate::chat, &chat), "<user>hi<a>");
   const Json messages = Json::parse(R"([{"role": "system", "content": "s"}, {"role": "user", "content": "hi"}])");
@@ -142,9 +145,9 @@ TEST(PromptTemplate, chat_renders_the_template_with_the_generation_prompt_and_ra
   EXPECT_EQ(format_prompt({messages, 1, "", ""}, PromptTemplate::raw, nullptr), "hi");
   EXPECT_EQ(format_prompt({"hi", 1, "", ""}, PromptTemplate::raw, nullptr), "hi");
   EXPECT_THROW(format_prompt({"hi", 1, "", ""}, PromptTemplate::chat, nullptr), Error);
-  EXPECT_THROW(format_prompt({Json::parse(R"([{"role": "system", "content": "s"}])"), 1, "", ""},
-                             PromptTemplate::raw, nullptr),
-               Error);
+  EXPECT_THROW(
+      format_prompt({Json::parse(R"([{"role": "system", "content": "s"}])"), 1, "", ""}, PromptTemplate::raw, nullptr),
+      Error);
 }
 
 TEST(PromptTemplate, names_parse_and_unknown_ones_are_bad_input) {

@@ -14,9 +14,10 @@ class SftDataset : public ::testing::Test {
  protected:
   SftDataset()
       : tok(tokenizer::Tokenizer::load(train::testing::write_byte_tokenizer(dir.path().string()))),
-        chat("{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% if m['role'] == 'assistant' %}"
-             "{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}",
-             "test", {{"eos_token", "<|endoftext|>"}}) {}
+        chat(
+            "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% if m['role'] == 'assistant' %}"
+            "{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}",
+            "test", {{"eos_token", "<|endoftext|>"}}) {}
 
   SequenceSet read(const std::string& jsonl, SftOptions options = {}) {
     test::write_text(dir.file("sft.jsonl"), jsonl);
@@ -73,7 +74,8 @@ TEST_F(SftDataset, longer_sequences_are_truncated_by_default_as_in_trl) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("sft.jsonl:2: the sequence has 9 tokens, more than max_length 4"),
-              std::string::npos) << e.what();
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -83,7 +85,8 @@ TEST_F(SftDataset, record_without_known_fields_names_the_line) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("sft.jsonl:1: expected {\"prompt\", \"completion\"} or {\"messages\"}"),
-              std::string::npos) << e.what();
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -103,7 +106,8 @@ std::vector<std::string> labelled_runs(const tokenizer::Tokenizer& tok, const Se
 class AssistantOnlyLoss : public SftDataset {
  protected:
   Sequence read_with(const std::string& template_dir, const std::string& messages) {
-    const tokenizer::ChatTemplate t = tokenizer::ChatTemplate::load(AHA_SOURCE_DIR "/tests/tokenizer/templates/" + template_dir);
+    const tokenizer::ChatTemplate t =
+        tokenizer::ChatTemplate::load(AHA_SOURCE_DIR "/tests/tokenizer/templates/" + template_dir);
     test::write_text(dir.file("sft.jsonl"), Json{{"messages", Json::parse(messages)}}.dump() + "\n");
     SftOptions o;
     o.assistant_only_loss = true;
@@ -128,8 +132,9 @@ TEST_F(AssistantOnlyLoss, deepseek_v3_labels_every_assistant_turn_and_nothing_el
   const Sequence s = read_with("deepseek_v3", R"([{"role": "user", "content": "2+2?"},
       {"role": "assistant", "content": "4"}, {"role": "user", "content": "3+3?"},
       {"role": "assistant", "content": "6"}])");
-  EXPECT_EQ(tok.decode(s.tokens), "<｜begin▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜>4<｜end▁of▁sentence｜>"
-                                  "<｜User｜>3+3?<｜Assistant｜>6<｜end▁of▁sentence｜>");
+  EXPECT_EQ(tok.decode(s.tokens),
+            "<｜begin▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜>4<｜end▁of▁sentence｜>"
+            "<｜User｜>3+3?<｜Assistant｜>6<｜end▁of▁sentence｜>");
   EXPECT_EQ(labelled_runs(tok, s), (std::vector<std::string>{"4<｜end▁of▁sentence｜>", "6<｜end▁of▁sentence｜>"}));
   // The labels cover exactly those tokens: 1 + the bytes of the end-of-sentence marker, twice.
   size_t labelled = 0;
@@ -147,7 +152,8 @@ TEST_F(AssistantOnlyLoss, a_template_that_rewrites_earlier_turns_is_a_clear_erro
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("sft.jsonl:1: assistant_only_loss: the chat template's rendering of "
                                          "messages[:3] does not start with"),
-              std::string::npos) << e.what();
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -46,8 +46,8 @@ TEST(DemoCli, quick_demo_writes_a_summary_that_matches_its_evaluations_and_a_usa
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
 
   const Json s = read_json_file(out + "/summary.json");
-  for (const char* key : {"pass1_before", "pass1_after", "pass8_before", "pass8_after", "pass1_sft_same_time",
-                          "wall_seconds"})
+  for (const char* key :
+       {"pass1_before", "pass1_after", "pass8_before", "pass8_after", "pass1_sft_same_time", "wall_seconds"})
     ASSERT_TRUE(s.contains(key) && s[key].is_number()) << key;
   const auto [p1_before, p8_before] = pass_rates(out + "/eval/before/items.jsonl");
   const auto [p1_after, p8_after] = pass_rates(out + "/eval/after/items.jsonl");
@@ -78,7 +78,8 @@ TEST(DemoCli, quick_demo_writes_a_summary_that_matches_its_evaluations_and_a_usa
   EXPECT_EQ(tc["eos_token"], "<|endoftext|>");
 
   const std::string messages = dir.file("messages.jsonl");
-  std::ofstream(messages) << R"([{"role": "user", "content": "What is 2 + 3?"}])" << "\n";
+  std::ofstream(messages) << R"([{"role": "user", "content": "What is 2 + 3?"}])"
+                          << "\n";
   const test::RunResult t = run_aha("chat-template --tokenizer " + model + " < " + messages);
   ASSERT_EQ(t.status, 0) << t.err;
   EXPECT_EQ(t.out, "\"User: What is 2 + 3?\\nAssistant:\"\n");
@@ -105,7 +106,8 @@ TEST(DemoCli, quick_demo_writes_a_summary_that_matches_its_evaluations_and_a_usa
   ASSERT_EQ(sources["2_5_synthetic"].size(), 2u) << sources.dump();
   EXPECT_EQ(sources["2_5_synthetic"][0]["name"], "counting worked solutions") << sources.dump();
   EXPECT_EQ(sources["2_5_synthetic"][1]["generator"], "counting") << sources.dump();
-  for (const char* empty : {"2_1_public_datasets", "2_2_private_third_party", "2_3_crawled", "2_4_user_data", "2_6_other"})
+  for (const char* empty :
+       {"2_1_public_datasets", "2_2_private_third_party", "2_3_crawled", "2_4_user_data", "2_6_other"})
     EXPECT_TRUE(sources[empty].empty()) << empty;
 }
 

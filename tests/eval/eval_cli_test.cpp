@@ -13,9 +13,10 @@ using compliance::testing::TwoStageLineage;
 std::string eval_args(const std::string& model, const std::string& score) {
   // The external reward runs `sh -c` and prints `score` for every completion it reads.
   const Json options = {{"command", {"sh", "-c", "while read -r line; do echo " + score + "; done"}}};
-  return fmt::format("eval --threads 2 --model {} --task arithmetic --count 3 --samples 4 --k 1,2,4 --max-tokens 6 "
-                     "--prompt-template raw --reward external --reward-options '{}'",
-                     model, options.dump());
+  return fmt::format(
+      "eval --threads 2 --model {} --task arithmetic --count 3 --samples 4 --k 1,2,4 --max-tokens 6 "
+      "--prompt-template raw --reward external --reward-options '{}'",
+      model, options.dump());
 }
 
 TEST(EvalCli, a_reward_that_always_passes_gives_one_and_one_that_never_does_gives_zero) {
@@ -50,7 +51,8 @@ TEST(EvalCli, a_reward_that_always_passes_gives_one_and_one_that_never_does_give
   for (const char* m : {"pass@1", "pass@2", "pass@4", "maj@1", "maj@2", "maj@4"}) EXPECT_EQ(s["metrics"][m], 0.0) << m;
   EXPECT_TRUE(std::filesystem::exists(model + "/eval/arithmetic/summary.md"));
   ASSERT_EQ(test::run_aha("card --model " + model).status, 0);
-  EXPECT_NE(train::testing::slurp(model + "/README.md").find("    - type: \"pass@4\"\n      value: 0.0\n"), std::string::npos);
+  EXPECT_NE(train::testing::slurp(model + "/README.md").find("    - type: \"pass@4\"\n      value: 0.0\n"),
+            std::string::npos);
 }
 
 TEST(EvalCli, bad_k_and_missing_source_are_usage_errors) {

@@ -7,8 +7,8 @@ namespace aha::eval {
 namespace {
 
 TEST(PassAtK, matches_the_binomial_formula_on_hand_computed_cases) {
-  EXPECT_DOUBLE_EQ(pass_at_k(2, 1, 1), 0.5);          // 1 - 1/2
-  EXPECT_DOUBLE_EQ(pass_at_k(4, 1, 2), 0.5);          // 1 - C(3,2)/C(4,2) = 1 - 3/6
+  EXPECT_DOUBLE_EQ(pass_at_k(2, 1, 1), 0.5);                    // 1 - 1/2
+  EXPECT_DOUBLE_EQ(pass_at_k(4, 1, 2), 0.5);                    // 1 - C(3,2)/C(4,2) = 1 - 3/6
   EXPECT_NEAR(pass_at_k(10, 3, 5), 1.0 - 21.0 / 252.0, 1e-15);  // C(7,5)=21, C(10,5)=252
   EXPECT_NEAR(pass_at_k(8, 2, 3), 1.0 - 20.0 / 56.0, 1e-15);    // C(6,3)=20, C(8,3)=56
   // C(197,100)/C(200,100) = (100·99·98)/(200·199·198): binomials this large overflow doubles'

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "aha/base/error.hpp"
-#include "apps/serve/request.hpp"
 #include "aha/tokenizer/chat_template.hpp"
+#include "apps/serve/request.hpp"
 
 namespace {
 

@@ -64,8 +64,7 @@ int main(int argc, char** argv) {
   }
   if (corpus.empty()) corpus.emplace_back();
   std::mt19937_64 rng(12345);
-  for (const auto& input : corpus)
-    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
+  for (const auto& input : corpus) LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
   for (long i = 0; i < iterations; ++i) {
     const std::string input = mutate(corpus[rng() % corpus.size()], rng);
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());

@@ -22,7 +22,8 @@ const Tokenizer& byte_level() {
     for (int i = 0; i < 10; ++i)
       trainer.add_text(
           "The quick brown fox jumps over the lazy dog; it's 2024-06-11, 12:30.\n"
-          "Der Fuchs springt über den Hund. Лиса прыгает. 狐狸跳过了狗。 😀👍🏽 def f(x): return "
+          "Der Fuchs springt über den Hund. Лиса прыгает. 狐狸跳过了狗。 😀👍🏽 def f(x): "
+          "return "
           "x\n");
     Json json = Json::parse(trainer.finish().json);
     json["added_tokens"].push_back({{"id", 600}, {"content", "<think>"}, {"special", false}, {"normalized", true}});

@@ -98,8 +98,8 @@ TEST(Sampler, penalties_match_hand_computed_logits) {
   EXPECT_NEAR(rep.logprob, std::log(softmax(expect, 1.0)[4]), 1e-6);
   // Presence 0.5 + frequency 0.1 on token 1 generated twice: 3.0 - 0.5 - 0.2 = 2.3 < 2.9.
   std::vector<int32_t> twice = {1, 1};
-  Sample pres = Sampler({.temperature = 0.0f, .presence_penalty = 0.5f, .frequency_penalty = 0.1f})
-                    .sample(kLogits, {}, twice);
+  Sample pres =
+      Sampler({.temperature = 0.0f, .presence_penalty = 0.5f, .frequency_penalty = 0.1f}).sample(kLogits, {}, twice);
   EXPECT_EQ(pres.token, 4);
   // The prompt does not count for presence.
   EXPECT_EQ(Sampler({.temperature = 0.0f, .presence_penalty = 2.0f}).sample(kLogits, twice, {}).token, 1);

@@ -51,8 +51,11 @@ TEST(HfConfig, qwen2_has_qkv_biases_and_qwen3_has_qk_norms) {
 
 TEST(HfConfig, llama3_rope_scaling) {
   Json j = test::tiny_llama_config();
-  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                       {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
+  j["rope_scaling"] = {{"rope_type", "llama3"},
+                       {"factor", 8.0},
+                       {"low_freq_factor", 1.0},
+                       {"high_freq_factor", 4.0},
+                       {"original_max_position_embeddings", 8192}};
   ModelConfig c = parse_model_config(j, "config.json");
   EXPECT_EQ(c.rope_scaling.kind, "llama3");
   EXPECT_DOUBLE_EQ(c.rope_scaling.factor, 8.0);

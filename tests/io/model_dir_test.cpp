@@ -63,7 +63,8 @@ TEST(ModelDir, defects_are_reported_with_the_file) {
   cfg["intermediate_size"] = 50;
   test::write_text(d + "/config.json", cfg.dump());
   std::string e = load_error(d);
-  EXPECT_NE(e.find("model.layers.0.mlp.gate_proj.weight' has shape [48, 32], expected [50, 32]"), std::string::npos) << e;
+  EXPECT_NE(e.find("model.layers.0.mlp.gate_proj.weight' has shape [48, 32], expected [50, 32]"), std::string::npos)
+      << e;
 
   // A tensor that is missing: qwen3 needs q_norm.
   cfg = test::tiny_llama_config();

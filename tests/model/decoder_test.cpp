@@ -14,7 +14,6 @@
 namespace aha::model {
 namespace {
 
-
 float max_abs(const std::vector<float>& v) {
   float m = 0;
   for (float x : v) m = std::max(m, std::fabs(x));
@@ -43,8 +42,7 @@ TEST(Decoder, prefill_and_token_by_token_decode_agree) {
     std::vector<float> part(5 * vocab);
     m.forward(std::span(ids.data(), 5), mixed, part.data(), false);
     m.forward(std::span(ids.data() + 5, ids.size() - 5), mixed, step.data(), true);
-    for (int64_t v = 0; v < vocab; ++v)
-      ASSERT_NEAR(step[v], prefill[(ids.size() - 1) * vocab + v], bound) << name;
+    for (int64_t v = 0; v < vocab; ++v) ASSERT_NEAR(step[v], prefill[(ids.size() - 1) * vocab + v], bound) << name;
   }
 }
 

@@ -19,7 +19,6 @@
 namespace aha::model {
 namespace {
 
-
 // A batch of `batch` x `seq` random tokens predicting their successors, with some ignored
 // targets (-100), masked tokens (weight 0) and negative weights (as GRPO advantages are).
 struct Batch {
@@ -57,15 +56,13 @@ void expect_identical(const Result& a, const Result& b, const std::string& what)
   EXPECT_EQ(a.loss, b.loss) << what;
   auto ta = to_tensors(a.grads), tb = to_tensors(b.grads);
   ASSERT_EQ(ta.size(), tb.size()) << what;
-  for (const auto& [name, t] : ta)
-    EXPECT_EQ(t.to_f32(), tb.at(name).to_f32()) << what << ": " << name;
+  for (const auto& [name, t] : ta) EXPECT_EQ(t.to_f32(), tb.at(name).to_f32()) << what << ": " << name;
 }
 
 Json as_rows(const auto& flat, int64_t seq) {
   Json rows = Json::array();
   for (size_t i = 0; i < flat.size(); i += static_cast<size_t>(seq))
-    rows.push_back(std::vector(flat.begin() + static_cast<int64_t>(i),
-                               flat.begin() + static_cast<int64_t>(i) + seq));
+    rows.push_back(std::vector(flat.begin() + static_cast<int64_t>(i), flat.begin() + static_cast<int64_t>(i) + seq));
   return rows;
 }
 
@@ -138,8 +135,7 @@ TEST(Gradients, loss_matches_compute_loss_and_the_inference_logits) {
       const int64_t r = s * b.seq + t;
       if (b.targets[r] < 0) continue;
       double sum = 0.0;
-      for (int64_t v = 0; v < vocab; ++v)
-        sum += std::exp(static_cast<double>(logits[t * vocab + v]));
+      for (int64_t v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(logits[t * vocab + v]));
       expected += b.weights[r] * (std::log(sum) - logits[t * vocab + b.targets[r]]);
     }
   }

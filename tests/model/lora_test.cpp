@@ -86,9 +86,14 @@ TEST(Lora, adapter_gradients_match_pytorch_autograd_with_and_without_checkpointi
       const std::string case_name = name + (checkpointing ? "+checkpointing" : "");
       const std::string grads = dir.file(case_name + ".safetensors");
       io::write_safetensors(grads, lora_tensors(r.grads));
-      cases.push_back({{"name", case_name}, {"adapter", adapter}, {"grads", grads},
-                       {"tokens", as_rows(b.tokens, b.seq)}, {"targets", as_rows(b.targets, b.seq)},
-                       {"weights", as_rows(b.weights, b.seq)}, {"normaliser", b.normaliser}, {"loss", r.loss}});
+      cases.push_back({{"name", case_name},
+                       {"adapter", adapter},
+                       {"grads", grads},
+                       {"tokens", as_rows(b.tokens, b.seq)},
+                       {"targets", as_rows(b.targets, b.seq)},
+                       {"weights", as_rows(b.weights, b.seq)},
+                       {"normaliser", b.normaliser},
+                       {"loss", r.loss}});
     }
   }
   const test::OracleReport r = test::check_gradient_oracle("lora_reference.py", dir, cases);

@@ -29,13 +29,15 @@ std::vector<ParameterSpec> toy_parameters(const io::ModelConfig& c) {
   const int64_t h = c.hidden_size, ff = c.intermediate_size;
   const int64_t q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
   std::vector<ParameterSpec> t;
-  t.push_back({"model.embed_tokens.weight", {c.vocab_size, h}, Init::normal, -1, kNotLoraTarget,
-               [](Weights& w) { return TensorSlot{&w.embed_tokens, nullptr}; }});
+  t.push_back({"model.embed_tokens.weight", {c.vocab_size, h}, Init::normal, -1, kNotLoraTarget, [](Weights& w) {
+                 return TensorSlot{&w.embed_tokens, nullptr};
+               }});
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
     auto norm = [&](const std::string& name, std::vector<float> LayerWeights::*member) {
-      t.push_back({p + name, {h}, Init::ones, i, kNotLoraTarget,
-                   [i, member](Weights& w) { return TensorSlot{&(w.layers[i].*member), nullptr}; }});
+      t.push_back({p + name, {h}, Init::ones, i, kNotLoraTarget, [i, member](Weights& w) {
+                     return TensorSlot{&(w.layers[i].*member), nullptr};
+                   }});
     };
     auto linear = [&](const std::string& name, int64_t in, int64_t out, Linear LayerWeights::*member, int module) {
       t.push_back({p + name + ".weight", {out, in}, Init::normal, i, module, [i, member](Weights& w) {
@@ -53,13 +55,17 @@ std::vector<ParameterSpec> toy_parameters(const io::ModelConfig& c) {
     linear("mlp.up_proj", h, ff, &LayerWeights::up_proj, up_proj);
     linear("mlp.down_proj", ff, h, &LayerWeights::down_proj, down_proj);
   }
-  t.push_back({"model.norm.weight", {h}, Init::ones, -1, kNotLoraTarget,
-               [](Weights& w) { return TensorSlot{&w.final_norm, nullptr}; }});
+  t.push_back({"model.norm.weight", {h}, Init::ones, -1, kNotLoraTarget, [](Weights& w) {
+                 return TensorSlot{&w.final_norm, nullptr};
+               }});
   return t;
 }
 
 const bool kToyRegistered = register_architecture(
-    {{"toy_geglu"}, toy_parameters, &backend::Ops::geglu_forward, &backend::Ops::geglu_backward,
+    {{"toy_geglu"},
+     toy_parameters,
+     &backend::Ops::geglu_forward,
+     &backend::Ops::geglu_backward,
      [](const io::ModelConfig& c) { return static_cast<float>(std::sqrt(static_cast<double>(c.hidden_size))); }});
 
 // The toy's config.json: Llama's fields under model_type "toy_geglu".

@@ -17,7 +17,8 @@ using test::run_shell;
 TEST(ReportBrowser, demo_report_renders_in_headless_chromium_with_every_chart_drawn) {
   const char* env_chromium = std::getenv("AHA_CHROMIUM");
   const std::string chromium = env_chromium ? env_chromium : "/usr/bin/chromium";
-  if (!std::filesystem::exists(chromium)) GTEST_SKIP() << "no Chromium at " << chromium << " (scripts/install-deps installs it)";
+  if (!std::filesystem::exists(chromium))
+    GTEST_SKIP() << "no Chromium at " << chromium << " (scripts/install-deps installs it)";
   if (run_shell("command -v node").first != 0) GTEST_SKIP() << "no node on PATH (scripts/install-deps installs it)";
   const std::string js = std::string(AHA_SOURCE_DIR) + "/tests/report/js";
   ASSERT_TRUE(std::filesystem::exists(js + "/node_modules/puppeteer-core"))
@@ -38,8 +39,8 @@ TEST(ReportBrowser, demo_report_renders_in_headless_chromium_with_every_chart_dr
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string shot = std::getenv("AHA_REPORT_SCREENSHOT") ? std::getenv("AHA_REPORT_SCREENSHOT") : "";
   auto [status, log] = run_shell("cd " + js + " && AHA_CHROMIUM=" + chromium + " AHA_REPORT_HTML=" + out +
-                             "/report.html AHA_REPORT_RUN=" + out + " AHA_REPORT_SCREENSHOT=" + shot +
-                             " node --test report.test.mjs");
+                                 "/report.html AHA_REPORT_RUN=" + out + " AHA_REPORT_SCREENSHOT=" + shot +
+                                 " node --test report.test.mjs");
   EXPECT_EQ(status, 0) << log;
   EXPECT_NE(log.find("# pass 1"), std::string::npos) << log;
   EXPECT_NE(log.find("# fail 0"), std::string::npos) << log;

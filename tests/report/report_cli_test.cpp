@@ -34,11 +34,14 @@ TEST(ReportCli, writes_run_report_html_by_default_or_to_out) {
 
 TEST(ReportCli, bad_input_gives_one_clear_line_and_exit_2) {
   test::TempDir dir;
-  expect_bad_input(run_aha("report --run " + dir.file("absent")), "--run " + dir.file("absent") + ": no such directory");
-  expect_bad_input(run_aha("report --run " + dir.path().string()), "no metrics.jsonl in it or in its immediate subdirectories");
+  expect_bad_input(run_aha("report --run " + dir.file("absent")),
+                   "--run " + dir.file("absent") + ": no such directory");
+  expect_bad_input(run_aha("report --run " + dir.path().string()),
+                   "no metrics.jsonl in it or in its immediate subdirectories");
   std::filesystem::create_directories(dir.file("grpo"));
   write_text(dir.file("grpo/metrics.jsonl"), "{\"step\": 1, \"reward\": 0.5}\n{\"step\": 2, \"reward\": 0.5\n");
-  expect_bad_input(run_aha("report --run " + dir.path().string()), dir.file("grpo") + "/metrics.jsonl:2: not valid JSON");
+  expect_bad_input(run_aha("report --run " + dir.path().string()),
+                   dir.file("grpo") + "/metrics.jsonl:2: not valid JSON");
   write_text(dir.file("grpo/metrics.jsonl"), "{\"step\": 1, \"reward\": 0.5}\n");
   write_text(dir.file("grpo/provenance.json"), "{\"format\": \"aha-provenance\"");
   expect_bad_input(run_aha("report --run " + dir.path().string()), "provenance.json");

@@ -42,16 +42,18 @@ TEST(ReportHtml, escaping_turns_markup_into_text) {
 
 TEST(ReportPage, a_grpo_run_gets_a_chart_per_numeric_metric_and_escaped_completions) {
   test::TempDir dir;
-  write_text(dir.file("metrics.jsonl"),
-             R"({"step": 1, "reward": 0.25, "rewards/accuracy/mean": 0.0, "kl": null, "loss": 0.5, "skipped_update": false})"
-             "\n"
-             R"({"step": 2, "reward": 0.5, "rewards/accuracy/mean": 0.25, "kl": null, "loss": null, "name": "x"})"
-             "\n\n"
-             R"({"step": 3, "reward": 0.75, "rewards/accuracy/mean": 0.5, "kl": null, "loss": 0.25})"
-             "\n");
-  write_text(dir.file("completions.jsonl"),
-             R"({"step": 3, "prompt": "What is 1+1?", "completion": "</script><b>bold</b>", "rewards": {"accuracy": 1}, "reward": 1, "advantage": 0.5})"
-             "\n");
+  write_text(
+      dir.file("metrics.jsonl"),
+      R"({"step": 1, "reward": 0.25, "rewards/accuracy/mean": 0.0, "kl": null, "loss": 0.5, "skipped_update": false})"
+      "\n"
+      R"({"step": 2, "reward": 0.5, "rewards/accuracy/mean": 0.25, "kl": null, "loss": null, "name": "x"})"
+      "\n\n"
+      R"({"step": 3, "reward": 0.75, "rewards/accuracy/mean": 0.5, "kl": null, "loss": 0.25})"
+      "\n");
+  write_text(
+      dir.file("completions.jsonl"),
+      R"({"step": 3, "prompt": "What is 1+1?", "completion": "</script><b>bold</b>", "rewards": {"accuracy": 1}, "reward": 1, "advantage": 0.5})"
+      "\n");
   const std::string page = build_report(dir.path().string());
   EXPECT_NE(page.find("&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;"), std::string::npos);
   EXPECT_EQ(page.find("</script>"), std::string::npos);
@@ -75,11 +77,13 @@ TEST(ReportPage, runs_in_subdirectories_are_overlaid_in_one_chart_per_metric) {
   for (const char* run : {"sft", "sft_control"}) {
     std::filesystem::create_directories(dir.file(run));
     write_text(dir.file(std::string(run) + "/metrics.jsonl"),
-               "{\"step\": 1, \"loss\": 2.0, \"learning_rate\": 0.001}\n{\"step\": 2, \"loss\": 1.0, \"learning_rate\": 0.001}\n");
+               "{\"step\": 1, \"loss\": 2.0, \"learning_rate\": 0.001}\n{\"step\": 2, \"loss\": 1.0, "
+               "\"learning_rate\": 0.001}\n");
   }
   std::filesystem::create_directories(dir.file("data"));  // no metrics.jsonl: not a run
-  write_text(dir.file("summary.json"),
-             R"({"task": "arithmetic", "before": {"pass1": 0.0168, "pass8": 0.114}, "after": {"pass1": 0.0138}, "sft_same_time": {}})");
+  write_text(
+      dir.file("summary.json"),
+      R"({"task": "arithmetic", "before": {"pass1": 0.0168, "pass8": 0.114}, "after": {"pass1": 0.0138}, "sft_same_time": {}})");
   const std::string page = build_report(dir.path().string());
   EXPECT_EQ(count(page, "<svg class=\"chart\""), 2u);  // loss and learning_rate
   // One polyline per run in each chart, in the runs' colours.
@@ -116,7 +120,8 @@ TEST(ReportRead, malformed_lines_name_the_file_and_line) {
   write_text(m, "{\"step\": 1}\n[1, 2]\n");
   EXPECT_EQ(error_of([&] { build_report(dir.path().string()); }), m + ":2: expected a JSON object, found array");
   write_text(m, "{\"step\": \"one\", \"loss\": 1}\n");
-  EXPECT_EQ(error_of([&] { build_report(dir.path().string()); }), m + ":1: field 'step' must be a number (found string)");
+  EXPECT_EQ(error_of([&] { build_report(dir.path().string()); }),
+            m + ":1: field 'step' must be a number (found string)");
   write_text(m, "{\"step\": 1}\n");
   write_text(dir.file("completions.jsonl"), "{\"step\": 1}\nnot json\n");
   EXPECT_EQ(error_of([&] { build_report(dir.path().string()); }), dir.file("completions.jsonl") + ":2: not valid JSON");

@@ -32,9 +32,9 @@ TEST(SvgAxis, nice_ticks_use_steps_of_one_two_or_five_and_widen_the_domain_to_wh
 TEST(SvgAxis, steps_axis_never_has_fractional_ticks_and_a_single_value_is_widened) {
   // Steps 1..3 would get 0.5 (2 / 6 = 0.33 -> 0.5); min_step 1 raises it to 1.
   expect_ticks(nice_axis(1, 3, 6, 1), {1, 2, 3});
-  expect_ticks(nice_axis(5, 5, 6, 1), {4, 5, 6});   // widened by 1 each side
+  expect_ticks(nice_axis(5, 5, 6, 1), {4, 5, 6});           // widened by 1 each side
   expect_ticks(nice_axis(0, 0, 5), {-1, -0.5, 0, 0.5, 1});  // 0 widened by 1; 2 / 5 = 0.4 -> 0.5
-  Axis a = nice_axis(0.3, 0.3, 5);  // widened by 0.03: [0.27, 0.33], 0.012 -> 0.01
+  Axis a = nice_axis(0.3, 0.3, 5);                          // widened by 0.03: [0.27, 0.33], 0.012 -> 0.01
   EXPECT_DOUBLE_EQ(a.step, 0.01);
   expect_ticks(a, {0.27, 0.28, 0.29, 0.30, 0.31, 0.32, 0.33});
   // Clamped to [-1e300, 1e300] so that the width stays finite: 2e300 / 5 = 4e299 -> 5e299.

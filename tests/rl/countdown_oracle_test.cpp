@@ -14,8 +14,10 @@ namespace {
 TEST(CountdownOracle, aha_reward_agrees_with_pythons_parser_and_fractions) {
   TempDir dir;
   const std::string cases = dir.file("cases.jsonl"), expected = dir.file("expected.txt");
-  const std::string command = "/usr/bin/python3 " AHA_SOURCE_DIR "/tests/oracle/countdown_reference.py --count 3000 "
-                              "--seed 1 --cases " + cases + " --expected " + expected;
+  const std::string command = "/usr/bin/python3 " AHA_SOURCE_DIR
+                              "/tests/oracle/countdown_reference.py --count 3000 "
+                              "--seed 1 --cases " +
+                              cases + " --expected " + expected;
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   const RunResult r = run_aha("reward --fn countdown < " + cases);
   ASSERT_EQ(r.status, 0) << r.err;

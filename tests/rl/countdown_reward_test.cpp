@@ -20,9 +20,9 @@ TEST(CountdownExpression, evaluates_with_precedence_and_exact_fractions) {
   };
   EXPECT_EQ(value("1 + 2 * 3"), "7");
   EXPECT_EQ(value("(1 + 2) * 3"), "9");
-  EXPECT_EQ(value("10 - 4 - 3"), "3");   // left-associative
-  EXPECT_EQ(value("48 / 4 / 2"), "6");   // left-associative
-  EXPECT_EQ(value("7 / 2"), "7/2");      // no integer truncation
+  EXPECT_EQ(value("10 - 4 - 3"), "3");  // left-associative
+  EXPECT_EQ(value("48 / 4 / 2"), "6");  // left-associative
+  EXPECT_EQ(value("7 / 2"), "7/2");     // no integer truncation
   EXPECT_EQ(value("8 / (3 - 8 / 3)"), "24");
   EXPECT_EQ(value(" ( ( 5 ) )\n"), "5");
   EXPECT_EQ(value("2 / (3 - 3)"), "error: division by zero at offset 11");
@@ -31,8 +31,27 @@ TEST(CountdownExpression, evaluates_with_precedence_and_exact_fractions) {
 
 TEST(CountdownExpression, rejects_what_is_not_an_arithmetic_expression) {
   for (std::string_view bad :
-       {"", " ", "1 +", "+ 1", "-1 + 2", "(1 + 2", "1 + 2)", "2 ** 3", "2 ^ 3", "2 % 3", "2 x 3", "2 \xc3\x97 3",
-        "2.5 * 2", "1e3", "05 + 1", "1 2", "()", "abs(3)", "__import__('os')", "3 = 3", "1234567890 + 1",
+       {"",
+        " ",
+        "1 +",
+        "+ 1",
+        "-1 + 2",
+        "(1 + 2",
+        "1 + 2)",
+        "2 ** 3",
+        "2 ^ 3",
+        "2 % 3",
+        "2 x 3",
+        "2 \xc3\x97 3",
+        "2.5 * 2",
+        "1e3",
+        "05 + 1",
+        "1 2",
+        "()",
+        "abs(3)",
+        "__import__('os')",
+        "3 = 3",
+        "1234567890 + 1",
         "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1))))))))))))))))))))))))))))))))))))))))))"
         "))))))))))))))))))))))))"}) {
     const CountdownExpression e = parse_countdown_expression(bad);

@@ -39,7 +39,8 @@ struct CliFixture {
 
 TEST(GrpoCli, a_short_run_on_a_builtin_task_writes_metrics_completions_and_the_model) {
   CliFixture f;
-  const auto r = test::run_aha("grpo --config " + f.config("dataset_task: arithmetic\ndataset_num_examples: 20\nlog_completions_steps: 1\n"));
+  const auto r = test::run_aha(
+      "grpo --config " + f.config("dataset_task: arithmetic\ndataset_num_examples: 20\nlog_completions_steps: 1\n"));
   ASSERT_EQ(r.status, 0) << r.err;
   const auto lines = read_json_lines(f.dir.file("out/metrics.jsonl"));
   ASSERT_EQ(lines.size(), 2u);
@@ -49,7 +50,8 @@ TEST(GrpoCli, a_short_run_on_a_builtin_task_writes_metrics_completions_and_the_m
   EXPECT_TRUE(is_file(f.dir.file("out/model.safetensors")));
   EXPECT_TRUE(is_file(f.dir.file("out/tokenizer.json")));
   EXPECT_TRUE(is_file(f.dir.file("out/config.yaml")));
-  const auto again = test::run_aha("grpo --resume --config " + f.config("dataset_task: arithmetic\ndataset_num_examples: 20\n"));
+  const auto again =
+      test::run_aha("grpo --resume --config " + f.config("dataset_task: arithmetic\ndataset_num_examples: 20\n"));
   EXPECT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.err.find("already complete"), std::string::npos) << again.err;
 }

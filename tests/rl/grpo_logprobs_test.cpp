@@ -55,8 +55,12 @@ TEST(GrpoLogprobs, logprobs_entropies_and_their_gradients_match_pytorch_at_a_tem
       backward_logprobs(m.config(), m.weights(), b, 0.7, dlogp, acts, grads);
       const std::string case_name = name + (checkpointing ? "+checkpointing" : "");
       io::write_safetensors(dir.file(case_name + ".safetensors"), to_tensors(grads));
-      cases.push_back({{"name", case_name}, {"model", model_dir}, {"tokens", rows_of(tokens, seq)},
-                       {"targets", rows_of(targets, seq)}, {"temperature", 0.7}, {"dlogp", rows_of(dlogp, seq)},
+      cases.push_back({{"name", case_name},
+                       {"model", model_dir},
+                       {"tokens", rows_of(tokens, seq)},
+                       {"targets", rows_of(targets, seq)},
+                       {"temperature", 0.7},
+                       {"dlogp", rows_of(dlogp, seq)},
                        {"grads", dir.file(case_name + ".safetensors")}});
       got.emplace_back(logp, entropy);
     }
@@ -75,7 +79,8 @@ TEST(GrpoLogprobs, logprobs_entropies_and_their_gradients_match_pytorch_at_a_tem
       EXPECT_NEAR(got[i].second[r], c["entropy"][r / seq][r % seq].get<double>(), 2e-5) << name << " entropy " << r;
     }
     EXPECT_TRUE(c["missing"].empty()) << name;
-    for (const auto& [tensor, error] : c["tensors"].items()) EXPECT_LT(error.get<double>(), 1e-4) << name << ": " << tensor;
+    for (const auto& [tensor, error] : c["tensors"].items())
+      EXPECT_LT(error.get<double>(), 1e-4) << name << ": " << tensor;
     EXPECT_GT(c["tensors"].size(), 5u) << name;
   }
 }

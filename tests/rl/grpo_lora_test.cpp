@@ -17,10 +17,10 @@
 #include "aha/rl/grpo.hpp"
 #include "aha/rl/grpo_update.hpp"
 #include "aha/train/init_weights.hpp"
+#include "rl/grpo_fixtures.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_lora.hpp"
 #include "support/tiny_model.hpp"
-#include "rl/grpo_fixtures.hpp"
 #include "train/fixtures.hpp"
 
 namespace aha::rl {
@@ -58,7 +58,7 @@ struct Fixture {
   GrpoInputs inputs(const GrpoConfig& c, int fail_at = 0) const {
     GrpoInputs in = grpo_testing::tiny_grpo_inputs(model_dir, {"1+2=", "3+4=", "5+6=", "7+8="}, fail_at);
     in.lora = model::zero_lora(in.model_config, {c.lora_r, c.lora_alpha, c.lora_dropout, false,
-                                                  model::resolve_lora_targets(c.lora_target_modules, "test")});
+                                                 model::resolve_lora_targets(c.lora_target_modules, "test")});
     train::init_lora(*in.lora, static_cast<uint64_t>(c.seed));
     in.base_model = fs::absolute(model_dir).lexically_normal().string();
     return in;
@@ -183,7 +183,8 @@ TEST(GrpoLora, trains_only_the_adapters_and_writes_a_peft_adapter_directory) {
   ASSERT_EQ(lines.size(), 6u);
   EXPECT_GT(lines[1]["kl"].get<double>(), 0.0);
   // aha generate and aha merge accept the output directory.
-  const test::RunResult gen = test::run_aha("generate --threads 1 --model " + c.output_dir + " --ids 49,43 --max-tokens 4 --seed 1 --json");
+  const test::RunResult gen =
+      test::run_aha("generate --threads 1 --model " + c.output_dir + " --ids 49,43 --max-tokens 4 --seed 1 --json");
   EXPECT_EQ(gen.status, 0) << gen.err;
   EXPECT_NE(gen.out.find("\"ids\""), std::string::npos) << gen.out;
   const test::RunResult merge = test::run_aha("merge --adapter " + c.output_dir + " --out " + f.dir.file("merged"));
@@ -204,7 +205,8 @@ TEST(GrpoLora, resume_after_a_crash_mid_rollout_is_bit_identical) {
   GrpoRunOptions resume;
   resume.resume = train::ResumeMode::newest;
   run_grpo(c, resumed, resume);
-  EXPECT_EQ(slurp(f.dir.file("straight/adapter_model.safetensors")), slurp(c.output_dir + "/adapter_model.safetensors"));
+  EXPECT_EQ(slurp(f.dir.file("straight/adapter_model.safetensors")),
+            slurp(c.output_dir + "/adapter_model.safetensors"));
   EXPECT_EQ(slurp(f.dir.file("straight/checkpoint-6/optimizer.safetensors")),
             slurp(c.output_dir + "/checkpoint-6/optimizer.safetensors"));
   const auto a = read_json_lines(f.dir.file("straight/metrics.jsonl"));

@@ -87,10 +87,18 @@ Json case_json(const std::string& name, const Case& k, const Options& o) {
   Json completions = Json::array();
   for (const Completion& c : k.completions)
     completions.push_back({{"logp", c.logp}, {"old_logp", c.old_logp}, {"ref_logp", c.ref_logp}, {"mask", c.mask}});
-  return {{"name", name}, {"num_generations", kGroup}, {"scale_rewards", o.scale}, {"loss_type", o.loss_type},
-          {"beta", o.beta}, {"epsilon_low", 0.2}, {"epsilon_high", 0.28}, {"max_completion_length", kMaxLength},
-          {"per_device_train_batch_size", kBatch}, {"gradient_accumulation_steps", kAccumulation},
-          {"rewards", k.rewards}, {"completions", completions}};
+  return {{"name", name},
+          {"num_generations", kGroup},
+          {"scale_rewards", o.scale},
+          {"loss_type", o.loss_type},
+          {"beta", o.beta},
+          {"epsilon_low", 0.2},
+          {"epsilon_high", 0.28},
+          {"max_completion_length", kMaxLength},
+          {"per_device_train_batch_size", kBatch},
+          {"gradient_accumulation_steps", kAccumulation},
+          {"rewards", k.rewards},
+          {"completions", completions}};
 }
 
 void expect_near_rel(double got, double want, const std::string& what) {
@@ -122,12 +130,15 @@ TEST(GrpoLoss, loss_and_dlogp_match_pytorch_for_every_loss_type_scale_and_iterat
     const std::string name = want["name"];
     const Aha got = run_aha(runs[i].second, runs[i].first);
     for (size_t c = 0; c < got.advantages.advantages.size(); ++c)
-      expect_near_rel(got.advantages.advantages[c], want["advantages"][c].get<double>(), fmt::format("{} advantage", name));
-    expect_near_rel(got.advantages.frac_reward_zero_std, want["frac_reward_zero_std"].get<double>(), fmt::format("{} zero std", name));
+      expect_near_rel(got.advantages.advantages[c], want["advantages"][c].get<double>(),
+                      fmt::format("{} advantage", name));
+    expect_near_rel(got.advantages.frac_reward_zero_std, want["frac_reward_zero_std"].get<double>(),
+                    fmt::format("{} zero std", name));
     expect_near_rel(got.loss, want["loss"].get<double>(), fmt::format("{} loss", name));
     for (size_t c = 0; c < got.dlogp.size(); ++c)
       for (size_t t = 0; t < got.dlogp[c].size(); ++t)
-        expect_near_rel(got.dlogp[c][t], want["dlogp"][c][t].get<double>(), fmt::format("{} dlogp[{}][{}]", name, c, t));
+        expect_near_rel(got.dlogp[c][t], want["dlogp"][c][t].get<double>(),
+                        fmt::format("{} dlogp[{}][{}]", name, c, t));
     expect_near_rel(got.kl / got.tokens, want["kl_mean"].get<double>(), fmt::format("{} kl", name));
     expect_near_rel(got.low / got.tokens, want["low_clip"].get<double>(), fmt::format("{} low clip", name));
     expect_near_rel(got.high / got.tokens, want["high_clip"].get<double>(), fmt::format("{} high clip", name));

@@ -8,9 +8,9 @@
 #include "aha/base/file.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/rl/grpo.hpp"
+#include "rl/grpo_fixtures.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_model.hpp"
-#include "rl/grpo_fixtures.hpp"
 #include "train/fixtures.hpp"
 
 namespace aha::rl {
@@ -48,11 +48,11 @@ TEST(GrpoRun, raises_the_mean_reward_of_a_tiny_model_and_logs_trl_metrics) {
   const double before = mean_reward(lines, 0, 5), after = mean_reward(lines, 25, 30);
   testing::Test::RecordProperty("reward", fmt::format("first 5 steps {:.3f}, last 5 steps {:.3f}", before, after));
   EXPECT_GT(after, before + 0.3) << before << " -> " << after;
-  for (const char* key : {"reward", "reward_std", "rewards/ascii_first/mean", "frac_reward_zero_std",
-                          "completions/mean_length", "completions/max_length", "completions/clipped_ratio",
-                          "clip_ratio/low_mean", "clip_ratio/high_mean", "entropy", "grad_norm", "learning_rate",
-                          "generation_seconds", "generation_tokens_per_second", "training_seconds",
-                          "training_tokens_per_second"})
+  for (const char* key :
+       {"reward", "reward_std", "rewards/ascii_first/mean", "frac_reward_zero_std", "completions/mean_length",
+        "completions/max_length", "completions/clipped_ratio", "clip_ratio/low_mean", "clip_ratio/high_mean", "entropy",
+        "grad_norm", "learning_rate", "generation_seconds", "generation_tokens_per_second", "training_seconds",
+        "training_tokens_per_second"})
     EXPECT_TRUE(lines[0].contains(key)) << key;
   EXPECT_FALSE(lines[0].contains("kl")) << "TRL logs kl only when beta is not 0";
   EXPECT_LE(lines[0]["completions/max_length"].get<double>(), 3.0);
@@ -117,8 +117,9 @@ TEST(GrpoRun, dynamic_sampling_keeps_groups_whose_rewards_differ) {
 TEST(GrpoConfig, rejects_a_group_of_one_and_suggests_the_nearest_key) {
   test::TempDir dir;
   const std::string path = dir.file("grpo.yaml");
-  test::write_text(path, "model_name_or_path: m\ndataset_task: countdown\noutput_dir: o\nreward_funcs: [accuracy]\n"
-                         "num_generations: 1\nper_device_train_batch_size: 4\n");
+  test::write_text(path,
+                   "model_name_or_path: m\ndataset_task: countdown\noutput_dir: o\nreward_funcs: [accuracy]\n"
+                   "num_generations: 1\nper_device_train_batch_size: 4\n");
   try {
     load_grpo_config(path, {});
     FAIL() << "num_generations 1 was accepted";

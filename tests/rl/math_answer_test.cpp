@@ -51,7 +51,9 @@ TEST(MathAnswer, numbers_parse_exactly) {
   EXPECT_EQ(value("18 dollars"), "18");
   EXPECT_EQ(value("\\$18.00"), "18");
   EXPECT_EQ(value("5\\,\\text{cm}"), "5");
-  EXPECT_EQ(value("\xe2\x88\x92" "3"), "-3");
+  EXPECT_EQ(value("\xe2\x88\x92"
+                  "3"),
+            "-3");
   EXPECT_EQ(value("x = -5"), "-5");
   EXPECT_EQ(value("the answer is -5"), "-5");
   EXPECT_EQ(value("10 - 3"), "3");  // a minus between numbers is an operator, not a sign

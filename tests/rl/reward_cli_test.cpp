@@ -16,19 +16,21 @@ class RewardCli : public ::testing::Test {
 };
 
 TEST_F(RewardCli, scores_each_line_in_order) {
-  const RunResult r = run("--fn accuracy",
-                          "{\"completion\": \"<answer>1,000</answer>\", \"answer\": 1000}\n"
-                          "{\"completion\": \"so \\\\boxed{\\\\frac{1}{4}}\", \"answer\": \"0.25\", \"prompt\": \"p\"}\n"
-                          "{\"completion\": \"#### 7\", \"answer\": \"8\"}\n");
+  const RunResult r =
+      run("--fn accuracy",
+          "{\"completion\": \"<answer>1,000</answer>\", \"answer\": 1000}\n"
+          "{\"completion\": \"so \\\\boxed{\\\\frac{1}{4}}\", \"answer\": \"0.25\", \"prompt\": \"p\"}\n"
+          "{\"completion\": \"#### 7\", \"answer\": \"8\"}\n");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "1\n1\n0\n");
   EXPECT_EQ(r.err, "");
 }
 
 TEST_F(RewardCli, options_reach_the_reward) {
-  const RunResult r = run("--fn countdown --options '{\"format_score\": 0.1}'",
-                          "{\"completion\": \"<answer>1 + 2</answer>\", \"answer\": {\"target\": 4, \"numbers\": [1, 2]}}\n"
-                          "{\"completion\": \"<answer>2 * (1 + 1)</answer>\", \"answer\": {\"target\": 4, \"numbers\": [1, 1, 2]}}\n");
+  const RunResult r =
+      run("--fn countdown --options '{\"format_score\": 0.1}'",
+          "{\"completion\": \"<answer>1 + 2</answer>\", \"answer\": {\"target\": 4, \"numbers\": [1, 2]}}\n"
+          "{\"completion\": \"<answer>2 * (1 + 1)</answer>\", \"answer\": {\"target\": 4, \"numbers\": [1, 1, 2]}}\n");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "0.1\n1\n");
 }
@@ -54,10 +56,13 @@ TEST_F(RewardCli, a_malformed_line_is_one_error_line_with_its_number_and_no_scor
 }
 
 TEST_F(RewardCli, a_bad_reference_answer_names_its_line) {
-  const RunResult r = run("--fn countdown", "{\"completion\": \"<answer>1</answer>\", \"answer\": {\"target\": 1, \"numbers\": [1]}}\n"
-                                            "{\"completion\": \"<answer>1</answer>\", \"answer\": 1}\n");
+  const RunResult r = run("--fn countdown",
+                          "{\"completion\": \"<answer>1</answer>\", \"answer\": {\"target\": 1, \"numbers\": [1]}}\n"
+                          "{\"completion\": \"<answer>1</answer>\", \"answer\": 1}\n");
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.err, "aha: stdin line 2: reward countdown: the answer must be {\"target\": T, \"numbers\": [...]}, got number\n");
+  EXPECT_EQ(
+      r.err,
+      "aha: stdin line 2: reward countdown: the answer must be {\"target\": T, \"numbers\": [...]}, got number\n");
 }
 
 TEST_F(RewardCli, unknown_rewards_and_bad_options_are_usage_errors) {
@@ -71,8 +76,9 @@ TEST_F(RewardCli, unknown_rewards_and_bad_options_are_usage_errors) {
 
 TEST_F(RewardCli, a_failing_external_program_warns_on_stderr_and_scores_on_error) {
   write_text(dir.file("crash.sh"), "#!/bin/sh\necho 'bad things' >&2\nexit 9\n");
-  const RunResult r = run("--fn external --options '{\"command\": [\"sh\", \"" + dir.file("crash.sh") + "\"], \"on_error\": -0.5}'",
-                          "{\"completion\": \"a\"}\n{\"completion\": \"b\"}\n");
+  const RunResult r =
+      run("--fn external --options '{\"command\": [\"sh\", \"" + dir.file("crash.sh") + "\"], \"on_error\": -0.5}'",
+          "{\"completion\": \"a\"}\n{\"completion\": \"b\"}\n");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "-0.5\n-0.5\n");
   EXPECT_NE(r.err.find("warning: reward external (sh): it closed its output after 0 of 2 answers; exit status 9"),

@@ -13,8 +13,11 @@ namespace {
 
 // The token strings and log-probabilities of a greedy chat completion from `server`.
 Json greedy_tokens(const test::ServeProcess& server) {
-  const Json body = {{"messages", {{{"role", "user"}, {"content", "12 + 7 = ?"}}}}, {"max_tokens", 16},
-                     {"temperature", 0}, {"logprobs", true}, {"ignore_eos", true}};
+  const Json body = {{"messages", {{{"role", "user"}, {"content", "12 + 7 = ?"}}}},
+                     {"max_tokens", 16},
+                     {"temperature", 0},
+                     {"logprobs", true},
+                     {"ignore_eos", true}};
   auto r = server.client().Post("/v1/chat/completions", body.dump(), "application/json");
   EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
   const Json response = test::body_json(r);

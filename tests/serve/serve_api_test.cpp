@@ -44,8 +44,10 @@ class ServeApi : public ::testing::Test {
   // The token count of the rendered chat prompt for "Hello", from aha's own CLI tools.
   static size_t prompt_tokens(const std::string& kwargs) {
     test::TempDir tmp;
-    test::write_text(tmp.file("messages"), R"([{"role":"user","content":"Hello"}])" "\n");
-    auto rendered = run_aha("chat-template --tokenizer " + model() + " --kwargs '" + kwargs + "' < " + tmp.file("messages"));
+    test::write_text(tmp.file("messages"), R"([{"role":"user","content":"Hello"}])"
+                                           "\n");
+    auto rendered =
+        run_aha("chat-template --tokenizer " + model() + " --kwargs '" + kwargs + "' < " + tmp.file("messages"));
     EXPECT_EQ(rendered.status, 0) << rendered.err;
     test::write_text(tmp.file("prompt"), rendered.out);
     auto ids = run_aha("tokenize --tokenizer " + model() + " < " + tmp.file("prompt"));
@@ -84,7 +86,8 @@ TEST_F(ServeApi, greedy_chat_gives_aha_generates_tokens_text_and_logprobs) {
   EXPECT_EQ(choice["finish_reason"], g["finish_reason"]);
   EXPECT_EQ(r["usage"]["completion_tokens"], g["ids"].size());
   EXPECT_EQ(r["usage"]["prompt_tokens"], prompt_tokens("{}"));
-  EXPECT_EQ(r["usage"]["total_tokens"], r["usage"]["prompt_tokens"].get<int>() + r["usage"]["completion_tokens"].get<int>());
+  EXPECT_EQ(r["usage"]["total_tokens"],
+            r["usage"]["prompt_tokens"].get<int>() + r["usage"]["completion_tokens"].get<int>());
   const Json& lp = choice["logprobs"]["content"];
   const size_t shown = g["finish_reason"] == "stop" ? g["ids"].size() - 1 : g["ids"].size();  // EOS is not listed
   ASSERT_EQ(lp.size(), shown);
@@ -92,7 +95,8 @@ TEST_F(ServeApi, greedy_chat_gives_aha_generates_tokens_text_and_logprobs) {
 }
 
 TEST_F(ServeApi, stream_gives_the_same_text_as_one_response_for_the_same_seed) {
-  Json body = {{"temperature", 1.0}, {"seed", 7}, {"n", 2}, {"max_tokens", 20}, {"logprobs", true}, {"top_logprobs", 2}};
+  Json body = {{"temperature", 1.0}, {"seed", 7},        {"n", 2},
+               {"max_tokens", 20},   {"logprobs", true}, {"top_logprobs", 2}};
   Json whole = chat(body);
   body["stream"] = true;
   body["stream_options"] = {{"include_usage", true}};
@@ -142,7 +146,9 @@ TEST_F(ServeApi, a_stop_string_ends_the_text_before_it) {
   const std::string text = full["choices"][0]["message"]["content"];
   ASSERT_GE(text.size(), 6u) << text;
   size_t at = text.size() / 2;  // two ASCII bytes, so that the stop string is whole characters
-  while (at + 2 < text.size() && (static_cast<unsigned char>(text[at]) >= 0x80 || static_cast<unsigned char>(text[at + 1]) >= 0x80)) ++at;
+  while (at + 2 < text.size() &&
+         (static_cast<unsigned char>(text[at]) >= 0x80 || static_cast<unsigned char>(text[at + 1]) >= 0x80))
+    ++at;
   const std::string stop = text.substr(at, 2);
   Json cut = chat({{"temperature", 0}, {"max_tokens", 30}, {"stop", {stop}}});
   EXPECT_EQ(cut["choices"][0]["message"]["content"], text.substr(0, text.find(stop)));
@@ -214,8 +220,11 @@ TEST(ServeDemoModel, ignore_eos_generates_past_the_end_of_sequence_token) {
   test::ServeProcess server("--model " + model);
   ASSERT_GT(server.port(), 0) << server.log();
   auto ask = [&](int seed, bool ignore_eos) {
-    const Json body = {{"messages", {{{"role", "user"}, {"content", "What is 12 + 7?"}}}}, {"max_tokens", 120},
-                       {"seed", seed}, {"logprobs", true}, {"ignore_eos", ignore_eos}};
+    const Json body = {{"messages", {{{"role", "user"}, {"content", "What is 12 + 7?"}}}},
+                       {"max_tokens", 120},
+                       {"seed", seed},
+                       {"logprobs", true},
+                       {"ignore_eos", ignore_eos}};
     auto r = server.client().Post("/v1/chat/completions", body.dump(), "application/json");
     EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
     return body_json(r);

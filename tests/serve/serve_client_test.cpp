@@ -26,18 +26,19 @@ TEST_F(ServeClients, the_official_openai_npm_client_works) {
   const std::string js = std::string(AHA_SOURCE_DIR) + "/tests/serve/js";
   ASSERT_TRUE(std::filesystem::exists(js + "/node_modules/openai"))
       << "the openai npm package is missing: run scripts/install-deps";
-  auto [status, out] = run_shell(fmt::format("cd {} && AHA_SERVE_URL={} AHA_MODEL_NAME={} node --test client.test.mjs", js,
-                                         url(), dir_.path().filename().string()));
+  auto [status, out] = run_shell(fmt::format("cd {} && AHA_SERVE_URL={} AHA_MODEL_NAME={} node --test client.test.mjs",
+                                             js, url(), dir_.path().filename().string()));
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("# fail 0"), std::string::npos) << out;
   EXPECT_NE(out.find("# pass 7"), std::string::npos) << out;
 }
 
 TEST_F(ServeClients, curl_streams_server_sent_events_ending_in_done) {
-  auto [status, out] = run_shell(fmt::format(
-      "curl -sS -N {}/v1/chat/completions -H 'Content-Type: application/json' "
-      "-d '{{\"model\": \"x\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hi\"}}], \"stream\": true, \"max_tokens\": 5}}'",
-      url()));
+  auto [status, out] =
+      run_shell(fmt::format("curl -sS -N {}/v1/chat/completions -H 'Content-Type: application/json' "
+                            "-d '{{\"model\": \"x\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hi\"}}], "
+                            "\"stream\": true, \"max_tokens\": 5}}'",
+                            url()));
   ASSERT_EQ(status, 0) << out;
   std::vector<std::string> events = test::sse_data(out);
   ASSERT_GE(events.size(), 2u) << out;
@@ -45,7 +46,8 @@ TEST_F(ServeClients, curl_streams_server_sent_events_ending_in_done) {
   Json first = Json::parse(events.front());
   EXPECT_EQ(first["object"], "chat.completion.chunk");
   EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
-  auto [code_status, code] = run_shell(fmt::format("curl -sS -o /dev/null -w '%{{http_code}}' {}/v1/chat/completions -d '{{'", url()));
+  auto [code_status, code] =
+      run_shell(fmt::format("curl -sS -o /dev/null -w '%{{http_code}}' {}/v1/chat/completions -d '{{'", url()));
   EXPECT_EQ(code_status, 0);
   EXPECT_EQ(code, "400");
 }

@@ -27,7 +27,8 @@ namespace aha::test {
 
 // Writes a qwen3-architecture model with a 320-token tokenizer and Qwen3's chat template into
 // `dir`; `config` overrides the tiny llama config's fields.
-inline void write_chat_model(const std::string& dir, const Json& config_overrides = Json::object(), unsigned seed = 31) {
+inline void write_chat_model(const std::string& dir, const Json& config_overrides = Json::object(),
+                             unsigned seed = 31) {
   tokenizer::BpeTrainer trainer({.vocab_size = 320, .special_tokens = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"}});
   for (int i = 0; i < 50; ++i)
     trainer.add_text("The user asks a question and the assistant answers it. 12 + 7 = 19. <think> ok </think>\n");
@@ -41,7 +42,8 @@ inline void write_chat_model(const std::string& dir, const Json& config_override
   write_tiny_model(dir, config, seed);
   const std::filesystem::path templates = std::filesystem::path(AHA_SOURCE_DIR) / "tests/tokenizer/templates/qwen3";
   for (const char* f : {"chat_template.jinja", "tokenizer_config.json"})
-    std::filesystem::copy_file(templates / f, std::filesystem::path(dir) / f, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(templates / f, std::filesystem::path(dir) / f,
+                               std::filesystem::copy_options::overwrite_existing);
 }
 
 // Runs `aha demo --quick` into `dir`/demo and returns the model it trained (summary.json's

@@ -23,13 +23,18 @@ constexpr int kConnections = 16, kRequestsPerConnection = 8, kSingleRequests = 1
 
 // Sends one chat request; returns its completion tokens, or -1 when it failed.
 int64_t one_request(httplib::Client& client, int seed) {
-  const Json body = {{"model", "load"}, {"messages", {{{"role", "user"}, {"content", "What is 12 + 7?"}}}},
-                     {"max_tokens", kMaxTokens}, {"ignore_eos", true}, {"seed", seed}, {"stream", seed % 2 == 0},
+  const Json body = {{"model", "load"},
+                     {"messages", {{{"role", "user"}, {"content", "What is 12 + 7?"}}}},
+                     {"max_tokens", kMaxTokens},
+                     {"ignore_eos", true},
+                     {"seed", seed},
+                     {"stream", seed % 2 == 0},
                      {"stream_options", {{"include_usage", true}}}};
   const auto t0 = std::chrono::steady_clock::now();
   auto r = client.Post("/v1/chat/completions", body.dump(), "application/json");
   if (!r || r->status != 200) {
-    std::fprintf(stderr, "request %d failed after %.2f s: %s\n", seed, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+    std::fprintf(stderr, "request %d failed after %.2f s: %s\n", seed,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                  r ? fmt::format("HTTP {} {}", r->status, r->body).c_str() : httplib::to_string(r.error()).c_str());
     return -1;
   }
@@ -92,10 +97,12 @@ TEST(ServeLoad, sixteen_connections_no_failures_steady_memory_and_batched_throug
   }
   const long rss_end = server.rss_kib();
 
-  std::printf("serve load: %d requests on %d connections in %.2f s, %lld tokens, %.1f tokens/s aggregate; "
-              "one at a time %.1f tokens/s (best of 2 each); ratio %.2f; RSS after warm-up %ld KiB, at the end %ld KiB (%+.1f%%)\n",
-              kConnections * kRequestsPerConnection, kConnections, load_seconds, static_cast<long long>(tokens), rate,
-              single_rate, rate / single_rate, rss_warm, rss_end, 100.0 * (rss_end - rss_warm) / rss_warm);
+  std::printf(
+      "serve load: %d requests on %d connections in %.2f s, %lld tokens, %.1f tokens/s aggregate; "
+      "one at a time %.1f tokens/s (best of 2 each); ratio %.2f; RSS after warm-up %ld KiB, at the end %ld KiB "
+      "(%+.1f%%)\n",
+      kConnections * kRequestsPerConnection, kConnections, load_seconds, static_cast<long long>(tokens), rate,
+      single_rate, rate / single_rate, rss_warm, rss_end, 100.0 * (rss_end - rss_warm) / rss_warm);
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(tokens, int64_t{kConnections} * kRequestsPerConnection * kMaxTokens);  // every request ran to max_tokens
 #if defined(__SANITIZE_ADDRESS__)

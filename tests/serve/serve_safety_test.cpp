@@ -38,8 +38,10 @@ void send_all(int fd, const std::string& data) {
 }
 
 std::string post_request(const std::string& body) {
-  return fmt::format("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: {}\r\n\r\n{}", body.size(), body);
+  return fmt::format(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: {}\r\n\r\n{}",
+      body.size(), body);
 }
 
 const char* kHello = R"("messages": [{"role": "user", "content": "Hello"}])";
@@ -116,7 +118,8 @@ TEST_F(ServeSafety, bad_requests_get_400_in_openai_error_shape) {
 }
 
 TEST_F(ServeSafety, a_body_over_the_limit_gets_413) {
-  const std::string big = fmt::format(R"({{"messages": [{{"role": "user", "content": "{}"}}]}})", std::string(70 * 1024, 'a'));
+  const std::string big =
+      fmt::format(R"({{"messages": [{{"role": "user", "content": "{}"}}]}})", std::string(70 * 1024, 'a'));
   auto r = post(big);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -153,7 +156,8 @@ TEST_F(ServeSafety, a_client_that_disconnects_mid_stream_frees_its_slot) {
   char buffer[256];
   ASSERT_GT(recv(fd, buffer, sizeof buffer, 0), 0);  // the stream has begun
   close(fd);
-  for (int i = 0; i < 200 && health()["requests_active"] != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 200 && health()["requests_active"] != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   Json h = health();
   EXPECT_EQ(h["requests_active"], 0);
   const int64_t generated = h["tokens_generated"].get<int64_t>() - before;

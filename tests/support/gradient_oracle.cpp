@@ -11,8 +11,8 @@ namespace aha::test {
 OracleReport check_gradient_oracle(const std::string& script, const TempDir& dir, const Json& cases) {
   OracleReport out;
   write_text(dir.file("cases.json"), Json{{"cases", cases}}.dump());
-  const std::string command = fmt::format("/usr/bin/python3 {}/tests/oracle/{} --manifest {} --out {}",
-                                          AHA_SOURCE_DIR, script, dir.file("cases.json"), dir.file("report.json"));
+  const std::string command = fmt::format("/usr/bin/python3 {}/tests/oracle/{} --manifest {} --out {}", AHA_SOURCE_DIR,
+                                          script, dir.file("cases.json"), dir.file("report.json"));
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   out.report = read_json_file(dir.file("report.json"));
   EXPECT_EQ(out.report["cases"].size(), cases.size());
@@ -27,8 +27,8 @@ OracleReport check_gradient_oracle(const std::string& script, const TempDir& dir
       worst = std::max(worst, error.get<double>());
       ++out.tensors;
     }
-    testing::Test::RecordProperty(name, fmt::format("loss {:.1e}, worst tensor {:.1e}",
-                                                    c["loss_rel_err"].get<double>(), worst));
+    testing::Test::RecordProperty(
+        name, fmt::format("loss {:.1e}, worst tensor {:.1e}", c["loss_rel_err"].get<double>(), worst));
   }
   return out;
 }

@@ -13,8 +13,7 @@
 namespace aha::test {
 namespace {
 
-tensor::Tensor random_tensor(tensor::Shape shape, std::mt19937& rng, float scale, float offset,
-                             tensor::DType dtype) {
+tensor::Tensor random_tensor(tensor::Shape shape, std::mt19937& rng, float scale, float offset, tensor::DType dtype) {
   std::normal_distribution<float> normal(0.0f, scale);
   std::vector<float> values(static_cast<size_t>(tensor::numel(shape)));
   for (float& v : values) v = offset + normal(rng);
@@ -31,10 +30,17 @@ tensor::Tensor random_tensor(tensor::Shape shape, std::mt19937& rng, float scale
 }  // namespace
 
 Json tiny_llama_config() {
-  return Json{{"model_type", "llama"},       {"hidden_size", 32},        {"intermediate_size", 48},
-              {"num_hidden_layers", 2},      {"num_attention_heads", 4}, {"num_key_value_heads", 2},
-              {"vocab_size", 64},            {"rms_norm_eps", 1e-5},     {"rope_theta", 10000.0},
-              {"tie_word_embeddings", false}, {"max_position_embeddings", 128}};
+  return Json{{"model_type", "llama"},
+              {"hidden_size", 32},
+              {"intermediate_size", 48},
+              {"num_hidden_layers", 2},
+              {"num_attention_heads", 4},
+              {"num_key_value_heads", 2},
+              {"vocab_size", 64},
+              {"rms_norm_eps", 1e-5},
+              {"rope_theta", 10000.0},
+              {"tie_word_embeddings", false},
+              {"max_position_embeddings", 128}};
 }
 
 std::vector<std::pair<std::string, Json>> tiny_model_variants() {
@@ -46,8 +52,11 @@ std::vector<std::pair<std::string, Json>> tiny_model_variants() {
   tied["num_key_value_heads"] = 4;
   out.emplace_back("llama_tied_mha", tied);
   Json scaled = llama;
-  scaled["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 4.0}, {"low_freq_factor", 1.0},
-                            {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 32}};
+  scaled["rope_scaling"] = {{"rope_type", "llama3"},
+                            {"factor", 4.0},
+                            {"low_freq_factor", 1.0},
+                            {"high_freq_factor", 4.0},
+                            {"original_max_position_embeddings", 32}};
   scaled["attention_bias"] = true;
   scaled["mlp_bias"] = true;
   out.emplace_back("llama3_scaled_biases", scaled);

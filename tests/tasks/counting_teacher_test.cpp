@@ -14,12 +14,11 @@ namespace {
 const std::string kSteps = "7 + 3 = 10\n10 - 4 = 6\n6 + 2 = 8";
 
 TEST(NoisyTeacher, makes_only_its_two_kinds_of_mistake_at_the_asked_rate) {
-  const std::map<std::string, std::string> allowed = {
-      {kSteps, "8"},
-      {"7 + 3 = 10\n10 - 4 = 6", "6"},             // stops a step early
-      {"7 - 3 = 4\n4 - 4 = 0\n0 + 2 = 2", "2"},    // step 1 the wrong way
-      {"7 + 3 = 10\n10 + 4 = 14\n14 + 2 = 16", "16"},  // step 2
-      {"7 + 3 = 10\n10 - 4 = 6\n6 - 2 = 4", "4"}};     // step 3
+  const std::map<std::string, std::string> allowed = {{kSteps, "8"},
+                                                      {"7 + 3 = 10\n10 - 4 = 6", "6"},           // stops a step early
+                                                      {"7 - 3 = 4\n4 - 4 = 0\n0 + 2 = 2", "2"},  // step 1 the wrong way
+                                                      {"7 + 3 = 10\n10 + 4 = 14\n14 + 2 = 16", "16"},  // step 2
+                                                      {"7 + 3 = 10\n10 - 4 = 6\n6 - 2 = 4", "4"}};     // step 3
   RandomStream rng(5, "test");
   std::map<std::string, int> seen;
   int correct = 0;

@@ -9,10 +9,10 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/json.hpp"
+#include "aha/rl/reward.hpp"
 #include "aha/tasks/countdown.hpp"
 #include "aha/tasks/task.hpp"
 #include "aha/tasks/word_problems.hpp"
-#include "aha/rl/reward.hpp"
 
 namespace aha::tasks {
 namespace {
@@ -97,10 +97,11 @@ TEST(CountdownTask, every_item_is_solved_by_its_solution_and_has_tinyzero_form) 
       EXPECT_EQ(item.prompt, countdown_prompt(numbers, target));
       EXPECT_EQ(std::count(item.reasoning.begin(), item.reasoning.end(), '\n') + 1,
                 static_cast<std::ptrdiff_t>(numbers.size()) - 1);
-      inputs.push_back({"", "<think>" + item.reasoning + "</think> <answer>" + item.solution + "</answer>", item.answer});
+      inputs.push_back(
+          {"", "<think>" + item.reasoning + "</think> <answer>" + item.solution + "</answer>", item.answer});
     }
     EXPECT_EQ(reward->score(inputs), std::vector<double>(items.size(), 1.0)) << name;
-    const std::set<size_t> expected = name == "countdown" ? std::set<size_t>{3, 4}
+    const std::set<size_t> expected = name == "countdown"    ? std::set<size_t>{3, 4}
                                       : name == "countdown3" ? std::set<size_t>{3}
                                                              : std::set<size_t>{4};
     EXPECT_EQ(sizes, expected);
@@ -128,7 +129,11 @@ std::vector<Step> checked_steps(const std::string& steps, std::set<std::string>&
     EXPECT_TRUE(in >> s.a >> s.op >> s.b >> eq >> s.c) << line;
     EXPECT_EQ(eq, '=');
     const int64_t a = s.a, b = s.b;
-    const int64_t expected = s.op == '+' ? a + b : s.op == '-' ? a - b : s.op == '*' ? a * b : b != 0 && a % b == 0 ? a / b : -999;
+    const int64_t expected = s.op == '+'            ? a + b
+                             : s.op == '-'          ? a - b
+                             : s.op == '*'          ? a * b
+                             : b != 0 && a % b == 0 ? a / b
+                                                    : -999;
     EXPECT_EQ(s.c, expected) << line;
     pattern.push_back(s.op);
     out.push_back(s);
@@ -183,7 +188,8 @@ TEST(CountingTask, three_chained_single_digit_steps_that_never_go_below_zero) {
 }
 
 TEST(TaskNames, unknown_tasks_and_splits_are_bad_input) {
-  EXPECT_EQ(task_names(), (std::vector<std::string>{"arithmetic", "counting", "countdown", "countdown3", "countdown4"}));
+  EXPECT_EQ(task_names(),
+            (std::vector<std::string>{"arithmetic", "counting", "countdown", "countdown3", "countdown4"}));
   EXPECT_THROW(generate_task("sudoku", "train", 1, 0), Error);
   EXPECT_THROW(generate_task("countdown", "validation", 1, 0), Error);
   EXPECT_THROW(generate_task("countdown", "train", -1, 0), Error);

@@ -52,8 +52,7 @@ TEST(AdamW, ten_steps_with_clipping_and_a_schedule_match_torch) {
     std::normal_distribution<float> normal(0.0f, step % 3 == 0 ? 1.0f : 0.002f);
     for (const model::Parameter& g : grad_params) {
       for (float& x : *g.values) x = normal(rng);
-      step_grads["step" + std::to_string(step) + "." + g.name] =
-          tensor::Tensor::from_f32(g.shape, *g.values);
+      step_grads["step" + std::to_string(step) + "." + g.name] = tensor::Tensor::from_f32(g.shape, *g.values);
     }
     options.learning_rate = 1e-2 * (1.0 - step / 20.0);
     learning_rates.push_back(options.learning_rate);
@@ -76,8 +75,7 @@ TEST(AdamW, ten_steps_with_clipping_and_a_schedule_match_torch) {
                     {"max_grad_norm", max_norm},
                     {"norms", norms}};
   test::write_text(dir.file("run.json"), run.dump());
-  const std::string command = "/usr/bin/python3 " AHA_SOURCE_DIR
-                              "/tests/oracle/adamw_reference.py --manifest " +
+  const std::string command = "/usr/bin/python3 " AHA_SOURCE_DIR "/tests/oracle/adamw_reference.py --manifest " +
                               dir.file("run.json") + " --out " + dir.file("report.json");
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   const Json report = read_json_file(dir.file("report.json"));

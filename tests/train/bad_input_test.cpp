@@ -57,10 +57,12 @@ TEST_F(BadInput, empty_dataset_is_an_error) {
 }
 
 TEST_F(BadInput, over_long_sft_sequence_without_truncation_names_the_line) {
-  const std::string config = text_config("{\"prompt\": \"1+1=\", \"completion\": \"2\"}\n"
-                                         "{\"prompt\": \"12345678901234567890+1=\", \"completion\": \"2\"}\n",
-                                         "truncation: false\n");
-  expect_usage_error("sft", config, "", dir.file("data.jsonl") + ":2: the sequence has 25 tokens, more than max_length 16");
+  const std::string config = text_config(
+      "{\"prompt\": \"1+1=\", \"completion\": \"2\"}\n"
+      "{\"prompt\": \"12345678901234567890+1=\", \"completion\": \"2\"}\n",
+      "truncation: false\n");
+  expect_usage_error("sft", config, "",
+                     dir.file("data.jsonl") + ":2: the sequence has 25 tokens, more than max_length 16");
 }
 
 TEST_F(BadInput, unknown_key_suggests_the_nearest) {
@@ -75,7 +77,8 @@ TEST_F(BadInput, type_error_names_key_and_expected_type) {
 
 TEST_F(BadInput, set_override_is_checked_like_the_file) {
   const std::string config = text_config("{\"text\": \"1+1=2\"}\n");
-  expect_usage_error("pretrain", config, "--set per_device_train_batch=4", "did you mean 'per_device_train_batch_size'?");
+  expect_usage_error("pretrain", config, "--set per_device_train_batch=4",
+                     "did you mean 'per_device_train_batch_size'?");
   expect_usage_error("pretrain", config, "--set learning_rate=fast", "learning_rate: expected a number");
 }
 
@@ -94,8 +97,10 @@ TEST_F(BadInput, lora_keys_are_checked) {
 
 TEST_F(BadInput, nan_loss_three_times_stops_the_run) {
   // A huge learning rate blows the weights up after the first update.
-  const std::string config = text_config("{\"text\": \"12+34=46\"}\n", "learning_rate: 1e30\nmax_grad_norm: 0\n"
-                                         "max_steps: 20\nsave_steps: 1\nwarmup_steps: 0\nlr_scheduler_type: constant\n");
+  const std::string config =
+      text_config("{\"text\": \"12+34=46\"}\n",
+                  "learning_rate: 1e30\nmax_grad_norm: 0\n"
+                  "max_steps: 20\nsave_steps: 1\nwarmup_steps: 0\nlr_scheduler_type: constant\n");
   expect_usage_error("pretrain", config, "", "NaN or infinite at 3 steps in a row");
 }
 

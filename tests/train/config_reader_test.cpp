@@ -28,13 +28,14 @@ TEST(ConfigReader, reads_keys_in_order_with_their_lines_then_the_overrides) {
   test::TempDir dir;
   test::write_text(dir.file("c.yaml"), "# a comment\nalpha: 1\n\nbeta: [x, y]\n");
   std::vector<std::string> seen;
-  read_config(dir.file("c.yaml"), {"alpha=2", "gamma={a: 1}"},
-              [&](const std::string& name, const YAML::Node& value, const std::string& where) {
-                seen.push_back(name + "|" + where + "|" + (value.IsScalar() ? value.Scalar() : value.IsMap() ? "map" : "seq"));
-              });
-  const std::vector<std::string> expected = {"alpha|" + dir.file("c.yaml") + ":2|1", "beta|" + dir.file("c.yaml") + ":4|seq",
-                                             "alpha|alpha=2 (command-line override)|2",
-                                             "gamma|gamma={a: 1} (command-line override)|map"};
+  read_config(
+      dir.file("c.yaml"), {"alpha=2", "gamma={a: 1}"},
+      [&](const std::string& name, const YAML::Node& value, const std::string& where) {
+        seen.push_back(name + "|" + where + "|" + (value.IsScalar() ? value.Scalar() : value.IsMap() ? "map" : "seq"));
+      });
+  const std::vector<std::string> expected = {
+      "alpha|" + dir.file("c.yaml") + ":2|1", "beta|" + dir.file("c.yaml") + ":4|seq",
+      "alpha|alpha=2 (command-line override)|2", "gamma|gamma={a: 1} (command-line override)|map"};
   EXPECT_EQ(seen, expected);
 }
 
@@ -45,12 +46,15 @@ TEST(ConfigReader, bad_yaml_and_bad_overrides_are_errors_naming_where) {
   EXPECT_NE(error_of([&] { read_config(dir.file("bad.yaml"), {}, ignore); }).find("bad.yaml:"), std::string::npos);
   EXPECT_NE(error_of([&] { read_config(dir.file("bad.yaml"), {}, ignore); }).find("not valid YAML"), std::string::npos);
   test::write_text(dir.file("list.yaml"), "- a\n- b\n");
-  EXPECT_NE(error_of([&] { read_config(dir.file("list.yaml"), {}, ignore); }).find("expected a mapping of keys to values"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { read_config(dir.file("list.yaml"), {}, ignore); }).find("expected a mapping of keys to values"),
+      std::string::npos);
   test::write_text(dir.file("empty.yaml"), "");
   EXPECT_EQ(error_of([&] { read_config(dir.file("empty.yaml"), {"a=1"}, ignore); }), "no error");
-  EXPECT_EQ(error_of([&] { read_config(dir.file("empty.yaml"), {"novalue"}, ignore); }), "novalue (command-line override): expected key=value");
-  EXPECT_EQ(error_of([&] { read_config(dir.file("empty.yaml"), {"=3"}, ignore); }), "=3 (command-line override): expected key=value");
+  EXPECT_EQ(error_of([&] { read_config(dir.file("empty.yaml"), {"novalue"}, ignore); }),
+            "novalue (command-line override): expected key=value");
+  EXPECT_EQ(error_of([&] { read_config(dir.file("empty.yaml"), {"=3"}, ignore); }),
+            "=3 (command-line override): expected key=value");
 }
 
 TEST(ConfigReader, typed_values_parse_and_reject_the_wrong_type) {
@@ -78,15 +82,22 @@ TEST(ConfigReader, typed_values_parse_and_reject_the_wrong_type) {
   EXPECT_EQ(ob, std::optional<bool>(false));
   EXPECT_EQ(names, std::vector<std::string>{"all-linear"});
   EXPECT_EQ(numbers, (std::vector<double>{1.0, 0.5}));
-  EXPECT_EQ(error_of([&] { set_config_value(&i, YAML::Load("1.5"), "i", "f:3"); }), "f:3: i: expected an integer, got \"1.5\"");
+  EXPECT_EQ(error_of([&] { set_config_value(&i, YAML::Load("1.5"), "i", "f:3"); }),
+            "f:3: i: expected an integer, got \"1.5\"");
   EXPECT_EQ(error_of([&] { set_config_value(&i, YAML::Load("99999999999999999999"), "i", "f:3"); }),
             "f:3: i: expected an integer, got \"99999999999999999999\"");
-  EXPECT_EQ(error_of([&] { set_config_value(&d, YAML::Load("fast"), "d", "f:3"); }), "f:3: d: expected a number, got \"fast\"");
-  EXPECT_EQ(error_of([&] { set_config_value(&b, YAML::Load("yes"), "b", "f:3"); }), "f:3: b: expected true or false, got \"yes\"");
-  EXPECT_EQ(error_of([&] { set_config_value(&d, YAML::Load("[1]"), "d", "f:3"); }), "f:3: d: expected a single value, got a list");
-  EXPECT_EQ(error_of([&] { set_config_value(&s, YAML::Load("{a: 1}"), "s", "f:3"); }), "f:3: s: expected a single value, got a mapping");
-  EXPECT_EQ(error_of([&] { set_config_value(&numbers, YAML::Load("[1, x]"), "numbers", "f:3"); }), "f:3: numbers: expected a list of numbers");
-  EXPECT_EQ(error_of([&] { set_config_value(&names, YAML::Load("[[a]]"), "names", "f:3"); }), "f:3: names: expected a list of names");
+  EXPECT_EQ(error_of([&] { set_config_value(&d, YAML::Load("fast"), "d", "f:3"); }),
+            "f:3: d: expected a number, got \"fast\"");
+  EXPECT_EQ(error_of([&] { set_config_value(&b, YAML::Load("yes"), "b", "f:3"); }),
+            "f:3: b: expected true or false, got \"yes\"");
+  EXPECT_EQ(error_of([&] { set_config_value(&d, YAML::Load("[1]"), "d", "f:3"); }),
+            "f:3: d: expected a single value, got a list");
+  EXPECT_EQ(error_of([&] { set_config_value(&s, YAML::Load("{a: 1}"), "s", "f:3"); }),
+            "f:3: s: expected a single value, got a mapping");
+  EXPECT_EQ(error_of([&] { set_config_value(&numbers, YAML::Load("[1, x]"), "numbers", "f:3"); }),
+            "f:3: numbers: expected a list of numbers");
+  EXPECT_EQ(error_of([&] { set_config_value(&names, YAML::Load("[[a]]"), "names", "f:3"); }),
+            "f:3: names: expected a list of names");
 }
 
 TEST(ConfigReader, unknown_keys_suggest_the_nearest_or_name_the_doc) {

@@ -15,8 +15,8 @@ TEST(TrainConfig, overrides_apply_after_the_file_and_the_resolved_yaml_reads_bac
   test::write_text(dir.file("c.yaml"),
                    "model_config: m.json\ntokenizer: t.json\ndataset_task: arithmetic\noutput_dir: out\n"
                    "learning_rate: 1e-3\nmax_steps: 7\nlr_scheduler_type: cosine\n");
-  const TrainConfig c = load_train_config(dir.file("c.yaml"), TrainMode::pretrain,
-                                          {"learning_rate=2e-4", "gradient_checkpointing=true"});
+  const TrainConfig c =
+      load_train_config(dir.file("c.yaml"), TrainMode::pretrain, {"learning_rate=2e-4", "gradient_checkpointing=true"});
   EXPECT_DOUBLE_EQ(c.learning_rate, 2e-4);
   EXPECT_EQ(c.max_steps, 7);
   EXPECT_TRUE(c.gradient_checkpointing);

@@ -25,12 +25,18 @@ inline std::string write_byte_tokenizer(const std::string& dir) {
 
 // Writes `dir`/model.json: a tiny Llama with the byte tokenizer's vocabulary, EOS 256.
 inline std::string write_model_config(const std::string& dir, int hidden = 64, int layers = 2) {
-  const Json config = {{"model_type", "llama"},        {"hidden_size", hidden},
-                       {"intermediate_size", 2 * hidden}, {"num_hidden_layers", layers},
-                       {"num_attention_heads", 4},     {"num_key_value_heads", 2},
-                       {"vocab_size", 257},            {"rms_norm_eps", 1e-5},
-                       {"rope_theta", 10000.0},        {"tie_word_embeddings", false},
-                       {"max_position_embeddings", 128}, {"eos_token_id", 256}};
+  const Json config = {{"model_type", "llama"},
+                       {"hidden_size", hidden},
+                       {"intermediate_size", 2 * hidden},
+                       {"num_hidden_layers", layers},
+                       {"num_attention_heads", 4},
+                       {"num_key_value_heads", 2},
+                       {"vocab_size", 257},
+                       {"rms_norm_eps", 1e-5},
+                       {"rope_theta", 10000.0},
+                       {"tie_word_embeddings", false},
+                       {"max_position_embeddings", 128},
+                       {"eos_token_id", 256}};
   const std::string path = dir + "/model.json";
   test::write_text(path, config.dump(2));
   return path;

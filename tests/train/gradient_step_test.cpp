@@ -28,7 +28,8 @@ TEST(GradientStep, accumulation_matches_one_big_batch) {
   GradientStep one(config, a, false), two(config, b, true);
   const AdamWOptions options{1e-2, 0.9, 0.999, 1e-8, 0.1};
   const StepResult ra = one.step({data::make_micro_batch(seqs, {0, 1, 2, 3})}, options, 1.0);
-  const StepResult rb = two.step({data::make_micro_batch(seqs, {0, 1}), data::make_micro_batch(seqs, {2, 3})}, options, 1.0);
+  const StepResult rb =
+      two.step({data::make_micro_batch(seqs, {0, 1}), data::make_micro_batch(seqs, {2, 3})}, options, 1.0);
   EXPECT_NEAR(ra.loss, rb.loss, 1e-6);
   EXPECT_NEAR(ra.grad_norm, rb.grad_norm, 1e-6 * ra.grad_norm);
   EXPECT_NEAR(ra.loss, std::log(64.0), 0.05);  // small init: near-uniform predictions

@@ -35,7 +35,8 @@ TEST(Training, held_out_loss_falls_30_percent_below_unigram_entropy) {
   const std::string config_path = testing::write_arithmetic_config(
       dir.path().string(),
       "dataset_num_examples: 20000\nmax_steps: 300\nwarmup_ratio: 0.1\nlr_scheduler_type: cosine\n"
-      "logging_steps: 50\nsave_steps: 1000\neval_steps: 300\neval_dataset_path: " + eval_path + "\n");
+      "logging_steps: 50\nsave_steps: 1000\neval_steps: 300\neval_dataset_path: " +
+          eval_path + "\n");
   const TrainConfig config = load_train_config(config_path, TrainMode::pretrain, {});
   run_training(config, {});
 

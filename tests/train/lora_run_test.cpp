@@ -42,18 +42,20 @@ class LoraRun : public ::testing::Test {
   // A LoRA pretraining config on the arithmetic task, `extra` YAML lines appended.
   std::string config(const std::string& out, const std::string& extra = "") {
     const std::string path = dir.file(out + ".yaml");
-    test::write_text(path, fmt::format("model_name_or_path: {}\ndataset_task: arithmetic\ndataset_num_examples: 200\n"
-                                       "output_dir: {}\nmax_length: 32\nper_device_train_batch_size: 4\n"
-                                       "gradient_accumulation_steps: 2\nlearning_rate: 1e-2\nlr_scheduler_type: constant\n"
-                                       "max_steps: 6\nsave_steps: 3\nlogging_steps: 1\nseed: 5\nuse_peft: true\n"
-                                       "lora_r: 4\nlora_alpha: 8\nlora_dropout: 0.1\nlora_target_modules: all-linear\n{}",
-                                       dir.file("base"), dir.file(out), extra));
+    test::write_text(path,
+                     fmt::format("model_name_or_path: {}\ndataset_task: arithmetic\ndataset_num_examples: 200\n"
+                                 "output_dir: {}\nmax_length: 32\nper_device_train_batch_size: 4\n"
+                                 "gradient_accumulation_steps: 2\nlearning_rate: 1e-2\nlr_scheduler_type: constant\n"
+                                 "max_steps: 6\nsave_steps: 3\nlogging_steps: 1\nseed: 5\nuse_peft: true\n"
+                                 "lora_r: 4\nlora_alpha: 8\nlora_dropout: 0.1\nlora_target_modules: all-linear\n{}",
+                                 dir.file("base"), dir.file(out), extra));
     return path;
   }
 
   std::vector<float> logits(const std::string& model) {
     const std::string out = dir.file("logits.safetensors");
-    const test::RunResult r = test::run_aha("logits --threads 1 --model " + model + " --ids 1,40,41,43,61 --out " + out);
+    const test::RunResult r =
+        test::run_aha("logits --threads 1 --model " + model + " --ids 1,40,41,43,61 --out " + out);
     EXPECT_EQ(r.status, 0) << r.err;
     return io::SafetensorsFile(out).get("logits").to_f32();
   }
@@ -103,7 +105,8 @@ TEST_F(LoraRun, writes_peft_adapter_directories_and_checkpoints_with_trainer_sta
   EXPECT_TRUE(state["best_metric"].is_null());
   // Training moved B away from its zero start.
   const auto b = io::SafetensorsFile(dir.file("out/adapter_model.safetensors"))
-                     .get("base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight").to_f32();
+                     .get("base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight")
+                     .to_f32();
   double norm = 0.0;
   for (float v : b) norm += static_cast<double>(v) * v;
   EXPECT_GT(norm, 0.0);
@@ -129,8 +132,9 @@ TEST_F(LoraRun, the_adapter_is_a_model_and_merges_into_one_with_the_same_logits)
   for (const char* f : {"config.json", "model.safetensors", "tokenizer.json"})
     EXPECT_TRUE(fs::exists(dir.file("merged/") + f)) << f;
   EXPECT_FALSE(fs::exists(dir.file("merged/adapter_config.json")));
-  EXPECT_EQ(io::SafetensorsFile(dir.file("merged/model.safetensors")).get("model.layers.0.self_attn.q_proj.weight").dtype(),
-            tensor::DType::F32);
+  EXPECT_EQ(
+      io::SafetensorsFile(dir.file("merged/model.safetensors")).get("model.layers.0.self_attn.q_proj.weight").dtype(),
+      tensor::DType::F32);
   const std::vector<float> merged = logits(dir.file("merged"));
   ASSERT_EQ(merged.size(), adapted.size());
   double max_diff = 0.0, max_base_diff = 0.0, scale = 0.0;

@@ -27,8 +27,8 @@ pid_t start_pretrain(const std::string& config, const std::string& output_dir) {
     dup2(null, STDOUT_FILENO);
     dup2(null, STDERR_FILENO);
     const std::string set = "output_dir=" + output_dir;
-    execl(AHA_BINARY, "aha", "pretrain", "--config", config.c_str(), "--set", set.c_str(), "--threads", "2",
-          "--resume", static_cast<char*>(nullptr));
+    execl(AHA_BINARY, "aha", "pretrain", "--config", config.c_str(), "--set", set.c_str(), "--threads", "2", "--resume",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   return pid;
@@ -95,24 +95,24 @@ TEST(Resume, resume_after_kill_is_bit_identical) {
   const std::string config = testing::write_arithmetic_config(
       dir.path().string(),
       "dataset_num_examples: 3000\nmax_steps: 60\nsave_steps: 4\nsave_total_limit: 3\nlogging_steps: 1\n"
-      "warmup_steps: 5\n", 32);
+      "warmup_steps: 5\n",
+      32);
   const std::string reference = dir.file("reference"), resumed = dir.file("resumed");
   ASSERT_EQ(wait_exit(start_pretrain(config, reference)), 0);
 
   // Before the first checkpoint.
-  EXPECT_TRUE(kill_when(start_pretrain(config, resumed), [&] {
-    return last_logged_step(resumed) >= 1 && !has_entry(resumed, "checkpoint-");
-  }));
+  EXPECT_TRUE(kill_when(start_pretrain(config, resumed),
+                        [&] { return last_logged_step(resumed) >= 1 && !has_entry(resumed, "checkpoint-"); }));
   expect_complete_checkpoints(resumed);
   // Between checkpoints: a step after a complete checkpoint.
-  EXPECT_TRUE(kill_when(start_pretrain(config, resumed), [&] {
-    return has_entry(resumed, "checkpoint-") && last_logged_step(resumed) % 4 == 2;
-  }));
+  EXPECT_TRUE(kill_when(start_pretrain(config, resumed),
+                        [&] { return has_entry(resumed, "checkpoint-") && last_logged_step(resumed) % 4 == 2; }));
   expect_complete_checkpoints(resumed);
   // During checkpoint writes: as soon as a temporary checkpoint directory appears.
   int caught_mid_write = 0;
   for (int attempt = 0; attempt < 4; ++attempt) {
-    const bool killed = kill_when(start_pretrain(config, resumed), [&] { return has_entry(resumed, ".tmp-checkpoint-"); });
+    const bool killed =
+        kill_when(start_pretrain(config, resumed), [&] { return has_entry(resumed, ".tmp-checkpoint-"); });
     if (killed && has_entry(resumed, ".tmp-checkpoint-")) ++caught_mid_write;
     expect_complete_checkpoints(resumed);
   }

@@ -12,9 +12,10 @@ namespace {
 TEST(Sft, fine_tunes_a_pretrained_model_and_lowers_its_loss) {
   test::TempDir dir;
   const std::string root = dir.path().string();
-  const std::string chat = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% if m['role'] == "
-                           "'assistant' %}{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}"
-                           "<assistant>{% endif %}";
+  const std::string chat =
+      "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% if m['role'] == "
+      "'assistant' %}{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}"
+      "<assistant>{% endif %}";
   test::write_text(dir.file("tokenizer_config.json"),
                    Json{{"chat_template", chat}, {"eos_token", "<|endoftext|>"}}.dump());
   const std::string pretrain = testing::write_arithmetic_config(root, "max_steps: 20\nsave_steps: 20\n", 32);
@@ -25,7 +26,11 @@ TEST(Sft, fine_tunes_a_pretrained_model_and_lowers_its_loss) {
   for (int a = 0; a < 40; ++a) {
     const std::string q = std::to_string(a) + "+" + std::to_string(a % 7);
     data += Json{{"prompt", q + "="}, {"completion", std::to_string(a + a % 7)}}.dump() + "\n";
-    data += Json{{"messages", {{{"role", "user"}, {"content", q}}, {{"role", "assistant"}, {"content", std::to_string(a + a % 7)}}}}}.dump() + "\n";
+    data +=
+        Json{{"messages",
+              {{{"role", "user"}, {"content", q}}, {{"role", "assistant"}, {"content", std::to_string(a + a % 7)}}}}}
+            .dump() +
+        "\n";
   }
   test::write_text(dir.file("sft.jsonl"), data);
   test::write_text(dir.file("sft.yaml"),
@@ -47,9 +52,9 @@ TEST(Sft, fine_tunes_a_pretrained_model_and_lowers_its_loss) {
   EXPECT_NE(testing::slurp(dir.file("sft_out/config.yaml")).find("completion_only_loss: ~"), std::string::npos);
 
   // Packing: the 80 examples concatenated into 32-token blocks.
-  const test::RunResult packed = test::run_aha("sft --threads 2 --config " + dir.file("sft.yaml") +
-                                               " --set packing=true --set max_steps=2 --set output_dir=" +
-                                               dir.file("packed_out"));
+  const test::RunResult packed =
+      test::run_aha("sft --threads 2 --config " + dir.file("sft.yaml") +
+                    " --set packing=true --set max_steps=2 --set output_dir=" + dir.file("packed_out"));
   ASSERT_EQ(packed.status, 0) << packed.err;
   EXPECT_TRUE(std::filesystem::exists(dir.file("packed_out/model.safetensors")));
 

@@ -42,22 +42,20 @@ struct Ops {
 
   // linear: inp (rows, in), weight (out, in) as nn.Linear stores it, bias (out) or nullptr
   // -> out (rows, out) = inp · weightᵀ + bias.
-  void (*linear_forward)(float* out, const float* inp, const float* weight, const float* bias, int64_t rows,
-                         int64_t in, int64_t out_dim);
+  void (*linear_forward)(float* out, const float* inp, const float* weight, const float* bias, int64_t rows, int64_t in,
+                         int64_t out_dim);
   // dinp (rows, in) += dout · weight, dweight (out, in) += doutᵀ · inp, dbias (out) += Σ_rows dout;
   // any of the three may be nullptr.
   void (*linear_backward)(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                           const float* weight, int64_t rows, int64_t in, int64_t out_dim);
   // weight (out, in), bias (out) or nullptr -> `prepared`, reusing its memory.
-  void (*linear_prepare)(PreparedLinear& prepared, const float* weight, const float* bias, int64_t in,
-                         int64_t out_dim);
+  void (*linear_prepare)(PreparedLinear& prepared, const float* weight, const float* bias, int64_t in, int64_t out_dim);
   // inp (rows, w.in) -> out (rows, w.out), bit-identical to linear_forward.
   void (*linear_forward_prepared)(float* out, const float* inp, const PreparedLinear& w, int64_t rows);
 
   // rmsnorm: inp (rows, dim), weight (dim) -> out (rows, dim) = inp / sqrt(mean(inp²) + eps) · weight;
   // out may alias inp.
-  void (*rmsnorm_forward)(float* out, const float* inp, const float* weight, int64_t rows, int64_t dim,
-                          float eps);
+  void (*rmsnorm_forward)(float* out, const float* inp, const float* weight, int64_t rows, int64_t dim, float eps);
   // dinp (rows, dim) +=, dweight (dim) +=; either may be nullptr.
   void (*rmsnorm_backward)(float* dinp, float* dweight, const float* dout, const float* inp, const float* weight,
                            int64_t rows, int64_t dim, float eps);
@@ -66,13 +64,13 @@ struct Ops {
   // positions[r] · inv_freq (head_dim / 2). The backward rotates d(out) back into d(inp).
   void (*rope_forward)(float* x, const int64_t* positions, const double* inv_freq, int64_t rows, int64_t heads,
                        int64_t head_dim);
-  void (*rope_backward)(float* dx, const int64_t* positions, const double* inv_freq, int64_t rows,
-                        int64_t heads, int64_t head_dim);
+  void (*rope_backward)(float* dx, const int64_t* positions, const double* inv_freq, int64_t rows, int64_t heads,
+                        int64_t head_dim);
   // The same with the angles from a precomputed table (training).
-  void (*rope_forward_table)(float* x, const RopeTable& table, const int64_t* positions, int64_t rows,
-                             int64_t heads, int64_t head_dim);
-  void (*rope_backward_table)(float* dx, const RopeTable& table, const int64_t* positions, int64_t rows,
-                              int64_t heads, int64_t head_dim);
+  void (*rope_forward_table)(float* x, const RopeTable& table, const int64_t* positions, int64_t rows, int64_t heads,
+                             int64_t head_dim);
+  void (*rope_backward_table)(float* dx, const RopeTable& table, const int64_t* positions, int64_t rows, int64_t heads,
+                              int64_t head_dim);
 
   // attention, causal, grouped-query, for training: `batch` sequences of `seq` rows; q (batch·seq,
   // heads, head_dim), k, v (batch·seq, kv_heads, head_dim) -> out (batch·seq, heads, head_dim) and
@@ -80,26 +78,23 @@ struct Ops {
   void (*attention_forward)(float* out, float* lse, const float* q, const float* k, const float* v, int64_t batch,
                             int64_t seq, int64_t heads, int64_t kv_heads, int64_t head_dim);
   // From out and lse: dq +=, dk +=, dv += (shapes of q, k, v).
-  void (*attention_backward)(float* dq, float* dk, float* dv, const float* dout, const float* out,
-                             const float* lse, const float* q, const float* k, const float* v, int64_t batch,
-                             int64_t seq, int64_t heads, int64_t kv_heads, int64_t head_dim);
+  void (*attention_backward)(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+                             const float* q, const float* k, const float* v, int64_t batch, int64_t seq, int64_t heads,
+                             int64_t kv_heads, int64_t head_dim);
   // attention over key/value caches, for inference: q (rows, heads, head_dim); row r attends to
   // the first lengths[r] positions of keys[r] and values[r], each (kv_heads, capacities[r],
   // head_dim) as KVCache lays them out -> out (rows, heads, head_dim).
-  void (*attention_cached_forward)(float* out, const float* q, const float* const* keys,
-                                   const float* const* values, const int64_t* lengths,
-                                   const int64_t* capacities, int64_t rows, int64_t heads, int64_t kv_heads,
-                                   int64_t head_dim);
+  void (*attention_cached_forward)(float* out, const float* q, const float* const* keys, const float* const* values,
+                                   const int64_t* lengths, const int64_t* capacities, int64_t rows, int64_t heads,
+                                   int64_t kv_heads, int64_t head_dim);
 
   // swiglu: gate (n), up (n) -> out (n) = silu(gate) · up; dgate +=, dup += (either may be nullptr).
   void (*swiglu_forward)(float* out, const float* gate, const float* up, int64_t n);
-  void (*swiglu_backward)(float* dgate, float* dup, const float* dout, const float* gate, const float* up,
-                          int64_t n);
+  void (*swiglu_backward)(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n);
 
   // geglu: gate (n), up (n) -> out (n) = gelu_tanh(gate) · up; dgate +=, dup += (either may be nullptr).
   void (*geglu_forward)(float* out, const float* gate, const float* up, int64_t n);
-  void (*geglu_backward)(float* dgate, float* dup, const float* dout, const float* gate, const float* up,
-                         int64_t n);
+  void (*geglu_backward)(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n);
 
   // embedding: tokens (rows), table (vocab, dim) -> out (rows, dim); dtable rows += dout rows, in order.
   void (*embedding_forward)(float* out, const int32_t* tokens, const float* table, int64_t rows, int64_t dim);
@@ -109,11 +104,11 @@ struct Ops {
   void (*cross_entropy_forward)(float* losses, const float* logits, const int32_t* targets, int64_t rows,
                                 int64_t vocab);
   // dlogits (rows, vocab) += dlosses_r · (softmax(logits_r) − onehot(target_r)).
-  void (*cross_entropy_backward)(float* dlogits, const float* dlosses, const float* logits,
-                                 const int32_t* targets, int64_t rows, int64_t vocab);
+  void (*cross_entropy_backward)(float* dlogits, const float* dlosses, const float* logits, const int32_t* targets,
+                                 int64_t rows, int64_t vocab);
   // Forward and backward in one pass: losses (rows), and logits overwritten by their gradient.
-  void (*cross_entropy_fused)(float* losses, float* logits, const float* dlosses, const int32_t* targets,
-                              int64_t rows, int64_t vocab);
+  void (*cross_entropy_fused)(float* losses, float* logits, const float* dlosses, const int32_t* targets, int64_t rows,
+                              int64_t vocab);
   // Forward, and entropies (rows) of softmax(logits_r) (0 where the target is negative).
   void (*cross_entropy_and_entropy)(float* losses, float* entropies, const float* logits, const int32_t* targets,
                                     int64_t rows, int64_t vocab);

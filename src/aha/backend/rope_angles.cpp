@@ -21,8 +21,8 @@ std::vector<double> rope_inv_freq(int64_t head_dim, double theta, const RopeLlam
     if (wavelen > low_wavelen) {
       f /= scaling.factor;
     } else if (wavelen >= high_wavelen) {
-      const double smooth = (old_len / wavelen - scaling.low_freq_factor) /
-                            (scaling.high_freq_factor - scaling.low_freq_factor);
+      const double smooth =
+          (old_len / wavelen - scaling.low_freq_factor) / (scaling.high_freq_factor - scaling.low_freq_factor);
       f = (1.0 - smooth) * f / scaling.factor + smooth * f;
     }
   }

@@ -32,9 +32,8 @@ void write_file_atomic(const std::string& path, std::string_view data) {
 void write_file_atomic(const std::string& path, std::span<const std::string_view> pieces) {
   std::filesystem::path target(path);
   std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
-  std::string tmp = (dir / fmt::format(".{}.tmp-{}-{}", target.filename().string(), getpid(),
-                                       std::random_device{}()))
-                        .string();
+  std::string tmp =
+      (dir / fmt::format(".{}.tmp-{}-{}", target.filename().string(), getpid(), std::random_device{}())).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail_io(tmp, "cannot create");
   for (std::string_view data : pieces) {

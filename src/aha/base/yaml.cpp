@@ -37,10 +37,8 @@ Json node_to_json(const YAML::Node& n) {
       for (const auto& kv : n) o[kv.first.as<std::string>()] = node_to_json(kv.second);
       return o;
     }
-    case YAML::NodeType::Scalar:
-      return scalar_to_json(n.Scalar(), n.Tag() == "!");
-    default:
-      return nullptr;
+    case YAML::NodeType::Scalar: return scalar_to_json(n.Scalar(), n.Tag() == "!");
+    default: return nullptr;
   }
 }
 

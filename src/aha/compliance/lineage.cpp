@@ -27,8 +27,10 @@ void walk(Lineage& l, const Json& record) {
     if (seen) continue;
     const Json& declared = d["declared"];
     if (declared.contains("teacher_provenance")) {
-      const std::string name = declared.value("generated_by", std::string("teacher of ") + d["path"].get<std::string>());
-      add_teacher(l, name, declared["teacher_provenance"]["weights"]["sha256"], "generated dataset " + d["path"].get<std::string>());
+      const std::string name =
+          declared.value("generated_by", std::string("teacher of ") + d["path"].get<std::string>());
+      add_teacher(l, name, declared["teacher_provenance"]["weights"]["sha256"],
+                  "generated dataset " + d["path"].get<std::string>());
     }
     l.datasets.push_back(d);
   }
@@ -38,8 +40,7 @@ void walk(Lineage& l, const Json& record) {
   if (base.is_null()) return;
   if (base["provenance"].is_null())
     l.upstream.push_back({{"path", base["path"]}, {"weights_sha256", base["weights_sha256"]}});
-  else
-    walk(l, base["provenance"]);
+  else walk(l, base["provenance"]);
 }
 
 }  // namespace

@@ -10,13 +10,13 @@
 namespace aha::compliance {
 
 struct Lineage {
-  std::vector<Json> runs;           // each record's "run" object, this model's first
-  std::vector<Json> datasets;       // file datasets, each once (by path and hash), with "run_kind"
-  std::vector<Json> generators;     // built-in generator records, with "run_kind"
-  std::vector<Json> rewards;        // reward function entries of GRPO runs
-  std::vector<Json> teachers;       // {"name", "weights_sha256", "via"}: distillation teachers
-  std::vector<Json> upstream;       // base models without provenance: {"path", "weights_sha256"}
-  Json weights;                     // this model's "weights" object
+  std::vector<Json> runs;        // each record's "run" object, this model's first
+  std::vector<Json> datasets;    // file datasets, each once (by path and hash), with "run_kind"
+  std::vector<Json> generators;  // built-in generator records, with "run_kind"
+  std::vector<Json> rewards;     // reward function entries of GRPO runs
+  std::vector<Json> teachers;    // {"name", "weights_sha256", "via"}: distillation teachers
+  std::vector<Json> upstream;    // base models without provenance: {"path", "weights_sha256"}
+  Json weights;                  // this model's "weights" object
 };
 
 // Flattens the provenance document `doc` (as ledger::read_provenance returns it).

@@ -8,8 +8,8 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
-#include "aha/ledger/provenance.hpp"
 #include "aha/compliance/training_summary.hpp"
+#include "aha/ledger/provenance.hpp"
 
 namespace aha::compliance {
 namespace fs = std::filesystem;
@@ -51,13 +51,15 @@ std::string front_matter(const std::string& name, const Lineage& l, const Provid
   if (!evals.empty()) {
     y += fmt::format("model-index:\n- name: {}\n  results:\n", q(name));
     for (const Json& e : evals) {
-      y += fmt::format("  - task:\n      type: text-generation\n    dataset:\n      name: {}\n      type: {}\n    metrics:\n",
-                       q(string_or(e, "name", "eval")), q(string_or(e, "name", "eval")));
+      y += fmt::format(
+          "  - task:\n      type: text-generation\n    dataset:\n      name: {}\n      type: {}\n    metrics:\n",
+          q(string_or(e, "name", "eval")), q(string_or(e, "name", "eval")));
       for (const auto& [metric, value] : e["metrics"].items())
         if (value.is_number())
-          y += fmt::format("    - type: {}\n      value: {}\n      name: {}\n", q(metric), value.dump(),
-                           q(fmt::format("{} ({} samples, reward {})", metric, e.contains("samples") ? e["samples"].dump() : "?",
-                                        string_or(e, "reward", "?"))));
+          y += fmt::format(
+              "    - type: {}\n      value: {}\n      name: {}\n", q(metric), value.dump(),
+              q(fmt::format("{} ({} samples, reward {})", metric, e.contains("samples") ? e["samples"].dump() : "?",
+                            string_or(e, "reward", "?"))));
     }
   }
   return y + "---\n";
@@ -104,11 +106,15 @@ std::string model_card(const std::string& model_dir, const Lineage& l, const Pro
                     p.get("provider_contact"), p.get("model_version"));
   md += fmt::format("## Intended use\n\n{}\n\n## Limitations\n\n{}\n\n", p.get("intended_use"), p.get("limitations"));
   const Json& a = summary["annex_xi"];
-  md += fmt::format("## Model\n\n- architecture: {}\n- parameters: {}\n\n", a["architecture"].dump(), a["parameters"].dump());
-  md += "## Training\n\nEvery run that shaped these weights, oldest first (from provenance.json):\n\n" + lineage_table(l);
+  md += fmt::format("## Model\n\n- architecture: {}\n- parameters: {}\n\n", a["architecture"].dump(),
+                    a["parameters"].dump());
+  md +=
+      "## Training\n\nEvery run that shaped these weights, oldest first (from provenance.json):\n\n" + lineage_table(l);
   for (const Json& u : l.upstream)
-    md += fmt::format("\nStarted from {} (weights SHA-256 {}), which carries no aha provenance: its own training "
-                      "data is described by its provider.\n", u["path"].get<std::string>(), u["weights_sha256"].get<std::string>());
+    md += fmt::format(
+        "\nStarted from {} (weights SHA-256 {}), which carries no aha provenance: its own training "
+        "data is described by its provider.\n",
+        u["path"].get<std::string>(), u["weights_sha256"].get<std::string>());
   for (const Json& t : l.teachers)
     md += fmt::format("\nDistillation teacher: {} (weights SHA-256 {}), via {}.\n", t["name"].get<std::string>(),
                       t["weights_sha256"].get<std::string>(), t["via"].get<std::string>());
@@ -120,12 +126,14 @@ std::string model_card(const std::string& model_dir, const Lineage& l, const Pro
     for (const auto& [metric, value] : e["metrics"].items()) md += fmt::format("| {} | {} |\n", metric, value.dump());
     md += "\n";
   }
-  md += fmt::format("## Environmental impact\n\n- compute: {:.4g} FLOPs ({})\n- energy: {:.6g} kWh ({})\n- hardware: {}\n\n",
-                    a["compute_flops"]["value"].get<double>(), a["compute_flops"]["method"].get<std::string>(),
-                    a["energy_kwh"]["value"].get<double>(), a["energy_kwh"]["method"].get<std::string>(),
-                    a["hardware"].empty() ? std::string("unknown") : string_or(a["hardware"][0], "cpu", "unknown"));
-  md += fmt::format("## Provenance\n\nWeights SHA-256: `{}` ({}). Check this directory with `aha verify --model DIR`.\n",
-                    l.weights["sha256"].get<std::string>(), l.weights["method"].get<std::string>());
+  md += fmt::format(
+      "## Environmental impact\n\n- compute: {:.4g} FLOPs ({})\n- energy: {:.6g} kWh ({})\n- hardware: {}\n\n",
+      a["compute_flops"]["value"].get<double>(), a["compute_flops"]["method"].get<std::string>(),
+      a["energy_kwh"]["value"].get<double>(), a["energy_kwh"]["method"].get<std::string>(),
+      a["hardware"].empty() ? std::string("unknown") : string_or(a["hardware"][0], "cpu", "unknown"));
+  md +=
+      fmt::format("## Provenance\n\nWeights SHA-256: `{}` ({}). Check this directory with `aha verify --model DIR`.\n",
+                  l.weights["sha256"].get<std::string>(), l.weights["method"].get<std::string>());
   return md;
 }
 

@@ -18,11 +18,22 @@ std::string ProviderInfo::get(const std::string& key) const {
 }
 
 const std::vector<std::string>& provider_keys() {
-  static const std::vector<std::string> keys = {
-      "provider_name",          "provider_contact",      "authorised_representative", "model_name",
-      "model_version",          "release_date",          "license",                   "intended_use",
-      "limitations",            "copyright_policy",      "tdm_opt_out_measures",      "illegal_content_measures",
-      "other_processing",       "private_data_description", "crawled_data_description", "user_data_description"};
+  static const std::vector<std::string> keys = {"provider_name",
+                                                "provider_contact",
+                                                "authorised_representative",
+                                                "model_name",
+                                                "model_version",
+                                                "release_date",
+                                                "license",
+                                                "intended_use",
+                                                "limitations",
+                                                "copyright_policy",
+                                                "tdm_opt_out_measures",
+                                                "illegal_content_measures",
+                                                "other_processing",
+                                                "private_data_description",
+                                                "crawled_data_description",
+                                                "user_data_description"};
   return keys;
 }
 
@@ -36,7 +47,8 @@ ProviderInfo read_provider(const std::string& path) {
   for (const auto& [key, value] : doc.items()) {
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
       const std::string near = train::nearest_key(key, keys);
-      fail("{}: unknown key '{}'{}", path, key, near.empty() ? std::string(" (docs/provenance.md lists the keys)") : " (did you mean '" + near + "'?)");
+      fail("{}: unknown key '{}'{}", path, key,
+           near.empty() ? std::string(" (docs/provenance.md lists the keys)") : " (did you mean '" + near + "'?)");
     }
     if (value.is_string()) info.fields[key] = value.get<std::string>();
     else if (value.is_number() || value.is_boolean()) info.fields[key] = value.dump();

@@ -37,24 +37,37 @@ std::string section_of(const Json& d) {
 }
 
 Json dataset_entry(const Json& d) {
-  Json e = {{"name", dataset_display_name(d)}, {"path", d["path"]}, {"sha256", d["sha256"]},
+  Json e = {{"name", dataset_display_name(d)},
+            {"path", d["path"]},
+            {"sha256", d["sha256"]},
             {"used_for", d["role"].get<std::string>() + " (" + d["run_kind"].get<std::string>() + ")"},
-            {"records", d["records"]}, {"tokens", d["tokens"]}, {"source", declared(d, "source")},
-            {"license", declared(d, "license")}, {"language", declared(d, "language")},
-            {"content_type", declared(d, "content_type")}, {"acquired", d["declared"].value("acquired", d["read_at"].get<std::string>())}};
-  if (!d["declared"].contains("category")) e["category"] = std::string("not declared in a DATASET.yaml ") + kToBeCompleted;
+            {"records", d["records"]},
+            {"tokens", d["tokens"]},
+            {"source", declared(d, "source")},
+            {"license", declared(d, "license")},
+            {"language", declared(d, "language")},
+            {"content_type", declared(d, "content_type")},
+            {"acquired", d["declared"].value("acquired", d["read_at"].get<std::string>())}};
+  if (!d["declared"].contains("category"))
+    e["category"] = std::string("not declared in a DATASET.yaml ") + kToBeCompleted;
   if (section_of(d) == "2_5_synthetic")
     e["generating_model"] = d["declared"].value("generated_by", std::string(kToBeCompleted));
   return e;
 }
 
 Json generator_entry(const Json& g) {
-  return {{"name", dataset_display_name(g)}, {"generator", g["generator"]}, {"version", g["version"]},
-          {"parameters", g["parameters"]}, {"seed", g["seed"]},
+  return {{"name", dataset_display_name(g)},
+          {"generator", g["generator"]},
+          {"version", g["version"]},
+          {"parameters", g["parameters"]},
+          {"seed", g["seed"]},
           {"used_for", g["role"].get<std::string>() + " (" + g["run_kind"].get<std::string>() + ")"},
-          {"records", g["records"]}, {"tokens", g["tokens"]},
-          {"generating_model", "none: a deterministic program built into aha"}, {"license", "not applicable (generated)"},
-          {"language", "en"}, {"content_type", "text (arithmetic)"}};
+          {"records", g["records"]},
+          {"tokens", g["tokens"]},
+          {"generating_model", "none: a deterministic program built into aha"},
+          {"license", "not applicable (generated)"},
+          {"language", "en"},
+          {"content_type", "text (arithmetic)"}};
 }
 
 Json sources(const Lineage& l) {
@@ -76,7 +89,8 @@ Json general(const Lineage& l, const ProviderInfo& p, const std::string& model_d
     if (d["declared"].contains("language")) {
       const Json& lang = d["declared"]["language"];
       if (lang.is_string()) languages.insert(lang.get<std::string>());
-      else for (const Json& x : lang) languages.insert(x.get<std::string>());
+      else
+        for (const Json& x : lang) languages.insert(x.get<std::string>());
     }
     if (d["declared"].contains("content_type")) content_types.insert(d["declared"]["content_type"].get<std::string>());
     latest = std::max(latest, d["declared"].value("acquired", d["read_at"].get<std::string>()));
@@ -89,19 +103,30 @@ Json general(const Lineage& l, const ProviderInfo& p, const std::string& model_d
   if (undeclared_language) languages.insert(std::string("undeclared for some datasets ") + kToBeCompleted);
   if (undeclared_type) content_types.insert(std::string("undeclared for some datasets ") + kToBeCompleted);
   const int64_t tokens = training_tokens(l);
-  const std::string name = p.has("model_name") ? p.get("model_name") : std::filesystem::path(model_dir).filename().string();
+  const std::string name =
+      p.has("model_name") ? p.get("model_name") : std::filesystem::path(model_dir).filename().string();
   Json upstream = Json::array();
   for (const Json& u : l.upstream) upstream.push_back(u);
-  return {{"1_1_provider", {{"name", p.get("provider_name")}, {"contact", p.get("provider_contact")},
-                            {"authorised_representative", p.get("authorised_representative")}}},
-          {"1_2_model", {{"name", name}, {"version", p.get("model_version")}, {"release_date", p.get("release_date")},
-                         {"weights_sha256", l.weights["sha256"]}, {"modified_from", upstream}}},
+  return {{"1_1_provider",
+           {{"name", p.get("provider_name")},
+            {"contact", p.get("provider_contact")},
+            {"authorised_representative", p.get("authorised_representative")}}},
+          {"1_2_model",
+           {{"name", name},
+            {"version", p.get("model_version")},
+            {"release_date", p.get("release_date")},
+            {"weights_sha256", l.weights["sha256"]},
+            {"modified_from", upstream}}},
           {"1_3_modalities_and_size",
-           {{"modalities", {"text"}}, {"training_tokens", tokens}, {"size_bin", text_size_bin(tokens)},
-            {"content_types", content_types}, {"languages", languages},
+           {{"modalities", {"text"}},
+            {"training_tokens", tokens},
+            {"size_bin", text_size_bin(tokens)},
+            {"content_types", content_types},
+            {"languages", languages},
             {"latest_acquisition_date", latest.empty() ? std::string(kToBeCompleted) : latest},
-            {"acquisition_date_note", "the time aha read and fingerprinted each dataset, unless its DATASET.yaml "
-                                      "declares 'acquired'"}}}};
+            {"acquisition_date_note",
+             "the time aha read and fingerprinted each dataset, unless its DATASET.yaml "
+             "declares 'acquired'"}}}};
 }
 
 Json annex_xi(const std::string& model_dir, const Lineage& l) {
@@ -118,8 +143,12 @@ Json annex_xi(const std::string& model_dir, const Lineage& l) {
     flops += r["estimated_training_flops"]["value"].get<double>();
     kwh += r["estimated_energy_kwh"]["value"].get<double>();
     seconds += r["wall_seconds"].get<double>();
-    methods.push_back({{"kind", r["kind"]}, {"tokens_processed", r["tokens_processed"]}, {"seed", r["seed"]},
-                       {"started_at", r["started_at"]}, {"aha_version", r["aha_version"]}, {"aha_commit", r["aha_commit"]}});
+    methods.push_back({{"kind", r["kind"]},
+                       {"tokens_processed", r["tokens_processed"]},
+                       {"seed", r["seed"]},
+                       {"started_at", r["started_at"]},
+                       {"aha_version", r["aha_version"]},
+                       {"aha_commit", r["aha_commit"]}});
     hardware.push_back(r["hardware"]);
   }
   const Json& newest = l.runs.front();
@@ -144,7 +173,8 @@ std::string text_size_bin(int64_t tokens) {
 }
 
 std::string dataset_display_name(const Json& d) {
-  if (d["kind"] == "generator") return "aha built-in task '" + d["generator"].get<std::string>() + "' v" + d["version"].get<std::string>();
+  if (d["kind"] == "generator")
+    return "aha built-in task '" + d["generator"].get<std::string>() + "' v" + d["version"].get<std::string>();
   if (d["declared"].contains("name")) return d["declared"]["name"];
   return std::filesystem::path(d["path"].get<std::string>()).filename().string();
 }
@@ -152,8 +182,9 @@ std::string dataset_display_name(const Json& d) {
 Json training_summary(const std::string& model_dir, const Lineage& l, const ProviderInfo& p) {
   Json teachers = Json::array();
   for (const Json& t : l.teachers) teachers.push_back(t);
-  return {{"template", "European Commission, Template for the Public Summary of Training Content for general-purpose "
-                       "AI models (July 2025), sections 1-3; Annex XI fields of the AI Act"},
+  return {{"template",
+           "European Commission, Template for the Public Summary of Training Content for general-purpose "
+           "AI models (July 2025), sections 1-3; Annex XI fields of the AI Act"},
           {"generated_by", "aha card, from the model's provenance.json"},
           {"1_general_information", general(l, p, model_dir)},
           {"2_data_sources", sources(l)},

@@ -30,10 +30,12 @@ struct Verifier {
       if (!tensors.contains(name))
         add(CheckStatus::differs, "tensor " + name, "present in the weights but not in provenance.json");
       else if (tensors[name] != hash)
-        add(CheckStatus::differs, "tensor " + name, fmt::format("recorded {}, now {}", tensors[name].get<std::string>(), hash));
+        add(CheckStatus::differs, "tensor " + name,
+            fmt::format("recorded {}, now {}", tensors[name].get<std::string>(), hash));
     }
     for (const auto& [name, hash] : tensors.items())
-      if (now.tensors.count(name) == 0) add(CheckStatus::differs, "tensor " + name, "recorded but missing from the weights");
+      if (now.tensors.count(name) == 0)
+        add(CheckStatus::differs, "tensor " + name, "recorded but missing from the weights");
     const std::string recorded_hash = recorded["sha256"];
     add(recorded_hash == now.sha256 ? CheckStatus::ok : CheckStatus::differs, "weights",
         fmt::format("{} tensors, recorded {}, now {}", now.tensors.size(), recorded_hash, now.sha256));
@@ -51,7 +53,8 @@ struct Verifier {
     if (d["kind"] != "file") return;
     const std::string path = d["absolute_path"], sha = d["sha256"];
     if (d["declared"].contains("teacher_provenance"))
-      check_record(d["declared"]["teacher_provenance"], label + " > teacher of dataset " + d["path"].get<std::string>());
+      check_record(d["declared"]["teacher_provenance"],
+                   label + " > teacher of dataset " + d["path"].get<std::string>());
     if (!datasets_seen.insert(path + " " + sha).second) return;
     const std::string subject = "dataset " + d["path"].get<std::string>();
     if (!is_file(path)) {
@@ -82,11 +85,13 @@ struct Verifier {
   void check_record(const Json& record, const std::string& label) {
     const std::string recorded = record["record_sha256"], now = ledger::record_sha256(record);
     add(recorded == now ? CheckStatus::ok : CheckStatus::differs, "record " + label,
-        fmt::format("{} run: record_sha256 {}, content hashes to {}", record["run"]["kind"].get<std::string>(), recorded, now));
+        fmt::format("{} run: record_sha256 {}, content hashes to {}", record["run"]["kind"].get<std::string>(),
+                    recorded, now));
     for (const Json& d : record["run"]["datasets"]) check_dataset(d, label);
     if (!record["base_model"].is_null())
       check_reference(record["base_model"], label + " > base " + record["base_model"]["path"].get<std::string>());
-    for (const Json& t : record["run"]["teachers"]) check_reference(t, label + " > teacher " + t["path"].get<std::string>());
+    for (const Json& t : record["run"]["teachers"])
+      check_reference(t, label + " > teacher " + t["path"].get<std::string>());
   }
 };
 

@@ -18,7 +18,8 @@ constexpr std::string_view kR1Zero =
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
     s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -114,7 +115,6 @@ const std::string& prompt_text(const PromptItem& item) {
   fail("prompt: expected a string or a messages array, got {}", json_type_name(item.prompt));
 }
 
-
 }  // namespace
 
 std::vector<PromptItem> read_prompt_dataset(const std::string& path) {
@@ -129,9 +129,10 @@ std::vector<PromptItem> read_prompt_dataset(const std::string& path) {
     } else if (r.value.contains("target") && (r.value.contains("nums") || r.value.contains("numbers"))) {
       items.push_back(countdown_row(r, path));
     } else {
-      fail("{}:{}: expected \"prompt\" and \"answer\" (or GSM8K's \"question\" and \"answer\", or Countdown's "
-           "\"target\" and \"nums\")",
-           path, r.line);
+      fail(
+          "{}:{}: expected \"prompt\" and \"answer\" (or GSM8K's \"question\" and \"answer\", or Countdown's "
+          "\"target\" and \"nums\")",
+          path, r.line);
     }
   }
   if (items.empty()) fail("{}: no prompts in the file", path);
@@ -145,8 +146,7 @@ PromptTemplate parse_prompt_template(const std::string& name) {
   fail("unknown prompt_template \"{}\" (expected r1_zero, chat or raw)", name);
 }
 
-std::string format_prompt(const PromptItem& item, PromptTemplate format,
-                          const tokenizer::ChatTemplate* chat_template) {
+std::string format_prompt(const PromptItem& item, PromptTemplate format, const tokenizer::ChatTemplate* chat_template) {
   switch (format) {
     case PromptTemplate::r1_zero: {
       std::string text(kR1Zero);
@@ -155,7 +155,9 @@ std::string format_prompt(const PromptItem& item, PromptTemplate format,
     }
     case PromptTemplate::chat: {
       if (chat_template == nullptr)
-        fail("prompt_template chat needs the model's chat template (tokenizer_config.json has none); use r1_zero or raw");
+        fail(
+            "prompt_template chat needs the model's chat template (tokenizer_config.json has none); use r1_zero or "
+            "raw");
       nlohmann::ordered_json messages = nlohmann::ordered_json::array();
       if (item.prompt.is_array()) {
         messages = nlohmann::ordered_json::parse(item.prompt.dump());
@@ -164,8 +166,7 @@ std::string format_prompt(const PromptItem& item, PromptTemplate format,
       }
       return chat_template->render(messages, true);
     }
-    case PromptTemplate::raw:
-      return prompt_text(item);
+    case PromptTemplate::raw: return prompt_text(item);
   }
   fail_internal("format_prompt: unknown template");
 }

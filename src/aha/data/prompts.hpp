@@ -28,7 +28,6 @@ PromptTemplate parse_prompt_template(const std::string& name);
 // The text the model is given for `item`: R1-Zero's template around the prompt's text, the
 // model's chat template (with the generation prompt; `chat_template` must not be null), or the
 // prompt's text alone. A messages prompt with r1_zero or raw uses its last user message.
-std::string format_prompt(const PromptItem& item, PromptTemplate format,
-                          const tokenizer::ChatTemplate* chat_template);
+std::string format_prompt(const PromptItem& item, PromptTemplate format, const tokenizer::ChatTemplate* chat_template);
 
 }  // namespace aha::data

@@ -10,13 +10,14 @@ using OJson = nlohmann::ordered_json;
 
 const tokenizer::ChatTemplate& chat_template_of(const SftTokenizing& tok, const std::string& where) {
   if (!tok.chat_template)
-    fail("{}: conversational data needs a chat template, and the model has none "
-         "(tokenizer_config.json with chat_template)", where);
+    fail(
+        "{}: conversational data needs a chat template, and the model has none "
+        "(tokenizer_config.json with chat_template)",
+        where);
   return *tok.chat_template;
 }
 
-Sequence from_parts(const std::vector<int32_t>& prompt, const std::vector<int32_t>& completion,
-                    bool completion_only) {
+Sequence from_parts(const std::vector<int32_t>& prompt, const std::vector<int32_t>& completion, bool completion_only) {
   Sequence s;
   s.tokens = prompt;
   s.tokens.insert(s.tokens.end(), completion.begin(), completion.end());
@@ -65,9 +66,11 @@ Sequence assistant_only(const OJson& messages, const std::string& where, const S
   std::string done;  // the text appended so far
   auto extend = [&](const std::string& text, uint8_t label, size_t turn) {
     if (text.compare(0, done.size(), done) != 0)
-      fail("{}: assistant_only_loss: the chat template's rendering of messages[:{}] does not start with its "
-           "rendering of the earlier messages (the template rewrites past turns), so the assistant turns cannot be "
-           "located", where, turn);
+      fail(
+          "{}: assistant_only_loss: the chat template's rendering of messages[:{}] does not start with its "
+          "rendering of the earlier messages (the template rewrites past turns), so the assistant turns cannot be "
+          "located",
+          where, turn);
     append(s, *tok.tokenizer, text.substr(done.size()), label);
     done = text;
   };
@@ -106,8 +109,8 @@ Sequence tokenize_record(const JsonlRecord& r, const std::string& where, const S
   const size_t max = static_cast<size_t>(o.max_length);
   if (s.tokens.size() > max) {
     if (!o.truncation)
-      fail("{}: the sequence has {} tokens, more than max_length {} (truncation is off)", where,
-           s.tokens.size(), o.max_length);
+      fail("{}: the sequence has {} tokens, more than max_length {} (truncation is off)", where, s.tokens.size(),
+           o.max_length);
     s.tokens.resize(max);
     s.labels.resize(max);
   }

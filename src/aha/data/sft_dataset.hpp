@@ -13,9 +13,9 @@ namespace aha::data {
 
 struct SftOptions {
   int64_t max_length = 1024;
-  bool truncation = true;             // cut longer sequences at max_length; false: an Error
-  bool completion_only_loss = true;   // prompt-completion: loss on completion tokens only
-  bool assistant_only_loss = false;   // messages: loss on the assistant turns' tokens only
+  bool truncation = true;            // cut longer sequences at max_length; false: an Error
+  bool completion_only_loss = true;  // prompt-completion: loss on completion tokens only
+  bool assistant_only_loss = false;  // messages: loss on the assistant turns' tokens only
   bool skip_bad_lines = false;
 };
 

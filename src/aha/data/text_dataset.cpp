@@ -1,8 +1,8 @@
 #include "aha/data/text_dataset.hpp"
 
 #include "aha/base/error.hpp"
-#include "aha/tasks/arithmetic_text.hpp"
 #include "aha/data/jsonl.hpp"
+#include "aha/tasks/arithmetic_text.hpp"
 
 namespace aha::data {
 
@@ -27,8 +27,8 @@ std::vector<std::string> read_texts(const TextSource& source, int64_t& skipped_l
   return texts;
 }
 
-SequenceSet pack_texts(const std::vector<std::string>& texts, const tokenizer::Tokenizer& tok,
-                       int32_t eos, int64_t max_length) {
+SequenceSet pack_texts(const std::vector<std::string>& texts, const tokenizer::Tokenizer& tok, int32_t eos,
+                       int64_t max_length) {
   std::vector<Sequence> documents;
   documents.reserve(texts.size());
   for (const std::string& text : texts) {

@@ -12,9 +12,9 @@
 namespace aha::data {
 
 struct TextSource {
-  std::string path;        // a JSONL file of {"text": ...}, or
-  std::string task;        // a built-in task ("arithmetic")
-  uint64_t seed = 0;       // the task's seed
+  std::string path;          // a JSONL file of {"text": ...}, or
+  std::string task;          // a built-in task ("arithmetic")
+  uint64_t seed = 0;         // the task's seed
   int64_t num_examples = 0;  // how many texts the task generates
   bool skip_bad_lines = false;
 };
@@ -23,7 +23,7 @@ struct TextSource {
 std::vector<std::string> read_texts(const TextSource& source, int64_t& skipped_lines);
 
 // `texts` tokenized (each followed by `eos`), every token labelled, packed into max_length blocks.
-SequenceSet pack_texts(const std::vector<std::string>& texts, const tokenizer::Tokenizer& tok,
-                       int32_t eos, int64_t max_length);
+SequenceSet pack_texts(const std::vector<std::string>& texts, const tokenizer::Tokenizer& tok, int32_t eos,
+                       int64_t max_length);
 
 }  // namespace aha::data

@@ -54,7 +54,8 @@ void decode(std::span<const std::byte> in, SumBuffers& buffers, std::map<std::pa
   const int64_t count = get_i64(in, at);
   for (int64_t i = 0; i < count; ++i) {
     const int64_t lo = get_i64(in, at), hi = get_i64(in, at), size = get_i64(in, at);
-    if (size < 0 || at + static_cast<size_t>(size) > in.size()) fail_internal("tree reduction: a rank's message is truncated");
+    if (size < 0 || at + static_cast<size_t>(size) > in.size())
+      fail_internal("tree reduction: a rank's message is truncated");
     nodes[{lo, hi}] = buffers.from_bytes(in.subspan(at, static_cast<size_t>(size)));
     at += static_cast<size_t>(size);
   }
@@ -98,7 +99,8 @@ int reduce_tree(Communicator& comm, const TreeStack& stack, SumBuffers& buffers)
     const std::vector<std::vector<std::byte>> all = comm.all_gather(encode(stack, buffers));
     for (int r = 0; r < comm.size(); ++r) {
       if (r != comm.rank()) decode(all[static_cast<size_t>(r)], buffers, nodes);
-      else for (const TreeNode& n : stack.nodes()) nodes[{n.lo, n.hi}] = n.buffer;
+      else
+        for (const TreeNode& n : stack.nodes()) nodes[{n.lo, n.hi}] = n.buffer;
     }
   }
   if (stack.total() == 0) fail_internal("tree reduction over no micro-batches");

@@ -59,8 +59,8 @@ std::vector<Completion> generate_all(const EvalOptions& o, const std::vector<std
   for (size_t i = 0; i < prompts.size(); ++i) {
     std::vector<int32_t> ids = tok->encode(prompts[i], false);
     prompt_tokens += static_cast<int64_t>(ids.size());
-    generate::Request r{.prompt = std::move(ids), .sampling = o.sampling, .n = o.samples,
-                        .max_tokens = o.max_tokens, .eos_ids = eos};
+    generate::Request r{
+        .prompt = std::move(ids), .sampling = o.sampling, .n = o.samples, .max_tokens = o.max_tokens, .eos_ids = eos};
     // Item i's samples use seeds seed + i·samples + s: every sample has its own stream.
     r.sampling.seed = o.sampling.seed + i * static_cast<uint64_t>(o.samples);
     const int64_t id = engine.submit(std::move(r));
@@ -130,8 +130,10 @@ EvalResult run_evaluation(const EvalOptions& o) {
       answers[i].push_back(extract_answer(completions[j].text));
       passed[i].push_back(rewards[j] >= o.pass_threshold);
       length_sum += static_cast<double>(completions[j].ids.size());
-      item["completions"].push_back({{"text", completions[j].text}, {"tokens", completions[j].ids.size()},
-                                     {"reward", rewards[j]}, {"passed", rewards[j] >= o.pass_threshold},
+      item["completions"].push_back({{"text", completions[j].text},
+                                     {"tokens", completions[j].ids.size()},
+                                     {"reward", rewards[j]},
+                                     {"passed", rewards[j] >= o.pass_threshold},
                                      {"extracted_answer", answers[i].back()}});
     }
     item["passed"] = std::count(passed[i].begin(), passed[i].end(), true);
@@ -139,14 +141,26 @@ EvalResult run_evaluation(const EvalOptions& o) {
   }
   Json metrics = summarize(answers, passed, o.ks);
   metrics["mean_completion_tokens"] = length_sum / static_cast<double>(completions.size());
-  result.summary = {{"name", o.name}, {"model", o.model_dir},
+  result.summary = {{"name", o.name},
+                    {"model", o.model_dir},
                     {"model_weights_sha256", ledger::hash_model_dir(o.model_dir).sha256},
-                    {"dataset", ledger::to_json(o.dataset)}, {"reward", o.reward}, {"reward_options", o.reward_options},
-                    {"prompt_template", template_name}, {"items", o.items.size()}, {"samples", o.samples},
-                    {"k", o.ks}, {"pass_threshold", o.pass_threshold},
-                    {"sampling", {{"temperature", as_written(o.sampling.temperature)}, {"top_p", as_written(o.sampling.top_p)},
-                                  {"top_k", o.sampling.top_k}, {"seed", o.sampling.seed}, {"max_tokens", o.max_tokens}}},
-                    {"metrics", metrics}, {"aha_version", AHA_VERSION}, {"aha_commit", AHA_GIT_COMMIT},
+                    {"dataset", ledger::to_json(o.dataset)},
+                    {"reward", o.reward},
+                    {"reward_options", o.reward_options},
+                    {"prompt_template", template_name},
+                    {"items", o.items.size()},
+                    {"samples", o.samples},
+                    {"k", o.ks},
+                    {"pass_threshold", o.pass_threshold},
+                    {"sampling",
+                     {{"temperature", as_written(o.sampling.temperature)},
+                      {"top_p", as_written(o.sampling.top_p)},
+                      {"top_k", o.sampling.top_k},
+                      {"seed", o.sampling.seed},
+                      {"max_tokens", o.max_tokens}}},
+                    {"metrics", metrics},
+                    {"aha_version", AHA_VERSION},
+                    {"aha_commit", AHA_GIT_COMMIT},
                     {"finished_at", ledger::utc_now()}};
   result.summary["dataset"]["tokens"] = prompt_tokens;  // the prompts as the model saw them
   for (const std::string& w : reward->take_warnings()) result.summary["reward_warnings"].push_back(w);
@@ -159,13 +173,13 @@ void write_evaluation(const std::string& out_dir, const EvalResult& r) {
   for (const Json& item : r.items) lines += item.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   write_file_atomic(out_dir + "/items.jsonl", lines);
   write_file_atomic(out_dir + "/summary.json", r.summary.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
-  std::string md = fmt::format("# Evaluation: {}\n\nModel `{}` (weights SHA-256 `{}`), reward `{}`, {} items x {} samples, "
-                               "prompt template `{}`, temperature {}, top-p {}.\n\n| metric | value |\n|---|---|\n",
-                               r.summary["name"].get<std::string>(), r.summary["model"].get<std::string>(),
-                               r.summary["model_weights_sha256"].get<std::string>(), r.summary["reward"].get<std::string>(),
-                               r.summary["items"].dump(), r.summary["samples"].dump(),
-                               r.summary["prompt_template"].get<std::string>(),
-                               r.summary["sampling"]["temperature"].dump(), r.summary["sampling"]["top_p"].dump());
+  std::string md = fmt::format(
+      "# Evaluation: {}\n\nModel `{}` (weights SHA-256 `{}`), reward `{}`, {} items x {} samples, "
+      "prompt template `{}`, temperature {}, top-p {}.\n\n| metric | value |\n|---|---|\n",
+      r.summary["name"].get<std::string>(), r.summary["model"].get<std::string>(),
+      r.summary["model_weights_sha256"].get<std::string>(), r.summary["reward"].get<std::string>(),
+      r.summary["items"].dump(), r.summary["samples"].dump(), r.summary["prompt_template"].get<std::string>(),
+      r.summary["sampling"]["temperature"].dump(), r.summary["sampling"]["top_p"].dump());
   for (const auto& [k, v] : r.summary["metrics"].items()) md += fmt::format("| {} | {:.4f} |\n", k, v.get<double>());
   write_file_atomic(out_dir + "/summary.md", md);
 }

@@ -16,17 +16,17 @@ namespace aha::eval {
 
 struct EvalOptions {
   std::string model_dir;
-  std::string name;                      // the dataset file's stem or the task's name
+  std::string name;  // the dataset file's stem or the task's name
   std::vector<data::PromptItem> items;
-  ledger::DatasetRecord dataset;         // what the items were read from
+  ledger::DatasetRecord dataset;  // what the items were read from
   std::string reward = "accuracy";
   Json reward_options = Json::object();
-  std::string prompt_template;           // "r1_zero", "chat", "raw"; "": chat when the model has one
-  int64_t samples = 1;                   // completions per item
-  std::vector<int64_t> ks = {1};         // pass@k and maj@k for each k <= samples
+  std::string prompt_template;    // "r1_zero", "chat", "raw"; "": chat when the model has one
+  int64_t samples = 1;            // completions per item
+  std::vector<int64_t> ks = {1};  // pass@k and maj@k for each k <= samples
   generate::SamplingParams sampling = {.temperature = 0.6f, .top_p = 0.95f};
   int64_t max_tokens = 256;
-  double pass_threshold = 1.0;           // a sample passes when its reward is at least this
+  double pass_threshold = 1.0;  // a sample passes when its reward is at least this
 };
 
 struct EvalResult {

@@ -18,7 +18,8 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 }  // namespace
 
 double pass_at_k(int64_t n, int64_t c, int64_t k) {
-  if (n < 1 || c < 0 || c > n || k < 1 || k > n) fail_internal(fmt::format("pass_at_k({}, {}, {}): out of range", n, c, k));
+  if (n < 1 || c < 0 || c > n || k < 1 || k > n)
+    fail_internal(fmt::format("pass_at_k({}, {}, {}): out of range", n, c, k));
   if (n - c < k) return 1.0;  // every k-subset holds a passing sample
   double fail_all = 1.0;
   for (int64_t i = n - c + 1; i <= n; ++i) fail_all *= 1.0 - static_cast<double>(k) / static_cast<double>(i);

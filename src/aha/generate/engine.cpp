@@ -71,8 +71,7 @@ bool Engine::accept(Sequence& s, Sample sample, const std::function<bool(const T
   s.completion.push_back(sample.token);
   const Request& r = *s.params;
   TokenEvent event{s.request, s.sample, sample.token, sample.logprob, FinishReason::none, std::move(sample.top)};
-  if (std::find(r.eos_ids.begin(), r.eos_ids.end(), sample.token) != r.eos_ids.end())
-    event.finish = FinishReason::stop;
+  if (std::find(r.eos_ids.begin(), r.eos_ids.end(), sample.token) != r.eos_ids.end()) event.finish = FinishReason::stop;
   else if (static_cast<int64_t>(s.completion.size()) >= r.max_tokens || s.cache.length() >= s.cache.capacity())
     event.finish = FinishReason::length;
   const bool go_on = on_token(event);
@@ -84,8 +83,8 @@ void Engine::start_sample(Pending& p, const std::function<bool(const TokenEvent&
   const int64_t prompt = static_cast<int64_t>(r.prompt.size());
   SamplingParams sampling = r.sampling;
   sampling.seed += static_cast<uint64_t>(p.next_sample);
-  auto s = std::unique_ptr<Sequence>(new Sequence{p.id, p.next_sample, p.request,
-                                                  model_.new_cache(prompt + r.max_tokens), Sampler(sampling), {}});
+  auto s = std::unique_ptr<Sequence>(
+      new Sequence{p.id, p.next_sample, p.request, model_.new_cache(prompt + r.max_tokens), Sampler(sampling), {}});
   ++p.next_sample;
   s->cache.copy_prefix(*p.prefix, prompt);
   Sample first = s->sampler.sample(p.logits, r.prompt, {});

@@ -19,7 +19,7 @@ struct Request {
   std::vector<int32_t> prompt = {};
   SamplingParams sampling = {};  // sample i of the request uses seed sampling.seed + i
   int64_t n = 1;
-  int64_t max_tokens = 256;      // clamped to what the context leaves after the prompt
+  int64_t max_tokens = 256;           // clamped to what the context leaves after the prompt
   std::vector<int32_t> eos_ids = {};  // generating one of these ends the sample (it is reported)
 };
 
@@ -35,7 +35,7 @@ struct TokenEvent {
   int32_t token;
   float logprob;
   FinishReason finish = FinishReason::none;  // set on the sample's last event
-  std::vector<Alternative> top = {};          // the request's sampling.top_logprobs best tokens
+  std::vector<Alternative> top = {};         // the request's sampling.top_logprobs best tokens
 };
 
 struct EngineOptions {

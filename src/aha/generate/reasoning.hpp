@@ -16,8 +16,7 @@ struct TextPiece {
 class ReasoningSplitter {
  public:
   // `in_reasoning`: the prompt already opened <think> (as R1's and Qwen3's templates can).
-  explicit ReasoningSplitter(bool in_reasoning = false)
-      : state_(in_reasoning ? State::reasoning : State::start) {}
+  explicit ReasoningSplitter(bool in_reasoning = false) : state_(in_reasoning ? State::reasoning : State::start) {}
 
   // Adds streamed text; returns the pieces that are now certain, tags removed.
   std::vector<TextPiece> feed(const std::string& text);

@@ -5,8 +5,8 @@
 #include <numeric>
 #include <unordered_map>
 
-#include "aha/base/error.hpp"
 #include "aha/backend/cpu/simd.hpp"
+#include "aha/base/error.hpp"
 
 namespace aha::generate {
 namespace {
@@ -162,7 +162,8 @@ Sample Sampler::sample(std::span<const float> logits, std::span<const int32_t> p
   if (params_.top_logprobs > 0) {
     std::vector<int32_t> order(work.size());
     std::iota(order.begin(), order.end(), 0);
-    const auto k = static_cast<std::ptrdiff_t>(std::min<size_t>(static_cast<size_t>(params_.top_logprobs), order.size()));
+    const auto k =
+        static_cast<std::ptrdiff_t>(std::min<size_t>(static_cast<size_t>(params_.top_logprobs), order.size()));
     std::partial_sort(order.begin(), order.begin() + k, order.end(),
                       [&](int32_t a, int32_t b) { return work[a] > work[b] || (work[a] == work[b] && a < b); });
     for (std::ptrdiff_t i = 0; i < k; ++i) out.top.push_back({order[i], logprob_of(order[i])});

@@ -18,7 +18,7 @@ struct SamplingParams {
   float presence_penalty = 0.0f;    // subtracted once from tokens already generated (OpenAI)
   float frequency_penalty = 0.0f;   // subtracted per earlier occurrence in the completion (OpenAI)
   uint64_t seed = 0;
-  int64_t top_logprobs = 0;         // also report this many most likely tokens, 0 to 20 (OpenAI)
+  int64_t top_logprobs = 0;  // also report this many most likely tokens, 0 to 20 (OpenAI)
 };
 
 // Checks every field's range; a bad one is a bad-input Error naming it.
@@ -43,8 +43,7 @@ class Sampler {
 
   // Picks the next token from `logits` (vocab). `prompt` and `completion` are the tokens so
   // far, for the penalties.
-  Sample sample(std::span<const float> logits, std::span<const int32_t> prompt,
-                std::span<const int32_t> completion);
+  Sample sample(std::span<const float> logits, std::span<const int32_t> prompt, std::span<const int32_t> completion);
 
  private:
   void apply_penalties(std::vector<float>& logits, std::span<const int32_t> prompt,

@@ -3,8 +3,8 @@
 #include <filesystem>
 
 #include "aha/base/error.hpp"
-#include "aha/base/json.hpp"
 #include "aha/base/file.hpp"
+#include "aha/base/json.hpp"
 
 namespace aha::io {
 namespace fs = std::filesystem;
@@ -123,8 +123,10 @@ std::string adapter_base_dir(const std::string& dir, const AdapterConfig& c) {
   fs::path base(c.base_model_name_or_path);
   if (base.is_relative()) base = fs::path(dir) / base;
   if (!is_file((base / "config.json").string()))
-    fail("{}: base_model_name_or_path '{}' is not a model directory ({} has no config.json); aha does not "
-         "download models", origin, c.base_model_name_or_path, base.string());
+    fail(
+        "{}: base_model_name_or_path '{}' is not a model directory ({} has no config.json); aha does not "
+        "download models",
+        origin, c.base_model_name_or_path, base.string());
   if (is_adapter_dir(base.string()))
     fail("{}: base_model_name_or_path '{}' is itself an adapter", origin, c.base_model_name_or_path);
   return base.string();

@@ -9,7 +9,7 @@
 namespace aha::io {
 
 struct AdapterConfig {
-  std::string base_model_name_or_path;      // as written in the file
+  std::string base_model_name_or_path;  // as written in the file
   int64_t r = 8;
   double lora_alpha = 8.0;
   double lora_dropout = 0.0;

@@ -20,8 +20,7 @@ class Fields {
   int64_t integer_or(const char* key, int64_t fallback, int64_t min, int64_t max) const {
     if (!has(key)) return fallback;
     const Json& v = json_[key];
-    if (!v.is_number_integer())
-      fail("{}: '{}' must be an integer, got {}", origin_, key, json_type_name(v));
+    if (!v.is_number_integer()) fail("{}: '{}' must be an integer, got {}", origin_, key, json_type_name(v));
     int64_t n = v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX ? INT64_MAX : v.get<int64_t>();
     if (n < min || n > max) fail("{}: '{}' is {}, expected {} to {}", origin_, key, n, min, max);
     return n;
@@ -42,8 +41,7 @@ class Fields {
   }
   std::string string_or(const char* key, const std::string& fallback) const {
     if (!has(key)) return fallback;
-    if (!json_[key].is_string())
-      fail("{}: '{}' must be a string, got {}", origin_, key, json_type_name(json_[key]));
+    if (!json_[key].is_string()) fail("{}: '{}' must be a string, got {}", origin_, key, json_type_name(json_[key]));
     return json_[key].get<std::string>();
   }
   // An integer or a list of integers (eos_token_id may be either).
@@ -58,8 +56,7 @@ class Fields {
     };
     if (v.is_array())
       for (const Json& x : v) take(x);
-    else
-      take(v);
+    else take(v);
     return out;
   }
 
@@ -86,8 +83,7 @@ RopeScaling parse_rope_scaling(const Json& json, const std::string& origin) {
   out.high_freq_factor = f.number_or("high_freq_factor", 4.0, 1e-9, 1e9);
   if (out.high_freq_factor <= out.low_freq_factor)
     fail("{}: 'high_freq_factor' must be greater than 'low_freq_factor'", where);
-  out.original_max_position_embeddings =
-      f.integer("original_max_position_embeddings", 1, INT64_C(1) << 40);
+  out.original_max_position_embeddings = f.integer("original_max_position_embeddings", 1, INT64_C(1) << 40);
   return out;
 }
 
@@ -102,20 +98,18 @@ ModelConfig parse_model_config(const Json& json, const std::string& origin) {
   // Any model_type gets the Llama-shaped fields; whether an architecture is registered for it is
   // model/'s check (model::find_architecture) when the model is loaded.
   std::string act = f.string_or("hidden_act", "silu");
-  if (act != "silu")
-    fail("{}: hidden_act '{}' is not supported (supported: silu)", origin, act);
+  if (act != "silu") fail("{}: hidden_act '{}' is not supported (supported: silu)", origin, act);
 
   c.hidden_size = f.integer("hidden_size", 1, kMaxDim);
   c.num_hidden_layers = f.integer("num_hidden_layers", 1, 4096);
   c.num_attention_heads = f.integer("num_attention_heads", 1, 4096);
-  c.num_key_value_heads =
-      f.integer_or("num_key_value_heads", c.num_attention_heads, 1, c.num_attention_heads);
+  c.num_key_value_heads = f.integer_or("num_key_value_heads", c.num_attention_heads, 1, c.num_attention_heads);
   if (c.num_attention_heads % c.num_key_value_heads != 0)
-    fail("{}: num_attention_heads ({}) must be a multiple of num_key_value_heads ({})", origin,
-         c.num_attention_heads, c.num_key_value_heads);
+    fail("{}: num_attention_heads ({}) must be a multiple of num_key_value_heads ({})", origin, c.num_attention_heads,
+         c.num_key_value_heads);
   if (!f.has("head_dim") && c.hidden_size % c.num_attention_heads != 0)
-    fail("{}: hidden_size ({}) is not a multiple of num_attention_heads ({}) and no head_dim is given",
-         origin, c.hidden_size, c.num_attention_heads);
+    fail("{}: hidden_size ({}) is not a multiple of num_attention_heads ({}) and no head_dim is given", origin,
+         c.hidden_size, c.num_attention_heads);
   c.head_dim = f.integer_or("head_dim", c.hidden_size / c.num_attention_heads, 2, kMaxDim);
   if (c.head_dim % 2 != 0) fail("{}: head_dim ({}) must be even for RoPE", origin, c.head_dim);
   c.intermediate_size = f.integer("intermediate_size", 1, 16 * kMaxDim);
@@ -127,8 +121,7 @@ ModelConfig parse_model_config(const Json& json, const std::string& origin) {
   c.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
 
   bool qwen = c.model_type == "qwen2" || c.model_type == "qwen3";
-  if (qwen && f.boolean_or("use_sliding_window", false))
-    fail("{}: use_sliding_window is not supported", origin);
+  if (qwen && f.boolean_or("use_sliding_window", false)) fail("{}: use_sliding_window is not supported", origin);
   if (c.model_type == "mistral") c.sliding_window = f.integer_or("sliding_window", 0, 1, INT64_C(1) << 40);
   // Qwen2 always has q/k/v biases and none on o_proj; llama and qwen3 take all four from
   // attention_bias; mistral has none.
@@ -143,8 +136,6 @@ ModelConfig parse_model_config(const Json& json, const std::string& origin) {
   return c;
 }
 
-ModelConfig read_model_config(const std::string& path) {
-  return parse_model_config(read_json_file(path), path);
-}
+ModelConfig read_model_config(const std::string& path) { return parse_model_config(read_json_file(path), path); }
 
 }  // namespace aha::io

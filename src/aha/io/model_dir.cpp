@@ -54,8 +54,7 @@ void ModelDir::open_weights() {
     for (const auto& name : files_.back()->names()) where_[name] = files_.back().get();
     return;
   }
-  if (!is_file(index_path))
-    fail("{}: missing model.safetensors (or model.safetensors.index.json for shards)", dir);
+  if (!is_file(index_path)) fail("{}: missing model.safetensors (or model.safetensors.index.json for shards)", dir);
   std::map<std::string, std::string> tensor_to_shard;
   std::vector<std::string> shards = shard_names(read_json_file(index_path), index_path, tensor_to_shard);
   std::map<std::string, const SafetensorsFile*> by_name;
@@ -67,8 +66,7 @@ void ModelDir::open_weights() {
   }
   for (const auto& [name, shard] : tensor_to_shard) {
     const SafetensorsFile* file = by_name[shard];
-    if (!file->contains(name))
-      fail("{}: tensor '{}' is listed in {} but not there", index_path, name, shard);
+    if (!file->contains(name)) fail("{}: tensor '{}' is listed in {} but not there", index_path, name, shard);
     where_[name] = file;
   }
 }

@@ -19,11 +19,9 @@ uint64_t read_u64_le(const uint8_t* p) {
   return v;
 }
 
-uint64_t json_count(const std::string& path, const std::string& name, const char* field,
-                    const Json& value) {
+uint64_t json_count(const std::string& path, const std::string& name, const char* field, const Json& value) {
   if (!value.is_number_unsigned())
-    fail("{}: tensor '{}': {} must hold non-negative integers, got {}", path, name, field,
-         value.dump());
+    fail("{}: tensor '{}': {} must hold non-negative integers, got {}", path, name, field, value.dump());
   return value.get<uint64_t>();
 }
 
@@ -43,8 +41,7 @@ tensor::Shape parse_shape(const std::string& path, const std::string& name, cons
 
 }  // namespace
 
-SafetensorsFile::SafetensorsFile(const std::string& path)
-    : map_(std::make_shared<MappedFile>(path)) {
+SafetensorsFile::SafetensorsFile(const std::string& path) : map_(std::make_shared<MappedFile>(path)) {
   const size_t size = map_->size();
   if (size < 8) fail("{}: {} bytes is too short for a safetensors file", path, size);
   uint64_t header_len = read_u64_le(map_->data());
@@ -82,18 +79,16 @@ SafetensorsFile::SafetensorsFile(const std::string& path)
     if (!value.contains("dtype") || !value["dtype"].is_string())
       fail("{}: tensor '{}': missing string 'dtype'", path, name);
     auto dtype = tensor::dtype_from_name(value["dtype"].get<std::string>());
-    if (!dtype)
-      fail("{}: tensor '{}': unknown dtype '{}'", path, name, value["dtype"].get<std::string>());
+    if (!dtype) fail("{}: tensor '{}': unknown dtype '{}'", path, name, value["dtype"].get<std::string>());
     if (!value.contains("shape")) fail("{}: tensor '{}': missing 'shape'", path, name);
     tensor::Shape shape = parse_shape(path, name, value["shape"]);
-    if (!value.contains("data_offsets") || !value["data_offsets"].is_array() ||
-        value["data_offsets"].size() != 2)
+    if (!value.contains("data_offsets") || !value["data_offsets"].is_array() || value["data_offsets"].size() != 2)
       fail("{}: tensor '{}': 'data_offsets' must be an array of two integers", path, name);
     uint64_t begin = json_count(path, name, "'data_offsets'", value["data_offsets"][0]);
     uint64_t end = json_count(path, name, "'data_offsets'", value["data_offsets"][1]);
     if (begin > end || end > data_size)
-      fail("{}: tensor '{}': data offsets [{}, {}] point outside the data ({} bytes)", path, name,
-           begin, end, data_size);
+      fail("{}: tensor '{}': data offsets [{}, {}] point outside the data ({} bytes)", path, name, begin, end,
+           data_size);
     uint64_t count = static_cast<uint64_t>(tensor::numel(shape));
     uint64_t elem = tensor::dtype_size(*dtype);
     if (count > std::numeric_limits<uint64_t>::max() / elem || end - begin != count * elem)
@@ -106,8 +101,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path)
             [](const Span& a, const Span& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
   for (size_t i = 0; i < spans.size(); ++i) {
     if (i > 0 && spans[i].begin < spans[i - 1].end)
-      fail("{}: tensors '{}' and '{}' overlap in the data section", path, *spans[i - 1].name,
-           *spans[i].name);
+      fail("{}: tensors '{}' and '{}' overlap in the data section", path, *spans[i - 1].name, *spans[i].name);
     names_.push_back(*spans[i].name);
   }
 }
@@ -137,8 +131,7 @@ void write_safetensors(const std::string& path, const std::map<std::string, tens
   for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
 
   std::vector<std::string_view> pieces = {prefix, text};
-  for (const auto& [name, t] : tensors)
-    pieces.emplace_back(reinterpret_cast<const char*>(t.data()), t.nbytes());
+  for (const auto& [name, t] : tensors) pieces.emplace_back(reinterpret_cast<const char*>(t.data()), t.nbytes());
   write_file_atomic(path, pieces);
 }
 

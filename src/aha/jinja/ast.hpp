@@ -48,13 +48,13 @@ struct Expr {
 };
 
 enum class StmtKind : uint8_t {
-  text,          // text: template data
-  output,        // {{ exprs[0] }} or {% print exprs[0] %}
-  if_,           // exprs: one test per branch; bodies: one per test, then the else body
-  for_,          // targets[0] in exprs[0] [if exprs[1]]; bodies: loop body, else body
-  set,           // targets[0] = exprs[0]
-  set_block,     // {% set targets[0] | exprs[0] %}bodies[0]{% endset %}; exprs empty without filters
-  macro,         // text: the name; params and defaults; bodies[0]
+  text,       // text: template data
+  output,     // {{ exprs[0] }} or {% print exprs[0] %}
+  if_,        // exprs: one test per branch; bodies: one per test, then the else body
+  for_,       // targets[0] in exprs[0] [if exprs[1]]; bodies: loop body, else body
+  set,        // targets[0] = exprs[0]
+  set_block,  // {% set targets[0] | exprs[0] %}bodies[0]{% endset %}; exprs empty without filters
+  macro,      // text: the name; params and defaults; bodies[0]
   break_,
   continue_,
   with,          // targets[i] = exprs[i] in a new scope around bodies[0]; also {% generation %}

@@ -10,8 +10,8 @@ namespace aha::jinja {
 
 struct Limits {
   size_t max_output_bytes = size_t{64} << 20;  // the rendered text, and any one string or list built on the way
-  uint64_t max_steps = 50'000'000;              // evaluation steps (about a second of work per ten million)
-  int max_call_depth = 48;                      // macros calling macros
+  uint64_t max_steps = 50'000'000;             // evaluation steps (about a second of work per ten million)
+  int max_call_depth = 48;                     // macros calling macros
 };
 
 // Counts the work of one render against its Limits.
@@ -33,8 +33,7 @@ class Budget {
 
   // Throws when a string, list or the output would grow past max_output_bytes.
   void check_size(size_t bytes) const {
-    if (bytes > limits_.max_output_bytes)
-      fail("the template built more than {} bytes", limits_.max_output_bytes);
+    if (bytes > limits_.max_output_bytes) fail("the template built more than {} bytes", limits_.max_output_bytes);
   }
 
   // The limits in force.

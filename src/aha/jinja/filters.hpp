@@ -13,7 +13,8 @@ namespace aha::jinja {
 Value apply_filter(const std::string& name, const Value& operand, const Arguments& args, Budget& budget);
 
 // Filters on text and numbers (filters_text.cpp); nullopt when `name` is not one of them.
-std::optional<Value> apply_text_filter(const std::string& name, const Value& operand, const Arguments& args, Budget& budget);
+std::optional<Value> apply_text_filter(const std::string& name, const Value& operand, const Arguments& args,
+                                       Budget& budget);
 
 // Filters on sequences and mappings (filters_sequence.cpp); nullopt when `name` is not one of them.
 std::optional<Value> apply_sequence_filter(const std::string& name, const Value& operand, const Arguments& args,

@@ -22,7 +22,8 @@ Value lookup_path(Value item, const std::optional<Value>& attribute, Budget& bud
   if (!attribute->is_string()) return get_item(item, *attribute, budget);
   static const std::string kDot = ".";
   for (const std::string& part : py_split(attribute->as_string(), &kDot, -1, false)) {
-    const bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
     item = get_item(item, digits ? Value::from_int(std::stoll(part)) : Value::from_string(part), budget);
   }
   return item;
@@ -38,7 +39,8 @@ Value filter_sort(const Value& v, const Arguments& args, Budget& budget) {
   std::vector<std::optional<Value>> attributes;
   if (a[2] && a[2]->is_string()) {
     const std::string comma = ",";
-    for (std::string& part : py_split(a[2]->as_string(), &comma, -1, false)) attributes.emplace_back(Value::from_string(part));
+    for (std::string& part : py_split(a[2]->as_string(), &comma, -1, false))
+      attributes.emplace_back(Value::from_string(part));
   } else {
     attributes.push_back(a[2]);
   }
@@ -51,7 +53,8 @@ Value filter_sort(const Value& v, const Arguments& args, Budget& budget) {
     }
     keyed.emplace_back(Value::make_list(std::move(key)), std::move(item));
   }
-  std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& x, const auto& y) { return key_less(x.first, y.first, reverse); });
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [&](const auto& x, const auto& y) { return key_less(x.first, y.first, reverse); });
   std::vector<Value> out;
   for (auto& [key, item] : keyed) out.push_back(std::move(item));
   return Value::make_list(std::move(out));
@@ -120,7 +123,9 @@ Value filter_select(const std::string& name, const Value& v, const Arguments& ar
   std::optional<Value> attribute = by_attribute ? std::optional<Value>(args.positional[0]) : std::nullopt;
   const bool has_test = args.positional.size() > offset;
   const std::string test = has_test ? string_argument(args.positional[offset], name, "test") : "";
-  Arguments rest{std::vector<Value>(args.positional.begin() + static_cast<std::ptrdiff_t>(std::min(args.positional.size(), offset + 1)), args.positional.end()),
+  Arguments rest{std::vector<Value>(args.positional.begin() +
+                                        static_cast<std::ptrdiff_t>(std::min(args.positional.size(), offset + 1)),
+                                    args.positional.end()),
                  args.keywords};
   std::vector<Value> out;
   for (Value& item : iterate(v)) {
@@ -205,7 +210,8 @@ Value filter_first_last(const std::string& name, const Value& v, const Arguments
 
 }  // namespace
 
-std::optional<Value> apply_sequence_filter(const std::string& name, const Value& v, const Arguments& args, Budget& budget) {
+std::optional<Value> apply_sequence_filter(const std::string& name, const Value& v, const Arguments& args,
+                                           Budget& budget) {
   if (name == "first" || name == "last") return filter_first_last(name, v, args);
   if (name == "list") {
     bind_arguments(name, args, {});

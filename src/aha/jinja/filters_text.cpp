@@ -51,7 +51,8 @@ std::optional<double> parse_python_float(const std::string& text) {
   const size_t e = lower.find('e');
   const std::string mantissa = lower.substr(0, e);
   const size_t dot = mantissa.find('.');
-  const std::string whole = mantissa.substr(0, dot), fraction = dot == std::string::npos ? "" : mantissa.substr(dot + 1);
+  const std::string whole = mantissa.substr(0, dot),
+                    fraction = dot == std::string::npos ? "" : mantissa.substr(dot + 1);
   if (whole.empty() && fraction.empty()) return std::nullopt;
   std::string cleaned = sign;
   for (const std::string* part : {&whole, &fraction}) {
@@ -93,7 +94,8 @@ std::optional<int64_t> parse_python_int(const std::string& text) {
 std::optional<int64_t> float_to_int(double d) {
   if (std::isnan(d)) return std::nullopt;
   if (std::isinf(d)) fail("int: cannot convert float infinity to integer");
-  if (d >= 9.2233720368547758e18 || d < -9.2233720368547758e18) fail("int: {} is too large (aha's integers are 64-bit)", float_repr(d));
+  if (d >= 9.2233720368547758e18 || d < -9.2233720368547758e18)
+    fail("int: {} is too large (aha's integers are 64-bit)", float_repr(d));
   return static_cast<int64_t>(d);
 }
 
@@ -108,7 +110,8 @@ std::optional<double> to_float(const Value& v) {
 Value filter_int(const Value& v, const Arguments& args) {
   auto a = bind_arguments("int", args, {"default", "base"});
   const Value fallback = a[0] ? *a[0] : Value::from_int(0);
-  if (a[1] && !(a[1]->is_integral() && a[1]->as_int() == 10)) fail("the filter int with a base other than 10 is not supported");
+  if (a[1] && !(a[1]->is_integral() && a[1]->as_int() == 10))
+    fail("the filter int with a base other than 10 is not supported");
   require_defined(v);
   if (v.is_integral()) return Value::from_int(v.as_int());
   if (v.is_string())
@@ -190,7 +193,9 @@ std::vector<std::string> split_lines(const std::string& s) {
 Value filter_indent(const Value& v, const Arguments& args, Budget& budget) {
   auto a = bind_arguments("indent", args, {"width", "first", "blank"});
   std::string indention = "    ";
-  if (a[0]) indention = a[0]->is_string() ? a[0]->as_string() : std::string(spaces(int_argument(*a[0], "indent", "width"), "indent"), ' ');
+  if (a[0])
+    indention = a[0]->is_string() ? a[0]->as_string()
+                                  : std::string(spaces(int_argument(*a[0], "indent", "width"), "indent"), ' ');
   require_defined(v);
   if (!v.is_string()) fail("indent: expected a string, not {}", v.type_name());
   const std::vector<std::string> lines = split_lines(v.as_string() + "\n");

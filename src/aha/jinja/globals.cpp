@@ -70,7 +70,8 @@ Value strftime_now(const Arguments& args) {
 }
 
 Value unsupported(const char* name) {
-  return Value::make_function(name, [name](Arguments&) -> Value { fail("the global function {}() is not supported", name); });
+  return Value::make_function(name,
+                              [name](Arguments&) -> Value { fail("the global function {}() is not supported", name); });
 }
 
 }  // namespace
@@ -79,7 +80,8 @@ std::unordered_map<std::string, Value> make_globals(Budget& budget,
                                                     std::function<void(std::shared_ptr<Namespace>)> created) {
   std::unordered_map<std::string, Value> globals;
   globals["range"] = Value::make_function("range", [&budget](Arguments& args) { return range(args, budget); });
-  globals["dict"] = Value::make_function("dict", [](Arguments& args) { return Value::make_dict(build_dict(args, "dict")); });
+  globals["dict"] =
+      Value::make_function("dict", [](Arguments& args) { return Value::make_dict(build_dict(args, "dict")); });
   globals["namespace"] = Value::make_function("namespace", [created](Arguments& args) {
     auto ns = std::make_shared<Namespace>();
     const Dict attributes = build_dict(args, "namespace");

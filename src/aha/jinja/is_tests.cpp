@@ -15,10 +15,11 @@ namespace {
 
 // Jinja2 3.1's built-in tests.
 constexpr const char* kKnownTests[] = {
-    "odd", "even", "divisibleby", "defined", "undefined", "filter", "test", "none", "boolean", "false", "true",
-    "integer", "float", "lower", "upper", "string", "mapping", "number", "sequence", "iterable", "callable",
-    "sameas", "escaped", "in", "==", "eq", "equalto", "!=", "ne", ">", "gt", "greaterthan", ">=", "ge", "<", "lt",
-    "lessthan", "<=", "le"};
+    "odd",     "even",   "divisibleby", "defined",  "undefined", "filter", "test",    "none",
+    "boolean", "false",  "true",        "integer",  "float",     "lower",  "upper",   "string",
+    "mapping", "number", "sequence",    "iterable", "callable",  "sameas", "escaped", "in",
+    "==",      "eq",     "equalto",     "!=",       "ne",        ">",      "gt",      "greaterthan",
+    ">=",      "ge",     "<",           "lt",       "lessthan",  "<=",     "le"};
 
 const Value& one_argument(const std::string& name, const Arguments& args) {
   if (!args.keywords.empty() || args.positional.size() != 1) fail("the test '{}' takes exactly one argument", name);
@@ -53,11 +54,13 @@ bool is_iterable_value(const Value& v) {
 }
 
 bool same_object(const Value& a, const Value& b) {
-  if (a.kind() == Kind::none || a.kind() == Kind::boolean || a.kind() == Kind::undefined) return a.kind() == b.kind() && equals(a, b);
+  if (a.kind() == Kind::none || a.kind() == Kind::boolean || a.kind() == Kind::undefined)
+    return a.kind() == b.kind() && equals(a, b);
   if (b.kind() == Kind::none || b.kind() == Kind::boolean) return false;
   if (a.kind() == Kind::object && b.kind() == Kind::object) return a.object_identity() == b.object_identity();
   if (a.kind() == Kind::function && b.kind() == Kind::function) return &a.as_function() == &b.as_function();
-  fail("the test 'sameas' on a {} and a {} is not supported (it depends on Python's object identity)", a.type_name(), b.type_name());
+  fail("the test 'sameas' on a {} and a {} is not supported (it depends on Python's object identity)", a.type_name(),
+       b.type_name());
 }
 
 bool type_test(const std::string& name, const Value& v) {
@@ -76,8 +79,10 @@ bool type_test(const std::string& name, const Value& v) {
   if (name == "iterable") return is_iterable_value(v);
   if (name == "callable") return v.kind() == Kind::function;
   if (name == "escaped") return false;
-  if (name == "lower") return py_lower(python_str(v), "islower") == python_str(v) && py_upper(python_str(v), "islower") != python_str(v);
-  if (name == "upper") return py_upper(python_str(v), "isupper") == python_str(v) && py_lower(python_str(v), "isupper") != python_str(v);
+  if (name == "lower")
+    return py_lower(python_str(v), "islower") == python_str(v) && py_upper(python_str(v), "islower") != python_str(v);
+  if (name == "upper")
+    return py_upper(python_str(v), "isupper") == python_str(v) && py_lower(python_str(v), "isupper") != python_str(v);
   fail("the test '{}' is not supported", name);
 }
 

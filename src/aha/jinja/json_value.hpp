@@ -16,8 +16,8 @@ Value from_json(const nlohmann::ordered_json& json);
 
 // Options of json.dumps that templates pass to tojson.
 struct JsonStyle {
-  std::optional<std::string> indent;   // the text of one indent level; nullopt: a single line
-  std::string item_separator = ", ";   // json.dumps' default: "," when indenting
+  std::optional<std::string> indent;  // the text of one indent level; nullopt: a single line
+  std::string item_separator = ", ";  // json.dumps' default: "," when indenting
   std::string key_separator = ": ";
   bool ensure_ascii = false;
   bool sort_keys = false;

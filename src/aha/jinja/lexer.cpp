@@ -59,7 +59,9 @@ std::string decode_escapes(std::string_view raw, int line) {
     };
     switch (c) {
       case '\n': break;
-      case '\\': case '\'': case '"': out += c; break;
+      case '\\':
+      case '\'':
+      case '"': out += c; break;
       case 'a': out += '\a'; break;
       case 'b': out += '\b'; break;
       case 'f': out += '\f'; break;
@@ -162,7 +164,8 @@ class Lexer {
       return;
     }
     const char kind = src_[start + 1];
-    const char sign = start + 2 < src_.size() && (src_[start + 2] == '-' || src_[start + 2] == '+') ? src_[start + 2] : 0;
+    const char sign =
+        start + 2 < src_.size() && (src_[start + 2] == '-' || src_[start + 2] == '+') ? src_[start + 2] : 0;
     const size_t raw_end = kind == '%' ? match_raw_begin(start) : 0;
     std::string text = strip_before_tag(src_.substr(pos_, start - pos_), sign, kind == '{');
     if (!text.empty()) emit(TokenType::data, std::move(text), pos_);
@@ -288,8 +291,12 @@ class Lexer {
       base = b == 'b' ? 2 : b == 'o' ? 8 : b == 'x' ? 16 : 10;
       if (base != 10) {
         size_t q = pos_ + 2;
-        auto digit_ok = [&](char d) { const int v = hex_value(d); return v >= 0 && v < base; };
-        while (q < src_.size() && (digit_ok(src_[q]) || (src_[q] == '_' && q + 1 < src_.size() && digit_ok(src_[q + 1]))))
+        auto digit_ok = [&](char d) {
+          const int v = hex_value(d);
+          return v >= 0 && v < base;
+        };
+        while (q < src_.size() &&
+               (digit_ok(src_[q]) || (src_[q] == '_' && q + 1 < src_.size() && digit_ok(src_[q + 1]))))
           ++q;
         return q == pos_ + 2 ? 0 : q;
       }
@@ -314,7 +321,8 @@ class Lexer {
       errno = 0;
       const char* digits = text.c_str() + (base == 10 ? 0 : 2);
       token.integer = std::strtoll(digits, nullptr, base);
-      if (errno == ERANGE) fail("line {}: integer literal {} is too large (aha's integers are 64-bit)", token.line, text);
+      if (errno == ERANGE)
+        fail("line {}: integer literal {} is too large (aha's integers are 64-bit)", token.line, text);
     }
     tokens_.push_back(std::move(token));
     pos_ = end;

@@ -16,10 +16,10 @@ enum class TokenType : uint8_t {
   block_begin,     // {%
   block_end,       // %}
   name,
-  string,          // a string literal, escapes already decoded
+  string,  // a string literal, escapes already decoded
   integer,
   floating,
-  op,              // an operator or punctuation: + - * / // % ** ~ ( ) [ ] { } . , : | = == != < <= > >=
+  op,  // an operator or punctuation: + - * / // % ** ~ ( ) [ ] { } . , : | = == != < <= > >=
   eof,
 };
 

@@ -14,24 +14,26 @@ namespace {
 
 // Every public attribute of Python 3.11's built-in types (dir(), without the dunders).
 constexpr const char* kStrAttributes[] = {
-    "capitalize", "casefold", "center", "count", "encode", "endswith", "expandtabs", "find", "format",
-    "format_map", "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower",
-    "isnumeric", "isprintable", "isspace", "istitle", "isupper", "join", "ljust", "lower", "lstrip", "maketrans",
-    "partition", "removeprefix", "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit",
-    "rstrip", "split", "splitlines", "startswith", "strip", "swapcase", "title", "translate", "upper", "zfill"};
-constexpr const char* kListAttributes[] = {"append", "clear", "copy", "count", "extend", "index",
-                                           "insert", "pop", "remove", "reverse", "sort"};
+    "capitalize",   "casefold",   "center",    "count",       "encode",    "endswith",     "expandtabs",   "find",
+    "format",       "format_map", "index",     "isalnum",     "isalpha",   "isascii",      "isdecimal",    "isdigit",
+    "isidentifier", "islower",    "isnumeric", "isprintable", "isspace",   "istitle",      "isupper",      "join",
+    "ljust",        "lower",      "lstrip",    "maketrans",   "partition", "removeprefix", "removesuffix", "replace",
+    "rfind",        "rindex",     "rjust",     "rpartition",  "rsplit",    "rstrip",       "split",        "splitlines",
+    "startswith",   "strip",      "swapcase",  "title",       "translate", "upper",        "zfill"};
+constexpr const char* kListAttributes[] = {"append", "clear", "copy",   "count",   "extend", "index",
+                                           "insert", "pop",   "remove", "reverse", "sort"};
 constexpr const char* kTupleAttributes[] = {"count", "index"};
-constexpr const char* kDictAttributes[] = {"clear", "copy", "fromkeys", "get", "items", "keys",
-                                           "pop", "popitem", "setdefault", "update", "values"};
+constexpr const char* kDictAttributes[] = {"clear", "copy",    "fromkeys",   "get",    "items", "keys",
+                                           "pop",   "popitem", "setdefault", "update", "values"};
 constexpr const char* kIntAttributes[] = {"as_integer_ratio", "bit_count", "bit_length", "conjugate", "denominator",
-                                          "from_bytes", "imag", "numerator", "real", "to_bytes"};
-constexpr const char* kFloatAttributes[] = {"as_integer_ratio", "conjugate", "fromhex", "hex", "imag", "is_integer", "real"};
+                                          "from_bytes",       "imag",      "numerator",  "real",      "to_bytes"};
+constexpr const char* kFloatAttributes[] = {"as_integer_ratio", "conjugate", "fromhex", "hex", "imag",
+                                            "is_integer",       "real"};
 constexpr const char* kRangeAttributes[] = {"count", "index", "start", "step", "stop"};
 constexpr const char* kDictViewAttributes[] = {"isdisjoint", "mapping"};
 // Methods that change their object, which transformers' ImmutableSandboxedEnvironment refuses.
-constexpr const char* kMutating[] = {"append", "clear", "extend", "insert", "pop", "remove", "reverse", "sort",
-                                     "popitem", "setdefault", "update"};
+constexpr const char* kMutating[] = {"append",  "clear", "extend",  "insert",     "pop",   "remove",
+                                     "reverse", "sort",  "popitem", "setdefault", "update"};
 
 template <size_t N>
 bool listed(const char* const (&names)[N], const std::string& name) {
@@ -41,8 +43,9 @@ bool listed(const char* const (&names)[N], const std::string& name) {
 using Method = Value (*)(const Value& self, const std::string& name, Arguments& args, Budget& budget);
 
 Value bind(const Value& self, const std::string& name, Method method, Budget& budget) {
-  return Value::make_function(std::string(self.type_name()) + "." + name,
-                              [self, name, method, b = &budget](Arguments& args) { return method(self, name, args, *b); });
+  return Value::make_function(
+      std::string(self.type_name()) + "." + name,
+      [self, name, method, b = &budget](Arguments& args) { return method(self, name, args, *b); });
 }
 
 std::string qualified(const Value& self, const std::string& name) { return std::string(self.type_name()) + "." + name; }
@@ -75,7 +78,8 @@ Value str_affix(const Value& self, const std::string& name, Arguments& args, Bud
 
 Value str_strip(const Value& self, const std::string& name, Arguments& args, Budget&) {
   auto a = bind_arguments(qualified(self, name), args, {"chars"});
-  const std::string* chars = a[0] && !a[0]->is_none() ? &string_argument(*a[0], qualified(self, name), "chars") : nullptr;
+  const std::string* chars =
+      a[0] && !a[0]->is_none() ? &string_argument(*a[0], qualified(self, name), "chars") : nullptr;
   const Side side = name == "strip" ? Side::both : name == "lstrip" ? Side::left : Side::right;
   return Value::from_string(py_strip(self.as_string(), side, chars));
 }
@@ -152,7 +156,8 @@ Value str_affix_remove(const Value& self, const std::string& name, Arguments& ar
   if (!a[0]) fail("{}() takes exactly one argument", qualified(self, name));
   const std::string& affix = string_argument(*a[0], qualified(self, name), "affix");
   std::string s = self.as_string();
-  if (name == "removeprefix" && s.compare(0, affix.size(), affix) == 0) return Value::from_string(s.substr(affix.size()));
+  if (name == "removeprefix" && s.compare(0, affix.size(), affix) == 0)
+    return Value::from_string(s.substr(affix.size()));
   if (name == "removesuffix" && !affix.empty() && s.size() >= affix.size() &&
       s.compare(s.size() - affix.size(), affix.size(), affix) == 0)
     return Value::from_string(s.substr(0, s.size() - affix.size()));
@@ -195,7 +200,8 @@ Value sequence_method(const Value& self, const std::string& name, Arguments& arg
   auto a = bind_arguments(function, args, {"value"});
   if (!a[0]) fail("{}() takes exactly one argument", function);
   const auto& items = self.items();
-  if (name == "count") return Value::from_int(std::count_if(items.begin(), items.end(), [&](const Value& v) { return equals(v, *a[0]); }));
+  if (name == "count")
+    return Value::from_int(std::count_if(items.begin(), items.end(), [&](const Value& v) { return equals(v, *a[0]); }));
   for (size_t i = 0; i < items.size(); ++i)
     if (equals(items[i], *a[0])) return Value::from_int(static_cast<int64_t>(i));
   fail("{}(): value is not in the {}", function, self.type_name());
@@ -215,7 +221,10 @@ Value dict_method(const Value& self, const std::string& name, Arguments& args, B
   std::vector<Value> items;
   for (const auto& [key, value] : dict.entries())
     items.push_back(name == "keys" ? key : name == "values" ? value : Value::make_tuple({key, value}));
-  return Value::make_view(name == "keys" ? "dict_keys" : name == "values" ? "dict_values" : "dict_items", std::move(items));
+  return Value::make_view(name == "keys"     ? "dict_keys"
+                          : name == "values" ? "dict_values"
+                                             : "dict_items",
+                          std::move(items));
 }
 
 Method str_method(const std::string& name) {
@@ -242,7 +251,8 @@ std::optional<Value> number_attribute(const Value& self, const std::string& name
 }
 
 [[noreturn]] void unsupported(const Value& self, const std::string& name) {
-  if (listed(kMutating, name)) fail("{}.{}() changes its object, which transformers' sandbox forbids", self.type_name(), name);
+  if (listed(kMutating, name))
+    fail("{}.{}() changes its object, which transformers' sandbox forbids", self.type_name(), name);
   fail("{}.{} is not supported", self.type_name(), name);
 }
 
@@ -261,7 +271,8 @@ std::optional<Value> python_attribute(const Value& self, const std::string& name
         if (range ? !listed(kRangeAttributes, name) : !listed(kDictViewAttributes, name)) return std::nullopt;
         unsupported(self, name);
       }
-      if (self.kind() == Kind::list ? !listed(kListAttributes, name) : !listed(kTupleAttributes, name)) return std::nullopt;
+      if (self.kind() == Kind::list ? !listed(kListAttributes, name) : !listed(kTupleAttributes, name))
+        return std::nullopt;
       if (name == "count" || name == "index" || name == "copy") return bind(self, name, sequence_method, budget);
       unsupported(self, name);
     case Kind::dict:

@@ -89,17 +89,22 @@ Value float_op(const std::string& op, double x, double y) {
     return Value::from_double(op == "//" ? floor_div : mod);
   }
   if (x == 0 && y < 0) fail("0.0 cannot be raised to a negative power");
-  if (x < 0 && std::isfinite(y) && y != std::floor(y)) fail("a negative number to a fractional power is complex (not supported)");
+  if (x < 0 && std::isfinite(y) && y != std::floor(y))
+    fail("a negative number to a fractional power is complex (not supported)");
   const double r = std::pow(x, y);
   if (std::isinf(r) && std::isfinite(x) && std::isfinite(y)) fail("float power overflows");
   return Value::from_double(r);
 }
 
 Value repeat(const Value& seq, int64_t times, Budget& budget) {
-  if (times <= 0) return seq.is_string() ? Value::from_string("") : seq.kind() == Kind::tuple ? Value::make_tuple({}) : Value::make_list({});
+  if (times <= 0)
+    return seq.is_string()             ? Value::from_string("")
+           : seq.kind() == Kind::tuple ? Value::make_tuple({})
+                                       : Value::make_list({});
   if (seq.is_string()) {
     const std::string& s = seq.as_string();
-    if (!s.empty() && static_cast<uint64_t>(times) > budget.limits().max_output_bytes / s.size()) budget.check_size(SIZE_MAX);
+    if (!s.empty() && static_cast<uint64_t>(times) > budget.limits().max_output_bytes / s.size())
+      budget.check_size(SIZE_MAX);
     budget.check_size(s.size() * static_cast<size_t>(times));
     budget.charge(s.size() * static_cast<size_t>(times));
     std::string out;
@@ -108,7 +113,8 @@ Value repeat(const Value& seq, int64_t times, Budget& budget) {
     return Value::from_string(std::move(out));
   }
   const auto& items = seq.items();
-  if (!items.empty() && static_cast<uint64_t>(times) > budget.limits().max_output_bytes / items.size()) budget.check_size(SIZE_MAX);
+  if (!items.empty() && static_cast<uint64_t>(times) > budget.limits().max_output_bytes / items.size())
+    budget.check_size(SIZE_MAX);
   budget.check_size(items.size() * static_cast<size_t>(times) * sizeof(Value));
   budget.charge(items.size() * static_cast<size_t>(times) * sizeof(Value));
   std::vector<Value> out;
@@ -253,8 +259,7 @@ int64_t length_of(const Value& value) {
     case Kind::tuple: return static_cast<int64_t>(value.items().size());
     case Kind::dict: return static_cast<int64_t>(value.as_dict().size());
     case Kind::object:
-      if (dynamic_cast<LoopContext*>(&value.as_object()))
-        return value.as_object().attribute("length")->as_int();
+      if (dynamic_cast<LoopContext*>(&value.as_object())) return value.as_object().attribute("length")->as_int();
       break;
     default: break;
   }
@@ -277,7 +282,8 @@ Value get_item(const Value& object, const Value& key, Budget& budget) {
     const bool hashable_key = key.kind() != Kind::list && key.kind() != Kind::dict;
     if (hashable_key)
       if (const Value* v = object.as_dict().find(key)) return *v;
-  } else if ((plain_sequence(object) || (object.view() && std::string(object.view()) == "range")) && key.is_integral()) {
+  } else if ((plain_sequence(object) || (object.view() && std::string(object.view()) == "range")) &&
+             key.is_integral()) {
     const auto& items = object.items();
     int64_t i = key.as_int();
     if (i < 0) i += static_cast<int64_t>(items.size());

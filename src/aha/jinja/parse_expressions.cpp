@@ -122,8 +122,9 @@ Expr Parser::parse_compare() {
   Expr result = node(ExprKind::compare, line, one(std::move(first)));
   while (true) {
     std::string op;
-    if (current().type == TokenType::op && (current().text == "==" || current().text == "!=" || current().text == "<" ||
-                                            current().text == "<=" || current().text == ">" || current().text == ">=")) {
+    if (current().type == TokenType::op &&
+        (current().text == "==" || current().text == "!=" || current().text == "<" || current().text == "<=" ||
+         current().text == ">" || current().text == ">=")) {
       op = next().text;
     } else if (skip_name("in")) {
       op = "in";
@@ -379,8 +380,8 @@ Expr Parser::parse_test(Expr operand) {
   Expr test = node(ExprKind::test, line, one(std::move(operand)), name);
   const Token& token = current();
   const bool starts_argument = token.type == TokenType::name || token.type == TokenType::string ||
-                               token.type == TokenType::integer || token.type == TokenType::floating ||
-                               is_op("[") || is_op("{");
+                               token.type == TokenType::integer || token.type == TokenType::floating || is_op("[") ||
+                               is_op("{");
   if (is_op("(")) {
     parse_call_arguments(test);
   } else if (starts_argument && !is_name("else") && !is_name("or") && !is_name("and")) {

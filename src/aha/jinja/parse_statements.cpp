@@ -34,7 +34,8 @@ std::string join_names(std::initializer_list<const char*> names) {
 }  // namespace
 
 Parser::DepthGuard::DepthGuard(Parser& p) : parser(p) {
-  if (++parser.depth_ > kMaxSyntaxDepth) parser.error(fmt::format("the template nests more than {} levels deep", kMaxSyntaxDepth));
+  if (++parser.depth_ > kMaxSyntaxDepth)
+    parser.error(fmt::format("the template nests more than {} levels deep", kMaxSyntaxDepth));
 }
 
 const Token& Parser::next() {
@@ -124,7 +125,8 @@ std::vector<Stmt> Parser::parse_statements(Names end_names, bool drop_needle) {
   skip_op(":");
   expect(TokenType::block_end, "the end of the statement block '%}'");
   std::vector<Stmt> body = subparse(end_names);
-  if (current().type == TokenType::eof) error(fmt::format("unexpected end of template; expected {}", join_names(end_names)));
+  if (current().type == TokenType::eof)
+    error(fmt::format("unexpected end of template; expected {}", join_names(end_names)));
   if (drop_needle) next();
   return body;
 }

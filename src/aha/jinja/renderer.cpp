@@ -64,7 +64,8 @@ Renderer::Flow Renderer::exec(const Stmt& stmt) {
     case StmtKind::set: assign(stmt.targets[0], eval(stmt.exprs[0]), *scope_); break;
     case StmtKind::set_block: exec_set_block(stmt); break;
     case StmtKind::macro:
-      scope_->vars[stmt.text] = Value::make_function(stmt.text, [this, &stmt](Arguments& args) { return call_macro(stmt, args); });
+      scope_->vars[stmt.text] =
+          Value::make_function(stmt.text, [this, &stmt](Arguments& args) { return call_macro(stmt, args); });
       break;
     case StmtKind::break_: return Flow::break_loop;
     case StmtKind::continue_: return Flow::continue_loop;
@@ -182,7 +183,8 @@ Value Renderer::call_macro(const Stmt& macro, Arguments& args) {
   if (call_depth_ >= budget_.limits().max_call_depth)
     fail("macros call each other more than {} deep", budget_.limits().max_call_depth);
   const size_t n = macro.params.size();
-  if (args.positional.size() > n) fail("macro '{}' takes {} arguments, {} given", macro.text, n, args.positional.size());
+  if (args.positional.size() > n)
+    fail("macro '{}' takes {} arguments, {} given", macro.text, n, args.positional.size());
   Scope scope{&root_, {}};  // a macro sees the template's top-level variables, not its caller's
   std::vector<bool> given(n, false);
   for (size_t i = 0; i < args.positional.size(); ++i) {
@@ -202,9 +204,10 @@ Value Renderer::call_macro(const Stmt& macro, Arguments& args) {
   scope_ = &scope;
   for (size_t i = 0; i < n; ++i) {
     if (given[i]) continue;
-    scope.vars[macro.params[i]] = macro.defaults[i].kind == ExprKind::absent
-                                      ? Value::undefined(fmt::format("parameter '{}' was not provided", macro.params[i]))
-                                      : eval(macro.defaults[i]);
+    scope.vars[macro.params[i]] =
+        macro.defaults[i].kind == ExprKind::absent
+            ? Value::undefined(fmt::format("parameter '{}' was not provided", macro.params[i]))
+            : eval(macro.defaults[i]);
   }
   scope_ = saved;
   std::string text = capture(macro.bodies[0], scope);
@@ -268,7 +271,8 @@ Value Renderer::eval(const Expr& e) {
     case ExprKind::conditional:
       if (eval(e.args[0]).truthy()) return eval(e.args[1]);
       if (e.args.size() > 2) return eval(e.args[2]);
-      return Value::undefined(fmt::format("the inline if-expression on line {} evaluated to false and no else section was defined", e.line));
+      return Value::undefined(fmt::format(
+          "the inline if-expression on line {} evaluated to false and no else section was defined", e.line));
     case ExprKind::call: return eval_call(e);
     case ExprKind::filter: {
       const Value operand = eval(e.args[0]);
@@ -316,7 +320,8 @@ Arguments Renderer::eval_arguments(const Expr& e, size_t first) {
   Arguments args;
   const size_t keyword_start = e.args.size() - e.keywords.size();
   for (size_t i = first; i < keyword_start; ++i) args.positional.push_back(eval(e.args[i]));
-  for (size_t i = keyword_start; i < e.args.size(); ++i) args.keywords.emplace_back(e.keywords[i - keyword_start], eval(e.args[i]));
+  for (size_t i = keyword_start; i < e.args.size(); ++i)
+    args.keywords.emplace_back(e.keywords[i - keyword_start], eval(e.args[i]));
   return args;
 }
 

@@ -47,7 +47,12 @@ void check_caseless_beyond_ascii(std::string_view text, const char* method) {
 std::vector<std::string> split_on_spaces(std::string_view text, int64_t maxsplit, bool from_right) {
   const std::vector<size_t> at = code_point_offsets(text);
   const int64_t n = static_cast<int64_t>(at.size()) - 1;
-  auto space = [&](int64_t k) { return is_python_space([&] { size_t p = at[k]; return next_code_point(text, p); }()); };
+  auto space = [&](int64_t k) {
+    return is_python_space([&] {
+      size_t p = at[k];
+      return next_code_point(text, p);
+    }());
+  };
   std::vector<std::string> parts;
   if (!from_right) {
     for (int64_t i = 0;;) {
@@ -161,8 +166,8 @@ std::string py_replace(std::string_view text, std::string_view old, std::string_
   return out;
 }
 
-int64_t py_find(std::string_view text, std::string_view sub, std::optional<int64_t> start,
-                std::optional<int64_t> end, bool from_right) {
+int64_t py_find(std::string_view text, std::string_view sub, std::optional<int64_t> start, std::optional<int64_t> end,
+                bool from_right) {
   const std::vector<size_t> at = code_point_offsets(text);
   const int64_t n = static_cast<int64_t>(at.size()) - 1;
   auto clamp = [n](int64_t v) { return v < 0 ? std::max<int64_t>(v + n, 0) : std::min(v, n); };

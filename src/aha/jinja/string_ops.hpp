@@ -22,8 +22,8 @@ std::vector<std::string> py_split(std::string_view text, const std::string* sep,
 std::string py_replace(std::string_view text, std::string_view old, std::string_view replacement, int64_t count);
 
 // str.find / str.rfind with optional start and end, all in code points; -1 when absent.
-int64_t py_find(std::string_view text, std::string_view sub, std::optional<int64_t> start,
-                std::optional<int64_t> end, bool from_right);
+int64_t py_find(std::string_view text, std::string_view sub, std::optional<int64_t> start, std::optional<int64_t> end,
+                bool from_right);
 
 // str.count(sub): non-overlapping occurrences.
 int64_t py_count(std::string_view text, std::string_view sub);

@@ -89,9 +89,7 @@ Value Value::make_function(std::string name, std::function<Value(Arguments&)> ca
   return Value(Kind::function, std::make_shared<const Function>(Function{std::move(name), std::move(call)}));
 }
 
-bool Value::is_number() const {
-  return kind_ == Kind::boolean || kind_ == Kind::integer || kind_ == Kind::floating;
-}
+bool Value::is_number() const { return kind_ == Kind::boolean || kind_ == Kind::integer || kind_ == Kind::floating; }
 
 int64_t Value::as_int() const {
   return kind_ == Kind::boolean ? static_cast<int64_t>(std::get<bool>(data_)) : std::get<int64_t>(data_);
@@ -218,7 +216,8 @@ bool equals(const Value& a, const Value& b) {
 
 int compare(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) return compare_numbers(a, b);
-  if (a.is_string() && b.is_string()) return three_way(a.as_string(), b.as_string());  // UTF-8 order is code point order
+  if (a.is_string() && b.is_string())
+    return three_way(a.as_string(), b.as_string());  // UTF-8 order is code point order
   if (a.kind() == b.kind() && a.is_sequence() && !a.view() && !b.view()) {
     const auto& x = a.items();
     const auto& y = b.items();

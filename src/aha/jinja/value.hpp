@@ -107,8 +107,8 @@ class Value {
 
  private:
   using Data = std::variant<std::monostate, bool, int64_t, double, std::shared_ptr<const std::string>,
-                            std::shared_ptr<const Sequence>, std::shared_ptr<const Dict>,
-                            std::shared_ptr<Object>, std::shared_ptr<const Function>>;
+                            std::shared_ptr<const Sequence>, std::shared_ptr<const Dict>, std::shared_ptr<Object>,
+                            std::shared_ptr<const Function>>;
   Value(Kind kind, Data data) : kind_(kind), data_(std::move(data)) {}
   Kind kind_ = Kind::undefined;
   Data data_;

@@ -36,8 +36,9 @@ Json check_declaration(const Json& d, const std::string& origin) {
     } else if (key == "generation") {
       if (!value.is_object()) fail("{}: 'generation' must be a mapping (how the data was generated)", origin);
     } else if (key == "language") {
-      const bool ok = value.is_string() || (value.is_array() && std::all_of(value.begin(), value.end(),
-                                                                          [](const Json& v) { return v.is_string(); }));
+      const bool ok =
+          value.is_string() ||
+          (value.is_array() && std::all_of(value.begin(), value.end(), [](const Json& v) { return v.is_string(); }));
       if (!ok) fail("{}: 'language' must be a string or a list of strings", origin);
     } else if (!value.is_string()) {
       fail("{}: '{}' must be a string, got {}", origin, key, json_type_name(value));
@@ -63,9 +64,9 @@ std::string sidecar_of(const std::string& path) {
 }  // namespace
 
 const std::vector<std::string>& declaration_keys() {
-  static const std::vector<std::string> keys = {
-      "name",     "description", "source",       "license",      "language",
-      "content_type", "category", "generated_by", "acquired", "teacher_provenance", "generation"};
+  static const std::vector<std::string> keys = {"name",     "description",        "source",    "license",
+                                                "language", "content_type",       "category",  "generated_by",
+                                                "acquired", "teacher_provenance", "generation"};
   return keys;
 }
 
@@ -113,11 +114,15 @@ DatasetRecord generator_record(const std::string& name, const std::string& versi
 Json to_json(const DatasetRecord& r) {
   Json j = {{"role", r.role}, {"kind", r.kind}, {"records", r.records}, {"tokens", r.tokens}, {"read_at", r.read_at}};
   if (r.kind == "file") {
-    j.update({{"path", r.path}, {"absolute_path", r.absolute_path}, {"sha256", r.sha256}, {"bytes", r.bytes},
-              {"declared", r.declared}, {"declared_in", r.declared_in}});
+    j.update({{"path", r.path},
+              {"absolute_path", r.absolute_path},
+              {"sha256", r.sha256},
+              {"bytes", r.bytes},
+              {"declared", r.declared},
+              {"declared_in", r.declared_in}});
   } else {
-    j.update({{"generator", r.generator}, {"version", r.generator_version}, {"parameters", r.parameters},
-              {"seed", r.seed}});
+    j.update(
+        {{"generator", r.generator}, {"version", r.generator_version}, {"parameters", r.parameters}, {"seed", r.seed}});
   }
   return j;
 }

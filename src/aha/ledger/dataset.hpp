@@ -23,9 +23,9 @@ struct DatasetRecord {
   Json parameters = Json::object();
   uint64_t seed = 0;
   // Both:
-  int64_t records = 0;  // examples (lines, items) the run took from it
-  int64_t tokens = 0;   // tokens those examples gave
-  std::string read_at;  // UTC time of the fingerprint, ISO 8601
+  int64_t records = 0;             // examples (lines, items) the run took from it
+  int64_t tokens = 0;              // tokens those examples gave
+  std::string read_at;             // UTC time of the fingerprint, ISO 8601
   Json declared = Json::object();  // the DATASET.yaml fields
   std::string declared_in;         // the sidecar's path, or "" when there is none
 };

@@ -40,8 +40,9 @@ Json estimates(int64_t parameters, const RunRecord& run) {
   return {
       {"estimated_training_flops",
        {{"value", flops},
-        {"method", "6 x parameters x tokens processed (forward and backward of a dense decoder, Kaplan et al. "
-                   "2020); an estimate, not a count"}}},
+        {"method",
+         "6 x parameters x tokens processed (forward and backward of a dense decoder, Kaplan et al. "
+         "2020); an estimate, not a count"}}},
       {"estimated_energy_kwh",
        {{"value", kwh},
         {"method", fmt::format("threads ({}) x {} W assumed per busy thread x training wall time; an estimate, "
@@ -98,12 +99,13 @@ Json write_provenance(const std::string& model_dir, const RunRecord& run, const 
                    {"wall_seconds", run.wall_seconds},
                    {"tokens_processed", run.tokens_processed}};
   run_json.update(estimates(w.parameters, run));
-  Json doc = {{"format", "aha-provenance"},
-              {"format_version", kFormatVersion},
-              {"weights", {{"sha256", w.sha256}, {"method", kWeightsHashMethod}, {"parameters", w.parameters},
-                           {"tensors", w.tensors}}},
-              {"run", run_json},
-              {"base_model", base_model_dir.empty() ? Json(nullptr) : model_reference(base_model_dir)}};
+  Json doc = {
+      {"format", "aha-provenance"},
+      {"format_version", kFormatVersion},
+      {"weights",
+       {{"sha256", w.sha256}, {"method", kWeightsHashMethod}, {"parameters", w.parameters}, {"tensors", w.tensors}}},
+      {"run", run_json},
+      {"base_model", base_model_dir.empty() ? Json(nullptr) : model_reference(base_model_dir)}};
   doc["record_sha256"] = record_sha256(doc);
   write_file_atomic(model_dir + "/provenance.json", doc.dump(2) + "\n");
   return doc;
@@ -112,7 +114,8 @@ Json write_provenance(const std::string& model_dir, const RunRecord& run, const 
 void check_provenance(const Json& doc, const std::string& origin) {
   expect(doc.is_object(), origin, "(top level)", "must be an object");
   expect(doc.value("format", "") == "aha-provenance", origin, "format", "must be \"aha-provenance\"");
-  expect(doc.contains("record_sha256") && doc["record_sha256"].is_string(), origin, "record_sha256", "must be a string");
+  expect(doc.contains("record_sha256") && doc["record_sha256"].is_string(), origin, "record_sha256",
+         "must be a string");
   expect(doc.contains("weights") && doc["weights"].is_object(), origin, "weights", "must be an object");
   const Json& w = doc["weights"];
   expect(w.contains("sha256") && w["sha256"].is_string(), origin, "weights.sha256", "must be a string");

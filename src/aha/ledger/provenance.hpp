@@ -22,8 +22,8 @@ struct RunRecord {
   Json config = Json::object();   // the resolved config
   uint64_t seed = 0;
   int64_t threads = 0;
-  std::string started_at;  // utc_now() when the run started
-  double wall_seconds = 0;  // training time, summed over resumed attempts
+  std::string started_at;        // utc_now() when the run started
+  double wall_seconds = 0;       // training time, summed over resumed attempts
   int64_t tokens_processed = 0;  // input tokens of every optimizer step
 };
 

@@ -13,7 +13,7 @@ namespace aha::ledger {
 extern const char* const kWeightsHashMethod;
 
 struct WeightsHash {
-  std::string sha256;                       // over all tensors in name order
+  std::string sha256;                          // over all tensors in name order
   std::map<std::string, std::string> tensors;  // name -> SHA-256 of that tensor's record
   int64_t parameters = 0;                      // elements over all tensors
 };

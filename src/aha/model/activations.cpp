@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "aha/backend/rope_angles.hpp"
 #include "aha/base/error.hpp"
 #include "aha/model/rope_frequencies.hpp"
-#include "aha/backend/rope_angles.hpp"
 
 namespace aha::model {
 namespace {
@@ -38,16 +38,12 @@ LayerActivations plan_layer(const io::ModelConfig& c, int64_t rows) {
 
 }  // namespace
 
-Activations::Activations(const io::ModelConfig& c, int64_t batch_size, int64_t seq_len,
-                         bool checkpointing, int64_t chunk_rows)
-    : batch(batch_size),
-      seq(seq_len),
-      rows(batch_size * seq_len),
-      gradient_checkpointing(checkpointing) {
+Activations::Activations(const io::ModelConfig& c, int64_t batch_size, int64_t seq_len, bool checkpointing,
+                         int64_t chunk_rows)
+    : batch(batch_size), seq(seq_len), rows(batch_size * seq_len), gradient_checkpointing(checkpointing) {
   if (batch < 1 || seq < 1) fail("training batch must be at least 1 x 1, got {} x {}", batch, seq);
   if (chunk_rows < 0) fail("logit_chunk_rows must not be negative, got {}", chunk_rows);
-  logit_chunk_rows =
-      chunk_rows > 0 ? chunk_rows : std::max<int64_t>(1, kLogitChunkFloats / c.vocab_size);
+  logit_chunk_rows = chunk_rows > 0 ? chunk_rows : std::max<int64_t>(1, kLogitChunkFloats / c.vocab_size);
   logit_chunk_rows = std::min(logit_chunk_rows, rows);
   positions.resize(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) positions[r] = r % seq;

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "aha/io/hf_config.hpp"
 #include "aha/backend/ops.hpp"
+#include "aha/io/hf_config.hpp"
 
 namespace aha::model {
 

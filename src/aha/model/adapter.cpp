@@ -26,7 +26,8 @@ Lora load_adapter(const io::ModelDir& dir) {
   const std::string origin = (std::filesystem::path(dir.path()) / "adapter_config.json").string();
   Lora lora = zero_lora(dir.config(), lora_settings(*dir.adapter(), origin));
   const io::SafetensorsFile file((std::filesystem::path(dir.path()) / "adapter_model.safetensors").string());
-  read_lora_tensors(lora, [&](const std::string& name) { return file.get(name); }, file.path());
+  read_lora_tensors(
+      lora, [&](const std::string& name) { return file.get(name); }, file.path());
   // A tensor aha would not apply (a target module adapter_config.json does not list, a trainable
   // embedding, ...) would silently change what the adapter means.
   const std::vector<Parameter> expected = lora_parameters(lora);

@@ -92,16 +92,15 @@ std::vector<Model::Row> Model::plan_rows(std::span<const SequenceChunk> chunks) 
     for (size_t i = 0; i < chunk.tokens.size(); ++i) {
       const int64_t position = cache.length() + static_cast<int64_t>(i);
       if (chunk.tokens[i] < 0 || chunk.tokens[i] >= config_.vocab_size)
-        fail("token id {} at position {} is outside the vocabulary (size {})", chunk.tokens[i],
-             position, config_.vocab_size);
+        fail("token id {} at position {} is outside the vocabulary (size {})", chunk.tokens[i], position,
+             config_.vocab_size);
       rows.push_back({chunk.tokens[i], position, &cache});
     }
     const int64_t end = cache.length() + static_cast<int64_t>(chunk.tokens.size());
-    if (end > cache.capacity())
-      fail("sequence of {} tokens does not fit the context size {}", end, cache.capacity());
+    if (end > cache.capacity()) fail("sequence of {} tokens does not fit the context size {}", end, cache.capacity());
     if (config_.sliding_window > 0 && end > config_.sliding_window)
-      fail("sequence of {} tokens exceeds the model's sliding_window ({}), which aha does not implement",
-           end, config_.sliding_window);
+      fail("sequence of {} tokens exceeds the model's sliding_window ({}), which aha does not implement", end,
+           config_.sliding_window);
   }
   return rows;
 }
@@ -145,8 +144,8 @@ void Model::attention_block(float* x, int64_t layer, const std::vector<Row>& row
     capacities[r] = rows[r].cache->capacity();
   }
   std::vector<float> att(n * heads * hd);
-  ops().attention_cached_forward(att.data(), q.data(), keys.data(), values.data(), lengths.data(), capacities.data(),
-                                 n, heads, kv_heads, hd);
+  ops().attention_cached_forward(att.data(), q.data(), keys.data(), values.data(), lengths.data(), capacities.data(), n,
+                                 heads, kv_heads, hd);
   std::vector<float>& out = normed;  // the normed input is not needed any more
   ops().linear_forward_prepared(out.data(), att.data(), p.o, n);
   for (int64_t i = 0; i < n * h; ++i) x[i] += out[i];
@@ -172,8 +171,7 @@ void Model::mlp_block(float* x, int64_t layer, int64_t rows) const {
 }
 
 // Runs every row through the model, then writes the logits of rows `logit_rows` in order.
-void Model::run_rows(const std::vector<Row>& rows, std::span<const int64_t> logit_rows,
-                     float* logits) const {
+void Model::run_rows(const std::vector<Row>& rows, std::span<const int64_t> logit_rows, float* logits) const {
   const int64_t n = static_cast<int64_t>(rows.size()), h = config_.hidden_size;
   if (n == 0) return;
   std::vector<float> x(n * h);
@@ -196,8 +194,7 @@ void Model::run_rows(const std::vector<Row>& rows, std::span<const int64_t> logi
   ops().linear_forward_prepared(logits, normed.data(), lm_head_, m);
 }
 
-void Model::forward(std::span<const int32_t> tokens, KVCache& cache, float* logits,
-                    bool last_only) const {
+void Model::forward(std::span<const int32_t> tokens, KVCache& cache, float* logits, bool last_only) const {
   if (tokens.empty()) return;
   const SequenceChunk chunk{tokens, &cache};
   std::vector<Row> rows = plan_rows(std::span(&chunk, 1));

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "aha/backend/ops.hpp"
 #include "aha/io/hf_config.hpp"
 #include "aha/model/kv_cache.hpp"
 #include "aha/model/weights.hpp"
-#include "aha/backend/ops.hpp"
 
 namespace aha::model {
 

@@ -34,33 +34,30 @@ void zero_gradients(Gradients& grads) {
 }
 
 void check_gradient_shapes(const Weights& weights, const Gradients& grads) {
-  if (grads.layers.size() != weights.layers.size())
-    fail_internal("gradients do not have the weights' layer count");
+  if (grads.layers.size() != weights.layers.size()) fail_internal("gradients do not have the weights' layer count");
   std::vector<size_t> sizes;
-  for_each_tensor(weights, [&](const std::string&, const tensor::Shape&,
-                               const std::vector<float>& v) { sizes.push_back(v.size()); });
+  for_each_tensor(weights, [&](const std::string&, const tensor::Shape&, const std::vector<float>& v) {
+    sizes.push_back(v.size());
+  });
   size_t i = 0;
-  for_each_tensor(
-      grads, [&](const std::string& name, const tensor::Shape&, const std::vector<float>& g) {
-        const size_t expected = sizes[i++];
-        if (!g.empty() && g.size() != expected)
-          fail_internal(fmt::format("gradient '{}' does not have the shape of its weight", name));
-      });
+  for_each_tensor(grads, [&](const std::string& name, const tensor::Shape&, const std::vector<float>& g) {
+    const size_t expected = sizes[i++];
+    if (!g.empty() && g.size() != expected)
+      fail_internal(fmt::format("gradient '{}' does not have the shape of its weight", name));
+  });
 }
 
 std::vector<Parameter> parameters(Weights& weights) {
   std::vector<Parameter> out;
-  for_each_tensor(weights,
-                  [&](const std::string& name, const tensor::Shape& shape, std::vector<float>& v) {
-                    if (!v.empty()) out.push_back({name, shape, &v});
-                  });
+  for_each_tensor(weights, [&](const std::string& name, const tensor::Shape& shape, std::vector<float>& v) {
+    if (!v.empty()) out.push_back({name, shape, &v});
+  });
   return out;
 }
 
 std::map<std::string, tensor::Tensor> to_tensors(const Weights& weights) {
   std::map<std::string, tensor::Tensor> out;
-  for_each_tensor(weights, [&](const std::string& name, const tensor::Shape& shape,
-                               const std::vector<float>& v) {
+  for_each_tensor(weights, [&](const std::string& name, const tensor::Shape& shape, const std::vector<float>& v) {
     if (!v.empty()) out[name] = tensor::Tensor::from_f32(shape, v);
   });
   return out;

@@ -13,13 +13,15 @@ std::vector<ParameterSpec> llama_parameters(const io::ModelConfig& c) {
   const int64_t h = c.hidden_size, hd = c.head_dim, ff = c.intermediate_size;
   const int64_t q = c.num_attention_heads * hd, kv = c.num_key_value_heads * hd;
   std::vector<ParameterSpec> t;
-  t.push_back({"model.embed_tokens.weight", {c.vocab_size, h}, Init::normal, -1, kNotLoraTarget,
-               [](Weights& w) { return TensorSlot{&w.embed_tokens, nullptr}; }});
+  t.push_back({"model.embed_tokens.weight", {c.vocab_size, h}, Init::normal, -1, kNotLoraTarget, [](Weights& w) {
+                 return TensorSlot{&w.embed_tokens, nullptr};
+               }});
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
     auto norm = [&](const std::string& name, int64_t n, std::vector<float> LayerWeights::*member) {
-      t.push_back({p + name, {n}, Init::ones, i, kNotLoraTarget,
-                   [i, member](Weights& w) { return TensorSlot{&(w.layers[i].*member), nullptr}; }});
+      t.push_back({p + name, {n}, Init::ones, i, kNotLoraTarget, [i, member](Weights& w) {
+                     return TensorSlot{&(w.layers[i].*member), nullptr};
+                   }});
     };
     // An nn.Linear (in -> out): its weight (out, in), LoRA-targetable, and its bias (out) if any.
     auto linear = [&](const std::string& name, int64_t in, int64_t out, bool bias, Linear LayerWeights::*member,
@@ -48,11 +50,13 @@ std::vector<ParameterSpec> llama_parameters(const io::ModelConfig& c) {
     linear("mlp.up_proj", h, ff, c.mlp_bias, &LayerWeights::up_proj, up_proj);
     linear("mlp.down_proj", ff, h, c.mlp_bias, &LayerWeights::down_proj, down_proj);
   }
-  t.push_back({"model.norm.weight", {h}, Init::ones, -1, kNotLoraTarget,
-               [](Weights& w) { return TensorSlot{&w.final_norm, nullptr}; }});
+  t.push_back({"model.norm.weight", {h}, Init::ones, -1, kNotLoraTarget, [](Weights& w) {
+                 return TensorSlot{&w.final_norm, nullptr};
+               }});
   if (!c.tie_word_embeddings)
-    t.push_back({"lm_head.weight", {c.vocab_size, h}, Init::normal, -1, kNotLoraTarget,
-                 [](Weights& w) { return TensorSlot{&w.lm_head.weight, &w.lm_head}; }});
+    t.push_back({"lm_head.weight", {c.vocab_size, h}, Init::normal, -1, kNotLoraTarget, [](Weights& w) {
+                   return TensorSlot{&w.lm_head.weight, &w.lm_head};
+                 }});
   return t;
 }
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "aha/base/error.hpp"
 #include "aha/backend/ops.hpp"
+#include "aha/base/error.hpp"
 
 namespace aha::model {
 namespace {
@@ -49,8 +49,10 @@ std::vector<std::string> resolve_lora_targets(const std::vector<std::string>& na
       continue;
     }
     if (std::find(std::begin(kNames), std::end(kNames), name) == std::end(kNames))
-      fail("{}: target module '{}' is not one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, "
-           "all-linear", origin, name);
+      fail(
+          "{}: target module '{}' is not one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, "
+          "all-linear",
+          origin, name);
     out.push_back(name);
   }
   if (out.empty()) fail("{}: no target modules: name at least one (or all-linear)", origin);
@@ -69,8 +71,8 @@ Lora zero_lora(const io::ModelConfig& c, const LoraSettings& settings) {
   if (settings.r < 1) fail("LoRA rank r must be at least 1, got {}", settings.r);
   // A rank above every width of the model adds nothing and could exhaust memory.
   if (settings.r > std::max(c.hidden_size, c.intermediate_size))
-    fail("LoRA rank r {} exceeds the model's widths (hidden_size {}, intermediate_size {})", settings.r,
-         c.hidden_size, c.intermediate_size);
+    fail("LoRA rank r {} exceeds the model's widths (hidden_size {}, intermediate_size {})", settings.r, c.hidden_size,
+         c.intermediate_size);
   Lora lora;
   lora.settings = settings;
   lora.layers.resize(static_cast<size_t>(c.num_hidden_layers));
@@ -158,8 +160,8 @@ void lora_forward(float* out, const float* inp, const LoraLinear& l, float scale
   for (size_t i = 0; i < y.size(); ++i) out[i] += y[i];
 }
 
-void lora_backward(float* dinp, LoraLinear& grad, const float* dout, const float* inp,
-                   const LoraLinear& l, float scale, int64_t rows, const LoraDropout& dropout) {
+void lora_backward(float* dinp, LoraLinear& grad, const float* dout, const float* inp, const LoraLinear& l, float scale,
+                   int64_t rows, const LoraDropout& dropout) {
   const std::vector<float> dropped = dropped_input(inp, rows * l.in, dropout);
   const float* x = dropped.empty() ? inp : dropped.data();
   std::vector<float> h(static_cast<size_t>(rows * l.r)), dh(h.size(), 0.0f);

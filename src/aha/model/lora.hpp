@@ -25,7 +25,7 @@ const char* lora_module_name(int module);
 std::vector<std::string> resolve_lora_targets(const std::vector<std::string>& names, const std::string& origin);
 
 struct LoraSettings {
-  int64_t r = 8;                            // PEFT's defaults: r 8, lora_alpha 8, dropout 0
+  int64_t r = 8;  // PEFT's defaults: r 8, lora_alpha 8, dropout 0
   double alpha = 8.0;
   double dropout = 0.0;                     // probability of zeroing an input element
   bool use_rslora = false;                  // scale alpha / sqrt(r) instead of alpha / r
@@ -81,8 +81,8 @@ void lora_forward(float* out, const float* inp, const LoraLinear& l, float scale
 
 // Backward of lora_forward: dinp (rows, in) += d/d(inp), grad.a (r, in) and grad.b (out, r) +=
 // their gradients. The dropout mask is drawn again from its seed, not stored.
-void lora_backward(float* dinp, LoraLinear& grad, const float* dout, const float* inp,
-                   const LoraLinear& l, float scale, int64_t rows, const LoraDropout& dropout);
+void lora_backward(float* dinp, LoraLinear& grad, const float* dout, const float* inp, const LoraLinear& l, float scale,
+                   int64_t rows, const LoraDropout& dropout);
 
 // The seed of the dropout of `module` of `layer`, from the micro-batch's seed.
 uint64_t lora_dropout_seed(uint64_t micro_batch_seed, int64_t layer, int module);

@@ -37,8 +37,8 @@ struct ParameterSpec {
   std::string name;     // "model.layers.0.self_attn.q_proj.weight"
   tensor::Shape shape;  // (out, in) for matrices, (n) for norms and biases
   Init init;
-  int64_t layer;        // decoder layer, -1 outside the layers
-  int lora_module;      // the LoraModule this is the weight of, kNotLoraTarget otherwise
+  int64_t layer;    // decoder layer, -1 outside the layers
+  int lora_module;  // the LoraModule this is the weight of, kNotLoraTarget otherwise
   std::function<TensorSlot(Weights&)> slot;
 };
 

@@ -70,24 +70,22 @@ struct LayerLora {
 };
 
 void linear(float* out, const float* inp, const Linear& l, const Adapter& ad, int64_t rows) {
-  ops().linear_forward(out, inp, l.weight.data(), l.bias.empty() ? nullptr : l.bias.data(), rows, l.in,
-                       l.out);
+  ops().linear_forward(out, inp, l.weight.data(), l.bias.empty() ? nullptr : l.bias.data(), rows, l.in, l.out);
   if (ad.w) lora_forward(out, inp, *ad.w, ad.scale, rows, ad.dropout);
 }
 
-void linear_backward(float* dinp, Linear& grad, const float* dout, const float* inp,
-                     const Linear& l, const Adapter& ad, int64_t rows) {
-  ops().linear_backward(dinp, grad_or_null(grad.weight), grad_or_null(grad.bias), dout, inp,
-                        l.weight.data(), rows, l.in, l.out);
+void linear_backward(float* dinp, Linear& grad, const float* dout, const float* inp, const Linear& l, const Adapter& ad,
+                     int64_t rows) {
+  ops().linear_backward(dinp, grad_or_null(grad.weight), grad_or_null(grad.bias), dout, inp, l.weight.data(), rows,
+                        l.in, l.out);
   if (ad.w) lora_backward(dinp, *ad.g, dout, inp, *ad.w, ad.scale, rows, ad.dropout);
 }
 
-void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& b,
-                  const Activations& acts) {
+void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& b, const Activations& acts) {
   const auto rows = static_cast<size_t>(acts.rows);
   if (b.tokens.size() != rows || b.targets.size() != rows || b.loss_weights.size() != rows)
-    fail("training batch has {} tokens, {} targets and {} weights; the plan is {} x {} = {}",
-         b.tokens.size(), b.targets.size(), b.loss_weights.size(), acts.batch, acts.seq, rows);
+    fail("training batch has {} tokens, {} targets and {} weights; the plan is {} x {} = {}", b.tokens.size(),
+         b.targets.size(), b.loss_weights.size(), acts.batch, acts.seq, rows);
   if (acts.residual.size() != static_cast<size_t>(c.num_hidden_layers + 1) ||
       acts.residual[0].size() != rows * static_cast<size_t>(c.hidden_size) ||
       acts.layers[0].gate.size() != rows * static_cast<size_t>(c.intermediate_size) ||
@@ -99,15 +97,12 @@ void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& 
     fail_internal("weights do not have the config's layer count");
   if (!(b.normaliser > 0.0)) fail("loss normaliser must be positive, got {}", b.normaliser);
   if (c.sliding_window > 0 && acts.seq > c.sliding_window)
-    fail("sequences of {} tokens exceed sliding_window ({}), which aha does not implement",
-         acts.seq, c.sliding_window);
+    fail("sequences of {} tokens exceed sliding_window ({}), which aha does not implement", acts.seq, c.sliding_window);
   for (size_t r = 0; r < rows; ++r) {
     if (b.tokens[r] < 0 || b.tokens[r] >= c.vocab_size)
-      fail("token id {} at row {} is outside the vocabulary (size {})", b.tokens[r], r,
-           c.vocab_size);
+      fail("token id {} at row {} is outside the vocabulary (size {})", b.tokens[r], r, c.vocab_size);
     if (b.targets[r] >= c.vocab_size)
-      fail("target id {} at row {} is outside the vocabulary (size {})", b.targets[r], r,
-           c.vocab_size);
+      fail("target id {} at row {} is outside the vocabulary (size {})", b.targets[r], r, c.vocab_size);
   }
 }
 
@@ -124,31 +119,28 @@ void attention_forward_block(const Dims& d, const LayerWeights& w, const LayerLo
   linear(a.v.data(), a.normed1.data(), w.v_proj, lora(v_proj), rows);
   if (d.qk_norm) {
     ops().rmsnorm_forward(a.q.data(), a.q_lin.data(), w.q_norm.data(), rows * d.heads, d.head_dim, d.eps);
-    ops().rmsnorm_forward(a.k.data(), a.k_lin.data(), w.k_norm.data(), rows * d.kv_heads, d.head_dim,
-                          d.eps);
+    ops().rmsnorm_forward(a.k.data(), a.k_lin.data(), w.k_norm.data(), rows * d.kv_heads, d.head_dim, d.eps);
   }
   ops().rope_forward_table(a.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
   ops().rope_forward_table(a.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
-  ops().attention_forward(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch,
-                          d.seq, d.heads, d.kv_heads, d.head_dim);
+  ops().attention_forward(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch, d.seq, d.heads,
+                          d.kv_heads, d.head_dim);
   linear(a.mid.data(), a.att.data(), w.o_proj, lora(o_proj), rows);
   for (int64_t i = 0; i < rows * d.hidden; ++i) a.mid[i] = x[i] + a.mid[i];
 }
 
 // d(mid) in g.residual -> d(x) in g.residual; accumulates the attention block's gradients.
-void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerLora& lora,
-                              LayerWeights& gw, const Activations& acts, const float* x,
-                              const LayerActivations& a, ActivationGradients& g) {
+void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerLora& lora, LayerWeights& gw,
+                              const Activations& acts, const float* x, const LayerActivations& a,
+                              ActivationGradients& g) {
   const int64_t rows = d.rows;
   zero(g.att);
-  linear_backward(g.att.data(), gw.o_proj, g.residual.data(), a.att.data(), w.o_proj,
-                  lora(o_proj), rows);
+  linear_backward(g.att.data(), gw.o_proj, g.residual.data(), a.att.data(), w.o_proj, lora(o_proj), rows);
   zero(g.q);
   zero(g.k);
   zero(g.v);
-  ops().attention_backward(g.q.data(), g.k.data(), g.v.data(), g.att.data(), a.att.data(),
-                           a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch, d.seq, d.heads,
-                           d.kv_heads, d.head_dim);
+  ops().attention_backward(g.q.data(), g.k.data(), g.v.data(), g.att.data(), a.att.data(), a.lse.data(), a.q.data(),
+                           a.k.data(), a.v.data(), d.batch, d.seq, d.heads, d.kv_heads, d.head_dim);
   ops().rope_backward_table(g.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
   ops().rope_backward_table(g.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
   float* dq = g.q.data();
@@ -156,20 +148,19 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerL
   if (d.qk_norm) {
     zero(g.q_lin);
     zero(g.k_lin);
-    ops().rmsnorm_backward(g.q_lin.data(), grad_or_null(gw.q_norm), g.q.data(), a.q_lin.data(),
-                           w.q_norm.data(), rows * d.heads, d.head_dim, d.eps);
-    ops().rmsnorm_backward(g.k_lin.data(), grad_or_null(gw.k_norm), g.k.data(), a.k_lin.data(),
-                           w.k_norm.data(), rows * d.kv_heads, d.head_dim, d.eps);
+    ops().rmsnorm_backward(g.q_lin.data(), grad_or_null(gw.q_norm), g.q.data(), a.q_lin.data(), w.q_norm.data(),
+                           rows * d.heads, d.head_dim, d.eps);
+    ops().rmsnorm_backward(g.k_lin.data(), grad_or_null(gw.k_norm), g.k.data(), a.k_lin.data(), w.k_norm.data(),
+                           rows * d.kv_heads, d.head_dim, d.eps);
     dq = g.q_lin.data();
     dk = g.k_lin.data();
   }
   zero(g.normed);
   linear_backward(g.normed.data(), gw.q_proj, dq, a.normed1.data(), w.q_proj, lora(q_proj), rows);
   linear_backward(g.normed.data(), gw.k_proj, dk, a.normed1.data(), w.k_proj, lora(k_proj), rows);
-  linear_backward(g.normed.data(), gw.v_proj, g.v.data(), a.normed1.data(), w.v_proj,
-                  lora(v_proj), rows);
-  ops().rmsnorm_backward(g.residual.data(), grad_or_null(gw.input_norm), g.normed.data(), x,
-                         w.input_norm.data(), rows, d.hidden, d.eps);
+  linear_backward(g.normed.data(), gw.v_proj, g.v.data(), a.normed1.data(), w.v_proj, lora(v_proj), rows);
+  ops().rmsnorm_backward(g.residual.data(), grad_or_null(gw.input_norm), g.normed.data(), x, w.input_norm.data(), rows,
+                         d.hidden, d.eps);
 }
 
 // The MLP block. a.mid (rows, hidden) -> out (rows, hidden) = mid + down_proj(act(gate_proj(n)) · up_proj(n)),
@@ -177,8 +168,7 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerL
 // activation (silu for the Llama family). Keeps in `a` what mlp_backward needs.
 void mlp_forward_block(const Dims& d, const LayerWeights& w, const LayerLora& lora, LayerActivations& a, float* out) {
   const int64_t rows = d.rows;
-  ops().rmsnorm_forward(a.normed2.data(), a.mid.data(), w.post_attention_norm.data(), rows, d.hidden,
-                        d.eps);
+  ops().rmsnorm_forward(a.normed2.data(), a.mid.data(), w.post_attention_norm.data(), rows, d.hidden, d.eps);
   linear(a.gate.data(), a.normed2.data(), w.gate_proj, lora(gate_proj), rows);
   linear(a.up.data(), a.normed2.data(), w.up_proj, lora(up_proj), rows);
   (ops().*d.arch->mlp_activation)(a.act.data(), a.gate.data(), a.up.data(), rows * d.ff);
@@ -191,43 +181,38 @@ void mlp_backward(const Dims& d, const LayerWeights& w, const LayerLora& lora, L
                   const LayerActivations& a, ActivationGradients& g) {
   const int64_t rows = d.rows;
   zero(g.act);
-  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj,
-                  lora(down_proj), rows);
+  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj, lora(down_proj), rows);
   zero(g.gate);
   zero(g.up);
   (ops().*d.arch->mlp_activation_backward)(g.gate.data(), g.up.data(), g.act.data(), a.gate.data(), a.up.data(),
-                                            rows * d.ff);
+                                           rows * d.ff);
   zero(g.normed);
-  linear_backward(g.normed.data(), gw.gate_proj, g.gate.data(), a.normed2.data(), w.gate_proj,
-                  lora(gate_proj), rows);
-  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj,
-                  lora(up_proj), rows);
-  ops().rmsnorm_backward(g.residual.data(), grad_or_null(gw.post_attention_norm), g.normed.data(),
-                         a.mid.data(), w.post_attention_norm.data(), rows, d.hidden, d.eps);
+  linear_backward(g.normed.data(), gw.gate_proj, g.gate.data(), a.normed2.data(), w.gate_proj, lora(gate_proj), rows);
+  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj, lora(up_proj), rows);
+  ops().rmsnorm_backward(g.residual.data(), grad_or_null(gw.post_attention_norm), g.normed.data(), a.mid.data(),
+                         w.post_attention_norm.data(), rows, d.hidden, d.eps);
 }
 
 // One decoder layer: x (rows, hidden) -> out (rows, hidden) = mid + mlp(mid), mid = x + attention(x);
 // fills `a`.
-void layer_forward(const Dims& d, const LayerWeights& w, const LayerLora& lora, const Activations& acts,
-                   const float* x, float* out, LayerActivations& a) {
+void layer_forward(const Dims& d, const LayerWeights& w, const LayerLora& lora, const Activations& acts, const float* x,
+                   float* out, LayerActivations& a) {
   attention_forward_block(d, w, lora, acts, x, a);
   mlp_forward_block(d, w, lora, a, out);
 }
 
 // Embedding, every layer and the final norm, keeping what the backward needs.
-void forward(const Dims& d, const Weights& w, const LoraPass& lora, const TrainBatch& b,
-             Activations& acts) {
+void forward(const Dims& d, const Weights& w, const LoraPass& lora, const TrainBatch& b, Activations& acts) {
   ops().embedding_forward(acts.residual[0].data(), b.tokens.data(), w.embed_tokens.data(), d.rows, d.hidden);
   if (d.embedding_scale != 0.0f)  // x = scale · embedding
     for (float& x : acts.residual[0]) x *= d.embedding_scale;
   for (size_t l = 0; l < w.layers.size(); ++l) {
     LayerActivations& a = acts.layers[acts.gradient_checkpointing ? 0 : l];
     const LayerLora layer_lora{lora, static_cast<int64_t>(l), lora.grads != nullptr};
-    layer_forward(d, w.layers[l], layer_lora, acts, acts.residual[l].data(),
-                  acts.residual[l + 1].data(), a);
+    layer_forward(d, w.layers[l], layer_lora, acts, acts.residual[l].data(), acts.residual[l + 1].data(), a);
   }
-  ops().rmsnorm_forward(acts.final_normed.data(), acts.residual.back().data(), w.final_norm.data(),
-                        d.rows, d.hidden, d.eps);
+  ops().rmsnorm_forward(acts.final_normed.data(), acts.residual.back().data(), w.final_norm.data(), d.rows, d.hidden,
+                        d.eps);
 }
 
 // The LM head, written once for every loss: one chunk of rows of acts.final_normed at a time, so
@@ -272,15 +257,14 @@ void check_lora(const Weights& w, const Lora* lora) {
 
 double weighted_loss(const TrainBatch& b, const Activations& acts) {
   double sum = 0.0;
-  for (int64_t r = 0; r < acts.rows; ++r)
-    sum += static_cast<double>(b.loss_weights[r]) * acts.losses[r];
+  for (int64_t r = 0; r < acts.rows; ++r) sum += static_cast<double>(b.loss_weights[r]) * acts.losses[r];
   return sum / b.normaliser;
 }
 
 }  // namespace
 
-double compute_loss(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
-                    Activations& acts, const Lora* lora) {
+double compute_loss(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch, Activations& acts,
+                    const Lora* lora) {
   check_inputs(config, weights, batch, acts);
   check_lora(weights, lora);
   const Dims d = dims_of(config, acts);
@@ -318,9 +302,8 @@ void trunk_backward(const Dims& d, const Weights& weights, const LoraPass& lora,
 
 }  // namespace
 
-double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
-                          const TrainBatch& batch, Activations& acts, Gradients& grads,
-                          const LoraPass& lora) {
+double loss_and_gradients(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
+                          Activations& acts, Gradients& grads, const LoraPass& lora) {
   check_inputs(config, weights, batch, acts);
   check_gradient_shapes(weights, grads);
   check_lora(weights, lora.lora);
@@ -330,8 +313,7 @@ double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
   ActivationGradients& g = acts.grad;
   forward(d, weights, lora, batch, acts);
 
-  for (int64_t r = 0; r < d.rows; ++r)
-    g.losses[r] = static_cast<float>(batch.loss_weights[r] / batch.normaliser);
+  for (int64_t r = 0; r < d.rows; ++r) g.losses[r] = static_cast<float>(batch.loss_weights[r] / batch.normaliser);
   zero(g.normed);
   const bool tied = weights.lm_head.weight.empty();
   lm_head_backward(d, weights, batch.targets, 1.0, acts,
@@ -341,8 +323,8 @@ double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
 }
 
 void forward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
-                      double temperature, Activations& acts, std::span<float> logprobs,
-                      std::span<float> entropies, const LoraPass& lora) {
+                      double temperature, Activations& acts, std::span<float> logprobs, std::span<float> entropies,
+                      const LoraPass& lora) {
   check_inputs(config, weights, batch, acts);
   check_lora(weights, lora.lora);
   if (!(temperature > 0.0)) fail("the temperature must be positive, got {}", temperature);
@@ -358,8 +340,8 @@ void forward_logprobs(const io::ModelConfig& config, const Weights& weights, con
 }
 
 void backward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
-                       double temperature, std::span<const float> dlogprobs, Activations& acts,
-                       Gradients& grads, const LoraPass& lora) {
+                       double temperature, std::span<const float> dlogprobs, Activations& acts, Gradients& grads,
+                       const LoraPass& lora) {
   check_inputs(config, weights, batch, acts);
   check_gradient_shapes(weights, grads);
   check_lora(weights, lora.lora);

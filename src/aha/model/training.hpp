@@ -32,30 +32,29 @@ struct LoraPass {
 
 // The loss of `batch`, whose shape must be the one `acts` was planned for. Leaves the per-token
 // cross-entropies in acts.losses.
-double compute_loss(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
-                    Activations& acts, const Lora* lora = nullptr);
+double compute_loss(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch, Activations& acts,
+                    const Lora* lora = nullptr);
 
 // compute_loss, then adds d(loss)/d(weight) to every non-empty tensor of `grads` (empty ones are
 // frozen) and, with `lora`, d(loss)/d(adapter) to lora.grads. Deterministic: the same inputs and
 // thread count give bit-identical gradients, with or without gradient checkpointing.
-double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
-                          const TrainBatch& batch, Activations& acts, Gradients& grads,
-                          const LoraPass& lora = {});
+double loss_and_gradients(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
+                          Activations& acts, Gradients& grads, const LoraPass& lora = {});
 
 // Per-token log-probabilities for GRPO: logprobs[r] = log softmax(logits_r / temperature)[target_r]
 // and entropies[r] = the entropy of that distribution, 0 where target_r < 0 (loss_weights and
 // normaliser of `batch` are not used). Keeps in `acts` what backward_logprobs needs. With
 // lora.grads set, LoRA runs in training mode (dropout), as for loss_and_gradients.
 void forward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
-                      double temperature, Activations& acts, std::span<float> logprobs,
-                      std::span<float> entropies, const LoraPass& lora = {});
+                      double temperature, Activations& acts, std::span<float> logprobs, std::span<float> entropies,
+                      const LoraPass& lora = {});
 
 // After forward_logprobs with the same weights, batch and temperature: adds
 // Σ_r dlogprobs[r] · d logprobs[r] / d(weight) to every non-empty tensor of `grads`. One pass
 // back; only the LM head's logits are recomputed, one chunk at a time. With `lora` (the same as
 // the forward's), also adds d/d(adapter) to lora.grads.
 void backward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
-                       double temperature, std::span<const float> dlogprobs, Activations& acts,
-                       Gradients& grads, const LoraPass& lora = {});
+                       double temperature, std::span<const float> dlogprobs, Activations& acts, Gradients& grads,
+                       const LoraPass& lora = {});
 
 }  // namespace aha::model

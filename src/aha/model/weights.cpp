@@ -14,8 +14,8 @@ Weights load_weights(const io::ModelDir& dir) {
     // Each tensor must have exactly the table's shape and a float dtype; it is read as fp32.
     tensor::Tensor t = dir.get(p.name);
     if (t.shape() != p.shape)
-      fail("{}: tensor '{}' has shape {}, expected {}", dir.file_of(p.name), p.name,
-           tensor::shape_string(t.shape()), tensor::shape_string(p.shape));
+      fail("{}: tensor '{}' has shape {}, expected {}", dir.file_of(p.name), p.name, tensor::shape_string(t.shape()),
+           tensor::shape_string(p.shape));
     if (!tensor::is_float_dtype(t.dtype()))
       fail("{}: tensor '{}' has dtype {}, expected F32, F16 or BF16", dir.file_of(p.name), p.name,
            tensor::dtype_name(t.dtype()));

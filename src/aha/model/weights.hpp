@@ -17,9 +17,9 @@ struct Linear {
 };
 
 struct LayerWeights {
-  std::vector<float> input_norm;          // (hidden)
+  std::vector<float> input_norm;           // (hidden)
   std::vector<float> post_attention_norm;  // (hidden)
-  std::vector<float> q_norm, k_norm;      // (head_dim), Qwen3 only
+  std::vector<float> q_norm, k_norm;       // (head_dim), Qwen3 only
   Linear q_proj, k_proj, v_proj, o_proj;
   Linear gate_proj, up_proj, down_proj;
 };

@@ -23,11 +23,17 @@ using Member = std::variant<double C::*, int64_t C::*, std::string C::*, std::ve
 
 const std::vector<std::pair<std::string, Member>>& keys() {
   static const std::vector<std::pair<std::string, Member>> table = {
-      {"prompt_template", &C::prompt_template}, {"reward_funcs", &C::reward_funcs},
-      {"min_reward", &C::min_reward}, {"num_samples", &C::num_samples},
-      {"max_kept_per_prompt", &C::max_kept_per_prompt}, {"temperature", &C::temperature}, {"top_p", &C::top_p},
-      {"top_k", &C::top_k}, {"max_prompt_length", &C::max_prompt_length},
-      {"max_completion_length", &C::max_completion_length}, {"batch_size", &C::batch_size},
+      {"prompt_template", &C::prompt_template},
+      {"reward_funcs", &C::reward_funcs},
+      {"min_reward", &C::min_reward},
+      {"num_samples", &C::num_samples},
+      {"max_kept_per_prompt", &C::max_kept_per_prompt},
+      {"temperature", &C::temperature},
+      {"top_p", &C::top_p},
+      {"top_k", &C::top_k},
+      {"max_prompt_length", &C::max_prompt_length},
+      {"max_completion_length", &C::max_completion_length},
+      {"batch_size", &C::batch_size},
   };
   return table;
 }
@@ -81,19 +87,27 @@ std::string dataset_yaml(const DistillConfig& c, const DistillSummary& s) {
   d["content_type"] = "text";
   d["generated_by"] = teacher;
   const std::string teacher_provenance = teacher + "/provenance.json";
-  if (is_file(teacher_provenance)) d["teacher_provenance"] = parse_json(read_file(teacher_provenance), teacher_provenance);
+  if (is_file(teacher_provenance))
+    d["teacher_provenance"] = parse_json(read_file(teacher_provenance), teacher_provenance);
   Json rewards = Json::array();
   for (const RewardSpec& r : c.reward_funcs) rewards.push_back(r.name);
-  d["generation"] = {
-      {"method", "aha distill (rejection sampling)"},
-      {"format", "prompt-completion JSONL (train.jsonl), for aha sft"},
-      {"teacher", teacher},
-      {"rewards", rewards},
-      {"min_reward", c.min_reward},
-      {"sampling", {{"num_samples", c.num_samples}, {"temperature", c.temperature}, {"top_p", c.top_p},
-                    {"top_k", c.top_k}, {"max_completion_length", c.max_completion_length}, {"seed", c.seed}}},
-      {"counts", {{"prompts", s.prompts}, {"generated", s.generated}, {"kept", s.kept},
-                  {"prompts_with_kept", s.prompts_with_kept}}}};
+  d["generation"] = {{"method", "aha distill (rejection sampling)"},
+                     {"format", "prompt-completion JSONL (train.jsonl), for aha sft"},
+                     {"teacher", teacher},
+                     {"rewards", rewards},
+                     {"min_reward", c.min_reward},
+                     {"sampling",
+                      {{"num_samples", c.num_samples},
+                       {"temperature", c.temperature},
+                       {"top_p", c.top_p},
+                       {"top_k", c.top_k},
+                       {"max_completion_length", c.max_completion_length},
+                       {"seed", c.seed}}},
+                     {"counts",
+                      {{"prompts", s.prompts},
+                       {"generated", s.generated},
+                       {"kept", s.kept},
+                       {"prompts_with_kept", s.prompts_with_kept}}}};
   return "# Written by aha distill: JSON, which is valid YAML.\n" + d.dump(2) + "\n";
 }
 
@@ -116,7 +130,8 @@ DistillSummary run_distill(const DistillConfig& c) {
   const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(dir + "/tokenizer.json");
   std::vector<int32_t> eos;
   for (int64_t id : io::eos_token_ids(dir, teacher.config())) eos.push_back(static_cast<int32_t>(id));
-  if (eos.empty()) fail("{}: no eos_token_id in config.json or generation_config.json: completions could never end", dir);
+  if (eos.empty())
+    fail("{}: no eos_token_id in config.json or generation_config.json: completions could never end", dir);
   std::vector<std::unique_ptr<RewardFunction>> rewards;
   for (const RewardSpec& spec : c.reward_funcs) rewards.push_back(make_reward(spec.name, spec.options));
   const std::vector<GrpoPrompt> prompts =
@@ -125,7 +140,7 @@ DistillSummary run_distill(const DistillConfig& c) {
                    tok, rewards);
 
   generate::Engine engine(teacher, {c.batch_size, std::min<int64_t>(teacher.config().max_position_embeddings,
-                                                                     c.max_prompt_length + c.max_completion_length)});
+                                                                    c.max_prompt_length + c.max_completion_length)});
   RandomStream seeds(static_cast<uint64_t>(c.seed), "distill");
   for (const GrpoPrompt& p : prompts) {
     generate::Request request;

@@ -15,15 +15,15 @@ namespace aha::rl {
 // The shared model, data and run keys (train::RunArguments: model_name_or_path is the teacher, an
 // HF model directory with its tokenizer; output_dir receives the dataset) plus distill's own.
 struct DistillConfig : train::RunArguments {
-  std::string prompt_template;     // r1_zero, chat or raw; "": chat when the model has one, else r1_zero
+  std::string prompt_template;  // r1_zero, chat or raw; "": chat when the model has one, else r1_zero
   std::vector<RewardSpec> reward_funcs;
-  double min_reward = 1.0;         // a completion is kept when every reward scores at least this
-  int64_t num_samples = 4;         // completions sampled per prompt
-  int64_t max_kept_per_prompt = 0; // 0: keep every correct completion
+  double min_reward = 1.0;          // a completion is kept when every reward scores at least this
+  int64_t num_samples = 4;          // completions sampled per prompt
+  int64_t max_kept_per_prompt = 0;  // 0: keep every correct completion
   double temperature = 1.0, top_p = 1.0;
   int64_t top_k = 0;
   int64_t max_prompt_length = 512, max_completion_length = 256;
-  int64_t batch_size = 64;         // sequences the generator decodes together
+  int64_t batch_size = 64;  // sequences the generator decodes together
 };
 
 // Reads the YAML file `path` and applies `overrides` ("key=value"); errors name file:line and key.

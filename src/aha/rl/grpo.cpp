@@ -35,7 +35,8 @@ double std_of(const std::vector<double>& x) {  // unbiased, as torch.std
 int64_t total_steps(const GrpoConfig& c, int64_t num_prompts) {
   if (c.max_steps > 0) return c.max_steps;
   const int64_t per_step = c.per_device_train_batch_size * c.gradient_accumulation_steps / c.num_generations;
-  const double rollouts = std::ceil(c.num_train_epochs * static_cast<double>(num_prompts) / static_cast<double>(per_step));
+  const double rollouts =
+      std::ceil(c.num_train_epochs * static_cast<double>(num_prompts) / static_cast<double>(per_step));
   return std::max<int64_t>(1, static_cast<int64_t>(rollouts)) * c.num_iterations;
 }
 
@@ -55,7 +56,8 @@ class GrpoTrainer final : public train::Trainer {
   void plan(train::TrainerState& st) const override { st.max_steps = total_steps(c, num_examples()); }
   void load_model(const std::string& dir) override { train::load_checkpoint_model(dir, in.weights, in.lora); }
   void create_optimizer() override {
-    update.emplace(c, in.model_config, in.weights, copy_reference ? &reference : nullptr, in.lora ? &*in.lora : nullptr);
+    update.emplace(c, in.model_config, in.weights, copy_reference ? &reference : nullptr,
+                   in.lora ? &*in.lora : nullptr);
   }
   train::ModelFiles model_files() const override { return train::model_files_of(in); }
   train::AdamW& optimizer() override { return update->optimizer(); }
@@ -105,11 +107,11 @@ class GrpoTrainer final : public train::Trainer {
     ledger::RunRecord run;
     run.kind = "grpo";
     const auto n = static_cast<int64_t>(in.prompts.size());
-    run.datasets.push_back(
-        c.dataset_path.empty()
-            ? ledger::generator_record(c.dataset_task, "1", {{"split", "train"}, {"num_examples", c.dataset_num_examples}},
-                                       static_cast<uint64_t>(c.seed), "train", n, 0)
-            : ledger::fingerprint_file(c.dataset_path, "train", n, 0));
+    run.datasets.push_back(c.dataset_path.empty() ? ledger::generator_record(
+                                                        c.dataset_task, "1",
+                                                        {{"split", "train"}, {"num_examples", c.dataset_num_examples}},
+                                                        static_cast<uint64_t>(c.seed), "train", n, 0)
+                                                  : ledger::fingerprint_file(c.dataset_path, "train", n, 0));
     for (const RewardSpec& r : c.reward_funcs) run.rewards.push_back({{"name", r.name}, {"options", r.options}});
     return run;
   }
@@ -182,9 +184,13 @@ class GrpoTrainer final : public train::Trainer {
     for (const Completion& x : rollout.completions) {
       Json rewards = Json::object();
       for (size_t f = 0; f < in.rewards.size(); ++f) rewards[in.rewards[f]->name()] = x.rewards[f];
-      completions_log->append({{"step", st.global_step}, {"prompt", in.prompts[x.prompt].text}, {"completion", x.text},
-                              {"rewards", rewards}, {"reward", x.reward}, {"advantage", x.advantage},
-                              {"truncated", x.truncated}});
+      completions_log->append({{"step", st.global_step},
+                               {"prompt", in.prompts[x.prompt].text},
+                               {"completion", x.text},
+                               {"rewards", rewards},
+                               {"reward", x.reward},
+                               {"advantage", x.advantage},
+                               {"truncated", x.truncated}});
     }
   }
 
@@ -220,19 +226,20 @@ class GrpoTrainer final : public train::Trainer {
     line["clip_ratio/region_mean"] = u.low_clip + u.high_clip;
     const double gen_s = fresh ? rollout.generation_seconds : 0.0;
     line["generation_seconds"] = gen_s;
-    if (fresh) line["generation_tokens_per_second"] = static_cast<double>(rollout.generated_tokens) / std::max(1e-9, gen_s);
+    if (fresh)
+      line["generation_tokens_per_second"] = static_cast<double>(rollout.generated_tokens) / std::max(1e-9, gen_s);
     line["training_seconds"] = u.seconds;
     line["training_tokens_per_second"] = static_cast<double>(u.tokens) / std::max(1e-9, u.seconds);
     if (c.dynamic_sampling) line["dynamic_sampling/rounds"] = rollout.rounds;
     return line;
   }
-
 };
 
 }  // namespace
 
 train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOptions& o) {
-  if (in.prompts.empty()) fail("{}: the dataset has no prompts", c.dataset_path.empty() ? c.dataset_task : c.dataset_path);
+  if (in.prompts.empty())
+    fail("{}: the dataset has no prompts", c.dataset_path.empty() ? c.dataset_task : c.dataset_path);
   if (in.rewards.empty()) fail("reward_funcs: no reward functions");
   GrpoTrainer trainer(c, in);
   trainer.notice = o.notice;

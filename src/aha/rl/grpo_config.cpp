@@ -24,14 +24,24 @@ struct Key {
 // GRPOConfig's keys beyond TrainingArguments'.
 const std::vector<Key>& keys() {
   static const std::vector<Key> table = {
-      {"prompt_template", &C::prompt_template}, {"reward_funcs", &C::reward_funcs},
-      {"reward_weights", &C::reward_weights}, {"num_generations", &C::num_generations},
-      {"temperature", &C::temperature}, {"top_p", &C::top_p}, {"top_k", &C::top_k},
-      {"max_prompt_length", &C::max_prompt_length}, {"max_completion_length", &C::max_completion_length},
-      {"mask_truncated_completions", &C::mask_truncated_completions}, {"dynamic_sampling", &C::dynamic_sampling},
-      {"max_dynamic_sampling_rounds", &C::max_dynamic_sampling_rounds}, {"beta", &C::beta},
-      {"epsilon", &C::epsilon}, {"epsilon_high", &C::epsilon_high}, {"loss_type", &C::loss_type},
-      {"scale_rewards", &C::scale_rewards}, {"num_iterations", &C::num_iterations},
+      {"prompt_template", &C::prompt_template},
+      {"reward_funcs", &C::reward_funcs},
+      {"reward_weights", &C::reward_weights},
+      {"num_generations", &C::num_generations},
+      {"temperature", &C::temperature},
+      {"top_p", &C::top_p},
+      {"top_k", &C::top_k},
+      {"max_prompt_length", &C::max_prompt_length},
+      {"max_completion_length", &C::max_completion_length},
+      {"mask_truncated_completions", &C::mask_truncated_completions},
+      {"dynamic_sampling", &C::dynamic_sampling},
+      {"max_dynamic_sampling_rounds", &C::max_dynamic_sampling_rounds},
+      {"beta", &C::beta},
+      {"epsilon", &C::epsilon},
+      {"epsilon_high", &C::epsilon_high},
+      {"loss_type", &C::loss_type},
+      {"scale_rewards", &C::scale_rewards},
+      {"num_iterations", &C::num_iterations},
       {"log_completions_steps", &C::log_completions_steps},
   };
   return table;
@@ -126,11 +136,13 @@ void validate(const GrpoConfig& c, const std::string& origin) {
   require(c.reward_weights.empty() || c.reward_weights.size() == c.reward_funcs.size(), origin, "reward_weights",
           fmt::format("has {} weights for {} reward_funcs", c.reward_weights.size(), c.reward_funcs.size()));
   require(c.num_generations >= 2, origin, "num_generations",
-          fmt::format("must be at least 2, got {}: GRPO compares each completion with the others of its group", c.num_generations));
+          fmt::format("must be at least 2, got {}: GRPO compares each completion with the others of its group",
+                      c.num_generations));
   const int64_t batch = c.per_device_train_batch_size * c.gradient_accumulation_steps;
   require(batch % c.num_generations == 0, origin, "num_generations",
           fmt::format("per_device_train_batch_size × gradient_accumulation_steps ({}) must be a multiple of "
-                      "num_generations ({}): each step samples whole groups", batch, c.num_generations));
+                      "num_generations ({}): each step samples whole groups",
+                      batch, c.num_generations));
   require(c.temperature > 0, origin, "temperature", "must be positive (GRPO needs sampling)");
   require(c.top_p > 0 && c.top_p <= 1, origin, "top_p", "must be in (0, 1]");
   require(c.top_k >= 0, origin, "top_k", "must not be negative (0: off)");
@@ -164,7 +176,8 @@ std::string to_yaml(const GrpoConfig& c) {
               }
               out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << s.name;
               for (const auto& [name, value] : s.options.items())
-                out << YAML::Key << name << YAML::Value << (value.is_string() ? value.template get<std::string>() : value.dump());
+                out << YAML::Key << name << YAML::Value
+                    << (value.is_string() ? value.template get<std::string>() : value.dump());
               out << YAML::EndMap;
             }
             out << YAML::EndSeq;

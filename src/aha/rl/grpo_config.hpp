@@ -33,9 +33,9 @@ struct GrpoConfig : train::TrainingArguments {
     logging_steps = 1;
   }
   // Data.
-  std::string prompt_template;          // r1_zero, chat or raw; "": chat when the model has one, else r1_zero
+  std::string prompt_template;  // r1_zero, chat or raw; "": chat when the model has one, else r1_zero
   std::vector<RewardSpec> reward_funcs;
-  std::vector<double> reward_weights;   // empty: all 1
+  std::vector<double> reward_weights;  // empty: all 1
   // Rollouts (per_device_train_batch_size counts completions).
   int64_t num_generations = 8;
   double temperature = 1.0, top_p = 1.0;

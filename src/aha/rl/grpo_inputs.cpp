@@ -42,8 +42,13 @@ GrpoInputs load_grpo_inputs(const GrpoConfig& c) {
   if (in.eos_ids.empty())
     fail("{}: no eos_token_id in config.json or generation_config.json: completions could never end", dir);
   for (const RewardSpec& spec : c.reward_funcs) in.rewards.push_back(make_reward(spec.name, spec.options));
-  PromptSourceOptions p{tokenizer_dir, c.dataset_path, c.dataset_task, c.dataset_num_examples,
-                        static_cast<uint64_t>(c.seed), c.prompt_template, c.max_prompt_length,
+  PromptSourceOptions p{tokenizer_dir,
+                        c.dataset_path,
+                        c.dataset_task,
+                        c.dataset_num_examples,
+                        static_cast<uint64_t>(c.seed),
+                        c.prompt_template,
+                        c.max_prompt_length,
                         in.model_config.max_position_embeddings};
   in.prompts = load_prompts(p, *in.tokenizer, in.rewards);
   return in;

@@ -46,8 +46,7 @@ ScaleRewards parse_scale_rewards(const std::string& name, const std::string& fie
 Advantages compute_advantages(std::span<const double> rewards, int64_t group_size, ScaleRewards scale) {
   const auto n = static_cast<int64_t>(rewards.size());
   if (group_size < 2) fail("num_generations must be at least 2 to compare completions, got {}", group_size);
-  if (n % group_size != 0)
-    fail_internal("the number of rewards is not a multiple of the group size");
+  if (n % group_size != 0) fail_internal("the number of rewards is not a multiple of the group size");
   Advantages a;
   a.advantages.resize(n);
   a.group_std.resize(n);

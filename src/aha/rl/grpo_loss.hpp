@@ -20,9 +20,9 @@ LossType parse_loss_type(const std::string& name, const std::string& field);
 ScaleRewards parse_scale_rewards(const std::string& name, const std::string& field);
 
 struct Advantages {
-  std::vector<double> advantages;  // (N) one per completion
-  std::vector<double> group_std;   // (N) the unbiased std of the completion's group
-  double frac_reward_zero_std = 0; // share of completions whose group std is (close to) zero
+  std::vector<double> advantages;   // (N) one per completion
+  std::vector<double> group_std;    // (N) the unbiased std of the completion's group
+  double frac_reward_zero_std = 0;  // share of completions whose group std is (close to) zero
 };
 
 // rewards (N = groups · G, each group's G completions adjacent) -> A_i = r_i − mean(group), divided
@@ -31,24 +31,24 @@ struct Advantages {
 Advantages compute_advantages(std::span<const double> rewards, int64_t group_size, ScaleRewards scale);
 
 struct GrpoLossOptions {
-  double beta = 0.0;          // weight of the KL penalty; 0: no reference model
-  double epsilon_low = 0.2;   // ρ is clipped to [1 − epsilon_low, 1 + epsilon_high]
+  double beta = 0.0;         // weight of the KL penalty; 0: no reference model
+  double epsilon_low = 0.2;  // ρ is clipped to [1 − epsilon_low, 1 + epsilon_high]
   double epsilon_high = 0.2;
   LossType loss_type = LossType::dapo;
-  int64_t max_completion_length = 256;       // dr_grpo's normaliser
-  int64_t gradient_accumulation_steps = 1;   // grpo, bnpo, dr_grpo divide by it
-  double dapo_tokens = 1.0;  // dapo's normaliser: masked tokens of the whole accumulated batch
+  int64_t max_completion_length = 256;      // dr_grpo's normaliser
+  int64_t gradient_accumulation_steps = 1;  // grpo, bnpo, dr_grpo divide by it
+  double dapo_tokens = 1.0;                 // dapo's normaliser: masked tokens of the whole accumulated batch
 };
 
 // The completions of one micro-batch, their tokens flattened: completion c owns tokens
 // offsets[c] .. offsets[c+1]-1.
 struct CompletionTokens {
-  std::vector<int64_t> offsets = {0};    // (B + 1)
-  std::vector<double> logp;              // (T) log π_θ(token), at the sampling temperature
-  std::vector<double> old_logp;          // (T) log π_old(token) from when it was sampled
-  std::vector<double> ref_logp;          // (T) log π_ref(token); unused when beta is 0
-  std::vector<double> mask;              // (T) 1 where the token counts, else 0
-  std::vector<double> advantages;        // (B)
+  std::vector<int64_t> offsets = {0};  // (B + 1)
+  std::vector<double> logp;            // (T) log π_θ(token), at the sampling temperature
+  std::vector<double> old_logp;        // (T) log π_old(token) from when it was sampled
+  std::vector<double> ref_logp;        // (T) log π_ref(token); unused when beta is 0
+  std::vector<double> mask;            // (T) 1 where the token counts, else 0
+  std::vector<double> advantages;      // (B)
 };
 
 struct GrpoLossResult {

@@ -22,7 +22,8 @@ void score(const RolloutSource& source, Rollout& r) {
     RewardFunction& fn = *(*source.rewards)[f];
     const std::vector<double> scores = fn.score(inputs);
     if (scores.size() != inputs.size())
-      fail_internal(fmt::format("reward {} returned {} scores for {} completions", fn.name(), scores.size(), inputs.size()));
+      fail_internal(
+          fmt::format("reward {} returned {} scores for {} completions", fn.name(), scores.size(), inputs.size()));
     for (size_t i = 0; i < scores.size(); ++i) {
       r.completions[i].rewards[f] = scores[i];
       // TRL sums weighted rewards with nansum: a NaN score counts as nothing.
@@ -38,8 +39,8 @@ Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_
                         const std::vector<int64_t>& prompt_indices) {
   const auto started = Clock::now();
   const int64_t group = c.num_generations;
-  const int64_t ctx = std::min<int64_t>(source.model_config->max_position_embeddings,
-                                        c.max_prompt_length + c.max_completion_length);
+  const int64_t ctx =
+      std::min<int64_t>(source.model_config->max_position_embeddings, c.max_prompt_length + c.max_completion_length);
   generate::Engine engine(*source.policy, {static_cast<int64_t>(prompt_indices.size()) * group, ctx});
   RandomStream seeds(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024 + round);
   Rollout r;
@@ -73,7 +74,8 @@ Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_
 void assign_advantages(const GrpoConfig& c, Rollout& r) {
   std::vector<double> rewards;
   for (const Completion& x : r.completions) rewards.push_back(x.reward);
-  const Advantages a = compute_advantages(rewards, c.num_generations, parse_scale_rewards(c.scale_rewards, "scale_rewards"));
+  const Advantages a =
+      compute_advantages(rewards, c.num_generations, parse_scale_rewards(c.scale_rewards, "scale_rewards"));
   double std_sum = 0.0;
   for (size_t i = 0; i < rewards.size(); ++i) r.completions[i].advantage = a.advantages[i], std_sum += a.group_std[i];
   r.reward_std = rewards.empty() ? 0.0 : std_sum / static_cast<double>(rewards.size());
@@ -82,10 +84,18 @@ void assign_advantages(const GrpoConfig& c, Rollout& r) {
 nlohmann::json rollout_to_json(const Rollout& r) {
   nlohmann::json completions = nlohmann::json::array();
   for (const Completion& c : r.completions)
-    completions.push_back({{"prompt", c.prompt}, {"ids", c.ids}, {"truncated", c.truncated}, {"text", c.text},
-                           {"rewards", c.rewards}, {"reward", c.reward}, {"advantage", c.advantage},
-                           {"old_logp", c.old_logp}, {"ref_logp", c.ref_logp}});
-  return {{"completions", completions}, {"rounds", r.rounds}, {"frac_reward_zero_std", r.frac_reward_zero_std},
+    completions.push_back({{"prompt", c.prompt},
+                           {"ids", c.ids},
+                           {"truncated", c.truncated},
+                           {"text", c.text},
+                           {"rewards", c.rewards},
+                           {"reward", c.reward},
+                           {"advantage", c.advantage},
+                           {"old_logp", c.old_logp},
+                           {"ref_logp", c.ref_logp}});
+  return {{"completions", completions},
+          {"rounds", r.rounds},
+          {"frac_reward_zero_std", r.frac_reward_zero_std},
           {"reward_std", r.reward_std}};
 }
 

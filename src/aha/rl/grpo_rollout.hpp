@@ -25,11 +25,11 @@ struct GrpoPrompt {
 
 // One sampled completion and what the update needs of it.
 struct Completion {
-  int64_t prompt = 0;             // index into the prompt list
-  std::vector<int32_t> ids;       // generated tokens (EOS included when it ended on one)
-  bool truncated = false;         // stopped by max_completion_length, not by EOS
-  std::string text;               // decoded without special tokens
-  std::vector<double> rewards;    // one per reward function
+  int64_t prompt = 0;           // index into the prompt list
+  std::vector<int32_t> ids;     // generated tokens (EOS included when it ended on one)
+  bool truncated = false;       // stopped by max_completion_length, not by EOS
+  std::string text;             // decoded without special tokens
+  std::vector<double> rewards;  // one per reward function
   double reward = 0, advantage = 0;
   std::vector<float> old_logp, ref_logp;  // per completion token, once computed (else empty)
 };
@@ -37,12 +37,12 @@ struct Completion {
 // The completions of one step, num_generations per prompt, each group adjacent.
 struct Rollout {
   std::vector<Completion> completions;
-  int64_t rounds = 1;                  // generation rounds (more than 1 with dynamic_sampling)
-  double frac_reward_zero_std = 0;     // of the first round's groups
-  double reward_std = 0;               // mean of the groups' reward std
+  int64_t rounds = 1;               // generation rounds (more than 1 with dynamic_sampling)
+  double frac_reward_zero_std = 0;  // of the first round's groups
+  double reward_std = 0;            // mean of the groups' reward std
   double generation_seconds = 0;
   int64_t generated_tokens = 0;
-  std::vector<std::string> warnings;   // from the reward functions
+  std::vector<std::string> warnings;  // from the reward functions
 };
 
 // What rollouts are drawn from.

@@ -24,8 +24,8 @@ Packed pack(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t beg
   Packed p;
   p.batch = static_cast<int64_t>(end - begin);
   for (size_t c = begin; c < end; ++c)
-    p.seq = std::max<int64_t>(p.seq, static_cast<int64_t>(prompts[r.completions[c].prompt].ids.size() +
-                                                          r.completions[c].ids.size()) - 1);
+    p.seq = std::max<int64_t>(
+        p.seq, static_cast<int64_t>(prompts[r.completions[c].prompt].ids.size() + r.completions[c].ids.size()) - 1);
   p.tokens.assign(p.batch * p.seq, 0);
   p.targets.assign(p.batch * p.seq, -1);
   p.weights.assign(p.batch * p.seq, 0.0f);
@@ -126,9 +126,9 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
       s.scalars[kTokens] = static_cast<double>(p.tokens_in);
     });
   }
-  const train::OptimizerResult res = step_.finish(
-      {learning_rate, config_.adam_beta1, config_.adam_beta2, config_.adam_epsilon, config_.weight_decay},
-      config_.max_grad_norm);
+  const train::OptimizerResult res =
+      step_.finish({learning_rate, config_.adam_beta1, config_.adam_beta2, config_.adam_epsilon, config_.weight_decay},
+                   config_.max_grad_norm);
   const std::vector<double>& sum = res.scalars;
   UpdateResult u;
   u.loss = sum[kLoss];

@@ -21,7 +21,7 @@ namespace aha::rl {
 struct UpdateResult {
   double loss = 0, grad_norm = 0;
   double kl = 0, entropy = 0, low_clip = 0, high_clip = 0;  // means over masked tokens
-  int64_t tokens = 0;                                        // input tokens of the forward passes
+  int64_t tokens = 0;                                       // input tokens of the forward passes
   double seconds = 0;
   bool finite = true;  // false: the update was skipped
 };

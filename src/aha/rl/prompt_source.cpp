@@ -28,9 +28,9 @@ std::vector<std::string> tokenizer_files_of(const std::string& dir) {
 std::vector<GrpoPrompt> load_prompts(const PromptSourceOptions& o, const tokenizer::Tokenizer& tokenizer,
                                      const std::vector<std::unique_ptr<RewardFunction>>& rewards) {
   const std::string origin = o.dataset_path.empty() ? "dataset_task " + o.dataset_task : o.dataset_path;
-  const std::vector<data::PromptItem> items = o.dataset_path.empty()
-                                                  ? tasks::generate_task(o.dataset_task, "train", o.num_examples, o.seed)
-                                                  : data::read_prompt_dataset(o.dataset_path);
+  const std::vector<data::PromptItem> items =
+      o.dataset_path.empty() ? tasks::generate_task(o.dataset_task, "train", o.num_examples, o.seed)
+                             : data::read_prompt_dataset(o.dataset_path);
   const bool chat_available = has_chat_template(o.model_dir);
   std::string name = o.prompt_template;
   if (name.empty()) name = chat_available ? "chat" : "r1_zero";
@@ -38,8 +38,10 @@ std::vector<GrpoPrompt> load_prompts(const PromptSourceOptions& o, const tokeniz
   std::unique_ptr<tokenizer::ChatTemplate> chat;
   if (format == data::PromptTemplate::chat) {
     if (!chat_available)
-      fail("prompt_template: chat, but {} has no chat template (tokenizer_config.json or chat_template.jinja); "
-           "use r1_zero or raw", o.model_dir);
+      fail(
+          "prompt_template: chat, but {} has no chat template (tokenizer_config.json or chat_template.jinja); "
+          "use r1_zero or raw",
+          o.model_dir);
     chat = std::make_unique<tokenizer::ChatTemplate>(tokenizer::ChatTemplate::load(o.model_dir));
   }
   std::vector<GrpoPrompt> prompts;
@@ -56,7 +58,8 @@ std::vector<GrpoPrompt> load_prompts(const PromptSourceOptions& o, const tokeniz
     const auto n = static_cast<int64_t>(p.ids.size());
     if (n == 0) fail("{}: item {}: the prompt is empty", origin, i + 1);
     if (n > o.max_prompt_length)
-      fail("{}: item {}: the prompt has {} tokens, more than max_prompt_length ({})", origin, i + 1, n, o.max_prompt_length);
+      fail("{}: item {}: the prompt has {} tokens, more than max_prompt_length ({})", origin, i + 1, n,
+           o.max_prompt_length);
     if (o.context > 0 && n >= o.context)
       fail("{}: item {}: the prompt has {} tokens, which leaves no room to generate in the model's context of {}",
            origin, i + 1, n, o.context);

@@ -21,7 +21,7 @@ struct PromptSourceOptions {
   uint64_t seed = 42;
   std::string prompt_template;  // r1_zero, chat or raw; "": chat when the model has a template, else r1_zero
   int64_t max_prompt_length = 512;
-  int64_t context = 0;          // positions a prompt plus one generated token must fit in
+  int64_t context = 0;  // positions a prompt plus one generated token must fit in
 };
 
 // The formatted, tokenized prompts. A row whose answer a reward cannot use, or a prompt longer

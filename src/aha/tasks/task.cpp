@@ -18,9 +18,9 @@ uint64_t fnv1a(std::string_view text) {
 
 }  // namespace
 
-std::vector<PromptItem> generate_task(const std::string& name, const std::string& split, int64_t count,
-                                      uint64_t seed) {
-  if (split != "train" && split != "test") fail("task {}: split must be \"train\" or \"test\", got \"{}\"", name, split);
+std::vector<PromptItem> generate_task(const std::string& name, const std::string& split, int64_t count, uint64_t seed) {
+  if (split != "train" && split != "test")
+    fail("task {}: split must be \"train\" or \"test\", got \"{}\"", name, split);
   if (count < 0) fail("task {}: count must not be negative, got {}", name, count);
   if (name == "arithmetic") return word_problem_items(split, count, seed);
   if (name == "counting") return counting_items(split, count, seed);

@@ -13,8 +13,8 @@
 namespace aha::tasks {
 
 struct PromptItem {
-  Json prompt;  // a string, or a messages array ([{"role","content"}, ...])
-  Json answer;  // what a verifier checks completions against
+  Json prompt;            // a string, or a messages array ([{"role","content"}, ...])
+  Json answer;            // what a verifier checks completions against
   std::string reasoning;  // worked steps of a correct solution (built-in tasks; GSM8K's solution
                           // text without "<<…>>" notes and the "####" line); empty when unknown
   std::string solution;   // what a correct completion puts in <answer> (a number, a countdown
@@ -23,8 +23,7 @@ struct PromptItem {
 
 // A built-in task ("countdown", "arithmetic"): `count` items of `split` ("train" or "test";
 // the splits never share an item), deterministic in `seed`.
-std::vector<PromptItem> generate_task(const std::string& name, const std::string& split, int64_t count,
-                                      uint64_t seed);
+std::vector<PromptItem> generate_task(const std::string& name, const std::string& split, int64_t count, uint64_t seed);
 
 // The names generate_task accepts: "arithmetic" and "counting" (word problems), "countdown" (3 or
 // 4 numbers), "countdown3", "countdown4".

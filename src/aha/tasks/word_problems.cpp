@@ -26,7 +26,9 @@ class Draw {
  public:
   explicit Draw(RandomStream& rng) : rng_(rng) {}
   // A uniform integer in [lo, hi].
-  int64_t in(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng_.below(static_cast<uint64_t>(hi - lo + 1))); }
+  int64_t in(int64_t lo, int64_t hi) {
+    return lo + static_cast<int64_t>(rng_.below(static_cast<uint64_t>(hi - lo + 1)));
+  }
   const char* name() { return kNames[rng_.below(kNames.size())]; }
   const char* thing() { return kThings[rng_.below(kThings.size())]; }
 
@@ -66,34 +68,38 @@ Problem problem(int kind, Draw& d) {
     case 3: {
       const int64_t k = d.in(2, 12);
       b = d.in(2, 9), a = b * k, c = d.in(1, 20);
-      p.text = fmt::format("{} shares {} {} equally among {} friends. Then each friend finds {} more. How many {} "
-                           "does each friend have?",
-                           n, a, t, b, c, t);
+      p.text = fmt::format(
+          "{} shares {} {} equally among {} friends. Then each friend finds {} more. How many {} "
+          "does each friend have?",
+          n, a, t, b, c, t);
       p.steps = step(a, '/', b, k) + step(k, '+', c, k + c);
       p.answer = k + c;
       break;
     }
     case 4:
       a = d.in(1, 9), b = d.in(2, 9), c = a * b <= 20 ? 20 : a * b <= 50 ? 50 : 100;
-      p.text = fmt::format("{} buys {} pens that cost ${} each and pays with a ${} bill. How many dollars of change "
-                           "does {} get?",
-                           n, b, a, c, n);
+      p.text = fmt::format(
+          "{} buys {} pens that cost ${} each and pays with a ${} bill. How many dollars of change "
+          "does {} get?",
+          n, b, a, c, n);
       p.steps = step(b, '*', a, a * b) + step(c, '-', a * b, c - a * b);
       p.answer = c - a * b;
       break;
     case 5:
       a = d.in(5, 40), b = d.in(2, 9), c = d.in(1, 40);
-      p.text = fmt::format("{} reads {} pages every day for {} days, then {} pages on the last day. How many pages "
-                           "does {} read in total?",
-                           n, a, b, c, n);
+      p.text = fmt::format(
+          "{} reads {} pages every day for {} days, then {} pages on the last day. How many pages "
+          "does {} read in total?",
+          n, a, b, c, n);
       p.steps = step(a, '*', b, a * b) + step(a * b, '+', c, a * b + c);
       p.answer = a * b + c;
       break;
     case 6:
       a = d.in(2, 12), b = d.in(10, 60), c = d.in(1, a * b);
-      p.text = fmt::format("A train has {} cars with {} seats each. {} seats are empty. How many passengers are on "
-                           "the train?",
-                           a, b, c);
+      p.text = fmt::format(
+          "A train has {} cars with {} seats each. {} seats are empty. How many passengers are on "
+          "the train?",
+          a, b, c);
       p.steps = step(a, '*', b, a * b) + step(a * b, '-', c, a * b - c);
       p.answer = a * b - c;
       break;
@@ -101,9 +107,10 @@ Problem problem(int kind, Draw& d) {
       a = d.in(4, 40), b = d.in(2, 30);
       if ((a + b) % 2 != 0) ++b;
       const char* m = d.name();
-      p.text = fmt::format("{} is {} years old. {} is {} years older than {}. {}'s cousin is half as old as {}. How "
-                           "old is the cousin?",
-                           n, a, m, b, n, m, m);
+      p.text = fmt::format(
+          "{} is {} years old. {} is {} years older than {}. {}'s cousin is half as old as {}. How "
+          "old is the cousin?",
+          n, a, m, b, n, m, m);
       p.steps = step(a, '+', b, a + b) + step(a + b, '/', 2, (a + b) / 2);
       p.answer = (a + b) / 2;
     }

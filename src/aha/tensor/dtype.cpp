@@ -44,9 +44,7 @@ std::optional<DType> dtype_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-bool is_float_dtype(DType dtype) {
-  return dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16;
-}
+bool is_float_dtype(DType dtype) { return dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16; }
 
 uint16_t f32_to_bf16(float value) {
   uint32_t u;
@@ -86,7 +84,7 @@ uint16_t f32_to_f16(float value) {
   std::memcpy(&u, &value, 4);
   uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
   uint32_t abs = u & 0x7fffffffu;
-  if (abs > 0x7f800000u) return sign | 0x7e00u;  // NaN
+  if (abs > 0x7f800000u) return sign | 0x7e00u;   // NaN
   if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds to infinity
   if (abs < 0x38800000u) {
     // Result is subnormal or zero: add 0.5 (as a float) so the FPU rounds to nearest even.
@@ -122,8 +120,7 @@ void convert_to_f32(DType dtype, const void* src, float* dst, size_t count) {
         dst[i] = f16_to_f32(b);
       }
       return;
-    default:
-      fail("cannot convert {} tensors to F32", dtype_name(dtype));
+    default: fail("cannot convert {} tensors to F32", dtype_name(dtype));
   }
 }
 

@@ -91,7 +91,8 @@ ChatTemplate ChatTemplate::load(const std::string& path) {
   if (is_file(config_path.string())) config = parse_ordered(read_file(config_path.string()), config_path.string());
   else if (!is_file(jinja_path.string())) fail("{}: has no tokenizer_config.json", path);
   OrderedJson tokens = special_tokens_from_config(config, config_path.string());
-  if (is_file(jinja_path.string())) return ChatTemplate(read_file(jinja_path.string()), jinja_path.string(), std::move(tokens));
+  if (is_file(jinja_path.string()))
+    return ChatTemplate(read_file(jinja_path.string()), jinja_path.string(), std::move(tokens));
   return ChatTemplate(template_from_config(config, config_path.string()), config_path.string() + " (chat_template)",
                       std::move(tokens));
 }

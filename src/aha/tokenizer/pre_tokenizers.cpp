@@ -37,10 +37,8 @@ void add_parts(std::string_view piece, const std::vector<Part>& parts, Behavior 
       bool previous_match = false;
       for (const Part& p : parts) {
         const bool join = behavior == Behavior::contiguous ? p.match == previous_match : p.match && !previous_match;
-        if (join && !merged.empty())
-          merged.back().end = p.end;
-        else
-          merged.push_back(p);
+        if (join && !merged.empty()) merged.back().end = p.end;
+        else merged.push_back(p);
         previous_match = p.match;
       }
       for (const Part& p : merged) add(p.begin, p.end);
@@ -52,10 +50,8 @@ void add_parts(std::string_view piece, const std::vector<Part>& parts, Behavior 
       bool next_match = false;
       for (size_t i = parts.size(); i-- > 0;) {
         const Part& p = parts[i];
-        if (p.match && !next_match && !merged.empty())
-          merged.back().begin = p.begin;
-        else
-          merged.push_back(p);
+        if (p.match && !next_match && !merged.empty()) merged.back().begin = p.begin;
+        else merged.push_back(p);
         next_match = p.match;
       }
       for (size_t i = merged.size(); i-- > 0;) add(merged[i].begin, merged[i].end);
@@ -206,10 +202,8 @@ class Metaspace : public PreTokenizer {
       const std::string_view piece = pieces[i];
       word.clear();
       for (char c : piece) {
-        if (c == ' ')
-          word += replacement_;
-        else
-          word.push_back(c);
+        if (c == ' ') word += replacement_;
+        else word.push_back(c);
       }
       const bool at_start = i == 0 && pieces.first_at_start;
       if (!word.starts_with(replacement_) && (prepend_ == Prepend::always || (prepend_ == Prepend::first && at_start)))

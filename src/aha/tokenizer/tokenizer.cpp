@@ -70,8 +70,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special) 
     inner.clear();
     added_.split(normalized, true, inner);
     for (const Segment& part : inner) {
-      if (part.id != Segment::kText)
-        ids.push_back(part.id);
+      if (part.id != Segment::kText) ids.push_back(part.id);
       else
         encode_segment(std::string_view(normalized).substr(part.begin, part.end - part.begin),
                        segment.begin == 0 && part.begin == 0, ids);

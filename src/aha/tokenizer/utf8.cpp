@@ -104,10 +104,8 @@ std::string sanitize(std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {
     const size_t start = pos;
-    if (next(text, pos) == kReplacement)
-      append(out, kReplacement);  // a literal U+FFFD encodes to the same three bytes
-    else
-      out.append(text.substr(start, pos - start));
+    if (next(text, pos) == kReplacement) append(out, kReplacement);  // a literal U+FFFD encodes to the same three bytes
+    else out.append(text.substr(start, pos - start));
   }
   return out;
 }

@@ -5,9 +5,9 @@
 #include <utility>
 #include <vector>
 
+#include "aha/backend/ops.hpp"
 #include "aha/base/error.hpp"
 #include "aha/base/threads.hpp"
-#include "aha/backend/ops.hpp"
 
 namespace aha::train {
 
@@ -24,8 +24,7 @@ void AdamW::step(std::span<const ParamSlot> params, const AdamWOptions& o) {
   if (params.size() != exp_avg_.size())
     fail_internal("AdamW::step: parameter count differs from the one it was built for");
   for (size_t i = 0; i < params.size(); ++i)
-    if (params[i].values.size() != exp_avg_[i].size() ||
-        params[i].grads.size() != exp_avg_[i].size())
+    if (params[i].values.size() != exp_avg_[i].size() || params[i].grads.size() != exp_avg_[i].size())
       fail_internal("AdamW::step: a parameter's size differs from the one it was built for");
   ++steps_;
   const double t = static_cast<double>(steps_);

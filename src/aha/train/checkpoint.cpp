@@ -51,30 +51,30 @@ std::vector<std::pair<int64_t, std::string>> checkpoints(const std::string& outp
 // metric_for_best_model), plus aha's own under "aha_" names.
 Json trainer_state_json(const TrainerState& s, const std::string& output_dir) {
   Json t{{"best_global_step", nullptr},
-              {"best_metric", nullptr},
-              {"best_model_checkpoint", nullptr},
-              {"epoch", s.epoch},
-              {"eval_steps", s.eval_steps},
-              {"global_step", s.global_step},
-              {"is_hyper_param_search", false},
-              {"is_local_process_zero", true},
-              {"is_world_process_zero", true},
-              {"log_history", s.log_history},
-              {"logging_steps", s.logging_steps},
-              {"max_steps", s.max_steps},
-              {"num_input_tokens_seen", s.num_input_tokens_seen},
-              {"num_train_epochs", s.num_train_epochs},
-              {"save_steps", s.save_steps},
-              {"stateful_callbacks", Json::object()},
-              {"total_flos", 0.0},
-              {"train_batch_size", s.train_batch_size},
-              {"trial_name", nullptr},
-              {"trial_params", nullptr},
-              {"aha_output_dir", output_dir},
-              {"aha_bad_steps_in_a_row", s.bad_steps_in_a_row},
-              {"aha_pending_log",
-               {{"loss_sum", s.since_log.loss_sum}, {"steps", s.since_log.steps}, {"tokens", s.since_log.tokens}}},
-              {"aha_train_seconds", s.train_seconds}};
+         {"best_metric", nullptr},
+         {"best_model_checkpoint", nullptr},
+         {"epoch", s.epoch},
+         {"eval_steps", s.eval_steps},
+         {"global_step", s.global_step},
+         {"is_hyper_param_search", false},
+         {"is_local_process_zero", true},
+         {"is_world_process_zero", true},
+         {"log_history", s.log_history},
+         {"logging_steps", s.logging_steps},
+         {"max_steps", s.max_steps},
+         {"num_input_tokens_seen", s.num_input_tokens_seen},
+         {"num_train_epochs", s.num_train_epochs},
+         {"save_steps", s.save_steps},
+         {"stateful_callbacks", Json::object()},
+         {"total_flos", 0.0},
+         {"train_batch_size", s.train_batch_size},
+         {"trial_name", nullptr},
+         {"trial_params", nullptr},
+         {"aha_output_dir", output_dir},
+         {"aha_bad_steps_in_a_row", s.bad_steps_in_a_row},
+         {"aha_pending_log",
+          {{"loss_sum", s.since_log.loss_sum}, {"steps", s.since_log.steps}, {"tokens", s.since_log.tokens}}},
+         {"aha_train_seconds", s.train_seconds}};
   if (!s.rollout.is_null()) t["aha_rollout"] = s.rollout;
   return t;
 }
@@ -106,8 +106,7 @@ void write_model_files(const std::string& dir, const ModelFiles& files) {
 }
 
 void save_checkpoint(const std::string& output_dir, const ModelFiles& model, AdamW& optimizer,
-                     const std::vector<std::string>& parameter_names, const TrainerState& state,
-                     uint64_t seed) {
+                     const std::vector<std::string>& parameter_names, const TrainerState& state, uint64_t seed) {
   const std::string name = kPrefix + std::to_string(state.global_step);
   const std::string temp = output_dir + "/" + kTempPrefix + std::to_string(state.global_step);
   const std::string final_dir = output_dir + "/" + name;
@@ -115,11 +114,16 @@ void save_checkpoint(const std::string& output_dir, const ModelFiles& model, Ada
   write_model_files(temp, model);
   write_optimizer(temp + "/optimizer.safetensors", optimizer, parameter_names);
   write_file_atomic(temp + "/trainer_state.json", trainer_state_json(state, output_dir).dump(2) + "\n");
-  write_file_atomic(temp + "/rng_state.json",
-                    Json{{"seed", seed}, {"epoch", state.cursor.epoch},
-                         {"note", "aha's random streams derive from (seed, purpose, index)"}}.dump(2) + "\n");
-  write_file_atomic(temp + "/data_state.json",
-                    Json{{"epoch", state.cursor.epoch}, {"index", state.cursor.index}, {"num_sequences", state.num_sequences}}.dump(2) + "\n");
+  write_file_atomic(temp + "/rng_state.json", Json{{"seed", seed},
+                                                   {"epoch", state.cursor.epoch},
+                                                   {"note", "aha's random streams derive from (seed, purpose, index)"}}
+                                                      .dump(2) +
+                                                  "\n");
+  write_file_atomic(
+      temp + "/data_state.json",
+      Json{{"epoch", state.cursor.epoch}, {"index", state.cursor.index}, {"num_sequences", state.num_sequences}}.dump(
+          2) +
+          "\n");
   fsync_directory(temp);
   fs::remove_all(final_dir);  // a complete checkpoint of the same step from an earlier attempt
   std::error_code ec;
@@ -199,8 +203,8 @@ std::string resume_directory(const std::string& output_dir, ResumeMode mode, con
   const auto newest = newest_checkpoint(output_dir);
   if (mode == ResumeMode::none) {
     if (newest)
-      fail("output_dir {} already holds {}; resume to continue that run or choose another output_dir",
-           output_dir, std::filesystem::path(*newest).filename().string());
+      fail("output_dir {} already holds {}; resume to continue that run or choose another output_dir", output_dir,
+           std::filesystem::path(*newest).filename().string());
     return "";
   }
   if (!newest) {

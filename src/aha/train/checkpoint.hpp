@@ -34,12 +34,12 @@ struct TrainerState {
   // The run's settings as HF's TrainerState records them (written, not needed to resume).
   int64_t num_train_epochs = 0;  // whole epochs the run spans, as HF computes it
   int64_t logging_steps = 0, eval_steps = 0, save_steps = 0, train_batch_size = 0;
-  Json log_history = Json::array();  // every logged metrics line, as HF's log_history
-  data::DataCursor cursor;           // the next micro-batch
-  int64_t num_sequences = 0;         // training sequences the cursor counts over
-  int64_t bad_steps_in_a_row = 0;    // consecutive steps skipped for a NaN/Inf loss or norm
-  LogWindow since_log;               // sums since the last logged step
-  Json rollout;                      // GRPO: the rollout between its num_iterations updates (null: none)
+  Json log_history = Json::array();   // every logged metrics line, as HF's log_history
+  data::DataCursor cursor;            // the next micro-batch
+  int64_t num_sequences = 0;          // training sequences the cursor counts over
+  int64_t bad_steps_in_a_row = 0;     // consecutive steps skipped for a NaN/Inf loss or norm
+  LogWindow since_log;                // sums since the last logged step
+  Json rollout;                       // GRPO: the rollout between its num_iterations updates (null: none)
   int64_t num_input_tokens_seen = 0;  // input tokens of every step so far (HF's name)
   double train_seconds = 0.0;         // training wall time so far, over resumed attempts
 };
@@ -61,8 +61,7 @@ void write_model_files(const std::string& dir, const ModelFiles& files);
 
 // Writes output_dir/checkpoint-<global_step>/ atomically (temp name, fsync, rename).
 void save_checkpoint(const std::string& output_dir, const ModelFiles& model, AdamW& optimizer,
-                     const std::vector<std::string>& parameter_names, const TrainerState& state,
-                     uint64_t seed);
+                     const std::vector<std::string>& parameter_names, const TrainerState& state, uint64_t seed);
 
 // The state saved in checkpoint `dir`: trainer_state.json and data_state.json.
 TrainerState read_trainer_state(const std::string& dir);

@@ -24,11 +24,15 @@ struct Key {
 const std::vector<Key>& keys() {
   using C = TrainConfig;
   static const std::vector<Key> table = {
-      {"model_config", &C::model_config}, {"tokenizer", &C::tokenizer},
-      {"eval_dataset_path", &C::eval_dataset_path}, {"skip_bad_lines", &C::skip_bad_lines},
-      {"max_length", &C::max_length}, {"truncation", &C::truncation, true},
+      {"model_config", &C::model_config},
+      {"tokenizer", &C::tokenizer},
+      {"eval_dataset_path", &C::eval_dataset_path},
+      {"skip_bad_lines", &C::skip_bad_lines},
+      {"max_length", &C::max_length},
+      {"truncation", &C::truncation, true},
       {"completion_only_loss", &C::completion_only_loss, true},
-      {"assistant_only_loss", &C::assistant_only_loss, true}, {"packing", &C::packing, true},
+      {"assistant_only_loss", &C::assistant_only_loss, true},
+      {"packing", &C::packing, true},
       {"eval_steps", &C::eval_steps},
   };
   return table;

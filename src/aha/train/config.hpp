@@ -26,7 +26,7 @@ struct TrainConfig : TrainingArguments {
   std::string eval_dataset_path;
   bool skip_bad_lines = false;
   int64_t max_length = 1024;
-  bool truncation = true;  // TRL truncates at max_length; false makes a longer sequence an error
+  bool truncation = true;                    // TRL truncates at max_length; false makes a longer sequence an error
   std::optional<bool> completion_only_loss;  // unset: true for prompt-completion data
   bool assistant_only_loss = false;
   bool packing = false;

@@ -20,7 +20,8 @@ bool parse_bool(const std::string& s, bool& out) {
 }
 
 // A list of names from a YAML list, or from one name ("all-linear").
-void set_names(std::vector<std::string>& out, const YAML::Node& node, const std::string& key, const std::string& where) {
+void set_names(std::vector<std::string>& out, const YAML::Node& node, const std::string& key,
+               const std::string& where) {
   out.clear();
   if (node.IsScalar()) return out.push_back(node.Scalar());
   if (!node.IsSequence()) fail("{}: {}: expected a list of names", where, key);
@@ -85,7 +86,8 @@ void read_config(const std::string& path, const std::vector<std::string>& overri
   }
   if (!root.IsNull() && !root.IsMap()) fail("{}: expected a mapping of keys to values", path);
   if (root.IsMap())
-    for (const auto& item : root) set(item.first.Scalar(), item.second, fmt::format("{}:{}", path, item.first.Mark().line + 1));
+    for (const auto& item : root)
+      set(item.first.Scalar(), item.second, fmt::format("{}:{}", path, item.first.Mark().line + 1));
   for (const std::string& text : overrides) {
     const size_t eq = text.find('=');
     const std::string where = text + " (command-line override)";

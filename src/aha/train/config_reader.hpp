@@ -26,8 +26,8 @@ using ConfigSetter = std::function<void(const std::string& name, const YAML::Nod
 void read_config(const std::string& path, const std::vector<std::string>& overrides, const ConfigSetter& set);
 
 // A config field of one of the types configs use.
-using ConfigValue = std::variant<double*, int64_t*, bool*, std::string*, std::optional<double>*,
-                                 std::optional<bool>*, std::vector<std::string>*, std::vector<double>*>;
+using ConfigValue = std::variant<double*, int64_t*, bool*, std::string*, std::optional<double>*, std::optional<bool>*,
+                                 std::vector<std::string>*, std::vector<double>*>;
 
 // Sets `value` from `node`: a number, an integer, true/false, text (null: ""), null or a
 // value for the optionals, a list (or one name) of names, a list of numbers. A value of the

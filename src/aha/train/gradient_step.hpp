@@ -36,8 +36,8 @@ class GradientStep {
   // clips them to `max_grad_norm` (0: no clipping) and applies AdamW with `options`, unless the
   // loss or the norm is NaN or infinite. `global_step` (the steps done before this one) picks
   // the LoRA dropout masks.
-  StepResult step(const std::vector<data::MicroBatch>& micro_batches, const AdamWOptions& options,
-                  double max_grad_norm, int64_t global_step = 0);
+  StepResult step(const std::vector<data::MicroBatch>& micro_batches, const AdamWOptions& options, double max_grad_norm,
+                  int64_t global_step = 0);
 
   // Mean loss per target token of `sequences`, in micro-batches of `batch_size`.
   double mean_loss(const std::vector<data::Sequence>& sequences, int64_t batch_size);

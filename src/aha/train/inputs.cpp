@@ -135,7 +135,8 @@ TrainingInputs load_training_inputs(const TrainConfig& c) {
   if (has_chat_template(tokenizer_dir))
     chat = std::make_unique<tokenizer::ChatTemplate>(tokenizer::ChatTemplate::load(tokenizer_dir));
   in.train = sft_set(c, c.dataset_path, tok, chat.get(), eos, "train", in.datasets);
-  if (!c.eval_dataset_path.empty()) in.eval = sft_set(c, c.eval_dataset_path, tok, chat.get(), eos, "eval", in.datasets);
+  if (!c.eval_dataset_path.empty())
+    in.eval = sft_set(c, c.eval_dataset_path, tok, chat.get(), eos, "eval", in.datasets);
   return in;
 }
 

@@ -19,11 +19,11 @@ namespace aha::train {
 struct TrainingInputs {
   std::string config_json;  // the text written as config.json
   io::ModelConfig model_config;
-  model::Weights weights;                    // with use_peft: the frozen base
-  std::optional<model::Lora> lora;           // with use_peft: the adapters, initialised as PEFT does
-  std::string base_model;                    // with use_peft: model_name_or_path, absolute
-  std::vector<std::string> tokenizer_files;  // copied into every model directory written
-  data::SequenceSet train, eval;             // eval is empty without eval_dataset_path
+  model::Weights weights;                       // with use_peft: the frozen base
+  std::optional<model::Lora> lora;              // with use_peft: the adapters, initialised as PEFT does
+  std::string base_model;                       // with use_peft: model_name_or_path, absolute
+  std::vector<std::string> tokenizer_files;     // copied into every model directory written
+  data::SequenceSet train, eval;                // eval is empty without eval_dataset_path
   std::vector<ledger::DatasetRecord> datasets;  // fingerprints of what train and eval read
 };
 

@@ -128,7 +128,8 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
       write_run_provenance(args, trainer, st, started_at);
     }
     if (o.notice)
-      o.notice(fmt::format("the run in {} is already complete (step {}): nothing to do", args.output_dir, st.global_step));
+      o.notice(
+          fmt::format("the run in {} is already complete (step {}): nothing to do", args.output_dir, st.global_step));
     return {st.global_step, true};
   }
   if (!resume_dir.empty() && o.notice) o.notice(fmt::format("resuming from {} (step {})", resume_dir, st.global_step));

@@ -52,10 +52,10 @@ struct RunSummary {
 
 // One optimizer step as the loop sees it.
 struct StepReport {
-  bool finite = true;            // false: the update was skipped
-  double loss = 0.0;             // the step's loss
-  int64_t tokens = 0;            // input tokens of the step's forward passes
-  std::optional<double> reward;  // GRPO: the step's mean reward, for progress
+  bool finite = true;             // false: the update was skipped
+  double loss = 0.0;              // the step's loss
+  int64_t tokens = 0;             // input tokens of the step's forward passes
+  std::optional<double> reward;   // GRPO: the step's mean reward, for progress
   Json metrics = Json::object();  // the step's metrics line, without step and epoch
 };
 

@@ -20,7 +20,8 @@ int64_t epochs_spanned(const TrainConfig& c, int64_t max_steps, int64_t micro_ba
 int64_t total_steps(const TrainConfig& c, int64_t micro_batches_per_epoch) {
   if (c.max_steps > 0) return c.max_steps;
   const double micro = c.num_train_epochs * static_cast<double>(micro_batches_per_epoch);
-  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(micro / static_cast<double>(c.gradient_accumulation_steps))));
+  return std::max<int64_t>(1,
+                           static_cast<int64_t>(std::ceil(micro / static_cast<double>(c.gradient_accumulation_steps))));
 }
 
 class TextTrainer final : public Trainer {

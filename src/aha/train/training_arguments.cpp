@@ -25,18 +25,34 @@ constexpr bool is_run_argument = std::is_same_v<M, int64_t R::*> || std::is_same
 // Every TrainingArguments key, RunArguments' included, in the order to_yaml writes them.
 const std::vector<std::pair<const char*, Member>>& keys() {
   static const std::vector<std::pair<const char*, Member>> table = {
-      {"model_name_or_path", &R::model_name_or_path}, {"dataset_path", &R::dataset_path},
-      {"dataset_task", &R::dataset_task}, {"dataset_num_examples", &R::dataset_num_examples},
-      {"learning_rate", &A::learning_rate}, {"num_train_epochs", &A::num_train_epochs},
-      {"max_steps", &A::max_steps}, {"per_device_train_batch_size", &A::per_device_train_batch_size},
-      {"gradient_accumulation_steps", &A::gradient_accumulation_steps}, {"warmup_ratio", &A::warmup_ratio},
-      {"warmup_steps", &A::warmup_steps}, {"lr_scheduler_type", &A::lr_scheduler_type},
-      {"weight_decay", &A::weight_decay}, {"adam_beta1", &A::adam_beta1}, {"adam_beta2", &A::adam_beta2},
-      {"adam_epsilon", &A::adam_epsilon}, {"max_grad_norm", &A::max_grad_norm}, {"seed", &R::seed},
-      {"gradient_checkpointing", &A::gradient_checkpointing}, {"threads", &R::threads},
-      {"output_dir", &R::output_dir}, {"save_steps", &A::save_steps}, {"save_total_limit", &A::save_total_limit},
-      {"logging_steps", &A::logging_steps}, {"use_peft", &A::use_peft}, {"lora_r", &A::lora_r},
-      {"lora_alpha", &A::lora_alpha}, {"lora_dropout", &A::lora_dropout},
+      {"model_name_or_path", &R::model_name_or_path},
+      {"dataset_path", &R::dataset_path},
+      {"dataset_task", &R::dataset_task},
+      {"dataset_num_examples", &R::dataset_num_examples},
+      {"learning_rate", &A::learning_rate},
+      {"num_train_epochs", &A::num_train_epochs},
+      {"max_steps", &A::max_steps},
+      {"per_device_train_batch_size", &A::per_device_train_batch_size},
+      {"gradient_accumulation_steps", &A::gradient_accumulation_steps},
+      {"warmup_ratio", &A::warmup_ratio},
+      {"warmup_steps", &A::warmup_steps},
+      {"lr_scheduler_type", &A::lr_scheduler_type},
+      {"weight_decay", &A::weight_decay},
+      {"adam_beta1", &A::adam_beta1},
+      {"adam_beta2", &A::adam_beta2},
+      {"adam_epsilon", &A::adam_epsilon},
+      {"max_grad_norm", &A::max_grad_norm},
+      {"seed", &R::seed},
+      {"gradient_checkpointing", &A::gradient_checkpointing},
+      {"threads", &R::threads},
+      {"output_dir", &R::output_dir},
+      {"save_steps", &A::save_steps},
+      {"save_total_limit", &A::save_total_limit},
+      {"logging_steps", &A::logging_steps},
+      {"use_peft", &A::use_peft},
+      {"lora_r", &A::lora_r},
+      {"lora_alpha", &A::lora_alpha},
+      {"lora_dropout", &A::lora_dropout},
       {"lora_target_modules", &A::lora_target_modules},
   };
   return table;
@@ -81,8 +97,7 @@ void emit_training_arguments(YAML::Emitter& out, const TrainingArguments& args) 
 void validate_training_arguments(const TrainingArguments& c, const std::string& origin) {
   validate_run_arguments(c, origin, "the run directory");
   require(c.learning_rate > 0, origin, "learning_rate", "must be positive");
-  require(c.max_steps > 0 || c.num_train_epochs > 0, origin, "num_train_epochs",
-          "must be positive (or set max_steps)");
+  require(c.max_steps > 0 || c.num_train_epochs > 0, origin, "num_train_epochs", "must be positive (or set max_steps)");
   require(c.per_device_train_batch_size >= 1, origin, "per_device_train_batch_size", "must be at least 1");
   require(c.gradient_accumulation_steps >= 1, origin, "gradient_accumulation_steps", "must be at least 1");
   require(c.warmup_ratio >= 0 && c.warmup_ratio <= 1, origin, "warmup_ratio", "must be in [0, 1]");
@@ -104,7 +119,11 @@ void validate_training_arguments(const TrainingArguments& c, const std::string& 
 std::vector<std::string> run_argument_names() {
   std::vector<std::string> names;
   for (const auto& [name, member] : keys())
-    std::visit([&](auto m) { if constexpr (is_run_argument<decltype(m)>) names.emplace_back(name); }, member);
+    std::visit(
+        [&](auto m) {
+          if constexpr (is_run_argument<decltype(m)>) names.emplace_back(name);
+        },
+        member);
   return names;
 }
 

@@ -8,10 +8,10 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/data/prompts.hpp"
-#include "aha/tasks/counting_teacher.hpp"
 #include "aha/eval/evaluation.hpp"
 #include "aha/ledger/dataset.hpp"
 #include "aha/rl/grpo.hpp"
+#include "aha/tasks/counting_teacher.hpp"
 #include "aha/tokenizer/chat_template.hpp"
 #include "aha/tokenizer/tokenizer.hpp"
 #include "aha/tokenizer/trainer.hpp"
@@ -58,9 +58,14 @@ struct TokenizerIds {
 TokenizerIds write_tokenizer(const std::string& dir, const DemoPlan& p, const std::vector<data::PromptItem>& items,
                              const WarmupText& warmup) {
   fs::create_directories(dir);
-  Json config = {{"chat_template", kChatTemplate}, {"eos_token", kEos},        {"bos_token", nullptr},
-                 {"pad_token", kEos},              {"model_max_length", 256}, {"add_bos_token", false},
-                 {"clean_up_tokenization_spaces", false}, {"tokenizer_class", "PreTrainedTokenizerFast"}};
+  Json config = {{"chat_template", kChatTemplate},
+                 {"eos_token", kEos},
+                 {"bos_token", nullptr},
+                 {"pad_token", kEos},
+                 {"model_max_length", 256},
+                 {"add_bos_token", false},
+                 {"clean_up_tokenization_spaces", false},
+                 {"tokenizer_class", "PreTrainedTokenizerFast"}};
   write_file_atomic(dir + "/tokenizer_config.json", config.dump(2) + "\n");
   tokenizer::BpeTrainer trainer({static_cast<int32_t>(p.vocab_size), {kEos}});
   const tokenizer::ChatTemplate chat = tokenizer::ChatTemplate::load(dir);
@@ -87,19 +92,20 @@ std::string write_sft_data(const std::string& dir, const std::string& tokenizer_
   write_file_atomic(dir + "/sft_train.jsonl", text);
   // The ledger's sidecar: synthetic text from the task generator (no model), so the EU summary
   // lists it under 2.5.
-  write_file_atomic(dir + "/sft_train.jsonl.DATASET.yaml",
-                    fmt::format("name: {0} worked solutions\n"
-                                "description: {1}\n"
-                                "source: aha demo\nlicense: not applicable (generated)\nlanguage: en\n"
-                                "content_type: text\ncategory: synthetic\n"
-                                "generated_by: \"aha built-in generator '{0}' v1 and aha demo's noisy teacher (programs, "
-                                "no model)\"\n",
-                                kTask,
-                                Json(fmt::format("built-in task '{}' (train split) solved in R1's format by aha demo's "
-                                                 "noisy teacher program, right on {} of {} items (error rate {}; it "
-                                                 "stops a step early or takes a step the wrong way)",
-                                                 kTask, warmup.correct, items.size(), p.teacher_error_rate))
-                                    .dump()));
+  write_file_atomic(
+      dir + "/sft_train.jsonl.DATASET.yaml",
+      fmt::format("name: {0} worked solutions\n"
+                  "description: {1}\n"
+                  "source: aha demo\nlicense: not applicable (generated)\nlanguage: en\n"
+                  "content_type: text\ncategory: synthetic\n"
+                  "generated_by: \"aha built-in generator '{0}' v1 and aha demo's noisy teacher (programs, "
+                  "no model)\"\n",
+                  kTask,
+                  Json(fmt::format("built-in task '{}' (train split) solved in R1's format by aha demo's "
+                                   "noisy teacher program, right on {} of {} items (error rate {}; it "
+                                   "stops a step early or takes a step the wrong way)",
+                                   kTask, warmup.correct, items.size(), p.teacher_error_rate))
+                      .dump()));
   return dir + "/sft_train.jsonl";
 }
 
@@ -196,7 +202,9 @@ Measurement measure(const DemoPlan& p, const std::string& model_dir, const std::
 }
 
 Json measurement_json(const Measurement& m) {
-  return {{"pass1", m.pass1}, {"pass8", m.pass8}, {"mean_completion_tokens", m.mean_length},
+  return {{"pass1", m.pass1},
+          {"pass8", m.pass8},
+          {"mean_completion_tokens", m.mean_length},
           {"train_seconds", m.stage_seconds}};
 }
 
@@ -228,9 +236,10 @@ DemoResult run_demo(const DemoOptions& o) {
     if (o.notice) o.notice(line);
   };
   if (fs::exists(o.out_dir) && (!fs::is_directory(o.out_dir) || !fs::is_empty(o.out_dir)))
-    fail("--out {}: already exists and is not an empty directory; aha demo writes a new run (choose another --out "
-         "or remove it)",
-         o.out_dir);
+    fail(
+        "--out {}: already exists and is not an empty directory; aha demo writes a new run (choose another --out "
+        "or remove it)",
+        o.out_dir);
   fs::create_directories(o.out_dir);
   const std::string out = fs::absolute(o.out_dir).lexically_normal().string();
   const Clock::time_point started = Clock::now();

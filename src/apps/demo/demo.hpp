@@ -15,13 +15,13 @@ namespace aha::demo {
 
 // The sizes of one demo: --quick's for the test suite, or the full one.
 struct DemoPlan {
-  int64_t vocab_size = 0;             // tokenizer: 256 bytes + merges + <|endoftext|>
+  int64_t vocab_size = 0;  // tokenizer: 256 bytes + merges + <|endoftext|>
   int64_t hidden_size = 0, intermediate_size = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0;
   int64_t sft_examples = 0, sft_steps = 0, sft_batch = 0;
-  double teacher_error_rate = 0.5;    // how often the warm-up's teacher is wrong (see noisy_teacher.hpp)
+  double teacher_error_rate = 0.5;  // how often the warm-up's teacher is wrong (see noisy_teacher.hpp)
   double sft_learning_rate = 0;
-  int64_t test_items = 0, samples = 8;  // held-out items, completions per item (pass@1 and pass@8)
-  double temperature = 1.0, top_p = 1.0; // the same sampling for every evaluation
+  int64_t test_items = 0, samples = 8;    // held-out items, completions per item (pass@1 and pass@8)
+  double temperature = 1.0, top_p = 1.0;  // the same sampling for every evaluation
   int64_t max_completion_tokens = 0;
   int64_t grpo_prompts = 0, grpo_steps = 0, grpo_prompts_per_step = 0;
   double grpo_learning_rate = 0, control_learning_rate = 0;
@@ -39,10 +39,10 @@ struct Measurement {
 
 struct DemoResult {
   Measurement before, after, control;
-  double wall_seconds = 0;  // every stage but the control
+  double wall_seconds = 0;      // every stage but the control
   double teacher_accuracy = 0;  // the fraction of warm-up completions with the right answer
-  std::string model_dir;    // the GRPO model, absolute
-  Json summary;             // what summary.json holds
+  std::string model_dir;        // the GRPO model, absolute
+  Json summary;                 // what summary.json holds
 };
 
 struct DemoOptions {

@@ -7,18 +7,23 @@
 #include <cmath>
 
 #include "aha/base/file.hpp"
+#include "aha/version_commit.hpp"
 #include "apps/report/html.hpp"
 #include "apps/report/sections.hpp"
 #include "apps/report/svg_chart.hpp"
-#include "aha/version_commit.hpp"
 
 namespace aha::report {
 namespace {
 
 // Chart sections in page order; metric_group returns one of these names.
-constexpr std::array<const char*, 8> kGroups = {
-    "Rewards and accuracy", "Completions (length, truncation)", "Loss and gradient norm", "KL and entropy",
-    "Clip ratios", "Learning rate", "Throughput and time", "Other"};
+constexpr std::array<const char*, 8> kGroups = {"Rewards and accuracy",
+                                                "Completions (length, truncation)",
+                                                "Loss and gradient norm",
+                                                "KL and entropy",
+                                                "Clip ratios",
+                                                "Learning rate",
+                                                "Throughput and time",
+                                                "Other"};
 
 constexpr const char* kStyle = R"css(
 body { font-family: sans-serif; margin: 24px; color: #222; max-width: 1500px; }
@@ -76,10 +81,10 @@ std::vector<std::string> all_metrics(const std::vector<RunData>& runs) {
 std::string runs_html(const std::vector<RunData>& runs) {
   std::string out = "<table><tr><th>run</th><th>directory</th><th>logged steps</th><th>metrics</th></tr>";
   for (size_t i = 0; i < runs.size(); ++i)
-    out += fmt::format("<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td><td>{}</td><td>{}</td>"
-                       "<td>{}</td></tr>",
-                       run_color(i), html_escape(runs[i].name), html_escape(runs[i].dir), runs[i].lines,
-                       runs[i].metric_order.size());
+    out += fmt::format(
+        "<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>",
+        run_color(i), html_escape(runs[i].name), html_escape(runs[i].dir), runs[i].lines, runs[i].metric_order.size());
   return out + "</table>";
 }
 

@@ -85,9 +85,10 @@ std::vector<RunData> discover_runs(const std::string& dir) {
   std::sort(subdirs.begin(), subdirs.end());
   for (const std::string& s : subdirs) runs.push_back(read_run(dir + "/" + s, s));
   if (runs.empty())
-    fail("--run {}: no metrics.jsonl in it or in its immediate subdirectories (expected the output_dir of "
-         "aha pretrain, sft or grpo, or the --out of aha demo)",
-         dir);
+    fail(
+        "--run {}: no metrics.jsonl in it or in its immediate subdirectories (expected the output_dir of "
+        "aha pretrain, sft or grpo, or the --out of aha demo)",
+        dir);
   return runs;
 }
 

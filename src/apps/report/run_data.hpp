@@ -21,11 +21,11 @@ struct Metric {
 struct RunData {
   std::string name;  // the subdirectory's name, or the directory's own name for a lone run
   std::string dir;
-  int64_t lines = 0;                     // metrics.jsonl lines read
+  int64_t lines = 0;                      // metrics.jsonl lines read
   std::vector<std::string> metric_order;  // numeric metrics in the order first seen
   std::map<std::string, Metric> metrics;
-  std::vector<Json> completions;          // completions.jsonl, one object a line
-  std::optional<Json> provenance;         // provenance.json when the directory has one
+  std::vector<Json> completions;   // completions.jsonl, one object a line
+  std::optional<Json> provenance;  // provenance.json when the directory has one
 };
 
 // Adds the lines of a metrics.jsonl (`text`, read from `origin`) to `run`: every numeric field but

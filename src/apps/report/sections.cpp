@@ -53,14 +53,16 @@ std::string dataset_html(const Json& d) {
   if (declared_fields.is_object())
     for (const auto& [k, v] : declared_fields.items())
       if (k != "teacher_provenance") declared += html_escape(k) + ": " + value_text(v) + "<br>";
-  return fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", field_text(d, "role"),
-                     source, identity, field_text(d, "records"), field_text(d, "tokens"), declared);
+  return fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                     field_text(d, "role"), source, identity, field_text(d, "records"), field_text(d, "tokens"),
+                     declared);
 }
 
 std::string datasets_html(const Json& datasets) {
   if (datasets.empty()) return "none";
-  std::string t = "<table class=\"inner\"><tr><th>role</th><th>source</th><th>SHA-256 or seed</th><th>records</th>"
-                  "<th>tokens</th><th>declared</th></tr>";
+  std::string t =
+      "<table class=\"inner\"><tr><th>role</th><th>source</th><th>SHA-256 or seed</th><th>records</th>"
+      "<th>tokens</th><th>declared</th></tr>";
   for (const Json& d : datasets) t += dataset_html(d);
   return t + "</table>";
 }
@@ -85,7 +87,8 @@ std::string lineage_text(const Json& doc) {
 
 std::string base_model_html(const Json& base) {
   if (base.is_null()) return "none (trained from scratch)";
-  return fmt::format("{}<br>weights SHA-256 <code>{}</code>", field_text(base, "path"), field_text(base, "weights_sha256"));
+  return fmt::format("{}<br>weights SHA-256 <code>{}</code>", field_text(base, "path"),
+                     field_text(base, "weights_sha256"));
 }
 
 }  // namespace
@@ -103,7 +106,8 @@ std::string demo_summary_html(const std::string& dir) {
   const Json s = read_json_file(dir + "/summary.json");
   if (!s.is_object() || !s.contains("before") || !s.contains("after")) return "";
   std::string t = "<h2 id=\"demo\">Demo: before and after</h2><p>";
-  for (const char* k : {"task", "test_items", "samples", "temperature", "top_p", "max_completion_tokens", "wall_seconds"})
+  for (const char* k :
+       {"task", "test_items", "samples", "temperature", "top_p", "max_completion_tokens", "wall_seconds"})
     t += fmt::format("{}: {}; ", k, field_text(s, k));
   t += "</p><table><tr><th>model</th><th>pass@1</th><th>pass@8</th><th>mean completion tokens</th>"
        "<th>training seconds</th></tr>";
@@ -127,8 +131,9 @@ std::string evaluations_html(const std::string& dir, const std::vector<RunData>&
   std::set<std::string> keys;
   for (const auto& [where, e] : evals)
     for (const auto& [k, v] : e["metrics"].items()) keys.insert(k);
-  std::string t = "<h2 id=\"evaluations\">Evaluations</h2><table><tr><th>where</th><th>name</th><th>model</th>"
-                  "<th>items</th><th>samples</th>";
+  std::string t =
+      "<h2 id=\"evaluations\">Evaluations</h2><table><tr><th>where</th><th>name</th><th>model</th>"
+      "<th>items</th><th>samples</th>";
   for (const std::string& k : keys) t += "<th>" + html_escape(k) + "</th>";
   t += "</tr>";
   for (const auto& [where, e] : evals) {
@@ -159,11 +164,12 @@ std::string completions_html(const RunData& run) {
       const Json& parts = member(c, "rewards");
       if (parts.is_object())
         for (const auto& [k, v] : parts.items()) rewards += html_escape(k) + ": " + value_text(v) + "<br>";
-      t += fmt::format("<tr><td>{}</td><td class=\"text\">{}</td><td class=\"text completion\">{}</td><td>{}</td>"
-                       "<td>{}</td><td>{}</td></tr>",
-                       field_text(c, "step"), escape_truncated(raw_text(c, "prompt"), kPromptBytes),
-                       escape_truncated(raw_text(c, "completion"), kCompletionBytes), rewards, field_text(c, "reward"),
-                       field_text(c, "advantage"));
+      t += fmt::format(
+          "<tr><td>{}</td><td class=\"text\">{}</td><td class=\"text completion\">{}</td><td>{}</td>"
+          "<td>{}</td><td>{}</td></tr>",
+          field_text(c, "step"), escape_truncated(raw_text(c, "prompt"), kPromptBytes),
+          escape_truncated(raw_text(c, "completion"), kCompletionBytes), rewards, field_text(c, "reward"),
+          field_text(c, "advantage"));
     }
   }
   return t + "</table>";
@@ -183,7 +189,8 @@ std::string provenance_html(const RunData& run) {
   t += row("weights", fmt::format("SHA-256 <code>{}</code>, {} parameters", field_text(member(p, "weights"), "sha256"),
                                   field_text(member(p, "weights"), "parameters")));
   t += row("datasets", datasets_html(member(r, "datasets")));
-  t += row("reward functions", rewards.empty() ? "none" : rewards) + row("teachers", teachers.empty() ? "none" : teachers);
+  t += row("reward functions", rewards.empty() ? "none" : rewards) +
+       row("teachers", teachers.empty() ? "none" : teachers);
   t += row("seed", field_text(r, "seed"));
   t += row("hardware", fmt::format("{}; {} logical cores, {} threads used; memory {}; {}", field_text(hw, "cpu"),
                                    field_text(hw, "logical_cores"), field_text(hw, "threads_used"),

@@ -47,13 +47,13 @@ std::string axes_svg(const Chart& c, const ChartScales& s) {
                        px(s.y(t)), tick_label(t));
   }
   for (const double t : s.x_axis.ticks) {
-    out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#555\"/>", px(s.x(t)),
-                       px(plot_bottom), px(s.x(t)), px(plot_bottom + 4));
+    out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#555\"/>", px(s.x(t)), px(plot_bottom),
+                       px(s.x(t)), px(plot_bottom + 4));
     out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", px(s.x(t)), px(plot_bottom + 16),
                        tick_label(t));
   }
-  out += fmt::format("<path d=\"M{} {}V{}H{}\" fill=\"none\" stroke=\"#555\"/>", px(l.left), px(l.top),
-                     px(plot_bottom), px(plot_right));
+  out += fmt::format("<path d=\"M{} {}V{}H{}\" fill=\"none\" stroke=\"#555\"/>", px(l.left), px(l.top), px(plot_bottom),
+                     px(plot_right));
   out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", px(l.left + (plot_right - l.left) / 2),
                      px(plot_bottom + 32), html_escape(c.x_label));
   return out;
@@ -84,7 +84,8 @@ std::string series_svg(const Series& series, const ChartScales& s, bool dots) {
     ++in_run;
     last = p;
     if (dots)
-      out += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"{}\"/>", px(s.x(p.x)), px(s.y(p.y)), series.color);
+      out +=
+          fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"{}\"/>", px(s.x(p.x)), px(s.y(p.y)), series.color);
   }
   close_run();
   return out;

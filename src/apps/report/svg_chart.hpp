@@ -42,7 +42,7 @@ struct Series {
 
 // Where things go in a chart, in pixels.
 struct ChartLayout {
-  double width = 440, height = 260;  // three charts side by side in a 1440-pixel window
+  double width = 440, height = 260;                     // three charts side by side in a 1440-pixel window
   double left = 64, right = 16, top = 32, bottom = 62;  // margins around the plot area
 };
 

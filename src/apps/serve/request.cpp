@@ -41,7 +41,8 @@ std::optional<int64_t> integer_field(const OrderedJson& body, const char* key, i
   const OrderedJson* v = field(body, key);
   if (!v) return std::nullopt;
   // An integer written as 5.0 is accepted, as Python's OpenAI server does; 5.5 is not.
-  const bool integral = v->is_number_integer() || (v->is_number_float() && std::trunc(v->get<double>()) == v->get<double>());
+  const bool integral =
+      v->is_number_integer() || (v->is_number_float() && std::trunc(v->get<double>()) == v->get<double>());
   if (!integral) fail("'{}': expected an integer, got {}", key, type_name(*v));
   if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(high))
     fail("'{}' must be from {} to {}, got {}", key, low, high, v->get<uint64_t>());
@@ -61,7 +62,8 @@ bool bool_field(const OrderedJson& body, const char* key) {
 std::vector<std::string> stop_field(const OrderedJson& body) {
   const OrderedJson* v = field(body, "stop");
   if (!v) return {};
-  if (v->is_string()) return v->get<std::string>().empty() ? std::vector<std::string>{} : std::vector{v->get<std::string>()};
+  if (v->is_string())
+    return v->get<std::string>().empty() ? std::vector<std::string>{} : std::vector{v->get<std::string>()};
   if (!v->is_array()) fail("'stop': expected a string or an array of strings, got {}", type_name(*v));
   if (v->size() > kMaxStops) fail("'stop': at most {} strings, got {}", kMaxStops, v->size());
   std::vector<std::string> out;

@@ -18,16 +18,16 @@ using OrderedJson = nlohmann::ordered_json;
 
 // The generation parameters both endpoints share.
 struct GenerationParams {
-  std::string model;                          // as the client named it ("" when absent)
-  generate::SamplingParams sampling = {};     // OpenAI's defaults: temperature 1, top_p 1
-  std::optional<uint64_t> seed;               // absent: a random seed
-  int64_t n = 1;                              // 1 to kMaxN
-  std::optional<int64_t> max_tokens;          // absent: the rest of the context
-  std::vector<std::string> stop;              // up to kMaxStops strings
-  bool logprobs = false;                      // report each token's log-probability
+  std::string model;                       // as the client named it ("" when absent)
+  generate::SamplingParams sampling = {};  // OpenAI's defaults: temperature 1, top_p 1
+  std::optional<uint64_t> seed;            // absent: a random seed
+  int64_t n = 1;                           // 1 to kMaxN
+  std::optional<int64_t> max_tokens;       // absent: the rest of the context
+  std::vector<std::string> stop;           // up to kMaxStops strings
+  bool logprobs = false;                   // report each token's log-probability
   bool stream = false;
-  bool include_usage = false;                 // stream_options.include_usage
-  bool ignore_eos = false;                    // llama.cpp's: generate past end-of-sequence tokens
+  bool include_usage = false;  // stream_options.include_usage
+  bool ignore_eos = false;     // llama.cpp's: generate past end-of-sequence tokens
 };
 
 inline constexpr int64_t kMaxN = 128;
@@ -35,14 +35,14 @@ inline constexpr size_t kMaxStops = 16;
 
 struct ChatRequest {
   GenerationParams params;
-  OrderedJson messages;                       // checked: roles known, content text
+  OrderedJson messages;                                 // checked: roles known, content text
   OrderedJson template_kwargs = OrderedJson::object();  // chat_template_kwargs
 };
 
 struct CompletionRequest {
   GenerationParams params;
-  std::optional<std::string> prompt_text;     // a string prompt, or
-  std::vector<int32_t> prompt_ids;            // a prompt of token ids
+  std::optional<std::string> prompt_text;  // a string prompt, or
+  std::vector<int32_t> prompt_ids;         // a prompt of token ids
 };
 
 // Parses `body` as JSON (a syntax error or invalid UTF-8 is bad input).

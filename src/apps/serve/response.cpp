@@ -9,14 +9,15 @@ std::string dump(const OrderedJson& j) { return j.dump(-1, ' ', false, OrderedJs
 
 std::string event(const OrderedJson& j) { return "data: " + dump(j) + "\n\n"; }
 
-OrderedJson finish_or_null(const std::string& finish) { return finish.empty() ? OrderedJson(nullptr) : OrderedJson(finish); }
+OrderedJson finish_or_null(const std::string& finish) {
+  return finish.empty() ? OrderedJson(nullptr) : OrderedJson(finish);
+}
 
 }  // namespace
 
 ResponseWriter::ResponseWriter(ResponseInfo info, const tokenizer::Tokenizer& tokenizer)
     : info_(std::move(info)), tok_(tokenizer) {
-  for (int64_t i = 0; i < info_.n; ++i)
-    choices_.emplace_back(info_.opens_reasoning);
+  for (int64_t i = 0; i < info_.n; ++i) choices_.emplace_back(info_.opens_reasoning);
 }
 
 std::string ResponseWriter::token_text(int32_t id) const {
@@ -79,7 +80,10 @@ OrderedJson ResponseWriter::apply(const Delta& d) {
       c.token_logprobs.push_back(d.logprob);
       c.top_logprobs.push_back(top);
       c.text_offset.push_back(offset);
-      lp = {{"tokens", {c.tokens.back()}}, {"token_logprobs", {d.logprob}}, {"top_logprobs", {top}}, {"text_offset", {offset}}};
+      lp = {{"tokens", {c.tokens.back()}},
+            {"token_logprobs", {d.logprob}},
+            {"top_logprobs", {top}},
+            {"text_offset", {offset}}};
     }
     if (d.text.empty() && lp.is_null() && d.finish.empty()) return nullptr;
     out["text"] = d.text;
@@ -92,12 +96,16 @@ OrderedJson ResponseWriter::apply(const Delta& d) {
 
 OrderedJson ResponseWriter::chunk(OrderedJson choices) const {
   const bool chat = info_.endpoint == Endpoint::chat;
-  return {{"id", info_.id}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"created", info_.created},
-          {"model", info_.model}, {"choices", std::move(choices)}};
+  return {{"id", info_.id},
+          {"object", chat ? "chat.completion.chunk" : "text_completion"},
+          {"created", info_.created},
+          {"model", info_.model},
+          {"choices", std::move(choices)}};
 }
 
 OrderedJson ResponseWriter::usage() const {
-  return {{"prompt_tokens", info_.prompt_tokens}, {"completion_tokens", completion_tokens_},
+  return {{"prompt_tokens", info_.prompt_tokens},
+          {"completion_tokens", completion_tokens_},
           {"total_tokens", info_.prompt_tokens + completion_tokens_}};
 }
 
@@ -137,15 +145,21 @@ OrderedJson ResponseWriter::json() const {
       choice["logprobs"] = info_.logprobs ? OrderedJson{{"content", c.logprobs}} : OrderedJson(nullptr);
     } else {
       choice["text"] = c.content;
-      choice["logprobs"] = info_.logprobs ? OrderedJson{{"tokens", c.tokens}, {"token_logprobs", c.token_logprobs},
-                                                        {"top_logprobs", c.top_logprobs}, {"text_offset", c.text_offset}}
+      choice["logprobs"] = info_.logprobs ? OrderedJson{{"tokens", c.tokens},
+                                                        {"token_logprobs", c.token_logprobs},
+                                                        {"top_logprobs", c.top_logprobs},
+                                                        {"text_offset", c.text_offset}}
                                           : OrderedJson(nullptr);
     }
     choice["finish_reason"] = finish_or_null(c.finish);
     choices.push_back(std::move(choice));
   }
-  return {{"id", info_.id}, {"object", chat ? "chat.completion" : "text_completion"}, {"created", info_.created},
-          {"model", info_.model}, {"choices", std::move(choices)}, {"usage", usage()}};
+  return {{"id", info_.id},
+          {"object", chat ? "chat.completion" : "text_completion"},
+          {"created", info_.created},
+          {"model", info_.model},
+          {"choices", std::move(choices)},
+          {"usage", usage()}};
 }
 
 std::string error_json(int status, const std::string& message) {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "aha/generate/reasoning.hpp"
-#include "apps/serve/scheduler.hpp"
 #include "aha/tokenizer/tokenizer.hpp"
+#include "apps/serve/scheduler.hpp"
 
 namespace aha::serve {
 
@@ -21,8 +21,8 @@ enum class Endpoint { chat, text };
 
 struct ResponseInfo {
   Endpoint endpoint = Endpoint::chat;
-  std::string id;         // "chatcmpl-…" or "cmpl-…"
-  int64_t created = 0;    // Unix seconds
+  std::string id;       // "chatcmpl-…" or "cmpl-…"
+  int64_t created = 0;  // Unix seconds
   std::string model;
   int64_t n = 1;
   int64_t prompt_tokens = 0;

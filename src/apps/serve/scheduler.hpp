@@ -76,9 +76,9 @@ class Job {
 };
 
 struct SchedulerOptions {
-  int64_t parallel = 8;   // sequences decoded together
-  int64_t ctx_size = 0;   // positions per sequence; 0: the model's, at most 4096
-  int64_t queue = 64;     // jobs waiting for a slot at most; more are refused
+  int64_t parallel = 8;  // sequences decoded together
+  int64_t ctx_size = 0;  // positions per sequence; 0: the model's, at most 4096
+  int64_t queue = 64;    // jobs waiting for a slot at most; more are refused
 };
 
 // Thrown by Scheduler::submit when the waiting queue is full (HTTP 429).
@@ -109,8 +109,8 @@ class Scheduler {
 
  private:
   void loop();
-  void admit_new();          // engine thread, under mutex_
-  void drop_cancelled();     // engine thread, under mutex_
+  void admit_new();       // engine thread, under mutex_
+  void drop_cancelled();  // engine thread, under mutex_
 
   const tokenizer::Tokenizer* tokenizer_;
   generate::Engine engine_;

@@ -12,10 +12,10 @@
 #include "aha/base/error.hpp"
 #include "aha/generate/reasoning.hpp"
 #include "aha/io/generation_config.hpp"
+#include "aha/tokenizer/model_files.hpp"
 #include "apps/serve/request.hpp"
 #include "apps/serve/response.hpp"
 #include "apps/serve/scheduler.hpp"
-#include "aha/tokenizer/model_files.hpp"
 
 namespace aha::serve {
 namespace {
@@ -76,7 +76,9 @@ struct Server::Impl {
   std::mutex shutdown_mutex;
 
   explicit Impl(ServerOptions o)
-      : options(std::move(o)), name(directory_name(options.model)), model(options.model),
+      : options(std::move(o)),
+        name(directory_name(options.model)),
+        model(options.model),
         tok(require_tokenizer(options.model)),
         scheduler(model, &tok, {.parallel = options.parallel, .ctx_size = options.ctx_size, .queue = options.queue}) {
     try {
@@ -172,7 +174,9 @@ void Server::Impl::complete(const httplib::Request& req, httplib::Response& res,
         std::string out;
         if (stream) out = writer->events(deltas);
         else writer->add(deltas);
-        if (!more) out += stream ? writer->end_events() : writer->json().dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+        if (!more)
+          out += stream ? writer->end_events()
+                        : writer->json().dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
         if (!out.empty() && !sink.write(out.data(), out.size())) return false;
         if (out.empty() && !sink.is_writable()) return false;  // the client left: the releaser cancels
         if (!more) sink.done();
@@ -194,7 +198,8 @@ void Server::Impl::routes() {
   // A client that reads slowly (a busy machine) keeps its answer for this long before it is dropped.
   http.set_write_timeout(30, 0);
   // An idle kept-alive connection is closed after the read timeout too (at most httplib's 5 s).
-  const auto idle = std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout + std::chrono::milliseconds(999));
+  const auto idle =
+      std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout + std::chrono::milliseconds(999));
   http.set_keep_alive_timeout(std::min<time_t>(5, std::max<time_t>(1, idle.count())));
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (req.path == "/health" || authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
@@ -227,21 +232,24 @@ void Server::Impl::routes() {
     if (stopping) res.status = 503;
   });
   http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-    OrderedJson entry = {{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "aha"},
+    OrderedJson entry = {{"id", name},
+                         {"object", "model"},
+                         {"created", 0},
+                         {"owned_by", "aha"},
                          {"meta", {{"n_ctx", scheduler.ctx_size()}, {"n_vocab", model.config().vocab_size}}}};
     res.set_content(OrderedJson{{"object", "list"}, {"data", {entry}}}.dump(), "application/json");
   });
-  http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    complete(req, res, Endpoint::chat);
-  });
-  http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    complete(req, res, Endpoint::text);
-  });
+  http.Post("/v1/chat/completions",
+            [this](const httplib::Request& req, httplib::Response& res) { complete(req, res, Endpoint::chat); });
+  http.Post("/v1/completions",
+            [this](const httplib::Request& req, httplib::Response& res) { complete(req, res, Endpoint::text); });
 }
 
 Server::Server(ServerOptions options) {
-  if (options.parallel < 1 || options.parallel > 1024) fail("--parallel must be from 1 to 1024, got {}", options.parallel);
-  if (options.queue < 0 || options.queue > 4096) fail("the waiting queue must be from 0 to 4096, got {}", options.queue);
+  if (options.parallel < 1 || options.parallel > 1024)
+    fail("--parallel must be from 1 to 1024, got {}", options.parallel);
+  if (options.queue < 0 || options.queue > 4096)
+    fail("the waiting queue must be from 0 to 4096, got {}", options.queue);
   if (options.port < 0 || options.port > 65535) fail("--port must be from 0 to 65535, got {}", options.port);
   impl_ = std::make_unique<Impl>(std::move(options));
 }
@@ -252,7 +260,8 @@ Server::~Server() {
 
 int Server::bind() {
   const ServerOptions& o = impl_->options;
-  const int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
+  const int port =
+      o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port <= 0) fail("cannot listen on {}:{} (address in use or not available)", o.host, o.port);
   impl_->http.widen_backlog(1024);
   return port;

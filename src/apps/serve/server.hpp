@@ -12,16 +12,16 @@
 namespace aha::serve {
 
 struct ServerOptions {
-  std::string model;                  // model directory (Hugging Face layout, with tokenizer.json)
-  std::string chat_template;          // a Jinja file to use instead of the model's template
+  std::string model;          // model directory (Hugging Face layout, with tokenizer.json)
+  std::string chat_template;  // a Jinja file to use instead of the model's template
   std::string host = "127.0.0.1";
-  int port = 8080;                    // 0: any free port (bind() says which)
-  std::string api_key;                // non-empty: every endpoint but /health wants it as a Bearer token
-  int64_t ctx_size = 0;               // positions per sequence; 0: the model's, at most 4096
-  int64_t parallel = 8;               // sequences decoded together
-  int64_t queue = 64;                 // requests waiting for a slot at most; more get 429
-  size_t max_body_bytes = size_t{4} << 20;  // larger request bodies get 413
-  std::chrono::milliseconds read_timeout{10000};  // a client that stops sending is dropped after this
+  int port = 8080;                                  // 0: any free port (bind() says which)
+  std::string api_key;                              // non-empty: every endpoint but /health wants it as a Bearer token
+  int64_t ctx_size = 0;                             // positions per sequence; 0: the model's, at most 4096
+  int64_t parallel = 8;                             // sequences decoded together
+  int64_t queue = 64;                               // requests waiting for a slot at most; more get 429
+  size_t max_body_bytes = size_t{4} << 20;          // larger request bodies get 413
+  std::chrono::milliseconds read_timeout{10000};    // a client that stops sending is dropped after this
   std::chrono::milliseconds shutdown_grace{10000};  // running requests may finish within this
 };
 

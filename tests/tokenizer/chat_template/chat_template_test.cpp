@@ -31,11 +31,13 @@ OrderedJson conversation() {
 
 TEST(ChatTemplate, qwen3_fixture_renders_thinking_history_and_prompt) {
   const ChatTemplate chat = ChatTemplate::load(kTemplates + "/qwen3");
-  EXPECT_EQ(chat.render(conversation(), true),
-            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n"
-            "<|im_start|>user\n3+3?<|im_end|>\n<|im_start|>assistant\n");
-  EXPECT_EQ(chat.render(OrderedJson::parse(R"([{"role": "user", "content": "hi"}])"), true, {{"enable_thinking", false}}),
-            "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
+  EXPECT_EQ(
+      chat.render(conversation(), true),
+      "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n"
+      "<|im_start|>user\n3+3?<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(
+      chat.render(OrderedJson::parse(R"([{"role": "user", "content": "hi"}])"), true, {{"enable_thinking", false}}),
+      "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
 }
 
 TEST(ChatTemplate, deepseek_r1_fixture_uses_added_token_objects) {
@@ -59,14 +61,17 @@ TEST(ChatTemplate, fixtures_match_the_npm_packages_when_installed) {
   for (const char* name : {"qwen3", "deepseek_v3", "llama3"}) {
     const std::string config = (npm / ("tokenizer-" + std::string(name)) / "models/tokenizer_config.json").string();
     const OrderedJson parsed = OrderedJson::parse(read_text(config));
-    EXPECT_EQ(parsed["chat_template"].get<std::string>(), read_text(kTemplates + "/" + name + "/chat_template.jinja")) << name;
+    EXPECT_EQ(parsed["chat_template"].get<std::string>(), read_text(kTemplates + "/" + name + "/chat_template.jinja"))
+        << name;
   }
 }
 
 TEST(ChatTemplate, chat_template_list_uses_default_and_jinja_file_wins) {
   test::TempDir dir;
-  OrderedJson config = {{"eos_token", {{"content", "</s>"}, {"lstrip", false}}},
-                        {"chat_template", {{{"name", "tool_use"}, {"template", "tools"}}, {{"name", "default"}, {"template", "{{ eos_token }}"}}}}};
+  OrderedJson config = {
+      {"eos_token", {{"content", "</s>"}, {"lstrip", false}}},
+      {"chat_template",
+       {{{"name", "tool_use"}, {"template", "tools"}}, {{"name", "default"}, {"template", "{{ eos_token }}"}}}}};
   test::write_text(dir.file("tokenizer_config.json"), config.dump());
   EXPECT_EQ(ChatTemplate::load(dir.path().string()).render(OrderedJson::array(), true), "</s>");
   test::write_text(dir.file("chat_template.jinja"), "from file {{ add_generation_prompt }}\n");
@@ -96,8 +101,12 @@ TEST(ChatTemplate, bad_configs_and_inputs_are_named) {
 
 TEST(ChatTemplateCli, renders_one_json_string_per_line) {
   test::TempDir dir;
-  test::write_text(dir.file("in.jsonl"), R"([{"role": "user", "content": "héllo"}])" "\n" R"([{"role": "user", "content": "a\"b"}])" "\n");
-  const auto r = test::run_aha("chat-template --tokenizer " + kTemplates + "/qwen3 --no-generation-prompt < " + dir.file("in.jsonl"));
+  test::write_text(dir.file("in.jsonl"), R"([{"role": "user", "content": "héllo"}])"
+                                         "\n"
+                                         R"([{"role": "user", "content": "a\"b"}])"
+                                         "\n");
+  const auto r = test::run_aha("chat-template --tokenizer " + kTemplates + "/qwen3 --no-generation-prompt < " +
+                               dir.file("in.jsonl"));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "\"<|im_start|>user\\nhéllo<|im_end|>\\n\"\n\"<|im_start|>user\\na\\\"b<|im_end|>\\n\"\n");
 }
@@ -105,11 +114,10 @@ TEST(ChatTemplateCli, renders_one_json_string_per_line) {
 TEST(ChatTemplateCli, bad_input_exits_2_with_one_line) {
   test::TempDir dir;
   test::write_text(dir.file("in.jsonl"), "[]\n{not json\n");
-  for (const std::string& args :
-       {"--tokenizer " + kTemplates + "/llama3 < " + dir.file("in.jsonl"),
-        "--tokenizer " + kTemplates + "/qwen3 < " + dir.file("in.jsonl"),
-        "--tokenizer " + kTemplates + "/llama3 --kwargs '[1]' < " + dir.file("in.jsonl"),
-        "--tokenizer " + dir.file("missing") + " < " + dir.file("in.jsonl")}) {
+  for (const std::string& args : {"--tokenizer " + kTemplates + "/llama3 < " + dir.file("in.jsonl"),
+                                  "--tokenizer " + kTemplates + "/qwen3 < " + dir.file("in.jsonl"),
+                                  "--tokenizer " + kTemplates + "/llama3 --kwargs '[1]' < " + dir.file("in.jsonl"),
+                                  "--tokenizer " + dir.file("missing") + " < " + dir.file("in.jsonl")}) {
     const auto r = test::run_aha("chat-template " + args);
     EXPECT_EQ(r.status, 2) << args;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

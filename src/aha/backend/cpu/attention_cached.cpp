@@ -4,15 +4,15 @@
 #include <cmath>
 #include <vector>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/simd.hpp"
+#include "aha/base/threads.hpp"
 
 namespace aha::backend::cpu {
 namespace {
 
 // One query head over `len` cached positions: o (head_dim) = softmax(q·K/sqrt(d)) · V.
-void attend(float* o, const float* qv, const float* k, const float* v, int64_t len,
-            int64_t head_dim, float scale, std::vector<float>& p) {
+void attend(float* o, const float* qv, const float* k, const float* v, int64_t len, int64_t head_dim, float scale,
+            std::vector<float>& p) {
   p.resize(static_cast<size_t>(len));
   float top = -INFINITY;
   for (int64_t t = 0; t < len; ++t) {
@@ -47,8 +47,8 @@ void attend(float* o, const float* qv, const float* k, const float* v, int64_t l
 }  // namespace
 
 void attention_cached_forward(float* out, const float* q, const float* const* keys, const float* const* values,
-                      const int64_t* lengths, const int64_t* capacities, int64_t rows, int64_t heads,
-                      int64_t kv_heads, int64_t head_dim) {
+                              const int64_t* lengths, const int64_t* capacities, int64_t rows, int64_t heads,
+                              int64_t kv_heads, int64_t head_dim) {
   const int64_t group = heads / kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   parallel_for(static_cast<size_t>(rows * heads), [&](size_t begin, size_t end) {
@@ -56,8 +56,8 @@ void attention_cached_forward(float* out, const float* q, const float* const* ke
     for (size_t task = begin; task < end; ++task) {
       const int64_t r = static_cast<int64_t>(task) / heads, h = static_cast<int64_t>(task) % heads;
       const int64_t offset = (h / group) * capacities[r] * head_dim;
-      attend(out + (r * heads + h) * head_dim, q + (r * heads + h) * head_dim, keys[r] + offset,
-             values[r] + offset, lengths[r], head_dim, scale, p);
+      attend(out + (r * heads + h) * head_dim, q + (r * heads + h) * head_dim, keys[r] + offset, values[r] + offset,
+             lengths[r], head_dim, scale, p);
     }
   });
 }

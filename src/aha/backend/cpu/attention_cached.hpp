@@ -14,7 +14,7 @@ namespace aha::backend::cpu {
 // -> out (rows, heads, head_dim); query head h reads kv head h / (heads / kv_heads); scores
 // are scaled by 1/sqrt(head_dim).
 void attention_cached_forward(float* out, const float* q, const float* const* keys, const float* const* values,
-                      const int64_t* lengths, const int64_t* capacities, int64_t rows, int64_t heads,
-                      int64_t kv_heads, int64_t head_dim);
+                              const int64_t* lengths, const int64_t* capacities, int64_t rows, int64_t heads,
+                              int64_t kv_heads, int64_t head_dim);
 
 }  // namespace aha::backend::cpu

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <vector>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/simd.hpp"
 #include "aha/backend/cpu/simd_math.hpp"
+#include "aha/base/threads.hpp"
 
 namespace aha::backend::cpu {
 namespace {
@@ -25,8 +25,7 @@ std::vector<float>& scratch(int which, size_t n) {
 }
 
 // xt (head_dim, tp) = the transpose of rows x_t = x[t·stride ..], t < n, zero beyond n.
-void transpose_rows(float* xt, const float* x, int64_t stride, int64_t n, int64_t tp,
-                    int64_t head_dim) {
+void transpose_rows(float* xt, const float* x, int64_t stride, int64_t n, int64_t tp, int64_t head_dim) {
   std::fill(xt, xt + head_dim * tp, 0.0f);
   for (int64_t t = 0; t < n; ++t)
     for (int64_t d = 0; d < head_dim; ++d) xt[d * tp + t] = x[t * stride + d];
@@ -54,15 +53,13 @@ void row_dots(float* s, const float* x, const float* xt, int64_t tp, int64_t n, 
   for (; b < blocks; ++b) {
     F32x16 a = simd::zero();
     const float* col = xt + b * kLanes;
-    for (int64_t d = 0; d < head_dim; ++d, col += tp)
-      a = simd::fma(simd::broadcast(x[d]), simd::load(col), a);
+    for (int64_t d = 0; d < head_dim; ++d, col += tp) a = simd::fma(simd::broadcast(x[d]), simd::load(col), a);
     simd::store(s + b * kLanes, a);
   }
 }
 
 // y[d] = Σ_(t < n) w[t]·x[t·stride + d]: even and odd t in two chains, then added.
-void weighted_rows(float* y, const float* w, const float* x, int64_t stride, int64_t n,
-                   int64_t head_dim) {
+void weighted_rows(float* y, const float* w, const float* x, int64_t stride, int64_t n, int64_t head_dim) {
   int64_t d = 0;
   for (; d + kLanes <= head_dim; d += kLanes) {
     F32x16 even = simd::zero(), odd = simd::zero();
@@ -124,9 +121,8 @@ struct Shape {
 
 }  // namespace
 
-void attention_flash_forward(float* out, float* lse, const float* q, const float* k, const float* v,
-                             int64_t batch, int64_t seq, int64_t heads, int64_t kv_heads,
-                             int64_t head_dim) {
+void attention_flash_forward(float* out, float* lse, const float* q, const float* k, const float* v, int64_t batch,
+                             int64_t seq, int64_t heads, int64_t kv_heads, int64_t head_dim) {
   const Shape sh{batch, seq, heads, kv_heads, head_dim};
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   const int64_t tp = round_up(seq);
@@ -138,8 +134,7 @@ void attention_flash_forward(float* out, float* lse, const float* q, const float
       const int64_t kvh = static_cast<int64_t>(task) % kv_heads;
       const int64_t base = b * seq;
       const float* vb = v + base * sh.kv_stride() + kvh * head_dim;
-      transpose_rows(kt, k + base * sh.kv_stride() + kvh * head_dim, sh.kv_stride(), seq, tp,
-                     head_dim);
+      transpose_rows(kt, k + base * sh.kv_stride() + kvh * head_dim, sh.kv_stride(), seq, tp, head_dim);
       for (int64_t h = kvh * sh.group(); h < (kvh + 1) * sh.group(); ++h)
         for (int64_t i = 0; i < seq; ++i) {
           const int64_t row = (base + i) * heads + h;
@@ -158,10 +153,9 @@ void attention_flash_forward(float* out, float* lse, const float* q, const float
 // With p = softmax(s), o = Σ_t p_t·v_t and dp_t = do·v_t: ds_t = p_t·(dp_t - do·o),
 // dq = scale·Σ_t ds_t·k_t, dk_t += scale·ds_t·q, dv_t += p_t·do. A task owns one KV head of one
 // sequence, so its dk and dv rows are summed by one thread: over the group's heads, then rows.
-void attention_flash_backward(float* dq, float* dk, float* dv, const float* dout, const float* out,
-                              const float* lse, const float* q, const float* k, const float* v,
-                              int64_t batch, int64_t seq, int64_t heads, int64_t kv_heads,
-                              int64_t head_dim) {
+void attention_flash_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+                              const float* q, const float* k, const float* v, int64_t batch, int64_t seq, int64_t heads,
+                              int64_t kv_heads, int64_t head_dim) {
   const Shape sh{batch, seq, heads, kv_heads, head_dim};
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   const int64_t tp = round_up(seq);

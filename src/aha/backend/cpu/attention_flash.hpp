@@ -13,16 +13,14 @@ namespace aha::backend::cpu {
 // k, v (batch·seq, kv_heads, head_dim) -> out (batch·seq, heads, head_dim) and lse (batch·seq,
 // heads) = log Σ_(t <= r) exp(scale·q_r·k_t), scale = 1/sqrt(head_dim). Query head h reads KV head
 // h / (heads / kv_heads). Results do not depend on the thread count.
-void attention_flash_forward(float* out, float* lse, const float* q, const float* k, const float* v,
-                             int64_t batch, int64_t seq, int64_t heads, int64_t kv_heads,
-                             int64_t head_dim);
+void attention_flash_forward(float* out, float* lse, const float* q, const float* k, const float* v, int64_t batch,
+                             int64_t seq, int64_t heads, int64_t kv_heads, int64_t head_dim);
 
 // Backward of attention_flash_forward from its out and lse: dout (batch·seq, heads, head_dim) ->
 // dq (batch·seq, heads, head_dim) +=, dk, dv (batch·seq, kv_heads, head_dim) +=. Each KV head's
 // gradients are summed by one thread in a fixed order: results do not depend on the thread count.
-void attention_flash_backward(float* dq, float* dk, float* dv, const float* dout, const float* out,
-                              const float* lse, const float* q, const float* k, const float* v,
-                              int64_t batch, int64_t seq, int64_t heads, int64_t kv_heads,
-                              int64_t head_dim);
+void attention_flash_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+                              const float* q, const float* k, const float* v, int64_t batch, int64_t seq, int64_t heads,
+                              int64_t kv_heads, int64_t head_dim);
 
 }  // namespace aha::backend::cpu

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/simd.hpp"
 #include "aha/backend/cpu/simd_math.hpp"
+#include "aha/base/threads.hpp"
 
 namespace aha::backend::cpu {
 namespace {
@@ -40,8 +40,7 @@ LogSumExp log_sum_exp(const float* x, int64_t n) {
   while (i + kLanes <= n) {
     F32x16 acc = simd::zero();
     const int64_t end = std::min(n, i + kBlock);
-    for (; i + kLanes <= end; i += kLanes)
-      acc = simd::add(acc, simd::exp(simd::sub(simd::load(x + i), shift)));
+    for (; i + kLanes <= end; i += kLanes) acc = simd::add(acc, simd::exp(simd::sub(simd::load(x + i), shift)));
     sum += simd::sum(acc);
   }
   for (; i < n; ++i) sum += simd::exp_scalar(x[i] - max);
@@ -89,8 +88,7 @@ void scaled_softmax(float* dx, const float* x, int64_t n, float max, float scale
 
 }  // namespace
 
-void cross_entropy_forward(float* losses, const float* logits, const int32_t* targets, int64_t rows,
-                           int64_t vocab) {
+void cross_entropy_forward(float* losses, const float* logits, const int32_t* targets, int64_t rows, int64_t vocab) {
   parallel_for(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
       const float* x = logits + static_cast<int64_t>(r) * vocab;
@@ -117,8 +115,8 @@ void cross_entropy_and_entropy(float* losses, float* entropies, const float* log
   });
 }
 
-void cross_entropy_backward(float* dlogits, const float* dlosses, const float* logits,
-                            const int32_t* targets, int64_t rows, int64_t vocab) {
+void cross_entropy_backward(float* dlogits, const float* dlosses, const float* logits, const int32_t* targets,
+                            int64_t rows, int64_t vocab) {
   parallel_for(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
       if (targets[r] < 0 || dlosses[r] == 0.0f) continue;
@@ -129,16 +127,15 @@ void cross_entropy_backward(float* dlogits, const float* dlosses, const float* l
       const F32x16 shift = simd::broadcast(lse.max), s = simd::broadcast(scale);
       int64_t i = 0;
       for (; i + kLanes <= vocab; i += kLanes)
-        simd::store(dx + i, simd::fma(s, simd::exp(simd::sub(simd::load(x + i), shift)),
-                                      simd::load(dx + i)));
+        simd::store(dx + i, simd::fma(s, simd::exp(simd::sub(simd::load(x + i), shift)), simd::load(dx + i)));
       for (; i < vocab; ++i) dx[i] = std::fma(scale, simd::exp_scalar(x[i] - lse.max), dx[i]);
       dx[targets[r]] -= dlosses[r];
     }
   });
 }
 
-void cross_entropy_fused(float* losses, float* logits, const float* dlosses,
-                         const int32_t* targets, int64_t rows, int64_t vocab) {
+void cross_entropy_fused(float* losses, float* logits, const float* dlosses, const int32_t* targets, int64_t rows,
+                         int64_t vocab) {
   parallel_for(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
       float* x = logits + static_cast<int64_t>(r) * vocab;

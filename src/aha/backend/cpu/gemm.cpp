@@ -4,14 +4,14 @@
 #include <array>
 #include <utility>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/simd.hpp"
+#include "aha/base/threads.hpp"
 
 namespace aha::backend::cpu {
 namespace {
 
-constexpr int kMaxRows = 12;       // MR: rows of A per micro-panel (12 x 2 accumulators)
-constexpr int64_t kDepth = 256;    // KC: k per block (a B micro-panel of 32 KB stays in L1)
+constexpr int kMaxRows = 12;         // MR: rows of A per micro-panel (12 x 2 accumulators)
+constexpr int64_t kDepth = 256;      // KC: k per block (a B micro-panel of 32 KB stays in L1)
 constexpr int64_t kBlockRows = 144;  // MC: rows of A per packed block (L2-resident)
 constexpr int kHalf = simd::kLanes;  // a panel row is two vectors
 
@@ -19,8 +19,8 @@ constexpr int kHalf = simd::kLanes;  // a panel row is two vectors
 // k in order, from C (`load`) or from 0; then + bias (np * kPanelWidth values) when given.
 // a[i][k] is at a[i * a_row + k * a_k]; panel q of b starts at b + q * b_panel.
 template <int mr, int np>
-void kernel(int64_t kc, const float* a, int64_t a_row, int64_t a_k, const float* b, int64_t b_panel,
-            float* c, int64_t ldc, bool load, const float* bias) {
+void kernel(int64_t kc, const float* a, int64_t a_row, int64_t a_k, const float* b, int64_t b_panel, float* c,
+            int64_t ldc, bool load, const float* bias) {
   constexpr int nv = 2 * np;
   simd::F32x16 acc[mr][nv];
   for (int i = 0; i < mr; ++i)
@@ -42,8 +42,8 @@ void kernel(int64_t kc, const float* a, int64_t a_row, int64_t a_k, const float*
     }
 }
 
-using Kernel = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t,
-                        bool, const float*);
+using Kernel = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, bool,
+                        const float*);
 
 template <int np, int... mr>
 constexpr std::array<Kernel, sizeof...(mr)> kernels_for(std::integer_sequence<int, mr...>) {
@@ -64,8 +64,8 @@ int panels_per_tile(int mr, int64_t left) {
 }
 
 // One tile; a tile that reaches past column n runs on a zero-padded copy of C.
-void tile(int mr, int np, int64_t kc, const float* a, int64_t a_row, int64_t a_k, const float* b,
-          int64_t b_panel, float* c, int64_t ldc, int64_t width, bool load, const float* bias) {
+void tile(int mr, int np, int64_t kc, const float* a, int64_t a_row, int64_t a_k, const float* b, int64_t b_panel,
+          float* c, int64_t ldc, int64_t width, bool load, const float* bias) {
   const Kernel f = kKernels[np == 4 ? 2 : np - 1][mr - 1];
   const int64_t full = np * kPanelWidth;
   if (width == full) return f(kc, a, a_row, a_k, b, b_panel, c, ldc, load, bias);
@@ -99,8 +99,8 @@ void pack_a(float* out, MatrixView a, int64_t i0, int64_t i1, int64_t k0, int64_
 }
 
 // C rows [i0, i1) x panels [p0, p1): the BLIS loops over k blocks, panels and micro-panels.
-void block(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t i0, int64_t i1,
-           int64_t p0, int64_t p1, const float* bias, bool accumulate, bool pack) {
+void block(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t i0, int64_t i1, int64_t p0, int64_t p1,
+           const float* bias, bool accumulate, bool pack) {
   thread_local AlignedFloats packed;
   // Rows read in place take all of k at once: each panel is then read front to back, one
   // stream per panel, which is what matters when B comes from DRAM (decode).
@@ -125,8 +125,8 @@ void block(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t i
       const float* bp = b.panel(p) + k0 * kPanelWidth;
       for (int64_t i = i0, q = 0; i < i1; i += kMaxRows, ++q) {
         const int mr = static_cast<int>(std::min<int64_t>(kMaxRows, i1 - i));
-        tile(mr, np, kc, a0 + q * a_step, a_row, a_k, bp, b.k * kPanelWidth, c + i * ldc + col, ldc, width,
-             load, last && bias ? bias + col : nullptr);
+        tile(mr, np, kc, a0 + q * a_step, a_row, a_k, bp, b.k * kPanelWidth, c + i * ldc + col, ldc, width, load,
+             last && bias ? bias + col : nullptr);
       }
       p += np;
     }
@@ -166,8 +166,7 @@ PackedPanels pack_linear_weight(const float* weight, int64_t in, int64_t out) {
   return packed;
 }
 
-void gemm(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t m, const float* bias,
-          bool accumulate) {
+void gemm(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t m, const float* bias, bool accumulate) {
   if (m <= 0 || b.n <= 0) return;
   if (b.k == 0) {
     for (int64_t i = 0; i < m; ++i)
@@ -185,8 +184,7 @@ void gemm(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t m,
     for (int64_t t = static_cast<int64_t>(begin); t < static_cast<int64_t>(end); ++t) {
       const int64_t mb = t / n_chunks, nb = t % n_chunks;
       const int64_t i0 = mb * kBlockRows, i1 = std::min(m, i0 + kBlockRows);
-      block(c, ldc, a, b, i0, i1, panels * nb / n_chunks, panels * (nb + 1) / n_chunks, bias, accumulate,
-            pack);
+      block(c, ldc, a, b, i0, i1, panels * nb / n_chunks, panels * (nb + 1) / n_chunks, bias, accumulate, pack);
     }
   });
 }

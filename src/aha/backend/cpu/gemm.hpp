@@ -25,8 +25,8 @@ struct CacheAligned {
   CacheAligned() = default;
   template <class U>
   CacheAligned(const CacheAligned<U>&) {}
-  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
-  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t{64}); }
+  T* allocate(size_t n) { return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64})); }
+  void deallocate(T* p, size_t) { ::operator delete (p, std::align_val_t{64}); }
   friend bool operator==(const CacheAligned&, const CacheAligned&) { return true; }
 };
 using AlignedFloats = std::vector<float, CacheAligned<float>>;
@@ -54,7 +54,6 @@ PackedPanels pack_linear_weight(const float* weight, int64_t in, int64_t out);
 
 // C (m, b.n; row stride ldc) = (accumulate ? C : 0) + A (m, b.k) · B, then + bias (b.n) when
 // bias is not null. Threaded with parallel_for.
-void gemm(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t m, const float* bias,
-          bool accumulate);
+void gemm(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t m, const float* bias, bool accumulate);
 
 }  // namespace aha::backend::cpu

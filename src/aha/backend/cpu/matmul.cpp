@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/gemm.hpp"
+#include "aha/base/threads.hpp"
 
 namespace aha::backend::cpu {
 namespace {
@@ -18,15 +18,14 @@ PackedPanels& scratch_panels() {
 
 }  // namespace
 
-void matmul_forward(float* out, const float* inp, const float* weight, const float* bias,
-                    int64_t rows, int64_t in, int64_t out_dim) {
+void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t rows, int64_t in,
+                    int64_t out_dim) {
   PackedPanels& w = scratch_panels();
   pack_panels(w, {weight, 1, in}, in, out_dim);
   gemm(out, out_dim, {inp, in, 1}, w, rows, bias, false);
 }
 
-void matmul_forward_packed(float* out, const float* inp, const PackedPanels& weight, const float* bias,
-                           int64_t rows) {
+void matmul_forward_packed(float* out, const float* inp, const PackedPanels& weight, const float* bias, int64_t rows) {
   gemm(out, weight.n, {inp, weight.k, 1}, weight, rows, bias, false);
 }
 

@@ -20,8 +20,7 @@ float row_rstd(const float* x, int64_t dim, float eps) {
 
 }  // namespace
 
-void rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t rows, int64_t dim,
-                     float eps) {
+void rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t rows, int64_t dim, float eps) {
   auto run = [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
       const float* x = inp + static_cast<int64_t>(r) * dim;
@@ -30,22 +29,19 @@ void rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t 
       for (int64_t i = 0; i < dim; ++i) y[i] = x[i] * rstd * weight[i];
     }
   };
-  if (rows * dim >= kThreaded)
-    parallel_for(static_cast<size_t>(rows), run);
-  else
-    run(0, static_cast<size_t>(rows));
+  if (rows * dim >= kThreaded) parallel_for(static_cast<size_t>(rows), run);
+  else run(0, static_cast<size_t>(rows));
 }
 
 // With s = rstd and y_i = x_i·s·w_i: ∂s/∂x_j = -s³·x_j/dim, so
 // dx_j = s·(dy_j·w_j - x_j·s²·Σ_i dy_i·w_i·x_i / dim) and dw_i = Σ_rows dy_i·x_i·s.
-void rmsnorm_backward(float* dinp, float* dweight, const float* dout, const float* inp,
-                      const float* weight, int64_t rows, int64_t dim, float eps) {
+void rmsnorm_backward(float* dinp, float* dweight, const float* dout, const float* inp, const float* weight,
+                      int64_t rows, int64_t dim, float eps) {
   thread_local std::vector<float> rstd_buffer;
   if (rstd_buffer.size() < static_cast<size_t>(rows)) rstd_buffer.resize(static_cast<size_t>(rows));
   float* rstd = rstd_buffer.data();
   parallel_for(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r)
-      rstd[r] = row_rstd(inp + static_cast<int64_t>(r) * dim, dim, eps);
+    for (size_t r = begin; r < end; ++r) rstd[r] = row_rstd(inp + static_cast<int64_t>(r) * dim, dim, eps);
   });
   if (dinp)
     parallel_for(static_cast<size_t>(rows), [&](size_t begin, size_t end) {

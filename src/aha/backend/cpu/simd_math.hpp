@@ -27,14 +27,22 @@ inline F32x16 lanewise(F32x16 a, F32x16 b, Op op) {
   for (int l = 0; l < kLanes; ++l) a.v[l] = op(a.v[l], b.v[l]);
   return a;
 }
-inline F32x16 sub(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x - y; }); }
-inline F32x16 mul(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x * y; }); }
+inline F32x16 sub(F32x16 a, F32x16 b) {
+  return lanewise(a, b, [](float x, float y) { return x - y; });
+}
+inline F32x16 mul(F32x16 a, F32x16 b) {
+  return lanewise(a, b, [](float x, float y) { return x * y; });
+}
 // Like the AVX-512 instruction: b when either is NaN.
 inline F32x16 maximum(F32x16 a, F32x16 b) {
   return lanewise(a, b, [](float x, float y) { return x > y ? x : y; });
 }
-inline F32x16 div(F32x16 a, F32x16 b) { return lanewise(a, b, [](float x, float y) { return x / y; }); }
-inline F32x16 sqrt(F32x16 a) { return lanewise(a, a, [](float x, float) { return std::sqrt(x); }); }
+inline F32x16 div(F32x16 a, F32x16 b) {
+  return lanewise(a, b, [](float x, float y) { return x / y; });
+}
+inline F32x16 sqrt(F32x16 a) {
+  return lanewise(a, a, [](float x, float) { return std::sqrt(x); });
+}
 #endif
 
 // The largest lane.
@@ -50,8 +58,8 @@ namespace exp_detail {
 constexpr float kLog2e = 1.44269504088896341f;
 constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
 constexpr float kMin = -104.0f, kMax = 88.7228391f;
-constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f,
-                kP3 = 4.1665795894e-2f, kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
+constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f, kP3 = 4.1665795894e-2f,
+                kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
 
 // The polynomial part: exp(r) for the reduced argument r, as 1 + r + r²·p(r).
 inline float poly(float r) {
@@ -83,8 +91,7 @@ inline F32x16 exp(F32x16 x) {
   x = maximum(_mm512_set1_ps(kMin), x);
   x = _mm512_mask_min_ps(x, kAll, _mm512_set1_ps(kMax), x);
   const __m512 scaled = _mm512_mul_ps(x, _mm512_set1_ps(kLog2e));
-  const __m512 n = _mm512_mask_roundscale_ps(scaled, kAll, scaled,
-                                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 n = _mm512_mask_roundscale_ps(scaled, kAll, scaled, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x);
   r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
   __m512 p = _mm512_set1_ps(kP0);

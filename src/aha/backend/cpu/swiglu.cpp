@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/simd.hpp"
 #include "aha/backend/cpu/simd_math.hpp"
+#include "aha/base/threads.hpp"
 
 namespace aha::backend::cpu {
 namespace {
@@ -22,10 +22,8 @@ void for_vectors(int64_t n, Vec&& vec, Tail&& tail) {
     for (size_t c = begin; c < end; ++c) vec(static_cast<int64_t>(c) * kLanes);
   };
   const auto vectors = static_cast<size_t>(n / kLanes);
-  if (n >= kThreaded)
-    parallel_for(vectors, run);
-  else
-    run(0, vectors);
+  if (n >= kThreaded) parallel_for(vectors, run);
+  else run(0, vectors);
   for (int64_t i = n / kLanes * kLanes; i < n; ++i) tail(i);
 }
 
@@ -48,8 +46,7 @@ void swiglu_forward(float* out, const float* gate, const float* up, int64_t n) {
       [&](int64_t i) { out[i] = gate[i] * sigmoid(gate[i]) * up[i]; });
 }
 
-void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate,
-                     const float* up, int64_t n) {
+void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n) {
   const F32x16 one = simd::broadcast(1.0f);
   for_vectors(
       n,

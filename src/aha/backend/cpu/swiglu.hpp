@@ -11,7 +11,6 @@ void swiglu_forward(float* out, const float* gate, const float* up, int64_t n);
 
 // Backward of swiglu_forward: dgate (n) += dout·up·σ(g)·(1 + g·(1 - σ(g))), dup (n) += dout·g·σ(g).
 // Either may be nullptr; neither may alias dout, gate or up.
-void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate,
-                     const float* up, int64_t n);
+void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n);
 
 }  // namespace aha::backend::cpu

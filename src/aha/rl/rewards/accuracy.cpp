@@ -1,7 +1,6 @@
 // `accuracy`: 1 when the completion's final answer states the reference number, else 0.
 #include <fmt/format.h>
 
-
 #include "aha/base/error.hpp"
 #include "aha/base/json.hpp"
 #include "aha/rl/rewards/builtin.hpp"

@@ -29,11 +29,11 @@ int64_t integer_field(const nlohmann::json& value, const char* what) {
 
 CountdownAnswer parse_answer(const nlohmann::json& answer) {
   if (!answer.is_object() || !answer.contains("target") || !answer.contains("numbers"))
-    fail("reward countdown: the answer must be {{\"target\": T, \"numbers\": [...]}}, got {}",
-         json_type_name(answer));
+    fail("reward countdown: the answer must be {{\"target\": T, \"numbers\": [...]}}, got {}", json_type_name(answer));
   CountdownAnswer out;
   const nlohmann::json& target = answer.at("target");
-  if (!target.is_number_integer()) fail("reward countdown: \"target\" must be an integer, got {}", json_type_name(target));
+  if (!target.is_number_integer())
+    fail("reward countdown: \"target\" must be an integer, got {}", json_type_name(target));
   out.target = target.get<int64_t>();
   const nlohmann::json& numbers = answer.at("numbers");
   if (!numbers.is_array() || numbers.empty())

@@ -104,7 +104,8 @@ class ExternalReward : public RewardFunction {
     if (inputs.empty()) return scores;
     std::string requests;
     for (const RewardInput& input : inputs) {
-      const nlohmann::json request = {{"prompt", input.prompt}, {"completion", input.completion}, {"answer", input.answer}};
+      const nlohmann::json request = {
+          {"prompt", input.prompt}, {"completion", input.completion}, {"answer", input.answer}};
       requests += request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       requests.push_back('\n');
     }

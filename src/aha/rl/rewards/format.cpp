@@ -44,14 +44,16 @@ bool has_r1_structure(std::string_view completion, bool think_open) {
 
 class FormatReward : public RewardFunction {
  public:
-  explicit FormatReward(bool think_open) : think_open_(think_open), name_(think_open ? "format_think_open" : "format") {}
+  explicit FormatReward(bool think_open)
+      : think_open_(think_open), name_(think_open ? "format_think_open" : "format") {}
 
   const std::string& name() const override { return name_; }
 
   std::vector<double> score(const std::vector<RewardInput>& inputs) override {
     std::vector<double> scores;
     scores.reserve(inputs.size());
-    for (const RewardInput& input : inputs) scores.push_back(has_r1_structure(input.completion, think_open_) ? 1.0 : 0.0);
+    for (const RewardInput& input : inputs)
+      scores.push_back(has_r1_structure(input.completion, think_open_) ? 1.0 : 0.0);
     return scores;
   }
 

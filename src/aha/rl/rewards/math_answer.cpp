@@ -201,7 +201,8 @@ std::optional<std::pair<std::pair<size_t, size_t>, MathValue>> last_number(std::
 
 // The content of the last balanced \boxed{...}.
 std::optional<std::string_view> last_boxed(std::string_view text) {
-  for (size_t at = text.rfind("\\boxed"); at != std::string_view::npos; at = at == 0 ? std::string_view::npos : text.rfind("\\boxed", at - 1)) {
+  for (size_t at = text.rfind("\\boxed"); at != std::string_view::npos;
+       at = at == 0 ? std::string_view::npos : text.rfind("\\boxed", at - 1)) {
     size_t i = at + 6;
     skip_spaces(text, i);
     if (i >= text.size() || text[i] != '{') continue;

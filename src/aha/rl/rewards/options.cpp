@@ -24,8 +24,8 @@ void check_option_keys(const nlohmann::json& options, const std::string& reward,
   }
 }
 
-double number_option(const nlohmann::json& options, const std::string& reward, const std::string& key,
-                     double fallback, double low, double high) {
+double number_option(const nlohmann::json& options, const std::string& reward, const std::string& key, double fallback,
+                     double low, double high) {
   if (!options.is_object() || !options.contains(key)) return fallback;
   const nlohmann::json& value = options.at(key);
   if (!value.is_number()) fail("reward {}: option \"{}\" must be a number, got {}", reward, key, json_type_name(value));

@@ -15,7 +15,7 @@ void check_option_keys(const nlohmann::json& options, const std::string& reward,
                        std::initializer_list<std::string_view> allowed);
 
 // The number option `key` of `options`, `fallback` when absent; must lie in [low, high].
-double number_option(const nlohmann::json& options, const std::string& reward, const std::string& key,
-                     double fallback, double low, double high);
+double number_option(const nlohmann::json& options, const std::string& reward, const std::string& key, double fallback,
+                     double low, double high);
 
 }  // namespace aha::rl

@@ -4,14 +4,13 @@
 #include <cmath>
 #include <vector>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/simd.hpp"
+#include "aha/base/threads.hpp"
 
 namespace aha::backend::cpu::reference {
 
-void attention_cached_forward(float* out, const float* q, const float* const* keys,
-                              const float* const* values, const int64_t* lengths, int64_t rows,
-                              int64_t heads, int64_t kv_heads, int64_t head_dim) {
+void attention_cached_forward(float* out, const float* q, const float* const* keys, const float* const* values,
+                              const int64_t* lengths, int64_t rows, int64_t heads, int64_t kv_heads, int64_t head_dim) {
   const int64_t group = heads / kv_heads, stride = kv_heads * head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   if (rows <= 0) return;

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <vector>
 
-#include "aha/base/threads.hpp"
 #include "aha/backend/cpu/reference/attention_cached_reference.hpp"
+#include "aha/base/threads.hpp"
 
 namespace aha::backend::cpu::reference {
 namespace {
@@ -25,23 +25,21 @@ struct SoftmaxRow {
 
 }  // namespace
 
-void attention_forward(float* out, const float* q, const float* k, const float* v, int64_t rows,
-                       int64_t past, int64_t heads, int64_t kv_heads, int64_t head_dim) {
+void attention_forward(float* out, const float* q, const float* k, const float* v, int64_t rows, int64_t past,
+                       int64_t heads, int64_t kv_heads, int64_t head_dim) {
   // Causal attention is cached attention where row r sees the first past + r + 1 positions.
   std::vector<const float*> keys(static_cast<size_t>(rows), k), values(static_cast<size_t>(rows), v);
   std::vector<int64_t> lengths(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) lengths[r] = past + r + 1;
-  attention_cached_forward(out, q, keys.data(), values.data(), lengths.data(), rows, heads, kv_heads,
-                           head_dim);
+  attention_cached_forward(out, q, keys.data(), values.data(), lengths.data(), rows, heads, kv_heads, head_dim);
 }
 
 // With s_t = scale·q·k_t, p = softmax(s), out = Σ_t p_t·v_t and dp_t = dout·v_t:
 // ds_t = p_t·(dp_t - Σ_u p_u·dp_u), dq = scale·Σ_t ds_t·k_t, dk_t = scale·Σ_(r,h) ds_t·q,
 // dv_t = Σ_(r,h) p_t·dout. Pass 1 runs over query rows (dq and the softmax statistics); pass 2
 // over key positions (dk, dv), so that each output element is summed by one thread in order.
-void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
-                        const float* k, const float* v, int64_t rows, int64_t past, int64_t heads,
-                        int64_t kv_heads, int64_t head_dim) {
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                        const float* v, int64_t rows, int64_t past, int64_t heads, int64_t kv_heads, int64_t head_dim) {
   const int64_t group = heads / kv_heads;
   const int64_t kv_stride = kv_heads * head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));

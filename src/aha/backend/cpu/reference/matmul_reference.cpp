@@ -2,8 +2,8 @@
 
 namespace aha::backend::cpu::reference {
 
-void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t rows,
-                    int64_t in, int64_t out_dim) {
+void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t rows, int64_t in,
+                    int64_t out_dim) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < out_dim; ++j) {
       double s = bias ? bias[j] : 0.0;

@@ -49,8 +49,8 @@ void embedding_forward(float* out, const int32_t* tokens, const float* table, in
   for (int64_t r = 0; r < rows; ++r) std::copy_n(table + tokens[r] * dim, dim, out + r * dim);
 }
 
-void cross_entropy_forward(float* losses, float* entropies, const float* logits, const int32_t* targets,
-                           int64_t rows, int64_t vocab) {
+void cross_entropy_forward(float* losses, float* entropies, const float* logits, const int32_t* targets, int64_t rows,
+                           int64_t vocab) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* z = logits + r * vocab;
     const double top = *std::max_element(z, z + vocab);

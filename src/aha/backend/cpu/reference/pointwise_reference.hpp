@@ -27,8 +27,8 @@ void embedding_forward(float* out, const int32_t* tokens, const float* table, in
 
 // logits (rows, vocab), targets (rows; < 0: none) -> losses (rows) = logsumexp − logit of the
 // target (0 without one), and entropies (rows) of the softmax when `entropies` is not null.
-void cross_entropy_forward(float* losses, float* entropies, const float* logits, const int32_t* targets,
-                           int64_t rows, int64_t vocab);
+void cross_entropy_forward(float* losses, float* entropies, const float* logits, const int32_t* targets, int64_t rows,
+                           int64_t vocab);
 
 // One AdamW update of w, m, v (n) from g (n), element by element, as torch.optim.AdamW.
 void adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const AdamWStep& s);
