@@ -59,12 +59,7 @@ void expect_identical(const Result& a, const Result& b, const std::string& what)
   for (const auto& [name, t] : ta) EXPECT_EQ(t.to_f32(), tb.at(name).to_f32()) << what << ": " << name;
 }
 
-Json as_rows(const auto& flat, int64_t seq) {
-  Json rows = Json::array();
-  for (size_t i = 0; i < flat.size(); i += static_cast<size_t>(seq))
-    rows.push_back(std::vector(flat.begin() + static_cast<int64_t>(i), flat.begin() + static_cast<int64_t>(i) + seq));
-  return rows;
-}
+using test::as_rows;
 
 TEST(Gradients, match_pytorch_autograd_for_every_architecture_with_and_without_checkpointing) {
   test::TempDir dir;

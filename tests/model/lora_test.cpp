@@ -23,12 +23,12 @@ namespace aha::model {
 namespace {
 
 // Random tokens predicting random targets with mixed-sign weights and ignored positions.
-struct Batch {
+struct LoraBatch {
   int64_t batch = 2, seq = 6;
   std::vector<int32_t> tokens, targets;
   std::vector<float> weights;
   double normaliser = 7.0;
-  explicit Batch(unsigned seed) {
+  explicit LoraBatch(unsigned seed) {
     std::mt19937 rng(seed);
     std::uniform_int_distribution<int32_t> id(0, 63);
     std::uniform_real_distribution<float> w(-0.5f, 2.0f);
@@ -49,7 +49,7 @@ struct LoraResult {
   Gradients base;
 };
 
-LoraResult run(const Model& m, const Lora& lora, const Batch& b, bool checkpointing, uint64_t seed = 11) {
+LoraResult run(const Model& m, const Lora& lora, const LoraBatch& b, bool checkpointing, uint64_t seed = 11) {
   Activations acts(m.config(), b.batch, b.seq, checkpointing);
   LoraResult r{0.0, lora, Gradients{}};
   zero_lora_values(r.grads);
@@ -58,16 +58,11 @@ LoraResult run(const Model& m, const Lora& lora, const Batch& b, bool checkpoint
   return r;
 }
 
-Json as_rows(const auto& flat, int64_t seq) {
-  Json rows = Json::array();
-  for (size_t i = 0; i < flat.size(); i += static_cast<size_t>(seq))
-    rows.push_back(std::vector(flat.begin() + static_cast<int64_t>(i), flat.begin() + static_cast<int64_t>(i) + seq));
-  return rows;
-}
+using test::as_rows;
 
 TEST(Lora, adapter_gradients_match_pytorch_autograd_with_and_without_checkpointing) {
   test::TempDir dir;
-  const Batch b(3);
+  const LoraBatch b(3);
   Json cases = Json::array();
   const std::vector<std::vector<std::string>> targets = {
       {"q_proj", "v_proj"}, {"all-linear"}, {"k_proj", "o_proj", "gate_proj", "down_proj"}};
@@ -158,7 +153,7 @@ TEST(Lora, dropout_is_bit_identical_with_checkpointing_and_differs_by_seed) {
   test::write_tiny_model(dir.path().string(), test::tiny_model_variants()[0].second, 5);
   Model m(dir.path().string());
   const Lora lora = random_lora(m.config(), {"all-linear"}, 3, 0.3);
-  const Batch b(4);
+  const LoraBatch b(4);
   const LoraResult plain = run(m, lora, b, false, 7), ckpt = run(m, lora, b, true, 7);
   const LoraResult other = run(m, lora, b, false, 8);
   EXPECT_EQ(plain.loss, ckpt.loss);
@@ -177,7 +172,7 @@ TEST(Lora, an_adapter_directory_loads_as_its_base_plus_the_merged_adapter) {
   const Lora lora = random_lora(base_model.config(), {"all-linear"}, 4);
   write_adapter(adapter, lora, "../base");  // relative to the adapter directory
   const Model adapted(adapter);
-  const Batch b(5);
+  const LoraBatch b(5);
   // The adapter applied on the fly (compute_loss) and merged into the weights at load agree.
   Activations acts(base_model.config(), b.batch, b.seq, false);
   const double on_the_fly = compute_loss(base_model.config(), base_model.weights(), b.view(), acts, &lora);

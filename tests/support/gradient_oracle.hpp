@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "aha/base/json.hpp"
 #include "support/temp_dir.hpp"
@@ -18,5 +20,14 @@ struct OracleReport {
 
 // `script` is a file name under tests/oracle; the manifest and report go to `dir`.
 OracleReport check_gradient_oracle(const std::string& script, const TempDir& dir, const Json& cases);
+
+// `flat` (rows · seq values, row-major) as a JSON array of rows of `seq` values, as the oracle
+// scripts read a batch's tokens, targets and weights.
+Json as_rows(const auto& flat, int64_t seq) {
+  Json rows = Json::array();
+  for (size_t i = 0; i < flat.size(); i += static_cast<size_t>(seq))
+    rows.push_back(std::vector(flat.begin() + static_cast<int64_t>(i), flat.begin() + static_cast<int64_t>(i) + seq));
+  return rows;
+}
 
 }  // namespace aha::test
