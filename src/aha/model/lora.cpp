@@ -39,8 +39,6 @@ std::vector<float> dropped_input(const float* inp, int64_t n, const LoraDropout&
 
 }  // namespace
 
-const char* lora_module_name(int module) { return kNames[module]; }
-
 std::vector<std::string> resolve_lora_targets(const std::vector<std::string>& names, const std::string& origin) {
   std::vector<std::string> out;
   for (const std::string& name : names) {

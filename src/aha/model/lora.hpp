@@ -17,11 +17,9 @@
 
 namespace aha::model {
 
-// "q_proj", ..., "down_proj".
-const char* lora_module_name(int module);
-
-// PEFT's target_modules resolved to module names: each of the names above, or "all-linear"
-// (every one of them; PEFT's all-linear leaves out lm_head too). Unknown names are an Error.
+// PEFT's target_modules resolved to module names: each of q_proj, k_proj, v_proj, o_proj, gate_proj,
+// up_proj and down_proj, or "all-linear" (every one of them; PEFT's all-linear leaves out lm_head
+// too). Unknown names are an Error.
 std::vector<std::string> resolve_lora_targets(const std::vector<std::string>& names, const std::string& origin);
 
 struct LoraSettings {
