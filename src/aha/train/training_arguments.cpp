@@ -118,12 +118,12 @@ void validate_training_arguments(const TrainingArguments& c, const std::string& 
 
 std::vector<std::string> run_argument_names() {
   std::vector<std::string> names;
-  for (const auto& [name, member] : keys())
+  for (const auto& key : keys())  // not a structured binding: clang 14 cannot capture one
     std::visit(
         [&](auto m) {
-          if constexpr (is_run_argument<decltype(m)>) names.emplace_back(name);
+          if constexpr (is_run_argument<decltype(m)>) names.emplace_back(key.first);
         },
-        member);
+        key.second);
   return names;
 }
 
