@@ -59,8 +59,6 @@ void expect_identical(const Result& a, const Result& b, const std::string& what)
   for (const auto& [name, t] : ta) EXPECT_EQ(t.to_f32(), tb.at(name).to_f32()) << what << ": " << name;
 }
 
-using test::as_rows;
-
 TEST(Gradients, match_pytorch_autograd_for_every_architecture_with_and_without_checkpointing) {
   test::TempDir dir;
   const Batch b(3);
@@ -75,14 +73,8 @@ TEST(Gradients, match_pytorch_autograd_for_every_architecture_with_and_without_c
       const std::string case_name = name + (checkpointing ? "+checkpointing" : "");
       const std::string grads = dir.file(case_name + ".safetensors");
       io::write_safetensors(grads, to_tensors(r.grads));
-      cases.push_back({{"name", case_name},
-                       {"model", model_dir},
-                       {"grads", grads},
-                       {"tokens", as_rows(b.tokens, b.seq)},
-                       {"targets", as_rows(b.targets, b.seq)},
-                       {"weights", as_rows(b.weights, b.seq)},
-                       {"normaliser", b.normaliser},
-                       {"loss", r.loss}});
+      cases.push_back(
+          test::oracle_case({{"name", case_name}, {"model", model_dir}, {"grads", grads}, {"loss", r.loss}}, b));
     }
   }
   EXPECT_GT(test::check_gradient_oracle("grad_reference.py", dir, cases).tensors, 100u);

@@ -30,4 +30,14 @@ Json as_rows(const auto& flat, int64_t seq) {
   return rows;
 }
 
+// An oracle case: `fields` (name, model or adapter, grads, loss) with batch `b`'s tokens,
+// targets, weights (as rows of b.seq) and normaliser.
+Json oracle_case(Json fields, const auto& b) {
+  fields["tokens"] = as_rows(b.tokens, b.seq);
+  fields["targets"] = as_rows(b.targets, b.seq);
+  fields["weights"] = as_rows(b.weights, b.seq);
+  fields["normaliser"] = b.normaliser;
+  return fields;
+}
+
 }  // namespace aha::test
