@@ -10,18 +10,14 @@
 #include "aha/io/safetensors.hpp"
 #include "aha/model/decoder.hpp"
 #include "aha/model/training.hpp"
+#include "support/gradient_oracle.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_model.hpp"
 
 namespace aha::model {
 namespace {
 
-Json rows_of(const auto& flat, int64_t seq) {
-  Json rows = Json::array();
-  for (size_t i = 0; i < flat.size(); i += static_cast<size_t>(seq))
-    rows.push_back(std::vector(flat.begin() + static_cast<int64_t>(i), flat.begin() + static_cast<int64_t>(i) + seq));
-  return rows;
-}
+using test::as_rows;
 
 TEST(GrpoLogprobs, logprobs_entropies_and_their_gradients_match_pytorch_at_a_temperature) {
   test::TempDir dir;
@@ -57,10 +53,10 @@ TEST(GrpoLogprobs, logprobs_entropies_and_their_gradients_match_pytorch_at_a_tem
       io::write_safetensors(dir.file(case_name + ".safetensors"), to_tensors(grads));
       cases.push_back({{"name", case_name},
                        {"model", model_dir},
-                       {"tokens", rows_of(tokens, seq)},
-                       {"targets", rows_of(targets, seq)},
+                       {"tokens", as_rows(tokens, seq)},
+                       {"targets", as_rows(targets, seq)},
                        {"temperature", 0.7},
-                       {"dlogp", rows_of(dlogp, seq)},
+                       {"dlogp", as_rows(dlogp, seq)},
                        {"grads", dir.file(case_name + ".safetensors")}});
       got.emplace_back(logp, entropy);
     }
