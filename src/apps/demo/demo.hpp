@@ -18,7 +18,7 @@ struct DemoPlan {
   int64_t vocab_size = 0;  // tokenizer: 256 bytes + merges + <|endoftext|>
   int64_t hidden_size = 0, intermediate_size = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0;
   int64_t sft_examples = 0, sft_steps = 0, sft_batch = 0;
-  double teacher_error_rate = 0.5;  // how often the warm-up's teacher is wrong (see noisy_teacher.hpp)
+  double teacher_error_rate = 0.5;  // how often the warm-up's teacher is wrong (see tasks/counting_teacher.hpp)
   double sft_learning_rate = 0;
   int64_t test_items = 0, samples = 8;    // held-out items, completions per item (pass@1 and pass@8)
   double temperature = 1.0, top_p = 1.0;  // the same sampling for every evaluation
