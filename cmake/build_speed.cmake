@@ -2,14 +2,19 @@
 #
 # Most of a clean build went into parsing the same third-party headers (nlohmann/json, fmt,
 # CLI11, GoogleTest) in every translation unit and compiling the same inline functions of
-# them again in each. A precompiled header per target parses them once; the test binary is
-# also compiled in unity batches, so the inline code it shares is generated once a batch.
-# The command files of src/cli/ are batched too: each of them emits the same CLI11 code.
-# The library itself is not batched: its code is compiled exactly as before (-O3,
-# -march=native, -ffp-contract=off), one object per source.
+# them again in each. A precompiled header per target parses them once, and every target is
+# compiled in unity batches (AHA_UNITY_BATCH_SIZE sources per object), so the inline code the
+# sources of a batch share is generated once. The flags stay as they are (-O3, -march=native,
+# -ffp-contract=off, no fast-math): inlining across the sources of a batch cannot change a
+# floating-point result, and scripts/compare-inference checks that outputs are byte-identical.
+#
+# In a batch, file-local names of different sources meet: two sources may not define the same
+# name in their anonymous namespaces (name it after its file: `GrpoKey`, `SequenceDecoder`),
+# and a class a source's own class holds as a member may not live in its anonymous namespace.
+# AHA_UNITY=OFF compiles one object per source (faster when editing one file of a batch).
 
 option(AHA_PCH "Precompile the third-party headers of each target" ON)
-option(AHA_UNITY "Compile the test binary and the command files in unity batches" ON)
+option(AHA_UNITY "Compile in unity batches" ON)
 set(AHA_UNITY_BATCH_SIZE 8 CACHE STRING "Sources per unity batch")
 
 # Standard headers that most sources of every target include.

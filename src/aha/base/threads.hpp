@@ -4,9 +4,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 namespace aha {
+
+// Below this many elements an elementwise kernel (one decode step) runs on one thread:
+// threads cost more than they save.
+constexpr int64_t kMinParallelElements = int64_t{1} << 14;
 
 // Sets the number of threads parallel_for uses (>= 1); rebuilds the pool.
 void set_num_threads(int n);

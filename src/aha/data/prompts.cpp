@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "aha/base/error.hpp"
+#include "aha/base/text.hpp"
 #include "aha/data/jsonl.hpp"
 #include "aha/tasks/countdown.hpp"
 
@@ -14,14 +15,6 @@ constexpr std::string_view kR1Zero =
     "assistant first thinks about the reasoning process in the mind and then provides the user with the answer. The "
     "reasoning process and answer are enclosed within <think> </think> and <answer> </answer> tags, respectively, "
     "i.e., <think> reasoning process here </think> <answer> answer here </answer>. User: {prompt}. Assistant:";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // GSM8K's solution text without its "<<expression=value>>" calculator notes.
 std::string without_calculator_notes(std::string_view text) {

@@ -18,30 +18,30 @@
 namespace aha::rl {
 namespace {
 
-using C = DistillConfig;
-using Member = std::variant<double C::*, int64_t C::*, std::string C::*, std::vector<RewardSpec> C::*>;
+using DC = DistillConfig;
+using DistillMember = std::variant<double DC::*, int64_t DC::*, std::string DC::*, std::vector<RewardSpec> DC::*>;
 
-const std::vector<std::pair<std::string, Member>>& keys() {
-  static const std::vector<std::pair<std::string, Member>> table = {
-      {"prompt_template", &C::prompt_template},
-      {"reward_funcs", &C::reward_funcs},
-      {"min_reward", &C::min_reward},
-      {"num_samples", &C::num_samples},
-      {"max_kept_per_prompt", &C::max_kept_per_prompt},
-      {"temperature", &C::temperature},
-      {"top_p", &C::top_p},
-      {"top_k", &C::top_k},
-      {"max_prompt_length", &C::max_prompt_length},
-      {"max_completion_length", &C::max_completion_length},
-      {"batch_size", &C::batch_size},
+const std::vector<std::pair<std::string, DistillMember>>& distill_keys() {
+  static const std::vector<std::pair<std::string, DistillMember>> table = {
+      {"prompt_template", &DC::prompt_template},
+      {"reward_funcs", &DC::reward_funcs},
+      {"min_reward", &DC::min_reward},
+      {"num_samples", &DC::num_samples},
+      {"max_kept_per_prompt", &DC::max_kept_per_prompt},
+      {"temperature", &DC::temperature},
+      {"top_p", &DC::top_p},
+      {"top_k", &DC::top_k},
+      {"max_prompt_length", &DC::max_prompt_length},
+      {"max_completion_length", &DC::max_completion_length},
+      {"batch_size", &DC::batch_size},
   };
   return table;
 }
 
-void set(DistillConfig& c, const std::string& name, const YAML::Node& value, const std::string& where) {
+void set_distill_key(DistillConfig& c, const std::string& name, const YAML::Node& value, const std::string& where) {
   if (train::set_run_argument(c, name, value, where)) return;
   std::vector<std::string> names = train::run_argument_names();
-  for (const auto& [key, member] : keys()) {
+  for (const auto& [key, member] : distill_keys()) {
     names.push_back(key);
     if (key != name) continue;
     return std::visit(
@@ -116,7 +116,7 @@ std::string dataset_yaml(const DistillConfig& c, const DistillSummary& s) {
 DistillConfig load_distill_config(const std::string& path, const std::vector<std::string>& overrides) {
   DistillConfig c;
   train::read_config(path, overrides, [&](const std::string& name, const YAML::Node& value, const std::string& where) {
-    set(c, name, value, where);
+    set_distill_key(c, name, value, where);
   });
   validate(c, path);
   return c;

@@ -12,37 +12,37 @@
 namespace aha::rl {
 namespace {
 
-using C = GrpoConfig;
-using Member = std::variant<double C::*, int64_t C::*, bool C::*, std::string C::*, std::optional<double> C::*,
-                            std::vector<RewardSpec> C::*, std::vector<double> C::*>;
+using GC = GrpoConfig;
+using GrpoMember = std::variant<double GC::*, int64_t GC::*, bool GC::*, std::string GC::*, std::optional<double> GC::*,
+                            std::vector<RewardSpec> GC::*, std::vector<double> GC::*>;
 
-struct Key {
+struct GrpoKey {
   const char* name;
-  Member member;
+  GrpoMember member;
 };
 
 // GRPOConfig's keys beyond TrainingArguments'.
-const std::vector<Key>& keys() {
-  static const std::vector<Key> table = {
-      {"prompt_template", &C::prompt_template},
-      {"reward_funcs", &C::reward_funcs},
-      {"reward_weights", &C::reward_weights},
-      {"num_generations", &C::num_generations},
-      {"temperature", &C::temperature},
-      {"top_p", &C::top_p},
-      {"top_k", &C::top_k},
-      {"max_prompt_length", &C::max_prompt_length},
-      {"max_completion_length", &C::max_completion_length},
-      {"mask_truncated_completions", &C::mask_truncated_completions},
-      {"dynamic_sampling", &C::dynamic_sampling},
-      {"max_dynamic_sampling_rounds", &C::max_dynamic_sampling_rounds},
-      {"beta", &C::beta},
-      {"epsilon", &C::epsilon},
-      {"epsilon_high", &C::epsilon_high},
-      {"loss_type", &C::loss_type},
-      {"scale_rewards", &C::scale_rewards},
-      {"num_iterations", &C::num_iterations},
-      {"log_completions_steps", &C::log_completions_steps},
+const std::vector<GrpoKey>& grpo_keys() {
+  static const std::vector<GrpoKey> table = {
+      {"prompt_template", &GC::prompt_template},
+      {"reward_funcs", &GC::reward_funcs},
+      {"reward_weights", &GC::reward_weights},
+      {"num_generations", &GC::num_generations},
+      {"temperature", &GC::temperature},
+      {"top_p", &GC::top_p},
+      {"top_k", &GC::top_k},
+      {"max_prompt_length", &GC::max_prompt_length},
+      {"max_completion_length", &GC::max_completion_length},
+      {"mask_truncated_completions", &GC::mask_truncated_completions},
+      {"dynamic_sampling", &GC::dynamic_sampling},
+      {"max_dynamic_sampling_rounds", &GC::max_dynamic_sampling_rounds},
+      {"beta", &GC::beta},
+      {"epsilon", &GC::epsilon},
+      {"epsilon_high", &GC::epsilon_high},
+      {"loss_type", &GC::loss_type},
+      {"scale_rewards", &GC::scale_rewards},
+      {"num_iterations", &GC::num_iterations},
+      {"log_completions_steps", &GC::log_completions_steps},
   };
   return table;
 }
@@ -91,7 +91,7 @@ std::vector<RewardSpec> parse_reward_funcs(const YAML::Node& node, const std::st
 
 namespace {
 
-void set_key(C& c, const Key& key, const YAML::Node& node, const std::string& where) {
+void set_grpo_member(GC& c, const GrpoKey& key, const YAML::Node& node, const std::string& where) {
   std::visit(
       [&](auto member) {
         using T = std::remove_cvref_t<decltype(c.*member)>;
@@ -101,11 +101,11 @@ void set_key(C& c, const Key& key, const YAML::Node& node, const std::string& wh
       key.member);
 }
 
-void set(C& c, const std::string& name, const YAML::Node& node, const std::string& where) {
+void set_grpo_key(GC& c, const std::string& name, const YAML::Node& node, const std::string& where) {
   if (train::set_training_argument(c, name, node, where)) return;
   std::vector<std::string> names = train::training_argument_names();
-  for (const Key& k : keys()) {
-    if (name == k.name) return set_key(c, k, node, where);
+  for (const GrpoKey& k : grpo_keys()) {
+    if (name == k.name) return set_grpo_member(c, k, node, where);
     names.push_back(k.name);
   }
   train::fail_unknown_key(where, name, names, "docs/grpo.md");
@@ -120,7 +120,7 @@ void require(bool ok, const std::string& origin, const char* key, const std::str
 GrpoConfig load_grpo_config(const std::string& path, const std::vector<std::string>& overrides) {
   GrpoConfig c;
   train::read_config(path, overrides, [&](const std::string& name, const YAML::Node& value, const std::string& where) {
-    set(c, name, value, where);
+    set_grpo_key(c, name, value, where);
   });
   validate(c, path);
   return c;
@@ -162,7 +162,7 @@ std::string to_yaml(const GrpoConfig& c) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   train::emit_training_arguments(out, c);
-  for (const Key& k : keys()) {
+  for (const GrpoKey& k : grpo_keys()) {
     out << YAML::Key << k.name << YAML::Value;
     std::visit(
         [&](auto member) {

@@ -11,7 +11,7 @@
 namespace aha::tokenizer {
 namespace {
 
-class ByteLevel : public Decoder {
+class ByteLevelDecoder : public Decoder {
  public:
   void decode_chain(std::vector<std::string>& tokens) const override {
     std::string bytes;
@@ -44,9 +44,9 @@ class ByteFallback : public Decoder {
   }
 };
 
-class Metaspace : public Decoder {
+class MetaspaceDecoder : public Decoder {
  public:
-  Metaspace(std::string replacement, bool strip_first)
+  MetaspaceDecoder(std::string replacement, bool strip_first)
       : replacement_(std::move(replacement)), strip_first_(strip_first) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (size_t i = 0; i < tokens.size(); ++i) {
@@ -79,9 +79,9 @@ class Fuse : public Decoder {
   }
 };
 
-class Strip : public Decoder {
+class StripDecoder : public Decoder {
  public:
-  Strip(std::string content, size_t start, size_t stop) : content_(std::move(content)), start_(start), stop_(stop) {}
+  StripDecoder(std::string content, size_t start, size_t stop) : content_(std::move(content)), start_(start), stop_(stop) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
     const size_t n = content_.size();
     for (std::string& token : tokens) {
@@ -97,9 +97,9 @@ class Strip : public Decoder {
   size_t start_, stop_;
 };
 
-class Replace : public Decoder {
+class ReplaceDecoder : public Decoder {
  public:
-  Replace(std::optional<std::string> literal, Regex pattern, std::string content)
+  ReplaceDecoder(std::optional<std::string> literal, Regex pattern, std::string content)
       : literal_(std::move(literal)), pattern_(std::move(pattern)), content_(std::move(content)) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (std::string& token : tokens) {
@@ -145,9 +145,9 @@ class BpeSuffix : public Decoder {
   std::string suffix_;
 };
 
-class Sequence : public Decoder {
+class SequenceDecoder : public Decoder {
  public:
-  explicit Sequence(std::vector<std::unique_ptr<Decoder>> steps) : steps_(std::move(steps)) {}
+  explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> steps) : steps_(std::move(steps)) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (const auto& step : steps_) step->decode_chain(tokens);
   }
@@ -166,22 +166,22 @@ bool metaspace_strips_first(const JsonAt& config) {
 std::unique_ptr<Decoder> make_decoder(const JsonAt& config) {
   if (config.value().is_null()) return nullptr;
   const std::string& type = config["type"].str();
-  if (type == "ByteLevel") return std::make_unique<ByteLevel>();
+  if (type == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
   if (type == "ByteFallback") return std::make_unique<ByteFallback>();
   if (type == "Metaspace") {
     const std::string& replacement = config["replacement"].str();
     if (utf8::count(replacement) != 1) config["replacement"].fail("expected a single character");
-    return std::make_unique<Metaspace>(replacement, metaspace_strips_first(config));
+    return std::make_unique<MetaspaceDecoder>(replacement, metaspace_strips_first(config));
   }
   if (type == "Fuse") return std::make_unique<Fuse>();
   if (type == "Strip")
-    return std::make_unique<Strip>(config["content"].str(), static_cast<size_t>(config["start"].integer(0, 1 << 20)),
+    return std::make_unique<StripDecoder>(config["content"].str(), static_cast<size_t>(config["start"].integer(0, 1 << 20)),
                                    static_cast<size_t>(config["stop"].integer(0, 1 << 20)));
   if (type == "Replace") {
     const JsonAt pattern = config["pattern"];
     std::optional<std::string> literal;
     if (pattern.has("String")) literal = pattern["String"].str();
-    return std::make_unique<Replace>(std::move(literal), make_pattern(pattern), config["content"].str());
+    return std::make_unique<ReplaceDecoder>(std::move(literal), make_pattern(pattern), config["content"].str());
   }
   if (type == "BPEDecoder") return std::make_unique<BpeSuffix>(config.str_or("suffix", "</w>"));
   if (type == "Sequence") {
@@ -189,7 +189,7 @@ std::unique_ptr<Decoder> make_decoder(const JsonAt& config) {
     std::vector<std::unique_ptr<Decoder>> steps;
     for (size_t i = 0; i < list.size(); ++i)
       if (auto step = make_decoder(list[i])) steps.push_back(std::move(step));
-    return std::make_unique<Sequence>(std::move(steps));
+    return std::make_unique<SequenceDecoder>(std::move(steps));
   }
   config["type"].fail(
       fmt::format("decoder '{}' is not supported (aha supports ByteLevel, ByteFallback, Metaspace, "

@@ -30,9 +30,9 @@ class Lowercase : public Normalizer {
   }
 };
 
-class Strip : public Normalizer {
+class StripNormalizer : public Normalizer {
  public:
-  Strip(bool left, bool right) : left_(left), right_(right) {}
+  StripNormalizer(bool left, bool right) : left_(left), right_(right) {}
   void normalize(std::string& text) const override {
     size_t begin = 0, end = text.size();
     if (left_) {
@@ -75,9 +75,9 @@ class StripAccents : public Normalizer {
   }
 };
 
-class Replace : public Normalizer {
+class ReplaceNormalizer : public Normalizer {
  public:
-  Replace(Regex pattern, std::string content) : pattern_(std::move(pattern)), content_(std::move(content)) {}
+  ReplaceNormalizer(Regex pattern, std::string content) : pattern_(std::move(pattern)), content_(std::move(content)) {}
   void normalize(std::string& text) const override { text = pattern_.replace_all(text, content_); }
 
  private:
@@ -96,9 +96,9 @@ class Prepend : public Normalizer {
   std::string prefix_;
 };
 
-class Sequence : public Normalizer {
+class SequenceNormalizer : public Normalizer {
  public:
-  explicit Sequence(std::vector<std::unique_ptr<Normalizer>> steps) : steps_(std::move(steps)) {}
+  explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> steps) : steps_(std::move(steps)) {}
   void normalize(std::string& text) const override {
     for (const auto& step : steps_) step->normalize(text);
   }
@@ -119,15 +119,15 @@ std::unique_ptr<Normalizer> make_normalizer(const JsonAt& config) {
   if (type == "Lowercase") return std::make_unique<Lowercase>();
   if (type == "StripAccents") return std::make_unique<StripAccents>();
   if (type == "Strip")
-    return std::make_unique<Strip>(config.bool_or("strip_left", true), config.bool_or("strip_right", true));
+    return std::make_unique<StripNormalizer>(config.bool_or("strip_left", true), config.bool_or("strip_right", true));
   if (type == "Prepend") return std::make_unique<Prepend>(config["prepend"].str());
-  if (type == "Replace") return std::make_unique<Replace>(make_pattern(config["pattern"]), config["content"].str());
+  if (type == "Replace") return std::make_unique<ReplaceNormalizer>(make_pattern(config["pattern"]), config["content"].str());
   if (type == "Sequence") {
     const JsonAt list = config["normalizers"];
     std::vector<std::unique_ptr<Normalizer>> steps;
     for (size_t i = 0; i < list.size(); ++i)
       if (auto step = make_normalizer(list[i])) steps.push_back(std::move(step));
-    return std::make_unique<Sequence>(std::move(steps));
+    return std::make_unique<SequenceNormalizer>(std::move(steps));
   }
   config["type"].fail(
       fmt::format("normalizer '{}' is not supported (aha supports NFC, NFD, NFKC, NFKD, Lowercase, "

@@ -21,9 +21,9 @@ class Template : public PostProcessor {
   std::vector<int32_t> before_, after_;
 };
 
-class Sequence : public PostProcessor {
+class SequencePostProcessor : public PostProcessor {
  public:
-  explicit Sequence(std::vector<std::unique_ptr<PostProcessor>> steps) : steps_(std::move(steps)) {}
+  explicit SequencePostProcessor(std::vector<std::unique_ptr<PostProcessor>> steps) : steps_(std::move(steps)) {}
   void process(std::vector<int32_t>& ids, bool add_special) const override {
     for (const auto& step : steps_) step->process(ids, add_special);
   }
@@ -74,7 +74,7 @@ std::unique_ptr<PostProcessor> make_post_processor(const JsonAt& config) {
     std::vector<std::unique_ptr<PostProcessor>> steps;
     for (size_t i = 0; i < list.size(); ++i)
       if (auto step = make_post_processor(list[i])) steps.push_back(std::move(step));
-    return std::make_unique<Sequence>(std::move(steps));
+    return std::make_unique<SequencePostProcessor>(std::move(steps));
   }
   config["type"].fail(
       fmt::format("post-processor '{}' is not supported (aha supports TemplateProcessing, ByteLevel, "

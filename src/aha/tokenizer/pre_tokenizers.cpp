@@ -125,9 +125,9 @@ class Split : public PreTokenizer {
   bool invert_;
 };
 
-class ByteLevel : public PreTokenizer {
+class ByteLevelPreTokenizer : public PreTokenizer {
  public:
-  ByteLevel(bool add_prefix_space, bool use_regex) : add_prefix_space_(add_prefix_space) {
+  ByteLevelPreTokenizer(bool add_prefix_space, bool use_regex) : add_prefix_space_(add_prefix_space) {
     if (use_regex)
       gpt2_ = std::make_unique<Split>(
           Regex::compile("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
@@ -187,10 +187,10 @@ class Digits : public PreTokenizer {
   bool individual_;
 };
 
-class Metaspace : public PreTokenizer {
+class MetaspacePreTokenizer : public PreTokenizer {
  public:
   enum class Prepend { always, first, never };
-  Metaspace(std::string replacement, Prepend prepend, bool split)
+  MetaspacePreTokenizer(std::string replacement, Prepend prepend, bool split)
       : replacement_(std::move(replacement)), prepend_(prepend), split_(split) {}
 
   void pre_tokenize(Pieces& pieces) const override {
@@ -229,9 +229,9 @@ class Metaspace : public PreTokenizer {
   bool split_;
 };
 
-class Sequence : public PreTokenizer {
+class SequencePreTokenizer : public PreTokenizer {
  public:
-  explicit Sequence(std::vector<std::unique_ptr<PreTokenizer>> steps) : steps_(std::move(steps)) {}
+  explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps) : steps_(std::move(steps)) {}
   void pre_tokenize(Pieces& pieces) const override {
     for (const auto& step : steps_) step->pre_tokenize(pieces);
   }
@@ -240,13 +240,13 @@ class Sequence : public PreTokenizer {
   std::vector<std::unique_ptr<PreTokenizer>> steps_;
 };
 
-Metaspace::Prepend parse_prepend_scheme(const JsonAt& config) {
+MetaspacePreTokenizer::Prepend parse_prepend_scheme(const JsonAt& config) {
   if (!config.has("prepend_scheme"))
-    return config.bool_or("add_prefix_space", true) ? Metaspace::Prepend::always : Metaspace::Prepend::never;
+    return config.bool_or("add_prefix_space", true) ? MetaspacePreTokenizer::Prepend::always : MetaspacePreTokenizer::Prepend::never;
   const std::string& name = config["prepend_scheme"].str();
-  if (name == "always") return Metaspace::Prepend::always;
-  if (name == "first") return Metaspace::Prepend::first;
-  if (name == "never") return Metaspace::Prepend::never;
+  if (name == "always") return MetaspacePreTokenizer::Prepend::always;
+  if (name == "first") return MetaspacePreTokenizer::Prepend::first;
+  if (name == "never") return MetaspacePreTokenizer::Prepend::never;
   config["prepend_scheme"].fail(fmt::format("unknown prepend_scheme '{}' (expected always, first or never)", name));
 }
 
@@ -271,12 +271,12 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonAt& config) {
     return std::make_unique<Split>(make_pattern(config["pattern"]), parse_behavior(config["behavior"]),
                                    config.bool_or("invert", false));
   if (type == "ByteLevel")
-    return std::make_unique<ByteLevel>(config.bool_or("add_prefix_space", true), config.bool_or("use_regex", true));
+    return std::make_unique<ByteLevelPreTokenizer>(config.bool_or("add_prefix_space", true), config.bool_or("use_regex", true));
   if (type == "Digits") return std::make_unique<Digits>(config.bool_or("individual_digits", false));
   if (type == "Metaspace") {
     std::string replacement = config["replacement"].str();
     if (utf8::count(replacement) != 1) config["replacement"].fail("expected a single character");
-    return std::make_unique<Metaspace>(std::move(replacement), parse_prepend_scheme(config),
+    return std::make_unique<MetaspacePreTokenizer>(std::move(replacement), parse_prepend_scheme(config),
                                        config.bool_or("split", true));
   }
   if (type == "Whitespace")
@@ -288,7 +288,7 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonAt& config) {
     std::vector<std::unique_ptr<PreTokenizer>> steps;
     for (size_t i = 0; i < list.size(); ++i)
       if (auto step = make_pre_tokenizer(list[i])) steps.push_back(std::move(step));
-    return std::make_unique<Sequence>(std::move(steps));
+    return std::make_unique<SequencePreTokenizer>(std::move(steps));
   }
   config["type"].fail(
       fmt::format("pre-tokenizer '{}' is not supported (aha supports Split, ByteLevel, Digits, "

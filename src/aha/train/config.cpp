@@ -11,19 +11,19 @@
 namespace aha::train {
 namespace {
 
-using Member = std::variant<double TrainConfig::*, int64_t TrainConfig::*, bool TrainConfig::*,
+using TrainMember = std::variant<double TrainConfig::*, int64_t TrainConfig::*, bool TrainConfig::*,
                             std::string TrainConfig::*, std::optional<bool> TrainConfig::*>;
 
-struct Key {
+struct TrainKey {
   const char* name;
-  Member member;
+  TrainMember member;
   bool sft_only = false;
 };
 
 // The keys of pretrain and sft beyond TrainingArguments'.
-const std::vector<Key>& keys() {
+const std::vector<TrainKey>& train_keys() {
   using C = TrainConfig;
-  static const std::vector<Key> table = {
+  static const std::vector<TrainKey> table = {
       {"model_config", &C::model_config},
       {"tokenizer", &C::tokenizer},
       {"eval_dataset_path", &C::eval_dataset_path},
@@ -40,13 +40,13 @@ const std::vector<Key>& keys() {
 
 std::vector<std::string> key_names() {
   std::vector<std::string> names = training_argument_names();
-  for (const Key& k : keys()) names.push_back(k.name);
+  for (const TrainKey& k : train_keys()) names.push_back(k.name);
   return names;
 }
 
 void set_key(TrainConfig& c, const std::string& name, const YAML::Node& value, const std::string& where) {
   if (set_training_argument(c, name, value, where)) return;
-  for (const Key& k : keys()) {
+  for (const TrainKey& k : train_keys()) {
     if (name != k.name) continue;
     if (k.sft_only && c.mode != TrainMode::sft) fail("{}: {}: applies to `aha sft` only", where, name);
     return std::visit([&](auto member) { set_config_value(&(c.*member), value, name, where); }, k.member);
@@ -70,7 +70,7 @@ std::string to_yaml(const TrainConfig& c) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   emit_training_arguments(out, c);
-  for (const Key& k : keys()) {
+  for (const TrainKey& k : train_keys()) {
     if (k.sft_only && c.mode != TrainMode::sft) continue;
     out << YAML::Key << k.name << YAML::Value;
     std::visit(

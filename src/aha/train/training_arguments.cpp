@@ -15,7 +15,7 @@ namespace {
 
 using A = TrainingArguments;
 using R = RunArguments;
-using Member = std::variant<double A::*, int64_t A::*, bool A::*, std::string A::*, std::vector<std::string> A::*,
+using ArgumentMember = std::variant<double A::*, int64_t A::*, bool A::*, std::string A::*, std::vector<std::string> A::*,
                             int64_t R::*, std::string R::*>;
 
 // True for the RunArguments members of the table.
@@ -23,8 +23,8 @@ template <typename M>
 constexpr bool is_run_argument = std::is_same_v<M, int64_t R::*> || std::is_same_v<M, std::string R::*>;
 
 // Every TrainingArguments key, RunArguments' included, in the order to_yaml writes them.
-const std::vector<std::pair<const char*, Member>>& keys() {
-  static const std::vector<std::pair<const char*, Member>> table = {
+const std::vector<std::pair<const char*, ArgumentMember>>& argument_keys() {
+  static const std::vector<std::pair<const char*, ArgumentMember>> table = {
       {"model_name_or_path", &R::model_name_or_path},
       {"dataset_path", &R::dataset_path},
       {"dataset_task", &R::dataset_task},
@@ -66,13 +66,13 @@ void require(bool ok, const std::string& origin, const char* key, const char* wh
 
 std::vector<std::string> training_argument_names() {
   std::vector<std::string> names;
-  for (const auto& [name, member] : keys()) names.emplace_back(name);
+  for (const auto& [name, member] : argument_keys()) names.emplace_back(name);
   return names;
 }
 
 bool set_training_argument(TrainingArguments& args, const std::string& name, const YAML::Node& value,
                            const std::string& where) {
-  for (const auto& [key, member] : keys()) {
+  for (const auto& [key, member] : argument_keys()) {
     if (name != key) continue;
     std::visit([&](auto m) { set_config_value(&(args.*m), value, name, where); }, member);
     return true;
@@ -81,7 +81,7 @@ bool set_training_argument(TrainingArguments& args, const std::string& name, con
 }
 
 void emit_training_arguments(YAML::Emitter& out, const TrainingArguments& args) {
-  for (const auto& [key, member] : keys()) {
+  for (const auto& [key, member] : argument_keys()) {
     out << YAML::Key << key << YAML::Value;
     std::visit(
         [&](auto m) {
@@ -118,7 +118,7 @@ void validate_training_arguments(const TrainingArguments& c, const std::string& 
 
 std::vector<std::string> run_argument_names() {
   std::vector<std::string> names;
-  for (const auto& key : keys())  // not a structured binding: clang 14 cannot capture one
+  for (const auto& key : argument_keys())  // not a structured binding: clang 14 cannot capture one
     std::visit(
         [&](auto m) {
           if constexpr (is_run_argument<decltype(m)>) names.emplace_back(key.first);
@@ -129,7 +129,7 @@ std::vector<std::string> run_argument_names() {
 
 bool set_run_argument(RunArguments& args, const std::string& name, const YAML::Node& value, const std::string& where) {
   bool found = false;
-  for (const auto& [key, member] : keys()) {
+  for (const auto& [key, member] : argument_keys()) {
     if (name != key) continue;
     std::visit(
         [&](auto m) {

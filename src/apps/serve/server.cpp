@@ -18,6 +18,14 @@
 #include "apps/serve/scheduler.hpp"
 
 namespace aha::serve {
+
+// cpp-httplib listens with a backlog of 5 connections: clients that connect together beyond
+// that (16 at once under load) can be reset. A second listen() on the bound socket widens it.
+class HttpServer : public httplib::Server {
+ public:
+  void widen_backlog(int connections) { ::listen(svr_sock_, connections); }
+};
+
 namespace {
 
 constexpr auto kPoll = std::chrono::milliseconds(50);  // how often a waiting handler checks its client
@@ -44,13 +52,6 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
   res.status = status;
   res.set_content(error_json(status, message), "application/json");
 }
-
-// cpp-httplib listens with a backlog of 5 connections: clients that connect together beyond
-// that (16 at once under load) can be reset. A second listen() on the bound socket widens it.
-class HttpServer : public httplib::Server {
- public:
-  void widen_backlog(int connections) { ::listen(svr_sock_, connections); }
-};
 
 // A prepared completion: the engine request and what the response needs to know.
 struct Prepared {

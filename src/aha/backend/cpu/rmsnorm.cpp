@@ -9,9 +9,6 @@ namespace aha::backend::cpu {
 namespace {
 
 // 1 / sqrt(mean(x²) + eps) of one row, the sum of squares taken in double.
-// Below this many elements (one decode step) threads cost more than they save.
-constexpr int64_t kThreaded = int64_t{1} << 14;
-
 float row_rstd(const float* x, int64_t dim, float eps) {
   double sum_sq = 0.0;
   for (int64_t i = 0; i < dim; ++i) sum_sq += static_cast<double>(x[i]) * x[i];
@@ -29,7 +26,7 @@ void rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t 
       for (int64_t i = 0; i < dim; ++i) y[i] = x[i] * rstd * weight[i];
     }
   };
-  if (rows * dim >= kThreaded) parallel_for(static_cast<size_t>(rows), run);
+  if (rows * dim >= kMinParallelElements) parallel_for(static_cast<size_t>(rows), run);
   else run(0, static_cast<size_t>(rows));
 }
 

@@ -12,8 +12,6 @@ namespace {
 using simd::F32x16;
 using simd::kLanes;
 
-// Below this many elements (one decode step) threads cost more than they save.
-constexpr int64_t kThreaded = int64_t{1} << 14;
 
 // Calls vec(i) for every whole vector at i, threaded for large n, then tail(i) on the rest.
 template <typename Vec, typename Tail>
@@ -22,7 +20,7 @@ void for_vectors(int64_t n, Vec&& vec, Tail&& tail) {
     for (size_t c = begin; c < end; ++c) vec(static_cast<int64_t>(c) * kLanes);
   };
   const auto vectors = static_cast<size_t>(n / kLanes);
-  if (n >= kThreaded) parallel_for(vectors, run);
+  if (n >= kMinParallelElements) parallel_for(vectors, run);
   else run(0, vectors);
   for (int64_t i = n / kLanes * kLanes; i < n; ++i) tail(i);
 }

@@ -2,19 +2,12 @@
 // "<think> reasoning </think> <answer> answer </answer>", else 0.
 #include <string_view>
 
+#include "aha/base/text.hpp"
 #include "aha/rl/rewards/builtin.hpp"
 #include "aha/rl/rewards/options.hpp"
 
 namespace aha::rl {
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool has_tag(std::string_view text) {
   for (std::string_view tag : {"<think>", "</think>", "<answer>", "</answer>"})
