@@ -191,6 +191,29 @@ TEST(Sampler, padding_inside_a_block_of_a_large_vocabulary_is_never_drawn) {
   EXPECT_THROW(Sampler({}, -1), Error);
 }
 
+TEST(Sampler, draws_what_the_unlimited_sampler_draws_from_the_masked_logits) {
+  // 200 real ids of 300, the padded ones 8 above the real ones (the largest logit padded) or 8
+  // below (the largest real): the same random stream picks the same ids and lists the same top.
+  for (float shift : {8.0f, -8.0f}) {
+    std::vector<float> logits(300);
+    for (size_t i = 0; i < logits.size(); ++i)
+      logits[i] = std::sin(0.37f * static_cast<float>(i)) + (i >= 200 ? shift : 0.0f);
+    std::vector<float> masked = logits;
+    mask_padded_ids(masked, 200);
+    for (SamplingParams params : {SamplingParams{.temperature = 1.5f, .seed = 3, .top_logprobs = 3},
+                                  SamplingParams{.temperature = 0.9f, .top_k = 40, .top_p = 0.9f, .seed = 4},
+                                  SamplingParams{.temperature = 0.0f, .top_logprobs = 2}}) {
+      Sampler limited(params, 200), plain(params);
+      for (int i = 0; i < 300; ++i) {
+        const Sample a = limited.sample(logits, {}, {}), b = plain.sample(masked, {}, {});
+        ASSERT_EQ(a.token, b.token) << shift << " draw " << i;
+        ASSERT_EQ(a.top.size(), b.top.size());
+        for (size_t k = 0; k < a.top.size(); ++k) ASSERT_EQ(a.top[k].token, b.top[k].token);
+      }
+    }
+  }
+}
+
 TEST(Sampler, rejects_out_of_range_parameters) {
   EXPECT_THROW(validate({.temperature = -0.1f}), Error);
   EXPECT_THROW(validate({.temperature = NAN}), Error);
