@@ -82,7 +82,7 @@ class Chat {
   void reply(const std::string& message) {
     history_.push_back({{"role", "user"}, {"content", message}});
     const std::string prompt = template_.render(history_, true, kwargs_);
-    generate::Engine engine(model_, {.max_batch = 1, .ctx_size = o_.ctx_size});
+    generate::Engine engine(model_, {.max_batch = 1, .ctx_size = o_.ctx_size, .text_vocab = tok_.vocab_size()});
     generate::SamplingParams sampling = o_.sampling;
     sampling.seed = seed_++;
     try {
@@ -101,7 +101,7 @@ class Chat {
     g_interrupted = false;
     engine.run([&](const generate::TokenEvent& e) {
       ++tokens;
-      // EOS and ids past the tokenizer's vocabulary are not shown (see aha generate).
+      // EOS and ids the tokenizer has no token for are not shown (see aha generate).
       const bool shown = e.finish != generate::FinishReason::stop && tok_.id_to_token(e.token);
       const std::string piece = shown ? decoder.step(e.token) : "";
       text += piece;

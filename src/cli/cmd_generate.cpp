@@ -66,7 +66,8 @@ int run_generate(GenerateOptions o) {
   request.sampling.seed = o.seed ? *o.seed : std::random_device{}();
   if (!o.stop.empty() && !tok) fail("{}: no tokenizer.json, so --stop strings cannot be matched", o.model);
 
-  generate::Engine engine(m, {.max_batch = std::min<int64_t>(o.n, 64), .ctx_size = o.ctx_size});
+  generate::Engine engine(
+      m, {.max_batch = std::min<int64_t>(o.n, 64), .ctx_size = o.ctx_size, .text_vocab = tok ? tok->vocab_size() : 0});
   engine.submit(request);
   std::vector<SampleText> samples;
   for (int64_t i = 0; i < o.n; ++i) samples.emplace_back(tok, o.stop);
@@ -77,8 +78,8 @@ int run_generate(GenerateOptions o) {
     s.logprobs.push_back(e.logprob);
     if (e.finish != generate::FinishReason::none) s.finish = generate::finish_reason_name(e.finish);
     if (!tok) return true;
-    // EOS is not shown, and neither is an id past the tokenizer's vocabulary (models often
-    // pad their embedding matrix), as Hugging Face's decode skips it.
+    // EOS is not shown, and neither is an id the tokenizer has no token for, as Hugging Face's
+    // decode skips it (ids past its vocabulary are never sampled; this is a gap inside it).
     const bool shown = e.finish != generate::FinishReason::stop && tok->id_to_token(e.token);
     std::string piece = s.stops.feed(shown ? s.decoder->step(e.token) : "");
     if (e.finish != generate::FinishReason::none) piece += s.stops.feed(s.decoder->finish()) + s.stops.flush();

@@ -112,6 +112,20 @@ TEST_F(EngineTest, a_callback_can_stop_one_sample) {
   EXPECT_EQ((out[{0, 1}].size()), 8u);
 }
 
+TEST_F(EngineTest, ids_past_the_tokenizer_are_never_sampled) {
+  // A tokenizer of 10 ids on a model of 96: greedy and sampled tokens all stay below 10.
+  Engine engine(*model_, {.text_vocab = 10});
+  engine.submit({.prompt = {1, 5, 7}, .sampling = {.temperature = 0.0f}, .max_tokens = 12});
+  engine.submit({.prompt = {2, 3}, .sampling = {.temperature = 1.5f, .seed = 4}, .n = 4, .max_tokens = 12});
+  const Outputs out = run_all(engine);
+  ASSERT_EQ(out.size(), 5u);
+  for (const auto& [key, tokens] : out) {
+    EXPECT_EQ(tokens.size(), 12u);
+    for (int32_t t : tokens) EXPECT_LT(t, 10) << key.first << "/" << key.second;
+  }
+  EXPECT_THROW(Engine(*model_, {.text_vocab = -1}), Error);
+}
+
 TEST_F(EngineTest, bad_requests_are_refused) {
   Engine engine(*model_, {.ctx_size = 8});
   EXPECT_THROW(engine.submit({.prompt = {}}), Error);

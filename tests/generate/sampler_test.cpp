@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <map>
 
@@ -103,6 +104,114 @@ TEST(Sampler, penalties_match_hand_computed_logits) {
   EXPECT_EQ(pres.token, 4);
   // The prompt does not count for presence.
   EXPECT_EQ(Sampler({.temperature = 0.0f, .presence_penalty = 2.0f}).sample(kLogits, twice, {}).token, 1);
+}
+
+TEST(Sampler, mask_padded_ids_sets_exactly_the_ids_past_the_tokenizer_to_minus_infinity) {
+  std::vector<float> logits = kLogits;
+  mask_padded_ids(logits, 3);
+  EXPECT_EQ(logits, (std::vector<float>{1.0f, 3.0f, 2.0f, -INFINITY, -INFINITY}));
+  for (int64_t text_vocab : {0, 5, 7}) {  // no tokenizer, or one as large as the vocabulary or larger
+    std::vector<float> same = kLogits;
+    mask_padded_ids(same, text_vocab);
+    EXPECT_EQ(same, kLogits) << text_vocab;
+  }
+}
+
+// Ids 3 and 4 are padding past a 3-token tokenizer and hold the largest logits.
+const std::vector<float> kPadded = {1.0f, 2.0f, 0.5f, 4.0f, 3.5f};
+
+TEST(Sampler, greedy_never_picks_a_padded_id_and_its_logprob_is_over_the_whole_vocabulary) {
+  Sample out = Sampler({.temperature = 0.0f}, 3).sample(kPadded, {}, {});
+  EXPECT_EQ(out.token, 1);
+  EXPECT_NEAR(out.logprob, std::log(softmax(kPadded, 1.0)[1]), 1e-6);          // 2 - log(sum of all five e^x)
+  EXPECT_EQ(Sampler({.temperature = 0.0f}).sample(kPadded, {}, {}).token, 3);  // unmasked, for contrast
+}
+
+TEST(Sampler, sampling_draws_only_real_ids_in_the_proportions_of_their_softmax) {
+  const int draws = 30000;
+  for (SamplingParams params : {SamplingParams{.temperature = 1.5f, .seed = 7},
+                                SamplingParams{.temperature = 1.5f, .top_k = 4, .top_p = 0.999f, .seed = 8}}) {
+    Sampler sampler(params, 3);
+    std::map<int32_t, int> counts;
+    const auto full = softmax(kPadded, 1.5);
+    for (int i = 0; i < draws; ++i) {
+      const Sample out = sampler.sample(kPadded, {}, {});
+      ++counts[out.token];
+      ASSERT_LT(out.token, 3);
+      ASSERT_NEAR(out.logprob, std::log(full[out.token]), 1e-6);
+    }
+    const auto real = softmax({kPadded[0], kPadded[1], kPadded[2]}, 1.5);
+    for (int32_t t = 0; t < 3; ++t) {
+      const double sd = std::sqrt(real[t] * (1 - real[t]) / draws);
+      EXPECT_NEAR(counts[t] / double(draws), real[t], 5 * sd + 1e-4) << t;
+    }
+  }
+}
+
+TEST(Sampler, top_logprobs_list_only_real_ids) {
+  Sample out = Sampler({.temperature = 1.5f, .top_logprobs = 5}, 3).sample(kPadded, {}, {});
+  const auto p = softmax(kPadded, 1.5);
+  ASSERT_EQ(out.top.size(), 3u);
+  const int32_t expected[] = {1, 0, 2};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(out.top[i].token, expected[i]);
+    EXPECT_NEAR(out.top[i].logprob, std::log(p[expected[i]]), 1e-6);
+  }
+}
+
+TEST(Sampler, a_tokenizer_as_large_as_the_vocabulary_changes_no_bit) {
+  // 300 ids: several blocks of the weight sums and a last partial one.
+  std::vector<float> logits(300);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(0.37f * static_cast<float>(i)) * 4.0f;
+  for (SamplingParams params : {SamplingParams{.temperature = 0.9f, .seed = 1, .top_logprobs = 3},
+                                SamplingParams{.temperature = 0.9f, .top_k = 40, .top_p = 0.9f, .seed = 2}}) {
+    Sampler plain(params), same(params, 300), larger(params, 400);
+    for (int i = 0; i < 200; ++i) {
+      const Sample a = plain.sample(logits, {}, {}), b = same.sample(logits, {}, {}), c = larger.sample(logits, {}, {});
+      ASSERT_EQ(a.token, b.token);
+      ASSERT_EQ(a.token, c.token);
+      ASSERT_EQ(std::bit_cast<uint32_t>(a.logprob), std::bit_cast<uint32_t>(b.logprob));
+      ASSERT_EQ(std::bit_cast<uint32_t>(a.logprob), std::bit_cast<uint32_t>(c.logprob));
+      ASSERT_EQ(a.top.size(), b.top.size());
+    }
+  }
+}
+
+TEST(Sampler, padding_inside_a_block_of_a_large_vocabulary_is_never_drawn) {
+  // 200 real ids of 300: the padding starts inside the fourth block of 64, and every padded
+  // logit is 8 above the real ones.
+  std::vector<float> logits(300);
+  for (size_t i = 0; i < logits.size(); ++i)
+    logits[i] = std::sin(0.37f * static_cast<float>(i)) + (i >= 200 ? 8.0f : 0.0f);
+  Sampler sampler({.temperature = 1.5f, .seed = 11}, 200);
+  std::map<int32_t, int> counts;
+  for (int i = 0; i < 5000; ++i) ++counts[sampler.sample(logits, {}, {}).token];
+  EXPECT_LT(counts.rbegin()->first, 200);
+  EXPECT_GT(counts.size(), 100u);  // the real ids are all drawn from, not one fallback id
+  EXPECT_THROW(Sampler({}, -1), Error);
+}
+
+TEST(Sampler, draws_what_the_unlimited_sampler_draws_from_the_masked_logits) {
+  // 200 real ids of 300, the padded ones 8 above the real ones (the largest logit padded) or 8
+  // below (the largest real): the same random stream picks the same ids and lists the same top.
+  for (float shift : {8.0f, -8.0f}) {
+    std::vector<float> logits(300);
+    for (size_t i = 0; i < logits.size(); ++i)
+      logits[i] = std::sin(0.37f * static_cast<float>(i)) + (i >= 200 ? shift : 0.0f);
+    std::vector<float> masked = logits;
+    mask_padded_ids(masked, 200);
+    for (SamplingParams params : {SamplingParams{.temperature = 1.5f, .seed = 3, .top_logprobs = 3},
+                                  SamplingParams{.temperature = 0.9f, .top_k = 40, .top_p = 0.9f, .seed = 4},
+                                  SamplingParams{.temperature = 0.0f, .top_logprobs = 2}}) {
+      Sampler limited(params, 200), plain(params);
+      for (int i = 0; i < 300; ++i) {
+        const Sample a = limited.sample(logits, {}, {}), b = plain.sample(masked, {}, {});
+        ASSERT_EQ(a.token, b.token) << shift << " draw " << i;
+        ASSERT_EQ(a.top.size(), b.top.size());
+        for (size_t k = 0; k < a.top.size(); ++k) ASSERT_EQ(a.top[k].token, b.top[k].token);
+      }
+    }
+  }
 }
 
 TEST(Sampler, rejects_out_of_range_parameters) {

@@ -145,11 +145,17 @@ TEST_F(ServeApi, a_stop_string_ends_the_text_before_it) {
   Json full = chat({{"temperature", 0}, {"max_tokens", 30}});
   const std::string text = full["choices"][0]["message"]["content"];
   ASSERT_GE(text.size(), 6u) << text;
-  size_t at = text.size() / 2;  // two ASCII bytes, so that the stop string is whole characters
-  while (at + 2 < text.size() &&
-         (static_cast<unsigned char>(text[at]) >= 0x80 || static_cast<unsigned char>(text[at + 1]) >= 0x80))
-    ++at;
-  const std::string stop = text.substr(at, 2);
+  // Two whole characters from the middle on (UTF-8 continuation bytes are 10xxxxxx).
+  auto continues = [&](size_t i) { return i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80; };
+  auto next_char = [&](size_t i) {
+    do ++i;
+    while (continues(i));
+    return i;
+  };
+  size_t at = text.size() / 2;
+  while (continues(at)) ++at;
+  ASSERT_LT(at, text.size()) << text;
+  const std::string stop = text.substr(at, next_char(next_char(at)) - at);
   Json cut = chat({{"temperature", 0}, {"max_tokens", 30}, {"stop", {stop}}});
   EXPECT_EQ(cut["choices"][0]["message"]["content"], text.substr(0, text.find(stop)));
   EXPECT_EQ(cut["choices"][0]["finish_reason"], "stop");

@@ -1,5 +1,6 @@
 #include "support/tiny_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -88,6 +89,32 @@ void write_tiny_model(const std::string& dir, const Json& config, unsigned seed,
   }
   write_text(dir + "/config.json", config.dump(2));
   io::write_safetensors(dir + "/model.safetensors", t);
+}
+
+void add_logit_bias(const std::string& dir, const std::vector<float>& bias) {
+  const std::string path = dir + "/model.safetensors";
+  std::map<std::string, tensor::Tensor> out;
+  {
+    const io::SafetensorsFile file(path);
+    const int64_t hidden = file.get("model.norm.weight").shape()[0];
+    for (const std::string& name : file.names()) {
+      const tensor::Tensor t = file.get(name);
+      std::vector<float> v = t.to_f32();
+      const auto cols = static_cast<size_t>(t.shape().back());
+      if (name == "model.embed_tokens.weight") {
+        // After RMSNorm a feature of 10 beside ~1 in the other 31 is about sqrt(hidden) whatever
+        // the token and position: a constant input the LM head turns into a bias.
+        for (size_t r = 0; r < v.size() / cols; ++r) v[r * cols] = 10.0f;
+      } else if (name.ends_with("o_proj.weight") || name.ends_with("down_proj.weight")) {
+        std::fill(v.begin(), v.begin() + cols, 0.0f);  // row 0: the layers leave feature 0 alone
+      } else if (name == "lm_head.weight") {
+        for (size_t r = 0; r < bias.size() && r < v.size() / cols; ++r)
+          v[r * cols] = bias[r] / std::sqrt(static_cast<float>(hidden));
+      }
+      out[name] = tensor::Tensor::from_f32(t.shape(), v);
+    }
+  }
+  io::write_safetensors(path, out);
 }
 
 }  // namespace aha::test

@@ -22,4 +22,9 @@ std::vector<std::pair<std::string, Json>> tiny_model_variants();
 void write_tiny_model(const std::string& dir, const Json& config, unsigned seed,
                       tensor::DType dtype = tensor::DType::F32);
 
+// Rewrites the untied F32 llama-style model in `dir` (from write_tiny_model) so that id i's logit
+// gains about bias[i] at every position: hidden feature 0 becomes a constant (its embedding column
+// large, no layer writing to it) and the LM head reads that feature with weights bias / sqrt(hidden).
+void add_logit_bias(const std::string& dir, const std::vector<float>& bias);
+
 }  // namespace aha::test

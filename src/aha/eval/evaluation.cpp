@@ -53,7 +53,7 @@ std::vector<Completion> generate_all(const EvalOptions& o, const std::vector<std
   if (!tok) fail("{}: no tokenizer.json: eval needs text", o.model_dir);
   std::vector<int32_t> eos;
   for (int64_t id : io::eos_token_ids(o.model_dir, m.config())) eos.push_back(static_cast<int32_t>(id));
-  generate::Engine engine(m, {.max_batch = 64, .ctx_size = 0});
+  generate::Engine engine(m, {.max_batch = 64, .ctx_size = 0, .text_vocab = tok->vocab_size()});
   std::vector<Completion> out(prompts.size() * static_cast<size_t>(o.samples));
   std::vector<int64_t> first;  // request id -> index of its first completion
   for (size_t i = 0; i < prompts.size(); ++i) {

@@ -33,8 +33,9 @@ const char* finish_reason_name(FinishReason reason) {
 }
 
 Engine::Engine(const model::Model& model, EngineOptions options)
-    : model_(model), max_batch_(options.max_batch), ctx_size_(options.ctx_size) {
+    : model_(model), max_batch_(options.max_batch), ctx_size_(options.ctx_size), text_vocab_(options.text_vocab) {
   if (max_batch_ < 1) fail("the batch size must be at least 1, got {}", max_batch_);
+  if (text_vocab_ < 0) fail("the tokenizer's vocabulary size must be >= 0 (0: no limit), got {}", text_vocab_);
   if (ctx_size_ == 0) ctx_size_ = std::min<int64_t>(model.config().max_position_embeddings, 4096);
   if (ctx_size_ < 2) fail("the context size must be at least 2 positions, got {}", ctx_size_);
 }
@@ -83,8 +84,8 @@ void Engine::start_sample(Pending& p, const std::function<bool(const TokenEvent&
   const int64_t prompt = static_cast<int64_t>(r.prompt.size());
   SamplingParams sampling = r.sampling;
   sampling.seed += static_cast<uint64_t>(p.next_sample);
-  auto s = std::unique_ptr<Sequence>(
-      new Sequence{p.id, p.next_sample, p.request, model_.new_cache(prompt + r.max_tokens), Sampler(sampling), {}});
+  auto s = std::unique_ptr<Sequence>(new Sequence{
+      p.id, p.next_sample, p.request, model_.new_cache(prompt + r.max_tokens), Sampler(sampling, text_vocab_), {}});
   ++p.next_sample;
   s->cache.copy_prefix(*p.prefix, prompt);
   Sample first = s->sampler.sample(p.logits, r.prompt, {});

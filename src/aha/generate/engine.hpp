@@ -41,6 +41,9 @@ struct TokenEvent {
 struct EngineOptions {
   int64_t max_batch = 64;  // sequences decoded together at most
   int64_t ctx_size = 0;    // positions per sequence; 0: min(max_position_embeddings, 4096)
+  // The tokenizer's vocab_size: ids at or past it (a checkpoint's padding) are never sampled;
+  // 0 (no tokenizer): every id may be.
+  int64_t text_vocab = 0;
 };
 
 class Engine {
@@ -73,7 +76,7 @@ class Engine {
   bool accept(Sequence& s, Sample sample, const std::function<bool(const TokenEvent&)>& on_token);
 
   const model::Model& model_;
-  int64_t max_batch_, ctx_size_;
+  int64_t max_batch_, ctx_size_, text_vocab_;
   int64_t next_id_ = 0;
   std::deque<std::unique_ptr<Pending>> waiting_;
   std::vector<std::unique_ptr<Sequence>> running_;

@@ -14,7 +14,7 @@ namespace {
 namespace simd = aha::backend::cpu::simd;
 
 // Lowest index of the largest value: greedy decoding, ties to the smaller id.
-int32_t argmax(const std::vector<float>& values) {
+int32_t argmax(std::span<const float> values) {
   return static_cast<int32_t>(std::max_element(values.begin(), values.end()) - values.begin());
 }
 
@@ -32,17 +32,27 @@ double block_sum(const float* v, size_t n) {
   return s;
 }
 
-// weights[i] = e^(work[i] - top) for every id; returns their sum (blocks of kBlock ids in order).
-double exponentiate(const std::vector<float>& work, float top, std::vector<float>& weights) {
-  weights.resize(work.size());
-  for (size_t i = 0; i < work.size(); ++i) weights[i] = simd::exp_nonpositive(work[i] - top);
+// Sum of the weights of every id (blocks of kBlock ids in order).
+double weight_total(const std::vector<float>& weights) {
   double total = 0.0;
   for (size_t b = 0; b < weights.size(); b += kBlock)
     total += block_sum(weights.data() + b, std::min(kBlock, weights.size() - b));
   return total;
 }
 
+// weights[i] = e^(work[i] - top) for every id; returns their sum.
+double exponentiate(const std::vector<float>& work, float top, std::vector<float>& weights) {
+  weights.resize(work.size());
+  for (size_t i = 0; i < work.size(); ++i) weights[i] = simd::exp_nonpositive(work[i] - top);
+  return weight_total(weights);
+}
+
 }  // namespace
+
+void mask_padded_ids(std::span<float> logits, int64_t text_vocab) {
+  if (text_vocab <= 0) return;
+  for (size_t i = static_cast<size_t>(text_vocab); i < logits.size(); ++i) logits[i] = -INFINITY;
+}
 
 void validate(const SamplingParams& p) {
   if (!(p.temperature >= 0.0f) || !std::isfinite(p.temperature))
@@ -59,7 +69,11 @@ void validate(const SamplingParams& p) {
   if (p.top_logprobs < 0 || p.top_logprobs > 20) fail("top_logprobs must be from 0 to 20, got {}", p.top_logprobs);
 }
 
-Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) { validate(params); }
+Sampler::Sampler(const SamplingParams& params, int64_t text_vocab)
+    : params_(params), text_vocab_(text_vocab), rng_(params.seed) {
+  validate(params);
+  if (text_vocab < 0) fail("the tokenizer's vocabulary size must be >= 0 (0: no limit), got {}", text_vocab);
+}
 
 void Sampler::apply_penalties(std::vector<float>& logits, std::span<const int32_t> prompt,
                               std::span<const int32_t> completion) const {
@@ -136,7 +150,9 @@ int32_t Sampler::draw(const std::vector<float>& scaled, const std::vector<float>
   double cumulative = 0.0;
   for (size_t i = 0; i < keep; ++i)
     if (u < (cumulative += weights[order[i]])) return order[i];
-  return order[keep - 1];
+  for (size_t i = keep; i-- > 0;)  // rounding left u just past the walk: the last id with weight
+    if (weights[order[i]] > 0.0f) return order[i];
+  return order[0];
 }
 
 double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
@@ -150,17 +166,35 @@ Sample Sampler::sample(std::span<const float> logits, std::span<const int32_t> p
   const bool greedy = params_.temperature == 0.0f;
   if (!greedy)
     for (float& x : work) x /= params_.temperature;
-  // One pass of exponentials serves both the draw and the log-probability.
-  const int32_t best = argmax(work);
+  // Padded ids are masked for the choice only: log Z over the whole vocabulary is taken first,
+  // relative to its own maximum `full_top`.
+  const bool padded = text_vocab_ > 0 && static_cast<size_t>(text_vocab_) < work.size();
+  const size_t drawable = padded ? static_cast<size_t>(text_vocab_) : work.size();
+  float full_top = -INFINITY;
+  double full_total = 0.0;
+  if (padded) {
+    full_top = work[argmax(work)];
+    if (full_top != -INFINITY) full_total = exponentiate(work, full_top, weights);
+    mask_padded_ids(work, text_vocab_);
+  }
+  // One pass of exponentials serves both the draw and (unpadded) the log-probability.
+  const int32_t best = argmax(std::span<const float>(work).first(drawable));
   const float top = work[best];
   if (top == -INFINITY) return {best, -INFINITY};  // every logit NaN or -inf: nothing to weigh
-  const double total = exponentiate(work, top, weights);
+  double total;
+  if (padded && top == full_top) {  // a real id is the largest: its weights are already there
+    std::fill(weights.begin() + text_vocab_, weights.end(), 0.0f);
+    total = weight_total(weights);
+  } else {
+    total = exponentiate(work, top, weights);
+  }
   const int32_t token = greedy ? best : draw(work, weights, total);
-  const double log_total = std::log(total);
+  const double log_total =
+      padded ? static_cast<double>(full_top) - static_cast<double>(top) + std::log(full_total) : std::log(total);
   auto logprob_of = [&](int32_t id) { return static_cast<float>(static_cast<double>(work[id] - top) - log_total); };
   Sample out{token, logprob_of(token)};
   if (params_.top_logprobs > 0) {
-    std::vector<int32_t> order(work.size());
+    std::vector<int32_t> order(drawable);
     std::iota(order.begin(), order.end(), 0);
     const auto k =
         static_cast<std::ptrdiff_t>(std::min<size_t>(static_cast<size_t>(params_.top_logprobs), order.size()));

@@ -25,7 +25,8 @@ struct SamplingParams {
 void validate(const SamplingParams& params);
 
 // A token and its log-probability under the model's distribution after penalties and
-// temperature (before top-k/top-p/min-p truncation; temperature 0 counts as 1).
+// temperature (before top-k/top-p/min-p truncation and the padded-id mask; temperature 0
+// counts as 1).
 struct Alternative {
   int32_t token;
   float logprob;
@@ -36,10 +37,16 @@ struct Sample {
   std::vector<Alternative> top = {};  // the top_logprobs most likely tokens, most likely first
 };
 
+// Sets the logits of ids at or past `text_vocab` to -inf: checkpoints pad their vocabulary past the
+// tokenizer's, and a padded id has no text. `text_vocab` 0 masks nothing.
+void mask_padded_ids(std::span<float> logits, int64_t text_vocab);
+
 // Samples one sequence's tokens; owns that sequence's random stream.
 class Sampler {
  public:
-  explicit Sampler(const SamplingParams& params);
+  // Ids at or past `text_vocab` (the tokenizer's vocab_size) are never chosen, greedy included,
+  // and never listed in `top`; log-probabilities stay over the whole vocabulary. 0: no limit.
+  explicit Sampler(const SamplingParams& params, int64_t text_vocab = 0);
 
   // Picks the next token from `logits` (vocab). `prompt` and `completion` are the tokens so
   // far, for the penalties.
@@ -52,6 +59,7 @@ class Sampler {
   double uniform();
 
   SamplingParams params_;
+  int64_t text_vocab_;
   std::mt19937_64 rng_;
 };
 

@@ -139,8 +139,10 @@ DistillSummary run_distill(const DistillConfig& c) {
                     c.prompt_template, c.max_prompt_length, teacher.config().max_position_embeddings},
                    tok, rewards);
 
-  generate::Engine engine(teacher, {c.batch_size, std::min<int64_t>(teacher.config().max_position_embeddings,
-                                                                    c.max_prompt_length + c.max_completion_length)});
+  generate::Engine engine(teacher, {c.batch_size,
+                                    std::min<int64_t>(teacher.config().max_position_embeddings,
+                                                      c.max_prompt_length + c.max_completion_length),
+                                    tok.vocab_size()});
   RandomStream seeds(static_cast<uint64_t>(c.seed), "distill");
   for (const GrpoPrompt& p : prompts) {
     generate::Request request;

@@ -41,7 +41,8 @@ Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_
   const int64_t group = c.num_generations;
   const int64_t ctx =
       std::min<int64_t>(source.model_config->max_position_embeddings, c.max_prompt_length + c.max_completion_length);
-  generate::Engine engine(*source.policy, {static_cast<int64_t>(prompt_indices.size()) * group, ctx});
+  generate::Engine engine(*source.policy,
+                          {static_cast<int64_t>(prompt_indices.size()) * group, ctx, source.tokenizer->vocab_size()});
   RandomStream seeds(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024 + round);
   Rollout r;
   r.completions.resize(prompt_indices.size() * group);

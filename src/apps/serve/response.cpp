@@ -24,7 +24,7 @@ std::string ResponseWriter::token_text(int32_t id) const {
   try {
     return tok_.decode(std::vector<int32_t>{id});
   } catch (const Error&) {
-    return "";  // an id the tokenizer does not know (a padded embedding row)
+    return "";  // an id the tokenizer does not know (a gap in its ids; padding is never sampled)
   }
 }
 

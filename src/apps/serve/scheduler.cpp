@@ -41,7 +41,7 @@ bool Job::add(const generate::TokenEvent& e) {
   bool stopped = false;
   if (tokenizer_) {
     SampleText& s = text_[static_cast<size_t>(e.sample)];
-    // EOS is not shown, nor an id past the tokenizer's vocabulary (as aha generate does).
+    // EOS is not shown, nor an id the tokenizer has no token for (as aha generate does).
     const bool shown = !d.eos && tokenizer_->id_to_token(e.token);
     d.text = s.stops.feed(shown ? s.decoder->step(e.token) : "");
     if (s.stops.stopped()) d.finish = "stop";
@@ -74,7 +74,9 @@ void Job::finish_all(const std::string& reason) {
 
 Scheduler::Scheduler(const model::Model& model, const tokenizer::Tokenizer* tokenizer, SchedulerOptions options)
     : tokenizer_(tokenizer),
-      engine_(model, {.max_batch = options.parallel, .ctx_size = options.ctx_size}),
+      engine_(model, {.max_batch = options.parallel,
+                      .ctx_size = options.ctx_size,
+                      .text_vocab = tokenizer ? tokenizer->vocab_size() : 0}),
       ctx_size_(engine_.ctx_size()),
       queue_limit_(options.queue),
       parallel_(options.parallel) {
