@@ -94,7 +94,7 @@ TEST(Lora, adapter_gradients_match_pytorch_autograd_with_and_without_checkpointi
 }
 
 TEST(Lora, dropout_backward_matches_finite_differences_and_is_reproducible) {
-  LoraLinear l{5, 4, 2, {}, {}};
+  LoraLinear l{5, 4, 2, {}, {}, {}};
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   for (int i = 0; i < 10; ++i) l.a.push_back(u(rng));
@@ -115,7 +115,7 @@ TEST(Lora, dropout_backward_matches_finite_differences_and_is_reproducible) {
     return s;
   };
   std::vector<float> dx(x.size(), 0.0f);
-  LoraLinear g{5, 4, 2, std::vector<float>(10, 0.0f), std::vector<float>(8, 0.0f)};
+  LoraLinear g{5, 4, 2, std::vector<float>(10, 0.0f), std::vector<float>(8, 0.0f), {}};
   lora_backward(dx.data(), g, dout.data(), x.data(), l, scale, rows, drop);
   const float h = 0.01f;
   int zeroed = 0;
