@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "aha/base/error.hpp"
+#include "aha/base/text.hpp"
 #include "aha/jinja/arguments.hpp"
 #include "aha/jinja/filters.hpp"
 #include "aha/jinja/json_value.hpp"
@@ -17,8 +18,6 @@
 
 namespace aha::jinja {
 namespace {
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Digits with single underscores between them, as Python's int() and float() accept; returns
 // the digits without underscores, or nullopt.

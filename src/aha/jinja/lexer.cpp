@@ -4,12 +4,12 @@
 #include <cstring>
 
 #include "aha/base/error.hpp"
+#include "aha/base/text.hpp"
 #include "aha/jinja/utf8.hpp"
 
 namespace aha::jinja {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
 

@@ -11,7 +11,7 @@
 namespace aha::model {
 namespace {
 
-const backend::Ops& ops() { return backend::ops(); }
+using backend::ops;
 
 // The nn.Linear layers `parts` stacked along their outputs, prepared into `out` (its memory
 // reused), with their biases (zeros for a part without one) or none when no part has one.

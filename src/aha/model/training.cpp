@@ -10,7 +10,7 @@
 namespace aha::model {
 namespace {
 
-const backend::Ops& ops() { return backend::ops(); }
+using backend::ops;
 
 // The sizes every step uses, from the config and the planned (batch, seq).
 struct Dims {

@@ -10,13 +10,11 @@
 namespace aha::tasks {
 namespace {
 
-constexpr const auto& kNames = kStoryNames;
-constexpr const auto& kThings = kStoryThings;
 constexpr std::array<const char*, 3> kGains = {"buys {} more", "finds {} more", "gets {} more"};
 constexpr std::array<const char*, 3> kLosses = {"gives {} away", "loses {}", "sells {}"};
 constexpr int kSteps = 3;
 
-struct Problem {
+struct CountingProblem {
   int64_t start = 0;
   std::array<char, kSteps> ops{};
   std::array<int64_t, kSteps> numbers{};
@@ -25,9 +23,9 @@ struct Problem {
 int64_t digit(RandomStream& rng) { return 1 + static_cast<int64_t>(rng.below(9)); }
 
 // A start and three +/- steps of 1..9 whose running count never goes below zero.
-Problem draw(RandomStream& rng) {
+CountingProblem draw(RandomStream& rng) {
   for (;;) {
-    Problem p;
+    CountingProblem p;
     p.start = digit(rng);
     int64_t count = p.start;
     bool valid = true;
@@ -41,9 +39,9 @@ Problem draw(RandomStream& rng) {
   }
 }
 
-PromptItem item_of(const Problem& p, RandomStream& rng) {
-  const char* name = kNames[rng.below(kNames.size())];
-  const char* thing = kThings[rng.below(kThings.size())];
+PromptItem item_of(const CountingProblem& p, RandomStream& rng) {
+  const char* name = kStoryNames[rng.below(kStoryNames.size())];
+  const char* thing = kStoryThings[rng.below(kStoryThings.size())];
   std::array<std::string, kSteps> actions;
   std::string steps;
   int64_t count = p.start;
@@ -63,7 +61,7 @@ PromptItem item_of(const Problem& p, RandomStream& rng) {
   return item;
 }
 
-std::string key_of(const Problem& p) {
+std::string key_of(const CountingProblem& p) {
   std::string key = fmt::format("counting|{}", p.start);
   for (int i = 0; i < kSteps; ++i) key += fmt::format("|{}{}", p.ops[i], p.numbers[i]);
   return key;
@@ -73,7 +71,7 @@ std::string key_of(const Problem& p) {
 
 std::vector<PromptItem> counting_items(const std::string& split, int64_t count, uint64_t seed) {
   RandomStream rng(seed, "task/counting");
-  Problem p;
+  CountingProblem p;
   return distinct_split_items(
       "counting", split, count, 100,
       [&] {
