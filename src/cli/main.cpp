@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <new>
 
+#include "aha/backend/cpu/isa.hpp"
 #include "aha/base/error.hpp"
 #include "aha/base/threads.hpp"
 #include "aha/version_commit.hpp"
@@ -45,7 +46,11 @@ int run(int argc, char** argv) {
   CLI::App app("aha: train small reasoning models the DeepSeek-R1 way, on a CPU, and run them", "aha");
   app.require_subcommand(1);
   app.allow_extras();
-  app.set_version_flag("--version", fmt::format("aha {} (commit {})", AHA_VERSION, AHA_GIT_COMMIT));
+  // The ISA level is detected (and AHA_ISA checked) only when asked for, as the kernels do.
+  app.set_version_flag("--version", [] {
+    return fmt::format("aha {} (commit {}; bf16 kernels: {})", AHA_VERSION, AHA_GIT_COMMIT,
+                       aha::backend::cpu::isa_name(aha::backend::cpu::isa_level()));
+  });
   std::function<int()> action;
   int threads = 0;
   for (const auto& command : aha::cli::registered_commands()) {

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "aha/backend/cpu/isa.hpp"
 #include "aha/io/safetensors.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_model.hpp"
@@ -24,6 +25,21 @@ TEST(Cli, version_prints_version_and_commit) {
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("aha 0."), std::string::npos);
   EXPECT_NE(r.out.find("commit "), std::string::npos);
+}
+
+TEST(Cli, version_names_the_bf16_kernel_level_that_aha_isa_can_lower) {
+  auto r = test::run_shell("AHA_ISA=generic " AHA_BINARY " --version");
+  EXPECT_EQ(r.first, 0) << r.second;
+  EXPECT_NE(r.second.find("bf16 kernels: generic"), std::string::npos) << r.second;
+  r = test::run_shell("AHA_ISA=sse2 " AHA_BINARY " --version");
+  EXPECT_EQ(r.first, 2) << r.second;
+  EXPECT_EQ(std::count(r.second.begin(), r.second.end(), '\n'), 1) << r.second;
+  EXPECT_NE(r.second.find("AHA_ISA"), std::string::npos) << r.second;
+  if (backend::cpu::detected_isa() < backend::cpu::IsaLevel::amx) {
+    r = test::run_shell("AHA_ISA=amx " AHA_BINARY " --version");
+    EXPECT_EQ(r.first, 2) << r.second;
+    EXPECT_NE(r.second.find("AHA_ISA=amx"), std::string::npos) << r.second;
+  }
 }
 
 TEST(Cli, every_command_has_help_and_threads) {

@@ -1,0 +1,204 @@
+#include "aha/backend/cpu/gemm_bf16.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "aha/backend/cpu/gemm_bf16_kernels.hpp"
+#include "aha/base/error.hpp"
+#include "aha/base/threads.hpp"
+#include "aha/tensor/dtype.hpp"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace aha::backend::cpu {
+namespace {
+
+using bf16::Block;
+using bf16::MicroKernels;
+
+// Largest C tile of a register-tiled level: 12 rows x 1 panel, 4 x 2 or 1 x 4.
+constexpr int64_t kMaxTileFloats = 12 * 4 * kBf16PanelWidth;
+
+// One micro-tile; one reaching past column n runs on a zero-padded copy of C.
+void gemm_bf16_tile(const MicroKernels& kernels, int mr, int np, int64_t q0, int64_t q1, const void* a, int64_t lda,
+                    const uint16_t* b, int64_t b_panel, float* c, int64_t ldc, int64_t width, bool load) {
+  const bf16::MicroKernel f = kernels.kernel(mr, np);
+  const int64_t full = np * kBf16PanelWidth;
+  if (width == full) return f(q0, q1, a, lda, b, b_panel, c, ldc, load);
+  alignas(64) float buf[kMaxTileFloats] = {};
+  for (int i = 0; i < mr && load; ++i) std::copy_n(c + i * ldc, width, buf + i * full);
+  f(q0, q1, a, lda, b, b_panel, buf, full, load);
+  for (int i = 0; i < mr; ++i) std::copy_n(buf + i * full, width, c + i * ldc);
+}
+
+// A register-tiled level's task: groups of panels (whose C stays in L2), blocks of k pairs (the
+// sums pass through C between them, which keeps them exact), panels, micro-tiles of rows.
+void gemm_bf16_block(const Block& blk, const MicroKernels& kernels) {
+  const int64_t pairs = (blk.b.k + 1) / 2, b_panel = blk.b.padded_k() * kBf16PanelWidth;
+  const int64_t row_bytes = blk.lda * static_cast<int64_t>(kernels.a_bytes);
+  const int first_rows = static_cast<int>(std::min<int64_t>(kernels.max_rows, blk.i1 - blk.i0));
+  for (int64_t g0 = blk.p0; g0 < blk.p1; g0 += bf16::kBlockPanels) {
+    const int64_t g1 = std::min(blk.p1, g0 + bf16::kBlockPanels);
+    for (int64_t q0 = 0; q0 < pairs; q0 += bf16::kBlockPairs) {
+      const int64_t q1 = std::min(pairs, q0 + bf16::kBlockPairs);
+      for (int64_t p = g0; p < g1;) {
+        const int np = kernels.panels_per_tile(first_rows, g1 - p);
+        const int64_t col = p * kBf16PanelWidth, width = std::min(np * kBf16PanelWidth, blk.b.n - col);
+        for (int64_t i = blk.i0; i < blk.i1; i += kernels.max_rows) {
+          const int mr = static_cast<int>(std::min<int64_t>(kernels.max_rows, blk.i1 - i));
+          gemm_bf16_tile(kernels, mr, np, q0, q1, static_cast<const std::byte*>(blk.a) + i * row_bytes, blk.lda,
+                         blk.b.panel(p), b_panel, blk.c + i * blk.ldc + col, blk.ldc, width, q0 > 0);
+        }
+        p += np;
+      }
+    }
+  }
+}
+
+void run_block(IsaLevel level, const Block& blk) {
+  switch (level) {
+    case IsaLevel::generic: return gemm_bf16_block(blk, bf16::generic_kernels());
+#if defined(__x86_64__)
+    case IsaLevel::avx2: return gemm_bf16_block(blk, bf16::avx2_kernels());
+    case IsaLevel::avx512: return gemm_bf16_block(blk, bf16::avx512_kernels());
+    case IsaLevel::avx512bf16: return gemm_bf16_block(blk, bf16::avx512bf16_kernels());
+    case IsaLevel::amx: return bf16::amx_block(blk);
+#endif
+    default: fail_internal("gemm_bf16: no kernels for this ISA level");
+  }
+}
+
+#if defined(__x86_64__)
+
+// x shifted by 16 bits in each 32-bit lane. (The masked forms: GCC 12's unmasked shifts start
+// from an "undefined" vector that -Wmaybe-uninitialized then reports.)
+__attribute__((target("avx512f"))) inline __m512i right_16(__m512i x) { return _mm512_maskz_srli_epi32(0xffff, x, 16); }
+__attribute__((target("avx512f"))) inline __m512i left_16(__m512i x) { return _mm512_maskz_slli_epi32(0xffff, x, 16); }
+
+// 16 fp32 to their bf16 bits in the low halves of the lanes, rounded as tensor::f32_to_bf16
+// rounds them (to nearest even; a NaN stays a NaN, made quiet).
+__attribute__((target("avx512f"))) inline __m512i round_lanes_to_bf16(__m512 x) {
+  const __m512i u = _mm512_castps_si512(x);
+  const __m512i lsb = _mm512_and_si512(right_16(u), _mm512_set1_epi32(1));
+  const __m512i bias = _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff));
+  const __m512i rounded = right_16(_mm512_add_epi32(u, bias));
+  const __m512i quiet = _mm512_or_si512(right_16(u), _mm512_set1_epi32(0x40));
+  const __m512i magnitude = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
+  const __mmask16 nan = _mm512_cmpgt_epi32_mask(magnitude, _mm512_set1_epi32(0x7f800000));
+  return _mm512_mask_mov_epi32(rounded, nan, quiet);
+}
+
+__mmask16 lanes_left(int64_t n) { return n >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << n) - 1); }
+
+#endif
+
+// Row r of A rounded to bf16 into row r of `dst` (rows lda >= padded k elements apart, zero
+// past k): bf16 bits for the levels that multiply bf16, fp32 values for the widening ones. Rows
+// past `rows` (AMX's padding) are zeros.
+void round_row(IsaLevel level, std::byte* dst, const float* a, int64_t r, int64_t rows, int64_t k, int64_t lda) {
+  const int64_t valid = r < rows ? k : 0;
+  const float* src = a + r * k;
+  if (level >= IsaLevel::avx512bf16) {
+    uint16_t* out = reinterpret_cast<uint16_t*>(dst) + r * lda;
+#if defined(__x86_64__)
+    bf16::round_to_bf16_avx512(out, src, valid);
+#endif
+    std::fill(out + valid, out + lda, uint16_t{0});
+    return;
+  }
+  float* out = reinterpret_cast<float*>(dst) + r * lda;
+#if defined(__x86_64__)
+  if (level == IsaLevel::avx512) {
+    bf16::round_to_bf16_as_f32_avx512(out, src, valid);
+    std::fill(out + valid, out + lda, 0.0f);
+    return;
+  }
+#endif
+  for (int64_t j = 0; j < valid; ++j) out[j] = tensor::bf16_to_f32(tensor::f32_to_bf16(src[j]));
+  std::fill(out + valid, out + lda, 0.0f);
+}
+
+// A (rows, k) rounded to bf16, rows of lda elements (rows padded to 16 for AMX's tiles), in
+// a buffer of the calling thread that later calls reuse.
+const std::byte* round_a(IsaLevel level, const float* a, int64_t rows, int64_t k, int64_t lda) {
+  thread_local std::vector<std::byte, CacheAligned<std::byte>> buffer;
+  const int64_t padded_rows = level == IsaLevel::amx ? (rows + 15) / 16 * 16 : rows;
+  const size_t bytes = level >= IsaLevel::avx512bf16 ? sizeof(uint16_t) : sizeof(float);
+  const size_t need = static_cast<size_t>(padded_rows * lda) * bytes;
+  if (buffer.size() < need) buffer.resize(need);
+  std::byte* dst = buffer.data();
+  auto round_rows = [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r) round_row(level, dst, a, static_cast<int64_t>(r), rows, k, lda);
+  };
+  if (padded_rows * k < kMinParallelElements) round_rows(0, static_cast<size_t>(padded_rows));
+  else parallel_for(static_cast<size_t>(padded_rows), round_rows);
+  return dst;
+}
+
+}  // namespace
+
+#if defined(__x86_64__)
+
+__attribute__((target("avx512f"))) void bf16::round_to_bf16_avx512(uint16_t* dst, const float* src, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mask = lanes_left(n - i);
+    _mm512_mask_cvtepi32_storeu_epi16(dst + i, mask, round_lanes_to_bf16(_mm512_maskz_loadu_ps(mask, src + i)));
+  }
+}
+
+__attribute__((target("avx512f"))) void bf16::round_to_bf16_as_f32_avx512(float* dst, const float* src, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mask = lanes_left(n - i);
+    const __m512i bits = round_lanes_to_bf16(_mm512_maskz_loadu_ps(mask, src + i));
+    _mm512_mask_storeu_ps(dst + i, mask, _mm512_castsi512_ps(left_16(bits)));
+  }
+}
+
+#endif
+
+void pack_bf16_weight(PackedBf16& packed, const uint16_t* weight, int64_t in, int64_t out) {
+  packed.k = in, packed.n = out;
+  const int64_t padded_k = packed.padded_k(), panel_size = padded_k * kBf16PanelWidth;
+  const size_t need = static_cast<size_t>(packed.panels() * panel_size);
+  if (packed.data.size() < need) packed.data.resize(need);
+  parallel_for(static_cast<size_t>(packed.panels()), [&](size_t begin, size_t end) {
+    for (int64_t p = static_cast<int64_t>(begin); p < static_cast<int64_t>(end); ++p) {
+      uint16_t* dst = packed.data.data() + p * panel_size;
+      std::fill(dst, dst + panel_size, uint16_t{0});
+      const int64_t j0 = p * kBf16PanelWidth, width = std::min(kBf16PanelWidth, out - j0);
+      for (int64_t j = 0; j < width; ++j) {
+        const uint16_t* src = weight + (j0 + j) * in;
+        for (int64_t k = 0; k < in; ++k) dst[(k / 2) * 2 * kBf16PanelWidth + 2 * j + k % 2] = src[k];
+      }
+    }
+  });
+}
+
+void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows) {
+  gemm_bf16(out, a, w, rows, isa_level());
+}
+
+void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows, IsaLevel level) {
+  if (level > detected_isa())
+    fail_internal(fmt::format("gemm_bf16: level {} is above this CPU's {}", isa_name(level), isa_name(detected_isa())));
+  if (rows <= 0 || w.n <= 0) return;
+  if (w.k == 0) return std::fill(out, out + rows * w.n, 0.0f);
+  // One cache line more than k per row: with rows a power of two of bytes apart (k = 2048), the
+  // 12 rows a micro-tile reads would share one set of the L1 cache and evict each other.
+  const int64_t lda = w.padded_k() + kBf16Depth;
+  const std::byte* rounded = round_a(level, a, rows, w.k, lda);
+  const int64_t m_blocks = (rows + bf16::kBlockRows - 1) / bf16::kBlockRows, panels = w.panels();
+  const int64_t n_chunks = std::clamp<int64_t>((4 * num_threads() + m_blocks - 1) / m_blocks, 1, panels);
+  parallel_for(static_cast<size_t>(m_blocks * n_chunks), [&](size_t begin, size_t end) {
+    for (int64_t t = static_cast<int64_t>(begin); t < static_cast<int64_t>(end); ++t) {
+      const int64_t mb = t / n_chunks, nb = t % n_chunks;
+      const int64_t i0 = mb * bf16::kBlockRows, i1 = std::min(rows, i0 + bf16::kBlockRows);
+      run_block(level, {out, w.n, rounded, lda, w, i0, i1, panels * nb / n_chunks, panels * (nb + 1) / n_chunks});
+    }
+  });
+}
+
+}  // namespace aha::backend::cpu
