@@ -362,7 +362,10 @@ Expr Parser::parse_filter(Expr operand, bool start_inline) {
     start_inline = false;
     const int line = current().line;
     std::string name = expect_name();
-    while (skip_op(".")) name += "." + expect_name();
+    while (skip_op(".")) {
+      name += '.';  // two appends: GCC 12 reports a false -Wstringop-overflow for "." + string
+      name += expect_name();
+    }
     if (!is_known_filter(name)) error_at(line, fmt::format("no filter named '{}'", name));
     Expr filter = node(ExprKind::filter, line, one(std::move(operand)), name);
     if (is_op("(")) parse_call_arguments(filter);
