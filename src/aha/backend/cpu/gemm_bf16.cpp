@@ -121,6 +121,10 @@ void round_row(IsaLevel level, std::byte* dst, const float* a, int64_t r, int64_
   std::fill(out + valid, out + lda, 0.0f);
 }
 
+// Below this many elements A is rounded on the calling thread: waking the workers costs more
+// (tens of microseconds on a virtual machine) than rounding a million values.
+constexpr int64_t kSerialRounding = int64_t{1} << 20;
+
 // A (rows, k) rounded to bf16, rows of lda elements (rows padded to 16 for AMX's tiles), in
 // a buffer of the calling thread that later calls reuse.
 const std::byte* round_a(IsaLevel level, const float* a, int64_t rows, int64_t k, int64_t lda) {
@@ -133,9 +137,25 @@ const std::byte* round_a(IsaLevel level, const float* a, int64_t rows, int64_t k
   auto round_rows = [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) round_row(level, dst, a, static_cast<int64_t>(r), rows, k, lda);
   };
-  if (padded_rows * k < kMinParallelElements) round_rows(0, static_cast<size_t>(padded_rows));
+  if (padded_rows * k < kSerialRounding) round_rows(0, static_cast<size_t>(padded_rows));
   else parallel_for(static_cast<size_t>(padded_rows), round_rows);
   return dst;
+}
+
+// The tasks: row blocks (equal but for a multiple of 16, AMX's tile rows, so that no thread is
+// left with a short block) times column chunks, at least 4 a thread and, where the panels allow,
+// a multiple of the thread count: parallel_for hands each thread a contiguous run of tasks.
+struct TaskGrid {
+  int64_t block_rows, m_blocks, n_chunks;
+};
+
+TaskGrid task_grid(int64_t rows, int64_t panels, int threads) {
+  const int64_t blocks = (rows + bf16::kBlockRows - 1) / bf16::kBlockRows;
+  const int64_t block_rows = ((rows + blocks - 1) / blocks + 15) / 16 * 16;
+  const int64_t m_blocks = (rows + block_rows - 1) / block_rows;
+  int64_t n_chunks = std::clamp<int64_t>((4 * threads + m_blocks - 1) / m_blocks, 1, panels);
+  while ((m_blocks * n_chunks) % threads != 0 && n_chunks < panels) ++n_chunks;
+  return {block_rows, m_blocks, n_chunks};
 }
 
 }  // namespace
@@ -190,13 +210,13 @@ void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows, Is
   // 12 rows a micro-tile reads would share one set of the L1 cache and evict each other.
   const int64_t lda = w.padded_k() + kBf16Depth;
   const std::byte* rounded = round_a(level, a, rows, w.k, lda);
-  const int64_t m_blocks = (rows + bf16::kBlockRows - 1) / bf16::kBlockRows, panels = w.panels();
-  const int64_t n_chunks = std::clamp<int64_t>((4 * num_threads() + m_blocks - 1) / m_blocks, 1, panels);
-  parallel_for(static_cast<size_t>(m_blocks * n_chunks), [&](size_t begin, size_t end) {
+  const TaskGrid grid = task_grid(rows, w.panels(), num_threads());
+  parallel_for(static_cast<size_t>(grid.m_blocks * grid.n_chunks), [&](size_t begin, size_t end) {
     for (int64_t t = static_cast<int64_t>(begin); t < static_cast<int64_t>(end); ++t) {
-      const int64_t mb = t / n_chunks, nb = t % n_chunks;
-      const int64_t i0 = mb * bf16::kBlockRows, i1 = std::min(rows, i0 + bf16::kBlockRows);
-      run_block(level, {out, w.n, rounded, lda, w, i0, i1, panels * nb / n_chunks, panels * (nb + 1) / n_chunks});
+      const int64_t mb = t / grid.n_chunks, nb = t % grid.n_chunks, panels = w.panels();
+      const int64_t i0 = mb * grid.block_rows, i1 = std::min(rows, i0 + grid.block_rows);
+      run_block(level,
+                {out, w.n, rounded, lda, w, i0, i1, panels * nb / grid.n_chunks, panels * (nb + 1) / grid.n_chunks});
     }
   });
 }

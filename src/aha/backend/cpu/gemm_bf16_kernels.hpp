@@ -11,7 +11,7 @@
 
 namespace aha::backend::cpu::bf16 {
 
-// Rows of micro-tiles in one task: a multiple of every level's rows per tile (2, 12, 32).
+// Most rows in one task (a multiple of 16): A's 192 rows x 128 pairs of k are 96 KB, in L2.
 constexpr int64_t kBlockRows = 192;
 // Pairs of k per block: a 32-column panel of 128 pairs is 16 KB, which stays in L1.
 constexpr int64_t kBlockPairs = 128;
