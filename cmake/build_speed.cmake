@@ -7,6 +7,7 @@
 # sources of a batch share is generated once. The flags stay as they are (-O3, -march=native,
 # -ffp-contract=off, no fast-math): inlining across the sources of a batch cannot change a
 # floating-point result, and scripts/compare-inference checks that outputs are byte-identical.
+# The kernels and forward passes are left out of the batches (CMakeLists.txt: AHA_HOT_SOURCES).
 #
 # In a batch, file-local names of different sources meet: two sources may not define the same
 # name in their anonymous namespaces (name it after its file: `GrpoKey`, `SequenceDecoder`),

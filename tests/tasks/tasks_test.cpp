@@ -31,8 +31,8 @@ std::string problem_of(const PromptItem& item) {
   std::string word, key;
   while (in >> word) {
     const std::string bare = word.substr(0, word.find_first_of(".,?'"));
-    if (!bare.empty() && bare[0] >= 'A' && bare[0] <= 'Z') word = "N" + word.substr(bare.size());
-    if (kThings.count(bare) != 0) word = "T" + word.substr(bare.size());
+    if (!bare.empty() && bare[0] >= 'A' && bare[0] <= 'Z') word.replace(0, bare.size(), "N");
+    if (kThings.count(bare) != 0) word.replace(0, bare.size(), "T");
     key += word;
     key.push_back(' ');
   }
