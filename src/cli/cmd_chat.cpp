@@ -32,6 +32,7 @@ struct ChatOptions {
   int64_t max_tokens = 1024, ctx_size = 0;
   std::optional<uint64_t> seed;
   generate::SamplingParams sampling = default_sampling();
+  model::DTypeChoice dtype = model::DTypeChoice::automatic;
 };
 
 std::atomic<bool> g_interrupted{false};
@@ -58,7 +59,7 @@ class Chat {
  public:
   explicit Chat(const ChatOptions& o)
       : o_(o),
-        model_(o.model),
+        model_(o.model, o.dtype),
         tok_(require_tokenizer(o.model)),
         template_(tokenizer::load_model_chat_template(o.model, o.chat_template)),
         kwargs_(parse_kwargs(o.kwargs)),
@@ -189,6 +190,7 @@ const bool registered = register_command({
     [](CLI::App& app) {
       auto o = std::make_shared<ChatOptions>();
       app.add_option("--model", o->model, "Model directory with tokenizer.json and a chat template")->required();
+      add_dtype_option(app, o->dtype);
       app.add_option("--system", o->system, "System prompt");
       app.add_flag("--hide-think", o->hide_think, "Do not show <think> reasoning");
       app.add_option("--chat-template", o->chat_template, "A Jinja chat template file to use instead of the model's");

@@ -57,6 +57,7 @@ const bool registered = register_command({
     [](CLI::App& app) {
       auto c = std::make_shared<EvalCli>();
       app.add_option("--model", c->o.model_dir, "Model directory (Hugging Face layout)")->required();
+      add_dtype_option(app, c->o.dtype);
       app.add_option("--data", c->data, "JSONL prompts with answers ({\"prompt\",\"answer\"} or GSM8K's format)");
       app.add_option("--task", c->task,
                      "A built-in task instead of --data (arithmetic, counting, countdown, countdown3, countdown4)");

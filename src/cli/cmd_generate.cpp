@@ -26,6 +26,7 @@ struct GenerateOptions {
   int64_t max_tokens = 256, n = 1, ctx_size = 0;
   std::optional<uint64_t> seed;
   std::vector<std::string> stop;
+  model::DTypeChoice dtype = model::DTypeChoice::automatic;
   generate::SamplingParams sampling = default_sampling();
 };
 
@@ -59,7 +60,7 @@ void print_json(const SampleText& s, uint64_t seed) {
 
 int run_generate(GenerateOptions o) {
   if (o.prompt.empty() == o.ids.empty()) fail("give exactly one of --prompt and --ids");
-  model::Model m(o.model);
+  model::Model m(o.model, o.dtype);
   const std::optional<tokenizer::Tokenizer> tok = tokenizer::load_model_tokenizer(o.model);
   generate::Request request{.prompt = prompt_ids(o, tok), .sampling = o.sampling, .n = o.n, .max_tokens = o.max_tokens};
   for (int64_t id : io::eos_token_ids(o.model, m.config())) request.eos_ids.push_back(static_cast<int32_t>(id));
@@ -107,6 +108,7 @@ const bool registered = register_command({
     [](CLI::App& app) {
       auto o = std::make_shared<GenerateOptions>();
       app.add_option("--model", o->model, "Model directory (Hugging Face layout)")->required();
+      add_dtype_option(app, o->dtype);
       app.add_option("--prompt", o->prompt, "Prompt text: the user turn of the chat template, or raw with --raw");
       app.add_flag("--raw", o->raw, "Encode --prompt as it is (with the tokenizer's special tokens), no chat template");
       app.add_option("--ids", o->ids, "Prompt token ids instead of --prompt: 1,2,3");

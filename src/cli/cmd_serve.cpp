@@ -61,6 +61,7 @@ const bool registered = register_command({
              "--model", s.model,
              "Model directory (Hugging Face layout, with tokenizer.json) or LoRA adapter directory (PEFT layout)")
           ->required();
+      add_dtype_option(app, s.dtype);
       app.add_option("--host", s.host, "Address to listen on (default 127.0.0.1: this machine only)");
       app.add_option("--port", s.port, "Port (default 8080; 0 picks a free one)");
       app.add_option("--api-key", s.api_key, "Require 'Authorization: Bearer KEY' on every endpoint but /health");

@@ -46,4 +46,11 @@ std::vector<int32_t> parse_ids(const std::string& text, const std::string& flag)
   return ids;
 }
 
+void add_dtype_option(CLI::App& app, model::DTypeChoice& dtype) {
+  app.add_option_function<std::string>(
+      "--dtype", [&dtype](const std::string& text) { dtype = model::parse_dtype_choice(text, "--dtype"); },
+      "Compute dtype: auto (the checkpoint's: bfloat16 for BF16 weights, else float32), float32 or bfloat16 "
+      "(matrices held once in 16 bits, sums in fp32)");
+}
+
 }  // namespace aha::cli

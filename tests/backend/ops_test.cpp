@@ -15,6 +15,7 @@
 #include "aha/backend/cpu/reference/matmul_reference.hpp"
 #include "aha/backend/cpu/reference/pointwise_reference.hpp"
 #include "aha/backend/ops.hpp"
+#include "aha/tensor/dtype.hpp"
 #include "support/random.hpp"
 
 namespace aha::backend {
@@ -39,6 +40,12 @@ struct OpCase {
 const Ops* const kBackends[] = {&cpu_ops()};
 
 Floats zeros(size_t n) { return Floats(n, 0.0f); }
+
+std::vector<uint16_t> bf16_bits(const Floats& values) {
+  std::vector<uint16_t> bits(values.size());
+  for (size_t i = 0; i < values.size(); ++i) bits[i] = tensor::f32_to_bf16(values[i]);
+  return bits;
+}
 
 void add_linear(std::vector<OpCase>& cases, int64_t rows, int64_t in, int64_t out) {
   const std::string shape = "_" + std::to_string(rows) + "x" + std::to_string(in) + "x" + std::to_string(out);
@@ -72,6 +79,24 @@ void add_linear(std::vector<OpCase>& cases, int64_t rows, int64_t in, int64_t ou
                      return y;
                    },
                    reference, nullptr, tolerance});
+  // In bf16: the weight's bf16 bits, the input rounded to bf16 inside the op. Against the fp32
+  // product with the rounded weight, the input's rounding (relative 2^-8 per element) moves a
+  // sum by at most 2^-8 Σ|x·w| <= 2^-8 · in · 1 · 0.3 (|x| <= 1, |w| <= 0.3), plus the fp32 sums.
+  const double bf16_bound = std::ldexp(1.0, -8) * static_cast<double>(in) * 0.3 + tolerance;
+  cases.push_back({"linear_prepared_bf16" + shape, x,
+                   [=](const Ops& ops, const Inputs& v) {
+                     PreparedLinear w;
+                     ops.linear_prepare_bf16(w, bf16_bits(v[1]).data(), v[2].data(), in, out);
+                     Floats y(rows * out);
+                     ops.linear_forward_prepared(y.data(), v[0].data(), w, rows);
+                     return y;
+                   },
+                   [=](const Inputs& v) {
+                     Floats w(v[1].size());
+                     for (size_t i = 0; i < w.size(); ++i) w[i] = tensor::bf16_to_f32(tensor::f32_to_bf16(v[1][i]));
+                     return reference({v[0], w, v[2]});
+                   },
+                   nullptr, bf16_bound});
 }
 
 void add_rmsnorm(std::vector<OpCase>& cases, int64_t rows, int64_t dim) {
@@ -427,6 +452,27 @@ TEST(PreparedLinear, is_bit_identical_to_linear_forward_and_survives_copies) {
     ops->linear_forward_prepared(copied.data(), x.data(), copy, rows);
     EXPECT_EQ(prepared, plain) << ops->name;
     EXPECT_EQ(copied, plain) << ops->name;
+  }
+}
+
+TEST(PreparedLinear, rows_are_the_weight_rows_exactly_in_either_dtype) {
+  const int64_t in = 37, out = 70;
+  const Floats w = test::random_vector(out * in, 23);
+  const std::vector<uint16_t> bits = bf16_bits(w);
+  const std::vector<int32_t> ids = {69, 0, 33, 33, 31, 32};
+  const int64_t rows = static_cast<int64_t>(ids.size());
+  for (const Ops* ops : kBackends) {
+    PreparedLinear fp32, bf16;
+    ops->linear_prepare(fp32, w.data(), nullptr, in, out);
+    ops->linear_prepare_bf16(bf16, bits.data(), nullptr, in, out);
+    Floats from_fp32(rows * in), from_bf16(rows * in);
+    ops->linear_prepared_rows(from_fp32.data(), ids.data(), fp32, rows);
+    ops->linear_prepared_rows(from_bf16.data(), ids.data(), bf16, rows);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < in; ++k) {
+        ASSERT_EQ(from_fp32[r * in + k], w[ids[r] * in + k]) << ops->name << " row " << r;
+        ASSERT_EQ(from_bf16[r * in + k], tensor::bf16_to_f32(bits[ids[r] * in + k])) << ops->name << " row " << r;
+      }
   }
 }
 

@@ -1,6 +1,7 @@
 // The command-line contract: exit codes, one-line errors, --help, --version, aha logits.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "aha/backend/cpu/isa.hpp"
@@ -70,6 +71,32 @@ TEST(Cli, logits_writes_t_by_vocab_f32) {
   tensor::Tensor t = f.get("logits");
   EXPECT_EQ(t.dtype(), tensor::DType::F32);
   EXPECT_EQ(t.shape(), (tensor::Shape{3, 64}));
+}
+
+// --dtype on a BF16 checkpoint: auto keeps bf16 (the same bits as bfloat16), float32 differs
+// from it by at most the bf16 rounding of the activations (DecoderBf16 derives the bound).
+TEST(Cli, logits_dtype_auto_keeps_bf16_and_float32_is_close) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), test::tiny_llama_config(), 7, tensor::DType::BF16);
+  auto logits = [&](const std::string& dtype) {
+    const std::string out = dir.file(dtype + ".safetensors");
+    const std::string flag = dtype.empty() ? "" : " --dtype " + dtype;
+    auto r = run_aha("logits --model " + dir.path().string() + " --ids 1,2,3,4 --out " + out + flag);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return io::SafetensorsFile(out).get("logits").to_f32();
+  };
+  const std::vector<float> automatic = logits(""), bf16 = logits("bfloat16"), fp32 = logits("float32");
+  EXPECT_EQ(automatic, bf16);
+  ASSERT_EQ(fp32.size(), bf16.size());
+  float scale = 0, worst = 0;
+  for (size_t i = 0; i < fp32.size(); ++i) {
+    scale = std::max(scale, std::fabs(fp32[i]));
+    worst = std::max(worst, std::fabs(fp32[i] - bf16[i]));
+  }
+  EXPECT_GT(worst, 0.0f);
+  EXPECT_LE(worst, 0.02f * scale);
+  expect_usage_error(run_aha("logits --model " + dir.path().string() + " --ids 1 --out x --dtype half"),
+                     "--dtype: dtype 'half' is not one of auto, float32, bfloat16");
 }
 
 TEST(Cli, bad_model_input_is_one_line_naming_the_file) {

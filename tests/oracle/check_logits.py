@@ -5,7 +5,8 @@
 
 For every tiny model variant of make_tiny_model.py and for the pretrained
 stories260k fixture, requires max|aha - ref| < 1e-4 * max|ref| and prints one line
-with the measured ratio. Negative controls show the comparison can fail: a model
+with the measured ratio; for a BF16 variant also `--dtype bfloat16` against the
+reference whose matrix products round their inputs to bf16. Negative controls show the comparison can fail: a model
 with one perturbed weight, and a reference that ignores llama3 rope scaling, must
 both be rejected. Exits 1 on any failure.
 """
@@ -24,17 +25,17 @@ sys.path.insert(0, HERE)
 import hf_reference  # noqa: E402
 import make_tiny_model  # noqa: E402
 
-TOLERANCE = 1e-4  # max|aha - ref| / max|ref|
+TOLERANCE = 1e-4  # max|aha - ref| / max|ref|, for --dtype bfloat16 too against its own reference
 REPO_ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 STORIES260K = os.path.join(REPO_ROOT, "tests", "fixtures", "stories260k")
 
 
-def aha_logits(aha, model_dir, ids, work_dir):
-    """Runs `aha logits` and returns its logits as float64 [T, vocab]."""
+def aha_logits(aha, model_dir, ids, work_dir, dtype="float32"):
+    """Runs `aha logits --dtype DTYPE` and returns its logits as float64 [T, vocab]."""
     out = os.path.join(work_dir, "aha_logits.safetensors")
     if os.path.exists(out):
         os.remove(out)
-    cmd = [aha, "logits", "--model", model_dir, "--ids", ",".join(map(str, ids)), "--out", out]
+    cmd = [aha, "logits", "--model", model_dir, "--ids", ",".join(map(str, ids)), "--out", out, "--dtype", dtype]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()}")
@@ -69,7 +70,22 @@ def check_variant(aha, variant, work_dir, failures):
     ref = hf_reference.logits_for_dir(model_dir, ids)
     got = aha_logits(aha, model_dir, ids, work_dir)
     report(variant, got, ref, failures)
+    if config.get("torch_dtype") == "bfloat16":
+        check_bf16_compute(aha, variant, model_dir, ids, ref, work_dir, failures)
     return model_dir, ids, ref, got
+
+
+def check_bf16_compute(aha, variant, model_dir, ids, ref, work_dir, failures):
+    """aha --dtype bfloat16 against the reference whose products round their inputs to bf16;
+    the plain reference must then miss it by far more (the rounding is what is being checked)."""
+    got = aha_logits(aha, model_dir, ids, work_dir, "bfloat16")
+    report(variant + " bf16", got, hf_reference.logits_for_dir(model_dir, ids, True), failures)
+    ratio = diff_ratio(got, ref)
+    detected = ratio > 10 * TOLERANCE
+    print(f"{'ok  ' if detected else 'FAIL'} negative control: {variant} bf16 against the fp32 reference gives"
+          f" ratio {ratio:.2e} (must exceed {10 * TOLERANCE:.0e})", flush=True)
+    if not detected:
+        failures.append("negative control: bf16 rounding")
 
 
 def check_stories260k(aha, work_dir, failures):

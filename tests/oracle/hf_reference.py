@@ -142,15 +142,21 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def linear(x, weights, name, bias):
-    out = x @ weights[name + ".weight"].T
+def matmul_input(x, bf16_inputs):
+    """x, or with bf16_inputs x as aha's bf16 products read it: fp32, rounded to bf16 (nearest even)."""
+    return x.float().bfloat16().double() if bf16_inputs else x
+
+
+def linear(x, weights, name, bias, bf16_inputs=False):
+    out = matmul_input(x, bf16_inputs) @ weights[name + ".weight"].T
     if bias:
         out = out + weights[name + ".bias"]
     return out
 
 
-def forward(config, weights, ids):
-    """Logits float64 [T, vocab] for one sequence of token ids (positions 0..T-1)."""
+def forward(config, weights, ids, bf16_inputs=False):
+    """Logits float64 [T, vocab] for one sequence of token ids (positions 0..T-1). With
+    bf16_inputs, every matrix product rounds its input to bf16 first (aha's --dtype bfloat16)."""
     model_type = config["model_type"]
     if model_type not in SUPPORTED_MODEL_TYPES:
         raise ValueError(f"model_type {model_type} is not in this reference")
@@ -195,9 +201,9 @@ def forward(config, weights, ids):
     for layer in range(n_layers):
         p = f"model.layers.{layer}."
         h = rms_norm(x, weights[p + "input_layernorm.weight"], eps)
-        q = linear(h, weights, p + "self_attn.q_proj", qkv_bias).view(T, n_heads, head_dim)
-        k = linear(h, weights, p + "self_attn.k_proj", qkv_bias).view(T, n_kv, head_dim)
-        v = linear(h, weights, p + "self_attn.v_proj", qkv_bias).view(T, n_kv, head_dim)
+        q = linear(h, weights, p + "self_attn.q_proj", qkv_bias, bf16_inputs).view(T, n_heads, head_dim)
+        k = linear(h, weights, p + "self_attn.k_proj", qkv_bias, bf16_inputs).view(T, n_kv, head_dim)
+        v = linear(h, weights, p + "self_attn.v_proj", qkv_bias, bf16_inputs).view(T, n_kv, head_dim)
         if qk_norm:
             q = rms_norm(q, weights[p + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, weights[p + "self_attn.k_norm.weight"], eps)
@@ -211,24 +217,24 @@ def forward(config, weights, ids):
         scores = scores.masked_fill(~allowed, float("-inf"))
         attn = torch.softmax(scores, dim=-1) @ v  # (heads, T, hd)
         attn = attn.transpose(0, 1).reshape(T, n_heads * head_dim)
-        x = x + linear(attn, weights, p + "self_attn.o_proj", o_bias)
+        x = x + linear(attn, weights, p + "self_attn.o_proj", o_bias, bf16_inputs)
 
         h = rms_norm(x, weights[p + "post_attention_layernorm.weight"], eps)
-        gate = linear(h, weights, p + "mlp.gate_proj", mlp_bias)
-        up = linear(h, weights, p + "mlp.up_proj", mlp_bias)
-        x = x + linear(torch.nn.functional.silu(gate) * up, weights, p + "mlp.down_proj", mlp_bias)
+        gate = linear(h, weights, p + "mlp.gate_proj", mlp_bias, bf16_inputs)
+        up = linear(h, weights, p + "mlp.up_proj", mlp_bias, bf16_inputs)
+        x = x + linear(torch.nn.functional.silu(gate) * up, weights, p + "mlp.down_proj", mlp_bias, bf16_inputs)
 
     x = rms_norm(x, weights["model.norm.weight"], eps)
     if config.get("tie_word_embeddings", False):
         lm_head = weights["model.embed_tokens.weight"]
     else:
         lm_head = weights["lm_head.weight"]
-    return x @ lm_head.T
+    return matmul_input(x, bf16_inputs) @ lm_head.T
 
 
-def logits_for_dir(model_dir, ids):
+def logits_for_dir(model_dir, ids, bf16_inputs=False):
     config, weights = load_model_dir(model_dir)
-    return forward(config, weights, ids).numpy()
+    return forward(config, weights, ids, bf16_inputs).numpy()
 
 
 def main(argv):

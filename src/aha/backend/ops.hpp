@@ -50,8 +50,15 @@ struct Ops {
                           const float* weight, int64_t rows, int64_t in, int64_t out_dim);
   // weight (out, in), bias (out) or nullptr -> `prepared`, reusing its memory.
   void (*linear_prepare)(PreparedLinear& prepared, const float* weight, const float* bias, int64_t in, int64_t out_dim);
-  // inp (rows, w.in) -> out (rows, w.out), bit-identical to linear_forward.
+  // The same with the weight in bf16 bits, held in 16 bits: products with it round their input to
+  // bf16 (to nearest even, as PyTorch's autocast does) and sum in fp32 (cpu/gemm_bf16.hpp).
+  void (*linear_prepare_bf16)(PreparedLinear& prepared, const uint16_t* weight, const float* bias, int64_t in,
+                              int64_t out_dim);
+  // inp (rows, w.in) -> out (rows, w.out); bit-identical to linear_forward for an fp32 weight.
   void (*linear_forward_prepared)(float* out, const float* inp, const PreparedLinear& w, int64_t rows);
+  // Rows ids[r] (< w.out) of the prepared weight, as fp32 -> out (rows, w.in): an embedding
+  // lookup in a table the backend holds as a linear (a tied LM head), exact in either dtype.
+  void (*linear_prepared_rows)(float* out, const int32_t* ids, const PreparedLinear& w, int64_t rows);
 
   // rmsnorm: inp (rows, dim), weight (dim) -> out (rows, dim) = inp / sqrt(mean(inp²) + eps) · weight;
   // out may alias inp.

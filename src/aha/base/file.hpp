@@ -42,6 +42,10 @@ class MappedFile {
   size_t size() const { return size_; }
   // The path the file was mapped from.
   const std::string& path() const { return path_; }
+  // Drops the whole pages within [begin, begin + bytes) of the mapping from this process's
+  // resident memory (they stay in the page cache, and a later read maps them back): for a
+  // loader that has copied a tensor out and wants the file's pages not to count twice.
+  void release(const uint8_t* begin, size_t bytes) const;
 
  private:
   void unmap();

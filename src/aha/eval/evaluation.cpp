@@ -47,8 +47,9 @@ void check(const EvalOptions& o) {
 
 // Every completion of every item, item-major: completions[i * samples + s].
 std::vector<Completion> generate_all(const EvalOptions& o, const std::vector<std::string>& prompts,
-                                     int64_t& prompt_tokens) {
-  const model::Model m(o.model_dir);
+                                     int64_t& prompt_tokens, model::ComputeDType& dtype) {
+  const model::Model m(o.model_dir, o.dtype);
+  dtype = m.dtype();
   const std::optional<tokenizer::Tokenizer> tok = tokenizer::load_model_tokenizer(o.model_dir);
   if (!tok) fail("{}: no tokenizer.json: eval needs text", o.model_dir);
   std::vector<int32_t> eos;
@@ -110,7 +111,8 @@ EvalResult run_evaluation(const EvalOptions& o) {
   std::vector<std::string> prompts;
   for (const data::PromptItem& item : o.items) prompts.push_back(data::format_prompt(item, format, chat.get()));
   int64_t prompt_tokens = 0;
-  const std::vector<Completion> completions = generate_all(o, prompts, prompt_tokens);
+  model::ComputeDType dtype{};
+  const std::vector<Completion> completions = generate_all(o, prompts, prompt_tokens, dtype);
 
   const std::unique_ptr<rl::RewardFunction> reward = rl::make_reward(o.reward, o.reward_options);
   std::vector<rl::RewardInput> inputs;
@@ -144,6 +146,7 @@ EvalResult run_evaluation(const EvalOptions& o) {
   result.summary = {{"name", o.name},
                     {"model", o.model_dir},
                     {"model_weights_sha256", ledger::hash_model_dir(o.model_dir).sha256},
+                    {"dtype", model::dtype_name(dtype)},
                     {"dataset", ledger::to_json(o.dataset)},
                     {"reward", o.reward},
                     {"reward_options", o.reward_options},

@@ -9,6 +9,7 @@
 
 #include "aha/base/json.hpp"
 #include "aha/data/prompts.hpp"
+#include "aha/model/compute_dtype.hpp"
 #include "aha/generate/sampler.hpp"
 #include "aha/ledger/dataset.hpp"
 
@@ -16,6 +17,7 @@ namespace aha::eval {
 
 struct EvalOptions {
   std::string model_dir;
+  model::DTypeChoice dtype = model::DTypeChoice::automatic;  // the matrices' compute dtype
   std::string name;  // the dataset file's stem or the task's name
   std::vector<data::PromptItem> items;
   ledger::DatasetRecord dataset;  // what the items were read from

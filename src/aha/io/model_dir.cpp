@@ -77,6 +77,11 @@ tensor::Tensor ModelDir::get(const std::string& name) const {
   return it->second->get(name);
 }
 
+void ModelDir::release(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it != where_.end()) it->second->release(name);
+}
+
 const std::string& ModelDir::file_of(const std::string& name) const {
   auto it = where_.find(name);
   return it == where_.end() ? base_dir_ : it->second->path();

@@ -35,6 +35,8 @@ class ModelDir {
   bool contains(const std::string& name) const { return where_.count(name) != 0; }
   // A view of tensor `name`; throws naming the directory when absent.
   tensor::Tensor get(const std::string& name) const;
+  // Drops tensor `name`'s pages from resident memory once it has been copied out.
+  void release(const std::string& name) const;
   // The path of the file that holds tensor `name` (for error messages).
   const std::string& file_of(const std::string& name) const;
 

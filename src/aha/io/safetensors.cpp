@@ -113,6 +113,11 @@ tensor::Tensor SafetensorsFile::get(const std::string& name) const {
   return tensor::Tensor(e.dtype, e.shape, map_->data() + data_start_ + e.begin, map_);
 }
 
+void SafetensorsFile::release(const std::string& name) const {
+  const tensor::Tensor t = get(name);
+  map_->release(t.data(), t.nbytes());
+}
+
 void write_safetensors(const std::string& path, const std::map<std::string, tensor::Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   Json header = Json::object();

@@ -26,6 +26,8 @@ class SafetensorsFile {
   bool contains(const std::string& name) const { return entries_.count(name) != 0; }
   // A view of tensor `name` into the mapped file; throws naming the file when absent.
   tensor::Tensor get(const std::string& name) const;
+  // Drops tensor `name`'s pages from resident memory once a loader has copied it (MappedFile::release).
+  void release(const std::string& name) const;
   // The `__metadata__` strings of the header.
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 

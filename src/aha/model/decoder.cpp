@@ -1,11 +1,15 @@
 #include "aha/model/decoder.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <map>
 #include <numeric>
+#include <optional>
 
 #include "aha/base/error.hpp"
 #include "aha/model/architecture.hpp"
 #include "aha/model/lora.hpp"
+#include "aha/model/parameter_table.hpp"
 #include "aha/model/rope_frequencies.hpp"
 
 namespace aha::model {
@@ -13,46 +17,119 @@ namespace {
 
 using backend::ops;
 
-// The nn.Linear layers `parts` stacked along their outputs, prepared into `out` (its memory
-// reused), with their biases (zeros for a part without one) or none when no part has one.
-// `stacked` and `bias` are scratch space.
-void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const Linear*> parts,
-                     std::vector<float>& stacked, std::vector<float>& bias) {
+// The bf16 bits of a model's matrices: their fp32 values rounded to nearest even, or, for a
+// matrix whose values are empty, the tensor its parameter-table entry names in a model directory
+// (whose file pages are released once copied, so that the file does not count twice).
+class Bf16Matrices {
+ public:
+  Bf16Matrices(Weights& w, const io::ModelDir* dir) : dir_(dir) {
+    for (const ParameterSpec& p : parameter_table(w.config))
+      if (p.shape.size() == 2) names_[p.slot(w).values] = p.name;
+  }
+
+  // Appends `values`' bf16 bits to `out`.
+  void append(const std::vector<float>& values, std::vector<uint16_t>& out) const {
+    if (!values.empty() || !dir_) {
+      for (float v : values) out.push_back(tensor::f32_to_bf16(v));
+      return;
+    }
+    const std::string& name = names_.at(&values);
+    const tensor::Tensor t = dir_->get(name);
+    const size_t at = out.size(), n = static_cast<size_t>(t.numel());
+    if (t.dtype() == tensor::DType::BF16) {
+      out.resize(at + n);
+      std::memcpy(out.data() + at, t.data(), n * sizeof(uint16_t));
+    } else {
+      for (float v : t.to_f32()) out.push_back(tensor::f32_to_bf16(v));
+    }
+    dir_->release(name);
+  }
+
+ private:
+  const io::ModelDir* dir_;
+  std::map<const std::vector<float>*, std::string> names_;
+};
+
+// The biases of the nn.Linear layers `parts` stacked (zeros for a part without one), or none when
+// no part has one.
+std::vector<float> stacked_bias(std::initializer_list<const Linear*> parts) {
+  std::vector<float> bias;
   bool any_bias = false;
   for (const Linear* l : parts) any_bias = any_bias || !l->bias.empty();
-  bias.clear();
   for (const Linear* l : parts) {
     if (!any_bias) break;
     if (l->bias.empty()) bias.insert(bias.end(), static_cast<size_t>(l->out), 0.0f);
     else bias.insert(bias.end(), l->bias.begin(), l->bias.end());
   }
+  return bias;
+}
+
+// The nn.Linear layers `parts` stacked along their outputs, prepared into `out` (its memory
+// reused) with their stacked bias: in fp32, or in bf16 from `bf16` when given.
+void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const Linear*> parts,
+                     const Bf16Matrices* bf16) {
+  const std::vector<float> bias = stacked_bias(parts);
+  const float* b = bias.empty() ? nullptr : bias.data();
   const int64_t in = (*parts.begin())->in;
-  const float* weight = (*parts.begin())->weight.data();
-  int64_t out_features = (*parts.begin())->out;
-  if (parts.size() > 1) {
-    stacked.clear();
-    for (const Linear* l : parts) stacked.insert(stacked.end(), l->weight.begin(), l->weight.end());
-    weight = stacked.data();
-    out_features = static_cast<int64_t>(stacked.size()) / std::max<int64_t>(in, 1);
+  int64_t out_features = 0;
+  for (const Linear* l : parts) out_features += l->out;
+  if (bf16) {
+    std::vector<uint16_t> stacked;
+    stacked.reserve(static_cast<size_t>(out_features * in));
+    for (const Linear* l : parts) bf16->append(l->weight, stacked);
+    return ops().linear_prepare_bf16(out, stacked.data(), b, in, out_features);
   }
-  ops().linear_prepare(out, weight, any_bias ? bias.data() : nullptr, in, out_features);
+  if (parts.size() == 1) return ops().linear_prepare(out, (*parts.begin())->weight.data(), b, in, out_features);
+  std::vector<float> stacked;
+  for (const Linear* l : parts) stacked.insert(stacked.end(), l->weight.begin(), l->weight.end());
+  ops().linear_prepare(out, stacked.data(), b, in, out_features);
+}
+
+// A matrix without bias (vocab, hidden) prepared into `out`: in fp32, or in bf16 from `bf16`.
+void prepare_table(backend::PreparedLinear& out, const std::vector<float>& values, int64_t in, int64_t out_features,
+                   const Bf16Matrices* bf16) {
+  if (!bf16) return ops().linear_prepare(out, values.data(), nullptr, in, out_features);
+  std::vector<uint16_t> bits;
+  bf16->append(values, bits);
+  ops().linear_prepare_bf16(out, bits.data(), nullptr, in, out_features);
+}
+
+// Frees the matrices of `w` (held by the prepared layout instead).
+void release_matrices(Weights& w) {
+  for (const ParameterSpec& p : parameter_table(w.config))
+    if (p.shape.size() == 2) std::vector<float>().swap(*p.slot(w).values);
+}
+
+// The dtype `choice` resolves to for the checkpoint in `files`: automatic is bfloat16 when every
+// matrix is stored in BF16.
+ComputeDType resolve_dtype(DTypeChoice choice, const io::ModelDir& files) {
+  if (choice != DTypeChoice::automatic)
+    return choice == DTypeChoice::bfloat16 ? ComputeDType::bfloat16 : ComputeDType::float32;
+  for (const ParameterSpec& p : parameter_table(files.config()))
+    if (p.shape.size() == 2 && read_parameter(files, p).dtype() != tensor::DType::BF16) return ComputeDType::float32;
+  return ComputeDType::bfloat16;
 }
 
 }  // namespace
 
-Model::Model(const std::string& dir) {
+Model::Model(const std::string& dir, DTypeChoice dtype) {
   io::ModelDir files(dir);
   config_ = files.config();
   arch_ = &find_architecture(config_.model_type, files.config_path());
-  weights_ = load_weights(files);
+  dtype_ = resolve_dtype(dtype, files);
+  // An adapter is merged into fp32 weights before they are rounded; a plain checkpoint in bf16
+  // is packed from the file, matrix by matrix.
+  const bool from_file = dtype_ == ComputeDType::bfloat16 && !files.adapter();
+  weights_ = from_file ? load_weights_but_matrices(files) : load_weights(files);
   weights_.config = config_;
   inv_freq_ = rope_inv_freq_of(config_);
-  prepare();
+  prepare(from_file ? &files : nullptr);
 }
 
-Model::Model(io::ModelConfig config, Weights weights)
+Model::Model(io::ModelConfig config, Weights weights, ComputeDType dtype)
     : config_(std::move(config)),
       arch_(&find_architecture(config_.model_type)),
+      dtype_(dtype),
       weights_(std::move(weights)),
       inv_freq_(rope_inv_freq_of(config_)) {
   weights_.config = config_;
@@ -60,7 +137,7 @@ Model::Model(io::ModelConfig config, Weights weights)
 }
 
 void Model::set_weights(const Weights& weights, const Lora* lora) {
-  if (weights.layers.size() != weights_.layers.size() || weights.embed_tokens.size() != weights_.embed_tokens.size())
+  if (weights.layers.size() != weights_.layers.size() || weights.final_norm.size() != weights_.final_norm.size())
     fail_internal("Model::set_weights: the weights have another shape");
   weights_ = weights;
   weights_.config = config_;
@@ -68,18 +145,26 @@ void Model::set_weights(const Weights& weights, const Lora* lora) {
   prepare();
 }
 
-void Model::prepare() {
+void Model::prepare(const io::ModelDir* dir) {
+  std::optional<Bf16Matrices> bf16;
+  if (dtype_ == ComputeDType::bfloat16) bf16.emplace(weights_, dir);
+  const Bf16Matrices* b = bf16 ? &*bf16 : nullptr;
+  // The head first: in bf16 its file pages and its copy are the largest transient memory, and
+  // they come and go before the layers are held.
+  const bool tied = weights_.lm_head.out == 0;
+  const int64_t h = config_.hidden_size, vocab = config_.vocab_size;
+  prepare_table(lm_head_, tied ? weights_.embed_tokens : weights_.lm_head.weight, h, vocab, b);
+  if (b && !tied) prepare_table(embed_, weights_.embed_tokens, h, vocab, b);
   prepared_.resize(weights_.layers.size());
-  std::vector<float> stacked, bias;
   for (size_t i = 0; i < weights_.layers.size(); ++i) {
     const LayerWeights& l = weights_.layers[i];
     PreparedLayer& p = prepared_[i];
-    prepare_stacked(p.qkv, {&l.q_proj, &l.k_proj, &l.v_proj}, stacked, bias);
-    prepare_stacked(p.o, {&l.o_proj}, stacked, bias);
-    prepare_stacked(p.gate_up, {&l.gate_proj, &l.up_proj}, stacked, bias);
-    prepare_stacked(p.down, {&l.down_proj}, stacked, bias);
+    prepare_stacked(p.qkv, {&l.q_proj, &l.k_proj, &l.v_proj}, b);
+    prepare_stacked(p.o, {&l.o_proj}, b);
+    prepare_stacked(p.gate_up, {&l.gate_proj, &l.up_proj}, b);
+    prepare_stacked(p.down, {&l.down_proj}, b);
   }
-  ops().linear_prepare(lm_head_, lm_head_matrix(weights_).data(), nullptr, config_.hidden_size, config_.vocab_size);
+  if (b) release_matrices(weights_);
 }
 
 // Checks every chunk (ids in the vocabulary, room in its cache) and lays its tokens out as rows.
@@ -177,7 +262,8 @@ void Model::run_rows(const std::vector<Row>& rows, std::span<const int64_t> logi
   std::vector<float> x(n * h);
   std::vector<int32_t> tokens(n);
   for (int64_t r = 0; r < n; ++r) tokens[r] = rows[r].token;
-  ops().embedding_forward(x.data(), tokens.data(), weights_.embed_tokens.data(), n, h);
+  if (dtype_ == ComputeDType::float32) ops().embedding_forward(x.data(), tokens.data(), weights_.embed_tokens.data(), n, h);
+  else ops().linear_prepared_rows(x.data(), tokens.data(), weights_.lm_head.out == 0 ? lm_head_ : embed_, n);
   if (arch_->embedding_scale) {  // x = scale · embedding
     const float scale = arch_->embedding_scale(config_);
     for (float& v : x) v *= scale;

@@ -1,4 +1,5 @@
-// The Llama/Qwen decoder-only transformer: forward pass over key/value caches, in fp32.
+// The Llama/Qwen decoder-only transformer: forward pass over key/value caches, its matrices in
+// fp32 or held once in bf16 (compute_dtype.hpp).
 //
 // Why inference keeps its own forward beside the training one (model/training.cpp): it runs
 // rows of many sequences at different positions in one pass (batched decode), appends keys and
@@ -17,6 +18,8 @@
 
 #include "aha/backend/ops.hpp"
 #include "aha/io/hf_config.hpp"
+#include "aha/io/model_dir.hpp"
+#include "aha/model/compute_dtype.hpp"
 #include "aha/model/kv_cache.hpp"
 #include "aha/model/weights.hpp"
 
@@ -33,14 +36,18 @@ struct SequenceChunk {
 
 class Model {
  public:
-  // Loads the model in the Hugging Face directory `dir`.
-  explicit Model(const std::string& dir);
+  // Loads the model in the Hugging Face directory `dir`, its matrices in the dtype `dtype` picks.
+  // In bfloat16 they are packed straight from the file (never expanded to fp32).
+  explicit Model(const std::string& dir, DTypeChoice dtype = DTypeChoice::float32);
   // A model from an already loaded config and weights.
-  Model(io::ModelConfig config, Weights weights);
+  Model(io::ModelConfig config, Weights weights, ComputeDType dtype = ComputeDType::float32);
 
   // The parsed config.json.
   const io::ModelConfig& config() const { return config_; }
-  // The fp32 weights.
+  // The dtype the matrices multiply in.
+  ComputeDType dtype() const { return dtype_; }
+  // The fp32 weights; in bfloat16 only the norms and biases (the matrices live, once, in the
+  // backend's prepared layout).
   const Weights& weights() const { return weights_; }
   // Replaces the weights by `weights` (the same shapes), with `lora`'s adapters merged when given,
   // and prepares them again in the memory the model already holds: for a policy whose weights change
@@ -80,13 +87,16 @@ class Model {
   struct PreparedLayer {
     backend::PreparedLinear qkv, o, gate_up, down;
   };
-  void prepare();
+  // Prepares every matrix in dtype_; in bfloat16 from `dir` for matrices whose values are empty.
+  void prepare(const io::ModelDir* dir = nullptr);
 
   io::ModelConfig config_;
   const Architecture* arch_ = nullptr;
+  ComputeDType dtype_ = ComputeDType::float32;
   Weights weights_;
   std::vector<PreparedLayer> prepared_;
   backend::PreparedLinear lm_head_;
+  backend::PreparedLinear embed_;  // bfloat16 with an untied head: the embedding table
   std::vector<double> inv_freq_;
 };
 

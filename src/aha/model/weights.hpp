@@ -34,9 +34,18 @@ struct Weights {
   Linear lm_head;                 // empty weight when tied to embed_tokens
 };
 
+struct ParameterSpec;
+
 // Loads every tensor the config calls for, checking names and shapes; F32, F16 and BF16. For an
 // adapter directory: the base model's weights with (alpha/r)·B·A added to each adapted linear.
 Weights load_weights(const io::ModelDir& dir);
+
+// load_weights without the matrices (the 2-D tensors stay empty; their Linear's sizes are set),
+// for a model that reads them from `dir` itself; not for an adapter directory.
+Weights load_weights_but_matrices(const io::ModelDir& dir);
+
+// Tensor p.name of `dir`, checked against the table's shape and for a float dtype.
+tensor::Tensor read_parameter(const io::ModelDir& dir, const ParameterSpec& p);
 
 // The LM head matrix (vocab, hidden): lm_head, or embed_tokens when tied.
 const std::vector<float>& lm_head_matrix(const Weights& weights);

@@ -79,7 +79,7 @@ struct Server::Impl {
   explicit Impl(ServerOptions o)
       : options(std::move(o)),
         name(directory_name(options.model)),
-        model(options.model),
+        model(options.model, options.dtype),
         tok(require_tokenizer(options.model)),
         scheduler(model, &tok, {.parallel = options.parallel, .ctx_size = options.ctx_size, .queue = options.queue}) {
     try {

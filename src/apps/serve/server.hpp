@@ -9,11 +9,14 @@
 #include <memory>
 #include <string>
 
+#include "aha/model/compute_dtype.hpp"
+
 namespace aha::serve {
 
 struct ServerOptions {
   std::string model;          // model directory (Hugging Face layout, with tokenizer.json)
   std::string chat_template;  // a Jinja file to use instead of the model's template
+  model::DTypeChoice dtype = model::DTypeChoice::automatic;  // the matrices' compute dtype
   std::string host = "127.0.0.1";
   int port = 8080;                                  // 0: any free port (bind() says which)
   std::string api_key;                              // non-empty: every endpoint but /health wants it as a Bearer token

@@ -197,6 +197,15 @@ void pack_bf16_weight(PackedBf16& packed, const uint16_t* weight, int64_t in, in
   });
 }
 
+void unpack_bf16_rows(float* out, const PackedBf16& w, const int32_t* ids, int64_t rows) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t j = ids[r];
+    const uint16_t* column = w.panel(j / kBf16PanelWidth) + 2 * (j % kBf16PanelWidth);
+    float* dst = out + r * w.k;
+    for (int64_t k = 0; k < w.k; ++k) dst[k] = tensor::bf16_to_f32(column[(k / 2) * 2 * kBf16PanelWidth + k % 2]);
+  }
+}
+
 void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows) {
   gemm_bf16(out, a, w, rows, isa_level());
 }

@@ -45,6 +45,9 @@ struct PackedBf16 {
 // Packs weight (out, in) in bf16 bits, as nn.Linear stores it, reusing out's memory (threaded).
 void pack_bf16_weight(PackedBf16& packed, const uint16_t* weight, int64_t in, int64_t out);
 
+// Rows ids[r] of W (each < w.n), as fp32 (exact) -> out (rows, w.k).
+void unpack_bf16_rows(float* out, const PackedBf16& w, const int32_t* ids, int64_t rows);
+
 // out (rows, w.n) = bf16(a) (rows, w.k) · Wᵀ with the kernels of isa_level(). Threaded with
 // parallel_for.
 void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows);

@@ -8,6 +8,7 @@
 #include "aha/backend/cpu/embedding.hpp"
 #include "aha/backend/cpu/geglu.hpp"
 #include "aha/backend/cpu/gemm.hpp"
+#include "aha/backend/cpu/gemm_bf16.hpp"
 #include "aha/backend/cpu/matmul.hpp"
 #include "aha/backend/cpu/rmsnorm.hpp"
 #include "aha/backend/cpu/rope.hpp"
@@ -22,21 +23,52 @@ struct PackedLinear final : PreparedLayout {
   std::unique_ptr<PreparedLayout> clone() const override { return std::make_unique<PackedLinear>(*this); }
 };
 
-void linear_prepare(PreparedLinear& prepared, const float* weight, const float* bias, int64_t in, int64_t out_dim) {
-  auto* packed = dynamic_cast<PackedLinear*>(prepared.layout.get());
-  if (!packed) {
-    prepared.layout = std::make_unique<PackedLinear>();
-    packed = static_cast<PackedLinear*>(prepared.layout.get());
+// A linear weight W (out, in) in bf16, packed for the bf16 GEMM.
+struct PackedLinearBf16 final : PreparedLayout {
+  cpu::PackedBf16 packed;
+  std::unique_ptr<PreparedLayout> clone() const override { return std::make_unique<PackedLinearBf16>(*this); }
+};
+
+// prepared's layout as a `Layout`, made anew when it holds another kind (its memory is reused
+// otherwise); sets the sizes and the bias.
+template <class Layout>
+Layout& reuse_layout(PreparedLinear& prepared, const float* bias, int64_t in, int64_t out_dim) {
+  auto* layout = dynamic_cast<Layout*>(prepared.layout.get());
+  if (!layout) {
+    prepared.layout = std::make_unique<Layout>();
+    layout = static_cast<Layout*>(prepared.layout.get());
   }
-  cpu::pack_panels(packed->panels, {weight, 1, in}, in, out_dim);
   prepared.in = in, prepared.out = out_dim;
   if (bias) prepared.bias.assign(bias, bias + out_dim);
   else prepared.bias.clear();
+  return *layout;
+}
+
+void linear_prepare(PreparedLinear& prepared, const float* weight, const float* bias, int64_t in, int64_t out_dim) {
+  cpu::pack_panels(reuse_layout<PackedLinear>(prepared, bias, in, out_dim).panels, {weight, 1, in}, in, out_dim);
+}
+
+void linear_prepare_bf16(PreparedLinear& prepared, const uint16_t* weight, const float* bias, int64_t in,
+                         int64_t out_dim) {
+  cpu::pack_bf16_weight(reuse_layout<PackedLinearBf16>(prepared, bias, in, out_dim).packed, weight, in, out_dim);
 }
 
 void linear_forward_prepared(float* out, const float* inp, const PreparedLinear& w, int64_t rows) {
-  const auto& packed = static_cast<const PackedLinear&>(*w.layout);
-  cpu::matmul_forward_packed(out, inp, packed.panels, w.bias.empty() ? nullptr : w.bias.data(), rows);
+  const float* bias = w.bias.empty() ? nullptr : w.bias.data();
+  if (const auto* packed = dynamic_cast<const PackedLinear*>(w.layout.get()))
+    return cpu::matmul_forward_packed(out, inp, packed->panels, bias, rows);
+  cpu::gemm_bf16(out, inp, static_cast<const PackedLinearBf16&>(*w.layout).packed, rows);
+  for (int64_t r = 0; bias && r < rows; ++r)
+    for (int64_t j = 0; j < w.out; ++j) out[r * w.out + j] += bias[j];
+}
+
+void linear_prepared_rows(float* out, const int32_t* ids, const PreparedLinear& w, int64_t rows) {
+  const auto* packed = dynamic_cast<const PackedLinear*>(w.layout.get());
+  if (!packed) return cpu::unpack_bf16_rows(out, static_cast<const PackedLinearBf16&>(*w.layout).packed, ids, rows);
+  for (int64_t r = 0; r < rows; ++r) {  // element (k, j) of B = Wᵀ: panel j / 32, row k, column j % 32
+    const float* column = packed->panels.panel(ids[r] / cpu::kPanelWidth) + ids[r] % cpu::kPanelWidth;
+    for (int64_t k = 0; k < w.in; ++k) out[r * w.in + k] = column[k * cpu::kPanelWidth];
+  }
 }
 
 const Ops kCpu = {
@@ -44,7 +76,9 @@ const Ops kCpu = {
     cpu::matmul_forward,
     cpu::matmul_backward,
     linear_prepare,
+    linear_prepare_bf16,
     linear_forward_prepared,
+    linear_prepared_rows,
     cpu::rmsnorm_forward,
     cpu::rmsnorm_backward,
     cpu::rope_forward,
