@@ -455,6 +455,57 @@ TEST(PreparedLinear, is_bit_identical_to_linear_forward_and_survives_copies) {
   }
 }
 
+Floats rounded_to_bf16(const Floats& v) {
+  Floats r(v.size());
+  for (size_t i = 0; i < v.size(); ++i) r[i] = tensor::bf16_to_f32(tensor::f32_to_bf16(v[i]));
+  return r;
+}
+
+// Σ_k a(k)·b(k) in double, with Σ|a(k)·b(k)| in `magnitude`.
+template <class A, class B>
+double dot(int64_t n, A a, B b, double& magnitude) {
+  double sum = 0.0;
+  magnitude = 0.0;
+  for (int64_t k = 0; k < n; ++k) sum += static_cast<double>(a(k)) * b(k), magnitude += std::fabs(a(k) * b(k));
+  return sum;
+}
+
+// The mixed-precision linear against double sums of the bf16-rounded operands: the products of
+// bf16 values are exact, so only the fp32 sums differ, by at most 2 (k + 1) 2^-24 Σ|terms|
+// (gemm_bf16_test derives it), plus denormals flushed. Gradients accumulate into what is there.
+TEST(LinearBf16, forward_and_backward_are_the_sums_of_the_rounded_operands) {
+  const int64_t rows = 37, in = 70, out = 45;
+  const Floats x = test::random_vector(rows * in, 30), w = test::random_vector(out * in, 31),
+               b = test::random_vector(out, 32), dy = test::random_vector(rows * out, 33);
+  const Floats rx = rounded_to_bf16(x), rw = rounded_to_bf16(w), rdy = rounded_to_bf16(dy);
+  auto bound = [](int64_t k, double magnitude) { return 2.0 * (k + 1) * std::ldexp(1.0, -24) * magnitude + 1e-30; };
+  for (const Ops* ops : kBackends) {
+    Floats y(rows * out), dx(rows * in, 0.5f), dw(out * in, -0.25f), db(out, 1.0f);
+    ops->linear_forward_bf16(y.data(), x.data(), w.data(), b.data(), rows, in, out);
+    ops->linear_backward_bf16(dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(), rows, in, out);
+    double m = 0.0;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < out; ++j) {
+        const double want = dot(in, [&](int64_t k) { return rx[r * in + k]; }, [&](int64_t k) { return rw[j * in + k]; }, m);
+        ASSERT_NEAR(y[r * out + j], want + b[j], bound(in, m) + 1e-6) << ops->name << " y " << r << "," << j;
+      }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < in; ++i) {
+        const double want = dot(out, [&](int64_t j) { return rdy[r * out + j]; }, [&](int64_t j) { return rw[j * in + i]; }, m);
+        ASSERT_NEAR(dx[r * in + i], 0.5 + want, bound(out, m) + 1e-6) << ops->name << " dx " << r << "," << i;
+      }
+    for (int64_t j = 0; j < out; ++j)
+      for (int64_t i = 0; i < in; ++i) {
+        const double want = dot(rows, [&](int64_t r) { return rdy[r * out + j]; }, [&](int64_t r) { return rx[r * in + i]; }, m);
+        ASSERT_NEAR(dw[j * in + i], -0.25 + want, bound(rows, m) + 1e-6) << ops->name << " dw " << j << "," << i;
+      }
+    for (int64_t j = 0; j < out; ++j) {
+      const double want = dot(rows, [&](int64_t r) { return dy[r * out + j]; }, [](int64_t) { return 1.0f; }, m);
+      ASSERT_NEAR(db[j], 1.0 + want, 1e-5 * (1.0 + m)) << ops->name << " db " << j;  // fp32, unrounded
+    }
+  }
+}
+
 TEST(PreparedLinear, rows_are_the_weight_rows_exactly_in_either_dtype) {
   const int64_t in = 37, out = 70;
   const Floats w = test::random_vector(out * in, 23);

@@ -45,8 +45,9 @@ struct Result {
   Gradients grads;
 };
 
-Result run(const Model& m, const Batch& b, bool checkpointing, int64_t chunk_rows = 0) {
+Result run(const Model& m, const Batch& b, bool checkpointing, int64_t chunk_rows = 0, bool bf16 = false) {
   Activations acts(m.config(), b.batch, b.seq, checkpointing, chunk_rows);
+  acts.bf16 = bf16;
   Result r{0.0, zero_gradients_like(m.weights())};
   r.loss = loss_and_gradients(m.config(), m.weights(), b.view(), acts, r.grads);
   return r;
@@ -78,6 +79,49 @@ TEST(Gradients, match_pytorch_autograd_for_every_architecture_with_and_without_c
     }
   }
   EXPECT_GT(test::check_gradient_oracle("grad_reference.py", dir, cases).tensors, 100u);
+}
+
+// The median over every case's tensors of a gradient oracle report's relative errors.
+double median_tensor_error(const Json& report) {
+  std::vector<double> errors;
+  for (const Json& c : report["cases"])
+    for (const auto& [tensor, error] : c["tensors"].items()) errors.push_back(error.get<double>());
+  if (errors.empty()) return 0.0;
+  std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
+  return errors[errors.size() / 2];
+}
+
+// Mixed precision (bf16: true) against autograd over the same products with bf16 operands
+// (hf_reference.Bf16Matmul). Both round fp32 values to bf16, but their fp32 values differ in the
+// last bits, so now and then one value lies between them and a bf16 half-way point and rounds
+// the other way: it moves by 2^-8 of itself, and everything upstream of it with it. So each
+// tensor is held to 1e-2, and the typical one (the median) to the fp32 oracle's 1e-4, which the
+// fp32 gradients of the same batch must miss (the bf16 rounding is what is checked).
+TEST(Gradients, in_mixed_precision_match_pytorch_autograd_with_bf16_operands) {
+  test::TempDir dir;
+  const Batch b(3);
+  Json cases = Json::array();
+  for (const auto& [name, config] : test::tiny_model_variants()) {
+    const std::string model_dir = dir.file(name);
+    std::filesystem::create_directories(model_dir);
+    test::write_tiny_model(model_dir, config, 17);
+    Model m(model_dir);
+    for (bool bf16 : {true, false}) {
+      const Result r = run(m, b, true, 0, bf16);
+      const std::string case_name = name + (bf16 ? "+bf16" : "+fp32");
+      const std::string grads = dir.file(case_name + ".safetensors");
+      io::write_safetensors(grads, to_tensors(r.grads));
+      cases.push_back(test::oracle_case(
+          {{"name", case_name}, {"model", model_dir}, {"grads", grads}, {"loss", r.loss}, {"bf16", true}}, b));
+    }
+  }
+  Json bf16_cases = Json::array(), fp32_cases = Json::array();
+  for (const Json& c : cases) (c["name"].get<std::string>().ends_with("+bf16") ? bf16_cases : fp32_cases).push_back(c);
+  const test::OracleReport report = test::check_gradient_oracle("grad_reference.py", dir, bf16_cases, 1e-2);
+  EXPECT_GT(report.tensors, 50u);
+  EXPECT_LT(median_tensor_error(report.report), 1e-4);
+  EXPECT_GT(median_tensor_error(test::run_gradient_oracle("grad_reference.py", dir, fp32_cases)), 1e-3)
+      << "the fp32 gradients against the bf16 reference";
 }
 
 TEST(Gradients, checkpointing_gives_bit_identical_loss_and_gradients) {

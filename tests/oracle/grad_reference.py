@@ -10,7 +10,8 @@ where logits_b = forward(tokens[b]) and a target of -100 contributes nothing.
     /usr/bin/python3 grad_reference.py --manifest cases.json --out report.json
 
 cases.json: {"cases": [{"name": ..., "model": DIR, "tokens": [[...]], "targets": [[...]],
-             "weights": [[...]], "normaliser": x, "loss": aha's loss,
+             "weights": [[...]], "normaliser": x, "loss": aha's loss, "bf16": optional, true
+             for mixed precision (hf_reference.Bf16Matmul: operands rounded to bf16),
              "grads": F.safetensors (aha's gradients under the HF weight names)}]}
 report.json: {"cases": [{"name": ..., "loss": reference loss,
               "loss_rel_err": |aha - ref| / (sum |w| * ce / normaliser),
@@ -35,7 +36,7 @@ def reference_loss_and_grads(case):
     total = torch.zeros((), dtype=torch.float64)
     scale = 0.0  # sum |w| * ce / normaliser: the size of the loss before signs cancel
     for ids, targets, token_weights in zip(case["tokens"], case["targets"], case["weights"]):
-        logits = hf_reference.forward(config, weights, ids)
+        logits = hf_reference.forward(config, weights, ids, case.get("bf16", False))
         ce = torch.nn.functional.cross_entropy(
             logits, torch.tensor(targets, dtype=torch.long), reduction="none", ignore_index=-100
         )

@@ -142,13 +142,34 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def matmul_input(x, bf16_inputs):
-    """x, or with bf16_inputs x as aha's bf16 products read it: fp32, rounded to bf16 (nearest even)."""
-    return x.float().bfloat16().double() if bf16_inputs else x
+def round_bf16(x):
+    """x as aha's bf16 products read it: fp32, rounded to bf16 (nearest even), in float64."""
+    return x.detach().float().bfloat16().double()
+
+
+class Bf16Matmul(torch.autograd.Function):
+    """x @ w.T as aha's --dtype bfloat16 and `bf16: true` compute it: x and w rounded to bf16 in
+    the forward, the output's gradient rounded to bf16 in the backward, every sum in float64."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return round_bf16(x) @ round_bf16(w).T
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        grad = round_bf16(grad)
+        return grad @ round_bf16(w), grad.T @ round_bf16(x)
+
+
+def matmul(x, w, bf16_inputs):
+    """x @ w.T, in aha's mixed precision when bf16_inputs."""
+    return Bf16Matmul.apply(x, w) if bf16_inputs else x @ w.T
 
 
 def linear(x, weights, name, bias, bf16_inputs=False):
-    out = matmul_input(x, bf16_inputs) @ weights[name + ".weight"].T
+    out = matmul(x, weights[name + ".weight"], bf16_inputs)
     if bias:
         out = out + weights[name + ".bias"]
     return out
@@ -156,7 +177,7 @@ def linear(x, weights, name, bias, bf16_inputs=False):
 
 def forward(config, weights, ids, bf16_inputs=False):
     """Logits float64 [T, vocab] for one sequence of token ids (positions 0..T-1). With
-    bf16_inputs, every matrix product rounds its input to bf16 first (aha's --dtype bfloat16)."""
+    bf16_inputs, every matrix product rounds its operands to bf16 (Bf16Matmul)."""
     model_type = config["model_type"]
     if model_type not in SUPPORTED_MODEL_TYPES:
         raise ValueError(f"model_type {model_type} is not in this reference")
@@ -229,7 +250,7 @@ def forward(config, weights, ids, bf16_inputs=False):
         lm_head = weights["model.embed_tokens.weight"]
     else:
         lm_head = weights["lm_head.weight"]
-    return matmul_input(x, bf16_inputs) @ lm_head.T
+    return matmul(x, lm_head, bf16_inputs)
 
 
 def logits_for_dir(model_dir, ids, bf16_inputs=False):

@@ -1,6 +1,7 @@
 // Runs one of tests/oracle's float64 PyTorch gradient references (grad_reference.py,
 // lora_reference.py) on a manifest of cases and checks what every report shares: no tensor
-// missing or extra, the loss within 1e-5 and each tensor within 1e-4 (relative errors).
+// missing or extra, the loss within 1e-5 and each tensor within 1e-4 (relative errors; another
+// tensor tolerance can be given).
 #pragma once
 
 #include <cstddef>
@@ -18,8 +19,14 @@ struct OracleReport {
   size_t tensors = 0;  // tensors compared over all cases
 };
 
-// `script` is a file name under tests/oracle; the manifest and report go to `dir`.
-OracleReport check_gradient_oracle(const std::string& script, const TempDir& dir, const Json& cases);
+// Runs `script` (a file name under tests/oracle) on `cases`, the manifest and report in `dir`,
+// and returns the report unchecked.
+Json run_gradient_oracle(const std::string& script, const TempDir& dir, const Json& cases);
+
+// run_gradient_oracle, then the checks above. Each tensor
+// must be within `tensor_tolerance` (relative to its largest element).
+OracleReport check_gradient_oracle(const std::string& script, const TempDir& dir, const Json& cases,
+                                   double tensor_tolerance = 1e-4);
 
 // `flat` (rows · seq values, row-major) as a JSON array of rows of `seq` values, as the oracle
 // scripts read a batch's tokens, targets and weights.

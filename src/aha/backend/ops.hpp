@@ -48,6 +48,12 @@ struct Ops {
   // any of the three may be nullptr.
   void (*linear_backward)(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                           const float* weight, int64_t rows, int64_t in, int64_t out_dim);
+  // The two in mixed precision (training with bf16: true): every matrix operand (input, weight,
+  // output gradient) rounded to bf16, every sum in fp32; the bias and its gradient stay fp32.
+  void (*linear_forward_bf16)(float* out, const float* inp, const float* weight, const float* bias, int64_t rows,
+                              int64_t in, int64_t out_dim);
+  void (*linear_backward_bf16)(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                               const float* weight, int64_t rows, int64_t in, int64_t out_dim);
   // weight (out, in), bias (out) or nullptr -> `prepared`, reusing its memory.
   void (*linear_prepare)(PreparedLinear& prepared, const float* weight, const float* bias, int64_t in, int64_t out_dim);
   // The same with the weight in bf16 bits, held in 16 bits: products with it round their input to

@@ -42,6 +42,9 @@ struct Activations {
 
   int64_t batch = 0, seq = 0, rows = 0;
   bool gradient_checkpointing = false;
+  // Mixed precision (a trainer's `bf16: true`): the matrix products of the pass round their
+  // operands to bf16 and sum in fp32; everything else, and the gradients, stay fp32.
+  bool bf16 = false;
   int64_t logit_chunk_rows = 0;
   std::vector<int64_t> positions;  // (rows) position of each row in its sequence: 0 .. seq-1
   std::vector<double> inv_freq;    // (head_dim / 2) RoPE inverse frequencies of the config

@@ -19,6 +19,7 @@ struct Dims {
   bool qk_norm;
   const Architecture* arch;
   float embedding_scale;  // 0: none
+  bool bf16;              // matrix products in bf16 (mixed precision)
 };
 
 Dims dims_of(const io::ModelConfig& c, const Activations& acts) {
@@ -37,7 +38,8 @@ Dims dims_of(const io::ModelConfig& c, const Activations& acts) {
           static_cast<float>(c.rms_norm_eps),
           c.qk_norm,
           arch,
-          arch->embedding_scale ? arch->embedding_scale(c) : 0.0f};
+          arch->embedding_scale ? arch->embedding_scale(c) : 0.0f,
+          acts.bf16};
 }
 
 // nullptr for an empty (frozen) gradient.
@@ -69,16 +71,20 @@ struct LayerLora {
   }
 };
 
-void linear(float* out, const float* inp, const Linear& l, const Adapter& ad, int64_t rows) {
-  ops().linear_forward(out, inp, l.weight.data(), l.bias.empty() ? nullptr : l.bias.data(), rows, l.in, l.out);
-  if (ad.w) lora_forward(out, inp, *ad.w, ad.scale, rows, ad.dropout);
+// The linear ops of the pass's precision: fp32, or bf16 products (mixed precision).
+auto linear_forward_op(const Dims& d) { return d.bf16 ? ops().linear_forward_bf16 : ops().linear_forward; }
+auto linear_backward_op(const Dims& d) { return d.bf16 ? ops().linear_backward_bf16 : ops().linear_backward; }
+
+void linear(float* out, const float* inp, const Linear& l, const Adapter& ad, const Dims& d) {
+  linear_forward_op(d)(out, inp, l.weight.data(), l.bias.empty() ? nullptr : l.bias.data(), d.rows, l.in, l.out);
+  if (ad.w) lora_forward(out, inp, *ad.w, ad.scale, d.rows, ad.dropout);
 }
 
 void linear_backward(float* dinp, Linear& grad, const float* dout, const float* inp, const Linear& l, const Adapter& ad,
-                     int64_t rows) {
-  ops().linear_backward(dinp, grad_or_null(grad.weight), grad_or_null(grad.bias), dout, inp, l.weight.data(), rows,
+                     const Dims& d) {
+  linear_backward_op(d)(dinp, grad_or_null(grad.weight), grad_or_null(grad.bias), dout, inp, l.weight.data(), d.rows,
                         l.in, l.out);
-  if (ad.w) lora_backward(dinp, *ad.g, dout, inp, *ad.w, ad.scale, rows, ad.dropout);
+  if (ad.w) lora_backward(dinp, *ad.g, dout, inp, *ad.w, ad.scale, d.rows, ad.dropout);
 }
 
 void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& b, const Activations& acts) {
@@ -114,9 +120,9 @@ void attention_forward_block(const Dims& d, const LayerWeights& w, const LayerLo
                              const float* x, LayerActivations& a) {
   const int64_t rows = d.rows;
   ops().rmsnorm_forward(a.normed1.data(), x, w.input_norm.data(), rows, d.hidden, d.eps);
-  linear(d.qk_norm ? a.q_lin.data() : a.q.data(), a.normed1.data(), w.q_proj, lora(q_proj), rows);
-  linear(d.qk_norm ? a.k_lin.data() : a.k.data(), a.normed1.data(), w.k_proj, lora(k_proj), rows);
-  linear(a.v.data(), a.normed1.data(), w.v_proj, lora(v_proj), rows);
+  linear(d.qk_norm ? a.q_lin.data() : a.q.data(), a.normed1.data(), w.q_proj, lora(q_proj), d);
+  linear(d.qk_norm ? a.k_lin.data() : a.k.data(), a.normed1.data(), w.k_proj, lora(k_proj), d);
+  linear(a.v.data(), a.normed1.data(), w.v_proj, lora(v_proj), d);
   if (d.qk_norm) {
     ops().rmsnorm_forward(a.q.data(), a.q_lin.data(), w.q_norm.data(), rows * d.heads, d.head_dim, d.eps);
     ops().rmsnorm_forward(a.k.data(), a.k_lin.data(), w.k_norm.data(), rows * d.kv_heads, d.head_dim, d.eps);
@@ -125,7 +131,7 @@ void attention_forward_block(const Dims& d, const LayerWeights& w, const LayerLo
   ops().rope_forward_table(a.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
   ops().attention_forward(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch, d.seq, d.heads,
                           d.kv_heads, d.head_dim);
-  linear(a.mid.data(), a.att.data(), w.o_proj, lora(o_proj), rows);
+  linear(a.mid.data(), a.att.data(), w.o_proj, lora(o_proj), d);
   for (int64_t i = 0; i < rows * d.hidden; ++i) a.mid[i] = x[i] + a.mid[i];
 }
 
@@ -135,7 +141,7 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerL
                               ActivationGradients& g) {
   const int64_t rows = d.rows;
   zero(g.att);
-  linear_backward(g.att.data(), gw.o_proj, g.residual.data(), a.att.data(), w.o_proj, lora(o_proj), rows);
+  linear_backward(g.att.data(), gw.o_proj, g.residual.data(), a.att.data(), w.o_proj, lora(o_proj), d);
   zero(g.q);
   zero(g.k);
   zero(g.v);
@@ -156,9 +162,9 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerL
     dk = g.k_lin.data();
   }
   zero(g.normed);
-  linear_backward(g.normed.data(), gw.q_proj, dq, a.normed1.data(), w.q_proj, lora(q_proj), rows);
-  linear_backward(g.normed.data(), gw.k_proj, dk, a.normed1.data(), w.k_proj, lora(k_proj), rows);
-  linear_backward(g.normed.data(), gw.v_proj, g.v.data(), a.normed1.data(), w.v_proj, lora(v_proj), rows);
+  linear_backward(g.normed.data(), gw.q_proj, dq, a.normed1.data(), w.q_proj, lora(q_proj), d);
+  linear_backward(g.normed.data(), gw.k_proj, dk, a.normed1.data(), w.k_proj, lora(k_proj), d);
+  linear_backward(g.normed.data(), gw.v_proj, g.v.data(), a.normed1.data(), w.v_proj, lora(v_proj), d);
   ops().rmsnorm_backward(g.residual.data(), grad_or_null(gw.input_norm), g.normed.data(), x, w.input_norm.data(), rows,
                          d.hidden, d.eps);
 }
@@ -169,10 +175,10 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerL
 void mlp_forward_block(const Dims& d, const LayerWeights& w, const LayerLora& lora, LayerActivations& a, float* out) {
   const int64_t rows = d.rows;
   ops().rmsnorm_forward(a.normed2.data(), a.mid.data(), w.post_attention_norm.data(), rows, d.hidden, d.eps);
-  linear(a.gate.data(), a.normed2.data(), w.gate_proj, lora(gate_proj), rows);
-  linear(a.up.data(), a.normed2.data(), w.up_proj, lora(up_proj), rows);
+  linear(a.gate.data(), a.normed2.data(), w.gate_proj, lora(gate_proj), d);
+  linear(a.up.data(), a.normed2.data(), w.up_proj, lora(up_proj), d);
   (ops().*d.arch->mlp_activation)(a.act.data(), a.gate.data(), a.up.data(), rows * d.ff);
-  linear(out, a.act.data(), w.down_proj, lora(down_proj), rows);
+  linear(out, a.act.data(), w.down_proj, lora(down_proj), d);
   for (int64_t i = 0; i < rows * d.hidden; ++i) out[i] = a.mid[i] + out[i];
 }
 
@@ -181,14 +187,14 @@ void mlp_backward(const Dims& d, const LayerWeights& w, const LayerLora& lora, L
                   const LayerActivations& a, ActivationGradients& g) {
   const int64_t rows = d.rows;
   zero(g.act);
-  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj, lora(down_proj), rows);
+  linear_backward(g.act.data(), gw.down_proj, g.residual.data(), a.act.data(), w.down_proj, lora(down_proj), d);
   zero(g.gate);
   zero(g.up);
   (ops().*d.arch->mlp_activation_backward)(g.gate.data(), g.up.data(), g.act.data(), a.gate.data(), a.up.data(),
                                            rows * d.ff);
   zero(g.normed);
-  linear_backward(g.normed.data(), gw.gate_proj, g.gate.data(), a.normed2.data(), w.gate_proj, lora(gate_proj), rows);
-  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj, lora(up_proj), rows);
+  linear_backward(g.normed.data(), gw.gate_proj, g.gate.data(), a.normed2.data(), w.gate_proj, lora(gate_proj), d);
+  linear_backward(g.normed.data(), gw.up_proj, g.up.data(), a.normed2.data(), w.up_proj, lora(up_proj), d);
   ops().rmsnorm_backward(g.residual.data(), grad_or_null(gw.post_attention_norm), g.normed.data(), a.mid.data(),
                          w.post_attention_norm.data(), rows, d.hidden, d.eps);
 }
@@ -228,14 +234,14 @@ void lm_head(const Dims& d, const Weights& w, Activations& acts, double temperat
   for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
     const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
     const float* x = acts.final_normed.data() + r0 * d.hidden;
-    ops().linear_forward(logits, x, head, nullptr, n, d.hidden, d.vocab);  // (n, hidden) -> (n, vocab)
+    linear_forward_op(d)(logits, x, head, nullptr, n, d.hidden, d.vocab);  // (n, hidden) -> (n, vocab)
     if (temperature != 1.0) {
       const float inv = static_cast<float>(1.0 / temperature);
       for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
     }
     per_token(r0, n);
     if (backward)
-      ops().linear_backward(acts.grad.normed.data() + r0 * d.hidden, dhead, nullptr, logits, x, head, n, d.hidden,
+      linear_backward_op(d)(acts.grad.normed.data() + r0 * d.hidden, dhead, nullptr, logits, x, head, n, d.hidden,
                             d.vocab);
   }
 }

@@ -65,7 +65,7 @@ class GrpoTrainer final : public train::Trainer {
 
   void start(train::TrainerState& st) override {
     completions_log.emplace(c.output_dir + "/completions.jsonl", st.global_step);
-    policy.emplace(in.model_config, in.weights);
+    policy.emplace(in.model_config, in.weights, c.bf16 ? model::ComputeDType::bfloat16 : model::ComputeDType::float32);
     if (!st.rollout.is_null()) {
       rollout = rollout_from_json(st.rollout);
       have_rollout = true;

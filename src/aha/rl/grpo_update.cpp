@@ -52,7 +52,9 @@ GrpoUpdate::GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_co
       weights_(weights),
       reference_(reference),
       lora_(lora),
-      step_(model_config, weights, lora, config.gradient_checkpointing, static_cast<uint64_t>(config.seed), 4, comm) {}
+      step_(model_config, weights, lora, config.gradient_checkpointing, static_cast<uint64_t>(config.seed), 4, comm) {
+  step_.set_bf16(config.bf16);
+}
 
 namespace {
 // The sums a micro-batch reports, in OptimizerStep's scalars.

@@ -42,6 +42,9 @@ class GradientStep {
   // Mean loss per target token of `sequences`, in micro-batches of `batch_size`.
   double mean_loss(const std::vector<data::Sequence>& sequences, int64_t batch_size);
 
+  // Mixed precision (`bf16: true`): matrix products in bf16, master weights and AdamW in fp32.
+  void set_bf16(bool bf16) { step_.set_bf16(bf16); }
+
   // The optimizer, for checkpoints.
   AdamW& optimizer() { return step_.optimizer(); }
   // The HF (or PEFT) names of the trained tensors, in the optimizer's order.

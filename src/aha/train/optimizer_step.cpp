@@ -208,6 +208,7 @@ model::Activations& OptimizerStep::activations(int64_t batch, int64_t seq) {
   if (acts_.size() >= activation_shapes_ && !acts_.count({batch, seq})) acts_.clear();
   auto& slot = acts_[{batch, seq}];
   if (!slot) slot = std::make_unique<model::Activations>(config_, batch, seq, checkpointing_);
+  slot->bf16 = bf16_;
   return *slot;
 }
 

@@ -82,8 +82,10 @@ class OptimizerStep {
   // loss (scalar 0) or the norm is NaN or infinite.
   OptimizerResult finish(const AdamWOptions& options, double max_grad_norm);
 
-  // Planned activations for a (batch, seq) micro-batch.
+  // Planned activations for a (batch, seq) micro-batch, in the step's precision.
   model::Activations& activations(int64_t batch, int64_t seq);
+  // Mixed precision (`bf16: true`): the passes' matrix products in bf16, from the next pass on.
+  void set_bf16(bool bf16) { bf16_ = bf16; }
 
   // The optimizer, for checkpoints.
   AdamW& optimizer() { return optimizer_; }
@@ -101,6 +103,7 @@ class OptimizerStep {
   model::Lora* lora_;
   uint64_t seed_;
   bool checkpointing_;
+  bool bf16_ = false;
   size_t activation_shapes_;
   dist::Communicator& comm_;
   std::unique_ptr<Buffers> buffers_;  // buffer 0 holds the step's summed gradients

@@ -45,6 +45,7 @@ class TextTrainer final : public Trainer {
   void create_optimizer() override {
     gs_.emplace(in_.model_config, in_.weights, c_.gradient_checkpointing, in_.lora ? &*in_.lora : nullptr,
                 static_cast<uint64_t>(c_.seed));
+    gs_->set_bf16(c_.bf16);
   }
   ModelFiles model_files() const override { return model_files_of(in_); }
   AdamW& optimizer() override { return gs_->optimizer(); }

@@ -44,6 +44,7 @@ const std::vector<std::pair<const char*, ArgumentMember>>& argument_keys() {
       {"max_grad_norm", &A::max_grad_norm},
       {"seed", &R::seed},
       {"gradient_checkpointing", &A::gradient_checkpointing},
+      {"bf16", &A::bf16},
       {"threads", &R::threads},
       {"output_dir", &R::output_dir},
       {"save_steps", &A::save_steps},

@@ -40,6 +40,7 @@ struct TrainingArguments : RunArguments {
   double adam_beta1 = 0.9, adam_beta2 = 0.999, adam_epsilon = 1e-8;
   double max_grad_norm = 1.0;
   bool gradient_checkpointing = false;
+  bool bf16 = false;  // mixed precision: bf16 matrix products, fp32 master weights, gradients and AdamW
   // Run directory (output_dir is RunArguments').
   int64_t save_steps = 500;
   int64_t save_total_limit = 0;  // 0: keep every checkpoint

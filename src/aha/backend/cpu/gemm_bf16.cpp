@@ -197,6 +197,25 @@ void pack_bf16_weight(PackedBf16& packed, const uint16_t* weight, int64_t in, in
   });
 }
 
+void pack_bf16_rounded(PackedBf16& packed, MatrixView w, int64_t k, int64_t n) {
+  packed.k = k, packed.n = n;
+  const int64_t panel_size = packed.padded_k() * kBf16PanelWidth;
+  const size_t need = static_cast<size_t>(packed.panels() * panel_size);
+  if (packed.data.size() < need) packed.data.resize(need);
+  parallel_for(static_cast<size_t>(packed.panels()), [&](size_t begin, size_t end) {
+    for (int64_t p = static_cast<int64_t>(begin); p < static_cast<int64_t>(end); ++p) {
+      uint16_t* dst = packed.data.data() + p * panel_size;
+      std::fill(dst, dst + panel_size, uint16_t{0});
+      const int64_t j0 = p * kBf16PanelWidth, width = std::min(kBf16PanelWidth, n - j0);
+      for (int64_t kk = 0; kk < k; ++kk) {  // j innermost: a view of Wᵀ reads along its rows
+        const float* src = w.data + j0 * w.row_stride + kk * w.col_stride;
+        uint16_t* row = dst + (kk / 2) * 2 * kBf16PanelWidth + kk % 2;
+        for (int64_t j = 0; j < width; ++j) row[2 * j] = tensor::f32_to_bf16(src[j * w.row_stride]);
+      }
+    }
+  });
+}
+
 void unpack_bf16_rows(float* out, const PackedBf16& w, const int32_t* ids, int64_t rows) {
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t j = ids[r];

@@ -10,6 +10,7 @@
 #include "aha/backend/cpu/gemm.hpp"
 #include "aha/backend/cpu/gemm_bf16.hpp"
 #include "aha/backend/cpu/matmul.hpp"
+#include "aha/backend/cpu/matmul_bf16.hpp"
 #include "aha/backend/cpu/rmsnorm.hpp"
 #include "aha/backend/cpu/rope.hpp"
 #include "aha/backend/cpu/swiglu.hpp"
@@ -75,6 +76,8 @@ const Ops kCpu = {
     "cpu",
     cpu::matmul_forward,
     cpu::matmul_backward,
+    cpu::matmul_forward_bf16,
+    cpu::matmul_backward_bf16,
     linear_prepare,
     linear_prepare_bf16,
     linear_forward_prepared,
