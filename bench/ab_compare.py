@@ -21,7 +21,7 @@ import time
 
 BENCHES = {
     # name: arguments after the binary (the same on both sides)
-    "train": ["bench/train_bench", "--no-torch", "--steps", "5", "--warmup", "1"],
+    "train": ["bench/train_bench", "--no-torch", "--steps", "5", "--warmup", "1", "--config", "3m,58m"],
     "generate": ["bench/generate_bench", "--quick"],
     "grpo": ["bench/grpo_bench", "--steps", "3", "--warmup", "1", "--config", "3m"],
 }

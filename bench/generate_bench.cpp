@@ -3,10 +3,15 @@
 // then the G=8 rollout workload (8 prompts x 8 samples x 128 tokens) with and without
 // prefix sharing, against the batch-1 rate.
 //   build/bench/generate_bench [--quick]
+// With --model DIR, instead: decode tokens/s of the model in DIR (e.g. the Qwen2.5-0.5B-shaped one
+// that build/bench/write_qwen05b writes) at batch 1 (greedy) and batch 64 (64 samples of one
+// prompt at temperature 1), `--tokens N` (default 32) decode steps each, after the prefill.
+//   build/bench/generate_bench --model DIR [--tokens N]
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
-#include <cstring>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -90,18 +95,31 @@ double dram_read_bandwidth() {
   return best;
 }
 
-// Tokens/s of one greedy sequence decoding `tokens` tokens after a 16-token prompt.
-double decode_rate(const model::Model& m, int64_t tokens) {
-  generate::Engine engine(m, {.max_batch = 1, .ctx_size = 512});
+// Tokens/s of `batch` samples of one 16-token prompt decoding `tokens` tokens each, together.
+double decode_rate(const model::Model& m, int64_t batch, int64_t tokens, float temperature) {
+  generate::Engine engine(m, {.max_batch = batch, .ctx_size = 512});
   std::vector<int32_t> prompt(16, 5);
-  engine.submit({.prompt = prompt, .sampling = {.temperature = 0.0f}, .max_tokens = tokens + 1});
+  engine.submit(
+      {.prompt = prompt, .sampling = {.temperature = temperature, .seed = 1}, .n = batch, .max_tokens = tokens + 1});
   int64_t seen = 0;
   Clock::time_point start;
   engine.run([&](const generate::TokenEvent&) {
-    if (++seen == 1) start = Clock::now();  // the first token comes from the prefill
+    if (++seen == batch) start = Clock::now();  // each sample's first token comes from the prefill
     return true;
   });
-  return static_cast<double>(seen - 1) / seconds_since(start);
+  return static_cast<double>(seen - batch) / seconds_since(start);
+}
+
+// Decode at batch 1 and 64 of the model in `dir`, against the DRAM bandwidth.
+void model_dir_bench(const std::string& dir, int64_t tokens, double bandwidth) {
+  const model::Model m(dir);
+  const double bytes = weight_bytes(m);
+  fmt::print("\n{}: {} ({:.0f} MB of fp32 weights read per decode step)\n", dir, m.config().model_type, bytes / 1e6);
+  const double single = decode_rate(m, 1, tokens, 0.0f);
+  fmt::print("  decode batch 1:  {:8.2f} tokens/s; weights read at {:.1f} GB/s = {:.0f}% of measured DRAM bandwidth\n",
+             single, single * bytes / 1e9, 100.0 * single * bytes / bandwidth);
+  const double batched = decode_rate(m, 64, tokens, 1.0f);
+  fmt::print("  decode batch 64: {:8.2f} tokens/s = {:.2f}x batch 1\n", batched, batched / single);
 }
 
 // Completion tokens/s of 8 prompts x 8 samples x `tokens`: shared = one request with n = 8 per
@@ -125,15 +143,31 @@ double rollout_rate(const model::Model& m, int64_t tokens, bool shared) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  bool quick = false;
+  std::string model_dir;
+  int64_t tokens = 32;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a == "--model" && i + 1 < argc) model_dir = argv[++i];
+    else if (a == "--tokens" && i + 1 < argc) tokens = std::max<int64_t>(1, std::atoll(argv[++i]));
+    else {
+      fmt::print(stderr, "usage: generate_bench [--quick] | --model DIR [--tokens N]\n");
+      return 2;
+    }
+  }
   fmt::print("threads: {}\n", num_threads());
   const double bandwidth = dram_read_bandwidth();
   fmt::print("measured DRAM read bandwidth: {:.1f} GB/s\n", bandwidth / 1e9);
+  if (!model_dir.empty()) {
+    model_dir_bench(model_dir, tokens, bandwidth);
+    return 0;
+  }
 
   model::Model small = random_model(bench::llama_config(512, 8, 8, 8, 1376, 32000));
   fmt::print("\n58M model ({:.0f} MB of fp32 weights read per token: fits the 260 MiB L3 cache)\n",
              weight_bytes(small) / 1e6);
-  const double single = decode_rate(small, quick ? 16 : 64);
+  const double single = decode_rate(small, 1, quick ? 16 : 64, 0.0f);
   fmt::print("  decode batch 1: {:.1f} tokens/s ({:.1f} GB/s of weights)\n", single,
              single * weight_bytes(small) / 1e9);
   const int64_t rollout_tokens = quick ? 16 : 128;
@@ -151,7 +185,7 @@ int main(int argc, char** argv) {
   const double bytes = weight_bytes(large);
   fmt::print("\n~{:.0f}M-parameter model ({:.0f} MB of fp32 weights read per token: larger than L3, DRAM-bound)\n",
              static_cast<double>(large.weights().embed_tokens.size()) / 1e6 + bytes / 4e6, bytes / 1e6);
-  const double rate = decode_rate(large, 16);
+  const double rate = decode_rate(large, 1, 16, 0.0f);
   fmt::print("  decode batch 1: {:.2f} tokens/s; weights read at {:.1f} GB/s = {:.0f}% of measured DRAM bandwidth\n",
              rate, rate * bytes / 1e9, 100.0 * rate * bytes / bandwidth);
   return 0;

@@ -1,11 +1,13 @@
-// Training speed: one optimisation step (forward, backward, gradient clipping, AdamW; fp32) of
-// two Llama configurations with untied embeddings, against the same model and step in PyTorch
-// (bench/train_reference.py, Debian's python3-torch with OPENBLAS_CORETYPE=SkylakeX), with the
-// same thread count. Each side runs in a fresh process per configuration, so that its peak
-// resident memory (VmHWM) is that configuration's alone.
-//   build/bench/train_bench [--steps N] [--warmup N] [--config 3m|58m] [--no-torch]
-// Threads: --threads N (default: all cores, as aha's default). Internal: --child NAME runs aha's
-// side of one configuration and prints one JSON line.
+// Training speed: one optimisation step (forward, backward, gradient clipping, AdamW) of two
+// Llama configurations with untied embeddings and of Qwen2.5-0.5B's (05b: tied, q/k/v biases,
+// sequence 256, batch 1), aha's fp32 step against the same model and step in PyTorch fp32 and
+// under bf16 autocast (bench/train_reference.py, Debian's python3-torch with
+// OPENBLAS_CORETYPE=SkylakeX), with the same thread count. Each side runs in a fresh process per
+// configuration, so that its peak resident memory (VmHWM) is that configuration's alone.
+//   build/bench/train_bench [--steps N] [--warmup N] [--config 3m,58m,05b] [--no-torch]
+// (--config: a comma-separated subset; default all three).
+// Threads: --threads N (default: all cores, as aha's default). Internal: --child --config NAME runs
+// aha's side of one configuration and prints one JSON line.
 //
 // FLOPs of one step, per token: 6·N + 6·L·T·q_dim, N the parameters of all matrix products (every
 // linear layer and the LM head; not the embedding lookup), L layers, T the sequence length and
@@ -29,10 +31,12 @@
 #include "aha/backend/cpu/simd.hpp"
 #include "aha/base/threads.hpp"
 #include "aha/model/gradients.hpp"
+#include "aha/model/parameter_table.hpp"
 #include "aha/model/training.hpp"
 #include "aha/train/gradient_step.hpp"
 #include "aha/train/init_weights.hpp"
 #include "llama_config.hpp"
+#include "qwen05b.hpp"
 
 #ifndef AHA_BENCH_DIR
 #define AHA_BENCH_DIR "bench"
@@ -46,41 +50,45 @@ namespace simd = aha::backend::cpu::simd;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// A model and the shape of its training batch. 05b's sequence 256 at batch 1 keeps a step to
+// ~0.8 TFLOP (seconds on a few cores) while its products still have 256 rows; attention is ~1% of
+// the FLOPs at that length, as in the two Llama configurations.
 struct BenchConfig {
   std::string name;
-  int64_t dim, layers, heads, kv_heads, ffn, vocab, seq, batch;
+  io::ModelConfig model;
+  int64_t seq, batch;
 };
 
 const std::vector<BenchConfig>& bench_configs() {
   static const std::vector<BenchConfig> configs = {
-      {"3m", 256, 4, 8, 4, 688, 512, 256, 16},
-      {"58m", 512, 8, 8, 8, 1376, 32000, 256, 4},
+      {"3m", bench::llama_config(256, 4, 8, 4, 688, 512), 256, 16},
+      {"58m", bench::llama_config(512, 8, 8, 8, 1376, 32000), 256, 4},
+      {"05b", bench::qwen25_05b_config(), 256, 1},
   };
   return configs;
 }
 
-io::ModelConfig model_config(const BenchConfig& b) {
-  return bench::llama_config(b.dim, b.layers, b.heads, b.kv_heads, b.ffn, b.vocab);
+// Parameters of the matrix products: every linear layer and the LM head (tied or not).
+double matmul_parameters(const io::ModelConfig& c) {
+  const double h = static_cast<double>(c.hidden_size);
+  const double q = static_cast<double>(c.num_attention_heads * c.head_dim);
+  const double kv = static_cast<double>(c.num_key_value_heads * c.head_dim);
+  const double per_layer = h * (q + 2 * kv) + q * h + 3.0 * h * static_cast<double>(c.intermediate_size);
+  return static_cast<double>(c.num_hidden_layers) * per_layer + static_cast<double>(c.vocab_size) * h;
 }
 
-// Parameters of the matrix products: every linear layer and the LM head.
-double matmul_parameters(const BenchConfig& b) {
-  const double hd = static_cast<double>(b.dim / b.heads);
-  const double q = static_cast<double>(b.heads) * hd, kv = static_cast<double>(b.kv_heads) * hd;
-  const double per_layer = b.dim * (q + 2 * kv) + q * b.dim + 3.0 * b.dim * b.ffn;
-  return b.layers * per_layer + static_cast<double>(b.vocab) * b.dim;
-}
-
-double all_parameters(const BenchConfig& b) {
-  return matmul_parameters(b) + static_cast<double>(b.vocab) * b.dim + static_cast<double>(b.layers) * 2 * b.dim +
-         b.dim;
+// Every trained value: the architecture's parameter table (a tied head counted once).
+double all_parameters(const io::ModelConfig& c) {
+  double n = 0;
+  for (const model::ParameterSpec& p : model::parameter_table(c)) n += static_cast<double>(tensor::numel(p.shape));
+  return n;
 }
 
 // The FLOP count of one step (see the comment at the top).
 double step_flops(const BenchConfig& b) {
   const double tokens = static_cast<double>(b.batch * b.seq);
-  const double q_dim = static_cast<double>(b.dim);
-  return tokens * (6.0 * matmul_parameters(b) + 6.0 * b.layers * b.seq * q_dim);
+  const double q_dim = static_cast<double>(b.model.num_attention_heads * b.model.head_dim);
+  return tokens * (6.0 * matmul_parameters(b.model) + 6.0 * b.model.num_hidden_layers * b.seq * q_dim);
 }
 
 // Peak resident memory of this process in KiB (VmHWM of /proc/self/status).
@@ -120,7 +128,7 @@ double measured_peak_flops() {
 
 data::MicroBatch random_batch(const BenchConfig& b, uint32_t seed) {
   std::mt19937 rng(seed);
-  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(b.vocab - 1));
+  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(b.model.vocab_size - 1));
   data::MicroBatch mb;
   mb.batch = b.batch;
   mb.seq = b.seq;
@@ -136,7 +144,7 @@ data::MicroBatch random_batch(const BenchConfig& b, uint32_t seed) {
 // alone timed separately for a breakdown. Prints one JSON line. Figures are the fastest step
 // (the machine may be shared: other work only ever slows a step down), and the mean.
 int run_child(const BenchConfig& b, int steps, int warmup) {
-  const io::ModelConfig config = model_config(b);
+  const io::ModelConfig& config = b.model;
   model::Weights weights = train::init_weights(config, 0.02, 1);
   train::GradientStep stepper(config, weights, false);
   const std::vector<data::MicroBatch> batches = {random_batch(b, 7)};
@@ -193,37 +201,69 @@ std::string self_path() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("train_bench");
 }
 
-void report(const BenchConfig& b, const nlohmann::json& aha, const nlohmann::json& torch, double peak) {
-  const double flops = step_flops(b);
+// One row of the comparison: a command that trains one configuration (given as --config NAME
+// with the common options) in a fresh process and prints one JSON line. Every aha row is compared
+// with every baseline row; a row is one more entry of sides().
+struct Side {
+  std::string name;
+  bool baseline;
+  std::string command;
+};
+
+std::vector<Side> sides(bool with_torch) {
+  const std::string torch = "OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 " AHA_BENCH_DIR "/train_reference.py";
+  std::vector<Side> out = {{"aha fp32", false, self_path() + " --child"}};
+  if (!with_torch) return out;
+  out.push_back({"pytorch fp32", true, torch});
+  out.push_back({"pytorch bf16", true, torch + " --bf16"});  // torch.autocast("cpu", dtype=torch.bfloat16)
+  return out;
+}
+
+void print_header(const BenchConfig& b) {
+  const io::ModelConfig& c = b.model;
   fmt::print(
-      "\n{} config: dim {}, {} layers, {} heads ({} KV), FFN {}, vocab {}, seq {}, batch {}"
+      "\n{} config: {}, dim {}, {} layers, {} heads ({} KV) of {}, FFN {}, vocab {}{}, seq {}, batch {}"
       " ({:.2f}M parameters, {:.1f} GFLOP per step)\n",
-      b.name, b.dim, b.layers, b.heads, b.kv_heads, b.ffn, b.vocab, b.seq, b.batch, all_parameters(b) / 1e6,
-      flops / 1e9);
-  auto line = [&](const char* who, const nlohmann::json& r) {
-    if (r.is_null() || r.is_discarded()) return fmt::print("  {:8} not run or failed\n", who);
-    const double step_s = r["step_s"].get<double>();
-    fmt::print(
-        "  {:8} {:8.1f} tokens/s  {:7.1f} ms/step (mean {:7.1f}, forward {:6.1f})  {:6.1f} "
-        "GFLOPS = {:4.1f}% of peak  peak memory {:7.1f} MiB  loss {:.4f}\n",
-        who, r["tokens_per_s"].get<double>(), step_s * 1e3, r["mean_step_s"].get<double>() * 1e3,
-        r["forward_s"].get<double>() * 1e3, flops / step_s / 1e9, 100.0 * flops / step_s / peak,
-        r["peak_rss_kib"].get<double>() / 1024.0, r["loss"].get<double>());
-  };
-  line("aha", aha);
-  line("pytorch", torch);
-  if (aha.is_object() && torch.is_object())
-    fmt::print("  aha / pytorch: {:.2f}x tokens/s, {:.2f}x peak memory\n",
-               aha["tokens_per_s"].get<double>() / torch["tokens_per_s"].get<double>(),
-               aha["peak_rss_kib"].get<double>() / torch["peak_rss_kib"].get<double>());
+      b.name, c.model_type, c.hidden_size, c.num_hidden_layers, c.num_attention_heads, c.num_key_value_heads,
+      c.head_dim, c.intermediate_size, c.vocab_size, c.tie_word_embeddings ? " tied" : "", b.seq, b.batch,
+      all_parameters(c) / 1e6, step_flops(b) / 1e9);
+}
+
+void print_row(const BenchConfig& b, const std::string& who, const nlohmann::json& r, double peak) {
+  if (r.is_null() || r.is_discarded()) return fmt::print("  {:12} not run or failed\n", who);
+  const double flops = step_flops(b), step_s = r["step_s"].get<double>();
+  fmt::print(
+      "  {:12} {:8.1f} tokens/s  {:8.1f} ms/step (mean {:8.1f}, forward {:7.1f})  {:6.1f} "
+      "GFLOPS = {:4.1f}% of fp32 peak  peak memory {:7.1f} MiB  loss {:.4f}\n",
+      who, r["tokens_per_s"].get<double>(), step_s * 1e3, r["mean_step_s"].get<double>() * 1e3,
+      r["forward_s"].get<double>() * 1e3, flops / step_s / 1e9, 100.0 * flops / step_s / peak,
+      r["peak_rss_kib"].get<double>() / 1024.0, r["loss"].get<double>());
+  if (r.contains("parameters") && r["parameters"].get<double>() != all_parameters(b.model))
+    fmt::print("  {:12} has {} parameters, not aha's {}: not the same model\n", who, r["parameters"].get<double>(),
+               all_parameters(b.model));
+}
+
+// Each side's row, then every aha side's ratios against every baseline side.
+void report(const BenchConfig& b, const std::vector<Side>& rows, const std::vector<nlohmann::json>& results,
+            double peak) {
+  print_header(b);
+  for (size_t i = 0; i < rows.size(); ++i) print_row(b, rows[i].name, results[i], peak);
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (size_t j = 0; j < rows.size(); ++j) {
+      const nlohmann::json &x = results[i], &y = results[j];
+      if (rows[i].baseline || !rows[j].baseline || !x.is_object() || !y.is_object()) continue;
+      fmt::print("  {} / {}: {:.2f}x tokens/s, {:.2f}x peak memory\n", rows[i].name, rows[j].name,
+                 x["tokens_per_s"].get<double>() / y["tokens_per_s"].get<double>(),
+                 x["peak_rss_kib"].get<double>() / y["peak_rss_kib"].get<double>());
+    }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   int steps = 5, warmup = 2;
-  std::string only, child;
-  bool with_torch = true;
+  std::string only;
+  bool with_torch = true, child = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -231,18 +271,20 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") warmup = std::max(0, std::atoi(next().c_str()));
     else if (a == "--threads") set_num_threads(std::max(1, std::atoi(next().c_str())));
     else if (a == "--config") only = next();
-    else if (a == "--child") child = next();
+    else if (a == "--child") child = true;
     else if (a == "--no-torch") with_torch = false;
     else {
       fmt::print(stderr,
                  "usage: train_bench [--steps N] [--warmup N] [--threads N] "
-                 "[--config 3m|58m] [--no-torch]\n");
+                 "[--config 3m,58m,05b] [--no-torch]\n");
       return 2;
     }
   }
-  for (const BenchConfig& b : bench_configs())
-    if (b.name == child) return run_child(b, steps, warmup);
-  if (!child.empty()) return 2;
+  if (child) {
+    for (const BenchConfig& b : bench_configs())
+      if (b.name == only) return run_child(b, steps, warmup);
+    return 2;
+  }
 
   const int threads = num_threads();
   const double peak = measured_peak_flops();
@@ -253,16 +295,12 @@ int main(int argc, char** argv) {
       "head_dim); fastest of {} timed steps after {} warm-up steps\n",
       steps, warmup);
   const std::string common = fmt::format(" --steps {} --warmup {} --threads {}", steps, warmup, threads);
+  const std::vector<Side> rows = sides(with_torch);
   for (const BenchConfig& b : bench_configs()) {
-    if (!only.empty() && b.name != only) continue;
-    const nlohmann::json aha = run_json(self_path() + " --child " + b.name + common);
-    nlohmann::json torch;
-    if (with_torch)
-      torch =
-          run_json(fmt::format("OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 {}/"
-                               "train_reference.py --config {}{}",
-                               AHA_BENCH_DIR, b.name, common));
-    report(b, aha, torch, peak);
+    if (!only.empty() && ("," + only + ",").find("," + b.name + ",") == std::string::npos) continue;
+    std::vector<nlohmann::json> results;
+    for (const Side& side : rows) results.push_back(run_json(side.command + " --config " + b.name + common));
+    report(b, rows, results, peak);
   }
   return 0;
 }

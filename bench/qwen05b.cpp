@@ -1,0 +1,95 @@
+#include "qwen05b.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/io/safetensors.hpp"
+#include "aha/model/parameter_table.hpp"
+#include "aha/tokenizer/trainer.hpp"
+#include "aha/train/init_weights.hpp"
+
+namespace aha::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// `values` rounded to bf16 (little-endian bytes) as a tensor of `shape`.
+tensor::Tensor bf16_tensor(const tensor::Shape& shape, const std::vector<float>& values) {
+  std::vector<uint8_t> bytes(values.size() * 2);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const uint16_t b = tensor::f32_to_bf16(values[i]);
+    bytes[2 * i] = static_cast<uint8_t>(b & 0xff);
+    bytes[2 * i + 1] = static_cast<uint8_t>(b >> 8);
+  }
+  return tensor::Tensor::from_bytes(tensor::DType::BF16, shape, std::move(bytes));
+}
+
+// Every tensor of `config`'s parameter table, initialised with `seed`, in bf16. Each fp32 tensor
+// is freed once rounded, so the peak is about one fp32 copy of the model.
+std::map<std::string, tensor::Tensor> random_bf16_tensors(const io::ModelConfig& config, uint64_t seed) {
+  model::Weights w = train::init_weights(config, 0.02, seed);
+  std::map<std::string, tensor::Tensor> out;
+  for (const model::ParameterSpec& p : model::parameter_table(config)) {
+    std::vector<float>& values = *p.slot(w).values;
+    out[p.name] = bf16_tensor(p.shape, values);
+    std::vector<float>().swap(values);
+  }
+  return out;
+}
+
+std::string byte_level_tokenizer_json() {
+  tokenizer::BpeTrainer trainer({256, {}});
+  trainer.add_text("0123456789+-= abcdefghijklmnopqrstuvwxyz");
+  return trainer.finish().json;
+}
+
+}  // namespace
+
+Json qwen25_05b_config_json() {
+  return Json{{"architectures", {"Qwen2ForCausalLM"}},
+              {"attention_dropout", 0.0},
+              {"bos_token_id", 151643},
+              {"eos_token_id", 151643},
+              {"hidden_act", "silu"},
+              {"hidden_size", 896},
+              {"initializer_range", 0.02},
+              {"intermediate_size", 4864},
+              {"max_position_embeddings", 32768},
+              {"max_window_layers", 24},
+              {"model_type", "qwen2"},
+              {"num_attention_heads", 14},
+              {"num_hidden_layers", 24},
+              {"num_key_value_heads", 2},
+              {"rms_norm_eps", 1e-6},
+              {"rope_theta", 1000000.0},
+              {"sliding_window", 32768},
+              {"tie_word_embeddings", true},
+              {"torch_dtype", "bfloat16"},
+              {"transformers_version", "4.40.1"},
+              {"use_cache", true},
+              {"use_sliding_window", false},
+              {"vocab_size", 151936}};
+}
+
+io::ModelConfig qwen25_05b_config() { return io::parse_model_config(qwen25_05b_config_json(), "Qwen2.5-0.5B config"); }
+
+void write_random_model_dir(const std::string& dir, const Json& config, uint64_t seed) {
+  const fs::path target = fs::path(dir).lexically_normal();
+  if (fs::exists(target)) fail("{}: already exists; give a new directory", dir);
+  const io::ModelConfig parsed = io::parse_model_config(config, dir + "/config.json");
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : ".";
+  const fs::path temp = parent / fmt::format(".{}.tmp-{}", target.filename().string(), getpid());
+  fs::remove_all(temp);
+  fs::create_directories(temp);
+  write_file_atomic((temp / "config.json").string(), config.dump(2) + "\n");
+  write_file_atomic((temp / "tokenizer.json").string(), byte_level_tokenizer_json());
+  io::write_safetensors((temp / "model.safetensors").string(), random_bf16_tensors(parsed, seed), {{"format", "pt"}});
+  fs::rename(temp, target);
+}
+
+}  // namespace aha::bench
