@@ -1,7 +1,7 @@
 // Training speed: one optimisation step (forward, backward, gradient clipping, AdamW) of two
 // Llama configurations with untied embeddings and of Qwen2.5-0.5B's (05b: tied, q/k/v biases,
-// sequence 256, batch 1), aha's fp32 step against the same model and step in PyTorch fp32 and
-// under bf16 autocast (bench/train_reference.py, Debian's python3-torch with
+// sequence 256, batch 1), aha's step in fp32 and with bf16: true against the same model and step
+// in PyTorch fp32 and under bf16 autocast (bench/train_reference.py, Debian's python3-torch with
 // OPENBLAS_CORETYPE=SkylakeX), with the same thread count. Each side runs in a fresh process per
 // configuration, so that its peak resident memory (VmHWM) is that configuration's alone.
 //   build/bench/train_bench [--steps N] [--warmup N] [--config 3m,58m,05b] [--no-torch]
@@ -143,10 +143,11 @@ data::MicroBatch random_batch(const BenchConfig& b, uint32_t seed) {
 // aha's side of one configuration: warm-up steps, then `steps` timed steps, with the forward
 // alone timed separately for a breakdown. Prints one JSON line. Figures are the fastest step
 // (the machine may be shared: other work only ever slows a step down), and the mean.
-int run_child(const BenchConfig& b, int steps, int warmup) {
+int run_child(const BenchConfig& b, int steps, int warmup, bool bf16) {
   const io::ModelConfig& config = b.model;
   model::Weights weights = train::init_weights(config, 0.02, 1);
   train::GradientStep stepper(config, weights, false);
+  stepper.set_bf16(bf16);
   const std::vector<data::MicroBatch> batches = {random_batch(b, 7)};
   const train::AdamWOptions options{.learning_rate = 1e-4, .weight_decay = 0.01};
   double loss = 0;
@@ -161,6 +162,7 @@ int run_child(const BenchConfig& b, int steps, int warmup) {
   const int64_t peak_kib = peak_rss_kib();  // before the forward-only pass below plans its own
   // The forward alone (loss only), to split the step's time.
   model::Activations acts(config, b.batch, b.seq, false);
+  acts.bf16 = bf16;
   const data::MicroBatch& mb = batches[0];
   const model::TrainBatch tb{mb.tokens, mb.targets, mb.weights, 1.0};
   model::compute_loss(config, weights, tb, acts);
@@ -212,7 +214,8 @@ struct Side {
 
 std::vector<Side> sides(bool with_torch) {
   const std::string torch = "OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 " AHA_BENCH_DIR "/train_reference.py";
-  std::vector<Side> out = {{"aha fp32", false, self_path() + " --child"}};
+  std::vector<Side> out = {{"aha fp32", false, self_path() + " --child"},
+                           {"aha bf16", false, self_path() + " --child --bf16"}};  // bf16: true
   if (!with_torch) return out;
   out.push_back({"pytorch fp32", true, torch});
   out.push_back({"pytorch bf16", true, torch + " --bf16"});  // torch.autocast("cpu", dtype=torch.bfloat16)
@@ -263,7 +266,7 @@ void report(const BenchConfig& b, const std::vector<Side>& rows, const std::vect
 int main(int argc, char** argv) {
   int steps = 5, warmup = 2;
   std::string only;
-  bool with_torch = true, child = false;
+  bool with_torch = true, child = false, bf16 = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -272,6 +275,7 @@ int main(int argc, char** argv) {
     else if (a == "--threads") set_num_threads(std::max(1, std::atoi(next().c_str())));
     else if (a == "--config") only = next();
     else if (a == "--child") child = true;
+    else if (a == "--bf16") bf16 = true;
     else if (a == "--no-torch") with_torch = false;
     else {
       fmt::print(stderr,
@@ -282,7 +286,7 @@ int main(int argc, char** argv) {
   }
   if (child) {
     for (const BenchConfig& b : bench_configs())
-      if (b.name == only) return run_child(b, steps, warmup);
+      if (b.name == only) return run_child(b, steps, warmup, bf16);
     return 2;
   }
 

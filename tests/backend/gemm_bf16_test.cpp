@@ -214,6 +214,28 @@ TEST(GemmBf16, packs_pairs_of_k_and_pads_with_zeros) {
     }
 }
 
+// Packing from fp32 through any view (nn.Linear's W, its transpose, a strided one) gives the bits
+// of rounding first and packing the bf16 matrix; the stale contents of a reused buffer go.
+TEST(GemmBf16, packs_rounded_fp32_through_any_view_as_the_rounded_matrix) {
+  for (auto [k, n] : {std::pair<int64_t, int64_t>{3, 33}, {70, 45}, {64, 32}, {33, 100}}) {
+    const std::vector<float> w = random_vector(n * k, 9);  // W (n, k) row-major
+    std::vector<uint16_t> bits(w.size());
+    for (size_t i = 0; i < w.size(); ++i) bits[i] = tensor::f32_to_bf16(w[i]);
+    PackedBf16 want;
+    pack_bf16_weight(want, bits.data(), k, n);
+    std::vector<float> transposed(w.size()), strided(2 * w.size());
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t kk = 0; kk < k; ++kk) transposed[kk * n + j] = strided[2 * (j * k + kk)] = w[j * k + kk];
+    for (MatrixView view : {MatrixView{w.data(), k, 1}, MatrixView{transposed.data(), 1, n},
+                            MatrixView{strided.data(), 2 * k, 2}}) {
+      PackedBf16 got;
+      got.data.assign(want.data.size(), 0xffff);
+      pack_bf16_rounded(got, view, k, n);
+      EXPECT_EQ(got.data, want.data) << k << "x" << n << " strides " << view.row_stride << "," << view.col_stride;
+    }
+  }
+}
+
 TEST(Isa, aha_isa_lowers_the_level_and_never_raises_it) {
   EXPECT_EQ(choose_isa(nullptr, IsaLevel::avx512bf16), IsaLevel::avx512bf16);
   EXPECT_EQ(choose_isa("avx2", IsaLevel::avx512bf16), IsaLevel::avx2);

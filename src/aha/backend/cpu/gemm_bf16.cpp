@@ -98,9 +98,10 @@ __mmask16 lanes_left(int64_t n) { return n >= 16 ? __mmask16{0xffff} : static_ca
 // Row r of A rounded to bf16 into row r of `dst` (rows lda >= padded k elements apart, zero
 // past k): bf16 bits for the levels that multiply bf16, fp32 values for the widening ones. Rows
 // past `rows` (AMX's padding) are zeros.
-void round_row(IsaLevel level, std::byte* dst, const float* a, int64_t r, int64_t rows, int64_t k, int64_t lda) {
+void round_row(IsaLevel level, std::byte* dst, const float* a, int64_t a_stride, int64_t r, int64_t rows, int64_t k,
+               int64_t lda) {
   const int64_t valid = r < rows ? k : 0;
-  const float* src = a + r * k;
+  const float* src = a + r * a_stride;
   if (level >= IsaLevel::avx512bf16) {
     uint16_t* out = reinterpret_cast<uint16_t*>(dst) + r * lda;
 #if defined(__x86_64__)
@@ -127,7 +128,7 @@ constexpr int64_t kSerialRounding = int64_t{1} << 20;
 
 // A (rows, k) rounded to bf16, rows of lda elements (rows padded to 16 for AMX's tiles), in
 // a buffer of the calling thread that later calls reuse.
-const std::byte* round_a(IsaLevel level, const float* a, int64_t rows, int64_t k, int64_t lda) {
+const std::byte* round_a(IsaLevel level, const float* a, int64_t a_stride, int64_t rows, int64_t k, int64_t lda) {
   thread_local std::vector<std::byte, CacheAligned<std::byte>> buffer;
   const int64_t padded_rows = level == IsaLevel::amx ? (rows + 15) / 16 * 16 : rows;
   const size_t bytes = level >= IsaLevel::avx512bf16 ? sizeof(uint16_t) : sizeof(float);
@@ -135,7 +136,7 @@ const std::byte* round_a(IsaLevel level, const float* a, int64_t rows, int64_t k
   if (buffer.size() < need) buffer.resize(need);
   std::byte* dst = buffer.data();
   auto round_rows = [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r) round_row(level, dst, a, static_cast<int64_t>(r), rows, k, lda);
+    for (size_t r = begin; r < end; ++r) round_row(level, dst, a, a_stride, static_cast<int64_t>(r), rows, k, lda);
   };
   if (padded_rows * k < kSerialRounding) round_rows(0, static_cast<size_t>(padded_rows));
   else parallel_for(static_cast<size_t>(padded_rows), round_rows);
@@ -177,6 +178,31 @@ __attribute__((target("avx512f"))) void bf16::round_to_bf16_as_f32_avx512(float*
   }
 }
 
+__attribute__((target("avx512f"))) void bf16::pack_pair_avx512(uint16_t* dst, const float* even, const float* odd,
+                                                               int64_t width) {
+  for (int64_t h = 0; h < 2; ++h) {  // 16 columns at a time: (even, odd) bf16 pairs, one per lane
+    const __mmask16 mask = lanes_left(std::max<int64_t>(0, width - 16 * h));
+    const __m512i low = even ? round_lanes_to_bf16(_mm512_maskz_loadu_ps(mask, even + 16 * h)) : _mm512_setzero_si512();
+    const __m512i high = odd ? round_lanes_to_bf16(_mm512_maskz_loadu_ps(mask, odd + 16 * h)) : _mm512_setzero_si512();
+    _mm512_storeu_si512(dst + 32 * h, _mm512_maskz_mov_epi32(mask, _mm512_or_si512(low, left_16(high))));
+  }
+}
+
+__attribute__((target("avx512f"))) void bf16::pack_column_avx512(uint16_t* dst, const float* src, int64_t k,
+                                                                 int64_t pairs) {
+  // Pair q of the column goes to dst[q * 64] (as one 32-bit lane): 16 pairs per scatter.
+  const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(2 * kBf16PanelWidth * sizeof(uint16_t)));
+  for (int64_t q0 = 0; q0 < pairs; q0 += 16) {
+    const int64_t k0 = 2 * q0;
+    const __mmask16 low = lanes_left(std::max<int64_t>(0, k - k0)), high = lanes_left(std::max<int64_t>(0, k - k0 - 16));
+    const __m256i a = _mm512_cvtepi32_epi16(round_lanes_to_bf16(_mm512_maskz_loadu_ps(low, src + k0)));
+    const __m256i b = _mm512_cvtepi32_epi16(round_lanes_to_bf16(_mm512_maskz_loadu_ps(high, src + k0 + 16)));
+    const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+    _mm512_i32scatter_epi32(dst + q0 * 2 * kBf16PanelWidth, offsets, both, 1);
+  }
+}
+
 #endif
 
 void pack_bf16_weight(PackedBf16& packed, const uint16_t* weight, int64_t in, int64_t out) {
@@ -199,18 +225,35 @@ void pack_bf16_weight(PackedBf16& packed, const uint16_t* weight, int64_t in, in
 
 void pack_bf16_rounded(PackedBf16& packed, MatrixView w, int64_t k, int64_t n) {
   packed.k = k, packed.n = n;
-  const int64_t panel_size = packed.padded_k() * kBf16PanelWidth;
+  const int64_t panel_size = packed.padded_k() * kBf16PanelWidth, pairs = packed.padded_k() / 2;
   const size_t need = static_cast<size_t>(packed.panels() * panel_size);
   if (packed.data.size() < need) packed.data.resize(need);
+  const bool avx512 = isa_level() >= IsaLevel::avx512, vector_rows = avx512 && w.row_stride == 1;
   parallel_for(static_cast<size_t>(packed.panels()), [&](size_t begin, size_t end) {
     for (int64_t p = static_cast<int64_t>(begin); p < static_cast<int64_t>(end); ++p) {
-      uint16_t* dst = packed.data.data() + p * panel_size;
-      std::fill(dst, dst + panel_size, uint16_t{0});
       const int64_t j0 = p * kBf16PanelWidth, width = std::min(kBf16PanelWidth, n - j0);
-      for (int64_t kk = 0; kk < k; ++kk) {  // j innermost: a view of Wᵀ reads along its rows
-        const float* src = w.data + j0 * w.row_stride + kk * w.col_stride;
-        uint16_t* row = dst + (kk / 2) * 2 * kBf16PanelWidth + kk % 2;
-        for (int64_t j = 0; j < width; ++j) row[2 * j] = tensor::f32_to_bf16(src[j * w.row_stride]);
+#if defined(__x86_64__)
+      if (avx512 && w.col_stride == 1) {  // each column's k contiguous (nn.Linear's W)
+        uint16_t* dst = packed.data.data() + p * panel_size;
+        if (width < kBf16PanelWidth) std::fill(dst, dst + panel_size, uint16_t{0});
+        for (int64_t j = 0; j < width; ++j) bf16::pack_column_avx512(dst + 2 * j, w.data + (j0 + j) * w.row_stride, k, pairs);
+        continue;
+      }
+#endif
+      for (int64_t q = 0; q < pairs; ++q) {  // the pair (2q, 2q + 1) of k of every column
+        uint16_t* dst = packed.data.data() + p * panel_size + q * 2 * kBf16PanelWidth;
+        const float* even = 2 * q < k ? w.data + j0 * w.row_stride + 2 * q * w.col_stride : nullptr;
+        const float* odd = 2 * q + 1 < k ? even + w.col_stride : nullptr;
+#if defined(__x86_64__)
+        if (vector_rows) {
+          bf16::pack_pair_avx512(dst, even, odd, width);
+          continue;
+        }
+#endif
+        for (int64_t j = 0; j < kBf16PanelWidth; ++j) {
+          dst[2 * j] = even && j < width ? tensor::f32_to_bf16(even[j * w.row_stride]) : 0;
+          dst[2 * j + 1] = odd && j < width ? tensor::f32_to_bf16(odd[j * w.row_stride]) : 0;
+        }
       }
     }
   });
@@ -226,10 +269,14 @@ void unpack_bf16_rows(float* out, const PackedBf16& w, const int32_t* ids, int64
 }
 
 void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows) {
-  gemm_bf16(out, a, w, rows, isa_level());
+  gemm_bf16(out, a, w.k, w, rows, isa_level());
 }
 
 void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows, IsaLevel level) {
+  gemm_bf16(out, a, w.k, w, rows, level);
+}
+
+void gemm_bf16(float* out, const float* a, int64_t a_stride, const PackedBf16& w, int64_t rows, IsaLevel level) {
   if (level > detected_isa())
     fail_internal(fmt::format("gemm_bf16: level {} is above this CPU's {}", isa_name(level), isa_name(detected_isa())));
   if (rows <= 0 || w.n <= 0) return;
@@ -237,7 +284,7 @@ void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows, Is
   // One cache line more than k per row: with rows a power of two of bytes apart (k = 2048), the
   // 12 rows a micro-tile reads would share one set of the L1 cache and evict each other.
   const int64_t lda = w.padded_k() + kBf16Depth;
-  const std::byte* rounded = round_a(level, a, rows, w.k, lda);
+  const std::byte* rounded = round_a(level, a, a_stride, rows, w.k, lda);
   const TaskGrid grid = task_grid(rows, w.panels(), num_threads());
   parallel_for(static_cast<size_t>(grid.m_blocks * grid.n_chunks), [&](size_t begin, size_t end) {
     for (int64_t t = static_cast<int64_t>(begin); t < static_cast<int64_t>(end); ++t) {

@@ -59,4 +59,7 @@ void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows);
 // The same with the kernels of `level`, which must be at most detected_isa() (tests, benchmarks).
 void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows, IsaLevel level);
 
+// The same with the rows of A a_stride >= w.k floats apart.
+void gemm_bf16(float* out, const float* a, int64_t a_stride, const PackedBf16& w, int64_t rows, IsaLevel level);
+
 }  // namespace aha::backend::cpu

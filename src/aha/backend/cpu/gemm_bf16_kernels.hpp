@@ -58,6 +58,13 @@ void amx_block(const Block& block);
 __attribute__((target("avx512f"))) void round_to_bf16_avx512(uint16_t* dst, const float* src, int64_t n);
 // dst[i] = bf16_to_f32(f32_to_bf16(src[i])) for i < n (AVX-512).
 __attribute__((target("avx512f"))) void round_to_bf16_as_f32_avx512(float* dst, const float* src, int64_t n);
+// One pair of k of a packed panel (64 bf16: (even[j], odd[j]) for j < 32), the first `width`
+// columns rounded from `even` and `odd` (contiguous columns; nullptr: past k, zeros), the rest zero.
+__attribute__((target("avx512f"))) void pack_pair_avx512(uint16_t* dst, const float* even, const float* odd,
+                                                         int64_t width);
+// Column j of a packed panel from its k values `src` (contiguous), `dst` = the panel + 2j: every
+// one of `pairs` pairs (zeros past k).
+__attribute__((target("avx512f"))) void pack_column_avx512(uint16_t* dst, const float* src, int64_t k, int64_t pairs);
 #endif
 
 }  // namespace aha::backend::cpu::bf16

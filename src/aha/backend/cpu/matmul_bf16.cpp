@@ -1,5 +1,6 @@
 #include "aha/backend/cpu/matmul_bf16.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "aha/backend/cpu/gemm_bf16.hpp"
@@ -27,13 +28,22 @@ void add_into(float* sum, const float* addend, int64_t n) {
   });
 }
 
-// a (rows, cols) transposed into `out` (cols, rows).
-void transpose(AlignedFloats& out, const float* a, int64_t rows, int64_t cols) {
-  out.resize(static_cast<size_t>(rows * cols));
-  parallel_for(static_cast<size_t>(cols), [&](size_t begin, size_t end) {
-    for (size_t j = begin; j < end; ++j)
-      for (int64_t r = 0; r < rows; ++r) out[j * rows + r] = a[r * cols + static_cast<int64_t>(j)];
+// a (rows, cols) transposed into `out` (cols, rows + padding) in tiles that stay in the L1
+// cache; returns the row stride. (The padding keeps the rows off a power of two of bytes apart,
+// where the tile's 32 rows would share one set of the cache and evict each other.)
+int64_t transpose(AlignedFloats& out, const float* a, int64_t rows, int64_t cols) {
+  constexpr int64_t kTile = 32;
+  const int64_t stride = rows + 16;
+  out.resize(static_cast<size_t>(stride * cols));
+  float* dst = out.data();
+  parallel_for(static_cast<size_t>((cols + kTile - 1) / kTile), [&](size_t begin, size_t end) {
+    for (int64_t j0 = static_cast<int64_t>(begin) * kTile; j0 < std::min(cols, static_cast<int64_t>(end) * kTile);
+         j0 += kTile)
+      for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+        for (int64_t j = j0; j < std::min(cols, j0 + kTile); ++j)
+          for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r) dst[j * stride + r] = a[r * cols + j];
   });
+  return stride;
 }
 
 }  // namespace
@@ -58,9 +68,9 @@ void matmul_backward_bf16(float* dinp, float* dweight, float* dbias, const float
   }
   if (dweight) {  // dW (out, in) += doutᵀ (out, rows) · inp (rows, in): B = inpᵀ (in, rows)
     pack_bf16_rounded(s.packed, {inp, 1, in}, rows, in);
-    transpose(s.transposed, dout, rows, out_dim);
+    const int64_t stride = transpose(s.transposed, dout, rows, out_dim);
     s.product.resize(static_cast<size_t>(out_dim * in));
-    gemm_bf16(s.product.data(), s.transposed.data(), s.packed, out_dim);
+    gemm_bf16(s.product.data(), s.transposed.data(), stride, s.packed, out_dim, isa_level());
     add_into(dweight, s.product.data(), out_dim * in);
   }
   if (dbias) matmul_backward(nullptr, nullptr, dbias, dout, inp, weight, rows, in, out_dim);
