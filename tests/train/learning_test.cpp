@@ -53,5 +53,34 @@ TEST(Training, held_out_loss_falls_30_percent_below_unigram_entropy) {
   EXPECT_TRUE(std::filesystem::exists(dir.file("out/checkpoint-300/trainer_state.json")));
 }
 
+// Mixed precision learns as fp32 does: the arithmetic example (examples/arithmetic/pretrain.yaml,
+// 400 steps) with bf16: true ends within 2% of the fp32 run's held-out loss.
+TEST(Training, bf16_pretrain_of_the_arithmetic_example_ends_within_2_percent_of_fp32) {
+  test::TempDir dir;
+  const std::string eval_path = dir.file("eval.jsonl");
+  std::string eval;
+  for (const std::string& t : tasks::arithmetic_texts(999, 300)) eval += Json{{"text", t}}.dump() + "\n";
+  test::write_text(eval_path, eval);
+  const std::string example = std::string(AHA_SOURCE_DIR) + "/examples/arithmetic/";
+  auto held_out_loss = [&](const std::string& bf16) {
+    const std::string out = dir.file("out-" + bf16);
+    const TrainConfig config = load_train_config(
+        example + "pretrain.yaml", TrainMode::pretrain,
+        {"model_config=" + example + "config.json", "tokenizer=" + example + "tokenizer.json", "output_dir=" + out,
+         "eval_dataset_path=" + eval_path, "eval_steps=400", "save_steps=1000", "bf16=" + bf16});
+    run_training(config, {});
+    double loss = NAN;
+    for (const Json& line : testing::read_json_lines(out + "/metrics.jsonl"))
+      if (line.contains("eval_loss")) loss = line["eval_loss"].get<double>();
+    return loss;
+  };
+  const double fp32 = held_out_loss("false"), bf16 = held_out_loss("true");
+  RecordProperty("eval_loss_fp32", std::to_string(fp32));
+  RecordProperty("eval_loss_bf16", std::to_string(bf16));
+  EXPECT_LT(fp32, 0.5 * std::log(258.0));  // it learned: half the loss of a uniform guess over the vocabulary
+  EXPECT_NE(bf16, fp32);  // the bf16 run is another run
+  EXPECT_LT(std::fabs(bf16 - fp32), 0.02 * fp32) << "fp32 " << fp32 << ", bf16 " << bf16;
+}
+
 }  // namespace
 }  // namespace aha::train
