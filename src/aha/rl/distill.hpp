@@ -24,6 +24,7 @@ struct DistillConfig : train::RunArguments {
   int64_t top_k = 0;
   int64_t max_prompt_length = 512, max_completion_length = 256;
   int64_t batch_size = 64;  // sequences the generator decodes together
+  std::string dtype = "auto";  // the teacher's compute dtype: auto, float32 or bfloat16 (--dtype)
 };
 
 // Reads the YAML file `path` and applies `overrides` ("key=value"); errors name file:line and key.
@@ -33,6 +34,7 @@ DistillConfig load_distill_config(const std::string& path, const std::vector<std
 struct DistillSummary {
   int64_t prompts = 0, generated = 0, kept = 0, prompts_with_kept = 0;
   std::string dataset_path;  // output_dir/train.jsonl
+  std::string dtype;         // the teacher's compute dtype, resolved ("bfloat16")
 };
 
 // Runs the teacher over every prompt and writes output_dir/train.jsonl and DATASET.yaml
