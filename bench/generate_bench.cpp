@@ -18,6 +18,7 @@
 
 #include "aha/base/threads.hpp"
 #include "aha/generate/engine.hpp"
+#include "aha/model/parameter_table.hpp"
 #include "llama_config.hpp"
 
 namespace {
@@ -61,16 +62,18 @@ model::Model random_model(const io::ModelConfig& c) {
   return model::Model(c, std::move(w));
 }
 
-// Bytes of weights one decode step reads: every matrix and norm, and one row of the embedding.
+// Bytes of weights one decode step reads: every tensor (the matrices in the model's dtype, the
+// norms and biases in fp32), of an untied embedding only one row.
 double weight_bytes(const model::Model& m) {
-  const auto& w = m.weights();
-  double n = static_cast<double>(model::lm_head_matrix(w).size() + w.final_norm.size() + m.config().hidden_size);
-  for (const auto& l : w.layers) {
-    n += static_cast<double>(l.input_norm.size() + l.post_attention_norm.size());
-    for (const auto* lin : {&l.q_proj, &l.k_proj, &l.v_proj, &l.o_proj, &l.gate_proj, &l.up_proj, &l.down_proj})
-      n += static_cast<double>(lin->weight.size());
+  const io::ModelConfig& c = m.config();
+  const double matrix_bytes = m.dtype() == model::ComputeDType::bfloat16 ? 2.0 : 4.0;
+  double bytes = 0;
+  for (const model::ParameterSpec& p : model::parameter_table(c)) {
+    const bool untied_embedding = p.name == "model.embed_tokens.weight" && !c.tie_word_embeddings;
+    const double n = untied_embedding ? static_cast<double>(c.hidden_size) : static_cast<double>(tensor::numel(p.shape));
+    bytes += n * (p.shape.size() == 2 && !untied_embedding ? matrix_bytes : 4.0);
   }
-  return 4.0 * n;
+  return bytes;
 }
 
 // DRAM read bandwidth: every thread sums its share of a 1 GiB buffer (best of 5), bytes/s.
@@ -110,16 +113,22 @@ double decode_rate(const model::Model& m, int64_t batch, int64_t tokens, float t
   return static_cast<double>(seen - batch) / seconds_since(start);
 }
 
-// Decode at batch 1 and 64 of the model in `dir`, against the DRAM bandwidth.
+// Decode at batch 1 and 64 of the model in `dir`, in fp32 and in bf16, against the DRAM bandwidth.
 void model_dir_bench(const std::string& dir, int64_t tokens, double bandwidth) {
-  const model::Model m(dir);
-  const double bytes = weight_bytes(m);
-  fmt::print("\n{}: {} ({:.0f} MB of fp32 weights read per decode step)\n", dir, m.config().model_type, bytes / 1e6);
-  const double single = decode_rate(m, 1, tokens, 0.0f);
-  fmt::print("  decode batch 1:  {:8.2f} tokens/s; weights read at {:.1f} GB/s = {:.0f}% of measured DRAM bandwidth\n",
-             single, single * bytes / 1e9, 100.0 * single * bytes / bandwidth);
-  const double batched = decode_rate(m, 64, tokens, 1.0f);
-  fmt::print("  decode batch 64: {:8.2f} tokens/s = {:.2f}x batch 1\n", batched, batched / single);
+  double rates[2][2] = {};
+  for (int bf16 = 0; bf16 < 2; ++bf16) {
+    const model::Model m(dir, bf16 ? model::DTypeChoice::bfloat16 : model::DTypeChoice::float32);
+    const double bytes = weight_bytes(m);
+    fmt::print("\n{}: {}, --dtype {} ({:.0f} MB of weights read per decode step)\n", dir, m.config().model_type,
+               model::dtype_name(m.dtype()), bytes / 1e6);
+    const double single = rates[bf16][0] = decode_rate(m, 1, tokens, 0.0f);
+    fmt::print("  decode batch 1:  {:8.2f} tokens/s; weights read at {:.1f} GB/s = {:.0f}% of measured DRAM bandwidth\n",
+               single, single * bytes / 1e9, 100.0 * single * bytes / bandwidth);
+    const double batched = rates[bf16][1] = decode_rate(m, 64, tokens, 1.0f);
+    fmt::print("  decode batch 64: {:8.2f} tokens/s = {:.2f}x batch 1\n", batched, batched / single);
+  }
+  fmt::print("\nbfloat16 / float32: batch 1 {:.2f}x, batch 64 {:.2f}x\n", rates[1][0] / rates[0][0],
+             rates[1][1] / rates[0][1]);
 }
 
 // Completion tokens/s of 8 prompts x 8 samples x `tokens`: shared = one request with n = 8 per

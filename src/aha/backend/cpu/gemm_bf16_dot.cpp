@@ -15,6 +15,7 @@ namespace aha::backend::cpu::bf16 {
 namespace {
 
 constexpr int64_t kDotPairStride = 2 * kBf16PanelWidth;  // uint16 per pair of k in a panel
+constexpr int64_t kPrefetchPairs = 16;                   // how far ahead a streaming tile prefetches W
 
 // mr rows x np panels (2 np vectors of 16 columns): 2 np mr accumulators, 2 np of W and one
 // broadcast pair in the 32 registers.
@@ -29,6 +30,12 @@ __attribute__((target("avx512bf16,avx512f,avx512bw,avx512vl"))) void dot_kernel(
   for (int i = 0; i < mr; ++i)
     for (int v = 0; v < nv; ++v) acc[i][v] = load ? _mm512_loadu_ps(c + i * ldc + 16 * v) : _mm512_setzero_ps();
   for (int64_t q = q0; q < q1; ++q) {
+    if constexpr (mr <= 2) {  // few rows: W streams from memory; ask for it ahead of the loads
+      for (int v = 0; v < nv; ++v)
+        _mm_prefetch(reinterpret_cast<const char*>(b + (v / 2) * b_panel + (q + kPrefetchPairs) * kDotPairStride +
+                                                   32 * (v % 2)),
+                     _MM_HINT_T0);
+    }
     __m512bh w[nv];
     for (int v = 0; v < nv; ++v)
       w[v] = reinterpret_cast<__m512bh>(_mm512_loadu_si512(b + (v / 2) * b_panel + q * kDotPairStride + 32 * (v % 2)));
