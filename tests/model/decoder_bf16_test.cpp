@@ -7,7 +7,9 @@
 
 #include "aha/base/threads.hpp"
 #include "aha/model/decoder.hpp"
+#include "aha/model/lora.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tiny_lora.hpp"
 #include "support/tiny_model.hpp"
 
 namespace aha::model {
@@ -76,6 +78,22 @@ TEST(DecoderBf16, packing_from_the_file_equals_rounding_fp32_weights_and_holds_m
       EXPECT_TRUE(w.layers[0].q_proj.weight.empty() && w.layers[0].down_proj.weight.empty()) << m->name;
       EXPECT_FALSE(w.final_norm.empty()) << m->name;
     }
+  }
+}
+
+// GRPO's policy takes new weights each step: in bf16 they are packed from the caller's fp32
+// weights with the adapters merged per matrix, the same bits as a model built from merged weights.
+TEST(DecoderBf16, set_weights_with_lora_equals_a_model_of_the_merged_weights) {
+  for (const auto& m : bf16_models()) {
+    const Model fp32(m->dir.path().string(), DTypeChoice::float32);
+    const Lora lora = test::random_lora(fp32.config(), {"q_proj", "v_proj", "down_proj"}, 4);
+    Weights merged = fp32.weights();
+    merge_lora(merged, lora);
+    Model policy(fp32.config(), fp32.weights(), ComputeDType::bfloat16);
+    policy.set_weights(fp32.weights(), &lora);
+    EXPECT_EQ(policy.logits(kIds), Model(fp32.config(), merged, ComputeDType::bfloat16).logits(kIds)) << m->name;
+    EXPECT_NE(policy.logits(kIds), Model(fp32.config(), fp32.weights(), ComputeDType::bfloat16).logits(kIds));
+    EXPECT_TRUE(policy.weights().layers[0].q_proj.weight.empty()) << m->name;
   }
 }
 

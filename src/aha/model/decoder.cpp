@@ -17,23 +17,39 @@ namespace {
 
 using backend::ops;
 
-// The bf16 bits of a model's matrices: their fp32 values rounded to nearest even, or, for a
-// matrix whose values are empty, the tensor its parameter-table entry names in a model directory
-// (whose file pages are released once copied, so that the file does not count twice).
+// The bf16 bits of the matrices of a Weights: their fp32 values (with `lora`'s adapter merged
+// where it has one) rounded to nearest even, or, for a matrix whose values are empty, the
+// tensor its parameter-table entry names in a model directory (whose file pages are released
+// once copied, so that the file does not count twice).
 class Bf16Matrices {
  public:
-  Bf16Matrices(Weights& w, const io::ModelDir* dir) : dir_(dir) {
-    for (const ParameterSpec& p : parameter_table(w.config))
-      if (p.shape.size() == 2) names_[p.slot(w).values] = p.name;
+  Bf16Matrices(const Weights& w, const io::ModelDir* dir, const Lora* lora) : dir_(dir), lora_(lora) {
+    for (ParameterSpec& p : parameter_table(w.config))
+      if (p.shape.size() == 2) specs_.emplace(p.slot(const_cast<Weights&>(w)).values, std::move(p));
   }
 
-  // Appends `values`' bf16 bits to `out`.
+  // Appends the bf16 bits of `values`, a matrix of the Weights, to `out`.
   void append(const std::vector<float>& values, std::vector<uint16_t>& out) const {
-    if (!values.empty() || !dir_) {
+    const ParameterSpec& p = specs_.at(&values);
+    if (values.empty() && dir_) return append_file_tensor(p.name, out);
+    const LoraLinear* adapter = adapter_of(p);
+    if (!adapter) {
       for (float v : values) out.push_back(tensor::f32_to_bf16(v));
       return;
     }
-    const std::string& name = names_.at(&values);
+    std::vector<float> merged = values;
+    merge_lora_linear(merged, *adapter, lora_->settings.scale());
+    for (float v : merged) out.push_back(tensor::f32_to_bf16(v));
+  }
+
+ private:
+  const LoraLinear* adapter_of(const ParameterSpec& p) const {
+    if (!lora_ || p.lora_module == kNotLoraTarget) return nullptr;
+    const LoraLinear& l = lora_->layers[static_cast<size_t>(p.layer)][p.lora_module];
+    return l.a.empty() ? nullptr : &l;
+  }
+
+  void append_file_tensor(const std::string& name, std::vector<uint16_t>& out) const {
     const tensor::Tensor t = dir_->get(name);
     const size_t at = out.size(), n = static_cast<size_t>(t.numel());
     if (t.dtype() == tensor::DType::BF16) {
@@ -45,10 +61,23 @@ class Bf16Matrices {
     dir_->release(name);
   }
 
- private:
   const io::ModelDir* dir_;
-  std::map<const std::vector<float>*, std::string> names_;
+  const Lora* lora_;
+  std::map<const std::vector<float>*, ParameterSpec> specs_;
 };
+
+// `w` without its matrices (left empty, their Linear's sizes kept).
+Weights without_matrices(const Weights& w) {
+  Weights out;
+  out.config = w.config;
+  out.layers.resize(w.layers.size());
+  for (const ParameterSpec& p : parameter_table(w.config)) {
+    const TensorSlot from = p.slot(const_cast<Weights&>(w)), to = p.slot(out);
+    if (p.shape.size() != 2) *to.values = *from.values;
+    else if (to.linear) to.linear->in = from.linear->in, to.linear->out = from.linear->out;
+  }
+  return out;
+}
 
 // The biases of the nn.Linear layers `parts` stacked (zeros for a part without one), or none when
 // no part has one.
@@ -123,7 +152,7 @@ Model::Model(const std::string& dir, DTypeChoice dtype) {
   weights_ = from_file ? load_weights_but_matrices(files) : load_weights(files);
   weights_.config = config_;
   inv_freq_ = rope_inv_freq_of(config_);
-  prepare(from_file ? &files : nullptr);
+  prepare(weights_, from_file ? &files : nullptr);
 }
 
 Model::Model(io::ModelConfig config, Weights weights, ComputeDType dtype)
@@ -133,31 +162,36 @@ Model::Model(io::ModelConfig config, Weights weights, ComputeDType dtype)
       weights_(std::move(weights)),
       inv_freq_(rope_inv_freq_of(config_)) {
   weights_.config = config_;
-  prepare();
+  prepare(weights_);
 }
 
 void Model::set_weights(const Weights& weights, const Lora* lora) {
   if (weights.layers.size() != weights_.layers.size() || weights.final_norm.size() != weights_.final_norm.size())
     fail_internal("Model::set_weights: the weights have another shape");
+  if (dtype_ == ComputeDType::bfloat16) {  // packed from `weights`, never copied whole in fp32
+    weights_ = without_matrices(weights);
+    weights_.config = config_;
+    return prepare(weights, nullptr, lora);
+  }
   weights_ = weights;
   weights_.config = config_;
   if (lora) merge_lora(weights_, *lora);
-  prepare();
+  prepare(weights_);
 }
 
-void Model::prepare(const io::ModelDir* dir) {
+void Model::prepare(const Weights& source, const io::ModelDir* dir, const Lora* lora) {
   std::optional<Bf16Matrices> bf16;
-  if (dtype_ == ComputeDType::bfloat16) bf16.emplace(weights_, dir);
+  if (dtype_ == ComputeDType::bfloat16) bf16.emplace(source, dir, lora);
   const Bf16Matrices* b = bf16 ? &*bf16 : nullptr;
   // The head first: in bf16 its file pages and its copy are the largest transient memory, and
   // they come and go before the layers are held.
-  const bool tied = weights_.lm_head.out == 0;
+  const bool tied = source.lm_head.out == 0;
   const int64_t h = config_.hidden_size, vocab = config_.vocab_size;
-  prepare_table(lm_head_, tied ? weights_.embed_tokens : weights_.lm_head.weight, h, vocab, b);
-  if (b && !tied) prepare_table(embed_, weights_.embed_tokens, h, vocab, b);
-  prepared_.resize(weights_.layers.size());
-  for (size_t i = 0; i < weights_.layers.size(); ++i) {
-    const LayerWeights& l = weights_.layers[i];
+  prepare_table(lm_head_, tied ? source.embed_tokens : source.lm_head.weight, h, vocab, b);
+  if (b && !tied) prepare_table(embed_, source.embed_tokens, h, vocab, b);
+  prepared_.resize(source.layers.size());
+  for (size_t i = 0; i < source.layers.size(); ++i) {
+    const LayerWeights& l = source.layers[i];
     PreparedLayer& p = prepared_[i];
     prepare_stacked(p.qkv, {&l.q_proj, &l.k_proj, &l.v_proj}, b);
     prepare_stacked(p.o, {&l.o_proj}, b);

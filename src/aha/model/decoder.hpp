@@ -87,8 +87,9 @@ class Model {
   struct PreparedLayer {
     backend::PreparedLinear qkv, o, gate_up, down;
   };
-  // Prepares every matrix in dtype_; in bfloat16 from `dir` for matrices whose values are empty.
-  void prepare(const io::ModelDir* dir = nullptr);
+  // Prepares every matrix of `source` in dtype_ (weights_ holds its other tensors); in bfloat16
+  // from `dir` for matrices whose values are empty, with `lora`'s adapters merged.
+  void prepare(const Weights& source, const io::ModelDir* dir = nullptr, const Lora* lora = nullptr);
 
   io::ModelConfig config_;
   const Architecture* arch_ = nullptr;

@@ -136,14 +136,19 @@ void merge_lora(Weights& weights, const Lora& lora) {
     if (l.a.empty()) continue;
     Linear& w = *p.slot(weights).linear;
     if (w.in != l.in || w.out != l.out) fail_internal("adapter and weight shapes differ");
-    // W (out, in) += scale · B (out, r) · A (r, in), each element summed in double.
-    for (int64_t o = 0; o < l.out; ++o)
-      for (int64_t j = 0; j < l.in; ++j) {
-        double sum = 0.0;
-        for (int64_t k = 0; k < l.r; ++k) sum += static_cast<double>(l.b[o * l.r + k]) * l.a[k * l.in + j];
-        w.weight[o * l.in + j] = static_cast<float>(w.weight[o * l.in + j] + scale * sum);
-      }
+    merge_lora_linear(w.weight, l, scale);
   }
+}
+
+void merge_lora_linear(std::vector<float>& weight, const LoraLinear& l, double scale) {
+  if (weight.size() != static_cast<size_t>(l.out * l.in)) fail_internal("adapter and weight shapes differ");
+  // W (out, in) += scale · B (out, r) · A (r, in), each element summed in double.
+  for (int64_t o = 0; o < l.out; ++o)
+    for (int64_t j = 0; j < l.in; ++j) {
+      double sum = 0.0;
+      for (int64_t k = 0; k < l.r; ++k) sum += static_cast<double>(l.b[o * l.r + k]) * l.a[k * l.in + j];
+      weight[o * l.in + j] = static_cast<float>(weight[o * l.in + j] + scale * sum);
+    }
 }
 
 void lora_forward(float* out, const float* inp, const LoraLinear& l, float scale, int64_t rows,

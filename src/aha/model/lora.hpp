@@ -66,6 +66,9 @@ void read_lora_tensors(Lora& lora, const std::function<tensor::Tensor(const std:
 // W += scale · B·A for every adapted linear of `weights` (the model then computes base + adapter).
 void merge_lora(Weights& weights, const Lora& lora);
 
+// weight (l.out, l.in) += scale · B·A of the one adapter `l`, each element summed in double.
+void merge_lora_linear(std::vector<float>& weight, const LoraLinear& l, double scale);
+
 // Dropout of one adapted linear in one forward: element i of the input is zeroed when
 // hash(seed, i) < p, the others scaled by 1 / (1 - p), as nn.Dropout in training mode.
 struct LoraDropout {
