@@ -149,6 +149,23 @@ TEST(Gradients, are_bit_identical_across_thread_counts_and_logit_chunk_sizes) {
   expect_identical(one, chunked, "logits in chunks of 3 rows");
 }
 
+// In bf16 each chunk of the LM head's rows sums its part of d(head) from zero, so the head's
+// gradient depends on the chunk size (a fixed function of the vocabulary and the rows).
+TEST(Gradients, in_mixed_precision_are_bit_identical_across_thread_counts_and_with_checkpointing) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), test::tiny_model_variants()[1].second, 6);  // tied head
+  Model m(dir.path().string());
+  const Batch b(5);
+  set_num_threads(1);
+  const Result one = run(m, b, false, 3, true);
+  set_num_threads(3);
+  const Result three = run(m, b, false, 3, true);
+  const Result checkpointed = run(m, b, true, 3, true);
+  set_num_threads(2);
+  expect_identical(one, three, "bf16, 1 vs 3 threads");
+  expect_identical(one, checkpointed, "bf16, with gradient checkpointing");
+}
+
 TEST(Gradients, loss_matches_compute_loss_and_the_inference_logits) {
   test::TempDir dir;
   test::write_tiny_model(dir.path().string(), test::tiny_model_variants()[2].second, 7);

@@ -60,6 +60,11 @@ struct Ops {
   // bf16 (to nearest even, as PyTorch's autocast does) and sum in fp32 (cpu/gemm_bf16.hpp).
   void (*linear_prepare_bf16)(PreparedLinear& prepared, const uint16_t* weight, const float* bias, int64_t in,
                               int64_t out_dim);
+  // weight (out, in) in fp32, each value rounded to bf16 -> `prepared` in the bf16 layout, no bias;
+  // with `transposed`, the layout of Wᵀ (in, out) instead, for the input's gradient dout · W.
+  // For a weight many products read within a pass (the LM head over its chunks of rows).
+  void (*linear_prepare_rounded)(PreparedLinear& prepared, const float* weight, int64_t in, int64_t out_dim,
+                                 bool transposed);
   // inp (rows, w.in) -> out (rows, w.out); bit-identical to linear_forward for an fp32 weight.
   void (*linear_forward_prepared)(float* out, const float* inp, const PreparedLinear& w, int64_t rows);
   // Rows ids[r] (< w.out) of the prepared weight, as fp32 -> out (rows, w.in): an embedding

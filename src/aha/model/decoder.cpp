@@ -17,10 +17,10 @@ namespace {
 
 using backend::ops;
 
-// The bf16 bits of the matrices of a Weights: their fp32 values (with `lora`'s adapter merged
-// where it has one) rounded to nearest even, or, for a matrix whose values are empty, the
-// tensor its parameter-table entry names in a model directory (whose file pages are released
-// once copied, so that the file does not count twice).
+// Where a model's bf16 matrices come from: the fp32 values of a Weights, with `lora`'s adapter
+// merged where it has one (rounded when packed), or, for a matrix whose values are empty, the
+// tensor its parameter-table entry names in a model directory, as bf16 bits (its file pages
+// released once copied, so that the file does not count twice).
 class Bf16Matrices {
  public:
   Bf16Matrices(const Weights& w, const io::ModelDir* dir, const Lora* lora) : dir_(dir), lora_(lora) {
@@ -28,28 +28,26 @@ class Bf16Matrices {
       if (p.shape.size() == 2) specs_.emplace(p.slot(const_cast<Weights&>(w)).values, std::move(p));
   }
 
-  // Appends the bf16 bits of `values`, a matrix of the Weights, to `out`.
-  void append(const std::vector<float>& values, std::vector<uint16_t>& out) const {
-    const ParameterSpec& p = specs_.at(&values);
-    if (values.empty() && dir_) return append_file_tensor(p.name, out);
-    const LoraLinear* adapter = adapter_of(p);
+  // True when the matrix `values` of the Weights is to be read from the model directory.
+  bool in_file(const std::vector<float>& values) const { return values.empty() && dir_; }
+  // True when `values` has an adapter to merge.
+  bool adapted(const std::vector<float>& values) const { return adapter_of(specs_.at(&values)) != nullptr; }
+
+  // Appends `values` (with its adapter merged) to `out`.
+  void append_merged(const std::vector<float>& values, std::vector<float>& out) const {
+    const LoraLinear* adapter = adapter_of(specs_.at(&values));
     if (!adapter) {
-      for (float v : values) out.push_back(tensor::f32_to_bf16(v));
+      out.insert(out.end(), values.begin(), values.end());
       return;
     }
     std::vector<float> merged = values;
     merge_lora_linear(merged, *adapter, lora_->settings.scale());
-    for (float v : merged) out.push_back(tensor::f32_to_bf16(v));
+    out.insert(out.end(), merged.begin(), merged.end());
   }
 
- private:
-  const LoraLinear* adapter_of(const ParameterSpec& p) const {
-    if (!lora_ || p.lora_module == kNotLoraTarget) return nullptr;
-    const LoraLinear& l = lora_->layers[static_cast<size_t>(p.layer)][p.lora_module];
-    return l.a.empty() ? nullptr : &l;
-  }
-
-  void append_file_tensor(const std::string& name, std::vector<uint16_t>& out) const {
+  // Appends the bf16 bits of the file's tensor for `values` (in_file) to `out`.
+  void append_file(const std::vector<float>& values, std::vector<uint16_t>& out) const {
+    const std::string& name = specs_.at(&values).name;
     const tensor::Tensor t = dir_->get(name);
     const size_t at = out.size(), n = static_cast<size_t>(t.numel());
     if (t.dtype() == tensor::DType::BF16) {
@@ -59,6 +57,13 @@ class Bf16Matrices {
       for (float v : t.to_f32()) out.push_back(tensor::f32_to_bf16(v));
     }
     dir_->release(name);
+  }
+
+ private:
+  const LoraLinear* adapter_of(const ParameterSpec& p) const {
+    if (!lora_ || p.lora_module == kNotLoraTarget) return nullptr;
+    const LoraLinear& l = lora_->layers[static_cast<size_t>(p.layer)][p.lora_module];
+    return l.a.empty() ? nullptr : &l;
   }
 
   const io::ModelDir* dir_;
@@ -93,34 +98,38 @@ std::vector<float> stacked_bias(std::initializer_list<const Linear*> parts) {
   return bias;
 }
 
-// The nn.Linear layers `parts` stacked along their outputs, prepared into `out` (its memory
-// reused) with their stacked bias: in fp32, or in bf16 from `bf16` when given.
-void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const Linear*> parts,
-                     const Bf16Matrices* bf16) {
-  const std::vector<float> bias = stacked_bias(parts);
+// The matrices `parts` ((out_i, in) each) stacked along their outputs, prepared into `out` (its
+// memory reused) with `bias` (empty: none): in fp32, or in bf16 from `bf16` when given.
+void prepare_matrices(backend::PreparedLinear& out, const std::vector<const std::vector<float>*>& parts, int64_t in,
+                      int64_t out_features, const std::vector<float>& bias, const Bf16Matrices* bf16) {
   const float* b = bias.empty() ? nullptr : bias.data();
-  const int64_t in = (*parts.begin())->in;
-  int64_t out_features = 0;
-  for (const Linear* l : parts) out_features += l->out;
-  if (bf16) {
-    std::vector<uint16_t> stacked;
-    stacked.reserve(static_cast<size_t>(out_features * in));
-    for (const Linear* l : parts) bf16->append(l->weight, stacked);
-    return ops().linear_prepare_bf16(out, stacked.data(), b, in, out_features);
+  if (bf16 && bf16->in_file(*parts[0])) {
+    std::vector<uint16_t> bits;
+    bits.reserve(static_cast<size_t>(out_features * in));
+    for (const std::vector<float>* p : parts) bf16->append_file(*p, bits);
+    return ops().linear_prepare_bf16(out, bits.data(), b, in, out_features);
   }
-  if (parts.size() == 1) return ops().linear_prepare(out, (*parts.begin())->weight.data(), b, in, out_features);
   std::vector<float> stacked;
-  for (const Linear* l : parts) stacked.insert(stacked.end(), l->weight.begin(), l->weight.end());
-  ops().linear_prepare(out, stacked.data(), b, in, out_features);
+  const float* values = parts[0]->data();
+  if (parts.size() > 1 || (bf16 && bf16->adapted(*parts[0]))) {
+    for (const std::vector<float>* p : parts) {
+      if (bf16) bf16->append_merged(*p, stacked);
+      else stacked.insert(stacked.end(), p->begin(), p->end());
+    }
+    values = stacked.data();
+  }
+  if (!bf16) return ops().linear_prepare(out, values, b, in, out_features);
+  ops().linear_prepare_rounded(out, values, in, out_features, false);
+  out.bias = bias;
 }
 
-// A matrix without bias (vocab, hidden) prepared into `out`: in fp32, or in bf16 from `bf16`.
-void prepare_table(backend::PreparedLinear& out, const std::vector<float>& values, int64_t in, int64_t out_features,
-                   const Bf16Matrices* bf16) {
-  if (!bf16) return ops().linear_prepare(out, values.data(), nullptr, in, out_features);
-  std::vector<uint16_t> bits;
-  bf16->append(values, bits);
-  ops().linear_prepare_bf16(out, bits.data(), nullptr, in, out_features);
+// The nn.Linear layers `parts` stacked along their outputs, with their stacked bias.
+void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const Linear*> parts,
+                     const Bf16Matrices* bf16) {
+  std::vector<const std::vector<float>*> weights;
+  int64_t out_features = 0;
+  for (const Linear* l : parts) weights.push_back(&l->weight), out_features += l->out;
+  prepare_matrices(out, weights, (*parts.begin())->in, out_features, stacked_bias(parts), bf16);
 }
 
 // Frees the matrices of `w` (held by the prepared layout instead).
@@ -187,8 +196,8 @@ void Model::prepare(const Weights& source, const io::ModelDir* dir, const Lora* 
   // they come and go before the layers are held.
   const bool tied = source.lm_head.out == 0;
   const int64_t h = config_.hidden_size, vocab = config_.vocab_size;
-  prepare_table(lm_head_, tied ? source.embed_tokens : source.lm_head.weight, h, vocab, b);
-  if (b && !tied) prepare_table(embed_, source.embed_tokens, h, vocab, b);
+  prepare_matrices(lm_head_, {tied ? &source.embed_tokens : &source.lm_head.weight}, h, vocab, {}, b);
+  if (b && !tied) prepare_matrices(embed_, {&source.embed_tokens}, h, vocab, {}, b);
   prepared_.resize(source.layers.size());
   for (size_t i = 0; i < source.layers.size(); ++i) {
     const LayerWeights& l = source.layers[i];

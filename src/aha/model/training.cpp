@@ -221,6 +221,38 @@ void forward(const Dims& d, const Weights& w, const LoraPass& lora, const TrainB
                         d.eps);
 }
 
+// The LM head's products over the chunks of one pass. In bf16 the head is rounded and packed
+// once per pass, each way, rather than at every chunk (a real vocabulary's head is the largest
+// matrix, read by many chunks); fp32 runs the plain products.
+class HeadProducts {
+ public:
+  HeadProducts(const Dims& d, const float* head, bool backward) : d_(d), head_(head) {
+    if (!d.bf16) return;
+    ops().linear_prepare_rounded(forward_, head, d.hidden, d.vocab, false);
+    if (backward) ops().linear_prepare_rounded(backward_, head, d.hidden, d.vocab, true);
+  }
+
+  // logits (n, vocab) = x (n, hidden) · headᵀ.
+  void forward(float* logits, const float* x, int64_t n) const {
+    if (!d_.bf16) return ops().linear_forward(logits, x, head_, nullptr, n, d_.hidden, d_.vocab);
+    ops().linear_forward_prepared(logits, x, forward_, n);
+  }
+
+  // dx (n, hidden) += dlogits · head; dhead += dlogitsᵀ · x (nullptr: frozen).
+  void backward(float* dx, float* dhead, const float* dlogits, const float* x, int64_t n) const {
+    if (!d_.bf16) return ops().linear_backward(dx, dhead, nullptr, dlogits, x, head_, n, d_.hidden, d_.vocab);
+    std::vector<float> product(static_cast<size_t>(n * d_.hidden));
+    ops().linear_forward_prepared(product.data(), dlogits, backward_, n);
+    for (int64_t i = 0; i < n * d_.hidden; ++i) dx[i] += product[i];
+    if (dhead) ops().linear_backward_bf16(nullptr, dhead, nullptr, dlogits, x, head_, n, d_.hidden, d_.vocab);
+  }
+
+ private:
+  const Dims& d_;
+  const float* head_;
+  backend::PreparedLinear forward_, backward_;
+};
+
 // The LM head, written once for every loss: one chunk of rows of acts.final_normed at a time, so
 // that the (rows, vocab) logits never exist at once. Each chunk's logits (n, vocab), divided by
 // `temperature`, go to acts.logits and `per_token(r0, n)` reads them. With `backward`, per_token
@@ -229,20 +261,18 @@ void forward(const Dims& d, const Weights& w, const LoraPass& lora, const TrainB
 template <typename PerToken>
 void lm_head(const Dims& d, const Weights& w, Activations& acts, double temperature, bool backward, float* dhead,
              PerToken&& per_token) {
-  const float* head = lm_head_matrix(w).data();
+  const HeadProducts head(d, lm_head_matrix(w).data(), backward);
   float* logits = acts.logits.data();
   for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
     const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
     const float* x = acts.final_normed.data() + r0 * d.hidden;
-    linear_forward_op(d)(logits, x, head, nullptr, n, d.hidden, d.vocab);  // (n, hidden) -> (n, vocab)
+    head.forward(logits, x, n);  // (n, hidden) -> (n, vocab)
     if (temperature != 1.0) {
       const float inv = static_cast<float>(1.0 / temperature);
       for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
     }
     per_token(r0, n);
-    if (backward)
-      linear_backward_op(d)(acts.grad.normed.data() + r0 * d.hidden, dhead, nullptr, logits, x, head, n, d.hidden,
-                            d.vocab);
+    if (backward) head.backward(acts.grad.normed.data() + r0 * d.hidden, dhead, logits, x, n);
   }
 }
 

@@ -34,17 +34,14 @@ void gemm_bf16_tile(const MicroKernels& kernels, int mr, int np, int64_t q0, int
   for (int i = 0; i < mr; ++i) std::copy_n(buf + i * full, width, c + i * ldc);
 }
 
-// Row blocks of at most this many rows read W once per row tile anyway.
-constexpr int64_t kStreamingRows = 4;
-
 // A register-tiled level's task: groups of panels (whose C stays in L2), blocks of k pairs (the
 // sums pass through C between them, which keeps them exact), panels, micro-tiles of rows.
 void gemm_bf16_block(const Block& blk, const MicroKernels& kernels) {
   const int64_t pairs = (blk.b.k + 1) / 2, b_panel = blk.b.padded_k() * kBf16PanelWidth;
   const int64_t row_bytes = blk.lda * static_cast<int64_t>(kernels.a_bytes);
   const int first_rows = static_cast<int>(std::min<int64_t>(kernels.max_rows, blk.i1 - blk.i0));
-  // A few rows (decode) reuse no block of W: each tile streams its panels over all of k at once.
-  const int64_t block_pairs = blk.i1 - blk.i0 <= kStreamingRows ? pairs : bf16::kBlockPairs;
+  // Rows that fit one tile (decode) reuse no block of W: each tile streams its panels over all of k.
+  const int64_t block_pairs = blk.i1 - blk.i0 <= kernels.max_rows ? pairs : bf16::kBlockPairs;
   for (int64_t g0 = blk.p0; g0 < blk.p1; g0 += bf16::kBlockPanels) {
     const int64_t g1 = std::min(blk.p1, g0 + bf16::kBlockPanels);
     for (int64_t q0 = 0; q0 < pairs; q0 += block_pairs) {

@@ -30,7 +30,7 @@ __attribute__((target("avx512bf16,avx512f,avx512bw,avx512vl"))) void dot_kernel(
   for (int i = 0; i < mr; ++i)
     for (int v = 0; v < nv; ++v) acc[i][v] = load ? _mm512_loadu_ps(c + i * ldc + 16 * v) : _mm512_setzero_ps();
   for (int64_t q = q0; q < q1; ++q) {
-    if constexpr (mr <= 2) {  // few rows: W streams from memory; ask for it ahead of the loads
+    if constexpr (mr <= 8) {  // decode's few rows: W streams from memory; ask for it ahead of the loads
       for (int v = 0; v < nv; ++v)
         _mm_prefetch(reinterpret_cast<const char*>(b + (v / 2) * b_panel + (q + kPrefetchPairs) * kDotPairStride +
                                                    32 * (v % 2)),

@@ -54,6 +54,13 @@ void linear_prepare_bf16(PreparedLinear& prepared, const uint16_t* weight, const
   cpu::pack_bf16_weight(reuse_layout<PackedLinearBf16>(prepared, bias, in, out_dim).packed, weight, in, out_dim);
 }
 
+void linear_prepare_rounded(PreparedLinear& prepared, const float* weight, int64_t in, int64_t out_dim,
+                            bool transposed) {
+  const int64_t k = transposed ? out_dim : in, n = transposed ? in : out_dim;
+  const cpu::MatrixView view = transposed ? cpu::MatrixView{weight, 1, in} : cpu::MatrixView{weight, in, 1};
+  cpu::pack_bf16_rounded(reuse_layout<PackedLinearBf16>(prepared, nullptr, k, n).packed, view, k, n);
+}
+
 void linear_forward_prepared(float* out, const float* inp, const PreparedLinear& w, int64_t rows) {
   const float* bias = w.bias.empty() ? nullptr : w.bias.data();
   if (const auto* packed = dynamic_cast<const PackedLinear*>(w.layout.get()))
@@ -80,6 +87,7 @@ const Ops kCpu = {
     cpu::matmul_backward_bf16,
     linear_prepare,
     linear_prepare_bf16,
+    linear_prepare_rounded,
     linear_forward_prepared,
     linear_prepared_rows,
     cpu::rmsnorm_forward,
