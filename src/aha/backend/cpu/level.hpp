@@ -9,8 +9,9 @@
 // markers: an inline function or template of another header compiled there would be an AVX-512
 // copy that the linker may hand to every caller, also on machines without AVX-512.
 //
-// Code outside the copies (the tests, the benches) that includes a kernel's header sees the avx2
-// copy, as cpu::name.
+// Code outside the copies that includes a kernel's header (the sampler and the SIMD tests use
+// simd.hpp) sees the avx2 copy, as cpu::name; code that wants the level in use calls the kernels
+// through the op table (dispatch.hpp).
 #pragma once
 
 #if defined(AHA_CPU_AVX512)
