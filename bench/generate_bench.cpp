@@ -70,7 +70,8 @@ double weight_bytes(const model::Model& m) {
   double bytes = 0;
   for (const model::ParameterSpec& p : model::parameter_table(c)) {
     const bool untied_embedding = p.name == "model.embed_tokens.weight" && !c.tie_word_embeddings;
-    const double n = untied_embedding ? static_cast<double>(c.hidden_size) : static_cast<double>(tensor::numel(p.shape));
+    const double n =
+        untied_embedding ? static_cast<double>(c.hidden_size) : static_cast<double>(tensor::numel(p.shape));
     bytes += n * (p.shape.size() == 2 && !untied_embedding ? matrix_bytes : 4.0);
   }
   return bytes;
@@ -122,8 +123,9 @@ void model_dir_bench(const std::string& dir, int64_t tokens, double bandwidth) {
     fmt::print("\n{}: {}, --dtype {} ({:.0f} MB of weights read per decode step)\n", dir, m.config().model_type,
                model::dtype_name(m.dtype()), bytes / 1e6);
     const double single = rates[bf16][0] = decode_rate(m, 1, tokens, 0.0f);
-    fmt::print("  decode batch 1:  {:8.2f} tokens/s; weights read at {:.1f} GB/s = {:.0f}% of measured DRAM bandwidth\n",
-               single, single * bytes / 1e9, 100.0 * single * bytes / bandwidth);
+    fmt::print(
+        "  decode batch 1:  {:8.2f} tokens/s; weights read at {:.1f} GB/s = {:.0f}% of measured DRAM bandwidth\n",
+        single, single * bytes / 1e9, 100.0 * single * bytes / bandwidth);
     const double batched = rates[bf16][1] = decode_rate(m, 64, tokens, 1.0f);
     fmt::print("  decode batch 64: {:8.2f} tokens/s = {:.2f}x batch 1\n", batched, batched / single);
   }

@@ -1,5 +1,6 @@
-// Matrix product speed: GFLOPS of matmul_forward and matmul_backward on the shapes of the
-// training and generation workloads, against the machine's fp32 peak measured in the same run
+// Matrix product speed: GFLOPS of matmul_forward and matmul_backward (through the op table: the
+// copy of the ISA level in use, which AHA_ISA lowers) on the shapes of the training and generation
+// workloads, against the machine's fp32 peak measured in the same run
 // (independent fused multiply-adds on registers, every thread). One-row shapes are decode:
 // bound by reading the weights, so their packed column is the one that matters. Then gemm_bf16
 // (bf16 weights) at the ISA level in use (AHA_ISA lowers it), against the bf16 peak of that level
@@ -18,10 +19,10 @@
 #include <immintrin.h>
 #endif
 
+#include "aha/backend/cpu/dispatch.hpp"
 #include "aha/backend/cpu/gemm_bf16.hpp"
 #include "aha/backend/cpu/isa.hpp"
-#include "aha/backend/cpu/matmul.hpp"
-#include "aha/backend/cpu/simd.hpp"
+#include "aha/backend/ops.hpp"
 #include "aha/base/threads.hpp"
 #include "aha/tensor/dtype.hpp"
 
@@ -37,30 +38,22 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // on a machine shared with other work, both then count the runs that had the cores to themselves.
 constexpr int kPeakRuns = 30;
 
-// FLOPS of 24 independent FMA chains per thread (enough to hide the FMA latency).
+// FLOPS of independent FMA chains on every thread, in the vectors of the fp32 kernels in use.
 double fp32_peak() {
-  constexpr int kChains = 24;
   constexpr int64_t kSteps = 1'000'000;
+  const IsaLevel level = isa_level();
   std::vector<float> sink(static_cast<size_t>(num_threads()));
   double best = 0;
   for (int rep = 0; rep < kPeakRuns; ++rep) {
+    std::vector<double> flops(sink.size());
     auto t = Clock::now();
     parallel_for(sink.size(), [&](size_t begin, size_t end) {
-      simd::F32x16 acc[kChains];
-      for (int i = 0; i < kChains; ++i) acc[i] = simd::broadcast(static_cast<float>(begin + i));
-      const simd::F32x16 x = simd::broadcast(0.999999f), y = simd::broadcast(1e-7f);
-      for (int64_t s = 0; s < kSteps; ++s) {
-#pragma GCC unroll 32
-        for (int i = 0; i < kChains; ++i) acc[i] = simd::fma(acc[i], x, y);
-      }
-      simd::F32x16 total = acc[0];
-      for (int i = 1; i < kChains; ++i) total = simd::add(total, acc[i]);
-      alignas(64) float lanes[simd::kLanes];
-      simd::store(lanes, total);
-      for (size_t b = begin; b < end; ++b) sink[b] = lanes[0];
+      for (size_t b = begin; b < end; ++b) flops[b] = fma_chains_for(level, kSteps, &sink[b]);
     });
-    const double flops = 2.0 * simd::kLanes * kChains * kSteps * static_cast<double>(sink.size());
-    best = std::max(best, flops / seconds_since(t));
+    const double seconds = seconds_since(t);
+    double total = 0;
+    for (double f : flops) total += f;
+    best = std::max(best, total / seconds);
   }
   return best;
 }
@@ -159,11 +152,12 @@ double best_time(int reps, Fn fn) {
 }
 
 // gemm_bf16 against the bf16 peak and against the fp32 product (weights packed) of each shape.
-void bf16_table(bool quick, double fp32) {
+void bf16_table(bool quick, double fp32_peak) {
   const IsaLevel level = isa_level();
-  const double peak = bf16_peak(level, fp32);
+  const backend::Ops& fp32 = backend::cpu_ops();
+  const double peak = bf16_peak(level, fp32_peak);
   fmt::print("\nbf16 kernels: {}; measured bf16 peak: {:.0f} GFLOPS ({:.1f}x fp32)\n", isa_name(level), peak / 1e9,
-             peak / fp32);
+             peak / fp32_peak);
   struct Shape {
     int64_t rows, in, out;
   };
@@ -181,12 +175,12 @@ void bf16_table(bool quick, double fp32) {
     PackedBf16 packed_bf16;
     pack_bf16_weight(packed_bf16, w_bf16.data(), s.in, s.out);
     const double bf16 = best_time(reps, [&] { gemm_bf16(y.data(), x.data(), packed_bf16, s.rows, level); });
-    const PackedPanels packed = pack_linear_weight(w.data(), s.in, s.out);
-    const double fp32_time =
-        best_time(reps, [&] { matmul_forward_packed(y.data(), x.data(), packed, nullptr, s.rows); });
+    backend::PreparedLinear packed;
+    fp32.linear_prepare(packed, w.data(), nullptr, s.in, s.out);
+    const double fp32_time = best_time(reps, [&] { fp32.linear_forward_prepared(y.data(), x.data(), packed, s.rows); });
     fmt::print("{:>22}  {:6.0f} GF {:4.0f}%  {:6.0f} GF {:4.0f}%  {:9.2f}x\n",
                fmt::format("{}x{}x{}", s.rows, s.in, s.out), flops / bf16 / 1e9, 100 * flops / bf16 / peak,
-               flops / fp32_time / 1e9, 100 * flops / fp32_time / fp32, fp32_time / bf16);
+               flops / fp32_time / 1e9, 100 * flops / fp32_time / fp32_peak, fp32_time / bf16);
   }
 }
 
@@ -195,7 +189,9 @@ void bf16_table(bool quick, double fp32) {
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const double peak = fp32_peak();
-  fmt::print("threads: {}; measured fp32 peak: {:.0f} GFLOPS\n", num_threads(), peak / 1e9);
+  const backend::Ops& ops = backend::cpu_ops();
+  fmt::print("threads: {}; ISA level: {}; measured fp32 peak: {:.0f} GFLOPS\n", num_threads(), isa_name(isa_level()),
+             peak / 1e9);
   struct Shape {
     int64_t rows, in, out;
   };
@@ -209,13 +205,13 @@ int main(int argc, char** argv) {
     const double flops = 2.0 * s.rows * s.in * s.out;
     const int reps = flops > 1e10 ? 3 : 20;
     const double fwd =
-        best_time(reps, [&] { matmul_forward(y.data(), x.data(), w.data(), nullptr, s.rows, s.in, s.out); });
+        best_time(reps, [&] { ops.linear_forward(y.data(), x.data(), w.data(), nullptr, s.rows, s.in, s.out); });
     // Inference packs the weights once at load (matmul_forward packs them every call).
-    const PackedPanels packed = pack_linear_weight(w.data(), s.in, s.out);
-    const double fwd_packed =
-        best_time(reps, [&] { matmul_forward_packed(y.data(), x.data(), packed, nullptr, s.rows); });
+    backend::PreparedLinear packed;
+    ops.linear_prepare(packed, w.data(), nullptr, s.in, s.out);
+    const double fwd_packed = best_time(reps, [&] { ops.linear_forward_prepared(y.data(), x.data(), packed, s.rows); });
     const double bwd = best_time(reps, [&] {
-      matmul_backward(dx.data(), dw.data(), nullptr, dy.data(), x.data(), w.data(), s.rows, s.in, s.out);
+      ops.linear_backward(dx.data(), dw.data(), nullptr, dy.data(), x.data(), w.data(), s.rows, s.in, s.out);
     });
     fmt::print("{:>22}  {:6.0f} GF {:4.0f}%  {:6.0f} GF {:4.0f}%  {:6.0f} GF {:4.0f}%\n",
                fmt::format("{}x{}x{}", s.rows, s.in, s.out), flops / fwd / 1e9, 100 * flops / fwd / peak,

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "aha/backend/cpu/simd.hpp"
+#include "aha/backend/cpu/dispatch.hpp"
 #include "aha/base/threads.hpp"
 #include "aha/model/gradients.hpp"
 #include "aha/model/parameter_table.hpp"
@@ -46,7 +46,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace aha;
-namespace simd = aha::backend::cpu::simd;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -100,28 +99,23 @@ int64_t peak_rss_kib() {
   return -1;
 }
 
-// fp32 FLOP/s of independent fused multiply-adds on every thread: the machine's usable peak.
+// fp32 FLOP/s of independent fused multiply-adds on every thread, in the vectors of the fp32
+// kernels in use: the machine's usable peak.
 double measured_peak_flops() {
-  constexpr int kAcc = 16;
-  constexpr int64_t kIters = 20'000'000;
+  constexpr int64_t kSteps = 20'000'000;
+  const backend::cpu::IsaLevel level = backend::cpu::isa_level();
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
     std::vector<float> sink(static_cast<size_t>(num_threads()));
+    std::vector<double> flops(sink.size());
     const auto start = Clock::now();
-    parallel_for(static_cast<size_t>(num_threads()), [&](size_t begin, size_t end) {
-      for (size_t t = begin; t < end; ++t) {
-        simd::F32x16 acc[kAcc];
-        for (int i = 0; i < kAcc; ++i) acc[i] = simd::broadcast(static_cast<float>(i) * 1e-3f);
-        const simd::F32x16 m = simd::broadcast(0.999999f), a = simd::broadcast(1e-7f);
-        for (int64_t it = 0; it < kIters; ++it)
-          for (int i = 0; i < kAcc; ++i) acc[i] = simd::fma(acc[i], m, a);
-        float s = 0;
-        for (int i = 0; i < kAcc; ++i) s += simd::sum(acc[i]);
-        sink[t] = s;
-      }
+    parallel_for(sink.size(), [&](size_t begin, size_t end) {
+      for (size_t t = begin; t < end; ++t) flops[t] = backend::cpu::fma_chains_for(level, kSteps, &sink[t]);
     });
-    const double flops = 2.0 * simd::kLanes * kAcc * static_cast<double>(kIters) * num_threads();
-    best = std::max(best, flops / seconds_since(start));
+    const double seconds = seconds_since(start);
+    double total = 0;
+    for (double f : flops) total += f;
+    best = std::max(best, total / seconds);
   }
   return best;
 }

@@ -4,7 +4,7 @@
 # CLI11, GoogleTest) in every translation unit and compiling the same inline functions of
 # them again in each. A precompiled header per target parses them once, and every target is
 # compiled in unity batches (AHA_UNITY_BATCH_SIZE sources per object), so the inline code the
-# sources of a batch share is generated once. The flags stay as they are (-O3, -march=native,
+# sources of a batch share is generated once. The flags stay as they are (-O3, -march=x86-64-v3,
 # -ffp-contract=off, no fast-math): inlining across the sources of a batch cannot change a
 # floating-point result, and scripts/compare-inference checks that outputs are byte-identical.
 # The kernels and forward passes are left out of the batches (CMakeLists.txt: AHA_HOT_SOURCES).

@@ -1,13 +1,12 @@
 // The decoder's attention over KVCache-laid-out caches against reference::attention_cached_forward
 // (itself pinned to a double-precision reference), for grouped heads and ragged lengths.
-#include "aha/backend/cpu/attention_cached.hpp"
-
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
 #include "aha/backend/cpu/reference/attention_cached_reference.hpp"
+#include "aha/backend/ops.hpp"
 #include "aha/base/threads.hpp"
 
 namespace aha::backend::cpu {
@@ -38,8 +37,8 @@ TEST(CachedAttention, matches_the_reference_kernel_for_grouped_heads_and_ragged_
       kp_ref.push_back(k_ref[r].data()), vp_ref.push_back(v_ref[r].data());
     }
     std::vector<float> out(q.size()), ref(q.size());
-    attention_cached_forward(out.data(), q.data(), kp.data(), vp.data(), lengths.data(), capacities.data(), rows, heads,
-                             kv_heads, hd);
+    ops().attention_cached_forward(out.data(), q.data(), kp.data(), vp.data(), lengths.data(), capacities.data(), rows,
+                                   heads, kv_heads, hd);
     reference::attention_cached_forward(ref.data(), q.data(), kp_ref.data(), vp_ref.data(), lengths.data(), rows, heads,
                                         kv_heads, hd);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref[i], 2e-6f) << "hd " << hd << " at " << i;

@@ -10,13 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "aha/backend/cpu/cross_entropy.hpp"
-#include "aha/backend/cpu/embedding.hpp"
-#include "aha/backend/cpu/matmul.hpp"
 #include "aha/backend/cpu/reference/attention_reference.hpp"
-#include "aha/backend/cpu/rmsnorm.hpp"
-#include "aha/backend/cpu/rope.hpp"
-#include "aha/backend/cpu/swiglu.hpp"
+#include "aha/backend/ops.hpp"
 #include "aha/base/threads.hpp"
 #include "support/random.hpp"
 
@@ -63,11 +58,11 @@ TEST(MatmulBackward, matches_finite_differences_with_bias) {
   const Floats r = random_vector(rows * out, 4);
   auto loss = [&] {
     Floats y(rows * out);
-    matmul_forward(y.data(), x.data(), w.data(), b.data(), rows, in, out);
+    ops().linear_forward(y.data(), x.data(), w.data(), b.data(), rows, in, out);
     return project(y, r);
   };
   Floats dx(x.size()), dw(w.size()), db(b.size());
-  matmul_backward(dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), rows, in, out);
+  ops().linear_backward(dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), rows, in, out);
   expect_gradient(x, loss, dx, "dinp");
   expect_gradient(w, loss, dw, "dweight");
   expect_gradient(b, loss, db, "dbias");
@@ -78,9 +73,9 @@ TEST(MatmulBackward, accumulates_and_skips_null_gradients) {
   Floats x = random_vector(rows * in, 5), w = random_vector(out * in, 6);
   const Floats r = random_vector(rows * out, 7);
   Floats once(w.size()), twice(w.size());
-  matmul_backward(nullptr, once.data(), nullptr, r.data(), x.data(), w.data(), rows, in, out);
-  matmul_backward(nullptr, twice.data(), nullptr, r.data(), x.data(), w.data(), rows, in, out);
-  matmul_backward(nullptr, twice.data(), nullptr, r.data(), x.data(), w.data(), rows, in, out);
+  ops().linear_backward(nullptr, once.data(), nullptr, r.data(), x.data(), w.data(), rows, in, out);
+  ops().linear_backward(nullptr, twice.data(), nullptr, r.data(), x.data(), w.data(), rows, in, out);
+  ops().linear_backward(nullptr, twice.data(), nullptr, r.data(), x.data(), w.data(), rows, in, out);
   for (size_t i = 0; i < w.size(); ++i) EXPECT_FLOAT_EQ(twice[i], 2 * once[i]);
 }
 
@@ -92,11 +87,11 @@ TEST(RmsNormBackward, matches_finite_differences) {
   const Floats r = random_vector(rows * dim, 10);
   auto loss = [&] {
     Floats y(rows * dim);
-    rmsnorm_forward(y.data(), x.data(), w.data(), rows, dim, eps);
+    ops().rmsnorm_forward(y.data(), x.data(), w.data(), rows, dim, eps);
     return project(y, r);
   };
   Floats dx(x.size()), dw(w.size());
-  rmsnorm_backward(dx.data(), dw.data(), r.data(), x.data(), w.data(), rows, dim, eps);
+  ops().rmsnorm_backward(dx.data(), dw.data(), r.data(), x.data(), w.data(), rows, dim, eps);
   expect_gradient(x, loss, dx, "dinp");
   expect_gradient(w, loss, dw, "dweight");
 }
@@ -109,11 +104,11 @@ TEST(RopeBackward, matches_finite_differences_at_several_positions) {
   const Floats r = random_vector(x.size(), 12);
   auto loss = [&] {
     Floats y = x;
-    rope_forward(y.data(), positions.data(), inv.data(), rows, heads, hd);
+    ops().rope_forward(y.data(), positions.data(), inv.data(), rows, heads, hd);
     return project(y, r);
   };
   Floats dx = r;
-  rope_backward(dx.data(), positions.data(), inv.data(), rows, heads, hd);
+  ops().rope_backward(dx.data(), positions.data(), inv.data(), rows, heads, hd);
   expect_gradient(x, loss, dx, "dx");
 }
 
@@ -123,11 +118,11 @@ TEST(SwigluBackward, matches_finite_differences) {
   const Floats r = random_vector(n, 15);
   auto loss = [&] {
     Floats y(n);
-    swiglu_forward(y.data(), g.data(), u.data(), n);
+    ops().swiglu_forward(y.data(), g.data(), u.data(), n);
     return project(y, r);
   };
   Floats dg(n), du(n);
-  swiglu_backward(dg.data(), du.data(), r.data(), g.data(), u.data(), n);
+  ops().swiglu_backward(dg.data(), du.data(), r.data(), g.data(), u.data(), n);
   expect_gradient(g, loss, dg, "dgate");
   expect_gradient(u, loss, du, "dup");
 }
@@ -140,11 +135,11 @@ TEST(EmbeddingBackward, sums_repeated_tokens_like_finite_differences) {
   const Floats r = random_vector(rows * dim, 17);
   auto loss = [&] {
     Floats y(rows * dim);
-    embedding_forward(y.data(), tokens.data(), table.data(), rows, dim);
+    ops().embedding_forward(y.data(), tokens.data(), table.data(), rows, dim);
     return project(y, r);
   };
   Floats dt(table.size());
-  embedding_backward(dt.data(), r.data(), tokens.data(), rows, dim);
+  ops().embedding_backward(dt.data(), r.data(), tokens.data(), rows, dim);
   expect_gradient(table, loss, dt, "dtable");
   for (int64_t i = 0; i < dim; ++i) EXPECT_EQ(dt[2 * dim + i], 0.0f);  // token 2 never appears
 }
@@ -197,7 +192,7 @@ TEST(CrossEntropy, uniform_logits_give_log_vocab_and_large_logits_stay_finite) {
   for (int64_t i = 0; i < vocab; ++i) logits[vocab + i] = 1000.0f + static_cast<float>(i);
   const std::vector<int32_t> targets = {4, 6};
   Floats losses(2);
-  cross_entropy_forward(losses.data(), logits.data(), targets.data(), 2, vocab);
+  ops().cross_entropy_forward(losses.data(), logits.data(), targets.data(), 2, vocab);
   EXPECT_NEAR(losses[0], std::log(7.0), 1e-6);
   double sum = 0.0;
   for (int i = 0; i < vocab; ++i) sum += std::exp(i - 6.0);
@@ -211,12 +206,12 @@ TEST(CrossEntropyBackward, matches_finite_differences_with_weights_and_ignored_r
   const Floats dlosses = {0.5f, 1.0f, -1.5f, 0.0f, 2.0f};
   auto loss = [&] {
     Floats l(rows);
-    cross_entropy_forward(l.data(), logits.data(), targets.data(), rows, vocab);
+    ops().cross_entropy_forward(l.data(), logits.data(), targets.data(), rows, vocab);
     EXPECT_EQ(l[1], 0.0f);
     return project(l, dlosses);
   };
   Floats dlogits(logits.size());
-  cross_entropy_backward(dlogits.data(), dlosses.data(), logits.data(), targets.data(), rows, vocab);
+  ops().cross_entropy_backward(dlogits.data(), dlosses.data(), logits.data(), targets.data(), rows, vocab);
   expect_gradient(logits, loss, dlogits, "dlogits");
 }
 

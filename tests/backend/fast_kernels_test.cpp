@@ -7,10 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "aha/backend/cpu/cross_entropy.hpp"
-#include "aha/backend/cpu/rmsnorm.hpp"
-#include "aha/backend/cpu/rope.hpp"
-#include "aha/backend/cpu/swiglu.hpp"
+#include "aha/backend/ops.hpp"
 #include "aha/base/threads.hpp"
 #include "support/random.hpp"
 
@@ -26,8 +23,8 @@ TEST(CrossEntropyAndEntropy, losses_equal_the_forwards_and_entropies_a_double_re
   const Floats logits = random_vector(rows * vocab, 2, 3.0f);
   const std::vector<int32_t> targets = {3, -100, 2499, 1000};
   Floats losses(rows), got_losses(rows), entropies(rows, -1.0f);
-  cross_entropy_forward(losses.data(), logits.data(), targets.data(), rows, vocab);
-  cross_entropy_and_entropy(got_losses.data(), entropies.data(), logits.data(), targets.data(), rows, vocab);
+  ops().cross_entropy_forward(losses.data(), logits.data(), targets.data(), rows, vocab);
+  ops().cross_entropy_and_entropy(got_losses.data(), entropies.data(), logits.data(), targets.data(), rows, vocab);
   EXPECT_EQ(got_losses, losses);
   for (int64_t r = 0; r < rows; ++r) {
     if (targets[r] < 0) {
@@ -52,11 +49,11 @@ TEST(CrossEntropyFused, equals_forward_then_backward_and_a_double_reference) {
   const std::vector<int32_t> targets = {7, -100, 2499, 0, 1234};
   const Floats dlosses = {0.5f, 1.0f, 0.0f, -2.0f, 1.0f};
   Floats losses(rows), dlogits(logits.size(), 0.0f);
-  cross_entropy_forward(losses.data(), logits.data(), targets.data(), rows, vocab);
-  cross_entropy_backward(dlogits.data(), dlosses.data(), logits.data(), targets.data(), rows, vocab);
+  ops().cross_entropy_forward(losses.data(), logits.data(), targets.data(), rows, vocab);
+  ops().cross_entropy_backward(dlogits.data(), dlosses.data(), logits.data(), targets.data(), rows, vocab);
 
   Floats fused = logits, fused_losses(rows);
-  cross_entropy_fused(fused_losses.data(), fused.data(), dlosses.data(), targets.data(), rows, vocab);
+  ops().cross_entropy_fused(fused_losses.data(), fused.data(), dlosses.data(), targets.data(), rows, vocab);
   EXPECT_EQ(fused_losses, losses);
   for (size_t i = 0; i < fused.size(); ++i) ASSERT_EQ(fused[i] + 0.0f, dlogits[i] + 0.0f) << i;
 
@@ -85,11 +82,11 @@ TEST(RopeTable, rotates_exactly_as_rope_from_angles) {
   for (int64_t r = 0; r < rows; ++r) positions[r] = r % seq;
   const RopeTable table = rope_table(inv.data(), seq, hd);
   Floats a = random_vector(rows * heads * hd, 2), b = a;
-  rope_forward(a.data(), positions.data(), inv.data(), rows, heads, hd);
-  rope_forward_table(b.data(), table, positions.data(), rows, heads, hd);
+  ops().rope_forward(a.data(), positions.data(), inv.data(), rows, heads, hd);
+  ops().rope_forward_table(b.data(), table, positions.data(), rows, heads, hd);
   EXPECT_EQ(a, b);
-  rope_backward(a.data(), positions.data(), inv.data(), rows, heads, hd);
-  rope_backward_table(b.data(), table, positions.data(), rows, heads, hd);
+  ops().rope_backward(a.data(), positions.data(), inv.data(), rows, heads, hd);
+  ops().rope_backward_table(b.data(), table, positions.data(), rows, heads, hd);
   EXPECT_EQ(a, b);
 }
 
@@ -98,8 +95,8 @@ TEST(Swiglu, vector_lanes_equal_the_scalar_tail_and_std_exp_within_rounding) {
   Floats g = random_vector(17, 3, 3.0f), u = random_vector(17, 4), d = random_vector(17, 5);
   g[16] = g[3], u[16] = u[3], d[16] = d[3];
   Floats out(17), dg(17, 0.0f), du(17, 0.0f);
-  swiglu_forward(out.data(), g.data(), u.data(), 17);
-  swiglu_backward(dg.data(), du.data(), d.data(), g.data(), u.data(), 17);
+  ops().swiglu_forward(out.data(), g.data(), u.data(), 17);
+  ops().swiglu_backward(dg.data(), du.data(), d.data(), g.data(), u.data(), 17);
   EXPECT_EQ(out[16], out[3]);
   EXPECT_EQ(dg[16], dg[3]);
   EXPECT_EQ(du[16], du[3]);
@@ -117,10 +114,10 @@ TEST(FastKernels, swiglu_and_rmsnorm_are_identical_for_every_thread_count) {
   auto run = [&](int threads) {
     set_num_threads(threads);
     Floats out(n), dx(n, 0.0f), dw(dim, 0.0f), dg(n, 0.0f), du(n, 0.0f), y(n);
-    swiglu_forward(out.data(), x.data(), u.data(), n);
-    swiglu_backward(dg.data(), du.data(), dy.data(), x.data(), u.data(), n);
-    rmsnorm_forward(y.data(), x.data(), w.data(), rows, dim, 1e-5f);
-    rmsnorm_backward(dx.data(), dw.data(), dy.data(), x.data(), w.data(), rows, dim, 1e-5f);
+    ops().swiglu_forward(out.data(), x.data(), u.data(), n);
+    ops().swiglu_backward(dg.data(), du.data(), dy.data(), x.data(), u.data(), n);
+    ops().rmsnorm_forward(y.data(), x.data(), w.data(), rows, dim, 1e-5f);
+    ops().rmsnorm_backward(dx.data(), dw.data(), dy.data(), x.data(), w.data(), rows, dim, 1e-5f);
     for (const Floats* f : {&dx, &dw, &dg, &du, &y}) out.insert(out.end(), f->begin(), f->end());
     return out;
   };
@@ -144,9 +141,9 @@ TEST(CrossEntropyFused, a_nan_logit_gives_a_nan_loss) {
   const std::vector<int32_t> targets = {1, 2};
   const Floats dlosses = {1.0f, 1.0f};
   Floats losses(2);
-  cross_entropy_forward(losses.data(), logits.data(), targets.data(), 2, vocab);
+  ops().cross_entropy_forward(losses.data(), logits.data(), targets.data(), 2, vocab);
   EXPECT_TRUE(std::isnan(losses[0]) && std::isnan(losses[1]));
-  cross_entropy_fused(losses.data(), logits.data(), dlosses.data(), targets.data(), 2, vocab);
+  ops().cross_entropy_fused(losses.data(), logits.data(), dlosses.data(), targets.data(), 2, vocab);
   EXPECT_TRUE(std::isnan(losses[0]) && std::isnan(losses[1]));
 }
 

@@ -226,8 +226,8 @@ TEST(GemmBf16, packs_rounded_fp32_through_any_view_as_the_rounded_matrix) {
     std::vector<float> transposed(w.size()), strided(2 * w.size());
     for (int64_t j = 0; j < n; ++j)
       for (int64_t kk = 0; kk < k; ++kk) transposed[kk * n + j] = strided[2 * (j * k + kk)] = w[j * k + kk];
-    for (MatrixView view : {MatrixView{w.data(), k, 1}, MatrixView{transposed.data(), 1, n},
-                            MatrixView{strided.data(), 2 * k, 2}}) {
+    for (MatrixView view :
+         {MatrixView{w.data(), k, 1}, MatrixView{transposed.data(), 1, n}, MatrixView{strided.data(), 2 * k, 2}}) {
       PackedBf16 got;
       got.data.assign(want.data.size(), 0xffff);
       pack_bf16_rounded(got, view, k, n);

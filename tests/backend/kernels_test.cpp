@@ -5,12 +5,9 @@
 #include <random>
 #include <vector>
 
-#include "aha/backend/cpu/matmul.hpp"
 #include "aha/backend/cpu/reference/attention_reference.hpp"
 #include "aha/backend/cpu/reference/matmul_reference.hpp"
-#include "aha/backend/cpu/rmsnorm.hpp"
-#include "aha/backend/cpu/rope.hpp"
-#include "aha/backend/cpu/swiglu.hpp"
+#include "aha/backend/ops.hpp"
 #include "aha/base/threads.hpp"
 #include "support/random.hpp"
 
@@ -24,7 +21,7 @@ TEST(Matmul, agrees_with_the_reference_loop_on_odd_shapes) {
     auto a = random_vector(rows * in, 1), w = random_vector(out * in, 2), b = random_vector(out, 3);
     std::vector<float> fast(rows * out), ref(rows * out);
     for (const float* bias : {static_cast<const float*>(nullptr), static_cast<const float*>(b.data())}) {
-      matmul_forward(fast.data(), a.data(), w.data(), bias, rows, in, out);
+      ops().linear_forward(fast.data(), a.data(), w.data(), bias, rows, in, out);
       reference::matmul_forward(ref.data(), a.data(), w.data(), bias, rows, in, out);
       for (size_t i = 0; i < fast.size(); ++i)
         ASSERT_NEAR(fast[i], ref[i], 1e-5f * std::sqrt(static_cast<float>(in)) * 4) << rows << "x" << in << "x" << out;
@@ -36,9 +33,9 @@ TEST(Matmul, result_is_identical_for_every_thread_count) {
   auto a = random_vector(5 * 70, 4), w = random_vector(40 * 70, 5);
   std::vector<float> one(5 * 40), many(5 * 40);
   set_num_threads(1);
-  matmul_forward(one.data(), a.data(), w.data(), nullptr, 5, 70, 40);
+  ops().linear_forward(one.data(), a.data(), w.data(), nullptr, 5, 70, 40);
   set_num_threads(3);
-  matmul_forward(many.data(), a.data(), w.data(), nullptr, 5, 70, 40);
+  ops().linear_forward(many.data(), a.data(), w.data(), nullptr, 5, 70, 40);
   set_num_threads(2);
   EXPECT_EQ(one, many);
 }
@@ -46,7 +43,7 @@ TEST(Matmul, result_is_identical_for_every_thread_count) {
 TEST(RmsNorm, hand_computed_row) {
   // x = (3, 4): mean(x²) = 12.5, rstd = 1/sqrt(12.5 + 0.5) = 1/sqrt(13).
   std::vector<float> x = {3, 4}, w = {1, 2}, y(2);
-  rmsnorm_forward(y.data(), x.data(), w.data(), 1, 2, 0.5f);
+  ops().rmsnorm_forward(y.data(), x.data(), w.data(), 1, 2, 0.5f);
   EXPECT_NEAR(y[0], 3 / std::sqrt(13.0), 1e-6);
   EXPECT_NEAR(y[1], 8 / std::sqrt(13.0), 1e-6);
 }
@@ -59,7 +56,7 @@ TEST(Rope, rotates_pairs_half_a_head_apart) {
   EXPECT_DOUBLE_EQ(inv[1], 0.1);
   std::vector<float> x = {1, 2, 3, 4};
   const int64_t pos = 3;
-  rope_forward(x.data(), &pos, inv.data(), 1, 1, 4);
+  ops().rope_forward(x.data(), &pos, inv.data(), 1, 1, 4);
   EXPECT_NEAR(x[0], 1 * std::cos(3.0) - 3 * std::sin(3.0), 1e-6);
   EXPECT_NEAR(x[2], 3 * std::cos(3.0) + 1 * std::sin(3.0), 1e-6);
   EXPECT_NEAR(x[1], 2 * std::cos(0.3) - 4 * std::sin(0.3), 1e-6);
@@ -101,7 +98,7 @@ TEST(Attention, two_positions_match_a_hand_softmax) {
 
 TEST(Swiglu, silu_of_gate_times_up) {
   std::vector<float> g = {0, 1, -2}, u = {5, 2, 3}, out(3);
-  swiglu_forward(out.data(), g.data(), u.data(), 3);
+  ops().swiglu_forward(out.data(), g.data(), u.data(), 3);
   EXPECT_FLOAT_EQ(out[0], 0);
   EXPECT_NEAR(out[1], 2 / (1 + std::exp(-1.0)), 1e-6);
   EXPECT_NEAR(out[2], 3 * -2 / (1 + std::exp(2.0)), 1e-6);

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "aha/backend/cpu/dispatch.hpp"
 #include "aha/backend/cpu/reference/attention_cached_reference.hpp"
 #include "aha/backend/cpu/reference/attention_reference.hpp"
 #include "aha/backend/cpu/reference/matmul_reference.hpp"
@@ -432,10 +434,58 @@ TEST_P(OpBackward, matches_finite_differences) {
   }
 }
 
+// The cases, and more at shapes that fill every path of the kernels: the GEMM's 12-row tiles,
+// 144-row blocks and 256-deep k blocks, many 16-lane vectors with a tail elsewhere.
+std::vector<OpCase> level_cases() {
+  std::vector<OpCase> c = op_cases();
+  add_linear(c, 150, 300, 97);
+  add_rmsnorm(c, 4, 300);
+  add_rope(c, 5, 4, 64, true);
+  add_attention(c, 2, 40, 4, 2, 64);
+  add_swiglu(c, 1000);
+  add_geglu(c, 1000);
+  add_cross_entropy(c, 4, 2500);
+  add_adamw(c, 1000);
+  return c;
+}
+
+void expect_same_bits(const Floats& a, const Floats& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (size_t i = 0; i < a.size(); ++i)
+    ASSERT_EQ(std::memcmp(&a[i], &b[i], sizeof(float)), 0) << what << "[" << i << "]: " << a[i] << " vs " << b[i];
+}
+
+// The avx2 and avx512 copies of the fp32 kernels (cpu/level.hpp) give the same bits, forward and
+// backward: on the case's inputs, and on them times 50, where exp's arguments reach its clamps and
+// its results the subnormal range.
+class OpLevels : public testing::TestWithParam<OpCase> {};
+
+TEST_P(OpLevels, avx2_and_avx512_give_the_same_bits) {
+  if (cpu::detected_isa() < cpu::IsaLevel::avx512) GTEST_SKIP() << "this CPU has no AVX-512";
+  const OpCase& op = GetParam();
+  const Ops& avx2 = cpu::cpu_ops_for(cpu::IsaLevel::avx2);
+  const Ops& avx512 = cpu::cpu_ops_for(cpu::IsaLevel::avx512);
+  ASSERT_NE(&avx2, &avx512);
+  for (float scale : {1.0f, 50.0f}) {
+    Inputs x = op.inputs;
+    for (Floats& input : x)
+      for (float& value : input) value *= scale;
+    const std::string what = op.name + " at scale " + std::to_string(scale);
+    const Floats out = op.forward(avx2, x);
+    expect_same_bits(out, op.forward(avx512, x), what + ", forward");
+    if (!op.backward) continue;
+    const Floats dout = test::random_vector(out.size(), 98);
+    const Inputs d2 = op.backward(avx2, x, dout), d512 = op.backward(avx512, x, dout);
+    for (size_t k = 0; k < d2.size(); ++k)
+      expect_same_bits(d2[k], d512[k], what + ", backward input " + std::to_string(k));
+  }
+}
+
 std::string case_name(const testing::TestParamInfo<OpCase>& info) { return info.param.name; }
 
 INSTANTIATE_TEST_SUITE_P(EveryOp, OpForward, testing::ValuesIn(op_cases()), case_name);
 INSTANTIATE_TEST_SUITE_P(EveryOp, OpBackward, testing::ValuesIn(cases_with_backward()), case_name);
+INSTANTIATE_TEST_SUITE_P(EveryOp, OpLevels, testing::ValuesIn(level_cases()), case_name);
 
 TEST(PreparedLinear, is_bit_identical_to_linear_forward_and_survives_copies) {
   const int64_t rows = 5, in = 70, out = 45;
@@ -486,21 +536,25 @@ TEST(LinearBf16, forward_and_backward_are_the_sums_of_the_rounded_operands) {
     double m = 0.0;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < out; ++j) {
-        const double want = dot(in, [&](int64_t k) { return rx[r * in + k]; }, [&](int64_t k) { return rw[j * in + k]; }, m);
+        const double want = dot(
+            in, [&](int64_t k) { return rx[r * in + k]; }, [&](int64_t k) { return rw[j * in + k]; }, m);
         ASSERT_NEAR(y[r * out + j], want + b[j], bound(in, m) + 1e-6) << ops->name << " y " << r << "," << j;
       }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t i = 0; i < in; ++i) {
-        const double want = dot(out, [&](int64_t j) { return rdy[r * out + j]; }, [&](int64_t j) { return rw[j * in + i]; }, m);
+        const double want = dot(
+            out, [&](int64_t j) { return rdy[r * out + j]; }, [&](int64_t j) { return rw[j * in + i]; }, m);
         ASSERT_NEAR(dx[r * in + i], 0.5 + want, bound(out, m) + 1e-6) << ops->name << " dx " << r << "," << i;
       }
     for (int64_t j = 0; j < out; ++j)
       for (int64_t i = 0; i < in; ++i) {
-        const double want = dot(rows, [&](int64_t r) { return rdy[r * out + j]; }, [&](int64_t r) { return rx[r * in + i]; }, m);
+        const double want = dot(
+            rows, [&](int64_t r) { return rdy[r * out + j]; }, [&](int64_t r) { return rx[r * in + i]; }, m);
         ASSERT_NEAR(dw[j * in + i], -0.25 + want, bound(rows, m) + 1e-6) << ops->name << " dw " << j << "," << i;
       }
     for (int64_t j = 0; j < out; ++j) {
-      const double want = dot(rows, [&](int64_t r) { return dy[r * out + j]; }, [](int64_t) { return 1.0f; }, m);
+      const double want = dot(
+          rows, [&](int64_t r) { return dy[r * out + j]; }, [](int64_t) { return 1.0f; }, m);
       ASSERT_NEAR(db[j], 1.0 + want, 1e-5 * (1.0 + m)) << ops->name << " db " << j;  // fp32, unrounded
     }
   }

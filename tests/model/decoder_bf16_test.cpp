@@ -132,7 +132,8 @@ TEST(DecoderBf16, prefill_and_decode_agree) {
     for (size_t t = 0; t < kIds.size(); ++t) {
       model.forward(std::span(&kIds[t], 1), cache, step.data(), true);
       for (int64_t v = 0; v < vocab; ++v)
-        ASSERT_NEAR(step[v], prefill[t * vocab + v], 1e-4f * largest_magnitude(prefill)) << m->name << " position " << t;
+        ASSERT_NEAR(step[v], prefill[t * vocab + v], 1e-4f * largest_magnitude(prefill))
+            << m->name << " position " << t;
     }
   }
 }

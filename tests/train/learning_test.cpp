@@ -78,7 +78,7 @@ TEST(Training, bf16_pretrain_of_the_arithmetic_example_ends_within_2_percent_of_
   RecordProperty("eval_loss_fp32", std::to_string(fp32));
   RecordProperty("eval_loss_bf16", std::to_string(bf16));
   EXPECT_LT(fp32, 0.5 * std::log(258.0));  // it learned: half the loss of a uniform guess over the vocabulary
-  EXPECT_NE(bf16, fp32);  // the bf16 run is another run
+  EXPECT_NE(bf16, fp32);                   // the bf16 run is another run
   EXPECT_LT(std::fabs(bf16 - fp32), 0.02 * fp32) << "fp32 " << fp32 << ", bf16 " << bf16;
 }
 

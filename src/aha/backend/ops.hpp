@@ -135,7 +135,7 @@ struct Ops {
   void (*adamw_update)(float* w, float* m, float* v, const float* g, int64_t n, const AdamWStep& step);
 };
 
-// The CPU backend (backend/cpu/).
+// The CPU backend (backend/cpu/), its kernels for the ISA level in use (cpu::isa_level()).
 const Ops& cpu_ops();
 
 // The backend model code runs on: the CPU.

@@ -9,15 +9,14 @@
 
 #include "aha/base/json.hpp"
 #include "aha/data/prompts.hpp"
-#include "aha/model/compute_dtype.hpp"
 #include "aha/generate/sampler.hpp"
 #include "aha/ledger/dataset.hpp"
+#include "aha/model/compute_dtype.hpp"
 
 namespace aha::eval {
 
 struct EvalOptions {
   std::string model_dir;
-  model::DTypeChoice dtype = model::DTypeChoice::automatic;  // the matrices' compute dtype
   std::string name;  // the dataset file's stem or the task's name
   std::vector<data::PromptItem> items;
   ledger::DatasetRecord dataset;  // what the items were read from
@@ -29,6 +28,8 @@ struct EvalOptions {
   generate::SamplingParams sampling = {.temperature = 0.6f, .top_p = 0.95f};
   int64_t max_tokens = 256;
   double pass_threshold = 1.0;  // a sample passes when its reward is at least this
+  // The matrices' compute dtype.
+  model::DTypeChoice dtype = model::DTypeChoice::automatic;
 };
 
 struct EvalResult {

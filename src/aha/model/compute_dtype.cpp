@@ -11,8 +11,6 @@ DTypeChoice parse_dtype_choice(std::string_view text, std::string_view where) {
   fail("{}: dtype '{}' is not one of auto, float32, bfloat16", where, text);
 }
 
-std::string_view dtype_name(ComputeDType dtype) {
-  return dtype == ComputeDType::bfloat16 ? "bfloat16" : "float32";
-}
+std::string_view dtype_name(ComputeDType dtype) { return dtype == ComputeDType::bfloat16 ? "bfloat16" : "float32"; }
 
 }  // namespace aha::model

@@ -305,7 +305,8 @@ void Model::run_rows(const std::vector<Row>& rows, std::span<const int64_t> logi
   std::vector<float> x(n * h);
   std::vector<int32_t> tokens(n);
   for (int64_t r = 0; r < n; ++r) tokens[r] = rows[r].token;
-  if (dtype_ == ComputeDType::float32) ops().embedding_forward(x.data(), tokens.data(), weights_.embed_tokens.data(), n, h);
+  if (dtype_ == ComputeDType::float32)
+    ops().embedding_forward(x.data(), tokens.data(), weights_.embed_tokens.data(), n, h);
   else ops().linear_prepared_rows(x.data(), tokens.data(), weights_.lm_head.out == 0 ? lm_head_ : embed_, n);
   if (arch_->embedding_scale) {  // x = scale · embedding
     const float scale = arch_->embedding_scale(config_);

@@ -23,7 +23,7 @@ struct DistillConfig : train::RunArguments {
   double temperature = 1.0, top_p = 1.0;
   int64_t top_k = 0;
   int64_t max_prompt_length = 512, max_completion_length = 256;
-  int64_t batch_size = 64;  // sequences the generator decodes together
+  int64_t batch_size = 64;     // sequences the generator decodes together
   std::string dtype = "auto";  // the teacher's compute dtype: auto, float32 or bfloat16 (--dtype)
 };
 

@@ -6,7 +6,8 @@
 #include "aha/backend/cpu/simd_math.hpp"
 #include "aha/base/threads.hpp"
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 void adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const AdamWStep& s) {
   const float beta1 = s.beta1, beta2 = s.beta2, decay = s.decay, step_size = s.step_size;
@@ -37,4 +38,5 @@ void adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const
   for (int64_t j = n / simd::kLanes * simd::kLanes; j < n; ++j) scalar(j);
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

@@ -4,8 +4,9 @@
 #include <cstdint>
 
 #include "aha/backend/adamw_step.hpp"
+#include "aha/backend/cpu/level.hpp"
 
-namespace aha::backend::cpu {
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 // In place over w, m, v (n), from g (n): w *= decay; m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
 // w −= step_size · m / (sqrt(v) / bias2_sqrt + eps). Vector lanes and the scalar tail compute the
@@ -13,4 +14,4 @@ namespace aha::backend::cpu {
 // thread count.
 void adamw_update(float* w, float* m, float* v, const float* g, int64_t n, const AdamWStep& s);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS

@@ -7,7 +7,8 @@
 #include "aha/backend/cpu/simd.hpp"
 #include "aha/base/threads.hpp"
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 namespace {
 
 // One query head over `len` cached positions: o (head_dim) = softmax(q·K/sqrt(d)) · V.
@@ -62,4 +63,5 @@ void attention_cached_forward(float* out, const float* q, const float* const* ke
   });
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

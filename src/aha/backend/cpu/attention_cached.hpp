@@ -7,7 +7,9 @@
 
 #include <cstdint>
 
-namespace aha::backend::cpu {
+#include "aha/backend/cpu/level.hpp"
+
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 // q (rows, heads, head_dim); row r attends to the first lengths[r] positions of keys[r] and
 // values[r], each laid out as KVCache lays them out, (kv_heads, capacities[r], head_dim)
@@ -17,4 +19,4 @@ void attention_cached_forward(float* out, const float* q, const float* const* ke
                               const int64_t* lengths, const int64_t* capacities, int64_t rows, int64_t heads,
                               int64_t kv_heads, int64_t head_dim);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS

@@ -8,7 +8,8 @@
 #include "aha/backend/cpu/simd_math.hpp"
 #include "aha/base/threads.hpp"
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 namespace {
 
 using simd::F32x16;
@@ -208,4 +209,5 @@ void attention_flash_backward(float* dq, float* dk, float* dv, const float* dout
   });
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

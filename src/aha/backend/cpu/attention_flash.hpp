@@ -7,7 +7,9 @@
 
 #include <cstdint>
 
-namespace aha::backend::cpu {
+#include "aha/backend/cpu/level.hpp"
+
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 // `batch` sequences of `seq` rows at positions 0 .. seq-1: q (batch·seq, heads, head_dim);
 // k, v (batch·seq, kv_heads, head_dim) -> out (batch·seq, heads, head_dim) and lse (batch·seq,
@@ -23,4 +25,4 @@ void attention_flash_backward(float* dq, float* dk, float* dv, const float* dout
                               const float* q, const float* k, const float* v, int64_t batch, int64_t seq, int64_t heads,
                               int64_t kv_heads, int64_t head_dim);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS

@@ -7,7 +7,8 @@
 #include "aha/backend/cpu/simd_math.hpp"
 #include "aha/base/threads.hpp"
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 namespace {
 
 using simd::F32x16;
@@ -152,4 +153,5 @@ void cross_entropy_fused(float* losses, float* logits, const float* dlosses, con
   });
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

@@ -3,7 +3,9 @@
 
 #include <cstdint>
 
-namespace aha::backend::cpu {
+#include "aha/backend/cpu/level.hpp"
+
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 // logits (rows, vocab), targets (rows) -> losses (rows) = logsumexp(logits_r) - logits_r[target_r].
 // A negative target (such as Hugging Face's -100) means no target: its loss is 0. Targets must
@@ -26,4 +28,4 @@ void cross_entropy_backward(float* dlogits, const float* dlosses, const float* l
 void cross_entropy_fused(float* losses, float* logits, const float* dlosses, const int32_t* targets, int64_t rows,
                          int64_t vocab);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS

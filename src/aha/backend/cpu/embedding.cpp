@@ -4,7 +4,8 @@
 
 #include "aha/base/threads.hpp"
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 void embedding_forward(float* out, const int32_t* tokens, const float* table, int64_t rows, int64_t dim) {
   for (int64_t r = 0; r < rows; ++r)
@@ -22,4 +23,5 @@ void embedding_backward(float* dtable, const float* dout, const int32_t* tokens,
   });
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

@@ -3,7 +3,9 @@
 
 #include <cstdint>
 
-namespace aha::backend::cpu {
+#include "aha/backend/cpu/level.hpp"
+
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 // tokens (rows), table (vocab, dim) -> out (rows, dim); ids must already be checked < vocab.
 void embedding_forward(float* out, const int32_t* tokens, const float* table, int64_t rows, int64_t dim);
@@ -12,4 +14,4 @@ void embedding_forward(float* out, const int32_t* tokens, const float* table, in
 // adding the rows in order so that repeated tokens sum deterministically.
 void embedding_backward(float* dtable, const float* dout, const int32_t* tokens, int64_t rows, int64_t dim);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS

@@ -2,7 +2,8 @@
 
 #include <cmath>
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 namespace {
 
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
@@ -30,4 +31,5 @@ void geglu_backward(float* dgate, float* dup, const float* dout, const float* ga
   }
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

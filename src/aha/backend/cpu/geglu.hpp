@@ -4,7 +4,9 @@
 
 #include <cstdint>
 
-namespace aha::backend::cpu {
+#include "aha/backend/cpu/level.hpp"
+
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 // gate (n), up (n) -> out (n) = gelu(gate) · up, gelu(g) = g/2 · (1 + tanh(√(2/π)·(g + 0.044715·g³)));
 // out may alias gate or up.
@@ -14,4 +16,4 @@ void geglu_forward(float* out, const float* gate, const float* up, int64_t n);
 // be nullptr; neither may alias dout, gate or up.
 void geglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS

@@ -7,10 +7,17 @@
 #include "aha/backend/cpu/simd.hpp"
 #include "aha/base/threads.hpp"
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 namespace {
 
-constexpr int kMaxRows = 12;         // MR: rows of A per micro-panel (12 x 2 accumulators)
+// MR: rows of A per micro-panel, as many as keep a tile's accumulators in registers: 12 rows of
+// 2 vectors take 24 of the 32 AVX-512 registers, 3 rows of 4 AVX2 halves 12 of the 16.
+#if defined(AHA_SIMD_AVX512)
+constexpr int kMaxRows = 12;
+#else
+constexpr int kMaxRows = 3;
+#endif
 constexpr int64_t kDepth = 256;      // KC: k per block (a B micro-panel of 32 KB stays in L1)
 constexpr int64_t kBlockRows = 144;  // MC: rows of A per packed block (L2-resident)
 constexpr int kHalf = simd::kLanes;  // a panel row is two vectors
@@ -58,8 +65,8 @@ const std::array<std::array<Kernel, kMaxRows>, 3> kKernels = {
 // Panels a tile of `mr` rows takes at once: enough accumulators to hide the FMA latency,
 // few enough to stay in registers.
 int panels_per_tile(int mr, int64_t left) {
-  if (mr <= 2 && left >= 4) return 4;
-  if (mr <= 6 && left >= 2) return 2;
+  if (mr <= kMaxRows / 6 && left >= 4) return 4;
+  if (mr <= kMaxRows / 2 && left >= 2) return 2;
   return 1;
 }
 
@@ -189,4 +196,5 @@ void gemm(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t m,
   });
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

@@ -13,6 +13,8 @@
 #include <new>
 #include <vector>
 
+#include "aha/backend/cpu/level.hpp"
+
 namespace aha::backend::cpu {
 
 // Columns of B per packed panel (two 16-lane vectors).
@@ -46,6 +48,10 @@ struct PackedPanels {
   const float* panel(int64_t p) const { return data.data() + p * k * kPanelWidth; }
 };
 
+}  // namespace aha::backend::cpu
+
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
+
 // Packs B (k, n), read through `b`, into panels (threaded).
 void pack_panels(PackedPanels& out, MatrixView b, int64_t k, int64_t n);
 
@@ -56,4 +62,4 @@ PackedPanels pack_linear_weight(const float* weight, int64_t in, int64_t out);
 // bias is not null. Threaded with parallel_for.
 void gemm(float* c, int64_t ldc, MatrixView a, const PackedPanels& b, int64_t m, const float* bias, bool accumulate);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS

@@ -197,10 +197,14 @@ __attribute__((target("avx512f"))) void bf16::pack_column_avx512(uint16_t* dst, 
                                              _mm512_set1_epi32(2 * kBf16PanelWidth * sizeof(uint16_t)));
   for (int64_t q0 = 0; q0 < pairs; q0 += 16) {
     const int64_t k0 = 2 * q0;
-    const __mmask16 low = lanes_left(std::max<int64_t>(0, k - k0)), high = lanes_left(std::max<int64_t>(0, k - k0 - 16));
-    const __m256i a = _mm512_cvtepi32_epi16(round_lanes_to_bf16(_mm512_maskz_loadu_ps(low, src + k0)));
-    const __m256i b = _mm512_cvtepi32_epi16(round_lanes_to_bf16(_mm512_maskz_loadu_ps(high, src + k0 + 16)));
-    const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+    const __mmask16 low = lanes_left(std::max<int64_t>(0, k - k0)),
+                    high = lanes_left(std::max<int64_t>(0, k - k0 - 16));
+    // (The maskz forms: GCC 12's unmasked ones start from an "undefined" vector it then reports.)
+    const __m256i a = _mm512_maskz_cvtepi32_epi16(0xffff, round_lanes_to_bf16(_mm512_maskz_loadu_ps(low, src + k0)));
+    const __m256i b =
+        _mm512_maskz_cvtepi32_epi16(0xffff, round_lanes_to_bf16(_mm512_maskz_loadu_ps(high, src + k0 + 16)));
+    const __m512i low_half = _mm512_maskz_inserti64x4(0xff, _mm512_setzero_si512(), a, 0);
+    const __m512i both = _mm512_maskz_inserti64x4(0xff, low_half, b, 1);
     _mm512_i32scatter_epi32(dst + q0 * 2 * kBf16PanelWidth, offsets, both, 1);
   }
 }
@@ -238,7 +242,8 @@ void pack_bf16_rounded(PackedBf16& packed, MatrixView w, int64_t k, int64_t n) {
       if (avx512 && w.col_stride == 1) {  // each column's k contiguous (nn.Linear's W)
         uint16_t* dst = packed.data.data() + p * panel_size;
         if (width < kBf16PanelWidth) std::fill(dst, dst + panel_size, uint16_t{0});
-        for (int64_t j = 0; j < width; ++j) bf16::pack_column_avx512(dst + 2 * j, w.data + (j0 + j) * w.row_stride, k, pairs);
+        for (int64_t j = 0; j < width; ++j)
+          bf16::pack_column_avx512(dst + 2 * j, w.data + (j0 + j) * w.row_stride, k, pairs);
         continue;
       }
 #endif

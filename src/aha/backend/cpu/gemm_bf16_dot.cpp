@@ -32,9 +32,9 @@ __attribute__((target("avx512bf16,avx512f,avx512bw,avx512vl"))) void dot_kernel(
   for (int64_t q = q0; q < q1; ++q) {
     if constexpr (mr <= 8) {  // decode's few rows: W streams from memory; ask for it ahead of the loads
       for (int v = 0; v < nv; ++v)
-        _mm_prefetch(reinterpret_cast<const char*>(b + (v / 2) * b_panel + (q + kPrefetchPairs) * kDotPairStride +
-                                                   32 * (v % 2)),
-                     _MM_HINT_T0);
+        _mm_prefetch(
+            reinterpret_cast<const char*>(b + (v / 2) * b_panel + (q + kPrefetchPairs) * kDotPairStride + 32 * (v % 2)),
+            _MM_HINT_T0);
     }
     __m512bh w[nv];
     for (int v = 0; v < nv; ++v)

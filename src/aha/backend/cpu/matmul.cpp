@@ -6,7 +6,8 @@
 #include "aha/backend/cpu/gemm.hpp"
 #include "aha/base/threads.hpp"
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 namespace {
 
 // Packing buffers reused across calls of the calling thread (a large B is tens of MB: reusing
@@ -48,4 +49,5 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
   }
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

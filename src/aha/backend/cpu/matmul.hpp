@@ -4,8 +4,9 @@
 #include <cstdint>
 
 #include "aha/backend/cpu/gemm.hpp"
+#include "aha/backend/cpu/level.hpp"
 
-namespace aha::backend::cpu {
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 // inp (rows, in), weight (out, in), bias (out) or nullptr -> out (rows, out) = inp · weightᵀ + bias.
 // Each output element is one chain of fused multiply-adds over `in` in order, then + bias
@@ -22,4 +23,4 @@ void matmul_forward_packed(float* out, const float* inp, const PackedPanels& wei
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                      const float* weight, int64_t rows, int64_t in, int64_t out_dim);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS

@@ -48,8 +48,8 @@ int64_t transpose(AlignedFloats& out, const float* a, int64_t rows, int64_t cols
 
 }  // namespace
 
-void matmul_forward_bf16(float* out, const float* inp, const float* weight, const float* bias, int64_t rows,
-                         int64_t in, int64_t out_dim) {
+void matmul_forward_bf16(float* out, const float* inp, const float* weight, const float* bias, int64_t rows, int64_t in,
+                         int64_t out_dim) {
   Bf16Scratch& s = scratch();
   pack_bf16_rounded(s.packed, {weight, in, 1}, in, out_dim);
   gemm_bf16(out, inp, s.packed, rows);

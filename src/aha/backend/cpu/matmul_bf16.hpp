@@ -11,8 +11,8 @@ namespace aha::backend::cpu {
 
 // inp (rows, in), weight (out, in), bias (out) or nullptr -> out (rows, out) = bf16(inp) ·
 // bf16(weight)ᵀ + bias.
-void matmul_forward_bf16(float* out, const float* inp, const float* weight, const float* bias, int64_t rows,
-                         int64_t in, int64_t out_dim);
+void matmul_forward_bf16(float* out, const float* inp, const float* weight, const float* bias, int64_t rows, int64_t in,
+                         int64_t out_dim);
 
 // dinp (rows, in) += bf16(dout) · bf16(weight), dweight (out, in) += bf16(dout)ᵀ · bf16(inp),
 // dbias (out) += column sums of dout (fp32, as matmul_backward). Any output may be nullptr.

@@ -1,10 +1,12 @@
 // The CPU backend's op table: the kernels of backend/cpu/, and linear's packed weight layout.
+// Compiled once per ISA level, like the kernels (level.hpp); dispatch.cpp chooses the table.
 #include "aha/backend/ops.hpp"
 
 #include "aha/backend/cpu/adamw.hpp"
 #include "aha/backend/cpu/attention_cached.hpp"
 #include "aha/backend/cpu/attention_flash.hpp"
 #include "aha/backend/cpu/cross_entropy.hpp"
+#include "aha/backend/cpu/dispatch.hpp"
 #include "aha/backend/cpu/embedding.hpp"
 #include "aha/backend/cpu/geglu.hpp"
 #include "aha/backend/cpu/gemm.hpp"
@@ -114,6 +116,6 @@ const Ops kCpu = {
 
 }  // namespace
 
-const Ops& cpu_ops() { return kCpu; }
+const Ops& cpu::AHA_CPU_LEVEL_NS::fp32_ops() { return kCpu; }
 
 }  // namespace aha::backend

@@ -5,7 +5,8 @@
 
 #include "aha/base/threads.hpp"
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 namespace {
 
 // 1 / sqrt(mean(x²) + eps) of one row, the sum of squares taken in double.
@@ -69,4 +70,5 @@ void rmsnorm_backward(float* dinp, float* dweight, const float* dout, const floa
     });
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

@@ -3,7 +3,9 @@
 
 #include <cstdint>
 
-namespace aha::backend::cpu {
+#include "aha/backend/cpu/level.hpp"
+
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 // inp (rows, dim), weight (dim) -> out (rows, dim); out may alias inp.
 void rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t rows, int64_t dim, float eps);
@@ -13,4 +15,4 @@ void rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t 
 void rmsnorm_backward(float* dinp, float* dweight, const float* dout, const float* inp, const float* weight,
                       int64_t rows, int64_t dim, float eps);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS

@@ -5,7 +5,8 @@
 
 #include "aha/base/threads.hpp"
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 namespace {
 
@@ -72,4 +73,5 @@ void rope_backward_table(float* dx, const RopeTable& table, const int64_t* posit
   rotate_table(dx, table, positions, rows, heads, head_dim, -1.0f);
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

@@ -4,9 +4,10 @@
 
 #include <cstdint>
 
+#include "aha/backend/cpu/level.hpp"
 #include "aha/backend/rope_angles.hpp"
 
-namespace aha::backend::cpu {
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 // x (rows, heads, head_dim) rotated in place; row r sits at positions[r].
 void rope_forward(float* x, const int64_t* positions, const double* inv_freq, int64_t rows, int64_t heads,
@@ -24,4 +25,4 @@ void rope_forward_table(float* x, const RopeTable& table, const int64_t* positio
 void rope_backward_table(float* dx, const RopeTable& table, const int64_t* positions, int64_t rows, int64_t heads,
                          int64_t head_dim);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS

@@ -1,21 +1,31 @@
-// Sixteen fp32 lanes: AVX-512 where the build targets it, plain arrays elsewhere. Kernels use
-// it for explicit fused multiply-adds (the build disables implicit contraction, see
-// CMakeLists.txt) and for a horizontal sum with a fixed order.
+// Sixteen fp32 lanes for the kernels of one ISA level (level.hpp): one AVX-512 register in the
+// avx512 copy, two AVX2 registers in the avx2 copy, plain arrays in a build without AVX2. All
+// three give the same bits lane for lane. Kernels use it for explicit fused multiply-adds (the
+// build disables implicit contraction, see CMakeLists.txt) and for a horizontal sum with a fixed
+// order.
 #pragma once
 
 #include <bit>
 #include <cmath>
 #include <cstdint>
 
-#ifdef __AVX512F__
+#include "aha/backend/cpu/level.hpp"
+
+#if defined(AHA_CPU_AVX512)
+#define AHA_SIMD_AVX512 1
+#elif defined(__AVX2__) && defined(__FMA__)
+#define AHA_SIMD_AVX2 1
+#endif
+#if defined(AHA_SIMD_AVX512) || defined(AHA_SIMD_AVX2)
 #include <immintrin.h>
 #endif
 
-namespace aha::backend::cpu::simd {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS::simd {
 
 constexpr int kLanes = 16;
 
-#ifdef __AVX512F__
+#if defined(AHA_SIMD_AVX512)
 using F32x16 = __m512;
 inline F32x16 zero() { return _mm512_setzero_ps(); }
 inline F32x16 load(const float* p) { return _mm512_loadu_ps(p); }
@@ -24,6 +34,21 @@ inline void store(float* p, F32x16 v) { _mm512_storeu_ps(p, v); }
 // a * b + c, rounded once.
 inline F32x16 fma(F32x16 a, F32x16 b, F32x16 c) { return _mm512_fmadd_ps(a, b, c); }
 inline F32x16 add(F32x16 a, F32x16 b) { return _mm512_add_ps(a, b); }
+#elif defined(AHA_SIMD_AVX2)
+struct F32x16 {
+  __m256 lo, hi;  // lanes 0-7, 8-15
+};
+inline F32x16 zero() { return {_mm256_setzero_ps(), _mm256_setzero_ps()}; }
+inline F32x16 load(const float* p) { return {_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)}; }
+inline F32x16 broadcast(float x) { return {_mm256_set1_ps(x), _mm256_set1_ps(x)}; }
+inline void store(float* p, F32x16 v) {
+  _mm256_storeu_ps(p, v.lo);
+  _mm256_storeu_ps(p + 8, v.hi);
+}
+inline F32x16 fma(F32x16 a, F32x16 b, F32x16 c) {
+  return {_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)};
+}
+inline F32x16 add(F32x16 a, F32x16 b) { return {_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)}; }
 #else
 struct F32x16 {
   float v[kLanes];
@@ -53,20 +78,28 @@ inline F32x16 add(F32x16 a, F32x16 b) {
 #endif
 
 // The sum of the lanes, folded pairwise in a fixed order (8+8, 4+4, 2+2, 1+1).
+// Each step adds a lane's partner to the lane (the operands in that order, which decides the
+// payload when both are NaN).
 inline float sum(F32x16 v) {
-#ifdef __AVX512F__
+#if defined(AHA_SIMD_AVX512)
   // The same order in registers. (GCC's _mm512_reduce_add_ps folds alike, but its 256-bit
   // extract draws a false -Wmaybe-uninitialized; the maskz forms have no undefined operand.)
   const __m512 eight = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(0xffff, v, v, 0x4e));  // l + (l+8)
   const __m512 four = _mm512_add_ps(eight, _mm512_maskz_shuffle_f32x4(0xffff, eight, eight, 0xb1));
   const __m512 two = _mm512_add_ps(four, _mm512_maskz_permute_ps(0xffff, four, 0x4e));
   return _mm512_cvtss_f32(_mm512_add_ps(two, _mm512_maskz_permute_ps(0xffff, two, 0xb1)));
-#endif
+#elif defined(AHA_SIMD_AVX2)
+  const __m256 eight = _mm256_add_ps(v.lo, v.hi);
+  const __m128 four = _mm_add_ps(_mm256_castps256_ps128(eight), _mm256_extractf128_ps(eight, 1));
+  const __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
+  return _mm_cvtss_f32(_mm_add_ss(two, _mm_movehdup_ps(two)));
+#else
   alignas(64) float lanes[kLanes];
   store(lanes, v);
   for (int width = kLanes / 2; width > 0; width /= 2)
     for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
   return lanes[0];
+#endif
 }
 
 // Dot product of a and b (n floats): kLanes partial sums, folded, then the tail.
@@ -79,11 +112,18 @@ inline float dot(const float* a, const float* b, int64_t n) {
   return s;
 }
 
+// a where every bit of mask is set, else b. A select in bits: GCC vectorises it without AVX-512,
+// where a ? : whose sides compute would keep a branch (their arithmetic may trap).
+inline float select_bits(uint32_t mask, float a, float b) {
+  return std::bit_cast<float>((std::bit_cast<uint32_t>(a) & mask) | (std::bit_cast<uint32_t>(b) & ~mask));
+}
+
 // e^x for x <= 0 within 2 ulp (0 below -87, so a -inf logit gets no weight), written without
 // calls or branches so that loops over a vocabulary vectorise; the same code, hence the same
-// values, with and without AVX-512.
+// values at every level.
 inline float exp_nonpositive(float x) {
-  const float clamped = x < -87.0f ? -87.0f : x;
+  const uint32_t below = 0u - static_cast<uint32_t>(x < -87.0f);  // all ones below -87
+  const float clamped = select_bits(below, -87.0f, x);
   const float shifted = clamped * 1.44269504f + 12582912.0f;  // 1.5 * 2^23: rounds to an integer
   const float n = shifted - 12582912.0f;
   float r = std::fma(n, -0.693145752f, clamped);  // clamped - n ln2, in two parts
@@ -96,7 +136,8 @@ inline float exp_nonpositive(float x) {
   p = std::fma(p, r, 0.5f);
   p = std::fma(p, r * r, r + 1.0f);
   const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
-  return x < -87.0f ? 0.0f : p * scale;
+  return select_bits(below, 0.0f, p * scale);
 }
 
-}  // namespace aha::backend::cpu::simd
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS::simd
+AHA_CPU_TARGET_END

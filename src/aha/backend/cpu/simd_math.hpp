@@ -8,9 +8,10 @@
 
 #include "aha/backend/cpu/simd.hpp"
 
-namespace aha::backend::cpu::simd {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS::simd {
 
-#ifdef __AVX512F__
+#if defined(AHA_SIMD_AVX512)
 // The masked forms with every lane selected: GCC 12 warns (wrongly) that the unmasked max, min,
 // roundscale and scalef read an uninitialised vector.
 constexpr __mmask16 kAll = 0xFFFF;
@@ -21,6 +22,14 @@ inline F32x16 maximum(F32x16 a, F32x16 b) { return _mm512_mask_max_ps(a, kAll, a
 inline F32x16 div(F32x16 a, F32x16 b) { return _mm512_div_ps(a, b); }
 // Correctly rounded, as std::sqrt.
 inline F32x16 sqrt(F32x16 a) { return _mm512_mask_sqrt_ps(a, kAll, a); }
+#elif defined(AHA_SIMD_AVX2)
+inline F32x16 sub(F32x16 a, F32x16 b) { return {_mm256_sub_ps(a.lo, b.lo), _mm256_sub_ps(a.hi, b.hi)}; }
+inline F32x16 mul(F32x16 a, F32x16 b) { return {_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)}; }
+// Like the AVX-512 instruction: b when either is NaN.
+inline F32x16 maximum(F32x16 a, F32x16 b) { return {_mm256_max_ps(a.lo, b.lo), _mm256_max_ps(a.hi, b.hi)}; }
+inline F32x16 div(F32x16 a, F32x16 b) { return {_mm256_div_ps(a.lo, b.lo), _mm256_div_ps(a.hi, b.hi)}; }
+// Correctly rounded, as std::sqrt.
+inline F32x16 sqrt(F32x16 a) { return {_mm256_sqrt_ps(a.lo), _mm256_sqrt_ps(a.hi)}; }
 #else
 template <typename Op>
 inline F32x16 lanewise(F32x16 a, F32x16 b, Op op) {
@@ -84,7 +93,7 @@ inline float exp_scalar(float x) {
   return std::ldexp(poly(r), static_cast<int>(n));
 }
 
-#ifdef __AVX512F__
+#if defined(AHA_SIMD_AVX512)
 inline F32x16 exp(F32x16 x) {
   using namespace exp_detail;
   // With a NaN operand max and min return the second one: x comes second, so NaN stays NaN.
@@ -103,6 +112,37 @@ inline F32x16 exp(F32x16 x) {
   p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
   return _mm512_mask_scalef_ps(p, kAll, p, n);
 }
+#elif defined(AHA_SIMD_AVX2)
+namespace exp_detail {
+// 2^k for k in [-126, 127], from its exponent bits.
+inline __m256 pow2(__m256i k) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23));
+}
+
+// Eight lanes of exp, the AVX-512 steps in the same order. AVX-512's scalef(p, n) = p·2^n rounded
+// once becomes p·2^(n - h)·2^h with h = floor(n / 2): n is in [-150, 128] and p near 1, so the
+// first product is a normal float, exact, and only the second rounds.
+inline __m256 exp8(__m256 x) {
+  x = _mm256_max_ps(_mm256_set1_ps(kMin), x);
+  x = _mm256_min_ps(_mm256_set1_ps(kMax), x);
+  const __m256 n =
+      _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Hi), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(kP0);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP1));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP2));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP3));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP4));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kP5));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  // A NaN n converts to INT_MIN, whose halves give factors of 1: NaN p passes unchanged.
+  const __m256i k = _mm256_cvtps_epi32(n), half = _mm256_srai_epi32(k, 1);
+  return _mm256_mul_ps(_mm256_mul_ps(p, pow2(_mm256_sub_epi32(k, half))), pow2(half));
+}
+}  // namespace exp_detail
+
+inline F32x16 exp(F32x16 x) { return {exp_detail::exp8(x.lo), exp_detail::exp8(x.hi)}; }
 #else
 inline F32x16 exp(F32x16 x) {
   for (int l = 0; l < kLanes; ++l) x.v[l] = exp_scalar(x.v[l]);
@@ -110,4 +150,5 @@ inline F32x16 exp(F32x16 x) {
 }
 #endif
 
-}  // namespace aha::backend::cpu::simd
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS::simd
+AHA_CPU_TARGET_END

@@ -6,12 +6,12 @@
 #include "aha/backend/cpu/simd_math.hpp"
 #include "aha/base/threads.hpp"
 
-namespace aha::backend::cpu {
+AHA_CPU_TARGET_BEGIN
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 namespace {
 
 using simd::F32x16;
 using simd::kLanes;
-
 
 // Calls vec(i) for every whole vector at i, threaded for large n, then tail(i) on the rest.
 template <typename Vec, typename Tail>
@@ -65,4 +65,5 @@ void swiglu_backward(float* dgate, float* dup, const float* dout, const float* g
       });
 }
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
+AHA_CPU_TARGET_END

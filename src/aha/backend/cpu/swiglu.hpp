@@ -4,7 +4,9 @@
 
 #include <cstdint>
 
-namespace aha::backend::cpu {
+#include "aha/backend/cpu/level.hpp"
+
+namespace aha::backend::cpu::AHA_CPU_LEVEL_NS {
 
 // gate (n), up (n) -> out (n) = gate * sigmoid(gate) * up; out may alias gate or up.
 void swiglu_forward(float* out, const float* gate, const float* up, int64_t n);
@@ -13,4 +15,4 @@ void swiglu_forward(float* out, const float* gate, const float* up, int64_t n);
 // Either may be nullptr; neither may alias dout, gate or up.
 void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n);
 
-}  // namespace aha::backend::cpu
+}  // namespace aha::backend::cpu::AHA_CPU_LEVEL_NS
