@@ -60,23 +60,36 @@ void expect_identical(const Result& a, const Result& b, const std::string& what)
   for (const auto& [name, t] : ta) EXPECT_EQ(t.to_f32(), tb.at(name).to_f32()) << what << ": " << name;
 }
 
+// Each architecture variant's tiny model written into `dir` (seed 17): (name, directory) pairs.
+std::vector<std::pair<std::string, std::string>> write_variants(const test::TempDir& dir) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, config] : test::tiny_model_variants()) {
+    out.emplace_back(name, dir.file(name));
+    std::filesystem::create_directories(out.back().second);
+    test::write_tiny_model(out.back().second, config, 17);
+  }
+  return out;
+}
+
+// The oracle case `name` of r (its gradients written into `dir`) for the model in `model_dir`,
+// batch `b`, with `bf16` products in the reference.
+Json gradient_case(const test::TempDir& dir, const std::string& name, const std::string& model_dir, const Result& r,
+                   const Batch& b, bool bf16 = false) {
+  const std::string grads = dir.file(name + ".safetensors");
+  io::write_safetensors(grads, to_tensors(r.grads));
+  return test::oracle_case({{"name", name}, {"model", model_dir}, {"grads", grads}, {"loss", r.loss}, {"bf16", bf16}},
+                           b);
+}
+
 TEST(Gradients, match_pytorch_autograd_for_every_architecture_with_and_without_checkpointing) {
   test::TempDir dir;
   const Batch b(3);
   Json cases = Json::array();
-  for (const auto& [name, config] : test::tiny_model_variants()) {
-    const std::string model_dir = dir.file(name);
-    std::filesystem::create_directories(model_dir);
-    test::write_tiny_model(model_dir, config, 17);
-    Model m(model_dir);
-    for (bool checkpointing : {false, true}) {
-      const Result r = run(m, b, checkpointing);
-      const std::string case_name = name + (checkpointing ? "+checkpointing" : "");
-      const std::string grads = dir.file(case_name + ".safetensors");
-      io::write_safetensors(grads, to_tensors(r.grads));
+  for (const auto& [name, model_dir] : write_variants(dir)) {
+    const Model m(model_dir);
+    for (bool checkpointing : {false, true})
       cases.push_back(
-          test::oracle_case({{"name", case_name}, {"model", model_dir}, {"grads", grads}, {"loss", r.loss}}, b));
-    }
+          gradient_case(dir, name + (checkpointing ? "+checkpointing" : ""), model_dir, run(m, b, checkpointing), b));
   }
   EXPECT_GT(test::check_gradient_oracle("grad_reference.py", dir, cases).tensors, 100u);
 }
@@ -100,23 +113,12 @@ double median_tensor_error(const Json& report) {
 TEST(Gradients, in_mixed_precision_match_pytorch_autograd_with_bf16_operands) {
   test::TempDir dir;
   const Batch b(3);
-  Json cases = Json::array();
-  for (const auto& [name, config] : test::tiny_model_variants()) {
-    const std::string model_dir = dir.file(name);
-    std::filesystem::create_directories(model_dir);
-    test::write_tiny_model(model_dir, config, 17);
-    Model m(model_dir);
-    for (bool bf16 : {true, false}) {
-      const Result r = run(m, b, true, 0, bf16);
-      const std::string case_name = name + (bf16 ? "+bf16" : "+fp32");
-      const std::string grads = dir.file(case_name + ".safetensors");
-      io::write_safetensors(grads, to_tensors(r.grads));
-      cases.push_back(test::oracle_case(
-          {{"name", case_name}, {"model", model_dir}, {"grads", grads}, {"loss", r.loss}, {"bf16", true}}, b));
-    }
-  }
   Json bf16_cases = Json::array(), fp32_cases = Json::array();
-  for (const Json& c : cases) (c["name"].get<std::string>().ends_with("+bf16") ? bf16_cases : fp32_cases).push_back(c);
+  for (const auto& [name, model_dir] : write_variants(dir)) {
+    const Model m(model_dir);
+    bf16_cases.push_back(gradient_case(dir, name + "+bf16", model_dir, run(m, b, true, 0, true), b, true));
+    fp32_cases.push_back(gradient_case(dir, name + "+fp32", model_dir, run(m, b, true), b, true));
+  }
   const test::OracleReport report = test::check_gradient_oracle("grad_reference.py", dir, bf16_cases, 1e-2);
   EXPECT_GT(report.tensors, 50u);
   EXPECT_LT(median_tensor_error(report.report), 1e-4);
