@@ -52,9 +52,14 @@ void matmul_forward_bf16(float* out, const float* inp, const float* weight, cons
                          int64_t out_dim) {
   Bf16Scratch& s = scratch();
   pack_bf16_rounded(s.packed, {weight, in, 1}, in, out_dim);
-  gemm_bf16(out, inp, s.packed, rows);
+  matmul_forward_bf16_packed(out, inp, s.packed, bias, rows);
+}
+
+void matmul_forward_bf16_packed(float* out, const float* inp, const PackedBf16& weight, const float* bias,
+                                int64_t rows) {
+  gemm_bf16(out, inp, weight, rows);
   for (int64_t r = 0; bias && r < rows; ++r)
-    for (int64_t j = 0; j < out_dim; ++j) out[r * out_dim + j] += bias[j];
+    for (int64_t j = 0; j < weight.n; ++j) out[r * weight.n + j] += bias[j];
 }
 
 void matmul_backward_bf16(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,

@@ -7,12 +7,19 @@
 
 #include <cstdint>
 
+#include "aha/backend/cpu/gemm_bf16.hpp"
+
 namespace aha::backend::cpu {
 
 // inp (rows, in), weight (out, in), bias (out) or nullptr -> out (rows, out) = bf16(inp) ·
 // bf16(weight)ᵀ + bias.
 void matmul_forward_bf16(float* out, const float* inp, const float* weight, const float* bias, int64_t rows, int64_t in,
                          int64_t out_dim);
+
+// matmul_forward_bf16 with the weight packed ahead (pack_bf16_weight, pack_bf16_rounded):
+// inp (rows, weight.k) -> out (rows, weight.n), + bias (weight.n) when not null.
+void matmul_forward_bf16_packed(float* out, const float* inp, const PackedBf16& weight, const float* bias,
+                                int64_t rows);
 
 // dinp (rows, in) += bf16(dout) · bf16(weight), dweight (out, in) += bf16(dout)ᵀ · bf16(inp),
 // dbias (out) += column sums of dout (fp32, as matmul_backward). Any output may be nullptr.

@@ -67,9 +67,7 @@ void linear_forward_prepared(float* out, const float* inp, const PreparedLinear&
   const float* bias = w.bias.empty() ? nullptr : w.bias.data();
   if (const auto* packed = dynamic_cast<const PackedLinear*>(w.layout.get()))
     return cpu::matmul_forward_packed(out, inp, packed->panels, bias, rows);
-  cpu::gemm_bf16(out, inp, static_cast<const PackedLinearBf16&>(*w.layout).packed, rows);
-  for (int64_t r = 0; bias && r < rows; ++r)
-    for (int64_t j = 0; j < w.out; ++j) out[r * w.out + j] += bias[j];
+  cpu::matmul_forward_bf16_packed(out, inp, static_cast<const PackedLinearBf16&>(*w.layout).packed, bias, rows);
 }
 
 void linear_prepared_rows(float* out, const int32_t* ids, const PreparedLinear& w, int64_t rows) {
