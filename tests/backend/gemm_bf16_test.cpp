@@ -45,6 +45,14 @@ std::vector<uint16_t> bf16_weights(size_t n, unsigned seed) {
   return bits;
 }
 
+// W (n, k) of random bf16 values from `seed`, packed.
+PackedBf16 packed_random_weight(int64_t k, int64_t n, unsigned seed) {
+  const std::vector<uint16_t> w = bf16_weights(static_cast<size_t>(n * k), seed);
+  PackedBf16 packed;
+  pack_bf16_weight(packed, w.data(), k, n);
+  return packed;
+}
+
 std::vector<float> product(IsaLevel level, const float* a, const PackedBf16& w, int64_t rows) {
   std::vector<float> out(static_cast<size_t>(rows * w.n), -1.0f);
   gemm_bf16(out.data(), a, w, rows, level);
@@ -91,9 +99,7 @@ TEST_P(GemmBf16Level, agrees_with_the_fp32_product_within_the_bf16_rounding_boun
 TEST_P(GemmBf16Level, a_row_alone_is_bit_identical_to_the_same_row_in_any_batch) {
   const int64_t rows = 300, k = 600, n = 130;
   const std::vector<float> a = random_vector(rows * k, 3);
-  const std::vector<uint16_t> w = bf16_weights(n * k, 4);
-  PackedBf16 packed;
-  pack_bf16_weight(packed, w.data(), k, n);
+  const PackedBf16 packed = packed_random_weight(k, n, 4);
   const std::vector<float> batch = product(GetParam(), a.data(), packed, rows);
   for (int64_t r : {0, 1, 11, 12, 15, 16, 31, 32, 191, 192, 299}) {
     const std::vector<float> one = product(GetParam(), a.data() + r * k, packed, 1);
@@ -109,9 +115,7 @@ TEST_P(GemmBf16Level, a_row_alone_is_bit_identical_to_the_same_row_in_any_batch)
 TEST_P(GemmBf16Level, is_bit_identical_for_every_thread_count) {
   const int64_t rows = 200, k = 300, n = 70;
   const std::vector<float> a = random_vector(rows * k, 5);
-  const std::vector<uint16_t> w = bf16_weights(n * k, 6);
-  PackedBf16 packed;
-  pack_bf16_weight(packed, w.data(), k, n);
+  const PackedBf16 packed = packed_random_weight(k, n, 6);
   const int threads = num_threads();
   std::vector<std::vector<float>> results;
   for (int t : {1, 2, 3}) {
@@ -134,9 +138,7 @@ INSTANTIATE_TEST_SUITE_P(EveryLevel, GemmBf16Level,
 TEST(GemmBf16, widening_levels_agree_bit_for_bit) {
   for (auto [rows, k, n] : kBf16Shapes) {
     const std::vector<float> a = random_vector(rows * k, 7);
-    const std::vector<uint16_t> w = bf16_weights(n * k, 8);
-    PackedBf16 packed;
-    pack_bf16_weight(packed, w.data(), k, n);
+    const PackedBf16 packed = packed_random_weight(k, n, 8);
     const std::vector<float> generic = product(IsaLevel::generic, a.data(), packed, rows);
     for (IsaLevel level : {IsaLevel::avx2, IsaLevel::avx512}) {
       if (level > detected_isa()) continue;
@@ -147,9 +149,7 @@ TEST(GemmBf16, widening_levels_agree_bit_for_bit) {
 
 TEST(GemmBf16, the_default_path_uses_the_chosen_level) {
   const std::vector<float> a = random_vector(7 * 40, 9);
-  const std::vector<uint16_t> w = bf16_weights(50 * 40, 10);
-  PackedBf16 packed;
-  pack_bf16_weight(packed, w.data(), 40, 50);
+  const PackedBf16 packed = packed_random_weight(40, 50, 10);
   std::vector<float> out(7 * 50);
   gemm_bf16(out.data(), a.data(), packed, 7);
   EXPECT_EQ(out, product(isa_level(), a.data(), packed, 7));
