@@ -144,7 +144,7 @@ ComputeDType resolve_dtype(DTypeChoice choice, const io::ModelDir& files) {
   if (choice != DTypeChoice::automatic)
     return choice == DTypeChoice::bfloat16 ? ComputeDType::bfloat16 : ComputeDType::float32;
   for (const ParameterSpec& p : parameter_table(files.config()))
-    if (p.shape.size() == 2 && read_parameter(files, p).dtype() != tensor::DType::BF16) return ComputeDType::float32;
+    if (p.shape.size() == 2 && files.get(p.name).dtype() != tensor::DType::BF16) return ComputeDType::float32;
   return ComputeDType::bfloat16;
 }
 
