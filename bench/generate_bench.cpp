@@ -36,7 +36,7 @@ std::vector<float> random_values(size_t n, float scale, std::mt19937& rng) {
 }
 
 model::Linear random_linear(int64_t in, int64_t out, std::mt19937& rng) {
-  return {in, out, random_values(static_cast<size_t>(in * out), 1.0f / std::sqrt(float(in)), rng), {}};
+  return {in, out, random_values(static_cast<size_t>(in * out), 1.0f / std::sqrt(float(in)), rng), {}, {}};
 }
 
 model::Model random_model(const io::ModelConfig& c) {

@@ -562,6 +562,32 @@ TEST(LinearBf16, forward_and_backward_are_the_sums_of_the_rounded_operands) {
   }
 }
 
+// A frozen weight held in bf16 bits (LoRA's base in mixed precision): the products through its
+// layouts are the mixed-precision linear's of the same values, bit for bit, both ways. Odd sizes
+// reach the padding of k and of the last panel.
+TEST(PreparedLinear, bf16_bits_give_the_mixed_precision_products_both_ways) {
+  const int64_t rows = 9, in = 70, out = 45;
+  const Floats x = test::random_vector(rows * in, 40), dy = test::random_vector(rows * out, 41),
+               b = test::random_vector(out, 42);
+  const std::vector<uint16_t> bits = bf16_bits(test::random_vector(out * in, 43));
+  Floats w(out * in);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = tensor::bf16_to_f32(bits[i]);
+  for (const Ops* ops : backends()) {
+    Floats y_want(rows * out), y(rows * out), dx_want(rows * in, 0.0f), dx(rows * in);
+    ops->linear_forward_bf16(y_want.data(), x.data(), w.data(), b.data(), rows, in, out);
+    ops->linear_backward_bf16(dx_want.data(), nullptr, nullptr, dy.data(), x.data(), w.data(), rows, in, out);
+    PreparedLinear forward, transposed;
+    ops->linear_prepare_bf16(forward, bits.data(), b.data(), in, out);
+    ops->linear_prepare_bf16_transposed(transposed, bits.data(), in, out);
+    ops->linear_forward_prepared(y.data(), x.data(), forward, rows);
+    ops->linear_forward_prepared(dx.data(), dy.data(), transposed, rows);
+    EXPECT_EQ(transposed.in, out) << ops->name;
+    EXPECT_EQ(transposed.out, in) << ops->name;
+    EXPECT_EQ(y, y_want) << ops->name;
+    EXPECT_EQ(dx, dx_want) << ops->name;
+  }
+}
+
 TEST(PreparedLinear, rows_are_the_weight_rows_exactly_in_either_dtype) {
   const int64_t in = 37, out = 70;
   const Floats w = test::random_vector(out * in, 23);

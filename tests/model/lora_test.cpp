@@ -155,6 +155,58 @@ TEST(Lora, dropout_is_bit_identical_with_checkpointing_and_differs_by_seed) {
   EXPECT_NE(plain.loss, other.loss);
 }
 
+// LoRA in mixed precision on a BF16 checkpoint holds the frozen base in its bf16 bits (never
+// expanded to fp32): the loss, the log-probs and every adapter gradient are the bits of the
+// same pass over the fp32 copy of the base, which rounds each weight to those same bits, for
+// every architecture (tied heads, biases, q/k norms), with dropout and with checkpointing. The
+// GRPO policy built from the held base with the adapter merged gives the same logits too.
+TEST(Lora, a_bf16_base_held_in_bf16_gives_the_bits_of_its_fp32_copy_in_mixed_precision) {
+  test::TempDir dir;
+  const LoraBatch b(6);
+  for (const auto& [name, config] : test::tiny_model_variants()) {
+    const std::string model_dir = dir.file(name);
+    std::filesystem::create_directories(model_dir);
+    test::write_tiny_model(model_dir, config, 19, tensor::DType::BF16);
+    const Weights fp32 = load_weights(io::ModelDir(model_dir));
+    const Weights held = load_weights(io::ModelDir(model_dir), true);
+    ASSERT_TRUE(holds_bf16(held)) << name;
+    EXPECT_TRUE(held.embed_tokens.empty() && held.layers[0].down_proj.weight.empty()) << name;
+    EXPECT_EQ(held.layers[0].input_norm, fp32.layers[0].input_norm) << name;  // norms stay fp32
+    const Lora lora = random_lora(fp32.config, {"all-linear"}, 29, 0.2);
+    for (bool checkpointing : {false, true}) {
+      const std::string what = name + (checkpointing ? " +checkpointing" : "");
+      auto pass = [&](const Weights& w, std::vector<float>& logprobs) {
+        Activations acts(w.config, b.batch, b.seq, checkpointing);
+        acts.bf16 = true;
+        LoraResult r{0.0, lora, Gradients{}};
+        zero_lora_values(r.grads);
+        r.base.layers.resize(w.layers.size());
+        r.loss = loss_and_gradients(w.config, w, b.view(), acts, r.base, {&lora, &r.grads, 3});
+        std::vector<float> entropies(logprobs.size()), dlogprobs(logprobs.size(), 0.25f);
+        forward_logprobs(w.config, w, b.view(), 0.7, acts, logprobs, entropies, {&lora, &r.grads, 4});
+        backward_logprobs(w.config, w, b.view(), 0.7, dlogprobs, acts, r.base, {&lora, &r.grads, 4});
+        return r;
+      };
+      std::vector<float> logprobs_fp32(b.tokens.size()), logprobs_held(b.tokens.size());
+      const LoraResult want = pass(fp32, logprobs_fp32), got = pass(held, logprobs_held);
+      EXPECT_EQ(got.loss, want.loss) << what;
+      EXPECT_EQ(logprobs_held, logprobs_fp32) << what;
+      const auto tw = lora_tensors(want.grads), tg = lora_tensors(got.grads);
+      for (const auto& [tensor_name, t] : tw)
+        ASSERT_EQ(tg.at(tensor_name).to_f32(), t.to_f32()) << what << " " << tensor_name;
+    }
+    Model policy(fp32.config, fp32, ComputeDType::bfloat16);
+    policy.set_weights(fp32, &lora);
+    const std::vector<float> want = policy.logits(b.tokens);
+    policy.set_weights(held, &lora);
+    EXPECT_EQ(policy.logits(b.tokens), want) << name;
+    // Only a mixed-precision pass and a bf16 model read a held base.
+    Activations acts(held.config, b.batch, b.seq, false);
+    EXPECT_THROW(compute_loss(held.config, held, b.view(), acts, &lora), Error) << name;
+    EXPECT_THROW(Model(held.config, held, ComputeDType::float32), Error) << name;
+  }
+}
+
 TEST(Lora, an_adapter_directory_loads_as_its_base_plus_the_merged_adapter) {
   test::TempDir dir;
   const std::string base = dir.file("base"), adapter = dir.file("adapter");

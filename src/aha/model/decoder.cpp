@@ -17,38 +17,56 @@ namespace {
 
 using backend::ops;
 
-// Where a model's bf16 matrices come from: the fp32 values of a Weights, with `lora`'s adapter
-// merged where it has one (rounded when packed), or, for a matrix whose values are empty, the
-// tensor its parameter-table entry names in a model directory, as bf16 bits (its file pages
-// released once copied, so that the file does not count twice).
+// Where a model's bf16 matrices come from: the fp32 values of a Weights, or the bf16 bits it
+// holds instead (load_weights' hold_bf16), with `lora`'s adapter merged where it has one
+// (rounded when packed); or, for a matrix the Weights has neither of, the tensor its
+// parameter-table entry names in a model directory, as bf16 bits (its file pages released once
+// copied, so that the file does not count twice).
 class Bf16Matrices {
  public:
   Bf16Matrices(const Weights& w, const io::ModelDir* dir, const Lora* lora) : dir_(dir), lora_(lora) {
-    for (ParameterSpec& p : parameter_table(w.config))
-      if (p.shape.size() == 2) specs_.emplace(p.slot(const_cast<Weights&>(w)).values, std::move(p));
+    for (ParameterSpec& p : parameter_table(w.config)) {
+      if (p.shape.size() != 2) continue;
+      const TensorSlot s = p.slot(const_cast<Weights&>(w));
+      static const std::vector<uint16_t> kNone;
+      matrices_.emplace(s.values, Matrix{std::move(p), s.bf16 ? s.bf16 : &kNone});
+    }
   }
 
-  // True when the matrix `values` of the Weights is to be read from the model directory.
-  bool in_file(const std::vector<float>& values) const { return values.empty() && dir_; }
+  // True when the matrix `values` of the Weights is at hand as bf16 bits (held, or in the file).
+  bool as_bits(const std::vector<float>& values) const {
+    return values.empty() && (!matrices_.at(&values).bits->empty() || dir_);
+  }
   // True when `values` has an adapter to merge.
-  bool adapted(const std::vector<float>& values) const { return adapter_of(specs_.at(&values)) != nullptr; }
+  bool adapted(const std::vector<float>& values) const { return adapter_of(matrices_.at(&values).spec) != nullptr; }
 
-  // Appends `values` (with its adapter merged) to `out`.
+  // Appends the fp32 values of `values` (widened from its bits when held so), its adapter
+  // merged, to `out`.
   void append_merged(const std::vector<float>& values, std::vector<float>& out) const {
-    const LoraLinear* adapter = adapter_of(specs_.at(&values));
-    if (!adapter) {
-      out.insert(out.end(), values.begin(), values.end());
+    const Matrix& m = matrices_.at(&values);
+    const size_t at = out.size();
+    if (values.empty())
+      for (uint16_t b : *m.bits) out.push_back(tensor::bf16_to_f32(b));
+    else out.insert(out.end(), values.begin(), values.end());
+    const LoraLinear* adapter = adapter_of(m.spec);
+    if (!adapter) return;
+    std::vector<float> merged(out.begin() + static_cast<int64_t>(at), out.end());
+    merge_lora_linear(merged, *adapter, lora_->settings.scale());
+    std::copy(merged.begin(), merged.end(), out.begin() + static_cast<int64_t>(at));
+  }
+
+  // Appends the bf16 bits of `values`: held, its fp32 values rounded, or the file's tensor.
+  void append_bits(const std::vector<float>& values, std::vector<uint16_t>& out) const {
+    const Matrix& m = matrices_.at(&values);
+    if (!values.empty()) {
+      for (float v : values) out.push_back(tensor::f32_to_bf16(v));
       return;
     }
-    std::vector<float> merged = values;
-    merge_lora_linear(merged, *adapter, lora_->settings.scale());
-    out.insert(out.end(), merged.begin(), merged.end());
-  }
-
-  // Appends the bf16 bits of the file's tensor for `values` (in_file) to `out`.
-  void append_file(const std::vector<float>& values, std::vector<uint16_t>& out) const {
-    const std::string& name = specs_.at(&values).name;
-    const tensor::Tensor t = dir_->get(name);
+    if (!m.bits->empty()) {
+      out.insert(out.end(), m.bits->begin(), m.bits->end());
+      return;
+    }
+    const tensor::Tensor t = dir_->get(m.spec.name);
     const size_t at = out.size(), n = static_cast<size_t>(t.numel());
     if (t.dtype() == tensor::DType::BF16) {
       out.resize(at + n);
@@ -56,10 +74,15 @@ class Bf16Matrices {
     } else {
       for (float v : t.to_f32()) out.push_back(tensor::f32_to_bf16(v));
     }
-    dir_->release(name);
+    dir_->release(m.spec.name);
   }
 
  private:
+  struct Matrix {
+    ParameterSpec spec;
+    const std::vector<uint16_t>* bits;  // held in the Weights, or empty
+  };
+
   const LoraLinear* adapter_of(const ParameterSpec& p) const {
     if (!lora_ || p.lora_module == kNotLoraTarget) return nullptr;
     const LoraLinear& l = lora_->layers[static_cast<size_t>(p.layer)][p.lora_module];
@@ -68,7 +91,7 @@ class Bf16Matrices {
 
   const io::ModelDir* dir_;
   const Lora* lora_;
-  std::map<const std::vector<float>*, ParameterSpec> specs_;
+  std::map<const std::vector<float>*, Matrix> matrices_;
 };
 
 // `w` without its matrices (left empty, their Linear's sizes kept).
@@ -103,15 +126,17 @@ std::vector<float> stacked_bias(std::initializer_list<const Linear*> parts) {
 void prepare_matrices(backend::PreparedLinear& out, const std::vector<const std::vector<float>*>& parts, int64_t in,
                       int64_t out_features, const std::vector<float>& bias, const Bf16Matrices* bf16) {
   const float* b = bias.empty() ? nullptr : bias.data();
-  if (bf16 && bf16->in_file(*parts[0])) {
+  bool adapted = false;
+  for (const std::vector<float>* p : parts) adapted = adapted || (bf16 && bf16->adapted(*p));
+  if (bf16 && bf16->as_bits(*parts[0]) && !adapted) {
     std::vector<uint16_t> bits;
     bits.reserve(static_cast<size_t>(out_features * in));
-    for (const std::vector<float>* p : parts) bf16->append_file(*p, bits);
+    for (const std::vector<float>* p : parts) bf16->append_bits(*p, bits);
     return ops().linear_prepare_bf16(out, bits.data(), b, in, out_features);
   }
   std::vector<float> stacked;
   const float* values = parts[0]->data();
-  if (parts.size() > 1 || (bf16 && bf16->adapted(*parts[0]))) {
+  if (parts.size() > 1 || adapted) {
     for (const std::vector<float>* p : parts) {
       if (bf16) bf16->append_merged(*p, stacked);
       else stacked.insert(stacked.end(), p->begin(), p->end());
@@ -191,6 +216,7 @@ void Model::set_weights(const Weights& weights, const Lora* lora) {
 void Model::prepare(const Weights& source, const io::ModelDir* dir, const Lora* lora) {
   std::optional<Bf16Matrices> bf16;
   if (dtype_ == ComputeDType::bfloat16) bf16.emplace(source, dir, lora);
+  else if (holds_bf16(source)) fail_internal("a float32 model from matrices held in bf16");
   const Bf16Matrices* b = bf16 ? &*bf16 : nullptr;
   // The head first: in bf16 its file pages and its copy are the largest transient memory, and
   // they come and go before the layers are held.

@@ -14,7 +14,7 @@ std::vector<ParameterSpec> llama_parameters(const io::ModelConfig& c) {
   const int64_t q = c.num_attention_heads * hd, kv = c.num_key_value_heads * hd;
   std::vector<ParameterSpec> t;
   t.push_back({"model.embed_tokens.weight", {c.vocab_size, h}, Init::normal, -1, kNotLoraTarget, [](Weights& w) {
-                 return TensorSlot{&w.embed_tokens, nullptr};
+                 return TensorSlot{&w.embed_tokens, nullptr, &w.embed_tokens_bf16};
                }});
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
@@ -28,7 +28,7 @@ std::vector<ParameterSpec> llama_parameters(const io::ModelConfig& c) {
                       int module) {
       t.push_back({p + name + ".weight", {out, in}, Init::normal, i, module, [i, member](Weights& w) {
                      Linear& l = w.layers[i].*member;
-                     return TensorSlot{&l.weight, &l};
+                     return TensorSlot{&l.weight, &l, &l.weight_bf16};
                    }});
       if (!bias) return;
       t.push_back({p + name + ".bias", {out}, Init::zeros, i, kNotLoraTarget, [i, member](Weights& w) {
@@ -55,7 +55,7 @@ std::vector<ParameterSpec> llama_parameters(const io::ModelConfig& c) {
                }});
   if (!c.tie_word_embeddings)
     t.push_back({"lm_head.weight", {c.vocab_size, h}, Init::normal, -1, kNotLoraTarget, [](Weights& w) {
-                   return TensorSlot{&w.lm_head.weight, &w.lm_head};
+                   return TensorSlot{&w.lm_head.weight, &w.lm_head, &w.lm_head.weight_bf16};
                  }});
   return t;
 }

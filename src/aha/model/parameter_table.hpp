@@ -25,11 +25,13 @@ constexpr int kNotLoraTarget = -1;
 // initializer_range), zeros (biases) or ones (norm scales).
 enum class Init { normal, zeros, ones };
 
-// Where a tensor lives in a Weights (or Gradients): its values, and the nn.Linear whose weight
-// or bias it is (nullptr for embeddings and norms).
+// Where a tensor lives in a Weights (or Gradients): its values, the nn.Linear whose weight or bias
+// it is (nullptr for embeddings and norms) and, for a matrix that may be held in bf16 bits
+// instead (load_weights), where those go (nullptr: always fp32).
 struct TensorSlot {
   std::vector<float>* values;
   Linear* linear;
+  std::vector<uint16_t>* bf16 = nullptr;
 };
 
 // One tensor of an architecture.

@@ -6,6 +6,7 @@
 #include "aha/backend/ops.hpp"
 #include "aha/base/error.hpp"
 #include "aha/model/architecture.hpp"
+#include "aha/tensor/dtype.hpp"
 
 namespace aha::model {
 namespace {
@@ -75,16 +76,59 @@ struct LayerLora {
 auto linear_forward_op(const Dims& d) { return d.bf16 ? ops().linear_forward_bf16 : ops().linear_forward; }
 auto linear_backward_op(const Dims& d) { return d.bf16 ? ops().linear_backward_bf16 : ops().linear_backward; }
 
+// The bf16 bits of a frozen matrix held in bf16 (load_weights), or nullptr when it is fp32.
+// Only a mixed-precision pass reads them: its products round their weights to bf16 anyway.
+const uint16_t* held_bf16(const std::vector<uint16_t>& bits, const Dims& d) {
+  if (bits.empty()) return nullptr;
+  if (!d.bf16) fail_internal("a matrix held in bf16 needs a mixed-precision pass (bf16: true)");
+  return bits.data();
+}
+
+// The layout a held matrix is packed into at each product (as mixed precision rounds and packs
+// an fp32 weight at each product), its memory reused.
+backend::PreparedLinear& held_layout() {
+  thread_local backend::PreparedLinear layout;
+  return layout;
+}
+
+// dx (n, w.out) += x (n, w.in) · the prepared matrix.
+void add_prepared_product(float* dx, const float* x, const backend::PreparedLinear& w, int64_t n) {
+  std::vector<float> product(static_cast<size_t>(n * w.out));
+  ops().linear_forward_prepared(product.data(), x, w, n);
+  for (size_t i = 0; i < product.size(); ++i) dx[i] += product[i];
+}
+
 void linear(float* out, const float* inp, const Linear& l, const Adapter& ad, const Dims& d) {
-  linear_forward_op(d)(out, inp, l.weight.data(), l.bias.empty() ? nullptr : l.bias.data(), d.rows, l.in, l.out);
+  const float* bias = l.bias.empty() ? nullptr : l.bias.data();
+  if (const uint16_t* bits = held_bf16(l.weight_bf16, d)) {
+    ops().linear_prepare_bf16(held_layout(), bits, bias, l.in, l.out);
+    ops().linear_forward_prepared(out, inp, held_layout(), d.rows);
+  } else {
+    linear_forward_op(d)(out, inp, l.weight.data(), bias, d.rows, l.in, l.out);
+  }
   if (ad.w) lora_forward(out, inp, *ad.w, ad.scale, d.rows, ad.dropout);
 }
 
 void linear_backward(float* dinp, Linear& grad, const float* dout, const float* inp, const Linear& l, const Adapter& ad,
                      const Dims& d) {
-  linear_backward_op(d)(dinp, grad_or_null(grad.weight), grad_or_null(grad.bias), dout, inp, l.weight.data(), d.rows,
-                        l.in, l.out);
+  if (const uint16_t* bits = held_bf16(l.weight_bf16, d)) {  // frozen: only d(inp) = dout · W
+    if (!grad.weight.empty() || !grad.bias.empty()) fail_internal("a matrix held in bf16 has a gradient");
+    ops().linear_prepare_bf16_transposed(held_layout(), bits, l.in, l.out);
+    add_prepared_product(dinp, dout, held_layout(), d.rows);
+  } else {
+    linear_backward_op(d)(dinp, grad_or_null(grad.weight), grad_or_null(grad.bias), dout, inp, l.weight.data(), d.rows,
+                          l.in, l.out);
+  }
   if (ad.w) lora_backward(dinp, *ad.g, dout, inp, *ad.w, ad.scale, d.rows, ad.dropout);
+}
+
+// x (rows, hidden) = the embedding rows of `tokens`, from fp32 or from bf16 bits (exact).
+void embed(const Dims& d, const Weights& w, const int32_t* tokens, float* x) {
+  if (w.embed_tokens_bf16.empty()) return ops().embedding_forward(x, tokens, w.embed_tokens.data(), d.rows, d.hidden);
+  for (int64_t r = 0; r < d.rows; ++r) {
+    const uint16_t* row = w.embed_tokens_bf16.data() + tokens[r] * d.hidden;
+    for (int64_t k = 0; k < d.hidden; ++k) x[r * d.hidden + k] = tensor::bf16_to_f32(row[k]);
+  }
 }
 
 void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& b, const Activations& acts) {
@@ -209,7 +253,7 @@ void layer_forward(const Dims& d, const LayerWeights& w, const LayerLora& lora, 
 
 // Embedding, every layer and the final norm, keeping what the backward needs.
 void forward(const Dims& d, const Weights& w, const LoraPass& lora, const TrainBatch& b, Activations& acts) {
-  ops().embedding_forward(acts.residual[0].data(), b.tokens.data(), w.embed_tokens.data(), d.rows, d.hidden);
+  embed(d, w, b.tokens.data(), acts.residual[0].data());
   if (d.embedding_scale != 0.0f)  // x = scale · embedding
     for (float& x : acts.residual[0]) x *= d.embedding_scale;
   for (size_t l = 0; l < w.layers.size(); ++l) {
@@ -223,13 +267,20 @@ void forward(const Dims& d, const Weights& w, const LoraPass& lora, const TrainB
 
 // The LM head's products over the chunks of one pass. In bf16 the head is rounded and packed
 // once per pass, each way, rather than at every chunk (a real vocabulary's head is the largest
-// matrix, read by many chunks); fp32 runs the plain products.
+// matrix, read by many chunks), or packed from its bits when held in bf16; fp32 runs the plain
+// products.
 class HeadProducts {
  public:
-  HeadProducts(const Dims& d, const float* head, bool backward) : d_(d), head_(head) {
+  HeadProducts(const Dims& d, const Weights& w, bool backward) : d_(d), head_(lm_head_matrix(w).data()) {
+    if (const uint16_t* bits = held_bf16(lm_head_bf16(w), d)) {
+      held_ = true;
+      ops().linear_prepare_bf16(forward_, bits, nullptr, d.hidden, d.vocab);
+      if (backward) ops().linear_prepare_bf16_transposed(backward_, bits, d.hidden, d.vocab);
+      return;
+    }
     if (!d.bf16) return;
-    ops().linear_prepare_rounded(forward_, head, d.hidden, d.vocab, false);
-    if (backward) ops().linear_prepare_rounded(backward_, head, d.hidden, d.vocab, true);
+    ops().linear_prepare_rounded(forward_, head_, d.hidden, d.vocab, false);
+    if (backward) ops().linear_prepare_rounded(backward_, head_, d.hidden, d.vocab, true);
   }
 
   // logits (n, vocab) = x (n, hidden) · headᵀ.
@@ -241,15 +292,15 @@ class HeadProducts {
   // dx (n, hidden) += dlogits · head; dhead += dlogitsᵀ · x (nullptr: frozen).
   void backward(float* dx, float* dhead, const float* dlogits, const float* x, int64_t n) const {
     if (!d_.bf16) return ops().linear_backward(dx, dhead, nullptr, dlogits, x, head_, n, d_.hidden, d_.vocab);
-    std::vector<float> product(static_cast<size_t>(n * d_.hidden));
-    ops().linear_forward_prepared(product.data(), dlogits, backward_, n);
-    for (int64_t i = 0; i < n * d_.hidden; ++i) dx[i] += product[i];
+    add_prepared_product(dx, dlogits, backward_, n);
+    if (dhead && held_) fail_internal("a matrix held in bf16 has a gradient");
     if (dhead) ops().linear_backward_bf16(nullptr, dhead, nullptr, dlogits, x, head_, n, d_.hidden, d_.vocab);
   }
 
  private:
   const Dims& d_;
   const float* head_;
+  bool held_ = false;
   backend::PreparedLinear forward_, backward_;
 };
 
@@ -261,7 +312,7 @@ class HeadProducts {
 template <typename PerToken>
 void lm_head(const Dims& d, const Weights& w, Activations& acts, double temperature, bool backward, float* dhead,
              PerToken&& per_token) {
-  const HeadProducts head(d, lm_head_matrix(w).data(), backward);
+  const HeadProducts head(d, w, backward);
   float* logits = acts.logits.data();
   for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
     const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
@@ -351,7 +402,7 @@ double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
 
   for (int64_t r = 0; r < d.rows; ++r) g.losses[r] = static_cast<float>(batch.loss_weights[r] / batch.normaliser);
   zero(g.normed);
-  const bool tied = weights.lm_head.weight.empty();
+  const bool tied = tied_head(weights);
   lm_head_backward(d, weights, batch.targets, 1.0, acts,
                    grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight));
   trunk_backward(d, weights, lora, batch, acts, grads);
@@ -390,7 +441,7 @@ void backward_logprobs(const io::ModelConfig& config, const Weights& weights, co
   const float inv_t = static_cast<float>(1.0 / temperature);
   for (int64_t r = 0; r < d.rows; ++r) g.losses[r] = -dlogprobs[r] * inv_t;
   zero(g.normed);
-  const bool tied = weights.lm_head.weight.empty();
+  const bool tied = tied_head(weights);
   lm_head_backward(d, weights, batch.targets, temperature, acts,
                    grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight));
   trunk_backward(d, weights, lora, batch, acts, grads);

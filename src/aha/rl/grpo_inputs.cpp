@@ -22,7 +22,8 @@ GrpoInputs load_grpo_inputs(const GrpoConfig& c) {
   in.config_json = read_file(config_path);
   in.model_config = io::parse_model_config(parse_json(in.config_json, config_path), config_path);
   model::find_architecture(in.model_config.model_type, config_path);  // an unknown model_type names the file
-  in.weights = model::load_weights(io::ModelDir(dir));
+  // LoRA in mixed precision keeps a BF16 base in bf16: its matrices are only ever bf16 operands.
+  in.weights = model::load_weights(io::ModelDir(dir), c.use_peft && c.bf16);
   if (c.use_peft) {
     if (io::is_adapter_dir(dir))
       fail("model_name_or_path {} is an adapter: merge it into a model first (aha merge) to train new adapters on it",

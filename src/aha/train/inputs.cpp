@@ -108,7 +108,8 @@ TrainingInputs load_training_inputs(const TrainConfig& c) {
     const double range = parse_json(in.config_json, origin).value("initializer_range", 0.02);
     in.weights = init_weights(in.model_config, range, static_cast<uint64_t>(c.seed));
   } else {
-    in.weights = model::load_weights(io::ModelDir(c.model_name_or_path));
+    // LoRA in mixed precision keeps a BF16 base in bf16: its matrices are only ever bf16 operands.
+    in.weights = model::load_weights(io::ModelDir(c.model_name_or_path), c.use_peft && c.bf16);
   }
   if (c.use_peft) {
     if (io::is_adapter_dir(c.model_name_or_path))

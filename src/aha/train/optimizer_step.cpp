@@ -22,6 +22,7 @@ std::vector<int64_t> parameter_sizes(const std::vector<model::Parameter>& params
 }
 
 model::Gradients gradients_for(const model::Weights& weights, bool lora) {
+  if (!lora && model::holds_bf16(weights)) fail_internal("full training needs fp32 weights, not matrices held in bf16");
   if (!lora) return model::zero_gradients_like(weights);
   model::Gradients g;
   g.layers.resize(weights.layers.size());

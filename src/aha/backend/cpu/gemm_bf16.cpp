@@ -229,6 +229,27 @@ void pack_bf16_weight(PackedBf16& packed, const uint16_t* weight, int64_t in, in
   });
 }
 
+void pack_bf16_transposed(PackedBf16& packed, const uint16_t* weight, int64_t in, int64_t out) {
+  packed.k = out, packed.n = in;
+  const int64_t panel_size = packed.padded_k() * kBf16PanelWidth, pairs = packed.padded_k() / 2;
+  const size_t need = static_cast<size_t>(packed.panels() * panel_size);
+  if (packed.data.size() < need) packed.data.resize(need);
+  parallel_for(static_cast<size_t>(packed.panels()), [&](size_t begin, size_t end) {
+    for (int64_t p = static_cast<int64_t>(begin); p < static_cast<int64_t>(end); ++p) {
+      const int64_t j0 = p * kBf16PanelWidth, width = std::min(kBf16PanelWidth, in - j0);
+      for (int64_t q = 0; q < pairs; ++q) {  // the pair of k (2q, 2q + 1): rows 2q and 2q + 1 of W
+        uint16_t* dst = packed.data.data() + p * panel_size + q * 2 * kBf16PanelWidth;
+        const uint16_t* even = 2 * q < out ? weight + 2 * q * in + j0 : nullptr;
+        const uint16_t* odd = 2 * q + 1 < out ? even + in : nullptr;
+        for (int64_t j = 0; j < kBf16PanelWidth; ++j) {
+          dst[2 * j] = even && j < width ? even[j] : 0;
+          dst[2 * j + 1] = odd && j < width ? odd[j] : 0;
+        }
+      }
+    }
+  });
+}
+
 void pack_bf16_rounded(PackedBf16& packed, MatrixView w, int64_t k, int64_t n) {
   packed.k = k, packed.n = n;
   const int64_t panel_size = packed.padded_k() * kBf16PanelWidth, pairs = packed.padded_k() / 2;

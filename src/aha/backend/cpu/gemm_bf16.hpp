@@ -45,6 +45,10 @@ struct PackedBf16 {
 // Packs weight (out, in) in bf16 bits, as nn.Linear stores it, reusing out's memory (threaded).
 void pack_bf16_weight(PackedBf16& packed, const uint16_t* weight, int64_t in, int64_t out);
 
+// W (out, in) in bf16 bits packed as B = Wᵀ: k = out, n = in (for the input's gradient dout · W),
+// reusing packed's memory (threaded).
+void pack_bf16_transposed(PackedBf16& packed, const uint16_t* weight, int64_t in, int64_t out);
+
 // The same from fp32: W (n, k) read through `w` (element (j, k) at w.data[j * w.row_stride + k *
 // w.col_stride]), each value rounded to bf16 (nearest even), packed reusing packed's memory.
 void pack_bf16_rounded(PackedBf16& packed, MatrixView w, int64_t k, int64_t n);

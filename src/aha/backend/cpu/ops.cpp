@@ -56,6 +56,10 @@ void linear_prepare_bf16(PreparedLinear& prepared, const uint16_t* weight, const
   cpu::pack_bf16_weight(reuse_layout<PackedLinearBf16>(prepared, bias, in, out_dim).packed, weight, in, out_dim);
 }
 
+void linear_prepare_bf16_transposed(PreparedLinear& prepared, const uint16_t* weight, int64_t in, int64_t out_dim) {
+  cpu::pack_bf16_transposed(reuse_layout<PackedLinearBf16>(prepared, nullptr, out_dim, in).packed, weight, in, out_dim);
+}
+
 void linear_prepare_rounded(PreparedLinear& prepared, const float* weight, int64_t in, int64_t out_dim,
                             bool transposed) {
   const int64_t k = transposed ? out_dim : in, n = transposed ? in : out_dim;
@@ -87,6 +91,7 @@ const Ops kCpu = {
     cpu::matmul_backward_bf16,
     linear_prepare,
     linear_prepare_bf16,
+    linear_prepare_bf16_transposed,
     linear_prepare_rounded,
     linear_forward_prepared,
     linear_prepared_rows,
