@@ -62,8 +62,7 @@ struct Ops {
                               int64_t out_dim);
   // weight (out, in) in bf16 bits -> `prepared` in the layout of Wᵀ (in, out), no bias: for the
   // input's gradient dout · W of a frozen weight held in bf16 (LoRA's base in mixed precision).
-  void (*linear_prepare_bf16_transposed)(PreparedLinear& prepared, const uint16_t* weight, int64_t in,
-                                         int64_t out_dim);
+  void (*linear_prepare_bf16_transposed)(PreparedLinear& prepared, const uint16_t* weight, int64_t in, int64_t out_dim);
   // weight (out, in) in fp32, each value rounded to bf16 -> `prepared` in the bf16 layout, no bias;
   // with `transposed`, the layout of Wᵀ (in, out) instead, for the input's gradient dout · W.
   // For a weight many products read within a pass (the LM head over its chunks of rows).

@@ -29,8 +29,8 @@ struct LayerWeights {
 // Every tensor of a model, as its architecture's parameter table (parameter_table.hpp) lays
 // them out; which of them exist follows `config`.
 struct Weights {
-  io::ModelConfig config;           // the architecture and sizes these tensors follow
-  std::vector<float> embed_tokens;  // (vocab, hidden)
+  io::ModelConfig config;                   // the architecture and sizes these tensors follow
+  std::vector<float> embed_tokens;          // (vocab, hidden)
   std::vector<uint16_t> embed_tokens_bf16;  // the same held in bf16 bits instead (load_weights)
   std::vector<LayerWeights> layers;
   std::vector<float> final_norm;  // (hidden)
