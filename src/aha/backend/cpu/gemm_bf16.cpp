@@ -211,41 +211,62 @@ __attribute__((target("avx512f"))) void bf16::pack_column_avx512(uint16_t* dst, 
 
 #endif
 
-void pack_bf16_weight(PackedBf16& packed, const uint16_t* weight, int64_t in, int64_t out) {
-  packed.k = in, packed.n = out;
-  const int64_t padded_k = packed.padded_k(), panel_size = padded_k * kBf16PanelWidth;
+namespace {
+
+// Zeros where a panel of `packed` holds no value: the pairs of k past `k`, and the columns past
+// `width`.
+void zero_padding(uint16_t* panel, const PackedBf16& packed, int64_t width) {
+  const int64_t pair_values = 2 * kBf16PanelWidth, used_pairs = (packed.k + 1) / 2;
+  std::fill(panel + used_pairs * pair_values, panel + packed.padded_k() / 2 * pair_values, uint16_t{0});
+  if (width == kBf16PanelWidth) return;
+  for (int64_t q = 0; q < used_pairs; ++q)
+    std::fill(panel + q * pair_values + 2 * width, panel + (q + 1) * pair_values, uint16_t{0});
+}
+
+// The panels of `packed` (k, n set) allocated, reusing its memory; each `pack(p, dst, j0, width)`
+// on the threads.
+template <class PackPanel>
+void pack_panels_bf16(PackedBf16& packed, PackPanel&& pack) {
+  const int64_t panel_size = packed.padded_k() * kBf16PanelWidth;
   const size_t need = static_cast<size_t>(packed.panels() * panel_size);
   if (packed.data.size() < need) packed.data.resize(need);
   parallel_for(static_cast<size_t>(packed.panels()), [&](size_t begin, size_t end) {
     for (int64_t p = static_cast<int64_t>(begin); p < static_cast<int64_t>(end); ++p) {
+      const int64_t j0 = p * kBf16PanelWidth, width = std::min(kBf16PanelWidth, packed.n - j0);
       uint16_t* dst = packed.data.data() + p * panel_size;
-      std::fill(dst, dst + panel_size, uint16_t{0});
-      const int64_t j0 = p * kBf16PanelWidth, width = std::min(kBf16PanelWidth, out - j0);
-      for (int64_t j = 0; j < width; ++j) {
-        const uint16_t* src = weight + (j0 + j) * in;
-        for (int64_t k = 0; k < in; ++k) dst[(k / 2) * 2 * kBf16PanelWidth + 2 * j + k % 2] = src[k];
-      }
+      zero_padding(dst, packed, width);
+      pack(dst, j0, width);
+    }
+  });
+}
+
+}  // namespace
+
+void pack_bf16_weight(PackedBf16& packed, const uint16_t* weight, int64_t in, int64_t out) {
+  packed.k = in, packed.n = out;
+  pack_panels_bf16(packed, [&](uint16_t* dst, int64_t j0, int64_t width) {
+    // Column j's pair q of k is one 32-bit word of its row of W, read along the row.
+    const int64_t pairs = in / 2;
+    for (int64_t j = 0; j < width; ++j)
+      for (int64_t q = 0; q < pairs; ++q)
+        std::memcpy(dst + q * 2 * kBf16PanelWidth + 2 * j, weight + (j0 + j) * in + 2 * q, 4);
+    if (in % 2 == 0) return;
+    for (int64_t j = 0; j < width; ++j) {  // an odd k: the last pair is (w[j][k - 1], 0)
+      uint16_t* last = dst + pairs * 2 * kBf16PanelWidth + 2 * j;
+      last[0] = weight[(j0 + j) * in + in - 1], last[1] = 0;
     }
   });
 }
 
 void pack_bf16_transposed(PackedBf16& packed, const uint16_t* weight, int64_t in, int64_t out) {
   packed.k = out, packed.n = in;
-  const int64_t panel_size = packed.padded_k() * kBf16PanelWidth, pairs = packed.padded_k() / 2;
-  const size_t need = static_cast<size_t>(packed.panels() * panel_size);
-  if (packed.data.size() < need) packed.data.resize(need);
-  parallel_for(static_cast<size_t>(packed.panels()), [&](size_t begin, size_t end) {
-    for (int64_t p = static_cast<int64_t>(begin); p < static_cast<int64_t>(end); ++p) {
-      const int64_t j0 = p * kBf16PanelWidth, width = std::min(kBf16PanelWidth, in - j0);
-      for (int64_t q = 0; q < pairs; ++q) {  // the pair of k (2q, 2q + 1): rows 2q and 2q + 1 of W
-        uint16_t* dst = packed.data.data() + p * panel_size + q * 2 * kBf16PanelWidth;
-        const uint16_t* even = 2 * q < out ? weight + 2 * q * in + j0 : nullptr;
-        const uint16_t* odd = 2 * q + 1 < out ? even + in : nullptr;
-        for (int64_t j = 0; j < kBf16PanelWidth; ++j) {
-          dst[2 * j] = even && j < width ? even[j] : 0;
-          dst[2 * j + 1] = odd && j < width ? odd[j] : 0;
-        }
-      }
+  pack_panels_bf16(packed, [&](uint16_t* dst, int64_t j0, int64_t width) {
+    for (int64_t q = 0; q < (out + 1) / 2; ++q) {  // the pair (2q, 2q + 1) of k: rows 2q and 2q + 1 of W
+      const uint16_t* even = weight + 2 * q * in + j0;
+      const uint16_t* odd = 2 * q + 1 < out ? even + in : nullptr;
+      uint32_t pairs[kBf16PanelWidth];
+      for (int64_t j = 0; j < width; ++j) pairs[j] = even[j] | (odd ? uint32_t{odd[j]} << 16 : 0u);
+      std::memcpy(dst + q * 2 * kBf16PanelWidth, pairs, static_cast<size_t>(width) * sizeof(uint32_t));
     }
   });
 }
