@@ -8,6 +8,7 @@
 #include "aha/backend/cpu/isa.hpp"
 #include "aha/base/error.hpp"
 #include "aha/base/threads.hpp"
+#include "aha/dist/world.hpp"
 #include "aha/version_commit.hpp"
 #include "cli/command.hpp"
 
@@ -56,7 +57,9 @@ int run(int argc, char** argv) {
   for (const auto& command : aha::cli::registered_commands()) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
     sub->allow_extras();
-    sub->add_option("--threads", threads, "Worker threads (default: AHA_NUM_THREADS, else all cores)")
+    sub->add_option(
+           "--threads", threads,
+           "Worker threads (default: AHA_NUM_THREADS, else all cores; under mpirun, divided by the ranks on the node)")
         ->check(CLI::Range(1, 4096));
     auto run_command = command.setup(*sub);
     sub->callback([&action, run_command] { action = run_command; });
@@ -77,21 +80,41 @@ int run(int argc, char** argv) {
     return report(e.what(), kExitUsage);
   }
   if (std::string extra = unexpected_argument(app); !extra.empty()) return report(extra, kExitUsage);
+  const std::string command = app.get_subcommands().front()->get_name();
+  if (aha::dist::world().size() > 1 && command != "pretrain" && command != "sft")
+    return report(fmt::format("aha {} runs in one process: under mpirun only pretrain and sft are data-parallel so far "
+                              "(run it without mpirun)",
+                              command),
+                  kExitUsage);
   if (threads > 0) aha::set_num_threads(threads);
   return action();
 }
 
 }  // namespace
 
+// With several ranks an error ends the whole job: this rank names itself on its line, and the
+// others, waiting in a collective, are stopped with the same status.
+int fail_job(const std::string& message, int status) {
+  aha::dist::Communicator& world = aha::dist::world();
+  if (world.size() == 1) return report(message, status);
+  report(fmt::format("rank {} of {}: {}", world.rank(), world.size(), message), status);
+  std::fflush(stderr);
+  aha::dist::abort_world(status);
+}
+
 int main(int argc, char** argv) {
+  int status = kExitOk;
   try {
-    return run(argc, argv);
+    aha::dist::join_world(&argc, &argv);
+    status = run(argc, argv);
   } catch (const aha::Error& e) {
-    return report(e.what(), e.kind() == aha::ErrorKind::internal ? kExitInternal : kExitUsage);
+    return fail_job(e.what(), e.kind() == aha::ErrorKind::internal ? kExitInternal : kExitUsage);
   } catch (const std::bad_alloc&) {
-    return report("out of memory", kExitInternal);
+    return fail_job("out of memory", kExitInternal);
   } catch (const std::exception& e) {
-    return report(fmt::format("internal error: {}", e.what()), kExitInternal);
+    return fail_job(fmt::format("internal error: {}", e.what()), kExitInternal);
   }
-  return kExitOk;
+  if (status != kExitOk && aha::dist::world().size() > 1) aha::dist::abort_world(status);
+  aha::dist::leave_world();
+  return status;
 }

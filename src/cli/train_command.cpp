@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "aha/base/threads.hpp"
+#include "aha/dist/world.hpp"
 #include "aha/train/trainer.hpp"
 
 namespace aha::cli {
@@ -37,8 +38,10 @@ int run(const TrainOptions& o, CLI::App& app, train::TrainMode mode) {
   if (app.count("--resume") > 0)
     run.resume = o.resume_path.empty() ? train::ResumeMode::newest : train::ResumeMode::path;
   run.resume_path = o.resume_path;
-  run.notice = [](const std::string& line) { fmt::print(stderr, "aha: {}\n", line); };
-  if (isatty(STDERR_FILENO)) run.progress = print_progress;
+  if (dist::world().rank() == 0) {  // under mpirun, rank 0 speaks for the job
+    run.notice = [](const std::string& line) { fmt::print(stderr, "aha: {}\n", line); };
+    if (isatty(STDERR_FILENO)) run.progress = print_progress;
+  }
   train::run_training(config, run);
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "aha/base/threads.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -22,8 +23,11 @@ int default_threads() {
     if (end != env && *end == '\0' && n >= 1 && n <= 4096) return static_cast<int>(n);
     fail("AHA_NUM_THREADS: expected a whole number from 1 to 4096, got '{}'", env);
   }
-  unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(hw);
+  // Under mpirun the cores are shared by the ranks Open MPI started on this node.
+  int ranks = 1;
+  if (const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) ranks = std::max(1, std::atoi(local));
+  const unsigned hw = std::thread::hardware_concurrency();
+  return std::max(1, static_cast<int>(hw == 0 ? 1 : hw) / ranks);
 }
 
 // Workers wait for a new generation, run their chunk, and count down `pending`.

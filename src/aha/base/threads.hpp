@@ -16,7 +16,8 @@ constexpr int64_t kMinParallelElements = int64_t{1} << 14;
 // Sets the number of threads parallel_for uses (>= 1); rebuilds the pool.
 void set_num_threads(int n);
 
-// The number of threads parallel_for uses: set_num_threads, else AHA_NUM_THREADS, else all cores.
+// The number of threads parallel_for uses: set_num_threads, else AHA_NUM_THREADS, else all cores
+// (under mpirun, the cores divided by the ranks on this node, OMPI_COMM_WORLD_LOCAL_SIZE).
 int num_threads();
 
 // Calls fn(begin, end) on disjoint chunks covering [0, n), one chunk per thread, and waits.

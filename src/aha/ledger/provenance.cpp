@@ -36,7 +36,8 @@ std::string proc_field(const std::string& path, const std::string& key) {
 
 Json estimates(int64_t parameters, const RunRecord& run) {
   const double flops = 6.0 * static_cast<double>(parameters) * static_cast<double>(run.tokens_processed);
-  const double kwh = static_cast<double>(run.threads) * kWattsPerThread * run.wall_seconds / 3.6e6;
+  const double threads = static_cast<double>(run.threads) * static_cast<double>(std::max<size_t>(1, run.hosts.size()));
+  const double kwh = threads * kWattsPerThread * run.wall_seconds / 3.6e6;
   return {
       {"estimated_training_flops",
        {{"value", flops},
@@ -47,7 +48,7 @@ Json estimates(int64_t parameters, const RunRecord& run) {
        {{"value", kwh},
         {"method", fmt::format("threads ({}) x {} W assumed per busy thread x training wall time; an estimate, "
                                "not a measurement",
-                               run.threads, kWattsPerThread)}}},
+                               threads, kWattsPerThread)}}},
   };
 }
 
@@ -94,6 +95,8 @@ Json write_provenance(const std::string& model_dir, const RunRecord& run, const 
                    {"aha_commit", AHA_GIT_COMMIT},
                    {"seed", run.seed},
                    {"hardware", hardware_description(run.threads)},
+                   {"processes", std::max<size_t>(1, run.hosts.size())},
+                   {"hosts", run.hosts},
                    {"started_at", run.started_at},
                    {"finished_at", utc_now()},
                    {"wall_seconds", run.wall_seconds},

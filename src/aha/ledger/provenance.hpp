@@ -21,7 +21,8 @@ struct RunRecord {
   Json teachers = Json::array();  // [model_reference(teacher_dir), ...] (distill)
   Json config = Json::object();   // the resolved config
   uint64_t seed = 0;
-  int64_t threads = 0;
+  int64_t threads = 0;             // per process
+  std::vector<std::string> hosts;  // the node of each process (rank order); empty: this one alone
   std::string started_at;        // utc_now() when the run started
   double wall_seconds = 0;       // training time, summed over resumed attempts
   int64_t tokens_processed = 0;  // input tokens of every optimizer step

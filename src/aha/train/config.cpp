@@ -12,7 +12,7 @@ namespace aha::train {
 namespace {
 
 using TrainMember = std::variant<double TrainConfig::*, int64_t TrainConfig::*, bool TrainConfig::*,
-                            std::string TrainConfig::*, std::optional<bool> TrainConfig::*>;
+                                 std::string TrainConfig::*, std::optional<bool> TrainConfig::*>;
 
 struct TrainKey {
   const char* name;

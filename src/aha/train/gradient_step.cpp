@@ -9,6 +9,12 @@ model::TrainBatch train_batch(const data::MicroBatch& mb, double normaliser) {
   return {mb.tokens, mb.targets, mb.weights, normaliser};
 }
 
+// The micro-batches [first, end) of `count` that this rank computes: an equal run each, in rank
+// order (rank r of n: [r·count/n, (r+1)·count/n)).
+std::pair<int64_t, int64_t> own_micro_batches(const dist::Communicator& comm, int64_t count) {
+  return {count * comm.rank() / comm.size(), count * (comm.rank() + 1) / comm.size()};
+}
+
 }  // namespace
 
 GradientStep::GradientStep(const io::ModelConfig& config, model::Weights& weights, bool gradient_checkpointing,
@@ -17,6 +23,7 @@ GradientStep::GradientStep(const io::ModelConfig& config, model::Weights& weight
       weights_(weights),
       lora_(lora),
       // Variable-length SFT batches could plan many shapes: at most 8 are kept.
+      comm_(comm),
       step_(config, weights, lora, gradient_checkpointing, seed, 8, comm) {}
 
 StepResult GradientStep::step(const std::vector<data::MicroBatch>& micro_batches, const AdamWOptions& options,
@@ -27,7 +34,8 @@ StepResult GradientStep::step(const std::vector<data::MicroBatch>& micro_batches
   const double normaliser = targets > 0 ? static_cast<double>(targets) : 1.0;
   const auto count = static_cast<int64_t>(micro_batches.size());
   step_.begin(global_step, count, 1);
-  for (int64_t k = 0; k < count; ++k) {
+  const auto [first, end] = own_micro_batches(comm_, count);
+  for (int64_t k = first; k < end; ++k) {
     const data::MicroBatch& mb = micro_batches[static_cast<size_t>(k)];
     step_.accumulate(k, [&](MicroBatchSums& s) {
       s.scalars[0] = model::loss_and_gradients(config_, weights_, train_batch(mb, normaliser),
@@ -42,17 +50,23 @@ StepResult GradientStep::step(const std::vector<data::MicroBatch>& micro_batches
 }
 
 double GradientStep::mean_loss(const std::vector<data::Sequence>& sequences, int64_t batch_size) {
-  double total = 0.0;
   int64_t targets = 0;
   const int64_t n = static_cast<int64_t>(sequences.size());
-  for (int64_t begin = 0; begin < n; begin += batch_size) {
+  // Each micro-batch's loss sum (normaliser 1) on one rank, the others' zeros: the rank-ordered
+  // sum gives every rank each value exactly, then all add them in the same order.
+  std::vector<double> sums(static_cast<size_t>((n + batch_size - 1) / batch_size), 0.0);
+  for (int64_t k = 0; k < static_cast<int64_t>(sums.size()); ++k) {
     std::vector<int64_t> indices;
-    for (int64_t i = begin; i < std::min(n, begin + batch_size); ++i) indices.push_back(i);
+    for (int64_t i = k * batch_size; i < std::min(n, (k + 1) * batch_size); ++i) indices.push_back(i);
     const data::MicroBatch mb = data::make_micro_batch(sequences, indices);
-    // normaliser 1: the sum of the token losses.
-    total += model::compute_loss(config_, weights_, train_batch(mb, 1.0), step_.activations(mb.batch, mb.seq), lora_);
     targets += mb.target_tokens;
+    if (k % comm_.size() != comm_.rank()) continue;
+    sums[static_cast<size_t>(k)] =
+        model::compute_loss(config_, weights_, train_batch(mb, 1.0), step_.activations(mb.batch, mb.seq), lora_);
   }
+  comm_.all_reduce_sum(std::span<double>(sums));
+  double total = 0.0;
+  for (double s : sums) total += s;
   return targets > 0 ? total / static_cast<double>(targets) : 0.0;
 }
 

@@ -31,7 +31,8 @@ class GradientStep {
   GradientStep(const io::ModelConfig& config, model::Weights& weights, bool gradient_checkpointing,
                model::Lora* lora = nullptr, uint64_t seed = 0, dist::Communicator& comm = dist::single_process());
 
-  // Accumulates the gradients of `micro_batches`, normalised by their total target tokens (as
+  // Accumulates the gradients of `micro_batches` (the step's, of every rank: this rank computes
+  // its equal share of them, in rank order), normalised by their total target tokens (as
   // transformers does with num_items_in_batch), summed in the fixed tree over their indices,
   // clips them to `max_grad_norm` (0: no clipping) and applies AdamW with `options`, unless the
   // loss or the norm is NaN or infinite. `global_step` (the steps done before this one) picks
@@ -39,7 +40,8 @@ class GradientStep {
   StepResult step(const std::vector<data::MicroBatch>& micro_batches, const AdamWOptions& options, double max_grad_norm,
                   int64_t global_step = 0);
 
-  // Mean loss per target token of `sequences`, in micro-batches of `batch_size`.
+  // Mean loss per target token of `sequences`, in micro-batches of `batch_size` (shared among
+  // the ranks; the same value on every rank and for any number of them).
   double mean_loss(const std::vector<data::Sequence>& sequences, int64_t batch_size);
 
   // Mixed precision (`bf16: true`): matrix products in bf16, master weights and AdamW in fp32.
@@ -54,6 +56,7 @@ class GradientStep {
   const io::ModelConfig& config_;
   model::Weights& weights_;
   model::Lora* lora_;
+  dist::Communicator& comm_;
   OptimizerStep step_;
 };
 

@@ -8,6 +8,8 @@
 #include "aha/base/file.hpp"
 #include "aha/base/threads.hpp"
 #include "aha/base/yaml.hpp"
+#include "aha/dist/job_checks.hpp"
+#include "aha/dist/world.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/model/adapter.hpp"
 #include "aha/train/metrics_log.hpp"
@@ -21,8 +23,9 @@ using Clock = std::chrono::steady_clock;
 // Writes output_dir/provenance.json for the final model: the trainer's record (datasets, rewards),
 // the resolved config, and the training time and tokens of every attempt so far.
 void write_run_provenance(const TrainingArguments& args, const Trainer& trainer, const TrainerState& st,
-                          const std::string& started_at) {
+                          const std::string& started_at, const std::vector<std::string>& hosts) {
   ledger::RunRecord run = trainer.provenance();
+  run.hosts = hosts;
   run.config = yaml_to_json(read_file(args.output_dir + "/config.yaml"), args.output_dir + "/config.yaml");
   run.seed = static_cast<uint64_t>(args.seed);
   run.threads = args.threads > 0 ? args.threads : num_threads();
@@ -37,7 +40,7 @@ struct Loop {
   const RunOptions& o;
   Trainer& trainer;
   TrainerState& st;
-  MetricsLog metrics;
+  std::optional<MetricsLog> metrics;  // on rank 0, which writes every file
   int64_t warmup = 0;
   Clock::time_point started = Clock::now(), last_log = Clock::now();
   double seconds_before = st.train_seconds;  // training time of earlier attempts
@@ -45,7 +48,7 @@ struct Loop {
   void log(Json line) {
     line["step"] = st.global_step;
     line["epoch"] = trainer.epoch(st);
-    metrics.append(line);
+    if (metrics) metrics->append(line);
     st.log_history.push_back(line);
   }
 
@@ -62,6 +65,7 @@ struct Loop {
 
   void save() {
     trainer.before_save(st);
+    if (!metrics) return;  // not rank 0
     save_checkpoint(args.output_dir, trainer.model_files(), trainer.optimizer(), trainer.parameter_names(), st,
                     static_cast<uint64_t>(args.seed));
     st.rollout = Json();
@@ -101,10 +105,15 @@ void load_checkpoint_model(const std::string& dir, model::Weights& weights, std:
 
 RunSummary run_loop(const TrainingArguments& args, const std::string& config_yaml, const RunOptions& o,
                     Trainer& trainer) {
-  std::filesystem::create_directories(args.output_dir);
+  // Every rank trains; rank 0 alone writes the files, and every rank reads them on --resume.
+  dist::Communicator& comm = dist::world();
+  const bool writes = comm.rank() == 0;
+  dist::check_ranks_agree(comm, config_yaml, args.output_dir);
+  const std::vector<std::string> hosts = dist::node_names(comm);
+  if (writes) std::filesystem::create_directories(args.output_dir);
   const std::string started_at = ledger::utc_now();
   const std::string resume_dir = resume_directory(args.output_dir, o.resume, o.resume_path, o.notice);
-  write_file_atomic(args.output_dir + "/config.yaml", config_yaml);
+  if (writes) write_file_atomic(args.output_dir + "/config.yaml", config_yaml);
   TrainerState st;
   if (!resume_dir.empty()) {
     st = read_trainer_state(resume_dir);
@@ -123,9 +132,9 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   if (!resume_dir.empty()) read_optimizer(resume_dir, trainer.optimizer(), trainer.parameter_names());
   if (st.global_step >= st.max_steps) {
     // A run killed after its last checkpoint has no final model yet; a complete one is left alone.
-    if (!std::filesystem::exists(args.output_dir + "/provenance.json")) {
+    if (writes && !std::filesystem::exists(args.output_dir + "/provenance.json")) {
       write_model_files(args.output_dir, trainer.model_files());
-      write_run_provenance(args, trainer, st, started_at);
+      write_run_provenance(args, trainer, st, started_at, hosts);
     }
     if (o.notice)
       o.notice(
@@ -133,13 +142,15 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
     return {st.global_step, true};
   }
   if (!resume_dir.empty() && o.notice) o.notice(fmt::format("resuming from {} (step {})", resume_dir, st.global_step));
-  Loop loop{args, o, trainer, st, MetricsLog(args.output_dir + "/metrics.jsonl", st.global_step)};
+  Loop loop{args, o, trainer, st, std::nullopt};
+  if (writes) loop.metrics.emplace(args.output_dir + "/metrics.jsonl", st.global_step);
   loop.warmup = warmup_steps_for(args.warmup_steps, args.warmup_ratio, st.max_steps);
   trainer.start(st);
   const auto out_of_time = [&] { return o.max_seconds > 0 && seconds_since(loop.started) >= o.max_seconds; };
   while (st.global_step < st.max_steps && !out_of_time()) loop.one_step();
+  if (!writes) return {st.global_step, false};
   write_model_files(args.output_dir, trainer.model_files());
-  write_run_provenance(args, trainer, st, started_at);
+  write_run_provenance(args, trainer, st, started_at, hosts);
   return {st.global_step, false};
 }
 

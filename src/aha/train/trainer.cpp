@@ -4,24 +4,28 @@
 #include <optional>
 
 #include "aha/base/yaml.hpp"
+#include "aha/dist/world.hpp"
 #include "aha/train/gradient_step.hpp"
 #include "aha/train/inputs.hpp"
 
 namespace aha::train {
 namespace {
 
+// Micro-batches per optimizer step: gradient_accumulation_steps on each of the run's processes
+// (the global batch is per_device_train_batch_size x this, as in Hugging Face).
+int64_t micro_batches_per_step(const TrainConfig& c) { return c.gradient_accumulation_steps * dist::world().size(); }
+
 // The HF Trainer's num_train_epochs in trainer_state.json: whole epochs the steps span.
 int64_t epochs_spanned(const TrainConfig& c, int64_t max_steps, int64_t micro_batches_per_epoch) {
   const double steps_per_epoch =
-      std::max(1.0, static_cast<double>(micro_batches_per_epoch) / static_cast<double>(c.gradient_accumulation_steps));
+      std::max(1.0, static_cast<double>(micro_batches_per_epoch) / static_cast<double>(micro_batches_per_step(c)));
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(static_cast<double>(max_steps) / steps_per_epoch)));
 }
 
 int64_t total_steps(const TrainConfig& c, int64_t micro_batches_per_epoch) {
   if (c.max_steps > 0) return c.max_steps;
   const double micro = c.num_train_epochs * static_cast<double>(micro_batches_per_epoch);
-  return std::max<int64_t>(1,
-                           static_cast<int64_t>(std::ceil(micro / static_cast<double>(c.gradient_accumulation_steps))));
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(micro / static_cast<double>(micro_batches_per_step(c)))));
 }
 
 class TextTrainer final : public Trainer {
@@ -44,7 +48,7 @@ class TextTrainer final : public Trainer {
   void load_model(const std::string& dir) override { load_checkpoint_model(dir, in_.weights, in_.lora); }
   void create_optimizer() override {
     gs_.emplace(in_.model_config, in_.weights, c_.gradient_checkpointing, in_.lora ? &*in_.lora : nullptr,
-                static_cast<uint64_t>(c_.seed));
+                static_cast<uint64_t>(c_.seed), dist::world());
     gs_->set_bf16(c_.bf16);
   }
   ModelFiles model_files() const override { return model_files_of(in_); }
@@ -53,7 +57,7 @@ class TextTrainer final : public Trainer {
 
   StepReport step(TrainerState& st, double lr) override {
     std::vector<data::MicroBatch> mbs;
-    for (int64_t k = 0; k < c_.gradient_accumulation_steps; ++k) {
+    for (int64_t k = 0; k < micro_batches_per_step(c_); ++k) {
       mbs.push_back(data::make_micro_batch(in_.train.sequences, schedule_.indices(st.cursor)));
       st.cursor = schedule_.advance(st.cursor);
     }

@@ -15,8 +15,8 @@ namespace {
 
 using A = TrainingArguments;
 using R = RunArguments;
-using ArgumentMember = std::variant<double A::*, int64_t A::*, bool A::*, std::string A::*, std::vector<std::string> A::*,
-                            int64_t R::*, std::string R::*>;
+using ArgumentMember = std::variant<double A::*, int64_t A::*, bool A::*, std::string A::*,
+                                    std::vector<std::string> A::*, int64_t R::*, std::string R::*>;
 
 // True for the RunArguments members of the table.
 template <typename M>

@@ -1,0 +1,189 @@
+// Data-parallel training under mpirun: N processes give the bits of one process that accumulates
+// N times as many micro-batches (the same global batch), for pretrain, LoRA and SFT; a resumed
+// run may change the number of processes; bad launches fail at once naming the rank.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/train/fixtures.hpp"
+
+namespace aha::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Open MPI as root in a container, ranks that may outnumber the cores, no binding to one core.
+const char* kMpirun =
+    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none "
+    "mpirun --oversubscribe --bind-to none";
+
+// `aha args` on `ranks` processes under mpirun: the exit status and everything printed.
+std::pair<int, std::string> mpirun(int ranks, const std::string& args) {
+  return test::run_shell(fmt::format("{} -np {} {} {}", kMpirun, ranks, AHA_BINARY, args));
+}
+
+class DataParallel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!AHA_HAVE_MPI) GTEST_SKIP() << "built without MPI";
+  }
+
+  // A pretraining run's config (the arithmetic task, a tiny model, eval and checkpoints).
+  std::string pretrain_config(const std::string& extra = "") {
+    return testing::write_arithmetic_config(
+        root,
+        "max_steps: 4\nsave_steps: 2\nlogging_steps: 1\nper_device_train_batch_size: 4\n"
+        "eval_dataset_path: " +
+            write_eval() + "\n" + extra,
+        32);
+  }
+
+  std::string write_eval() {
+    const std::string path = dir.file("eval.jsonl");
+    std::string lines;
+    for (const char* t : {"12+30=42", "7+8=15", "99+1=100", "5+5=10", "40+2=42"})
+      lines += Json{{"text", t}}.dump() + "\n";
+    test::write_text(path, lines);
+    return path;
+  }
+
+  // The bytes of `file` in the run written to `out` (a failure when there are none).
+  std::string output(const std::string& out, const std::string& file) {
+    std::string bytes = testing::slurp(out + "/" + file);
+    if (bytes.empty()) ADD_FAILURE() << out << "/" << file << " is missing or empty";
+    return bytes;
+  }
+
+  test::TempDir dir;
+  std::string root = dir.path().string();
+};
+
+// One process accumulating 4 micro-batches of 4 against 2 processes x 2 and 4 processes x 1.
+TEST_F(DataParallel, pretrain_on_2_and_4_processes_gives_the_bits_of_one) {
+  const std::string config = pretrain_config();
+  const std::string one = dir.file("one"), two = dir.file("two"), four = dir.file("four");
+  const test::RunResult r = test::run_aha("pretrain --threads 1 --config " + config +
+                                          " --set gradient_accumulation_steps=4 --set output_dir=" + one);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto [s2, out2] = mpirun(
+      2, "pretrain --threads 1 --config " + config + " --set gradient_accumulation_steps=2 --set output_dir=" + two);
+  ASSERT_EQ(s2, 0) << out2;
+  const auto [s4, out4] = mpirun(
+      4, "pretrain --threads 1 --config " + config + " --set gradient_accumulation_steps=1 --set output_dir=" + four);
+  ASSERT_EQ(s4, 0) << out4;
+  for (const std::string& run : {two, four}) {
+    EXPECT_EQ(output(run, "model.safetensors"), output(one, "model.safetensors")) << run;
+    EXPECT_EQ(output(run, "checkpoint-2/model.safetensors"), output(one, "checkpoint-2/model.safetensors")) << run;
+    // The same losses, gradient norms and eval losses, step by step (only the rates differ).
+    const auto want = testing::read_json_lines(one + "/metrics.jsonl"),
+               got = testing::read_json_lines(run + "/metrics.jsonl");
+    ASSERT_EQ(got.size(), want.size()) << run;
+    for (size_t i = 0; i < want.size(); ++i)
+      for (const char* key : {"loss", "grad_norm", "eval_loss"})
+        if (want[i].contains(key)) {
+          EXPECT_EQ(got[i][key], want[i][key]) << run << " line " << i << " " << key;
+        }
+  }
+  const Json provenance = read_json_file(four + "/provenance.json");
+  EXPECT_EQ(provenance["run"]["processes"], 4);
+  EXPECT_EQ(provenance["run"]["hosts"].size(), 4u);
+  EXPECT_EQ(read_json_file(one + "/provenance.json")["run"]["processes"], 1);
+  // Rank 0 alone wrote: no leftovers of the shared-directory check, one metrics line per step.
+  EXPECT_FALSE(fs::exists(four + "/.aha-ranks-share-this-directory"));
+}
+
+// LoRA with dropout: the masks follow the global micro-batch, not the rank.
+TEST_F(DataParallel, lora_pretrain_on_2_processes_gives_the_bits_of_one) {
+  ASSERT_EQ(test::run_aha("pretrain --threads 1 --config " + pretrain_config("max_steps: 2\n") +
+                          " --set output_dir=" + dir.file("base"))
+                .status,
+            0);
+  test::write_text(dir.file("lora.yaml"),
+                   fmt::format("model_name_or_path: {}\ndataset_task: arithmetic\nmax_length: 32\n"
+                               "per_device_train_batch_size: 4\nlearning_rate: 1e-2\nmax_steps: 3\nseed: 5\n"
+                               "use_peft: true\nlora_r: 4\nlora_dropout: 0.1\nlora_target_modules: all-linear\n",
+                               dir.file("base")));
+  const std::string config = " --config " + dir.file("lora.yaml");
+  const test::RunResult r = test::run_aha("pretrain --threads 1" + config +
+                                          " --set gradient_accumulation_steps=2 --set output_dir=" + dir.file("one"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto [s, out] = mpirun(
+      2, "pretrain --threads 1" + config + " --set gradient_accumulation_steps=1 --set output_dir=" + dir.file("two"));
+  ASSERT_EQ(s, 0) << out;
+  EXPECT_EQ(output(dir.file("two"), "adapter_model.safetensors"), output(dir.file("one"), "adapter_model.safetensors"));
+}
+
+// A run of 2 processes killed after its checkpoint resumes on 4 (the same global batch) and ends
+// with the bits of an uninterrupted run of one process.
+TEST_F(DataParallel, a_run_resumes_with_another_number_of_processes) {
+  const std::string config = pretrain_config();
+  const std::string one = dir.file("one"), resumed = dir.file("resumed");
+  ASSERT_EQ(test::run_aha("pretrain --threads 1 --config " + config +
+                          " --set gradient_accumulation_steps=4 --set output_dir=" + one)
+                .status,
+            0);
+  const auto [s2, out2] = mpirun(2, "pretrain --threads 1 --config " + config +
+                                        " --set gradient_accumulation_steps=2 --set output_dir=" + resumed);
+  ASSERT_EQ(s2, 0) << out2;
+  // As if killed after checkpoint-2: the later checkpoint and the final files gone.
+  fs::remove_all(resumed + "/checkpoint-4");
+  for (const char* f : {"model.safetensors", "provenance.json"}) fs::remove(resumed + "/" + f);
+  const auto [s4, out4] = mpirun(4, "pretrain --threads 1 --resume --config " + config +
+                                        " --set gradient_accumulation_steps=1 --set output_dir=" + resumed);
+  ASSERT_EQ(s4, 0) << out4;
+  EXPECT_NE(out4.find("resuming from"), std::string::npos) << out4;
+  EXPECT_EQ(output(resumed, "model.safetensors"), output(one, "model.safetensors"));
+}
+
+TEST_F(DataParallel, sft_on_2_processes_gives_the_bits_of_one) {
+  ASSERT_EQ(test::run_aha("pretrain --threads 1 --config " + pretrain_config("max_steps: 2\n") +
+                          " --set output_dir=" + dir.file("base"))
+                .status,
+            0);
+  std::string data;
+  for (int a = 0; a < 24; ++a)
+    data += Json{{"prompt", std::to_string(a) + "+1="}, {"completion", std::to_string(a + 1)}}.dump() + "\n";
+  test::write_text(dir.file("sft.jsonl"), data);
+  test::write_text(dir.file("sft.yaml"), fmt::format("model_name_or_path: {}\ndataset_path: {}\nmax_length: 32\n"
+                                                     "per_device_train_batch_size: 3\nlearning_rate: 3e-3\n"
+                                                     "num_train_epochs: 2\nlogging_steps: 1\nsave_steps: 100\n",
+                                                     dir.file("base"), dir.file("sft.jsonl")));
+  const test::RunResult r = test::run_aha("sft --threads 1 --config " + dir.file("sft.yaml") +
+                                          " --set gradient_accumulation_steps=2 --set output_dir=" + dir.file("one"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto [s, out] = mpirun(2, "sft --threads 1 --config " + dir.file("sft.yaml") +
+                                      " --set gradient_accumulation_steps=1 --set output_dir=" + dir.file("two"));
+  ASSERT_EQ(s, 0) << out;
+  EXPECT_EQ(output(dir.file("two"), "model.safetensors"), output(dir.file("one"), "model.safetensors"));
+  EXPECT_EQ(testing::read_json_lines(dir.file("two/metrics.jsonl")).size(),
+            testing::read_json_lines(dir.file("one/metrics.jsonl")).size());
+}
+
+// Ranks given different configs, ranks that do not share output_dir, and a command that does not
+// run data-parallel: one line naming the rank, a non-zero status, no hang.
+TEST_F(DataParallel, bad_launches_fail_at_once_naming_the_rank) {
+  const std::string config = pretrain_config();
+  const auto [differ, differ_out] =
+      test::run_shell(fmt::format("{} -np 1 {} pretrain --threads 1 --config {} : -np 1 {} pretrain --threads 1 "
+                                  "--config {} --set seed=4",
+                                  kMpirun, AHA_BINARY, config, AHA_BINARY, config));
+  EXPECT_NE(differ, 0);
+  EXPECT_NE(differ_out.find("rank 1 was given another config than rank 0"), std::string::npos) << differ_out;
+
+  // The same config text with a relative output_dir, run from two working directories.
+  fs::create_directories(dir.file("a"));
+  fs::create_directories(dir.file("b"));
+  const auto [apart, apart_out] = test::run_shell(
+      fmt::format("{} -np 1 --wdir {} {} pretrain --threads 1 --config {} --set output_dir=out : -np 1 --wdir {} {} "
+                  "pretrain --threads 1 --config {} --set output_dir=out",
+                  kMpirun, dir.file("a"), AHA_BINARY, config, dir.file("b"), AHA_BINARY, config));
+  EXPECT_NE(apart, 0);
+  EXPECT_NE(apart_out.find("rank 1 does not see the files rank 0 writes there"), std::string::npos) << apart_out;
+
+  const auto [grpo, grpo_out] = mpirun(2, "grpo --config " + config);
+  EXPECT_EQ(grpo, 2) << grpo_out;
+  EXPECT_NE(grpo_out.find("aha grpo runs in one process"), std::string::npos) << grpo_out;
+}
+
+}  // namespace
+}  // namespace aha::train
