@@ -3,6 +3,7 @@
 // run may change the number of processes; bad launches fail at once naming the rank.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "tests/train/fixtures.hpp"
@@ -133,6 +134,39 @@ TEST_F(DataParallel, a_run_resumes_with_another_number_of_processes) {
   ASSERT_EQ(s4, 0) << out4;
   EXPECT_NE(out4.find("resuming from"), std::string::npos) << out4;
   EXPECT_EQ(output(resumed, "model.safetensors"), output(one, "model.safetensors"));
+}
+
+// A rank killed with SIGKILL mid-run ends the job within 30 s, non-zero, with a line naming the
+// rank; --resume then ends with the bits of an uninterrupted run.
+TEST_F(DataParallel, a_killed_rank_ends_the_job_and_the_run_resumes) {
+  const std::string config = testing::write_arithmetic_config(root, "max_steps: 120\nsave_steps: 20\n");
+  const std::string one = dir.file("one"), killed = dir.file("killed");
+  ASSERT_EQ(test::run_aha("pretrain --threads 1 --config " + config +
+                          " --set gradient_accumulation_steps=2 --set output_dir=" + one)
+                .status,
+            0);
+  // mpirun in the background; once the first checkpoint is written, SIGKILL to its last rank.
+  const std::string script = fmt::format(
+      "{} -np 2 {} pretrain --threads 1 --config {} --set gradient_accumulation_steps=1 --set output_dir={} "
+      "> {}/mpirun.log 2>&1 & job=$!; "
+      "for i in $(seq 600); do [ -d {}/checkpoint-20 ] && break; sleep 0.05; done; "
+      "kill -9 $(pgrep -P $job | tail -1); start=$(date +%s); wait $job; status=$?; "
+      "echo \"status $status seconds $(( $(date +%s) - start ))\"; cat {}/mpirun.log",
+      kMpirun, AHA_BINARY, config, killed, root, killed, root);
+  const auto [shell, out] = test::run_shell("bash -c '" + script + "'");
+  ASSERT_EQ(shell, 0) << out;
+  int status = -1, seconds = -1;
+  ASSERT_EQ(std::sscanf(out.c_str(), "status %d seconds %d", &status, &seconds), 2) << out;
+  EXPECT_NE(status, 0) << out;
+  EXPECT_LE(seconds, 30) << out;
+  // Open MPI names the rank and the signal: "process rank 1 with PID 0 on node vm exited on signal 9".
+  EXPECT_NE(out.find("rank 1 with PID"), std::string::npos) << out;
+  EXPECT_NE(out.find("signal 9"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(killed + "/model.safetensors")) << "the killed run ended early: " << out;
+  const auto [resumed, resumed_out] = mpirun(2, "pretrain --threads 1 --resume --config " + config +
+                                                    " --set gradient_accumulation_steps=1 --set output_dir=" + killed);
+  ASSERT_EQ(resumed, 0) << resumed_out;
+  EXPECT_EQ(output(killed, "model.safetensors"), output(one, "model.safetensors"));
 }
 
 TEST_F(DataParallel, sft_on_2_processes_gives_the_bits_of_one) {
