@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "aha/base/threads.hpp"
+#include "aha/dist/world.hpp"
 #include "aha/rl/grpo.hpp"
 #include "cli/command.hpp"
 
@@ -34,8 +35,10 @@ int run(const GrpoOptions& o, CLI::App& app) {
   if (app.count("--resume") > 0)
     run.resume = o.resume_path.empty() ? train::ResumeMode::newest : train::ResumeMode::path;
   run.resume_path = o.resume_path;
-  run.notice = [](const std::string& line) { fmt::print(stderr, "aha: {}\n", line); };
-  if (isatty(STDERR_FILENO)) run.progress = print_progress;
+  if (dist::world().rank() == 0) {  // under mpirun, rank 0 speaks for the job
+    run.notice = [](const std::string& line) { fmt::print(stderr, "aha: {}\n", line); };
+    if (isatty(STDERR_FILENO)) run.progress = print_progress;
+  }
   rl::GrpoInputs inputs = rl::load_grpo_inputs(config);
   rl::run_grpo(config, inputs, run);
   return 0;

@@ -81,11 +81,12 @@ int run(int argc, char** argv) {
   }
   if (std::string extra = unexpected_argument(app); !extra.empty()) return report(extra, kExitUsage);
   const std::string command = app.get_subcommands().front()->get_name();
-  if (aha::dist::world().size() > 1 && command != "pretrain" && command != "sft")
-    return report(fmt::format("aha {} runs in one process: under mpirun only pretrain and sft are data-parallel so far "
-                              "(run it without mpirun)",
-                              command),
-                  kExitUsage);
+  if (aha::dist::world().size() > 1 && command != "pretrain" && command != "sft" && command != "grpo")
+    return report(
+        fmt::format("aha {} runs in one process: under mpirun only pretrain, sft and grpo are data-parallel so far "
+                    "(run it without mpirun)",
+                    command),
+        kExitUsage);
   if (threads > 0) aha::set_num_threads(threads);
   return action();
 }

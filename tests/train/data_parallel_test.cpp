@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "aha/base/sha256.hpp"
+#include "support/tiny_model.hpp"
 #include "tests/train/fixtures.hpp"
 
 namespace aha::train {
@@ -48,11 +50,11 @@ class DataParallel : public ::testing::Test {
     return path;
   }
 
-  // The bytes of `file` in the run written to `out` (a failure when there are none).
+  // The SHA-256 of `file` in the run written to `out` (a failure when it is missing or empty).
   std::string output(const std::string& out, const std::string& file) {
-    std::string bytes = testing::slurp(out + "/" + file);
+    const std::string bytes = testing::slurp(out + "/" + file);
     if (bytes.empty()) ADD_FAILURE() << out << "/" << file << " is missing or empty";
-    return bytes;
+    return sha256_hex(bytes);
   }
 
   test::TempDir dir;
@@ -193,6 +195,57 @@ TEST_F(DataParallel, sft_on_2_processes_gives_the_bits_of_one) {
             testing::read_json_lines(dir.file("one/metrics.jsonl")).size());
 }
 
+// GRPO: each rank samples its share of the prompt groups and computes its micro-batches; with
+// two updates per rollout, the KL term and a checkpoint between the updates, 2 processes give one
+// process's weights, metrics and completions; with LoRA (dropout) too.
+TEST_F(DataParallel, grpo_on_2_processes_gives_the_bits_of_one) {
+  const std::string model = dir.file("model");
+  fs::create_directories(model);
+  Json model_config = test::tiny_llama_config();
+  model_config["vocab_size"] = 257;
+  model_config["eos_token_id"] = 256;
+  model_config["max_position_embeddings"] = 512;
+  test::write_tiny_model(model, model_config, 4);
+  testing::write_byte_tokenizer(model);
+  // A reward that varies within every group, so that the advantages and the updates are not zero.
+  test::write_text(dir.file("score.py"),
+                   "import json, sys\nfor line in sys.stdin:\n"
+                   "    print(sum(map(ord, json.loads(line)['completion'])) % 7 / 7)\n");
+  test::write_text(dir.file("grpo.yaml"),
+                   fmt::format("model_name_or_path: {}\nreward_funcs: [{{name: external, command: 'python3 {}'}}]\n"
+                               "prompt_template: raw\n"
+                               "dataset_task: arithmetic\ndataset_num_examples: 20\nnum_generations: 4\n"
+                               "per_device_train_batch_size: 4\nmax_completion_length: 6\nlearning_rate: 1e-2\n"
+                               "temperature: 1.5\nmax_steps: 4\nnum_iterations: 2\nbeta: 0.04\nsave_steps: 3\n"
+                               "log_completions_steps: 1\nseed: 7\n",
+                               model, dir.file("score.py")));
+  // grpo's loss divides by the micro-batches of every rank; dapo's by every completion token.
+  for (const std::string lora :
+       {" --set loss_type=grpo", " --set use_peft=true --set lora_r=4 --set lora_dropout=0.1"}) {
+    const std::string config = " --config " + dir.file("grpo.yaml") + lora;
+    const std::string one = dir.file("one" + std::to_string(lora.size())),
+                      two = dir.file("two" + std::to_string(lora.size()));
+    const test::RunResult r =
+        test::run_aha("grpo --threads 1" + config + " --set gradient_accumulation_steps=4 --set output_dir=" + one);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto [s, out] =
+        mpirun(2, "grpo --threads 1" + config + " --set gradient_accumulation_steps=2 --set output_dir=" + two);
+    ASSERT_EQ(s, 0) << out;
+    const std::string weights =
+        lora.find("use_peft") == std::string::npos ? "model.safetensors" : "adapter_model.safetensors";
+    EXPECT_EQ(output(two, weights), output(one, weights)) << lora;
+    EXPECT_EQ(output(two, "checkpoint-3/" + weights), output(one, "checkpoint-3/" + weights)) << lora;
+    EXPECT_EQ(output(two, "completions.jsonl"), output(one, "completions.jsonl")) << lora;
+    const auto want = testing::read_json_lines(one + "/metrics.jsonl"),
+               got = testing::read_json_lines(two + "/metrics.jsonl");
+    ASSERT_EQ(got.size(), want.size());
+    EXPECT_NE(want.back()["grad_norm"], 0.0) << lora << ": the run learns nothing, so compares nothing";
+    for (size_t i = 0; i < want.size(); ++i)
+      for (const char* key : {"loss", "grad_norm", "reward", "kl", "entropy", "clip_ratio/region_mean"})
+        EXPECT_EQ(got[i][key], want[i][key]) << lora << " line " << i << " " << key;
+  }
+}
+
 // Ranks given different configs, ranks that do not share output_dir, and a command that does not
 // run data-parallel: one line naming the rank, a non-zero status, no hang.
 TEST_F(DataParallel, bad_launches_fail_at_once_naming_the_rank) {
@@ -214,9 +267,9 @@ TEST_F(DataParallel, bad_launches_fail_at_once_naming_the_rank) {
   EXPECT_NE(apart, 0);
   EXPECT_NE(apart_out.find("rank 1 does not see the files rank 0 writes there"), std::string::npos) << apart_out;
 
-  const auto [grpo, grpo_out] = mpirun(2, "grpo --config " + config);
-  EXPECT_EQ(grpo, 2) << grpo_out;
-  EXPECT_NE(grpo_out.find("aha grpo runs in one process"), std::string::npos) << grpo_out;
+  const auto [eval, eval_out] = mpirun(2, "eval --model " + dir.file("nowhere") + " --task gsm8k");
+  EXPECT_EQ(eval, 2) << eval_out;
+  EXPECT_NE(eval_out.find("aha eval runs in one process"), std::string::npos) << eval_out;
 }
 
 }  // namespace

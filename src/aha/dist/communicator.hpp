@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace aha::dist {
@@ -43,6 +45,12 @@ class SingleProcess final : public Communicator {
     return {std::vector<std::byte>(mine.begin(), mine.end())};
   }
 };
+
+// This rank's share [first, end) of `count` items shared among the ranks: equal runs in rank
+// order (rank r of n: [r·count/n, (r+1)·count/n)).
+inline std::pair<int64_t, int64_t> share_of(const Communicator& comm, int64_t count) {
+  return {count * comm.rank() / comm.size(), count * (comm.rank() + 1) / comm.size()};
+}
 
 // The communicator of this process when nothing else is given: a single process.
 Communicator& single_process();

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "aha/base/error.hpp"
+#include "aha/dist/world.hpp"
 #include "aha/ledger/provenance.hpp"
 #include "aha/rl/grpo_loss.hpp"
 #include "aha/rl/grpo_update.hpp"
@@ -32,9 +33,15 @@ double std_of(const std::vector<double>& x) {  // unbiased, as torch.std
   return std::sqrt(s / static_cast<double>(x.size() - 1));
 }
 
+// Prompt groups per rollout: the global batch (per_device_train_batch_size x
+// gradient_accumulation_steps x processes) in groups of num_generations.
+int64_t groups_per_step(const GrpoConfig& c) {
+  return c.per_device_train_batch_size * c.gradient_accumulation_steps * dist::world().size() / c.num_generations;
+}
+
 int64_t total_steps(const GrpoConfig& c, int64_t num_prompts) {
   if (c.max_steps > 0) return c.max_steps;
-  const int64_t per_step = c.per_device_train_batch_size * c.gradient_accumulation_steps / c.num_generations;
+  const int64_t per_step = groups_per_step(c);
   const double rollouts =
       std::ceil(c.num_train_epochs * static_cast<double>(num_prompts) / static_cast<double>(per_step));
   return std::max<int64_t>(1, static_cast<int64_t>(rollouts)) * c.num_iterations;
@@ -56,15 +63,15 @@ class GrpoTrainer final : public train::Trainer {
   void plan(train::TrainerState& st) const override { st.max_steps = total_steps(c, num_examples()); }
   void load_model(const std::string& dir) override { train::load_checkpoint_model(dir, in.weights, in.lora); }
   void create_optimizer() override {
-    update.emplace(c, in.model_config, in.weights, copy_reference ? &reference : nullptr,
-                   in.lora ? &*in.lora : nullptr);
+    update.emplace(c, in.model_config, in.weights, copy_reference ? &reference : nullptr, in.lora ? &*in.lora : nullptr,
+                   dist::world());
   }
   train::ModelFiles model_files() const override { return train::model_files_of(in); }
   train::AdamW& optimizer() override { return update->optimizer(); }
   const std::vector<std::string>& parameter_names() const override { return update->parameter_names(); }
 
   void start(train::TrainerState& st) override {
-    completions_log.emplace(c.output_dir + "/completions.jsonl", st.global_step);
+    if (dist::world().rank() == 0) completions_log.emplace(c.output_dir + "/completions.jsonl", st.global_step);
     policy.emplace(in.model_config, in.weights, c.bf16 ? model::ComputeDType::bfloat16 : model::ComputeDType::float32);
     if (!st.rollout.is_null()) {
       rollout = rollout_from_json(st.rollout);
@@ -93,7 +100,8 @@ class GrpoTrainer final : public train::Trainer {
   }
 
   void after_step(train::TrainerState& st, bool last, const std::function<void(Json)>&) override {
-    if (c.log_completions_steps > 0 && (st.global_step % c.log_completions_steps == 0 || last)) log_completions(st);
+    if (completions_log && c.log_completions_steps > 0 && (st.global_step % c.log_completions_steps == 0 || last))
+      log_completions(st);
   }
 
   // A checkpoint between the num_iterations updates of one rollout keeps that rollout, so that
@@ -149,7 +157,7 @@ class GrpoTrainer final : public train::Trainer {
   // groups of further prompts until the batch is full or the rounds run out (then they stay).
   Rollout draw(train::TrainerState& st) {
     const int64_t group = c.num_generations;
-    const int64_t needed = c.per_device_train_batch_size * c.gradient_accumulation_steps / group;
+    const int64_t needed = groups_per_step(c);
     Rollout out, reserve;
     // The policy model takes the weights of this step (copied and repacked in its own memory, with
     // LoRA the adapters merged, as TRL does for its generation engine): part of generating.
@@ -158,7 +166,7 @@ class GrpoTrainer final : public train::Trainer {
     out.generation_seconds = seconds_since(refresh_started);
     const int64_t rounds = c.dynamic_sampling ? 1 + c.max_dynamic_sampling_rounds : 1;
     for (int64_t round = 0; round < rounds; ++round) {
-      Rollout g = generate_groups(c, source(), st.global_step, round, next_prompts(st, needed));
+      Rollout g = generate_groups(c, source(), st.global_step, round, next_prompts(st, needed), dist::world());
       std::vector<double> rewards;
       for (const Completion& x : g.completions) rewards.push_back(x.reward);
       const Advantages a = compute_advantages(rewards, group, ScaleRewards::group);

@@ -14,7 +14,7 @@ namespace {
 
 using GC = GrpoConfig;
 using GrpoMember = std::variant<double GC::*, int64_t GC::*, bool GC::*, std::string GC::*, std::optional<double> GC::*,
-                            std::vector<RewardSpec> GC::*, std::vector<double> GC::*>;
+                                std::vector<RewardSpec> GC::*, std::vector<double> GC::*>;
 
 struct GrpoKey {
   const char* name;

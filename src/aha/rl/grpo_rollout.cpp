@@ -33,31 +33,50 @@ void score(const RolloutSource& source, Rollout& r) {
   }
 }
 
+// Every rank's completions (its share, in rank order) in `r`, and their generated tokens. CBOR
+// keeps every double's bits, NaN rewards included.
+void gather_completions(dist::Communicator& comm, Rollout& r) {
+  const std::vector<uint8_t> mine = nlohmann::json::to_cbor(rollout_to_json(r));
+  std::vector<Completion> all;
+  r.generated_tokens = 0;
+  for (const std::vector<std::byte>& bytes : comm.all_gather(std::as_bytes(std::span(mine)))) {
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    for (Completion& x : rollout_from_json(nlohmann::json::from_cbor(data, data + bytes.size())).completions) {
+      r.generated_tokens += static_cast<int64_t>(x.ids.size());
+      all.push_back(std::move(x));
+    }
+  }
+  r.completions = std::move(all);
+}
+
 }  // namespace
 
 Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_t step, int64_t round,
-                        const std::vector<int64_t>& prompt_indices) {
+                        const std::vector<int64_t>& prompt_indices, dist::Communicator& comm) {
   const auto started = Clock::now();
   const int64_t group = c.num_generations;
   const int64_t ctx =
       std::min<int64_t>(source.model_config->max_position_embeddings, c.max_prompt_length + c.max_completion_length);
-  generate::Engine engine(*source.policy,
-                          {static_cast<int64_t>(prompt_indices.size()) * group, ctx, source.tokenizer->vocab_size()});
-  RandomStream seeds(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024 + round);
+  // Every group's seed, drawn in order; this rank samples the groups [first, end).
+  RandomStream stream(static_cast<uint64_t>(c.seed), "rollout", static_cast<uint64_t>(step) * 1024 + round);
+  std::vector<uint64_t> seeds;
+  for (size_t k = 0; k < prompt_indices.size(); ++k) seeds.push_back(stream.next_u64());
+  const auto [first, end] = dist::share_of(comm, static_cast<int64_t>(prompt_indices.size()));
+  generate::Engine engine(*source.policy, {(end - first) * group, ctx, source.tokenizer->vocab_size()});
   Rollout r;
-  r.completions.resize(prompt_indices.size() * group);
-  for (size_t k = 0; k < prompt_indices.size(); ++k) {
+  r.completions.resize(static_cast<size_t>((end - first) * group));
+  for (int64_t k = first; k < end; ++k) {
     generate::Request request;
     request.prompt = (*source.prompts)[prompt_indices[k]].ids;
     request.sampling.temperature = static_cast<float>(c.temperature);
     request.sampling.top_p = static_cast<float>(c.top_p);
     request.sampling.top_k = c.top_k;
-    request.sampling.seed = seeds.next_u64();
+    request.sampling.seed = seeds[static_cast<size_t>(k)];
     request.n = group;
     request.max_tokens = c.max_completion_length;
     request.eos_ids = source.eos_ids;
     engine.submit(std::move(request));
-    for (int64_t i = 0; i < group; ++i) r.completions[k * group + i].prompt = prompt_indices[k];
+    for (int64_t i = 0; i < group; ++i) r.completions[(k - first) * group + i].prompt = prompt_indices[k];
   }
   engine.run([&](const generate::TokenEvent& e) {
     Completion& done = r.completions[e.request * group + e.sample];
@@ -67,8 +86,9 @@ Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_
     return true;
   });
   for (Completion& done : r.completions) done.text = source.tokenizer->decode(done.ids, true);
-  r.generation_seconds = std::chrono::duration<double>(Clock::now() - started).count();
   score(source, r);
+  if (comm.size() > 1) gather_completions(comm, r);
+  r.generation_seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return r;
 }
 

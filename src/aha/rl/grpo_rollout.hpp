@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "aha/dist/communicator.hpp"
 #include "aha/model/decoder.hpp"
 #include "aha/rl/grpo_config.hpp"
 #include "aha/rl/reward.hpp"
@@ -57,9 +58,11 @@ struct RolloutSource {
 };
 
 // Samples `prompt_indices.size()` groups for `step` (sampling seeds derive from the config's seed,
-// the step and the group's position, so a resumed run draws the same) and scores them.
+// the step and the group's position, so a resumed run draws the same) and scores them. With
+// several ranks each samples and scores its share of the groups (dist::share_of) and every rank
+// gets all of them, in order: the same rollout as one process draws.
 Rollout generate_groups(const GrpoConfig& config, const RolloutSource& source, int64_t step, int64_t round,
-                        const std::vector<int64_t>& prompt_indices);
+                        const std::vector<int64_t>& prompt_indices, dist::Communicator& comm = dist::single_process());
 
 // Sets every completion's advantage from its reward (scale_rewards of `config`) and the
 // rollout's reward_std.

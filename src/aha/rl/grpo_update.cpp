@@ -45,6 +45,25 @@ Packed pack(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t beg
 
 }  // namespace
 
+void GrpoUpdate::share_logps(Rollout& r, size_t begin, size_t end) {
+  nlohmann::json mine = nlohmann::json::array();
+  for (size_t c = begin; c < end; ++c) mine.push_back({r.completions[c].old_logp, r.completions[c].ref_logp});
+  const std::vector<uint8_t> bytes = nlohmann::json::to_cbor(mine);
+  const auto all = comm_.all_gather(std::as_bytes(std::span(bytes)));
+  const size_t size = static_cast<size_t>(config_.per_device_train_batch_size);
+  const auto micro_batches = static_cast<int64_t>((r.completions.size() + size - 1) / size);
+  for (int rank = 0; rank < comm_.size(); ++rank) {
+    const auto* data = reinterpret_cast<const uint8_t*>(all[static_cast<size_t>(rank)].data());
+    const nlohmann::json theirs = nlohmann::json::from_cbor(data, data + all[static_cast<size_t>(rank)].size());
+    const int64_t first_mb = micro_batches * rank / comm_.size();
+    for (size_t i = 0; i < theirs.size(); ++i) {
+      Completion& x = r.completions[static_cast<size_t>(first_mb) * size + i];
+      x.old_logp = theirs[i][0].get<std::vector<float>>();
+      x.ref_logp = theirs[i][1].get<std::vector<float>>();
+    }
+  }
+}
+
 GrpoUpdate::GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_config, model::Weights& weights,
                        const model::Weights* reference, model::Lora* lora, dist::Communicator& comm)
     : config_(config),
@@ -52,6 +71,7 @@ GrpoUpdate::GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_co
       weights_(weights),
       reference_(reference),
       lora_(lora),
+      comm_(comm),
       step_(model_config, weights, lora, config.gradient_checkpointing, static_cast<uint64_t>(config.seed), 4, comm) {
   step_.set_bf16(config.bf16);
 }
@@ -70,7 +90,9 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
   o.epsilon_high = config_.epsilon_high.value_or(config_.epsilon);
   o.loss_type = parse_loss_type(config_.loss_type, "loss_type");
   o.max_completion_length = config_.max_completion_length;
-  o.gradient_accumulation_steps = config_.gradient_accumulation_steps;
+  // Every rank's micro-batches: TRL divides by gradient_accumulation_steps and DDP averages the
+  // ranks' gradients, where aha sums them.
+  o.gradient_accumulation_steps = config_.gradient_accumulation_steps * comm_.size();
   // dapo normalises by every completion token of the step, truncated ones included (as TRL).
   o.dapo_tokens = 0;
   for (const Completion& c : r.completions) o.dapo_tokens += static_cast<double>(c.ids.size());
@@ -78,7 +100,8 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
   const size_t size = static_cast<size_t>(config_.per_device_train_batch_size);
   const auto micro_batches = static_cast<int64_t>((r.completions.size() + size - 1) / size);
   step_.begin(global_step, micro_batches, kScalars);
-  for (int64_t k = 0; k < micro_batches; ++k) {
+  const auto [first, end] = dist::share_of(comm_, micro_batches);
+  for (int64_t k = first; k < end; ++k) {
     const size_t begin = static_cast<size_t>(k) * size, end = std::min(r.completions.size(), begin + size);
     step_.accumulate(k, [&](train::MicroBatchSums& s) {
       const Packed p = pack(r, prompts, begin, end);
@@ -128,6 +151,7 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
       s.scalars[kTokens] = static_cast<double>(p.tokens_in);
     });
   }
+  if (comm_.size() > 1) share_logps(r, first * size, std::min(r.completions.size(), end * size));
   const train::OptimizerResult res =
       step_.finish({learning_rate, config_.adam_beta1, config_.adam_beta2, config_.adam_epsilon, config_.weight_decay},
                    config_.max_grad_norm);

@@ -38,7 +38,8 @@ class GrpoUpdate {
              dist::Communicator& comm = dist::single_process());
 
   // One optimizer step over the rollout's completions, in micro-batches of
-  // per_device_train_batch_size. Fills old_logp (and ref_logp) of completions that lack them.
+  // per_device_train_batch_size (shared among the ranks in rank order; the gradients and sums are
+  // the tree's over all of them). Fills old_logp (and ref_logp) of completions that lack them.
   // `prompts` gives each completion's prompt ids.
   // `global_step` (the steps done before this one) picks the LoRA dropout masks.
   UpdateResult step(Rollout& rollout, const std::vector<GrpoPrompt>& prompts, double learning_rate,
@@ -55,7 +56,12 @@ class GrpoUpdate {
   model::Weights& weights_;
   const model::Weights* reference_;
   model::Lora* lora_;
+  dist::Communicator& comm_;
   train::OptimizerStep step_;
+
+  // With several ranks: every rank's old_logp and ref_logp into every rank's rollout (this rank
+  // computed those of completions [begin, end)), so that each holds the whole rollout.
+  void share_logps(Rollout& r, size_t begin, size_t end);
 };
 
 }  // namespace aha::rl

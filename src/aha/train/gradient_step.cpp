@@ -9,12 +9,6 @@ model::TrainBatch train_batch(const data::MicroBatch& mb, double normaliser) {
   return {mb.tokens, mb.targets, mb.weights, normaliser};
 }
 
-// The micro-batches [first, end) of `count` that this rank computes: an equal run each, in rank
-// order (rank r of n: [r·count/n, (r+1)·count/n)).
-std::pair<int64_t, int64_t> own_micro_batches(const dist::Communicator& comm, int64_t count) {
-  return {count * comm.rank() / comm.size(), count * (comm.rank() + 1) / comm.size()};
-}
-
 }  // namespace
 
 GradientStep::GradientStep(const io::ModelConfig& config, model::Weights& weights, bool gradient_checkpointing,
@@ -34,7 +28,7 @@ StepResult GradientStep::step(const std::vector<data::MicroBatch>& micro_batches
   const double normaliser = targets > 0 ? static_cast<double>(targets) : 1.0;
   const auto count = static_cast<int64_t>(micro_batches.size());
   step_.begin(global_step, count, 1);
-  const auto [first, end] = own_micro_batches(comm_, count);
+  const auto [first, end] = dist::share_of(comm_, count);
   for (int64_t k = first; k < end; ++k) {
     const data::MicroBatch& mb = micro_batches[static_cast<size_t>(k)];
     step_.accumulate(k, [&](MicroBatchSums& s) {
