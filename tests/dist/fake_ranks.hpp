@@ -21,8 +21,8 @@ class FakeRanks {
     Rank(FakeRanks& all, int rank) : all_(all), rank_(rank) {}
     int rank() const override { return rank_; }
     int size() const override { return all_.size_; }
-    void all_reduce_sum(std::span<float> values) override { sum(values); }
-    void all_reduce_sum(std::span<double> values) override { sum(values); }
+    void all_reduce_sum(std::span<float> values) override { sum_in_rank_order(*this, values); }
+    void all_reduce_sum(std::span<double> values) override { sum_in_rank_order(*this, values); }
     void broadcast(std::span<std::byte> bytes, int root) override {
       const auto all = all_gather(bytes);
       std::memcpy(bytes.data(), all[static_cast<size_t>(root)].data(), bytes.size());
@@ -33,15 +33,6 @@ class FakeRanks {
     std::unique_lock<std::mutex>* lock_ = nullptr;  // the baton this rank's thread holds
 
    private:
-    template <typename T>
-    void sum(std::span<T> values) {
-      const auto all = all_gather(std::as_bytes(values));
-      for (size_t i = 0; i < values.size(); ++i) {
-        T s = 0;
-        for (const auto& r : all) s += reinterpret_cast<const T*>(r.data())[i];
-        values[i] = s;
-      }
-    }
     FakeRanks& all_;
     int rank_;
   };

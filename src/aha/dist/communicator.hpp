@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <utility>
 #include <vector>
@@ -32,6 +33,22 @@ class Communicator {
   // Every rank's `mine` (sizes may differ), in rank order, on every rank.
   virtual std::vector<std::vector<std::byte>> all_gather(std::span<const std::byte> mine) = 0;
 };
+
+// The all_reduce_sum of a communicator from its all_gather: values ← ((v0 + v1) + v2) + …, element
+// by element, the same bits on every rank.
+template <typename T>
+void sum_in_rank_order(Communicator& comm, std::span<T> values) {
+  const std::vector<std::vector<std::byte>> all = comm.all_gather(std::as_bytes(values));
+  for (size_t i = 0; i < values.size(); ++i) {
+    T sum = 0;
+    for (const std::vector<std::byte>& rank : all) {
+      T v;
+      std::memcpy(&v, rank.data() + i * sizeof(T), sizeof(T));
+      sum += v;
+    }
+    values[i] = sum;
+  }
+}
 
 // One process: rank 0 of 1; every collective leaves its arguments as they are.
 class SingleProcess final : public Communicator {

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 
 #include "aha/base/error.hpp"
 
@@ -30,8 +29,8 @@ class MpiCommunicator final : public Communicator {
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
-  void all_reduce_sum(std::span<float> values) override { sum_in_rank_order(values); }
-  void all_reduce_sum(std::span<double> values) override { sum_in_rank_order(values); }
+  void all_reduce_sum(std::span<float> values) override { sum_in_rank_order(*this, values); }
+  void all_reduce_sum(std::span<double> values) override { sum_in_rank_order(*this, values); }
 
   void broadcast(std::span<std::byte> bytes, int root) override { broadcast_bytes(bytes.data(), bytes.size(), root); }
 
@@ -51,21 +50,6 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
-  // values <- ((v0 + v1) + v2) + ..., the same bits on every rank.
-  template <typename T>
-  void sum_in_rank_order(std::span<T> values) {
-    const auto all = all_gather(std::as_bytes(values));
-    for (size_t i = 0; i < values.size(); ++i) {
-      T sum = 0;
-      for (const auto& r : all) {
-        T v;
-        std::memcpy(&v, r.data() + i * sizeof(T), sizeof(T));
-        sum += v;
-      }
-      values[i] = sum;
-    }
-  }
-
   int rank_ = 0, size_ = 1;
 };
 
