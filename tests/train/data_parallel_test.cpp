@@ -74,7 +74,14 @@ TEST_F(DataParallel, pretrain_on_2_and_4_processes_gives_the_bits_of_one) {
   const auto [s4, out4] = mpirun(
       4, "pretrain --threads 1 --config " + config + " --set gradient_accumulation_steps=1 --set output_dir=" + four);
   ASSERT_EQ(s4, 0) << out4;
-  for (const std::string& run : {two, four}) {
+  // Ranks with different thread counts (nodes with other core counts): the same run, the same bits.
+  const std::string mixed = dir.file("mixed");
+  const std::string args =
+      "pretrain --config " + config + " --set gradient_accumulation_steps=2 --set output_dir=" + mixed;
+  const auto [sm, outm] = test::run_shell(
+      fmt::format("{} -np 1 {} {} --threads 1 : -np 1 {} {} --threads 2", kMpirun, AHA_BINARY, args, AHA_BINARY, args));
+  ASSERT_EQ(sm, 0) << outm;
+  for (const std::string& run : {two, four, mixed}) {
     EXPECT_EQ(output(run, "model.safetensors"), output(one, "model.safetensors")) << run;
     EXPECT_EQ(output(run, "checkpoint-2/model.safetensors"), output(one, "checkpoint-2/model.safetensors")) << run;
     // The same losses, gradient norms and eval losses, step by step (only the rates differ).
@@ -270,6 +277,16 @@ TEST_F(DataParallel, bad_launches_fail_at_once_naming_the_rank) {
   const auto [eval, eval_out] = mpirun(2, "eval --model " + dir.file("nowhere") + " --task gsm8k");
   EXPECT_EQ(eval, 2) << eval_out;
   EXPECT_NE(eval_out.find("aha eval runs in one process"), std::string::npos) << eval_out;
+}
+
+// A build without MPI (the sanitizer builds) started by mpirun would train alone in every process
+// and write the same files: it says so and exits 2. (mpirun's variable is enough to see it.)
+TEST(DataParallelWithoutMpi, a_build_without_mpi_under_mpirun_exits_2) {
+  if (AHA_HAVE_MPI) GTEST_SKIP() << "built with MPI";
+  const auto [status, out] =
+      test::run_shell(fmt::format("OMPI_COMM_WORLD_SIZE=2 {} pretrain --config x.yaml", AHA_BINARY));
+  EXPECT_EQ(status, 2) << out;
+  EXPECT_NE(out.find("this aha was built without MPI, but mpirun started it (2 processes)"), std::string::npos) << out;
 }
 
 }  // namespace

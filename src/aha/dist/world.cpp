@@ -14,25 +14,12 @@
 namespace aha::dist {
 namespace {
 
-// A positive count from the environment variable `name`, or 0 when unset or not a number.
-int env_count(const char* name) {
-  const char* text = std::getenv(name);
-  if (!text) return 0;
-  char* end = nullptr;
-  const long n = std::strtol(text, &end, 10);
-  return end != text && *end == '\0' && n > 0 && n < 1 << 20 ? static_cast<int>(n) : 0;
-}
-
 std::unique_ptr<Communicator>& joined() {
   static std::unique_ptr<Communicator> comm;
   return comm;
 }
 
 }  // namespace
-
-bool built_with_mpi() { return AHA_HAVE_MPI != 0; }
-
-int launched_ranks() { return std::max(1, env_count("OMPI_COMM_WORLD_SIZE")); }
 
 void join_world([[maybe_unused]] int* argc, [[maybe_unused]] char*** argv) {
   if (!std::getenv("OMPI_COMM_WORLD_SIZE")) return;
@@ -42,7 +29,7 @@ void join_world([[maybe_unused]] int* argc, [[maybe_unused]] char*** argv) {
   fail(
       "this aha was built without MPI, but mpirun started it ({} processes): install libopenmpi-dev "
       "(scripts/install-deps) and build again, or run aha without mpirun",
-      launched_ranks());
+      std::getenv("OMPI_COMM_WORLD_SIZE"));
 #endif
 }
 
@@ -61,8 +48,6 @@ void abort_world(int status) {
 #endif
   std::_Exit(status);
 }
-
-int ranks_on_this_node() { return std::max(1, env_count("OMPI_COMM_WORLD_LOCAL_SIZE")); }
 
 std::string node_name() {
 #if AHA_HAVE_MPI

@@ -9,12 +9,6 @@
 
 namespace aha::dist {
 
-// True when this build can join an MPI job (CMake's AHA_MPI found Open MPI).
-bool built_with_mpi();
-
-// The number of processes mpirun started (OMPI_COMM_WORLD_SIZE), or 1 without mpirun.
-int launched_ranks();
-
 // Joins the job mpirun started: initialises MPI, and world() becomes its communicator. Without
 // mpirun, world() is the single process. A build without MPI launched by mpirun is a bad-input
 // Error (each of its processes would train alone and write the same files).
@@ -29,10 +23,6 @@ void leave_world();
 // Ends the whole job with `status`, on every rank, at once: after this rank reported an error,
 // the other ranks would otherwise wait in their next collective forever.
 [[noreturn]] void abort_world(int status);
-
-// The ranks mpirun started on this node (OMPI_COMM_WORLD_LOCAL_SIZE), or 1: the default thread
-// count divides the cores among them.
-int ranks_on_this_node();
 
 // This node's name (MPI's processor name, else the host name), for provenance.
 std::string node_name();

@@ -16,8 +16,8 @@ GradientStep::GradientStep(const io::ModelConfig& config, model::Weights& weight
     : config_(config),
       weights_(weights),
       lora_(lora),
-      // Variable-length SFT batches could plan many shapes: at most 8 are kept.
       comm_(comm),
+      // Variable-length SFT batches could plan many shapes: at most 8 are kept.
       step_(config, weights, lora, gradient_checkpointing, seed, 8, comm) {}
 
 StepResult GradientStep::step(const std::vector<data::MicroBatch>& micro_batches, const AdamWOptions& options,

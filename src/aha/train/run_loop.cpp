@@ -35,6 +35,17 @@ void write_run_provenance(const TrainingArguments& args, const Trainer& trainer,
   ledger::write_provenance(args.output_dir, run, args.model_name_or_path);
 }
 
+// The config as the ranks must agree on it: all but `threads`, which follows each node's cores.
+std::string without_threads(const std::string& yaml) {
+  std::string out;
+  for (size_t at = 0; at < yaml.size();) {
+    const size_t end = std::min(yaml.find('\n', at), yaml.size());
+    if (yaml.compare(at, 8, "threads:") != 0) out.append(yaml, at, end + 1 - at);
+    at = end + 1;
+  }
+  return out;
+}
+
 struct Loop {
   const TrainingArguments& args;
   const RunOptions& o;
@@ -108,7 +119,7 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   // Every rank trains; rank 0 alone writes the files, and every rank reads them on --resume.
   dist::Communicator& comm = dist::world();
   const bool writes = comm.rank() == 0;
-  dist::check_ranks_agree(comm, config_yaml, args.output_dir);
+  dist::check_ranks_agree(comm, without_threads(config_yaml), args.output_dir);
   const std::vector<std::string> hosts = dist::node_names(comm);
   if (writes) std::filesystem::create_directories(args.output_dir);
   const std::string started_at = ledger::utc_now();
