@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "aha/base/error.hpp"
+#include "aha/dist/world.hpp"
 #include "aha/eval/evaluation.hpp"
 #include "cli/command.hpp"
 
@@ -44,6 +45,7 @@ int run_eval(EvalCli c) {
                                          static_cast<int64_t>(o.items.size()), 0);
   }
   const eval::EvalResult result = eval::run_evaluation(o);
+  if (dist::world().rank() != 0) return 0;  // under mpirun, rank 0 writes and speaks for the job
   const std::string out = c.out.empty() ? o.model_dir + "/eval/" + o.name : c.out;
   eval::write_evaluation(out, result);
   for (const auto& [k, v] : result.summary["metrics"].items()) fmt::print("{} {:.4f}\n", k, v.get<double>());

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <new>
 
@@ -81,12 +82,12 @@ int run(int argc, char** argv) {
   }
   if (std::string extra = unexpected_argument(app); !extra.empty()) return report(extra, kExitUsage);
   const std::string command = app.get_subcommands().front()->get_name();
-  if (aha::dist::world().size() > 1 && command != "pretrain" && command != "sft" && command != "grpo")
-    return report(
-        fmt::format("aha {} runs in one process: under mpirun only pretrain, sft and grpo are data-parallel so far "
-                    "(run it without mpirun)",
-                    command),
-        kExitUsage);
+  const std::vector<std::string> parallel = {"pretrain", "sft", "grpo", "eval"};
+  if (aha::dist::world().size() > 1 && std::find(parallel.begin(), parallel.end(), command) == parallel.end())
+    return report(fmt::format("aha {} runs in one process: under mpirun only pretrain, sft, grpo and eval are "
+                              "data-parallel so far (run it without mpirun)",
+                              command),
+                  kExitUsage);
   if (threads > 0) aha::set_num_threads(threads);
   return action();
 }

@@ -50,6 +50,19 @@ class DataParallel : public ::testing::Test {
     return path;
   }
 
+  // A tiny random model with the byte tokenizer, in `dir`/model.
+  std::string write_byte_model() {
+    const std::string model = dir.file("model");
+    fs::create_directories(model);
+    Json config = test::tiny_llama_config();
+    config["vocab_size"] = 257;
+    config["eos_token_id"] = 256;
+    config["max_position_embeddings"] = 512;
+    test::write_tiny_model(model, config, 4);
+    testing::write_byte_tokenizer(model);
+    return model;
+  }
+
   // The SHA-256 of `file` in the run written to `out` (a failure when it is missing or empty).
   std::string output(const std::string& out, const std::string& file) {
     const std::string bytes = testing::slurp(out + "/" + file);
@@ -206,14 +219,7 @@ TEST_F(DataParallel, sft_on_2_processes_gives_the_bits_of_one) {
 // two updates per rollout, the KL term and a checkpoint between the updates, 2 processes give one
 // process's weights, metrics and completions; with LoRA (dropout) too.
 TEST_F(DataParallel, grpo_on_2_processes_gives_the_bits_of_one) {
-  const std::string model = dir.file("model");
-  fs::create_directories(model);
-  Json model_config = test::tiny_llama_config();
-  model_config["vocab_size"] = 257;
-  model_config["eos_token_id"] = 256;
-  model_config["max_position_embeddings"] = 512;
-  test::write_tiny_model(model, model_config, 4);
-  testing::write_byte_tokenizer(model);
+  const std::string model = write_byte_model();
   // A reward that varies within every group, so that the advantages and the updates are not zero.
   test::write_text(dir.file("score.py"),
                    "import json, sys\nfor line in sys.stdin:\n"
@@ -253,6 +259,21 @@ TEST_F(DataParallel, grpo_on_2_processes_gives_the_bits_of_one) {
   }
 }
 
+// eval: each rank samples and scores its share of the items; rank 0 writes what one process does.
+TEST_F(DataParallel, eval_on_2_processes_writes_what_one_process_does) {
+  const std::string args =
+      "eval --threads 1 --model " + write_byte_model() +
+      " --task arithmetic --count 5 --samples 3 --k 1,3 --temperature 1.5 --max-tokens 6 --prompt-template raw --out ";
+  const test::RunResult r = test::run_aha(args + dir.file("one"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto [s, out] = mpirun(2, args + dir.file("two"));
+  ASSERT_EQ(s, 0) << out;
+  EXPECT_EQ(output(dir.file("two"), "items.jsonl"), output(dir.file("one"), "items.jsonl"));
+  const Json want = read_json_file(dir.file("one/summary.json")), got = read_json_file(dir.file("two/summary.json"));
+  EXPECT_EQ(got["metrics"], want["metrics"]);
+  EXPECT_EQ(got["dataset"]["tokens"], want["dataset"]["tokens"]);
+}
+
 // Ranks given different configs, ranks that do not share output_dir, and a command that does not
 // run data-parallel: one line naming the rank, a non-zero status, no hang.
 TEST_F(DataParallel, bad_launches_fail_at_once_naming_the_rank) {
@@ -274,9 +295,9 @@ TEST_F(DataParallel, bad_launches_fail_at_once_naming_the_rank) {
   EXPECT_NE(apart, 0);
   EXPECT_NE(apart_out.find("rank 1 does not see the files rank 0 writes there"), std::string::npos) << apart_out;
 
-  const auto [eval, eval_out] = mpirun(2, "eval --model " + dir.file("nowhere") + " --task gsm8k");
-  EXPECT_EQ(eval, 2) << eval_out;
-  EXPECT_NE(eval_out.find("aha eval runs in one process"), std::string::npos) << eval_out;
+  const auto [distill, distill_out] = mpirun(2, "distill --config " + config);
+  EXPECT_EQ(distill, 2) << distill_out;
+  EXPECT_NE(distill_out.find("aha distill runs in one process"), std::string::npos) << distill_out;
 }
 
 // A build without MPI (the sanitizer builds) started by mpirun would train alone in every process

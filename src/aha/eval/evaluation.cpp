@@ -1,4 +1,5 @@
 #include "aha/eval/evaluation.hpp"
+#include "aha/dist/world.hpp"
 
 #include <fmt/format.h>
 
@@ -45,9 +46,9 @@ void check(const EvalOptions& o) {
   generate::validate(o.sampling);
 }
 
-// Every completion of every item, item-major: completions[i * samples + s].
-std::vector<Completion> generate_all(const EvalOptions& o, const std::vector<std::string>& prompts,
-                                     int64_t& prompt_tokens, model::ComputeDType& dtype) {
+// The completions of items [first, end), item-major: completions[(i - first) * samples + s].
+std::vector<Completion> generate_items(const EvalOptions& o, const std::vector<std::string>& prompts, size_t first,
+                                       size_t end, int64_t& prompt_tokens, model::ComputeDType& dtype) {
   const model::Model m(o.model_dir, o.dtype);
   dtype = m.dtype();
   const std::optional<tokenizer::Tokenizer> tok = tokenizer::load_model_tokenizer(o.model_dir);
@@ -55,22 +56,23 @@ std::vector<Completion> generate_all(const EvalOptions& o, const std::vector<std
   std::vector<int32_t> eos;
   for (int64_t id : io::eos_token_ids(o.model_dir, m.config())) eos.push_back(static_cast<int32_t>(id));
   generate::Engine engine(m, {.max_batch = 64, .ctx_size = 0, .text_vocab = tok->vocab_size()});
-  std::vector<Completion> out(prompts.size() * static_cast<size_t>(o.samples));
-  std::vector<int64_t> first;  // request id -> index of its first completion
+  std::vector<Completion> out((end - first) * static_cast<size_t>(o.samples));
+  std::vector<int64_t> first_of;  // request id -> index of its first completion
   for (size_t i = 0; i < prompts.size(); ++i) {
     std::vector<int32_t> ids = tok->encode(prompts[i], false);
     prompt_tokens += static_cast<int64_t>(ids.size());
+    if (i < first || i >= end) continue;
     generate::Request r{
         .prompt = std::move(ids), .sampling = o.sampling, .n = o.samples, .max_tokens = o.max_tokens, .eos_ids = eos};
     // Item i's samples use seeds seed + i·samples + s: every sample has its own stream.
     r.sampling.seed = o.sampling.seed + i * static_cast<uint64_t>(o.samples);
     const int64_t id = engine.submit(std::move(r));
-    first.resize(static_cast<size_t>(id) + 1);
-    first[static_cast<size_t>(id)] = static_cast<int64_t>(i) * o.samples;
+    first_of.resize(static_cast<size_t>(id) + 1);
+    first_of[static_cast<size_t>(id)] = static_cast<int64_t>(i - first) * o.samples;
   }
   for (Completion& c : out) c.decoder = std::make_unique<tokenizer::StreamDecoder>(*tok, true);
   engine.run([&](const generate::TokenEvent& e) {
-    Completion& c = out[static_cast<size_t>(first[static_cast<size_t>(e.request)] + e.sample)];
+    Completion& c = out[static_cast<size_t>(first_of[static_cast<size_t>(e.request)] + e.sample)];
     c.ids.push_back(e.token);
     const bool shown = e.finish != generate::FinishReason::stop && tok->id_to_token(e.token);
     if (shown) c.text += c.decoder->step(e.token);
@@ -78,6 +80,27 @@ std::vector<Completion> generate_all(const EvalOptions& o, const std::vector<std
     return true;
   });
   return out;
+}
+
+// Every rank's completions and rewards (its share of the items, in rank order): each completion's
+// text and token count travel, in CBOR (NaN rewards kept).
+void gather_scored(dist::Communicator& comm, std::vector<Completion>& completions, std::vector<double>& rewards) {
+  Json mine = Json::array();
+  for (size_t j = 0; j < completions.size(); ++j)
+    mine.push_back({completions[j].text, completions[j].ids.size(), rewards[j]});
+  const std::vector<uint8_t> bytes = Json::to_cbor(mine);
+  completions.clear();
+  rewards.clear();
+  for (const std::vector<std::byte>& theirs : comm.all_gather(std::as_bytes(std::span(bytes)))) {
+    const auto* data = reinterpret_cast<const uint8_t*>(theirs.data());
+    for (const Json& c : Json::from_cbor(data, data + theirs.size())) {
+      Completion x;
+      x.text = c[0].get<std::string>();
+      x.ids.resize(c[1].get<size_t>());  // only the count is read after this
+      completions.push_back(std::move(x));
+      rewards.push_back(c[2].get<double>());
+    }
+  }
 }
 
 }  // namespace
@@ -112,14 +135,18 @@ EvalResult run_evaluation(const EvalOptions& o) {
   for (const data::PromptItem& item : o.items) prompts.push_back(data::format_prompt(item, format, chat.get()));
   int64_t prompt_tokens = 0;
   model::ComputeDType dtype{};
-  const std::vector<Completion> completions = generate_all(o, prompts, prompt_tokens, dtype);
-
+  // Under mpirun each rank samples and scores its share of the items; every rank then has all.
+  dist::Communicator& comm = dist::world();
+  const auto [first, end] = dist::share_of(comm, static_cast<int64_t>(o.items.size()));
+  std::vector<Completion> completions = generate_items(o, prompts, first, end, prompt_tokens, dtype);
   const std::unique_ptr<rl::RewardFunction> reward = rl::make_reward(o.reward, o.reward_options);
   std::vector<rl::RewardInput> inputs;
-  for (size_t j = 0; j < completions.size(); ++j)
-    inputs.push_back({prompts[j / static_cast<size_t>(o.samples)], completions[j].text,
-                      o.items[j / static_cast<size_t>(o.samples)].answer});
-  const std::vector<double> rewards = reward->score(inputs);
+  for (size_t j = 0; j < completions.size(); ++j) {
+    const size_t i = static_cast<size_t>(first) + j / static_cast<size_t>(o.samples);
+    inputs.push_back({prompts[i], completions[j].text, o.items[i].answer});
+  }
+  std::vector<double> rewards = reward->score(inputs);
+  if (comm.size() > 1) gather_scored(comm, completions, rewards);
 
   EvalResult result;
   std::vector<std::vector<std::string>> answers(o.items.size());
