@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "aha/base/threads.hpp"
+#include "aha/dist/world.hpp"
 #include "aha/rl/distill.hpp"
 #include "cli/command.hpp"
 
@@ -20,6 +21,7 @@ int run(const DistillOptions& o, CLI::App& app) {
   const rl::DistillConfig config = rl::load_distill_config(o.config, o.sets);
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   const rl::DistillSummary s = rl::run_distill(config);
+  if (dist::world().rank() != 0) return 0;  // under mpirun, rank 0 speaks for the job
   fmt::print("{} prompts, {} completions generated, {} kept ({} prompts with at least one): {}\n", s.prompts,
              s.generated, s.kept, s.prompts_with_kept, s.dataset_path);
   return 0;

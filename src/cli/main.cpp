@@ -82,10 +82,10 @@ int run(int argc, char** argv) {
   }
   if (std::string extra = unexpected_argument(app); !extra.empty()) return report(extra, kExitUsage);
   const std::string command = app.get_subcommands().front()->get_name();
-  const std::vector<std::string> parallel = {"pretrain", "sft", "grpo", "eval"};
+  const std::vector<std::string> parallel = {"pretrain", "sft", "grpo", "eval", "distill"};
   if (aha::dist::world().size() > 1 && std::find(parallel.begin(), parallel.end(), command) == parallel.end())
-    return report(fmt::format("aha {} runs in one process: under mpirun only pretrain, sft, grpo and eval are "
-                              "data-parallel so far (run it without mpirun)",
+    return report(fmt::format("aha {} runs in one process: under mpirun only pretrain, sft, grpo, eval and distill "
+                              "are data-parallel (run it without mpirun)",
                               command),
                   kExitUsage);
   if (threads > 0) aha::set_num_threads(threads);

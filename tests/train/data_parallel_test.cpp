@@ -274,6 +274,31 @@ TEST_F(DataParallel, eval_on_2_processes_writes_what_one_process_does) {
   EXPECT_EQ(got["dataset"]["tokens"], want["dataset"]["tokens"]);
 }
 
+// distill: each rank samples and scores its share of the prompts; rank 0 writes the dataset one
+// process writes (a reward that keeps about half of the samples).
+TEST_F(DataParallel, distill_on_2_processes_writes_what_one_process_does) {
+  test::write_text(dir.file("even.py"),
+                   "import json, sys\nfor line in sys.stdin:\n"
+                   "    print(1 if len(json.loads(line)['completion'].encode()) % 2 == 0 else 0)\n");
+  test::write_text(dir.file("distill.yaml"),
+                   fmt::format("model_name_or_path: {}\ndataset_task: arithmetic\ndataset_num_examples: 5\n"
+                               "prompt_template: raw\nreward_funcs: [{{name: external, command: 'python3 {}'}}]\n"
+                               "num_samples: 4\nmax_completion_length: 6\nseed: 3\n",
+                               write_byte_model(), dir.file("even.py")));
+  const std::string args = "distill --threads 1 --config " + dir.file("distill.yaml") + " --set output_dir=";
+  const test::RunResult r = test::run_aha(args + dir.file("one"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto [s, out] = mpirun(2, args + dir.file("two"));
+  ASSERT_EQ(s, 0) << out;
+  EXPECT_EQ(output(dir.file("two"), "train.jsonl"), output(dir.file("one"), "train.jsonl"));
+  // DATASET.yaml is JSON after its first (comment) line.
+  auto counts = [&](const std::string& run) {
+    const std::string text = testing::slurp(dir.file(run + "/DATASET.yaml"));
+    return Json::parse(text.substr(text.find('\n') + 1))["generation"]["counts"];
+  };
+  EXPECT_EQ(counts("two"), counts("one"));
+}
+
 // Ranks given different configs, ranks that do not share output_dir, and a command that does not
 // run data-parallel: one line naming the rank, a non-zero status, no hang.
 TEST_F(DataParallel, bad_launches_fail_at_once_naming_the_rank) {
@@ -295,9 +320,9 @@ TEST_F(DataParallel, bad_launches_fail_at_once_naming_the_rank) {
   EXPECT_NE(apart, 0);
   EXPECT_NE(apart_out.find("rank 1 does not see the files rank 0 writes there"), std::string::npos) << apart_out;
 
-  const auto [distill, distill_out] = mpirun(2, "distill --config " + config);
-  EXPECT_EQ(distill, 2) << distill_out;
-  EXPECT_NE(distill_out.find("aha distill runs in one process"), std::string::npos) << distill_out;
+  const auto [merge, merge_out] = mpirun(2, "merge --adapter " + dir.file("nowhere") + " --out " + dir.file("merged"));
+  EXPECT_EQ(merge, 2) << merge_out;
+  EXPECT_NE(merge_out.find("aha merge runs in one process"), std::string::npos) << merge_out;
 }
 
 // A build without MPI (the sanitizer builds) started by mpirun would train alone in every process

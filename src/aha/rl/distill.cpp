@@ -1,4 +1,5 @@
 #include "aha/rl/distill.hpp"
+#include "aha/dist/world.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -114,6 +115,23 @@ std::string dataset_yaml(const DistillConfig& c, const DistillSummary& s) {
   return "# Written by aha distill: JSON, which is valid YAML.\n" + d.dump(2) + "\n";
 }
 
+// Every rank's samples (its share of the prompts, in rank order) in `inputs` and `keep`.
+void gather_kept(dist::Communicator& comm, std::vector<RewardInput>& inputs, std::vector<bool>& keep) {
+  nlohmann::json mine = nlohmann::json::array();
+  for (size_t i = 0; i < inputs.size(); ++i)
+    mine.push_back({inputs[i].prompt, inputs[i].completion, inputs[i].answer, static_cast<bool>(keep[i])});
+  const std::vector<uint8_t> bytes = nlohmann::json::to_cbor(mine);
+  inputs.clear();
+  keep.clear();
+  for (const std::vector<std::byte>& theirs : comm.all_gather(std::as_bytes(std::span(bytes)))) {
+    const auto* data = reinterpret_cast<const uint8_t*>(theirs.data());
+    for (const nlohmann::json& x : nlohmann::json::from_cbor(data, data + theirs.size())) {
+      inputs.push_back({x[0].get<std::string>(), x[1].get<std::string>(), x[2]});
+      keep.push_back(x[3].get<bool>());
+    }
+  }
+}
+
 }  // namespace
 
 DistillConfig load_distill_config(const std::string& path, const std::vector<std::string>& overrides) {
@@ -146,34 +164,42 @@ DistillSummary run_distill(const DistillConfig& c) {
                                     std::min<int64_t>(teacher.config().max_position_embeddings,
                                                       c.max_prompt_length + c.max_completion_length),
                                     tok.vocab_size()});
-  RandomStream seeds(static_cast<uint64_t>(c.seed), "distill");
-  for (const GrpoPrompt& p : prompts) {
+  // Every prompt's seed, drawn in order; under mpirun this rank samples prompts [first, end).
+  RandomStream stream(static_cast<uint64_t>(c.seed), "distill");
+  std::vector<uint64_t> seeds;
+  for (size_t p = 0; p < prompts.size(); ++p) seeds.push_back(stream.next_u64());
+  dist::Communicator& comm = dist::world();
+  const auto [first, end] = dist::share_of(comm, static_cast<int64_t>(prompts.size()));
+  for (int64_t p = first; p < end; ++p) {
     generate::Request request;
-    request.prompt = p.ids;
+    request.prompt = prompts[static_cast<size_t>(p)].ids;
     request.sampling.temperature = static_cast<float>(c.temperature);
     request.sampling.top_p = static_cast<float>(c.top_p);
     request.sampling.top_k = c.top_k;
-    request.sampling.seed = seeds.next_u64();
+    request.sampling.seed = seeds[static_cast<size_t>(p)];
     request.n = c.num_samples;
     request.max_tokens = c.max_completion_length;
     request.eos_ids = eos;
     engine.submit(std::move(request));
   }
-  std::vector<std::vector<int32_t>> ids(prompts.size() * static_cast<size_t>(c.num_samples));
+  std::vector<std::vector<int32_t>> ids(static_cast<size_t>((end - first) * c.num_samples));
   engine.run([&](const generate::TokenEvent& e) {
     ids[e.request * c.num_samples + e.sample].push_back(e.token);
     return true;
   });
 
   std::vector<RewardInput> inputs;
-  for (size_t i = 0; i < ids.size(); ++i)
-    inputs.push_back({prompts[i / c.num_samples].text, tok.decode(ids[i], true), prompts[i / c.num_samples].answer});
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const GrpoPrompt& p = prompts[static_cast<size_t>(first) + i / static_cast<size_t>(c.num_samples)];
+    inputs.push_back({p.text, tok.decode(ids[i], true), p.answer});
+  }
   std::vector<bool> keep(inputs.size(), true);
   for (auto& reward : rewards) {
     const std::vector<double> scores = reward->score(inputs);
     for (size_t i = 0; i < scores.size() && i < keep.size(); ++i)
       if (!(scores[i] >= c.min_reward)) keep[i] = false;
   }
+  if (comm.size() > 1) gather_kept(comm, inputs, keep);
   DistillSummary s;
   s.prompts = static_cast<int64_t>(prompts.size());
   s.dtype = model::dtype_name(teacher.dtype());
@@ -190,8 +216,9 @@ DistillSummary run_distill(const DistillConfig& c) {
     s.kept += kept;
     if (kept > 0) ++s.prompts_with_kept;
   }
-  std::filesystem::create_directories(c.output_dir);
   s.dataset_path = c.output_dir + "/train.jsonl";
+  if (comm.rank() != 0) return s;  // under mpirun, rank 0 writes
+  std::filesystem::create_directories(c.output_dir);
   write_file_atomic(s.dataset_path, jsonl);
   write_file_atomic(c.output_dir + "/DATASET.yaml", dataset_yaml(c, s));
   return s;
