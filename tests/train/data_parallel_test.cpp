@@ -204,15 +204,24 @@ TEST_F(DataParallel, sft_on_2_processes_gives_the_bits_of_one) {
                                                      "per_device_train_batch_size: 3\nlearning_rate: 3e-3\n"
                                                      "num_train_epochs: 2\nlogging_steps: 1\nsave_steps: 100\n",
                                                      dir.file("base"), dir.file("sft.jsonl")));
-  const test::RunResult r = test::run_aha("sft --threads 1 --config " + dir.file("sft.yaml") +
-                                          " --set gradient_accumulation_steps=2 --set output_dir=" + dir.file("one"));
-  ASSERT_EQ(r.status, 0) << r.err;
-  const auto [s, out] = mpirun(2, "sft --threads 1 --config " + dir.file("sft.yaml") +
-                                      " --set gradient_accumulation_steps=1 --set output_dir=" + dir.file("two"));
-  ASSERT_EQ(s, 0) << out;
-  EXPECT_EQ(output(dir.file("two"), "model.safetensors"), output(dir.file("one"), "model.safetensors"));
-  EXPECT_EQ(testing::read_json_lines(dir.file("two/metrics.jsonl")).size(),
-            testing::read_json_lines(dir.file("one/metrics.jsonl")).size());
+  // Full fine-tuning, then LoRA (with dropout) on the same data.
+  for (const std::string lora : {"", " --set use_peft=true --set lora_r=4 --set lora_dropout=0.1"}) {
+    const std::string config = " --config " + dir.file("sft.yaml") + lora;
+    const std::string one = dir.file("one" + std::to_string(lora.size())),
+                      two = dir.file("two" + std::to_string(lora.size()));
+    const test::RunResult r =
+        test::run_aha("sft --threads 1" + config + " --set gradient_accumulation_steps=2 --set output_dir=" + one);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto [s, out] =
+        mpirun(2, "sft --threads 1" + config + " --set gradient_accumulation_steps=1 --set output_dir=" + two);
+    ASSERT_EQ(s, 0) << out;
+    const std::string weights = lora.empty() ? "model.safetensors" : "adapter_model.safetensors";
+    EXPECT_EQ(output(two, weights), output(one, weights)) << lora;
+    const auto want = testing::read_json_lines(one + "/metrics.jsonl"),
+               got = testing::read_json_lines(two + "/metrics.jsonl");
+    ASSERT_EQ(got.size(), want.size()) << lora;
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i]["loss"], want[i]["loss"]) << lora << " line " << i;
+  }
 }
 
 // GRPO: each rank samples its share of the prompt groups and computes its micro-batches; with
@@ -309,6 +318,17 @@ TEST_F(DataParallel, bad_launches_fail_at_once_naming_the_rank) {
                                   kMpirun, AHA_BINARY, config, AHA_BINARY, config));
   EXPECT_NE(differ, 0);
   EXPECT_NE(differ_out.find("rank 1 was given another config than rank 0"), std::string::npos) << differ_out;
+
+  // Rank 1 runs a copy of aha with one byte more (still the same program to the loader).
+  const std::string other = dir.file("aha-other");
+  fs::copy_file(AHA_BINARY, other);
+  test::write_text(dir.file("byte"), "x");
+  ASSERT_EQ(test::run_shell("cat " + dir.file("byte") + " >> " + other).first, 0);
+  const auto [binary, binary_out] = test::run_shell(
+      fmt::format("{} -np 1 {} pretrain --threads 1 --config {} : -np 1 {} pretrain --threads 1 --config {}", kMpirun,
+                  AHA_BINARY, config, other, config));
+  EXPECT_NE(binary, 0);
+  EXPECT_NE(binary_out.find("rank 1 runs another aha executable than rank 0"), std::string::npos) << binary_out;
 
   // The same config text with a relative output_dir, run from two working directories.
   fs::create_directories(dir.file("a"));
