@@ -226,8 +226,8 @@ TEST_F(DataParallel, sft_on_2_processes_gives_the_bits_of_one) {
 
 // GRPO: each rank samples its share of the prompt groups and computes its micro-batches; with
 // two updates per rollout, the KL term and a checkpoint between the updates, 2 processes give one
-// process's weights, metrics and completions; with LoRA (dropout) too.
-TEST_F(DataParallel, grpo_on_2_processes_gives_the_bits_of_one) {
+// process's weights, metrics and completions; with LoRA (dropout) too, and on 4 processes.
+TEST_F(DataParallel, grpo_on_2_and_4_processes_gives_the_bits_of_one) {
   const std::string model = write_byte_model();
   // A reward that varies within every group, so that the advantages and the updates are not zero.
   test::write_text(dir.file("score.py"),
@@ -242,8 +242,10 @@ TEST_F(DataParallel, grpo_on_2_processes_gives_the_bits_of_one) {
                                "log_completions_steps: 1\nseed: 7\n",
                                model, dir.file("score.py")));
   // grpo's loss divides by the micro-batches of every rank; dapo's by every completion token.
-  for (const std::string lora :
-       {" --set loss_type=grpo", " --set use_peft=true --set lora_r=4 --set lora_dropout=0.1"}) {
+  // Dynamic sampling refills the global batch from the gathered rollout.
+  for (const std::string lora : {" --set loss_type=grpo",
+                                 " --set use_peft=true --set lora_r=4 --set lora_dropout=0.1 "
+                                 "--set dynamic_sampling=true"}) {
     const std::string config = " --config " + dir.file("grpo.yaml") + lora;
     const std::string one = dir.file("one" + std::to_string(lora.size())),
                       two = dir.file("two" + std::to_string(lora.size()));
@@ -265,6 +267,14 @@ TEST_F(DataParallel, grpo_on_2_processes_gives_the_bits_of_one) {
     for (size_t i = 0; i < want.size(); ++i)
       for (const char* key : {"loss", "grad_norm", "reward", "kl", "entropy", "clip_ratio/region_mean"})
         EXPECT_EQ(got[i][key], want[i][key]) << lora << " line " << i << " " << key;
+    if (!lora.starts_with(" --set loss_type")) continue;
+    // 4 processes: one group of 4 completions each.
+    const std::string four = dir.file("four");
+    const auto [s4, out4] =
+        mpirun(4, "grpo --threads 1" + config + " --set gradient_accumulation_steps=1 --set output_dir=" + four);
+    ASSERT_EQ(s4, 0) << out4;
+    EXPECT_EQ(output(four, weights), output(one, weights));
+    EXPECT_EQ(output(four, "completions.jsonl"), output(one, "completions.jsonl"));
   }
 }
 
