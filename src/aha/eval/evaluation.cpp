@@ -1,5 +1,4 @@
 #include "aha/eval/evaluation.hpp"
-#include "aha/dist/world.hpp"
 
 #include <fmt/format.h>
 
@@ -10,6 +9,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/dist/world.hpp"
 #include "aha/eval/pass_at_k.hpp"
 #include "aha/generate/engine.hpp"
 #include "aha/io/generation_config.hpp"

@@ -23,9 +23,9 @@ struct RunRecord {
   uint64_t seed = 0;
   int64_t threads = 0;             // per process
   std::vector<std::string> hosts;  // the node of each process (rank order); empty: this one alone
-  std::string started_at;        // utc_now() when the run started
-  double wall_seconds = 0;       // training time, summed over resumed attempts
-  int64_t tokens_processed = 0;  // input tokens of every optimizer step
+  std::string started_at;          // utc_now() when the run started
+  double wall_seconds = 0;         // training time, summed over resumed attempts
+  int64_t tokens_processed = 0;    // input tokens of every optimizer step
 };
 
 // A reference to another model: {"path", "weights_sha256", "provenance": its provenance.json or

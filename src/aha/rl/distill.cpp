@@ -1,5 +1,4 @@
 #include "aha/rl/distill.hpp"
-#include "aha/dist/world.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -10,6 +9,7 @@
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
 #include "aha/base/random.hpp"
+#include "aha/dist/world.hpp"
 #include "aha/generate/engine.hpp"
 #include "aha/io/generation_config.hpp"
 #include "aha/model/decoder.hpp"
