@@ -1,6 +1,7 @@
-// Data-parallel training under mpirun: N processes give the bits of one process that accumulates
-// N times as many micro-batches (the same global batch), for pretrain, LoRA and SFT; a resumed
-// run may change the number of processes; bad launches fail at once naming the rank.
+// Data-parallel runs under mpirun: N processes give the bits of one process that accumulates N
+// times as many micro-batches (the same global batch), for pretrain, SFT and GRPO, full and LoRA,
+// and eval and distill write what one process writes; a resumed run may change the number of
+// processes; a killed rank ends the job; bad launches fail at once naming the rank.
 #include <gtest/gtest.h>
 
 #include <cstdio>
