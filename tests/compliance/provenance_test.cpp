@@ -83,5 +83,18 @@ TEST(Provenance, a_sidecar_with_an_unknown_key_is_bad_input_naming_it) {
   }
 }
 
+// Found by the provenance fuzzer: a "format" of another type is bad input, not a JSON type error.
+TEST(Provenance, a_format_that_is_not_a_string_is_bad_input_naming_it) {
+  for (const char* doc : {R"({"format": null})", R"({"format": 1})", R"({"format": ["aha-provenance"]})"}) {
+    try {
+      ledger::check_provenance(Json::parse(doc), "provenance.json");
+      FAIL() << doc << ": no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::bad_input) << doc;
+      EXPECT_NE(std::string(e.what()).find("'format' must be \"aha-provenance\""), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace aha::compliance

@@ -116,7 +116,7 @@ Json write_provenance(const std::string& model_dir, const RunRecord& run, const 
 
 void check_provenance(const Json& doc, const std::string& origin) {
   expect(doc.is_object(), origin, "(top level)", "must be an object");
-  expect(doc.value("format", "") == "aha-provenance", origin, "format", "must be \"aha-provenance\"");
+  expect(doc.contains("format") && doc["format"] == "aha-provenance", origin, "format", "must be \"aha-provenance\"");
   expect(doc.contains("record_sha256") && doc["record_sha256"].is_string(), origin, "record_sha256",
          "must be a string");
   expect(doc.contains("weights") && doc["weights"].is_object(), origin, "weights", "must be an object");
