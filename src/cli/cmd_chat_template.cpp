@@ -6,6 +6,7 @@
 #include <string>
 
 #include "aha/base/error.hpp"
+#include "aha/base/json.hpp"
 #include "aha/tokenizer/chat_template.hpp"
 #include "cli/command.hpp"
 
@@ -20,6 +21,7 @@ struct ChatTemplateOptions {
 };
 
 OrderedJson parse_line(const std::string& text, const std::string& origin) {
+  if (json_too_deep(text)) fail("{}: JSON nested deeper than {} levels", origin, kMaxJsonDepth);
   try {
     return OrderedJson::parse(text);
   } catch (const OrderedJson::parse_error& e) {

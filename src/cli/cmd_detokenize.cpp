@@ -18,12 +18,7 @@ struct DetokenizeOptions {
 };
 
 std::vector<int32_t> parse_id_array(const std::string& line, size_t number) {
-  Json value;
-  try {
-    value = Json::parse(line);
-  } catch (const Json::parse_error& e) {
-    fail("stdin line {}: not valid JSON (byte {})", number, e.byte);
-  }
+  const Json value = parse_json(line, fmt::format("stdin line {}", number));
   if (!value.is_array())
     fail("stdin line {}: expected a JSON array of token ids, found {}", number, json_type_name(value));
   std::vector<int32_t> ids;

@@ -20,12 +20,7 @@ struct RewardOptions {
 
 // Line `number` of stdin as a reward input; the answer is checked against the reward's rules.
 rl::RewardInput parse_input(const std::string& line, size_t number, const rl::RewardFunction& reward) {
-  Json value;
-  try {
-    value = Json::parse(line);
-  } catch (const Json::parse_error& e) {
-    fail("stdin line {}: not valid JSON (byte {})", number, e.byte);
-  }
+  const Json value = parse_json(line, fmt::format("stdin line {}", number));
   if (!value.is_object()) fail("stdin line {}: expected a JSON object, found {}", number, json_type_name(value));
   rl::RewardInput input;
   auto completion = value.find("completion");
@@ -47,13 +42,7 @@ rl::RewardInput parse_input(const std::string& line, size_t number, const rl::Re
 
 int run_reward(const RewardOptions& o) {
   Json options = Json::object();
-  if (!o.options.empty()) {
-    try {
-      options = Json::parse(o.options);
-    } catch (const Json::parse_error& e) {
-      fail("--options: not valid JSON (byte {})", e.byte);
-    }
-  }
+  if (!o.options.empty()) options = parse_json(o.options, "--options");
   const std::unique_ptr<rl::RewardFunction> reward = rl::make_reward(o.fn, options);
   // Every line is read and checked before any is scored, so a bad line stops the run before output.
   std::vector<rl::RewardInput> inputs;

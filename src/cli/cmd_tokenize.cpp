@@ -25,12 +25,7 @@ int run_tokenize(const TokenizeOptions& o) {
   for (size_t number = 1; std::getline(std::cin, line); ++number) {
     // Bytes that are not UTF-8 become U+FFFD, as a JavaScript or browser reader decodes them.
     if (!tokenizer::utf8::is_valid(line)) line = tokenizer::utf8::sanitize(line);
-    Json value;
-    try {
-      value = Json::parse(line);
-    } catch (const Json::parse_error& e) {
-      fail("stdin line {}: not valid JSON (byte {})", number, e.byte);
-    }
+    const Json value = parse_json(line, fmt::format("stdin line {}", number));
     if (!value.is_string()) fail("stdin line {}: expected a JSON string, found {}", number, json_type_name(value));
     const std::vector<int32_t> ids = tok.encode(value.get_ref<const std::string&>(), o.add_special);
     out.clear();

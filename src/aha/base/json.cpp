@@ -5,7 +5,27 @@
 
 namespace aha {
 
+bool json_too_deep(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped character, a quote included
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 Json parse_json(const std::string& text, const std::string& origin) {
+  if (json_too_deep(text)) fail("{}: JSON nested deeper than {} levels", origin, kMaxJsonDepth);
   try {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {

@@ -10,6 +10,10 @@ namespace {
 
 // The parsed object of one line, or the reason it is not one.
 bool parse_line(std::string_view text, Json& value, std::string& why) {
+  if (json_too_deep(text)) {
+    why = fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth);
+    return false;
+  }
   try {
     value = Json::parse(text);
   } catch (const Json::parse_error& e) {

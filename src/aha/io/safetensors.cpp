@@ -54,6 +54,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : map_(std::make_share
 
   std::string text(reinterpret_cast<const char*>(map_->data() + 8), header_len);
   Json header;
+  if (json_too_deep(text)) fail("{}: safetensors header nests deeper than {} levels", path, kMaxJsonDepth);
   try {
     header = Json::parse(text);
   } catch (const Json::exception&) {

@@ -4,6 +4,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/base/json.hpp"
 #include "aha/jinja/json_value.hpp"
 #include "aha/jinja/template.hpp"
 
@@ -25,6 +26,7 @@ std::optional<std::string> token_text(const OrderedJson& token, const std::strin
 }
 
 OrderedJson parse_ordered(const std::string& text, const std::string& origin) {
+  if (json_too_deep(text)) fail("{}: JSON nested deeper than {} levels", origin, kMaxJsonDepth);
   try {
     return OrderedJson::parse(text);
   } catch (const OrderedJson::parse_error& e) {

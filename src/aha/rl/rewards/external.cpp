@@ -76,6 +76,7 @@ std::vector<std::string> command_words(const nlohmann::json& options) {
 
 // The score on one answer line, or NaN when it is not a finite number.
 double parse_score(const std::string& line) {
+  if (json_too_deep(line)) return std::nan("");
   try {
     const nlohmann::json value = nlohmann::json::parse(line);
     if (value.is_number()) {
