@@ -64,6 +64,30 @@ class DataParallel : public ::testing::Test {
     return model;
   }
 
+  // `aha args` in one process accumulating `accumulation` micro-batches a step into `one`, and on
+  // `ranks` processes accumulating accumulation / ranks each into `other`: true when both ran.
+  bool run_one_and_ranks(const std::string& args, int accumulation, int ranks, const std::string& one,
+                         const std::string& other) {
+    const std::string set = " --set gradient_accumulation_steps={} --set output_dir={}";
+    const test::RunResult r = test::run_aha(args + fmt::format(fmt::runtime(set), accumulation, one));
+    EXPECT_EQ(r.status, 0) << r.err;
+    const auto [status, out] = mpirun(ranks, args + fmt::format(fmt::runtime(set), accumulation / ranks, other));
+    EXPECT_EQ(status, 0) << out;
+    return r.status == 0 && status == 0;
+  }
+
+  // The metrics.jsonl of runs `one` and `other`: as many lines, equal in `keys` where `one` has them.
+  void expect_same_metrics(const std::string& one, const std::string& other, std::initializer_list<const char*> keys) {
+    const auto want = testing::read_json_lines(one + "/metrics.jsonl"),
+               got = testing::read_json_lines(other + "/metrics.jsonl");
+    ASSERT_EQ(got.size(), want.size()) << other;
+    for (size_t i = 0; i < want.size(); ++i)
+      for (const char* key : keys)
+        if (want[i].contains(key)) {
+          EXPECT_EQ(got[i][key], want[i][key]) << other << " line " << i << " " << key;
+        }
+  }
+
   // The SHA-256 of `file` in the run written to `out` (a failure when it is missing or empty).
   std::string output(const std::string& out, const std::string& file) {
     const std::string bytes = testing::slurp(out + "/" + file);
@@ -99,14 +123,7 @@ TEST_F(DataParallel, pretrain_on_2_and_4_processes_gives_the_bits_of_one) {
     EXPECT_EQ(output(run, "model.safetensors"), output(one, "model.safetensors")) << run;
     EXPECT_EQ(output(run, "checkpoint-2/model.safetensors"), output(one, "checkpoint-2/model.safetensors")) << run;
     // The same losses, gradient norms and eval losses, step by step (only the rates differ).
-    const auto want = testing::read_json_lines(one + "/metrics.jsonl"),
-               got = testing::read_json_lines(run + "/metrics.jsonl");
-    ASSERT_EQ(got.size(), want.size()) << run;
-    for (size_t i = 0; i < want.size(); ++i)
-      for (const char* key : {"loss", "grad_norm", "eval_loss"})
-        if (want[i].contains(key)) {
-          EXPECT_EQ(got[i][key], want[i][key]) << run << " line " << i << " " << key;
-        }
+    expect_same_metrics(one, run, {"loss", "grad_norm", "eval_loss"});
   }
   const Json provenance = read_json_file(four + "/provenance.json");
   EXPECT_EQ(provenance["run"]["processes"], 4);
@@ -207,21 +224,12 @@ TEST_F(DataParallel, sft_on_2_processes_gives_the_bits_of_one) {
                                                      dir.file("base"), dir.file("sft.jsonl")));
   // Full fine-tuning, then LoRA (with dropout) on the same data.
   for (const std::string lora : {"", " --set use_peft=true --set lora_r=4 --set lora_dropout=0.1"}) {
-    const std::string config = " --config " + dir.file("sft.yaml") + lora;
     const std::string one = dir.file("one" + std::to_string(lora.size())),
                       two = dir.file("two" + std::to_string(lora.size()));
-    const test::RunResult r =
-        test::run_aha("sft --threads 1" + config + " --set gradient_accumulation_steps=2 --set output_dir=" + one);
-    ASSERT_EQ(r.status, 0) << r.err;
-    const auto [s, out] =
-        mpirun(2, "sft --threads 1" + config + " --set gradient_accumulation_steps=1 --set output_dir=" + two);
-    ASSERT_EQ(s, 0) << out;
+    ASSERT_TRUE(run_one_and_ranks("sft --threads 1 --config " + dir.file("sft.yaml") + lora, 2, 2, one, two));
     const std::string weights = lora.empty() ? "model.safetensors" : "adapter_model.safetensors";
     EXPECT_EQ(output(two, weights), output(one, weights)) << lora;
-    const auto want = testing::read_json_lines(one + "/metrics.jsonl"),
-               got = testing::read_json_lines(two + "/metrics.jsonl");
-    ASSERT_EQ(got.size(), want.size()) << lora;
-    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i]["loss"], want[i]["loss"]) << lora << " line " << i;
+    expect_same_metrics(one, two, {"loss", "grad_norm"});
   }
 }
 
@@ -250,24 +258,15 @@ TEST_F(DataParallel, grpo_on_2_and_4_processes_gives_the_bits_of_one) {
     const std::string config = " --config " + dir.file("grpo.yaml") + lora;
     const std::string one = dir.file("one" + std::to_string(lora.size())),
                       two = dir.file("two" + std::to_string(lora.size()));
-    const test::RunResult r =
-        test::run_aha("grpo --threads 1" + config + " --set gradient_accumulation_steps=4 --set output_dir=" + one);
-    ASSERT_EQ(r.status, 0) << r.err;
-    const auto [s, out] =
-        mpirun(2, "grpo --threads 1" + config + " --set gradient_accumulation_steps=2 --set output_dir=" + two);
-    ASSERT_EQ(s, 0) << out;
+    ASSERT_TRUE(run_one_and_ranks("grpo --threads 1" + config, 4, 2, one, two));
     const std::string weights =
         lora.find("use_peft") == std::string::npos ? "model.safetensors" : "adapter_model.safetensors";
     EXPECT_EQ(output(two, weights), output(one, weights)) << lora;
     EXPECT_EQ(output(two, "checkpoint-3/" + weights), output(one, "checkpoint-3/" + weights)) << lora;
     EXPECT_EQ(output(two, "completions.jsonl"), output(one, "completions.jsonl")) << lora;
-    const auto want = testing::read_json_lines(one + "/metrics.jsonl"),
-               got = testing::read_json_lines(two + "/metrics.jsonl");
-    ASSERT_EQ(got.size(), want.size());
-    EXPECT_NE(want.back()["grad_norm"], 0.0) << lora << ": the run learns nothing, so compares nothing";
-    for (size_t i = 0; i < want.size(); ++i)
-      for (const char* key : {"loss", "grad_norm", "reward", "kl", "entropy", "clip_ratio/region_mean"})
-        EXPECT_EQ(got[i][key], want[i][key]) << lora << " line " << i << " " << key;
+    EXPECT_NE(testing::read_json_lines(one + "/metrics.jsonl").back()["grad_norm"], 0.0)
+        << lora << ": the run learns nothing, so compares nothing";
+    expect_same_metrics(one, two, {"loss", "grad_norm", "reward", "kl", "entropy", "clip_ratio/region_mean"});
     if (!lora.starts_with(" --set loss_type")) continue;
     // 4 processes: one group of 4 completions each.
     const std::string four = dir.file("four");
