@@ -83,6 +83,8 @@ TEST_F(ServeSafety, bad_requests_get_400_in_openai_error_shape) {
       R"({"messages": [{"role": "wizard", "content": "Hello"}]})",
       R"({"messages": [{"role": "user"}]})",
       R"({"messages": [{"role": "user", "content": 5}]})",
+      R"({"messages": [{"role": "user", "content": [{"type": 5}]}]})",
+      "{" + hello + R"(, "max_tokens": 9.223372036854775807e18})",
       "{" + hello + R"(, "temperature": "hot"})",
       "{" + hello + R"(, "temperature": -1})",
       "{" + hello + R"(, "top_p": 1.5})",

@@ -37,6 +37,17 @@ TEST_F(BadInput, malformed_jsonl_line_names_file_and_line) {
   expect_usage_error("pretrain", config, "", dir.file("data.jsonl") + ":2: not valid JSON");
 }
 
+// A model config's initializer_range of another type is bad input, not a JSON type error (issue #17).
+TEST_F(BadInput, an_initializer_range_that_is_not_a_positive_number_names_the_file) {
+  const std::string config = text_config("{\"text\": \"1+1=2\"}\n");
+  for (const char* bad : {"\"wide\"", "-0.02", "null"}) {
+    Json model = read_json_file(dir.file("model.json"));
+    model["initializer_range"] = Json::parse(bad);
+    test::write_text(dir.file("model.json"), model.dump());
+    expect_usage_error("pretrain", config, "", "model.json: initializer_range must be a positive number");
+  }
+}
+
 TEST_F(BadInput, skip_bad_lines_skips_and_counts_them) {
   const std::string config = text_config("{\"text\": \"1+1=2\"}\n[1]\n{\"text\": \"3+3=6\"}\n", "logging_steps: 1\n");
   const test::RunResult r = test::run_aha("pretrain --config " + config + " --threads 1 --skip-bad-lines");

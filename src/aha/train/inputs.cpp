@@ -105,8 +105,12 @@ TrainingInputs load_training_inputs(const TrainConfig& c) {
   load_model_config(c, in.config_json, in.model_config);
   const std::string origin = c.model_config.empty() ? c.model_name_or_path + "/config.json" : c.model_config;
   if (c.model_name_or_path.empty()) {
-    const double range = parse_json(in.config_json, origin).value("initializer_range", 0.02);
-    in.weights = init_weights(in.model_config, range, static_cast<uint64_t>(c.seed));
+    const Json config = parse_json(in.config_json, origin);
+    const auto range = config.find("initializer_range");
+    if (range != config.end() && !(range->is_number() && range->get<double>() > 0 && range->get<double>() < 1e3))
+      fail("{}: initializer_range must be a positive number, got {}", origin, range->dump());
+    in.weights = init_weights(in.model_config, range != config.end() ? range->get<double>() : 0.02,
+                              static_cast<uint64_t>(c.seed));
   } else {
     // LoRA in mixed precision keeps a BF16 base in bf16: its matrices are only ever bf16 operands.
     in.weights = model::load_weights(io::ModelDir(c.model_name_or_path), c.use_peft && c.bf16);

@@ -47,7 +47,8 @@ std::optional<int64_t> integer_field(const OrderedJson& body, const char* key, i
   if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(high))
     fail("'{}' must be from {} to {}, got {}", key, low, high, v->get<uint64_t>());
   const double d = v->get<double>();
-  if (d < static_cast<double>(low) || d > static_cast<double>(high))
+  // 2^63 and above do not convert to int64_t (double(high) may round up to 2^63).
+  if (d < static_cast<double>(low) || d > static_cast<double>(high) || d >= 0x1p63)
     fail("'{}' must be from {} to {}, got {}", key, low, high, v->dump());
   return v->is_number_float() ? static_cast<int64_t>(d) : v->get<int64_t>();
 }
@@ -113,7 +114,9 @@ std::string content_text(const OrderedJson& content, size_t index) {
     fail("'messages[{}].content': expected a string or an array of text parts, got {}", index, type_name(content));
   std::string text;
   for (const auto& part : content) {
-    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+    // (`==` on the part's members, never value(): a "type" that is not a string is a 400, not a 500.)
+    if (!part.is_object() || !part.contains("type") || part["type"] != "text" || !part.contains("text") ||
+        !part["text"].is_string())
       fail("'messages[{}].content': only parts of type \"text\" with a string \"text\" are supported", index);
     text += part["text"].get<std::string>();
   }
