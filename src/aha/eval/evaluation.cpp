@@ -9,6 +9,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/dist/gather_json.hpp"
 #include "aha/dist/world.hpp"
 #include "aha/eval/pass_at_k.hpp"
 #include "aha/generate/engine.hpp"
@@ -83,24 +84,21 @@ std::vector<Completion> generate_items(const EvalOptions& o, const std::vector<s
 }
 
 // Every rank's completions and rewards (its share of the items, in rank order): each completion's
-// text and token count travel, in CBOR (NaN rewards kept).
+// text and token count travel.
 void gather_scored(dist::Communicator& comm, std::vector<Completion>& completions, std::vector<double>& rewards) {
   Json mine = Json::array();
   for (size_t j = 0; j < completions.size(); ++j)
     mine.push_back({completions[j].text, completions[j].ids.size(), rewards[j]});
-  const std::vector<uint8_t> bytes = Json::to_cbor(mine);
   completions.clear();
   rewards.clear();
-  for (const std::vector<std::byte>& theirs : comm.all_gather(std::as_bytes(std::span(bytes)))) {
-    const auto* data = reinterpret_cast<const uint8_t*>(theirs.data());
-    for (const Json& c : Json::from_cbor(data, data + theirs.size())) {
+  for (const Json& theirs : dist::gather_json(comm, mine))
+    for (const Json& c : theirs) {
       Completion x;
       x.text = c[0].get<std::string>();
       x.ids.resize(c[1].get<size_t>());  // only the count is read after this
       completions.push_back(std::move(x));
       rewards.push_back(c[2].get<double>());
     }
-  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
 #include "aha/base/random.hpp"
+#include "aha/dist/gather_json.hpp"
 #include "aha/dist/world.hpp"
 #include "aha/generate/engine.hpp"
 #include "aha/io/generation_config.hpp"
@@ -120,16 +121,13 @@ void gather_kept(dist::Communicator& comm, std::vector<RewardInput>& inputs, std
   nlohmann::json mine = nlohmann::json::array();
   for (size_t i = 0; i < inputs.size(); ++i)
     mine.push_back({inputs[i].prompt, inputs[i].completion, inputs[i].answer, static_cast<bool>(keep[i])});
-  const std::vector<uint8_t> bytes = nlohmann::json::to_cbor(mine);
   inputs.clear();
   keep.clear();
-  for (const std::vector<std::byte>& theirs : comm.all_gather(std::as_bytes(std::span(bytes)))) {
-    const auto* data = reinterpret_cast<const uint8_t*>(theirs.data());
-    for (const nlohmann::json& x : nlohmann::json::from_cbor(data, data + theirs.size())) {
+  for (const nlohmann::json& theirs : dist::gather_json(comm, mine))
+    for (const nlohmann::json& x : theirs) {
       inputs.push_back({x[0].get<std::string>(), x[1].get<std::string>(), x[2]});
       keep.push_back(x[3].get<bool>());
     }
-  }
 }
 
 }  // namespace

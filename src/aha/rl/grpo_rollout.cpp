@@ -5,6 +5,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/random.hpp"
+#include "aha/dist/gather_json.hpp"
 #include "aha/generate/engine.hpp"
 #include "aha/rl/grpo_loss.hpp"
 
@@ -33,19 +34,15 @@ void score(const RolloutSource& source, Rollout& r) {
   }
 }
 
-// Every rank's completions (its share, in rank order) in `r`, and their generated tokens. CBOR
-// keeps every double's bits, NaN rewards included.
+// Every rank's completions (its share, in rank order) in `r`, and their generated tokens.
 void gather_completions(dist::Communicator& comm, Rollout& r) {
-  const std::vector<uint8_t> mine = nlohmann::json::to_cbor(rollout_to_json(r));
   std::vector<Completion> all;
   r.generated_tokens = 0;
-  for (const std::vector<std::byte>& bytes : comm.all_gather(std::as_bytes(std::span(mine)))) {
-    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
-    for (Completion& x : rollout_from_json(nlohmann::json::from_cbor(data, data + bytes.size())).completions) {
+  for (const Json& theirs : dist::gather_json(comm, rollout_to_json(r)))
+    for (Completion& x : rollout_from_json(theirs).completions) {
       r.generated_tokens += static_cast<int64_t>(x.ids.size());
       all.push_back(std::move(x));
     }
-  }
   r.completions = std::move(all);
 }
 

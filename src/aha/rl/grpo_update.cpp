@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "aha/dist/gather_json.hpp"
 #include "aha/model/training.hpp"
 #include "aha/rl/grpo_loss.hpp"
 
@@ -46,22 +47,15 @@ Packed pack(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t beg
 }  // namespace
 
 void GrpoUpdate::share_logps(Rollout& r, size_t begin, size_t end) {
-  nlohmann::json mine = nlohmann::json::array();
+  Json mine = Json::array();
   for (size_t c = begin; c < end; ++c) mine.push_back({r.completions[c].old_logp, r.completions[c].ref_logp});
-  const std::vector<uint8_t> bytes = nlohmann::json::to_cbor(mine);
-  const auto all = comm_.all_gather(std::as_bytes(std::span(bytes)));
-  const size_t size = static_cast<size_t>(config_.per_device_train_batch_size);
-  const auto micro_batches = static_cast<int64_t>((r.completions.size() + size - 1) / size);
-  for (int rank = 0; rank < comm_.size(); ++rank) {
-    const auto* data = reinterpret_cast<const uint8_t*>(all[static_cast<size_t>(rank)].data());
-    const nlohmann::json theirs = nlohmann::json::from_cbor(data, data + all[static_cast<size_t>(rank)].size());
-    const int64_t first_mb = micro_batches * rank / comm_.size();
-    for (size_t i = 0; i < theirs.size(); ++i) {
-      Completion& x = r.completions[static_cast<size_t>(first_mb) * size + i];
-      x.old_logp = theirs[i][0].get<std::vector<float>>();
-      x.ref_logp = theirs[i][1].get<std::vector<float>>();
+  // The ranks' ranges follow each other in rank order and cover every completion.
+  size_t c = 0;
+  for (const Json& theirs : dist::gather_json(comm_, mine))
+    for (const Json& logps : theirs) {
+      r.completions[c].old_logp = logps[0].get<std::vector<float>>();
+      r.completions[c++].ref_logp = logps[1].get<std::vector<float>>();
     }
-  }
 }
 
 GrpoUpdate::GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_config, model::Weights& weights,

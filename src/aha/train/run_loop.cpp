@@ -51,7 +51,8 @@ struct Loop {
   const RunOptions& o;
   Trainer& trainer;
   TrainerState& st;
-  std::optional<MetricsLog> metrics;  // on rank 0, which writes every file
+  bool writes;                        // rank 0, which alone writes the files
+  std::optional<MetricsLog> metrics;  // when it writes
   int64_t warmup = 0;
   Clock::time_point started = Clock::now(), last_log = Clock::now();
   double seconds_before = st.train_seconds;  // training time of earlier attempts
@@ -76,7 +77,7 @@ struct Loop {
 
   void save() {
     trainer.before_save(st);
-    if (!metrics) return;  // not rank 0
+    if (!writes) return;
     save_checkpoint(args.output_dir, trainer.model_files(), trainer.optimizer(), trainer.parameter_names(), st,
                     static_cast<uint64_t>(args.seed));
     st.rollout = Json();
@@ -153,7 +154,7 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
     return {st.global_step, true};
   }
   if (!resume_dir.empty() && o.notice) o.notice(fmt::format("resuming from {} (step {})", resume_dir, st.global_step));
-  Loop loop{args, o, trainer, st, std::nullopt};
+  Loop loop{args, o, trainer, st, writes, std::nullopt};
   if (writes) loop.metrics.emplace(args.output_dir + "/metrics.jsonl", st.global_step);
   loop.warmup = warmup_steps_for(args.warmup_steps, args.warmup_ratio, st.max_steps);
   trainer.start(st);
