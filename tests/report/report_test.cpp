@@ -83,14 +83,20 @@ TEST(ReportPage, runs_in_subdirectories_are_overlaid_in_one_chart_per_metric) {
   std::filesystem::create_directories(dir.file("data"));  // no metrics.jsonl: not a run
   write_text(
       dir.file("summary.json"),
-      R"({"task": "arithmetic", "before": {"pass1": 0.0168, "pass8": 0.114}, "after": {"pass1": 0.0138}, "sft_same_time": {}})");
+      R"({"task": "counting", "samples": 8, "models": [{"model": "warmup", "strict": {"greedy_pass1": 0.25, "pass1": )"
+      R"(0.0168, "maj8": 0.2, "pass8": 0.114}, "lenient": {"pass1": 0.5}, "train_steps": 7}, {"model": "grpo", )"
+      R"("strict": {"pass1": 0.0138}}]})");
   const std::string page = build_report(dir.path().string());
   EXPECT_EQ(count(page, "<svg class=\"chart\""), 2u);  // loss and learning_rate
   // One polyline per run in each chart, in the runs' colours.
   EXPECT_EQ(count(page, std::string("stroke=\"") + run_color(0) + "\""), 2u);
   EXPECT_EQ(count(page, std::string("stroke=\"") + run_color(1) + "\""), 2u);
-  EXPECT_NE(page.find("<td>warm-up SFT (start)</td><td>0.0168</td><td>0.114</td>"), std::string::npos);
-  EXPECT_NE(page.find("<td>after GRPO</td><td>0.0138</td><td>—</td>"), std::string::npos);
+  EXPECT_NE(page.find("<th>maj@8</th><th>pass@8</th>"), std::string::npos);
+  EXPECT_NE(page.find("<td>warmup</td><td>strict</td><td>0.25</td><td>0.0168</td><td>0.2</td><td>0.114</td><td>—</td>"
+                      "<td>—</td><td>7</td>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<td>warmup</td><td>lenient</td><td>—</td><td>0.5</td><td>—</td>"), std::string::npos);
+  EXPECT_NE(page.find("<td>grpo</td><td>strict</td><td>—</td><td>0.0138</td><td>—</td>"), std::string::npos);
 }
 
 TEST(ReportPage, metric_groups_follow_trl_names) {

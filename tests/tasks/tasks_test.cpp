@@ -1,6 +1,7 @@
 // Built-in tasks: deterministic, disjoint train/test splits, every countdown item solvable and
 // every word problem's steps and answer right (checked by independent parsing and the rewards).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -185,6 +186,34 @@ TEST(CountingTask, three_chained_single_digit_steps_that_never_go_below_zero) {
   EXPECT_EQ(accuracy->score(inputs), std::vector<double>(items.size(), 1.0));
   EXPECT_EQ(patterns.size(), 8u);  // every sequence of three + and - steps
   EXPECT_EQ(items[0].prompt.get<std::string>().rfind(" now?"), items[0].prompt.get<std::string>().size() - 5);
+}
+
+// The start and the signed steps, sorted: what a problem and its step-permuted twins share.
+std::string order_free(const PromptItem& item) {
+  std::istringstream in(item.reasoning);
+  std::vector<std::string> steps;
+  std::string start;
+  for (std::string a, op, b, eq, c; in >> a >> op >> b >> eq >> c;) {
+    if (start.empty()) start = a;
+    steps.push_back(op + b);
+  }
+  std::sort(steps.begin(), steps.end());
+  return fmt::format("{}|{}", start, fmt::join(steps, "|"));
+}
+
+TEST(CountingTask, no_test_problem_has_a_step_permuted_twin_in_the_training_split) {
+  std::set<std::string> train;
+  for (const PromptItem& item : generate_task("counting", "train", 20000, 42)) train.insert(order_free(item));
+  int64_t with_twins = 0, shared = 0;  // twins: test problems whose steps are not all the same
+  for (const PromptItem& item : generate_task("counting", "test", 500, 43)) {
+    std::istringstream in(item.reasoning);
+    std::set<std::string> distinct;
+    for (std::string a, op, b, eq, c; in >> a >> op >> b >> eq >> c;) distinct.insert(op + b);
+    with_twins += distinct.size() > 1;
+    shared += train.count(order_free(item));
+  }
+  EXPECT_EQ(shared, 0);
+  EXPECT_GT(with_twins, 400);
 }
 
 TEST(TaskNames, unknown_tasks_and_splits_are_bad_input) {

@@ -117,7 +117,10 @@ std::vector<PromptItem> countdown_items(const std::string& split, int64_t count,
   Drawn d;
   return distinct_split_items(
       "countdown", split, count, 2000,
-      [&] { return draw(rng, o, d) ? canonical(d.numbers, d.expression.value) : std::string(); },
+      [&] {
+        const std::string key = draw(rng, o, d) ? canonical(d.numbers, d.expression.value) : std::string();
+        return ProblemKeys{key, key};
+      },
       [&] {
         PromptItem item;
         item.prompt = countdown_prompt(d.numbers, d.expression.value);

@@ -1,7 +1,9 @@
 #include "aha/tasks/counting.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <array>
 
 #include "aha/base/random.hpp"
@@ -61,10 +63,16 @@ PromptItem item_of(const CountingProblem& p, RandomStream& rng) {
   return item;
 }
 
-std::string key_of(const CountingProblem& p) {
-  std::string key = fmt::format("counting|{}", p.start);
-  for (int i = 0; i < kSteps; ++i) key += fmt::format("|{}{}", p.ops[i], p.numbers[i]);
-  return key;
+// The item key keeps the steps' order (7 +3 -4 and 7 -4 +3 are different problems); the split
+// key sorts them, so that a problem and its step-permuted twins, which share the answer, fall in
+// the same split.
+ProblemKeys keys_of(const CountingProblem& p) {
+  std::array<std::string, kSteps> steps;
+  for (int i = 0; i < kSteps; ++i) steps[i] = fmt::format("{}{}", p.ops[i], p.numbers[i]);
+  ProblemKeys keys{fmt::format("counting|{}|{}", p.start, fmt::join(steps, "|")), ""};
+  std::sort(steps.begin(), steps.end());
+  keys.split = fmt::format("counting|{}|{}", p.start, fmt::join(steps, "|"));
+  return keys;
 }
 
 }  // namespace
@@ -76,7 +84,7 @@ std::vector<PromptItem> counting_items(const std::string& split, int64_t count, 
       "counting", split, count, 100,
       [&] {
         p = draw(rng);
-        return key_of(p);
+        return keys_of(p);
       },
       [&] { return item_of(p, rng); });
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <sstream>
 #include <vector>
@@ -26,10 +27,10 @@ std::vector<Step> parse_steps(const std::string& reasoning) {
     char eq = 0;
     int64_t result = 0;
     if (!(in >> s.left >> s.op >> s.right >> eq >> result) || eq != '=' || (s.op != '+' && s.op != '-'))
-      fail_internal("noisy_solution: not an \"a +/- b = c\" line: " + line);
+      fail_internal("teacher_solution: not an \"a +/- b = c\" line: " + line);
     steps.push_back(s);
   }
-  if (steps.size() < 2) fail_internal("noisy_solution: needs at least two steps");
+  if (steps.size() < 2) fail_internal("teacher_solution: needs at least two steps");
   return steps;
 }
 
@@ -49,18 +50,18 @@ TeacherSolution write_out(const std::vector<Step>& steps) {
 
 }  // namespace
 
-TeacherSolution noisy_solution(const std::string& reasoning, double error_rate, RandomStream& rng) {
+TeacherSolution teacher_solution(const std::string& reasoning, double misread_rate, RandomStream& rng) {
   std::vector<Step> steps = parse_steps(reasoning);
   const TeacherSolution right = write_out(steps);
-  if (rng.uniform() >= error_rate) return {right.reasoning, right.answer, true};
-  if (rng.below(2) == 0) {
-    steps.pop_back();
-  } else {
-    Step& wrong = steps[rng.below(steps.size())];
-    wrong.op = wrong.op == '+' ? '-' : '+';
-  }
+  const auto first_minus = std::find_if(steps.begin(), steps.end(), [](const Step& s) { return s.op == '-'; });
+  // One draw per problem, taken also when there is nothing to misread, so that which problems
+  // are misread does not depend on the others.
+  const bool misread = rng.uniform() < misread_rate && first_minus != steps.end();
+  if (!misread) return {right.reasoning, right.answer, true, false};
+  first_minus->op = '+';
   TeacherSolution out = write_out(steps);
   out.correct = out.answer == right.answer;
+  out.misread = true;
   return out;
 }
 

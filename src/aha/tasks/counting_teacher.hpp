@@ -1,7 +1,8 @@
 // The demo's warm-up teacher: a program that solves chained arithmetic ("a op b = c" lines, each
-// starting from the previous result) and, like a weak model, is sometimes wrong. Its mistakes
-// leave the warm-up model a habit RL can remove: the right answer is among its samples, but not
-// the only one (the PyTorch reference in issue #6 used a teacher right 47% of the time).
+// starting from the previous result) with one systematic mistake, as a weak model has habits
+// rather than random slips: it often reads the first step that takes things away as one that
+// adds them. A model trained on it learns the habit, so on such problems its most likely answer
+// is wrong while the right one is among its samples — what RL can fix and imitation cannot.
 #pragma once
 
 #include <string>
@@ -14,13 +15,13 @@ struct TeacherSolution {
   std::string reasoning;  // the "a op b = c" lines the teacher writes
   std::string answer;     // the number it puts in <answer>
   bool correct = false;   // whether that is the right answer
+  bool misread = false;   // whether it made its mistake
 };
 
-// With probability 1 - error_rate the steps as given; otherwise one mistake, equally often
-// either: it stops one step early (answering the count before the last step), or it takes one
-// step (drawn uniformly) the wrong way, + for - or - for +, and carries the wrong count on.
-// `reasoning` must be such lines with + or - (bad input is an internal error: the demo's own
-// task writes them).
-TeacherSolution noisy_solution(const std::string& reasoning, double error_rate, RandomStream& rng);
+// On a problem with a "-" step, with probability `misread_rate` the first "-" step is written
+// as "+" and the wrong count is carried on; otherwise, and on problems with no "-" step, the
+// steps as given. `reasoning` must be such lines with + or - (bad input is an internal error:
+// the demo's own task writes them).
+TeacherSolution teacher_solution(const std::string& reasoning, double misread_rate, RandomStream& rng);
 
 }  // namespace aha::tasks

@@ -44,7 +44,7 @@ std::string task_split(std::string_view canonical_item) {
 }
 
 std::vector<PromptItem> distinct_split_items(std::string_view task, const std::string& split, int64_t count,
-                                             int64_t draws_per_item, const std::function<std::string()>& draw,
+                                             int64_t draws_per_item, const std::function<ProblemKeys()>& draw,
                                              const std::function<PromptItem()>& make) {
   std::vector<PromptItem> items;
   std::unordered_set<std::string> seen;
@@ -52,8 +52,8 @@ std::vector<PromptItem> distinct_split_items(std::string_view task, const std::s
   for (int64_t draws = 0; static_cast<int64_t>(items.size()) < count; ++draws) {
     if (draws >= max_draws)
       fail("task {}: found only {} distinct {} items of the {} asked for", task, items.size(), split, count);
-    const std::string key = draw();
-    if (key.empty() || task_split(key) != split || !seen.insert(key).second) continue;
+    const ProblemKeys keys = draw();
+    if (keys.item.empty() || task_split(keys.split) != split || !seen.insert(keys.item).second) continue;
     items.push_back(make());
   }
   return items;

@@ -33,12 +33,17 @@ std::vector<std::string> task_names();
 // ignores wording and order), so that no seed can put one problem in both splits; 1 in 10 is "test".
 std::string task_split(std::string_view canonical_item);
 
+// A drawn problem's keys: `item` tells problems apart; `split` decides its split and is shared
+// by problems that are the same up to wording and order (empty `item`: nothing usable was drawn).
+struct ProblemKeys {
+  std::string item, split;
+};
+
 // What the built-in generators share: draws problems until `count` distinct ones of `split` are
-// found. `draw` draws the next problem and returns its canonical description (empty: nothing
-// usable was drawn); `make` turns the problem just drawn into its item. At most
-// 10000 + draws_per_item * count draws, then a bad-input Error naming `task`.
+// found. `draw` draws the next problem and returns its keys; `make` turns the problem just drawn
+// into its item. At most 10000 + draws_per_item * count draws, then a bad-input Error naming `task`.
 std::vector<PromptItem> distinct_split_items(std::string_view task, const std::string& split, int64_t count,
-                                             int64_t draws_per_item, const std::function<std::string()>& draw,
+                                             int64_t draws_per_item, const std::function<ProblemKeys()>& draw,
                                              const std::function<PromptItem()>& make);
 
 }  // namespace aha::tasks

@@ -134,7 +134,7 @@ std::vector<PromptItem> word_problem_items(const std::string& split, int64_t cou
       "arithmetic", split, count, 100,
       [&] {
         p = problem(static_cast<int>(rng.below(kTemplates)), d);
-        return p.key;
+        return ProblemKeys{p.key, p.key};
       },
       [&] {
         PromptItem item;

@@ -151,7 +151,7 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
     if (o.notice)
       o.notice(
           fmt::format("the run in {} is already complete (step {}): nothing to do", args.output_dir, st.global_step));
-    return {st.global_step, true};
+    return {st.global_step, true, st.num_input_tokens_seen};
   }
   if (!resume_dir.empty() && o.notice) o.notice(fmt::format("resuming from {} (step {})", resume_dir, st.global_step));
   Loop loop{args, o, trainer, st, writes, std::nullopt};
@@ -160,10 +160,10 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   trainer.start(st);
   const auto out_of_time = [&] { return o.max_seconds > 0 && seconds_since(loop.started) >= o.max_seconds; };
   while (st.global_step < st.max_steps && !out_of_time()) loop.one_step();
-  if (!writes) return {st.global_step, false};
+  if (!writes) return {st.global_step, false, st.num_input_tokens_seen};
   write_model_files(args.output_dir, trainer.model_files());
   write_run_provenance(args, trainer, st, started_at, hosts);
-  return {st.global_step, false};
+  return {st.global_step, false, st.num_input_tokens_seen};
 }
 
 }  // namespace aha::train

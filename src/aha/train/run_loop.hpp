@@ -48,6 +48,7 @@ struct RunOptions {
 struct RunSummary {
   int64_t global_step = 0;
   bool already_complete = false;  // a resumed run that had nothing left to do
+  int64_t tokens = 0;             // input tokens of every step's forward passes, resumed runs' included
 };
 
 // One optimizer step as the loop sees it.

@@ -104,20 +104,28 @@ std::string value_text(const Json& v) {
 std::string demo_summary_html(const std::string& dir) {
   if (!is_file(dir + "/summary.json")) return "";
   const Json s = read_json_file(dir + "/summary.json");
-  if (!s.is_object() || !s.contains("before") || !s.contains("after")) return "";
-  std::string t = "<h2 id=\"demo\">Demo: before and after</h2><p>";
-  for (const char* k :
-       {"task", "test_items", "samples", "temperature", "top_p", "max_completion_tokens", "wall_seconds"})
-    t += fmt::format("{}: {}; ", k, field_text(s, k));
-  t += "</p><table><tr><th>model</th><th>pass@1</th><th>pass@8</th><th>mean completion tokens</th>"
-       "<th>training seconds</th></tr>";
-  const std::pair<const char*, const char*> rows[] = {
-      {"warm-up SFT (start)", "before"}, {"after GRPO", "after"}, {"SFT control, same time as GRPO", "sft_same_time"}};
-  for (const auto& [name, key] : rows) {
-    const Json& m = member(s, key);
-    t += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", name, field_text(m, "pass1"),
-                     field_text(m, "pass8"), field_text(m, "mean_completion_tokens"), field_text(m, "train_seconds"));
-  }
+  if (!s.is_object() || !member(s, "models").is_array()) return "";
+  const std::string n = std::to_string(member(s, "samples").is_number_integer() ? s["samples"].get<int64_t>() : 8);
+  std::string t = "<h2 id=\"demo\">Demo: the models side by side</h2><p>";
+  for (const char* k : {"recipe", "task", "seed", "test_items", "samples", "temperature", "top_p",
+                        "max_completion_tokens", "teacher_accuracy", "wall_seconds"})
+    if (s.contains(k)) t += fmt::format("{}: {}; ", k, field_text(s, k));
+  t += fmt::format(
+      "</p><table><tr><th>model</th><th>verifier</th><th>greedy pass@1</th><th>pass@1</th><th>maj@{0}</th>"
+      "<th>pass@{0}</th><th>mean completion tokens</th><th>training seconds</th><th>training steps</th>"
+      "<th>training tokens</th></tr>",
+      n);
+  for (const Json& m : s["models"])
+    for (const char* verifier : {"strict", "lenient"}) {
+      const Json& v = member(m, verifier);
+      t += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+          "<td>{}</td></tr>",
+          field_text(m, "model"), verifier, field_text(v, "greedy_pass1"), field_text(v, "pass1"),
+          field_text(v, ("maj" + n).c_str()), field_text(v, ("pass" + n).c_str()),
+          field_text(m, "mean_completion_tokens"), field_text(m, "train_seconds"), field_text(m, "train_steps"),
+          field_text(m, "train_tokens"));
+    }
   return t + "</table>";
 }
 

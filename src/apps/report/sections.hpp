@@ -13,8 +13,8 @@ namespace aha::report {
 // dash, strings escaped, anything else as compact JSON, escaped.
 std::string value_text(const Json& v);
 
-// The before/after table of a demo's summary.json in `dir` ("" when `dir` holds none or it is not
-// a demo's).
+// The table of a demo's summary.json in `dir`, every model with both verifiers' metrics ("" when
+// `dir` holds none or it is not a demo's).
 std::string demo_summary_html(const std::string& dir);
 
 // Every aha eval summary under `dir`/eval/*/ and each run's eval/*/, as one table.

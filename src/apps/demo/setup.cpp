@@ -1,0 +1,68 @@
+#include "apps/demo/setup.hpp"
+
+#include <filesystem>
+#include <optional>
+
+#include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/base/json.hpp"
+#include "aha/tokenizer/tokenizer.hpp"
+#include "aha/tokenizer/trainer.hpp"
+
+namespace aha::demo {
+namespace {
+
+constexpr const char* kEos = "<|endoftext|>";
+// A plain chat template: "User: ...\nAssistant:" then the completion and EOS.
+constexpr const char* kChatTemplate =
+    "{% for message in messages %}{% if message['role'] == 'user' %}{{ 'User: ' + message['content'] + '\\n' }}"
+    "{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' + message['content'] + eos_token + '\\n' }}"
+    "{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
+
+}  // namespace
+
+void write_tokenizer_config(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const Json config = {{"chat_template", kChatTemplate},
+                       {"eos_token", kEos},
+                       {"bos_token", nullptr},
+                       {"pad_token", kEos},
+                       {"model_max_length", 512},
+                       {"add_bos_token", false},
+                       {"clean_up_tokenization_spaces", false},
+                       {"tokenizer_class", "PreTrainedTokenizerFast"}};
+  write_file_atomic(dir + "/tokenizer_config.json", config.dump(2) + "\n");
+}
+
+TokenizerIds train_tokenizer(const std::string& dir, int64_t vocab_size, const std::vector<std::string>& texts) {
+  tokenizer::BpeTrainer trainer({static_cast<int32_t>(vocab_size), {kEos}});
+  for (const std::string& text : texts) trainer.add_text(text);
+  const tokenizer::TrainResult trained = trainer.finish();
+  write_file_atomic(dir + "/tokenizer.json", trained.json);
+  const std::optional<int32_t> eos = tokenizer::Tokenizer::load(dir + "/tokenizer.json").token_to_id(kEos);
+  if (!eos) fail("{}/tokenizer.json: the trained tokenizer lacks {}", dir, kEos);
+  return {*eos, trained.vocab_size};
+}
+
+std::string write_model_config(const std::string& path, const ModelShape& shape, const TokenizerIds& ids) {
+  const Json config = {{"architectures", {"LlamaForCausalLM"}},
+                       {"model_type", "llama"},
+                       {"hidden_size", shape.hidden_size},
+                       {"intermediate_size", shape.intermediate_size},
+                       {"num_hidden_layers", shape.num_layers},
+                       {"num_attention_heads", shape.num_heads},
+                       {"num_key_value_heads", shape.num_kv_heads},
+                       {"vocab_size", ids.vocab_size},
+                       {"max_position_embeddings", shape.max_positions},
+                       {"rms_norm_eps", 1e-5},
+                       {"rope_theta", 10000.0},
+                       {"tie_word_embeddings", true},
+                       {"hidden_act", "silu"},
+                       {"initializer_range", 0.02},
+                       {"bos_token_id", ids.eos},
+                       {"eos_token_id", ids.eos}};
+  write_file_atomic(path, config.dump(2) + "\n");
+  return path;
+}
+
+}  // namespace aha::demo
