@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <optional>
 
 #include "aha/base/threads.hpp"
 #include "aha/dist/world.hpp"
@@ -20,8 +21,12 @@ struct DistillOptions {
 int run(const DistillOptions& o, CLI::App& app) {
   const rl::DistillConfig config = rl::load_distill_config(o.config, o.sets);
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
-  const rl::DistillSummary s = rl::run_distill(config);
-  if (dist::world().rank() != 0) return 0;  // under mpirun, rank 0 speaks for the job
+  std::optional<ProgressReporter> progress;
+  // Under mpirun, rank 0 speaks for the job and shows its own share's progress.
+  if (dist::world().rank() == 0) progress.emplace(stderr_progress("distill", "completions", 0));
+  const rl::DistillSummary s = rl::run_distill(config, progress ? progress->callback() : ProgressCallback());
+  if (!progress) return 0;
+  progress->finish();
   fmt::print("{} prompts, {} completions generated, {} kept ({} prompts with at least one): {}\n", s.prompts,
              s.generated, s.kept, s.prompts_with_kept, s.dataset_path);
   return 0;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "aha/base/error.hpp"
 #include "aha/dist/world.hpp"
@@ -44,8 +45,14 @@ int run_eval(EvalCli c) {
     o.dataset = ledger::generator_record(c.task, "1", {{"split", c.split}, {"count", c.count}}, o.sampling.seed, "eval",
                                          static_cast<int64_t>(o.items.size()), 0);
   }
+  std::optional<ProgressReporter> progress;
+  if (dist::world().rank() == 0) {  // under mpirun, rank 0 shows its own share's progress
+    progress.emplace(stderr_progress("eval", "completions", 0));
+    o.progress = progress->callback();
+  }
   const eval::EvalResult result = eval::run_evaluation(o);
-  if (dist::world().rank() != 0) return 0;  // under mpirun, rank 0 writes and speaks for the job
+  if (!progress) return 0;  // under mpirun, rank 0 writes and speaks for the job
+  progress->finish();
   const std::string out = c.out.empty() ? o.model_dir + "/eval/" + o.name : c.out;
   eval::write_evaluation(out, result);
   for (const auto& [k, v] : result.summary["metrics"].items()) fmt::print("{} {:.4f}\n", k, v.get<double>());

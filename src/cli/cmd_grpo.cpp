@@ -1,8 +1,8 @@
 // `aha grpo`: reinforcement learning with verifiable rewards (GRPO, as DeepSeek-R1 and TRL).
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <memory>
+#include <optional>
 
 #include "aha/base/threads.hpp"
 #include "aha/dist/world.hpp"
@@ -18,15 +18,6 @@ struct GrpoOptions {
   std::string resume_path;
 };
 
-// "step 40/200  reward 0.612  0.80 steps/s  ETA 200s", rewritten in place.
-void print_progress(const rl::GrpoProgress& p) {
-  const double rate = p.elapsed_seconds > 0 ? p.step / p.elapsed_seconds : 0.0;
-  const double eta = rate > 0 ? (p.max_steps - p.step) / rate : 0.0;
-  fmt::print(stderr, "\rstep {}/{}  reward {:.3f}  {:.2f} steps/s  ETA {:.0f}s ", p.step, p.max_steps,
-             p.reward.value_or(0.0), rate, eta);
-  if (p.step == p.max_steps) fmt::print(stderr, "\n");
-}
-
 int run(const GrpoOptions& o, CLI::App& app) {
   rl::GrpoConfig config = rl::load_grpo_config(o.config, o.sets);
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
@@ -35,12 +26,15 @@ int run(const GrpoOptions& o, CLI::App& app) {
   if (app.count("--resume") > 0)
     run.resume = o.resume_path.empty() ? train::ResumeMode::newest : train::ResumeMode::path;
   run.resume_path = o.resume_path;
+  std::optional<ProgressReporter> progress;
   if (dist::world().rank() == 0) {  // under mpirun, rank 0 speaks for the job
     run.notice = [](const std::string& line) { fmt::print(stderr, "aha: {}\n", line); };
-    if (isatty(STDERR_FILENO)) run.progress = print_progress;
+    progress.emplace(stderr_progress("grpo", "steps", config.logging_steps));
+    run.progress = train::report_progress(*progress);
   }
   rl::GrpoInputs inputs = rl::load_grpo_inputs(config);
   rl::run_grpo(config, inputs, run);
+  if (progress) progress->finish();
   return 0;
 }
 

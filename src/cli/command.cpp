@@ -53,4 +53,8 @@ void add_dtype_option(CLI::App& app, model::DTypeChoice& dtype) {
       "(matrices held once in 16 bits, sums in fp32)");
 }
 
+ProgressOptions stderr_progress(const std::string& label, const std::string& unit, int64_t every_units) {
+  return {.label = label, .unit = unit, .out = stderr, .terminal = stderr_is_terminal(), .every_units = every_units};
+}
+
 }  // namespace aha::cli

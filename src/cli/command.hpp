@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "aha/base/progress.hpp"
 #include "aha/model/compute_dtype.hpp"
 
 namespace aha::cli {
@@ -34,5 +35,9 @@ void add_dtype_option(CLI::App& app, model::DTypeChoice& dtype);
 
 // Parses a comma-separated list of token ids ("1,2,3"); `flag` names the option in errors.
 std::vector<int32_t> parse_ids(const std::string& text, const std::string& flag);
+
+// A progress line on stderr for `label`'s work counted in `unit`: a bar on a terminal, otherwise a
+// plain line every `every_units` units (0: every 10 seconds) and one at the end.
+ProgressOptions stderr_progress(const std::string& label, const std::string& unit, int64_t every_units);
 
 }  // namespace aha::cli

@@ -1,9 +1,9 @@
 #include "cli/train_command.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <memory>
+#include <optional>
 
 #include "aha/base/threads.hpp"
 #include "aha/dist/world.hpp"
@@ -19,14 +19,6 @@ struct TrainOptions {
   bool skip_bad_lines = false;
 };
 
-// "step 40/200  loss 1.234  3.1 steps/s  ETA 52s", rewritten in place.
-void print_progress(const train::Progress& p) {
-  const double rate = p.elapsed_seconds > 0 ? p.step / p.elapsed_seconds : 0.0;
-  const double eta = rate > 0 ? (p.max_steps - p.step) / rate : 0.0;
-  fmt::print(stderr, "\rstep {}/{}  loss {:.4f}  {:.2f} steps/s  ETA {:.0f}s ", p.step, p.max_steps, p.loss, rate, eta);
-  if (p.step == p.max_steps) fmt::print(stderr, "\n");
-}
-
 int run(const TrainOptions& o, CLI::App& app, train::TrainMode mode) {
   std::vector<std::string> sets = o.sets;
   if (o.skip_bad_lines) sets.push_back("skip_bad_lines=true");
@@ -38,11 +30,15 @@ int run(const TrainOptions& o, CLI::App& app, train::TrainMode mode) {
   if (app.count("--resume") > 0)
     run.resume = o.resume_path.empty() ? train::ResumeMode::newest : train::ResumeMode::path;
   run.resume_path = o.resume_path;
+  std::optional<ProgressReporter> progress;
   if (dist::world().rank() == 0) {  // under mpirun, rank 0 speaks for the job
     run.notice = [](const std::string& line) { fmt::print(stderr, "aha: {}\n", line); };
-    if (isatty(STDERR_FILENO)) run.progress = print_progress;
+    const char* label = mode == train::TrainMode::sft ? "sft" : "pretrain";
+    progress.emplace(stderr_progress(label, "steps", config.logging_steps));
+    run.progress = train::report_progress(*progress);
   }
   train::run_training(config, run);
+  if (progress) progress->finish();
   return 0;
 }
 

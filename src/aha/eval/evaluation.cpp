@@ -72,12 +72,18 @@ std::vector<Completion> generate_items(const EvalOptions& o, const std::vector<s
     first_of[static_cast<size_t>(id)] = static_cast<int64_t>(i - first) * o.samples;
   }
   for (Completion& c : out) c.decoder = std::make_unique<tokenizer::StreamDecoder>(*tok, true);
+  const auto total = static_cast<int64_t>(out.size());
+  int64_t done = 0;
+  if (o.progress) o.progress(done, total);
   engine.run([&](const generate::TokenEvent& e) {
     Completion& c = out[static_cast<size_t>(first_of[static_cast<size_t>(e.request)] + e.sample)];
     c.ids.push_back(e.token);
     const bool shown = e.finish != generate::FinishReason::stop && tok->id_to_token(e.token);
     if (shown) c.text += c.decoder->step(e.token);
-    if (e.finish != generate::FinishReason::none) c.text += c.decoder->finish();
+    if (e.finish != generate::FinishReason::none) {
+      c.text += c.decoder->finish();
+      if (o.progress) o.progress(++done, total);
+    }
     return true;
   });
   return out;

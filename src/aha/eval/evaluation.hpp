@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aha/base/json.hpp"
+#include "aha/base/progress.hpp"
 #include "aha/data/prompts.hpp"
 #include "aha/generate/sampler.hpp"
 #include "aha/ledger/dataset.hpp"
@@ -30,6 +31,9 @@ struct EvalOptions {
   double pass_threshold = 1.0;  // a sample passes when its reward is at least this
   // The matrices' compute dtype.
   model::DTypeChoice dtype = model::DTypeChoice::automatic;
+  // Completions generated of this process's share (under mpirun, its items' samples): once with
+  // 0 before generating, then as each completion finishes (may be empty).
+  ProgressCallback progress = {};
 };
 
 struct EvalResult {

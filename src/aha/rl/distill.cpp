@@ -141,7 +141,7 @@ DistillConfig load_distill_config(const std::string& path, const std::vector<std
   return c;
 }
 
-DistillSummary run_distill(const DistillConfig& c) {
+DistillSummary run_distill(const DistillConfig& c, const ProgressCallback& progress) {
   const model::Model teacher(c.model_name_or_path, model::parse_dtype_choice(c.dtype, "dtype"));
   const std::string dir = c.model_name_or_path;
   if (!is_file(dir + "/tokenizer.json"))
@@ -181,8 +181,12 @@ DistillSummary run_distill(const DistillConfig& c) {
     engine.submit(std::move(request));
   }
   std::vector<std::vector<int32_t>> ids(static_cast<size_t>((end - first) * c.num_samples));
+  const auto total = static_cast<int64_t>(ids.size());
+  int64_t done = 0;
+  if (progress) progress(done, total);
   engine.run([&](const generate::TokenEvent& e) {
     ids[e.request * c.num_samples + e.sample].push_back(e.token);
+    if (progress && e.finish != generate::FinishReason::none) progress(++done, total);
     return true;
   });
 

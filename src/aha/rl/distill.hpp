@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "aha/base/progress.hpp"
 #include "aha/rl/grpo_config.hpp"
 #include "aha/train/training_arguments.hpp"
 
@@ -38,7 +39,9 @@ struct DistillSummary {
 };
 
 // Runs the teacher over every prompt and writes output_dir/train.jsonl and DATASET.yaml
-// (teacher, rewards, sampling settings and counts), each atomically.
-DistillSummary run_distill(const DistillConfig& config);
+// (teacher, rewards, sampling settings and counts), each atomically. `progress` (may be empty) hears
+// the completions generated of this process's share (under mpirun, its prompts' samples): once
+// with 0 before generating, then as each completion finishes.
+DistillSummary run_distill(const DistillConfig& config, const ProgressCallback& progress = {});
 
 }  // namespace aha::rl

@@ -56,6 +56,7 @@ struct Loop {
   int64_t warmup = 0;
   Clock::time_point started = Clock::now(), last_log = Clock::now();
   double seconds_before = st.train_seconds;  // training time of earlier attempts
+  int64_t first_step = st.global_step;
 
   void log(Json line) {
     line["step"] = st.global_step;
@@ -104,11 +105,23 @@ struct Loop {
     }
     trainer.after_step(st, last, [&](Json line) { log(std::move(line)); });
     if (st.global_step % args.save_steps == 0 || last) save();
-    if (o.progress) o.progress({st.global_step, st.max_steps, r.loss, r.reward, seconds_since(started)});
+    if (o.progress) o.progress({st.global_step, st.max_steps, r.loss, r.reward, seconds_since(started), first_step});
   }
 };
 
 }  // namespace
+
+std::function<void(const Progress&)> report_progress(ProgressReporter& reporter) {
+  return [&reporter](const Progress& p) {
+    if (p.step == p.first_step) {
+      reporter.start(p.step);
+      return reporter.update(p.step, p.max_steps);
+    }
+    std::vector<ProgressField> fields = {{"loss", p.loss, 4}};
+    if (p.reward) fields.push_back({"reward", *p.reward, 3});
+    reporter.update(p.step, p.max_steps, fields);
+  };
+}
 
 void load_checkpoint_model(const std::string& dir, model::Weights& weights, std::optional<model::Lora>& lora) {
   if (lora) lora = model::load_adapter(io::ModelDir(dir));
@@ -158,6 +171,7 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   if (writes) loop.metrics.emplace(args.output_dir + "/metrics.jsonl", st.global_step);
   loop.warmup = warmup_steps_for(args.warmup_steps, args.warmup_ratio, st.max_steps);
   trainer.start(st);
+  if (o.progress) o.progress({st.global_step, st.max_steps, 0.0, std::nullopt, 0.0, st.global_step});
   const auto out_of_time = [&] { return o.max_seconds > 0 && seconds_since(loop.started) >= o.max_seconds; };
   while (st.global_step < st.max_steps && !out_of_time()) loop.one_step();
   if (!writes) return {st.global_step, false, st.num_input_tokens_seen};

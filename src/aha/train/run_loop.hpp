@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aha/base/json.hpp"
+#include "aha/base/progress.hpp"
 #include "aha/ledger/provenance.hpp"
 #include "aha/model/lora.hpp"
 #include "aha/model/weights.hpp"
@@ -32,16 +33,18 @@ constexpr int64_t kMaxBadStepsInARow = 3;
 // Where a run stands, for a progress line.
 struct Progress {
   int64_t step = 0, max_steps = 0;
-  double loss = 0.0;             // the step's loss
-  std::optional<double> reward;  // GRPO: the step's mean reward
-  double elapsed_seconds = 0;    // since this process started training
+  double loss = 0.0;                  // the step's loss
+  std::optional<double> reward = {};  // GRPO: the step's mean reward
+  double elapsed_seconds = 0;         // since this process started training
+  int64_t first_step = 0;             // the step this process started from (a resumed run's checkpoint)
 };
 
 struct RunOptions {
   ResumeMode resume = ResumeMode::none;
   std::string resume_path;                         // with ResumeMode::path
   std::function<void(const std::string&)> notice;  // one-line messages for the user
-  std::function<void(const Progress&)> progress;   // after every step (may be empty)
+  // Once as training starts (step == first_step) and after every finite step (may be empty).
+  std::function<void(const Progress&)> progress;
   double max_seconds = 0;  // > 0: stop after the first step that ends this many seconds into training
 };
 
@@ -107,6 +110,10 @@ ModelFiles model_files_of(const Inputs& in) {
 // Replaces `weights` by those checkpoint `dir` saved, or with `lora` the adapters: a LoRA
 // checkpoint is an adapter directory whose adapters go on the base already loaded.
 void load_checkpoint_model(const std::string& dir, model::Weights& weights, std::optional<model::Lora>& lora);
+
+// A RunOptions::progress that reports through `reporter`, which must outlive the run: the step of
+// max_steps, the step's loss and, for GRPO, its mean reward; the rate counts this process's steps.
+std::function<void(const Progress&)> report_progress(ProgressReporter& reporter);
 
 // Runs (or resumes) `trainer` under `args` in args.output_dir: writes config.yaml (the text
 // `config_yaml`), metrics.jsonl, checkpoint-<step>/ directories, and the final model with its

@@ -1,0 +1,35 @@
+// The training loop's progress through a reporter: the start of a (resumed) run restarts the
+// rate's clock, each step shows the loss and, for GRPO, the mean reward.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "aha/train/run_loop.hpp"
+
+namespace aha::train {
+namespace {
+
+TEST(TrainProgress, a_resumed_run_shows_its_steps_with_loss_and_reward_at_this_process_rate) {
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  double t = 0;
+  ProgressReporter reporter(
+      {.label = "grpo", .unit = "steps", .out = out, .every_units = 1, .now = [&t] { return t; }});
+  const auto progress = report_progress(reporter);
+  t = 30;  // loading the model and the checkpoint
+  progress({.step = 8, .max_steps = 10, .first_step = 8});
+  t = 32;
+  progress({.step = 9, .max_steps = 10, .loss = 0.25, .first_step = 8});
+  t = 34;
+  progress({.step = 10, .max_steps = 10, .loss = 0.125, .reward = 0.75, .first_step = 8});
+  std::fclose(out);
+  EXPECT_EQ(std::string(buffer, size),
+            "grpo: 9/10 steps (90%)  loss 0.2500  2.0 s/step  2s left\n"
+            "grpo: 10/10 steps (100%)  loss 0.1250  reward 0.750  2.0 s/step  done in 4s\n");
+  std::free(buffer);
+}
+
+}  // namespace
+}  // namespace aha::train
