@@ -1,5 +1,5 @@
-// `aha demo`: the R1-Zero-style experiment on built-in data (docs/demo.md); prints the
-// before/after table and writes DIR/summary.json.
+// `aha demo`: DeepSeek-R1's recipe with its controls, or with --zero R1-Zero's, on built-in data
+// (docs/demo.md); prints the table and writes DIR/summary.json.
 #include <fmt/format.h>
 
 #include <memory>
@@ -23,6 +23,7 @@ int run_zero(const DemoCli& c) {
   o.plan = demo::zero_plan(c.quick);
   o.plan.seed = c.seed;
   o.notice = [](const std::string& line) { fmt::print(stderr, "aha demo --zero: {}\n", line); };
+  o.progress = stderr_progress;
   const demo::ZeroResult r = demo::run_zero_demo(o);
   fmt::print("{}", demo::format_zero_report(r, o.plan.samples));
   fmt::print("held-out: {} items; greedy, and {} samples each at temperature {}, top-p {}; R1-Zero prompt\n",
@@ -41,6 +42,7 @@ int run_demo(const DemoCli& c) {
   o.plan = demo::demo_plan(c.quick);
   o.plan.seed = c.seed;
   o.notice = [](const std::string& line) { fmt::print(stderr, "aha demo: {}\n", line); };
+  o.progress = stderr_progress;
   const demo::DemoResult r = demo::run_demo(o);
   fmt::print("{}", demo::format_table(r, o.plan.samples));
   fmt::print(
@@ -56,7 +58,8 @@ int run_demo(const DemoCli& c) {
 
 const bool registered = register_command({
     "demo",
-    "Run the R1-Zero-style experiment on built-in data: warm-up SFT, GRPO, pass@k before and after",
+    "Run DeepSeek-R1's recipe on built-in data (SFT warm-up, then GRPO) beside the controls RL must beat; "
+    "--zero runs R1-Zero's (GRPO on a pretrained base, no SFT)",
     [](CLI::App& app) {
       auto c = std::make_shared<DemoCli>();
       app.add_flag("--quick", c->quick, "A small run for tests (seconds instead of minutes)");

@@ -111,7 +111,7 @@ rl::GrpoConfig grpo_config(const DemoPlan& p, const std::string& model, const st
 // SFT from the warm-up model on `data` at the control learning rate, stopped after the first step
 // that ends `seconds` into training.
 Measurement timed_sft(const DemoPlan& p, const std::string& data, const std::string& start, const std::string& out,
-                      double seconds, int64_t seed) {
+                      double seconds, int64_t seed, const ProgressStyle& style) {
   train::TrainConfig c = sft_config(p, data, out);
   c.model_name_or_path = start;
   c.learning_rate = p.control_learning_rate;
@@ -120,7 +120,8 @@ Measurement timed_sft(const DemoPlan& p, const std::string& data, const std::str
   c.max_steps = 1000000;
   c.seed = seed;
   train::validate(c, "demo control");
-  train::RunOptions timed;
+  const StageProgress progress(style, "sft " + std::filesystem::path(out).filename().string(), "steps", 10);
+  train::RunOptions timed = progress.run_options();
   timed.max_seconds = std::max(seconds, 1e-3);  // at least one step
   const std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
   const train::RunSummary run = train::run_training(c, timed);
@@ -135,7 +136,7 @@ Measurement timed_sft(const DemoPlan& p, const std::string& data, const std::str
 // (8 completions each), the same verifiers keep the right ones, and SFT on them fills the rest of
 // GRPO's wall time. Returns the stage's figures and the model (the start when nothing passed).
 std::pair<Measurement, std::string> rejection_sampling_control(const DemoPlan& p, const std::string& out,
-                                                               double seconds) {
+                                                               double seconds, const ProgressStyle& style) {
   rl::DistillConfig d;
   d.model_name_or_path = out + "/sft";
   d.dataset_task = kDemoTask;
@@ -149,7 +150,10 @@ std::pair<Measurement, std::string> rejection_sampling_control(const DemoPlan& p
   d.top_p = p.top_p;
   d.max_completion_length = p.max_completion_tokens;
   const std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
-  const rl::DistillSummary kept = rl::run_distill(d);
+  const rl::DistillSummary kept = [&] {
+    const StageProgress progress(style, "rejection sampling", "completions");
+    return rl::run_distill(d, progress.callback());
+  }();
   const double sampling = train::seconds_since(t);
   if (kept.kept == 0) {  // nothing passed: the control is the start itself
     Measurement m;
@@ -157,7 +161,7 @@ std::pair<Measurement, std::string> rejection_sampling_control(const DemoPlan& p
     return {m, d.model_name_or_path};
   }
   Measurement m = timed_sft(p, kept.dataset_path, out + "/sft", out + "/rs_control", seconds - sampling,
-                            static_cast<int64_t>(p.seed) + 2);
+                            static_cast<int64_t>(p.seed) + 2, style);
   m.train_seconds += sampling;
   return {m, out + "/rs_control"};
 }
@@ -234,10 +238,14 @@ DemoResult run_demo(const DemoOptions& o) {
   warm.model_config = write_model_config(out + "/model_config.json", p.model, ids);
   warm.tokenizer = out + "/tokenizer";
   train::validate(warm, "demo warm-up");
-  const train::RunSummary warm_run = train::run_training(warm, {});
+  const train::RunSummary warm_run = [&] {
+    const StageProgress progress(o.progress, "warm-up sft", "steps", warm.logging_steps);
+    return train::run_training(warm, progress.run_options());
+  }();
   const double warm_seconds = train::seconds_since(t);
 
-  const MeasureSettings ms{kDemoTask, "chat", p.samples, p.temperature, p.top_p, p.max_completion_tokens, p.seed + 1};
+  const MeasureSettings ms{kDemoTask,  "chat",    p.samples, p.temperature, p.top_p, p.max_completion_tokens,
+                           p.seed + 1, o.progress};
   notice(fmt::format("measuring the start: {} held-out items, greedy and {} samples", p.test_items, p.samples));
   r.warmup = measure(ms, out + "/sft", test_items, out + "/eval/warmup");
   r.warmup.train_seconds = warm_seconds, r.warmup.train_steps = warm_run.global_step;
@@ -248,7 +256,10 @@ DemoResult run_demo(const DemoOptions& o) {
   const rl::GrpoConfig g = grpo_config(p, out + "/sft", out + "/grpo");
   rl::validate(g, "demo grpo");
   rl::GrpoInputs inputs = rl::load_grpo_inputs(g);
-  const train::RunSummary grpo_run = rl::run_grpo(g, inputs, {});
+  const train::RunSummary grpo_run = [&] {
+    const StageProgress progress(o.progress, "grpo", "steps", 10);
+    return rl::run_grpo(g, inputs, progress.run_options());
+  }();
   const double grpo_seconds = train::seconds_since(t);
   notice("measuring the GRPO model");
   r.grpo = measure(ms, out + "/grpo", test_items, out + "/eval/grpo");
@@ -259,14 +270,14 @@ DemoResult run_demo(const DemoOptions& o) {
 
   notice(fmt::format("control 1: rejection sampling from the start, then SFT on what passed, {:.1f} s in all",
                      grpo_seconds));
-  const auto [rs, rs_model] = rejection_sampling_control(p, out, grpo_seconds);
+  const auto [rs, rs_model] = rejection_sampling_control(p, out, grpo_seconds, o.progress);
   r.rejection_sampling = measure(ms, rs_model, test_items, out + "/eval/rejection_sampling");
   r.rejection_sampling.train_seconds = rs.train_seconds, r.rejection_sampling.train_steps = rs.train_steps;
   r.rejection_sampling.train_tokens = rs.train_tokens;
 
   notice(fmt::format("control 2: SFT from the start on the teacher's data for {:.1f} s", grpo_seconds));
   const Measurement sft = timed_sft(p, sft_data, out + "/sft", out + "/sft_control", grpo_seconds,
-                                    static_cast<int64_t>(p.seed) + 1);  // other batches than the warm-up's
+                                    static_cast<int64_t>(p.seed) + 1, o.progress);  // other batches than the warm-up's
   r.sft_control = measure(ms, out + "/sft_control", test_items, out + "/eval/sft_same_time");
   r.sft_control.train_seconds = sft.train_seconds, r.sft_control.train_steps = sft.train_steps;
   r.sft_control.train_tokens = sft.train_tokens;

@@ -46,6 +46,7 @@ struct DemoOptions {
   std::string out_dir;
   DemoPlan plan;
   std::function<void(const std::string&)> notice;  // one line when each stage starts (may be empty)
+  ProgressStyle progress;                          // each stage's progress (may be empty)
 };
 
 // Runs the demo into out_dir (data/, tokenizer/, sft/, grpo/, rs_data/, rs_control/, sft_control/,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "aha/eval/evaluation.hpp"
@@ -55,10 +56,17 @@ Json rescore(const eval::EvalResult& result, const std::string& reward_name, con
 Measurement measure(const MeasureSettings& s, const std::string& model_dir, const std::vector<tasks::PromptItem>& items,
                     const std::string& out_dir) {
   const std::string n = fmt::format("@{}", s.samples);
-  const eval::EvalResult greedy = eval::run_evaluation(eval_options(s, model_dir, items, true));
-  eval::write_evaluation(out_dir + "/greedy", greedy);
-  const eval::EvalResult sampled = eval::run_evaluation(eval_options(s, model_dir, items, false));
-  eval::write_evaluation(out_dir + "/sampled", sampled);
+  const std::string name = std::filesystem::path(out_dir).filename().string();
+  const auto evaluate = [&](bool greedy) {
+    eval::EvalOptions o = eval_options(s, model_dir, items, greedy);
+    const StageProgress progress(s.progress, fmt::format("eval {} {}", name, greedy ? "greedy" : "sampled"),
+                                 "completions");
+    o.progress = progress.callback();
+    eval::EvalResult r = eval::run_evaluation(o);
+    eval::write_evaluation(out_dir + (greedy ? "/greedy" : "/sampled"), r);
+    return r;
+  };
+  const eval::EvalResult greedy = evaluate(true), sampled = evaluate(false);
   Measurement m;
   const auto scores = [&](const Json& g, const Json& x) {
     return Scores{g["pass@1"].get<double>(), x["pass@1"].get<double>(), x["maj" + n].get<double>(),

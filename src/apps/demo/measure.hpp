@@ -9,6 +9,7 @@
 
 #include "aha/base/json.hpp"
 #include "aha/tasks/task.hpp"
+#include "apps/demo/setup.hpp"
 
 namespace aha::demo {
 
@@ -32,10 +33,12 @@ struct MeasureSettings {
   int64_t samples = 8;          // the n of maj@n and pass@n
   double temperature = 1.0, top_p = 1.0;
   int64_t max_tokens = 0;
-  uint64_t seed = 0;  // the items' generator seed, and the sampling seed
+  uint64_t seed = 0;       // the items' generator seed, and the sampling seed
+  ProgressStyle progress;  // how each evaluation shows its progress (empty: not at all)
 };
 
-// Measures the model in `model_dir` on `items`; writes the two evaluations (items.jsonl with
+// Measures the model in `model_dir` on `items`, its progress labelled by out_dir's last name;
+// writes the two evaluations (items.jsonl with
 // every completion and its strict reward, summary.json) to out_dir/greedy and out_dir/sampled.
 Measurement measure(const MeasureSettings& settings, const std::string& model_dir,
                     const std::vector<tasks::PromptItem>& items, const std::string& out_dir);

@@ -21,6 +21,23 @@ constexpr const char* kChatTemplate =
 
 }  // namespace
 
+StageProgress::StageProgress(const ProgressStyle& style, const std::string& label, const std::string& unit,
+                             int64_t every_units) {
+  if (style) reporter_ = std::make_unique<ProgressReporter>(style(label, unit, every_units));
+}
+
+StageProgress::~StageProgress() {
+  if (reporter_) reporter_->finish();
+}
+
+train::RunOptions StageProgress::run_options() const {
+  train::RunOptions o;
+  if (reporter_) o.progress = train::report_progress(*reporter_);
+  return o;
+}
+
+ProgressCallback StageProgress::callback() const { return reporter_ ? reporter_->callback() : ProgressCallback{}; }
+
 void write_tokenizer_config(const std::string& dir) {
   std::filesystem::create_directories(dir);
   const Json config = {{"chat_template", kChatTemplate},

@@ -3,10 +3,34 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "aha/base/progress.hpp"
+#include "aha/train/run_loop.hpp"
+
 namespace aha::demo {
+
+// How a demo shows its stages' progress: the options of a stage's reporter (label, unit, and for
+// training the steps between plain lines). Empty: the demo shows none.
+using ProgressStyle =
+    std::function<ProgressOptions(const std::string& label, const std::string& unit, int64_t every_units)>;
+
+// One stage's progress reporter (none when the style is empty), finished when the stage ends.
+class StageProgress {
+ public:
+  StageProgress(const ProgressStyle& style, const std::string& label, const std::string& unit, int64_t every_units = 0);
+  ~StageProgress();
+  // A training run's options that report its steps here.
+  train::RunOptions run_options() const;
+  // A library call's callback that reports its count here.
+  ProgressCallback callback() const;
+
+ private:
+  std::unique_ptr<ProgressReporter> reporter_;
+};
 
 // The built-in task both demos train and measure on.
 inline constexpr const char* kDemoTask = "counting";

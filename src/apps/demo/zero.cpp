@@ -112,7 +112,7 @@ ZeroPlan zero_plan(bool quick) {
   p.corpus.documents = 40000;
   p.pretrain_steps = 1500, p.pretrain_batch = 16, p.pretrain_length = 128, p.pretrain_learning_rate = 3e-3;
   p.test_items = 500, p.max_completion_tokens = 64;
-  p.grpo_prompts = 4000, p.grpo_steps = 150, p.grpo_prompts_per_step = 8, p.grpo_learning_rate = 3e-4;
+  p.grpo_prompts = 4000, p.grpo_steps = 150, p.grpo_prompts_per_step = 8, p.grpo_learning_rate = 5e-4;
   return p;
 }
 
@@ -145,11 +145,14 @@ ZeroResult run_zero_demo(const ZeroOptions& o) {
   base.model_config = write_model_config(out + "/model_config.json", p.model, ids);
   base.tokenizer = out + "/tokenizer";
   train::validate(base, "demo --zero pretraining");
-  const train::RunSummary base_run = train::run_training(base, {});
+  const train::RunSummary base_run = [&] {
+    const StageProgress progress(o.progress, "pretrain", "steps", base.logging_steps);
+    return train::run_training(base, progress.run_options());
+  }();
   const double base_seconds = train::seconds_since(t);
 
-  const MeasureSettings ms{kDemoTask, "r1_zero", p.samples, p.temperature, p.top_p, p.max_completion_tokens,
-                           p.seed + 1};
+  const MeasureSettings ms{kDemoTask,  "r1_zero", p.samples, p.temperature, p.top_p, p.max_completion_tokens,
+                           p.seed + 1, o.progress};
   notice(fmt::format("measuring the base model: {} held-out items, greedy and {} samples", p.test_items, p.samples));
   r.base = measure(ms, out + "/base", test_items, out + "/eval/base");
   r.base.train_seconds = base_seconds, r.base.train_steps = base_run.global_step;
@@ -160,7 +163,10 @@ ZeroResult run_zero_demo(const ZeroOptions& o) {
   const rl::GrpoConfig g = zero_grpo_config(p, out + "/base", out + "/grpo");
   rl::validate(g, "demo --zero grpo");
   rl::GrpoInputs inputs = rl::load_grpo_inputs(g);
-  const train::RunSummary grpo_run = rl::run_grpo(g, inputs, {});
+  const train::RunSummary grpo_run = [&] {
+    const StageProgress progress(o.progress, "grpo", "steps", 10);
+    return rl::run_grpo(g, inputs, progress.run_options());
+  }();
   const double grpo_seconds = train::seconds_since(t);
   notice("measuring the GRPO model");
   r.grpo = measure(ms, out + "/grpo", test_items, out + "/eval/grpo");

@@ -45,7 +45,8 @@ struct ZeroResult {
 struct ZeroOptions {
   std::string out_dir;
   ZeroPlan plan;
-  std::function<void(const std::string&)> notice;
+  std::function<void(const std::string&)> notice;  // one line when each stage starts (may be empty)
+  ProgressStyle progress;                          // each stage's progress (may be empty)
 };
 
 // Runs the experiment into out_dir (data/, tokenizer/, base/, grpo/, eval/) and writes

@@ -39,11 +39,17 @@ std::string story(RandomStream& rng) {
   return text;
 }
 
-// A note someone tagged: a story sentence, then a thought and an answer about it in the tags.
+// A note someone tagged: a story sentence, then a thought and an answer in the tags — a word
+// about the story, or a count the thought states (no arithmetic).
 std::string tagged_note(RandomStream& rng) {
-  const char* word = rng.below(2) == 0 ? pick(kColours, rng) : pick(kPlaces, rng);
-  return fmt::format("{} {} wrote: <think> {} </think> <answer> {} </answer>", story_sentence(rng),
-                     pick(tasks::kStoryNames, rng), story_sentence(rng), word);
+  const std::string before = story_sentence(rng) + " " + pick(tasks::kStoryNames, rng) + " wrote:";
+  if (rng.below(2) == 0) {
+    const char* word = rng.below(2) == 0 ? pick(kColours, rng) : pick(kPlaces, rng);
+    return fmt::format("{} <think> {} </think> <answer> {} </answer>", before, story_sentence(rng), word);
+  }
+  const uint64_t count = 2 + rng.below(30);
+  return fmt::format("{} <think> {} has {} {}. </think> <answer> {} </answer>", before, pick(tasks::kStoryNames, rng),
+                     count, pick(tasks::kStoryThings, rng), count);
 }
 
 // "7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8." : three to five steps of 1..9 that never go below zero.
