@@ -22,8 +22,10 @@ int run(const DistillOptions& o, CLI::App& app) {
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   const rl::DistillSummary s = rl::run_distill(config);
   if (dist::world().rank() != 0) return 0;  // under mpirun, rank 0 speaks for the job
-  fmt::print("{} prompts, {} completions generated, {} kept ({} prompts with at least one): {}\n", s.prompts,
-             s.generated, s.kept, s.prompts_with_kept, s.dataset_path);
+  fmt::print(
+      "{} prompts, {} completions generated ({} without EOS, {} rejected, {} duplicates), {} kept ({} prompts with at "
+      "least one): {}\n",
+      s.prompts, s.generated, s.no_eos, s.rejected, s.duplicates, s.kept, s.prompts_with_kept, s.dataset_path);
   return 0;
 }
 
