@@ -27,8 +27,10 @@ int run(const DistillOptions& o, CLI::App& app) {
   const rl::DistillSummary s = rl::run_distill(config, progress ? progress->callback() : ProgressCallback());
   if (!progress) return 0;
   progress->finish();
-  fmt::print("{} prompts, {} completions generated, {} kept ({} prompts with at least one): {}\n", s.prompts,
-             s.generated, s.kept, s.prompts_with_kept, s.dataset_path);
+  fmt::print(
+      "{} prompts, {} completions generated ({} without EOS, {} rejected, {} duplicates), {} kept ({} prompts with at "
+      "least one): {}\n",
+      s.prompts, s.generated, s.no_eos, s.rejected, s.duplicates, s.kept, s.prompts_with_kept, s.dataset_path);
   return 0;
 }
 

@@ -160,7 +160,7 @@ TEST_F(PaddedVocab, grpo_runs_to_the_end_with_one_character_per_token) {
   }
 }
 
-TEST_F(PaddedVocab, distill_runs_to_the_end_with_one_character_per_token) {
+TEST_F(PaddedVocab, distill_runs_to_the_end_and_keeps_no_cut_off_completion) {
   const std::string yaml = file("distill.yaml");
   test::write_text(yaml, fmt::format("model_name_or_path: {}\ndataset_task: arithmetic\ndataset_num_examples: 3\n"
                                      "prompt_template: raw\nreward_funcs: [accuracy]\nmin_reward: 0\nnum_samples: 4\n"
@@ -168,9 +168,9 @@ TEST_F(PaddedVocab, distill_runs_to_the_end_with_one_character_per_token) {
                                      model(), file("distill")));
   const auto r = run_aha("distill --config " + yaml);
   ASSERT_EQ(r.status, 0) << r.err;
-  const std::vector<Json> rows = read_json_lines(file("distill/train.jsonl"));
-  ASSERT_EQ(rows.size(), 12u);
-  for (const Json& row : rows) EXPECT_EQ(row["completion"].get<std::string>().size(), 8u) << row.dump();
+  // EOS is never drawn, so every completion is cut off at 8 tokens and none is kept.
+  EXPECT_TRUE(read_json_lines(file("distill/train.jsonl")).empty());
+  EXPECT_NE(r.out.find("12 completions generated (12 without EOS"), std::string::npos) << r.out;
 }
 
 TEST_F(PaddedVocab, serve_lists_and_samples_only_real_tokens) {

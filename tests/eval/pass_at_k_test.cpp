@@ -1,7 +1,10 @@
-// pass@k and maj@k against hand-computed values of 1 - C(n-c,k)/C(n,k) and of majority votes.
+// pass@k and maj@k against hand-computed values of 1 - C(n-c,k)/C(n,k) and of majority votes, and
+// the vote keys the rewards give maj@k.
 #include "aha/eval/pass_at_k.hpp"
 
 #include <gtest/gtest.h>
+
+#include "aha/rl/reward.hpp"
 
 namespace aha::eval {
 namespace {
@@ -36,12 +39,61 @@ TEST(MajorityVote, takes_the_most_frequent_answer_and_breaks_ties_by_first_seen)
   EXPECT_FALSE(majority_passes({"7", "7", "1", "1", "1"}, {true, true, false, false, false}, 5));
 }
 
-TEST(MajorityVote, extracts_the_answer_tag_else_the_last_number) {
-  EXPECT_EQ(extract_answer("<think>2+2 is 4</think> <answer> 4 </answer>"), "4");
-  EXPECT_EQ(extract_answer("<answer>1</answer> then <answer>2</answer>"), "2");
-  EXPECT_EQ(extract_answer("so 12 - 20 = -8."), "-8");
-  EXPECT_EQ(extract_answer("pi is 3.14"), "3.14");
-  EXPECT_EQ(extract_answer("  no digits here "), "no digits here");
+TEST(MajorityVote, rewards_without_an_answer_reading_vote_on_the_answer_tag_else_the_last_number) {
+  const auto format = rl::make_reward("format");
+  EXPECT_EQ(format->vote_key("<think>2+2 is 4</think> <answer> 4 </answer>"), "4");
+  EXPECT_EQ(format->vote_key("<answer>1</answer> then <answer>2</answer>"), "2");
+  EXPECT_EQ(format->vote_key("<answer> 7 and more"), "7 and more");
+  EXPECT_EQ(format->vote_key("so 12 - 20 = -8."), "-8");
+  EXPECT_EQ(format->vote_key("pi is 3.14"), "3.14");
+  EXPECT_EQ(format->vote_key("  no digits here "), "no digits here");
+  // Raw text: the same number written two ways is two answers.
+  EXPECT_NE(format->vote_key("<answer>5</answer>"), format->vote_key("<answer>5.0</answer>"));
+}
+
+// The vote keys and pass flags `reward` gives `completions` (reference 5), and their maj@k.
+bool majority_of(rl::RewardFunction& reward, const std::vector<std::string>& completions) {
+  std::vector<rl::RewardInput> inputs;
+  std::vector<std::string> keys;
+  for (const std::string& c : completions) {
+    inputs.push_back({"", c, 5});
+    keys.push_back(reward.vote_key(c));
+  }
+  std::vector<bool> passed;
+  for (double r : reward.score(inputs)) passed.push_back(r == 1.0);
+  return majority_passes(keys, passed, static_cast<int64_t>(completions.size()));
+}
+
+std::string r1(const std::string& answer) { return "<think>adding</think> <answer>" + answer + "</answer>"; }
+
+TEST(MajorityVote, accuracy_votes_on_the_value_it_scores) {
+  const auto strict = rl::make_reward("accuracy"), lenient = rl::make_reward("accuracy_lenient");
+  for (const char* five : {"5", "5.0", "$5", " \\boxed{5} ", "10/2", "$5$"})
+    EXPECT_EQ(strict->vote_key(r1(five)), "5") << five;
+  EXPECT_EQ(strict->vote_key(r1("-6/8")), "-3/4");
+  EXPECT_EQ(strict->vote_key(r1("50 \\%")), "50%");
+  EXPECT_EQ(strict->vote_key(r1("Paris ")), "paris");  // not one value: its text
+  EXPECT_EQ(strict->vote_key(r1("x = 5")), "x = 5");
+  EXPECT_EQ(strict->vote_key("<answer>5</answer>"), "");  // no </think>: no answer
+  EXPECT_EQ(strict->vote_key(r1(" ")), "");
+  EXPECT_EQ(lenient->vote_key("so x = 5.0"), "5");
+  EXPECT_EQ(lenient->vote_key("<answer>Paris.</answer>"), "paris");
+  EXPECT_EQ(lenient->vote_key("<answer>No  idea</answer>"), "no idea");
+  EXPECT_EQ(lenient->vote_key("no idea"), "");
+  EXPECT_EQ(lenient->vote_key(""), "");
+
+  // "4" twice against 5 written three ways: the values elect 5; raw text would elect "4".
+  const std::vector<std::string> split = {r1("4"), r1("4"), r1("5"), r1("5.0"), r1("$5")};
+  EXPECT_TRUE(majority_of(*strict, split));
+  EXPECT_TRUE(majority_of(*lenient, split));
+  std::vector<std::string> raw;
+  for (const std::string& c : split) raw.push_back(rl::make_reward("format")->vote_key(c));
+  EXPECT_FALSE(majority_passes(raw, {false, false, true, true, true}, 5));
+  // Completions without a valid answer vote together as "no answer" (""), and that majority fails;
+  // leniently all five state 5.
+  const std::vector<std::string> unsure = {"5", "<answer>5</answer>", "<think>5", r1("5"), r1("5.0")};
+  EXPECT_FALSE(majority_of(*strict, unsure));
+  EXPECT_TRUE(majority_of(*lenient, unsure));
 }
 
 }  // namespace

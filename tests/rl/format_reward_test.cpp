@@ -49,7 +49,17 @@ TEST(RewardFactory, unknown_names_and_options_are_bad_input_naming_the_nearest) 
   EXPECT_THROW(make_reward("countdown", {{"format_score", "high"}}), Error);
   EXPECT_THROW(make_reward("countdown", {{"format_score", 2}}), Error);
   EXPECT_THROW(make_reward("accuracy", Json::array()), Error);
-  EXPECT_EQ(reward_names().size(), 5u);
+  try {
+    make_reward("accuracy_lenien");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean \"accuracy_lenient\"? rewards: accuracy, accuracy_lenient, "
+                                         "format, format_think_open, countdown, external)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(make_reward("accuracy_lenient", {{"mode", "strict"}}), Error);
+  EXPECT_EQ(reward_names().size(), 6u);
   for (const std::string& name : reward_names()) {
     if (name != "external") {
       EXPECT_EQ(make_reward(name)->name(), name);

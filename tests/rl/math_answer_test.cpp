@@ -1,5 +1,6 @@
-// Final-answer extraction and math comparison, against hand-worked cases and every GSM8K test
-// solution (data/gsm8k/test.jsonl).
+// Final-answer extraction and math comparison of the lenient reading (`accuracy_lenient`), against
+// hand-worked cases and every GSM8K test solution (data/gsm8k/test.jsonl); accuracy_strict_test.cpp
+// has the strict one.
 #include "aha/rl/rewards/math_answer.hpp"
 
 #include <gtest/gtest.h>
@@ -79,9 +80,9 @@ TEST(MathAnswer, equality_is_numeric) {
   EXPECT_FALSE(math_answers_equal("", ""));
 }
 
-TEST(AccuracyReward, scores_completions_against_string_and_number_answers) {
-  auto reward = make_reward("accuracy");
-  EXPECT_EQ(reward->name(), "accuracy");
+TEST(AccuracyReward, lenient_scores_completions_against_string_and_number_answers) {
+  auto reward = make_reward("accuracy_lenient");
+  EXPECT_EQ(reward->name(), "accuracy_lenient");
   const std::vector<RewardInput> inputs = {
       {"", "<think>6*3=18</think> <answer>18</answer>", "18"},
       {"", "<think>6*3=18</think> <answer>17</answer>", "18"},
@@ -100,12 +101,12 @@ TEST(AccuracyReward, scores_completions_against_string_and_number_answers) {
   EXPECT_NO_THROW(reward->check_answer(3));
 }
 
-// Every GSM8K test solution, given as the completion, scores 1 against its own "#### N"; with the
-// final number changed it scores 0.
-TEST(AccuracyReward, every_gsm8k_test_solution_scores_one_and_a_corrupted_one_zero) {
+// Every GSM8K test solution, given as the completion, scores 1 leniently against its own "#### N";
+// with the final number changed it scores 0.
+TEST(AccuracyReward, every_gsm8k_test_solution_scores_one_leniently_and_a_corrupted_one_zero) {
   std::ifstream file(AHA_SOURCE_DIR "/data/gsm8k/test.jsonl");
   ASSERT_TRUE(file) << "missing data/gsm8k/test.jsonl";
-  auto reward = make_reward("accuracy");
+  auto reward = make_reward("accuracy_lenient");
   std::vector<RewardInput> right, wrong;
   std::string line;
   while (std::getline(file, line)) {

@@ -17,13 +17,21 @@ class RewardCli : public ::testing::Test {
 
 TEST_F(RewardCli, scores_each_line_in_order) {
   const RunResult r =
-      run("--fn accuracy",
+      run("--fn accuracy_lenient",
           "{\"completion\": \"<answer>1,000</answer>\", \"answer\": 1000}\n"
           "{\"completion\": \"so \\\\boxed{\\\\frac{1}{4}}\", \"answer\": \"0.25\", \"prompt\": \"p\"}\n"
           "{\"completion\": \"#### 7\", \"answer\": \"8\"}\n");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "1\n1\n0\n");
   EXPECT_EQ(r.err, "");
+  // The strict accuracy wants the answer block after </think>, holding one value.
+  const RunResult strict =
+      run("--fn accuracy",
+          "{\"completion\": \"<answer>1,000</answer>\", \"answer\": 1000}\n"
+          "{\"completion\": \"<think>10^3</think> <answer>1,000</answer>\", \"answer\": 1000}\n"
+          "{\"completion\": \"<think>10^3</think> <answer>999 or 1,000</answer>\", \"answer\": 1000}\n");
+  EXPECT_EQ(strict.status, 0) << strict.err;
+  EXPECT_EQ(strict.out, "0\n1\n0\n");
 }
 
 TEST_F(RewardCli, options_reach_the_reward) {

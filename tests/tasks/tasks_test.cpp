@@ -153,7 +153,7 @@ TEST(ArithmeticTask, steps_are_right_answers_non_negative_and_templates_varied) 
     EXPECT_GE(item.answer.get<int64_t>(), 0);
     EXPECT_EQ(checked_steps(item.reasoning, patterns).back().c, item.answer.get<int64_t>()) << item.prompt;
     EXPECT_EQ(item.solution, item.answer.dump());
-    inputs.push_back({"", "<answer>" + item.solution + "</answer>", item.answer});
+    inputs.push_back({"", "<think>" + item.reasoning + "</think><answer>" + item.solution + "</answer>", item.answer});
   }
   EXPECT_EQ(accuracy->score(inputs), std::vector<double>(items.size(), 1.0));
   EXPECT_GE(patterns.size(), 6u);  // "+-", "*-", "**", "/+", "*+", "+/", ...
@@ -181,7 +181,7 @@ TEST(CountingTask, three_chained_single_digit_steps_that_never_go_below_zero) {
         stated = at + 2 == text.size() || !std::isdigit(static_cast<unsigned char>(text[at + 2]));
       EXPECT_TRUE(stated) << text;
     }
-    inputs.push_back({"", "<answer>" + item.solution + "</answer>", item.answer});
+    inputs.push_back({"", "<think>" + item.reasoning + "</think><answer>" + item.solution + "</answer>", item.answer});
   }
   EXPECT_EQ(accuracy->score(inputs), std::vector<double>(items.size(), 1.0));
   EXPECT_EQ(patterns.size(), 8u);  // every sequence of three + and - steps

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "aha/base/sha256.hpp"
+#include "aha/tokenizer/tokenizer.hpp"
 #include "support/tiny_model.hpp"
 #include "tests/train/fixtures.hpp"
 
@@ -294,16 +295,22 @@ TEST_F(DataParallel, eval_on_2_processes_writes_what_one_process_does) {
 }
 
 // distill: each rank samples and scores its share of the prompts; rank 0 writes the dataset one
-// process writes (a reward that keeps about half of the samples).
+// process writes (a teacher that writes runs of 7s and 8s ending at EOS or cut off, and a reward
+// that keeps about half of the samples).
 TEST_F(DataParallel, distill_on_2_processes_writes_what_one_process_does) {
+  const std::string model = write_byte_model();
+  std::vector<float> bias(257, 0.0f);
+  for (int32_t id : tokenizer::Tokenizer::load(model + "/tokenizer.json").encode("78")) bias[id] = 40.0f;
+  bias[256] = 40.0f;
+  test::add_logit_bias(model, bias);
   test::write_text(dir.file("even.py"),
                    "import json, sys\nfor line in sys.stdin:\n"
                    "    print(1 if len(json.loads(line)['completion'].encode()) % 2 == 0 else 0)\n");
   test::write_text(dir.file("distill.yaml"),
                    fmt::format("model_name_or_path: {}\ndataset_task: arithmetic\ndataset_num_examples: 5\n"
                                "prompt_template: raw\nreward_funcs: [{{name: external, command: 'python3 {}'}}]\n"
-                               "num_samples: 4\nmax_completion_length: 6\nseed: 3\n",
-                               write_byte_model(), dir.file("even.py")));
+                               "num_samples: 4\nmax_completion_length: 3\nseed: 3\n",
+                               model, dir.file("even.py")));
   const std::string args = "distill --threads 1 --config " + dir.file("distill.yaml") + " --set output_dir=";
   const test::RunResult r = test::run_aha(args + dir.file("one"));
   ASSERT_EQ(r.status, 0) << r.err;
@@ -316,6 +323,8 @@ TEST_F(DataParallel, distill_on_2_processes_writes_what_one_process_does) {
     return Json::parse(text.substr(text.find('\n') + 1))["generation"]["counts"];
   };
   EXPECT_EQ(counts("two"), counts("one"));
+  EXPECT_GT(counts("one")["kept"].get<int>(), 0);
+  EXPECT_GT(counts("one")["no_eos"].get<int>(), 0);
 }
 
 // Ranks given different configs, ranks that do not share output_dir, and a command that does not

@@ -160,7 +160,7 @@ EvalResult run_evaluation(const EvalOptions& o) {
     Json item = {{"index", i}, {"prompt", prompts[i]}, {"answer", o.items[i].answer}, {"completions", Json::array()}};
     for (int64_t s = 0; s < o.samples; ++s) {
       const size_t j = i * static_cast<size_t>(o.samples) + static_cast<size_t>(s);
-      answers[i].push_back(extract_answer(completions[j].text));
+      answers[i].push_back(reward->vote_key(completions[j].text));
       passed[i].push_back(rewards[j] >= o.pass_threshold);
       length_sum += static_cast<double>(completions[j].ids.size());
       item["completions"].push_back({{"text", completions[j].text},

@@ -45,7 +45,8 @@ struct EvalResult {
 EvalResult run_evaluation(const EvalOptions& options);
 
 // The summary of per-item pass counts: {"pass@k": ..., "maj@k": ...} for each k, given each
-// item's extracted answers and pass flags (all items have the same number of samples).
+// item's vote keys (the reward's vote_key of each completion) and pass flags (all items have the
+// same number of samples).
 Json summarize(const std::vector<std::vector<std::string>>& answers, const std::vector<std::vector<bool>>& passed,
                const std::vector<int64_t>& ks);
 

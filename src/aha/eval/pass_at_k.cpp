@@ -5,17 +5,6 @@
 #include "aha/base/error.hpp"
 
 namespace aha::eval {
-namespace {
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-}  // namespace
 
 double pass_at_k(int64_t n, int64_t c, int64_t k) {
   if (n < 1 || c < 0 || c > n || k < 1 || k > n)
@@ -44,23 +33,6 @@ bool majority_passes(const std::vector<std::string>& answers, const std::vector<
     }
   }
   return passed[best_first];
-}
-
-std::string extract_answer(const std::string& completion) {
-  const size_t open = completion.rfind("<answer>");
-  if (open != std::string::npos) {
-    const size_t from = open + 8, close = completion.find("</answer>", from);
-    return trim(completion.substr(from, close == std::string::npos ? std::string::npos : close - from));
-  }
-  // The last run of digits (with a leading '-' and one '.' inside), as GSM8K-style graders take.
-  for (size_t end = completion.size(); end > 0; --end) {
-    if (!is_digit(completion[end - 1])) continue;
-    size_t begin = end;
-    while (begin > 0 && (is_digit(completion[begin - 1]) || completion[begin - 1] == '.')) --begin;
-    if (begin > 0 && completion[begin - 1] == '-') --begin;
-    return completion.substr(begin, end - begin);
-  }
-  return trim(completion);
 }
 
 }  // namespace aha::eval

@@ -14,12 +14,9 @@ namespace aha::eval {
 double pass_at_k(int64_t n, int64_t c, int64_t k);
 
 // maj@k for one item: the answer given most often among the first k samples (ties go to the one
-// seen first) is taken; true when the samples giving it passed. `answers[i]` and `passed[i]`
-// describe sample i; requires 1 <= k <= answers.size() == passed.size().
+// seen first) is taken; true when the first sample giving it passed (answers are the reward's vote
+// keys, rl::RewardFunction::vote_key, so the samples giving one answer score alike). `answers[i]`
+// and `passed[i]` describe sample i; requires 1 <= k <= answers.size() == passed.size().
 bool majority_passes(const std::vector<std::string>& answers, const std::vector<bool>& passed, int64_t k);
-
-// The answer a completion gives, for voting: the text of its last <answer>...</answer>, else its
-// last number, else the whole completion; trimmed.
-std::string extract_answer(const std::string& completion);
 
 }  // namespace aha::eval

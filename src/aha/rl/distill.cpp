@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <set>
 #include <variant>
 
 #include "aha/base/error.hpp"
@@ -96,7 +97,7 @@ std::string dataset_yaml(const DistillConfig& c, const DistillSummary& s) {
   Json rewards = Json::array();
   for (const RewardSpec& r : c.reward_funcs) rewards.push_back(r.name);
   d["generation"] = {{"method", "aha distill (rejection sampling)"},
-                     {"format", "prompt-completion JSONL (train.jsonl), for aha sft"},
+                     {"format", "prompt-completion JSONL (train.jsonl) with answer and verifier, for aha sft"},
                      {"teacher", teacher},
                      {"dtype", s.dtype},
                      {"rewards", rewards},
@@ -111,23 +112,92 @@ std::string dataset_yaml(const DistillConfig& c, const DistillSummary& s) {
                      {"counts",
                       {{"prompts", s.prompts},
                        {"generated", s.generated},
+                       {"no_eos", s.no_eos},
+                       {"rejected", s.rejected},
+                       {"duplicates", s.duplicates},
                        {"kept", s.kept},
                        {"prompts_with_kept", s.prompts_with_kept}}}};
   return "# Written by aha distill: JSON, which is valid YAML.\n" + d.dump(2) + "\n";
 }
 
-// Every rank's samples (its share of the prompts, in rank order) in `inputs` and `keep`.
-void gather_kept(dist::Communicator& comm, std::vector<RewardInput>& inputs, std::vector<bool>& keep) {
+// Every rank's samples (its share of the prompts, in rank order) in `inputs`, `ended` and `keep`.
+void gather_kept(dist::Communicator& comm, std::vector<RewardInput>& inputs, std::vector<bool>& ended,
+                 std::vector<bool>& keep) {
   nlohmann::json mine = nlohmann::json::array();
   for (size_t i = 0; i < inputs.size(); ++i)
-    mine.push_back({inputs[i].prompt, inputs[i].completion, inputs[i].answer, static_cast<bool>(keep[i])});
+    mine.push_back({inputs[i].prompt, inputs[i].completion, inputs[i].answer, static_cast<bool>(keep[i]),
+                    static_cast<bool>(ended[i])});
   inputs.clear();
+  ended.clear();
   keep.clear();
   for (const nlohmann::json& theirs : dist::gather_json(comm, mine))
     for (const nlohmann::json& x : theirs) {
       inputs.push_back({x[0].get<std::string>(), x[1].get<std::string>(), x[2]});
       keep.push_back(x[3].get<bool>());
+      ended.push_back(x[4].get<bool>());
     }
+}
+
+// Which samples every reward scores at least `min_reward`. Only samples that `ended` at EOS are
+// scored: one cut off by max_completion_length is never kept, however right it looks.
+std::vector<bool> judge(std::vector<std::unique_ptr<RewardFunction>>& rewards, const std::vector<RewardInput>& inputs,
+                        const std::vector<bool>& ended, double min_reward) {
+  std::vector<size_t> scored;
+  std::vector<RewardInput> batch;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (ended[i]) {
+      scored.push_back(i);
+      batch.push_back(inputs[i]);
+    }
+  std::vector<bool> keep(inputs.size(), false);
+  for (size_t i : scored) keep[i] = true;
+  if (batch.empty()) return keep;
+  for (auto& reward : rewards) {
+    const std::vector<double> scores = reward->score(batch);
+    for (size_t j = 0; j < scores.size() && j < scored.size(); ++j)
+      if (!(scores[j] >= min_reward)) keep[scored[j]] = false;
+  }
+  return keep;
+}
+
+// train.jsonl: for each prompt (`num_samples` consecutive samples), its accepted samples that
+// ended at EOS, each distinct text once, at most max_kept_per_prompt, with the reference answer and
+// the reward names so that the lines can be verified again. Counts what is dropped in `s`.
+std::string select_rows(const DistillConfig& c, const std::vector<RewardInput>& inputs, const std::vector<bool>& ended,
+                        const std::vector<bool>& keep, DistillSummary& s) {
+  nlohmann::json verifier = nlohmann::json::array();
+  for (const RewardSpec& r : c.reward_funcs) verifier.push_back(r.name);
+  const size_t n = static_cast<size_t>(c.num_samples);
+  std::string jsonl;
+  for (size_t first = 0; first < inputs.size(); first += n) {
+    std::set<std::string> seen;
+    int64_t kept = 0;
+    for (size_t i = first; i < first + n && i < inputs.size(); ++i) {
+      if (!ended[i]) {
+        ++s.no_eos;
+        continue;
+      }
+      if (!keep[i]) {
+        ++s.rejected;
+        continue;
+      }
+      if (!seen.insert(inputs[i].completion).second) {
+        ++s.duplicates;
+        continue;
+      }
+      if (c.max_kept_per_prompt > 0 && kept >= c.max_kept_per_prompt) continue;
+      jsonl += nlohmann::json{{"prompt", inputs[i].prompt},
+                              {"completion", inputs[i].completion},
+                              {"answer", inputs[i].answer},
+                              {"verifier", verifier}}
+                   .dump() +
+               "\n";
+      ++kept;
+    }
+    s.kept += kept;
+    if (kept > 0) ++s.prompts_with_kept;
+  }
+  return jsonl;
 }
 
 }  // namespace
@@ -181,11 +251,15 @@ DistillSummary run_distill(const DistillConfig& c, const ProgressCallback& progr
     engine.submit(std::move(request));
   }
   std::vector<std::vector<int32_t>> ids(static_cast<size_t>((end - first) * c.num_samples));
+  std::vector<bool> ended(ids.size(), false);  // the sample stopped at EOS, not at max_completion_length
   const auto total = static_cast<int64_t>(ids.size());
   int64_t done = 0;
   if (progress) progress(done, total);
   engine.run([&](const generate::TokenEvent& e) {
-    ids[e.request * c.num_samples + e.sample].push_back(e.token);
+    const size_t i = static_cast<size_t>(e.request * c.num_samples + e.sample);
+    // The EOS that ends a sample stays out of its text: aha sft appends EOS itself.
+    if (e.finish == generate::FinishReason::stop) ended[i] = true;
+    else ids[i].push_back(e.token);
     if (progress && e.finish != generate::FinishReason::none) progress(++done, total);
     return true;
   });
@@ -195,29 +269,13 @@ DistillSummary run_distill(const DistillConfig& c, const ProgressCallback& progr
     const GrpoPrompt& p = prompts[static_cast<size_t>(first) + i / static_cast<size_t>(c.num_samples)];
     inputs.push_back({p.text, tok.decode(ids[i], true), p.answer});
   }
-  std::vector<bool> keep(inputs.size(), true);
-  for (auto& reward : rewards) {
-    const std::vector<double> scores = reward->score(inputs);
-    for (size_t i = 0; i < scores.size() && i < keep.size(); ++i)
-      if (!(scores[i] >= c.min_reward)) keep[i] = false;
-  }
-  if (comm.size() > 1) gather_kept(comm, inputs, keep);
+  std::vector<bool> keep = judge(rewards, inputs, ended, c.min_reward);
+  if (comm.size() > 1) gather_kept(comm, inputs, ended, keep);
   DistillSummary s;
   s.prompts = static_cast<int64_t>(prompts.size());
   s.dtype = model::dtype_name(teacher.dtype());
   s.generated = static_cast<int64_t>(inputs.size());
-  std::string jsonl;
-  for (size_t p = 0; p < prompts.size(); ++p) {
-    int64_t kept = 0;
-    for (int64_t k = 0; k < c.num_samples; ++k) {
-      const size_t i = p * static_cast<size_t>(c.num_samples) + static_cast<size_t>(k);
-      if (!keep[i] || (c.max_kept_per_prompt > 0 && kept >= c.max_kept_per_prompt)) continue;
-      jsonl += nlohmann::json{{"prompt", inputs[i].prompt}, {"completion", inputs[i].completion}}.dump() + "\n";
-      ++kept;
-    }
-    s.kept += kept;
-    if (kept > 0) ++s.prompts_with_kept;
-  }
+  const std::string jsonl = select_rows(c, inputs, ended, keep, s);
   s.dataset_path = c.output_dir + "/train.jsonl";
   if (comm.rank() != 0) return s;  // under mpirun, rank 0 writes
   std::filesystem::create_directories(c.output_dir);

@@ -1,6 +1,7 @@
 // `aha distill`: rejection-sampling distillation as DeepSeek-R1 built its SFT set — a teacher
-// model samples num_samples completions per prompt, the rewards keep the correct ones, and the
-// kept pairs become a {"prompt", "completion"} JSONL dataset that `aha sft` reads.
+// model samples num_samples completions per prompt, the rewards keep the correct ones that ended
+// at EOS, each distinct text once, and the kept pairs become a {"prompt", "completion", "answer",
+// "verifier"} JSONL dataset that `aha sft` reads.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,9 @@ DistillConfig load_distill_config(const std::string& path, const std::vector<std
 // What a distillation run produced.
 struct DistillSummary {
   int64_t prompts = 0, generated = 0, kept = 0, prompts_with_kept = 0;
+  int64_t no_eos = 0;        // samples cut off by max_completion_length before EOS: never kept
+  int64_t rejected = 0;      // samples that ended at EOS but scored below min_reward
+  int64_t duplicates = 0;    // accepted samples whose text an earlier one of the same prompt had
   std::string dataset_path;  // output_dir/train.jsonl
   std::string dtype;         // the teacher's compute dtype, resolved ("bfloat16")
 };

@@ -13,7 +13,7 @@ namespace aha::rl {
 struct RewardInput {
   std::string prompt;      // the prompt text as the model saw it
   std::string completion;  // the generated text (without the prompt)
-  nlohmann::json answer;   // the reference: a number or string for accuracy,
+  nlohmann::json answer;   // the reference: a number or string for accuracy(_lenient),
                            // {"target": T, "numbers": [...]} for countdown
 };
 
@@ -30,11 +30,16 @@ class RewardFunction {
   // Throws a bad-input Error saying what is wrong when `answer` cannot be this reward's reference
   // (score() throws the same for such an answer); callers check datasets with it up front.
   virtual void check_answer(const nlohmann::json& answer) const { (void)answer; }
+  // What maj@k counts as the completion's answer. The accuracy rewards give the value they read
+  // (math_answer.hpp's FinalAnswer::key, "" for none); the default is the raw text of the last
+  // <answer>…</answer> (closed or not), else the last number, else the whole completion, trimmed.
+  virtual std::string vote_key(const std::string& completion) const;
 };
 
-// The reward called `name` ("accuracy", "format", "format_think_open", "countdown", "external")
-// with its options (a JSON object, possibly empty; `external` needs {"command": ...}). Throws a
-// bad-input Error naming the nearest valid name for an unknown one, or the bad option.
+// The reward called `name` ("accuracy", "accuracy_lenient", "format", "format_think_open",
+// "countdown", "external") with its options (a JSON object, possibly empty; `external` needs
+// {"command": ...}). Throws a bad-input Error naming the nearest valid name for an unknown one, or
+// the bad option.
 std::unique_ptr<RewardFunction> make_reward(const std::string& name, const nlohmann::json& options = {});
 
 // The names make_reward accepts.

@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "aha/eval/evaluation.hpp"
-#include "aha/eval/pass_at_k.hpp"
 #include "aha/ledger/dataset.hpp"
 #include "aha/rl/reward.hpp"
 
@@ -34,8 +33,7 @@ eval::EvalOptions eval_options(const MeasureSettings& s, const std::string& mode
 
 // The metrics of `result`'s completions scored again by `reward_name`, with its own vote key.
 Json rescore(const eval::EvalResult& result, const std::string& reward_name, const std::vector<int64_t>& ks) {
-  const std::unique_ptr<rl::RewardFunction> reward =
-      rl::make_reward(reward_name == "accuracy_lenient" ? "accuracy" : reward_name);  // TEMP until merge
+  const std::unique_ptr<rl::RewardFunction> reward = rl::make_reward(reward_name);
   std::vector<std::vector<std::string>> answers;
   std::vector<std::vector<bool>> passed;
   for (const Json& item : result.items) {
@@ -43,7 +41,7 @@ Json rescore(const eval::EvalResult& result, const std::string& reward_name, con
     answers.emplace_back();
     for (const Json& c : item["completions"]) {
       inputs.push_back({item["prompt"].get<std::string>(), c["text"].get<std::string>(), item["answer"]});
-      answers.back().push_back(eval::extract_answer(inputs.back().completion));  // TEMP
+      answers.back().push_back(reward->vote_key(inputs.back().completion));
     }
     passed.emplace_back();
     for (double score : reward->score(inputs)) passed.back().push_back(score >= 1.0);

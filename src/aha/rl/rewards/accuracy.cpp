@@ -1,4 +1,5 @@
-// `accuracy`: 1 when the completion's final answer states the reference number, else 0.
+// `accuracy` and `accuracy_lenient`: 1 when the completion's final answer states the reference,
+// else 0; math_answer.hpp has the strict and the lenient reading.
 #include <fmt/format.h>
 
 #include "aha/base/error.hpp"
@@ -38,42 +39,58 @@ std::string plain_decimal(double x) {
 
 // The reference as text: a string as it is, a number written exactly (integers in full, other
 // doubles in their shortest round-trip form, without exponent).
-std::string reference_text(const nlohmann::json& answer) {
+std::string reference_text(const nlohmann::json& answer, const std::string& reward) {
   if (answer.is_string()) return answer.get<std::string>();
   if (answer.is_number_integer()) return answer.dump();
   if (answer.is_number_float()) return plain_decimal(answer.get<double>());
-  fail("reward accuracy: the answer must be a number or a string, got {}", json_type_name(answer));
+  fail("reward {}: the answer must be a number or a string, got {}", reward, json_type_name(answer));
 }
 
 class AccuracyReward : public RewardFunction {
  public:
+  explicit AccuracyReward(bool strict) : strict_(strict), name_(strict ? "accuracy" : "accuracy_lenient") {}
+
   const std::string& name() const override { return name_; }
 
   std::vector<double> score(const std::vector<RewardInput>& inputs) override {
     std::vector<double> scores;
     scores.reserve(inputs.size());
     for (const RewardInput& input : inputs) {
-      const std::string reference = reference_text(input.answer);
-      const auto given = extract_final_answer(input.completion);
-      scores.push_back(given && math_answers_equal(*given, reference) ? 1.0 : 0.0);
+      const std::string reference = reference_text(input.answer, name_);
+      bool right = false;
+      if (strict_) {
+        const auto given = strict_final_answer(input.completion);
+        right = given && strict_answer_matches(*given, reference);
+      } else {
+        const auto given = extract_final_answer(input.completion);
+        right = given && math_answers_equal(*given, reference);
+      }
+      scores.push_back(right ? 1.0 : 0.0);
     }
     return scores;
   }
 
   void check_answer(const nlohmann::json& answer) const override {
-    if (reference_text(answer).find_first_not_of(" \t\r\n") == std::string::npos)
-      fail("reward accuracy: the answer is empty");
+    if (reference_text(answer, name_).find_first_not_of(" \t\r\n") == std::string::npos)
+      fail("reward {}: the answer is empty", name_);
+  }
+
+  // The value this reward reads, so that maj@k votes on what is scored; "" when there is none.
+  std::string vote_key(const std::string& completion) const override {
+    const auto given = strict_ ? strict_final_answer(completion) : lenient_final_answer(completion);
+    return given ? given->key : "";
   }
 
  private:
-  std::string name_ = "accuracy";
+  bool strict_;
+  std::string name_;
 };
 
 }  // namespace
 
-std::unique_ptr<RewardFunction> make_accuracy_reward(const nlohmann::json& options) {
-  check_option_keys(options, "accuracy", {});
-  return std::make_unique<AccuracyReward>();
+std::unique_ptr<RewardFunction> make_accuracy_reward(const nlohmann::json& options, bool strict) {
+  check_option_keys(options, strict ? "accuracy" : "accuracy_lenient", {});
+  return std::make_unique<AccuracyReward>(strict);
 }
 
 }  // namespace aha::rl

@@ -9,8 +9,10 @@
 
 namespace aha::rl {
 
-// `accuracy`: the completion's final answer equals the reference as a number (math_answer.hpp).
-std::unique_ptr<RewardFunction> make_accuracy_reward(const nlohmann::json& options);
+// `accuracy` (`strict`) and `accuracy_lenient`: the completion's final answer states the reference
+// (math_answer.hpp: strict_final_answer and strict_answer_matches, or extract_final_answer and
+// math_answers_equal).
+std::unique_ptr<RewardFunction> make_accuracy_reward(const nlohmann::json& options, bool strict);
 
 // `format`: <think>…</think> then <answer>…</answer>; with `think_open`, `format_think_open`: the
 // prompt already opened <think>, so the completion starts inside it.

@@ -5,34 +5,15 @@
 #include "aha/base/text.hpp"
 #include "aha/rl/rewards/builtin.hpp"
 #include "aha/rl/rewards/options.hpp"
+#include "aha/rl/rewards/r1_structure.hpp"
 
 namespace aha::rl {
 namespace {
 
-bool has_tag(std::string_view text) {
-  for (std::string_view tag : {"<think>", "</think>", "<answer>", "</answer>"})
-    if (text.find(tag) != std::string_view::npos) return true;
-  return false;
-}
-
-// [<think>] reasoning </think> <answer> answer </answer>, with whitespace allowed around the
-// blocks, no other tag inside them, an answer that is not blank and nothing after it.
+// R1's structure with an answer that is not blank.
 bool has_r1_structure(std::string_view completion, bool think_open) {
-  std::string_view s = trim(completion);
-  if (!think_open) {
-    if (s.substr(0, 7) != "<think>") return false;
-    s.remove_prefix(7);
-  }
-  const size_t think_end = s.find("</think>");
-  if (think_end == std::string_view::npos || has_tag(s.substr(0, think_end))) return false;
-  s = trim(s.substr(think_end + 8));
-  if (s.substr(0, 8) != "<answer>") return false;
-  s.remove_prefix(8);
-  const size_t answer_end = s.find("</answer>");
-  if (answer_end == std::string_view::npos) return false;
-  const std::string_view answer = s.substr(0, answer_end);
-  if (has_tag(answer) || trim(answer).empty()) return false;
-  return trim(s.substr(answer_end + 9)).empty();
+  const auto answer = r1_answer_block(completion, think_open ? ThinkOpening::in_prompt : ThinkOpening::in_completion);
+  return answer && !trim(*answer).empty();
 }
 
 class FormatReward : public RewardFunction {

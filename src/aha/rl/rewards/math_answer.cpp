@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "aha/base/text.hpp"
+#include "aha/rl/rewards/r1_structure.hpp"
 
 namespace aha::rl {
 namespace {
@@ -223,7 +224,8 @@ std::optional<std::string_view> last_hash_line(std::string_view text) {
   return found;
 }
 
-std::string canonical_text(std::string_view text) {
+// `text` trimmed, whitespace collapsed to one space, lower-cased; with `drop_period`, final periods dropped.
+std::string canonical_text(std::string_view text, bool drop_period = true) {
   std::string out;
   for (char c : trim(text)) {
     if (is_space(c)) {
@@ -232,8 +234,25 @@ std::string canonical_text(std::string_view text) {
       out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
   }
-  while (!out.empty() && (out.back() == '.' || out.back() == ' ')) out.pop_back();
+  while (drop_period && !out.empty() && (out.back() == '.' || out.back() == ' ')) out.pop_back();
   return out;
+}
+
+// `s` without `open` and `close` around it (and the whitespace inside them), when it has both.
+bool strip_around(std::string_view& s, std::string_view open, std::string_view close) {
+  if (s.size() < open.size() + close.size() || !s.starts_with(open) || !s.ends_with(close)) return false;
+  s = trim(s.substr(open.size(), s.size() - open.size() - close.size()));
+  return true;
+}
+
+std::string value_key(const MathValue& v) { return to_string(v.value) + (v.percent ? "%" : ""); }
+
+// A reading of an answer text: its number if `number` found one, else its canonical text.
+std::optional<FinalAnswer> final_answer(std::optional<MathValue> number, std::string_view text, bool drop_period) {
+  if (number) return FinalAnswer{number, value_key(*number)};
+  std::string key = canonical_text(text, drop_period);
+  if (key.empty()) return std::nullopt;
+  return FinalAnswer{std::nullopt, std::move(key)};
 }
 
 }  // namespace
@@ -279,6 +298,40 @@ bool math_answers_equal(std::string_view given, std::string_view reference) {
   if (g || r) return false;
   const std::string a = canonical_text(given), b = canonical_text(reference);
   return !a.empty() && a == b;
+}
+
+std::optional<MathValue> parse_single_value(std::string_view text) {
+  const std::string normalized = normalize(text);
+  std::string_view s = trim(normalized);
+  if (!strip_around(s, "$$", "$$") && !strip_around(s, "$", "$")) strip_around(s, "\\(", "\\)");
+  strip_around(s, "\\boxed{", "}");
+  size_t i = 0;
+  if (!s.empty() && s[0] == '$') {  // a currency sign before the sign; scan_number reads one after it
+    ++i;
+    skip_spaces(s, i);
+  }
+  size_t end = 0;
+  MathValue value;
+  if (i >= s.size() || !scan_number(s, i, end, value) || end != s.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<FinalAnswer> strict_final_answer(std::string_view completion) {
+  const auto block = r1_answer_block(completion, ThinkOpening::either);
+  if (!block) return std::nullopt;
+  return final_answer(parse_single_value(*block), *block, false);
+}
+
+std::optional<FinalAnswer> lenient_final_answer(std::string_view completion) {
+  const auto text = extract_final_answer(completion);
+  if (!text) return std::nullopt;
+  return final_answer(parse_math_answer(*text), *text, true);
+}
+
+bool strict_answer_matches(const FinalAnswer& given, std::string_view reference) {
+  const auto r = parse_single_value(reference);
+  if (!r) return !given.number && given.key == canonical_text(reference, false);
+  return given.number && given.number->value == r->value && (!given.number->percent || r->percent);
 }
 
 }  // namespace aha::rl
