@@ -67,7 +67,7 @@ const bool registered = register_command({
     [](CLI::App& app) {
       auto o = std::make_shared<RewardOptions>();
       app.add_option("--fn", o->fn,
-                     "The reward: accuracy, accuracy_lenient, format, format_think_open, countdown or external")
+                     "The reward: accuracy, accuracy_lenient, format, format_think_open, tag_count, countdown or external")
           ->required();
       app.add_option("--options", o->options,
                      "The reward's options as a JSON object, e.g. '{\"command\": \"python3 score.py\"}' for external");

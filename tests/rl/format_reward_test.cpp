@@ -1,4 +1,4 @@
-// `format` and `format_think_open`: R1's <think>…</think> <answer>…</answer> structure.
+// `format` and `format_think_open`: R1's <think>…</think> <answer>…</answer> structure; `tag_count`.
 #include <gtest/gtest.h>
 
 #include "aha/base/error.hpp"
@@ -37,6 +37,13 @@ TEST(FormatReward, think_open_variant_starts_inside_the_think_block) {
             (std::vector<double>{1, 1, 0, 0, 0}));
 }
 
+TEST(TagCountReward, gives_a_quarter_for_each_tag_held_exactly_once_whatever_the_order) {
+  EXPECT_EQ(scores("tag_count", {"<think>a</think> <answer>1</answer>", "<answer>1</answer><think>a</think>",
+                                 "<think> a", "<think><think></think>", "<think></think><answer>", "no tags", ""}),
+            (std::vector<double>{1, 1, 0.25, 0.25, 0.75, 0, 0}));
+  EXPECT_THROW(make_reward("tag_count", {{"weight", 2}}), Error);
+}
+
 TEST(RewardFactory, unknown_names_and_options_are_bad_input_naming_the_nearest) {
   try {
     make_reward("fromat");
@@ -54,12 +61,12 @@ TEST(RewardFactory, unknown_names_and_options_are_bad_input_naming_the_nearest) 
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("did you mean \"accuracy_lenient\"? rewards: accuracy, accuracy_lenient, "
-                                         "format, format_think_open, countdown, external)"),
+                                         "format, format_think_open, tag_count, countdown, external)"),
               std::string::npos)
         << e.what();
   }
   EXPECT_THROW(make_reward("accuracy_lenient", {{"mode", "strict"}}), Error);
-  EXPECT_EQ(reward_names().size(), 6u);
+  EXPECT_EQ(reward_names().size(), 7u);
   for (const std::string& name : reward_names()) {
     if (name != "external") {
       EXPECT_EQ(make_reward(name)->name(), name);

@@ -12,6 +12,7 @@ std::unique_ptr<RewardFunction> make_reward(const std::string& name, const nlohm
   if (name == "accuracy_lenient") return make_accuracy_reward(options, false);
   if (name == "format") return make_format_reward(options, false);
   if (name == "format_think_open") return make_format_reward(options, true);
+  if (name == "tag_count") return make_tag_count_reward(options);
   if (name == "countdown") return make_countdown_reward(options);
   if (name == "external") return make_external_reward(options);
   const std::vector<std::string> names = reward_names();
@@ -23,7 +24,7 @@ std::unique_ptr<RewardFunction> make_reward(const std::string& name, const nlohm
 }
 
 std::vector<std::string> reward_names() {
-  return {"accuracy", "accuracy_lenient", "format", "format_think_open", "countdown", "external"};
+  return {"accuracy", "accuracy_lenient", "format", "format_think_open", "tag_count", "countdown", "external"};
 }
 
 std::string RewardFunction::vote_key(const std::string& completion) const {

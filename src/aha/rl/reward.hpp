@@ -37,7 +37,7 @@ class RewardFunction {
 };
 
 // The reward called `name` ("accuracy", "accuracy_lenient", "format", "format_think_open",
-// "countdown", "external") with its options (a JSON object, possibly empty; `external` needs
+// "tag_count", "countdown", "external") with its options (a JSON object, possibly empty; `external` needs
 // {"command": ...}). Throws a bad-input Error naming the nearest valid name for an unknown one, or
 // the bad option.
 std::unique_ptr<RewardFunction> make_reward(const std::string& name, const nlohmann::json& options = {});

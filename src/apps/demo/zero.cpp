@@ -57,8 +57,10 @@ rl::GrpoConfig zero_grpo_config(const ZeroPlan& p, const std::string& model, con
   c.dataset_task = kDemoTask;
   c.dataset_num_examples = p.grpo_prompts;
   c.prompt_template = "r1_zero";
-  c.reward_funcs = {{"format"}, {"accuracy"}};
-  c.reward_weights = {1.0, 1.0};
+  // tag_count gives the partial credit a tiny base model needs before it writes the whole
+  // structure by chance (docs/demo.md); format and accuracy are the rewards that are measured.
+  c.reward_funcs = {{"format"}, {"accuracy"}, {"tag_count"}};
+  c.reward_weights = {1.0, 1.0, 0.5};
   c.num_generations = 8;
   c.per_device_train_batch_size = 8 * p.grpo_prompts_per_step;
   c.max_completion_length = p.max_completion_tokens;

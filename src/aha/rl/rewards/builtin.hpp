@@ -18,6 +18,9 @@ std::unique_ptr<RewardFunction> make_accuracy_reward(const nlohmann::json& optio
 // prompt already opened <think>, so the completion starts inside it.
 std::unique_ptr<RewardFunction> make_format_reward(const nlohmann::json& options, bool think_open);
 
+// `tag_count`: 0.25 for each of the four R1 tags held exactly once (open-r1's shaping reward).
+std::unique_ptr<RewardFunction> make_tag_count_reward(const nlohmann::json& options);
+
 // `countdown`: the expression in the last <answer> uses the given numbers once each and equals the target.
 std::unique_ptr<RewardFunction> make_countdown_reward(const nlohmann::json& options);
 
