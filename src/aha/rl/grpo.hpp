@@ -39,8 +39,7 @@ struct GrpoInputs {
 // max_prompt_length, or one that leaves no room in the context, is an Error naming it.
 GrpoInputs load_grpo_inputs(const GrpoConfig& config);
 
-// Progress lines (with the step's mean reward) and run options are the shared loop's.
-using GrpoProgress = train::Progress;
+// Run options (resuming, notices, progress with the step's mean reward) are the shared loop's.
 using GrpoRunOptions = train::RunOptions;
 
 // Runs (or resumes) GRPO on `inputs`; writes output_dir/config.yaml, metrics.jsonl,

@@ -120,7 +120,7 @@ Measurement timed_sft(const DemoPlan& p, const std::string& data, const std::str
   c.max_steps = 1000000;
   c.seed = seed;
   train::validate(c, "demo control");
-  const StageProgress progress(style, "sft " + std::filesystem::path(out).filename().string(), "steps", 10);
+  const StageProgress progress(style, "sft " + std::filesystem::path(out).filename().string(), "steps");
   train::RunOptions timed = progress.run_options();
   timed.max_seconds = std::max(seconds, 1e-3);  // at least one step
   const std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
@@ -239,7 +239,7 @@ DemoResult run_demo(const DemoOptions& o) {
   warm.tokenizer = out + "/tokenizer";
   train::validate(warm, "demo warm-up");
   const train::RunSummary warm_run = [&] {
-    const StageProgress progress(o.progress, "warm-up sft", "steps", warm.logging_steps);
+    const StageProgress progress(o.progress, "warm-up sft", "steps");
     return train::run_training(warm, progress.run_options());
   }();
   const double warm_seconds = train::seconds_since(t);
@@ -257,7 +257,7 @@ DemoResult run_demo(const DemoOptions& o) {
   rl::validate(g, "demo grpo");
   rl::GrpoInputs inputs = rl::load_grpo_inputs(g);
   const train::RunSummary grpo_run = [&] {
-    const StageProgress progress(o.progress, "grpo", "steps", 10);
+    const StageProgress progress(o.progress, "grpo", "steps");
     return rl::run_grpo(g, inputs, progress.run_options());
   }();
   const double grpo_seconds = train::seconds_since(t);

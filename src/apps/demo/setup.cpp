@@ -21,9 +21,8 @@ constexpr const char* kChatTemplate =
 
 }  // namespace
 
-StageProgress::StageProgress(const ProgressStyle& style, const std::string& label, const std::string& unit,
-                             int64_t every_units) {
-  if (style) reporter_ = std::make_unique<ProgressReporter>(style(label, unit, every_units));
+StageProgress::StageProgress(const ProgressStyle& style, const std::string& label, const std::string& unit) {
+  if (style) reporter_ = std::make_unique<ProgressReporter>(style(label, unit, 0));
 }
 
 StageProgress::~StageProgress() {

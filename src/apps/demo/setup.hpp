@@ -13,15 +13,16 @@
 
 namespace aha::demo {
 
-// How a demo shows its stages' progress: the options of a stage's reporter (label, unit, and for
-// training the steps between plain lines). Empty: the demo shows none.
+// How a demo shows its stages' progress: the options of a stage's reporter (label, unit, and the
+// units between plain lines; the demo passes 0, a line every ~10 s). Empty: the demo shows none.
 using ProgressStyle =
     std::function<ProgressOptions(const std::string& label, const std::string& unit, int64_t every_units)>;
 
-// One stage's progress reporter (none when the style is empty), finished when the stage ends.
+// One stage's progress reporter (none when the style is empty), finished when the stage ends; off
+// a terminal it prints a line every ~10 s.
 class StageProgress {
  public:
-  StageProgress(const ProgressStyle& style, const std::string& label, const std::string& unit, int64_t every_units = 0);
+  StageProgress(const ProgressStyle& style, const std::string& label, const std::string& unit);
   ~StageProgress();
   // A training run's options that report its steps here.
   train::RunOptions run_options() const;

@@ -148,7 +148,7 @@ ZeroResult run_zero_demo(const ZeroOptions& o) {
   base.tokenizer = out + "/tokenizer";
   train::validate(base, "demo --zero pretraining");
   const train::RunSummary base_run = [&] {
-    const StageProgress progress(o.progress, "pretrain", "steps", base.logging_steps);
+    const StageProgress progress(o.progress, "pretrain", "steps");
     return train::run_training(base, progress.run_options());
   }();
   const double base_seconds = train::seconds_since(t);
@@ -166,7 +166,7 @@ ZeroResult run_zero_demo(const ZeroOptions& o) {
   rl::validate(g, "demo --zero grpo");
   rl::GrpoInputs inputs = rl::load_grpo_inputs(g);
   const train::RunSummary grpo_run = [&] {
-    const StageProgress progress(o.progress, "grpo", "steps", 10);
+    const StageProgress progress(o.progress, "grpo", "steps");
     return rl::run_grpo(g, inputs, progress.run_options());
   }();
   const double grpo_seconds = train::seconds_since(t);
