@@ -109,9 +109,9 @@ rl::GrpoConfig grpo_config(const DemoPlan& p, const std::string& model, const st
 }
 
 // SFT from the warm-up model on `data` at the control learning rate, stopped after the first step
-// that ends `seconds` into training.
-Measurement timed_sft(const DemoPlan& p, const std::string& data, const std::string& start, const std::string& out,
-                      double seconds, int64_t seed, const ProgressStyle& style) {
+// that ends `seconds` into training (at least one step).
+StageCost timed_sft(const DemoPlan& p, const std::string& data, const std::string& start, const std::string& out,
+                    double seconds, int64_t seed, const ProgressStyle& style) {
   train::TrainConfig c = sft_config(p, data, out);
   c.model_name_or_path = start;
   c.learning_rate = p.control_learning_rate;
@@ -119,24 +119,14 @@ Measurement timed_sft(const DemoPlan& p, const std::string& data, const std::str
   c.warmup_steps = 0;
   c.max_steps = 1000000;
   c.seed = seed;
-  train::validate(c, "demo control");
-  const StageProgress progress(style, "sft " + std::filesystem::path(out).filename().string(), "steps");
-  train::RunOptions timed = progress.run_options();
-  timed.max_seconds = std::max(seconds, 1e-3);  // at least one step
-  const std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
-  const train::RunSummary run = train::run_training(c, timed);
-  Measurement m;
-  m.train_seconds = train::seconds_since(t);
-  m.train_steps = run.global_step;
-  m.train_tokens = run.tokens;
-  return m;
+  return train_stage(c, style, "sft " + std::filesystem::path(out).filename().string(), std::max(seconds, 1e-3));
 }
 
 // R1's rejection sampling as a control: the warm-up model samples as many prompts as GRPO drew
 // (8 completions each), the same verifiers keep the right ones, and SFT on them fills the rest of
-// GRPO's wall time. Returns the stage's figures and the model (the start when nothing passed).
-std::pair<Measurement, std::string> rejection_sampling_control(const DemoPlan& p, const std::string& out,
-                                                               double seconds, const ProgressStyle& style) {
+// GRPO's wall time. Returns the stage's cost and the model (the start when nothing passed).
+std::pair<StageCost, std::string> rejection_sampling_control(const DemoPlan& p, const std::string& out, double seconds,
+                                                             const ProgressStyle& style) {
   rl::DistillConfig d;
   d.model_name_or_path = out + "/sft";
   d.dataset_task = kDemoTask;
@@ -149,21 +139,17 @@ std::pair<Measurement, std::string> rejection_sampling_control(const DemoPlan& p
   d.temperature = p.temperature;
   d.top_p = p.top_p;
   d.max_completion_length = p.max_completion_tokens;
-  const std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
+  const auto started = std::chrono::steady_clock::now();
   const rl::DistillSummary kept = [&] {
     const StageProgress progress(style, "rejection sampling", "completions");
     return rl::run_distill(d, progress.callback());
   }();
-  const double sampling = train::seconds_since(t);
-  if (kept.kept == 0) {  // nothing passed: the control is the start itself
-    Measurement m;
-    m.train_seconds = sampling;
-    return {m, d.model_name_or_path};
-  }
-  Measurement m = timed_sft(p, kept.dataset_path, out + "/sft", out + "/rs_control", seconds - sampling,
-                            static_cast<int64_t>(p.seed) + 2, style);
-  m.train_seconds += sampling;
-  return {m, out + "/rs_control"};
+  const double sampling = train::seconds_since(started);
+  if (kept.kept == 0) return {StageCost{sampling, 0, 0}, d.model_name_or_path};  // the control is the start
+  StageCost cost = timed_sft(p, kept.dataset_path, d.model_name_or_path, out + "/rs_control", seconds - sampling,
+                             static_cast<int64_t>(p.seed) + 2, style);
+  cost.seconds += sampling;
+  return {cost, out + "/rs_control"};
 }
 
 Json settings_json(const DemoPlan& p, const DemoResult& r) {
@@ -217,7 +203,7 @@ DemoResult run_demo(const DemoOptions& o) {
     if (o.notice) o.notice(line);
   };
   const std::string out = new_run_directory(o.out_dir);
-  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  const auto started = std::chrono::steady_clock::now();
   DemoResult r;
 
   notice(fmt::format("generating {} training and {} held-out {} items", p.sft_examples, p.test_items, kDemoTask));
@@ -233,54 +219,31 @@ DemoResult run_demo(const DemoOptions& o) {
   r.teacher_accuracy = static_cast<double>(warmup.correct) / static_cast<double>(train_items.size());
 
   notice(fmt::format("warm-up SFT of a new model from scratch: {} steps", p.sft_steps));
-  std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
   train::TrainConfig warm = sft_config(p, sft_data, out + "/sft");
   warm.model_config = write_model_config(out + "/model_config.json", p.model, ids);
   warm.tokenizer = out + "/tokenizer";
-  train::validate(warm, "demo warm-up");
-  const train::RunSummary warm_run = [&] {
-    const StageProgress progress(o.progress, "warm-up sft", "steps");
-    return train::run_training(warm, progress.run_options());
-  }();
-  const double warm_seconds = train::seconds_since(t);
-
+  const StageCost warm_cost = train_stage(warm, o.progress, "warm-up sft");
   const MeasureSettings ms{kDemoTask,  "chat",    p.samples, p.temperature, p.top_p, p.max_completion_tokens,
                            p.seed + 1, o.progress};
   notice(fmt::format("measuring the start: {} held-out items, greedy and {} samples", p.test_items, p.samples));
-  r.warmup = measure(ms, out + "/sft", test_items, out + "/eval/warmup");
-  r.warmup.train_seconds = warm_seconds, r.warmup.train_steps = warm_run.global_step;
-  r.warmup.train_tokens = warm_run.tokens;
+  r.warmup = measure(ms, out + "/sft", test_items, out + "/eval/warmup", warm_cost);
 
   notice(fmt::format("GRPO (accuracy + format rewards): {} steps", p.grpo_steps));
-  t = std::chrono::steady_clock::now();
-  const rl::GrpoConfig g = grpo_config(p, out + "/sft", out + "/grpo");
-  rl::validate(g, "demo grpo");
-  rl::GrpoInputs inputs = rl::load_grpo_inputs(g);
-  const train::RunSummary grpo_run = [&] {
-    const StageProgress progress(o.progress, "grpo", "steps");
-    return rl::run_grpo(g, inputs, progress.run_options());
-  }();
-  const double grpo_seconds = train::seconds_since(t);
+  const StageCost grpo_cost = grpo_stage(grpo_config(p, out + "/sft", out + "/grpo"), o.progress);
   notice("measuring the GRPO model");
-  r.grpo = measure(ms, out + "/grpo", test_items, out + "/eval/grpo");
-  r.grpo.train_seconds = grpo_seconds, r.grpo.train_steps = grpo_run.global_step;
-  r.grpo.train_tokens = grpo_run.tokens;
+  r.grpo = measure(ms, out + "/grpo", test_items, out + "/eval/grpo", grpo_cost);
   r.wall_seconds = train::seconds_since(started);
   r.model_dir = out + "/grpo";
 
-  notice(fmt::format("control 1: rejection sampling from the start, then SFT on what passed, {:.1f} s in all",
-                     grpo_seconds));
-  const auto [rs, rs_model] = rejection_sampling_control(p, out, grpo_seconds, o.progress);
-  r.rejection_sampling = measure(ms, rs_model, test_items, out + "/eval/rejection_sampling");
-  r.rejection_sampling.train_seconds = rs.train_seconds, r.rejection_sampling.train_steps = rs.train_steps;
-  r.rejection_sampling.train_tokens = rs.train_tokens;
-
-  notice(fmt::format("control 2: SFT from the start on the teacher's data for {:.1f} s", grpo_seconds));
-  const Measurement sft = timed_sft(p, sft_data, out + "/sft", out + "/sft_control", grpo_seconds,
-                                    static_cast<int64_t>(p.seed) + 1, o.progress);  // other batches than the warm-up's
-  r.sft_control = measure(ms, out + "/sft_control", test_items, out + "/eval/sft_same_time");
-  r.sft_control.train_seconds = sft.train_seconds, r.sft_control.train_steps = sft.train_steps;
-  r.sft_control.train_tokens = sft.train_tokens;
+  const double budget = grpo_cost.seconds;
+  notice(fmt::format("control 1: rejection sampling from the start, then SFT on what passed, {:.1f} s in all", budget));
+  const auto [rs_cost, rs_model] = rejection_sampling_control(p, out, budget, o.progress);
+  r.rejection_sampling = measure(ms, rs_model, test_items, out + "/eval/rejection_sampling", rs_cost);
+  notice(fmt::format("control 2: SFT from the start on the teacher's data for {:.1f} s", budget));
+  const StageCost sft_cost =
+      timed_sft(p, sft_data, out + "/sft", out + "/sft_control", budget, static_cast<int64_t>(p.seed) + 1,
+                o.progress);  // other batches than the warm-up's
+  r.sft_control = measure(ms, out + "/sft_control", test_items, out + "/eval/sft_same_time", sft_cost);
 
   r.summary = settings_json(p, r);
   r.summary["models"] = {measurement_json("warmup", r.warmup, p.samples), measurement_json("grpo", r.grpo, p.samples),
@@ -293,7 +256,7 @@ DemoResult run_demo(const DemoOptions& o) {
 std::string table_row(const std::string& name, const Measurement& m, bool lenient) {
   const Scores& s = lenient ? m.lenient : m.strict;
   return fmt::format("| {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.1f} | {:.1f} | {} | {} |\n", name, s.greedy_pass1,
-                     s.pass1, s.maj, s.pass, m.mean_tokens, m.train_seconds, m.train_steps, m.train_tokens);
+                     s.pass1, s.maj, s.pass, m.mean_tokens, m.train.seconds, m.train.steps, m.train.tokens);
 }
 
 std::string format_table(const DemoResult& r, int64_t samples) {

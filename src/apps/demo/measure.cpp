@@ -52,7 +52,7 @@ Json rescore(const eval::EvalResult& result, const std::string& reward_name, con
 }  // namespace
 
 Measurement measure(const MeasureSettings& s, const std::string& model_dir, const std::vector<tasks::PromptItem>& items,
-                    const std::string& out_dir) {
+                    const std::string& out_dir, const StageCost& cost) {
   const std::string n = fmt::format("@{}", s.samples);
   const std::string name = std::filesystem::path(out_dir).filename().string();
   const auto evaluate = [&](bool greedy) {
@@ -66,6 +66,7 @@ Measurement measure(const MeasureSettings& s, const std::string& model_dir, cons
   };
   const eval::EvalResult greedy = evaluate(true), sampled = evaluate(false);
   Measurement m;
+  m.train = cost;
   const auto scores = [&](const Json& g, const Json& x) {
     return Scores{g["pass@1"].get<double>(), x["pass@1"].get<double>(), x["maj" + n].get<double>(),
                   x["pass" + n].get<double>()};
@@ -87,9 +88,9 @@ Json measurement_json(const std::string& name, const Measurement& m, int64_t sam
           {"strict", scores(m.strict)},
           {"lenient", scores(m.lenient)},
           {"mean_completion_tokens", m.mean_tokens},
-          {"train_seconds", m.train_seconds},
-          {"train_steps", m.train_steps},
-          {"train_tokens", m.train_tokens}};
+          {"train_seconds", m.train.seconds},
+          {"train_steps", m.train.steps},
+          {"train_tokens", m.train.tokens}};
 }
 
 }  // namespace aha::demo

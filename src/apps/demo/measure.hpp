@@ -22,9 +22,7 @@ struct Scores {
 struct Measurement {
   Scores strict, lenient;
   double mean_tokens = 0;  // completion tokens of the sampled completions
-  // The training stage that produced the model.
-  double train_seconds = 0;
-  int64_t train_steps = 0, train_tokens = 0;
+  StageCost train;         // the training stage that produced the model
 };
 
 struct MeasureSettings {
@@ -37,11 +35,11 @@ struct MeasureSettings {
   ProgressStyle progress;  // how each evaluation shows its progress (empty: not at all)
 };
 
-// Measures the model in `model_dir` on `items`, its progress labelled by out_dir's last name;
-// writes the two evaluations (items.jsonl with
+// Measures the model in `model_dir`, which training at `cost` produced, on `items`, its progress labelled by
+// out_dir's last name; writes the two evaluations (items.jsonl with
 // every completion and its strict reward, summary.json) to out_dir/greedy and out_dir/sampled.
 Measurement measure(const MeasureSettings& settings, const std::string& model_dir,
-                    const std::vector<tasks::PromptItem>& items, const std::string& out_dir);
+                    const std::vector<tasks::PromptItem>& items, const std::string& out_dir, const StageCost& cost);
 
 // {"model": name, "strict": {...}, "lenient": {...}, "mean_completion_tokens", "train_seconds",
 // "train_steps", "train_tokens"}, the Scores as greedy_pass1, pass1, maj<n>, pass<n>.

@@ -1,13 +1,16 @@
 #include "apps/demo/setup.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
+#include "aha/rl/grpo.hpp"
 #include "aha/tokenizer/tokenizer.hpp"
 #include "aha/tokenizer/trainer.hpp"
+#include "aha/train/trainer.hpp"
 
 namespace aha::demo {
 namespace {
@@ -36,6 +39,26 @@ train::RunOptions StageProgress::run_options() const {
 }
 
 ProgressCallback StageProgress::callback() const { return reporter_ ? reporter_->callback() : ProgressCallback{}; }
+
+StageCost train_stage(const train::TrainConfig& config, const ProgressStyle& style, const std::string& label,
+                      double max_seconds) {
+  train::validate(config, "demo " + label);
+  const StageProgress progress(style, label, "steps");
+  train::RunOptions run = progress.run_options();
+  run.max_seconds = max_seconds;
+  const auto started = std::chrono::steady_clock::now();
+  const train::RunSummary done = train::run_training(config, run);
+  return {train::seconds_since(started), done.global_step, done.tokens};
+}
+
+StageCost grpo_stage(const rl::GrpoConfig& config, const ProgressStyle& style) {
+  const auto started = std::chrono::steady_clock::now();
+  rl::validate(config, "demo grpo");
+  rl::GrpoInputs inputs = rl::load_grpo_inputs(config);
+  const StageProgress progress(style, "grpo", "steps");
+  const train::RunSummary done = rl::run_grpo(config, inputs, progress.run_options());
+  return {train::seconds_since(started), done.global_step, done.tokens};
+}
 
 void write_tokenizer_config(const std::string& dir) {
   std::filesystem::create_directories(dir);

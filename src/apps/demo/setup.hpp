@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "aha/base/progress.hpp"
+#include "aha/rl/grpo_config.hpp"
+#include "aha/train/config.hpp"
 #include "aha/train/run_loop.hpp"
 
 namespace aha::demo {
@@ -32,6 +34,20 @@ class StageProgress {
  private:
   std::unique_ptr<ProgressReporter> reporter_;
 };
+
+// What a training stage cost: wall seconds, optimizer steps, input tokens of its forward passes.
+struct StageCost {
+  double seconds = 0;
+  int64_t steps = 0, tokens = 0;
+};
+
+// Trains `config` (pretrain or sft), its progress labelled `label`; with max_seconds > 0, stops
+// after the first step that ends that long into training.
+StageCost train_stage(const train::TrainConfig& config, const ProgressStyle& style, const std::string& label,
+                      double max_seconds = 0);
+
+// Runs GRPO under `config`, its progress labelled "grpo".
+StageCost grpo_stage(const rl::GrpoConfig& config, const ProgressStyle& style);
 
 // The built-in task both demos train and measure on.
 inline constexpr const char* kDemoTask = "counting";

@@ -114,7 +114,7 @@ ZeroPlan zero_plan(bool quick) {
   p.corpus.documents = 40000;
   p.pretrain_steps = 1500, p.pretrain_batch = 16, p.pretrain_length = 128, p.pretrain_learning_rate = 3e-3;
   p.test_items = 500, p.max_completion_tokens = 64;
-  p.grpo_prompts = 4000, p.grpo_steps = 150, p.grpo_prompts_per_step = 8, p.grpo_learning_rate = 5e-4;
+  p.grpo_prompts = 4000, p.grpo_steps = 300, p.grpo_prompts_per_step = 8, p.grpo_learning_rate = 5e-4;
   return p;
 }
 
@@ -124,7 +124,7 @@ ZeroResult run_zero_demo(const ZeroOptions& o) {
     if (o.notice) o.notice(line);
   };
   const std::string out = new_run_directory(o.out_dir);
-  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  const auto started = std::chrono::steady_clock::now();
   ZeroResult r;
 
   notice(fmt::format("writing a base corpus of {} documents", p.corpus.documents));
@@ -142,38 +142,19 @@ ZeroResult run_zero_demo(const ZeroOptions& o) {
   const TokenizerIds ids = train_tokenizer(out + "/tokenizer", p.model.vocab_size, texts);
 
   notice(fmt::format("pretraining a base model from scratch: {} steps", p.pretrain_steps));
-  std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
   train::TrainConfig base = pretrain_config(p, corpus_path, out + "/base");
   base.model_config = write_model_config(out + "/model_config.json", p.model, ids);
   base.tokenizer = out + "/tokenizer";
-  train::validate(base, "demo --zero pretraining");
-  const train::RunSummary base_run = [&] {
-    const StageProgress progress(o.progress, "pretrain", "steps");
-    return train::run_training(base, progress.run_options());
-  }();
-  const double base_seconds = train::seconds_since(t);
-
+  const StageCost base_cost = train_stage(base, o.progress, "pretrain");
   const MeasureSettings ms{kDemoTask,  "r1_zero", p.samples, p.temperature, p.top_p, p.max_completion_tokens,
                            p.seed + 1, o.progress};
   notice(fmt::format("measuring the base model: {} held-out items, greedy and {} samples", p.test_items, p.samples));
-  r.base = measure(ms, out + "/base", test_items, out + "/eval/base");
-  r.base.train_seconds = base_seconds, r.base.train_steps = base_run.global_step;
-  r.base.train_tokens = base_run.tokens;
+  r.base = measure(ms, out + "/base", test_items, out + "/eval/base", base_cost);
 
   notice(fmt::format("GRPO on the base model (format + accuracy rewards, R1-Zero prompt): {} steps", p.grpo_steps));
-  t = std::chrono::steady_clock::now();
-  const rl::GrpoConfig g = zero_grpo_config(p, out + "/base", out + "/grpo");
-  rl::validate(g, "demo --zero grpo");
-  rl::GrpoInputs inputs = rl::load_grpo_inputs(g);
-  const train::RunSummary grpo_run = [&] {
-    const StageProgress progress(o.progress, "grpo", "steps");
-    return rl::run_grpo(g, inputs, progress.run_options());
-  }();
-  const double grpo_seconds = train::seconds_since(t);
+  const StageCost grpo_cost = grpo_stage(zero_grpo_config(p, out + "/base", out + "/grpo"), o.progress);
   notice("measuring the GRPO model");
-  r.grpo = measure(ms, out + "/grpo", test_items, out + "/eval/grpo");
-  r.grpo.train_seconds = grpo_seconds, r.grpo.train_steps = grpo_run.global_step;
-  r.grpo.train_tokens = grpo_run.tokens;
+  r.grpo = measure(ms, out + "/grpo", test_items, out + "/eval/grpo", grpo_cost);
   r.wall_seconds = train::seconds_since(started);
   r.model_dir = out + "/grpo";
   r.curves = read_curves(out + "/grpo/metrics.jsonl");

@@ -39,17 +39,13 @@ std::string story(RandomStream& rng) {
   return text;
 }
 
-// A note someone tagged: a story sentence, then a thought and an answer in the tags — a word
-// about the story, or a count the thought states (no arithmetic).
+// A note someone tagged: a story sentence, then in the tags a thought stating how many things
+// someone has and that count as the answer (no arithmetic, no question).
 std::string tagged_note(RandomStream& rng) {
-  const std::string before = story_sentence(rng) + " " + pick(tasks::kStoryNames, rng) + " wrote:";
-  if (rng.below(2) == 0) {
-    const char* word = rng.below(2) == 0 ? pick(kColours, rng) : pick(kPlaces, rng);
-    return fmt::format("{} <think> {} </think> <answer> {} </answer>", before, story_sentence(rng), word);
-  }
   const uint64_t count = 2 + rng.below(30);
-  return fmt::format("{} <think> {} has {} {}. </think> <answer> {} </answer>", before, pick(tasks::kStoryNames, rng),
-                     count, pick(tasks::kStoryThings, rng), count);
+  return fmt::format("{} {} wrote: <think> {} has {} {}. </think> <answer> {} </answer>", story_sentence(rng),
+                     pick(tasks::kStoryNames, rng), pick(tasks::kStoryNames, rng), count,
+                     pick(tasks::kStoryThings, rng), count);
 }
 
 // "7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8." : three to five steps of 1..9 that never go below zero.
@@ -66,14 +62,14 @@ std::string equations(RandomStream& rng) {
   return text;
 }
 
-// A training problem with its answer in a sentence: "Mia has 7 shells, ... How many shells now?
-// Mia has 8 shells now."
+// A training problem asked and answered in a sentence, as on a question-and-answer site: "User:
+// Mia has 7 shells, ... How many shells now? Assistant: Mia has 8 shells now."
 std::string problem(const tasks::PromptItem& item) {
   const std::string text = item.prompt.get<std::string>();
   const size_t name_end = text.find(' '), many = text.rfind("How many "), now = text.rfind(" now?");
   if (name_end == std::string::npos || many == std::string::npos || now == std::string::npos || now < many + 9)
     fail_internal("zero corpus: not a counting problem: " + text);
-  return fmt::format("{} {} has {} {} now.", text, text.substr(0, name_end), item.answer.dump(),
+  return fmt::format("User: {} Assistant: {} has {} {} now.", text, text.substr(0, name_end), item.answer.dump(),
                      text.substr(many + 9, now - many - 9));
 }
 
