@@ -114,7 +114,7 @@ ZeroPlan zero_plan(bool quick) {
   p.corpus.documents = 40000;
   p.pretrain_steps = 1500, p.pretrain_batch = 16, p.pretrain_length = 128, p.pretrain_learning_rate = 3e-3;
   p.test_items = 500, p.max_completion_tokens = 64;
-  p.grpo_prompts = 4000, p.grpo_steps = 300, p.grpo_prompts_per_step = 8, p.grpo_learning_rate = 5e-4;
+  p.grpo_prompts = 4000, p.grpo_steps = 150, p.grpo_prompts_per_step = 8, p.grpo_learning_rate = 5e-4;
   return p;
 }
 

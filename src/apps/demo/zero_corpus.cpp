@@ -18,15 +18,20 @@ const char* pick(const std::array<const char*, N>& words, RandomStream& rng) {
   return words[rng.below(N)];
 }
 
-// One sentence of an everyday story about the task's names and things, with no arithmetic.
+// One sentence of an everyday story about the task's names and things, with no arithmetic. Each
+// word is drawn in its own statement: the order of a call's arguments is unspecified, and the
+// corpus must not depend on the compiler.
 std::string story_sentence(RandomStream& rng) {
   const char* name = pick(tasks::kStoryNames, rng);
   const char* thing = pick(tasks::kStoryThings, rng);
+  const char* colour = pick(kColours, rng);
+  const char* place = pick(kPlaces, rng);
+  const char* friend_name = pick(tasks::kStoryNames, rng);
   switch (rng.below(4)) {
-    case 0: return fmt::format("{} likes {} {}.", name, pick(kColours, rng), thing);
-    case 1: return fmt::format("{} keeps the {} in the {}.", name, thing, pick(kPlaces, rng));
-    case 2: return fmt::format("{} and {} walk to the {}.", name, pick(tasks::kStoryNames, rng), pick(kPlaces, rng));
-    default: return fmt::format("The {} is {}.", pick(kPlaces, rng), pick(kColours, rng));
+    case 0: return fmt::format("{} likes {} {}.", name, colour, thing);
+    case 1: return fmt::format("{} keeps the {} in the {}.", name, thing, place);
+    case 2: return fmt::format("{} and {} walk to the {}.", name, friend_name, place);
+    default: return fmt::format("The {} is {}.", place, colour);
   }
 }
 
@@ -40,12 +45,15 @@ std::string story(RandomStream& rng) {
 }
 
 // A note someone tagged: a story sentence, then in the tags a thought stating how many things
-// someone has and that count as the answer (no arithmetic, no question).
+// someone has and that count as the answer (no question, no arithmetic).
 std::string tagged_note(RandomStream& rng) {
   const uint64_t count = 2 + rng.below(30);
-  return fmt::format("{} {} wrote: <think> {} has {} {}. </think> <answer> {} </answer>", story_sentence(rng),
-                     pick(tasks::kStoryNames, rng), pick(tasks::kStoryNames, rng), count,
-                     pick(tasks::kStoryThings, rng), count);
+  const std::string sentence = story_sentence(rng);
+  const char* writer = pick(tasks::kStoryNames, rng);
+  const char* owner = pick(tasks::kStoryNames, rng);
+  const char* thing = pick(tasks::kStoryThings, rng);
+  return fmt::format("{} {} wrote: <think> {} has {} {}. </think> <answer> {} </answer>", sentence, writer, owner,
+                     count, thing, count);
 }
 
 // "7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8." : three to five steps of 1..9 that never go below zero.
@@ -62,14 +70,14 @@ std::string equations(RandomStream& rng) {
   return text;
 }
 
-// A training problem asked and answered in a sentence, as on a question-and-answer site: "User:
-// Mia has 7 shells, ... How many shells now? Assistant: Mia has 8 shells now."
+// A training problem with its answer in a sentence: "Mia has 7 shells, ... How many shells now?
+// Mia has 8 shells now."
 std::string problem(const tasks::PromptItem& item) {
   const std::string text = item.prompt.get<std::string>();
   const size_t name_end = text.find(' '), many = text.rfind("How many "), now = text.rfind(" now?");
   if (name_end == std::string::npos || many == std::string::npos || now == std::string::npos || now < many + 9)
     fail_internal("zero corpus: not a counting problem: " + text);
-  return fmt::format("User: {} Assistant: {} has {} {} now.", text, text.substr(0, name_end), item.answer.dump(),
+  return fmt::format("{} {} has {} {} now.", text, text.substr(0, name_end), item.answer.dump(),
                      text.substr(many + 9, now - many - 9));
 }
 
