@@ -51,6 +51,28 @@ StageCost train_stage(const train::TrainConfig& config, const ProgressStyle& sty
   return {train::seconds_since(started), done.global_step, done.tokens};
 }
 
+rl::GrpoConfig demo_grpo_config(const GrpoPlan& plan, const std::string& model, const std::string& out) {
+  rl::GrpoConfig c;
+  c.model_name_or_path = model;
+  c.dataset_task = kDemoTask;
+  c.dataset_num_examples = plan.prompts;
+  c.num_generations = 8;
+  c.per_device_train_batch_size = 8 * plan.prompts_per_step;
+  c.max_completion_length = plan.max_tokens;
+  c.temperature = 1.0;
+  c.epsilon_high = 0.28;
+  c.loss_type = "dapo";
+  c.learning_rate = plan.learning_rate;
+  c.lr_scheduler_type = "constant";
+  c.max_steps = plan.steps;
+  c.seed = static_cast<int64_t>(plan.seed);
+  c.output_dir = out;
+  c.save_steps = 1000000;
+  c.save_total_limit = 1;
+  c.log_completions_steps = 10;
+  return c;
+}
+
 StageCost grpo_stage(const rl::GrpoConfig& config, const ProgressStyle& style) {
   const auto started = std::chrono::steady_clock::now();
   rl::validate(config, "demo grpo");

@@ -46,6 +46,18 @@ struct StageCost {
 StageCost train_stage(const train::TrainConfig& config, const ProgressStyle& style, const std::string& label,
                       double max_seconds = 0);
 
+// What a demo's GRPO run is: `steps` steps of `prompts_per_step` prompts from the task's first
+// `prompts` training items, `max_tokens` per completion, a constant learning rate.
+struct GrpoPlan {
+  int64_t prompts = 0, steps = 0, prompts_per_step = 0, max_tokens = 0;
+  double learning_rate = 0;
+  uint64_t seed = 0;
+};
+
+// The GRPO settings both demos share: G = 8 at temperature 1, DAPO's loss with clip-higher 0.28,
+// the final model only; the caller adds the prompt template and the rewards.
+rl::GrpoConfig demo_grpo_config(const GrpoPlan& plan, const std::string& model, const std::string& out);
+
 // Runs GRPO under `config`, its progress labelled "grpo".
 StageCost grpo_stage(const rl::GrpoConfig& config, const ProgressStyle& style);
 

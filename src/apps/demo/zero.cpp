@@ -52,30 +52,15 @@ train::TrainConfig pretrain_config(const ZeroPlan& p, const std::string& data, c
 }
 
 rl::GrpoConfig zero_grpo_config(const ZeroPlan& p, const std::string& model, const std::string& out) {
-  rl::GrpoConfig c;
-  c.model_name_or_path = model;
-  c.dataset_task = kDemoTask;
-  c.dataset_num_examples = p.grpo_prompts;
+  rl::GrpoConfig c = demo_grpo_config(
+      {p.grpo_prompts, p.grpo_steps, p.grpo_prompts_per_step, p.max_completion_tokens, p.grpo_learning_rate, p.seed},
+      model, out);
   c.prompt_template = "r1_zero";
   // tag_count gives the partial credit a tiny base model needs before it writes the whole
   // structure by chance (docs/demo.md); format and accuracy are the rewards that are measured.
   c.reward_funcs = {{"format"}, {"accuracy"}, {"tag_count"}};
   c.reward_weights = {1.0, 1.0, 0.5};
-  c.num_generations = 8;
-  c.per_device_train_batch_size = 8 * p.grpo_prompts_per_step;
-  c.max_completion_length = p.max_completion_tokens;
-  c.temperature = p.temperature;
-  c.epsilon_high = 0.28;
-  c.loss_type = "dapo";
-  c.learning_rate = p.grpo_learning_rate;
-  c.lr_scheduler_type = "constant";
-  c.max_steps = p.grpo_steps;
-  c.seed = static_cast<int64_t>(p.seed);
-  c.output_dir = out;
-  c.save_steps = 1000000;
-  c.save_total_limit = 1;
-  c.logging_steps = 1;
-  c.log_completions_steps = 10;
+  c.logging_steps = 1;  // the curves have every step
   return c;
 }
 
