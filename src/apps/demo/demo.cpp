@@ -137,6 +137,28 @@ std::pair<StageCost, std::string> rejection_sampling_control(const DemoPlan& p, 
   return {cost, out + "/rs_control"};
 }
 
+// What the warm-up trains on, written under out/: the tokenizer and the teacher's solutions.
+struct WarmupData {
+  TokenizerIds ids;
+  std::string sft_path;
+  double teacher_accuracy = 0;  // the share of the teacher's solutions with the right answer
+};
+
+WarmupData prepare_warmup(const DemoPlan& p, const std::string& out,
+                          const std::function<void(const std::string&)>& notice) {
+  const std::vector<data::PromptItem> items = tasks::generate_task(kDemoTask, "train", p.sft_examples, p.seed);
+  notice(fmt::format("training a {}-token BPE tokenizer", p.model.vocab_size));
+  write_tokenizer_config(out + "/tokenizer");
+  const WarmupText warmup = teacher_completions(p, items, tokenizer::ChatTemplate::load(out + "/tokenizer"));
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < warmup.prompts.size(); ++i) texts.push_back(warmup.prompts[i] + warmup.completions[i]);
+  WarmupData d;
+  d.ids = train_tokenizer(out + "/tokenizer", p.model.vocab_size, texts);
+  d.sft_path = write_sft_data(out + "/data", p, warmup);
+  d.teacher_accuracy = static_cast<double>(warmup.correct) / static_cast<double>(items.size());
+  return d;
+}
+
 Json settings_json(const DemoPlan& p, const DemoResult& r) {
   return {{"task", kDemoTask},
           {"seed", p.seed},
@@ -192,20 +214,14 @@ DemoResult run_demo(const DemoOptions& o) {
   DemoResult r;
 
   notice(fmt::format("generating {} training and {} held-out {} items", p.sft_examples, p.test_items, kDemoTask));
-  const std::vector<data::PromptItem> train_items = tasks::generate_task(kDemoTask, "train", p.sft_examples, p.seed);
   const std::vector<data::PromptItem> test_items = tasks::generate_task(kDemoTask, "test", p.test_items, p.seed + 1);
-  notice(fmt::format("training a {}-token BPE tokenizer", p.model.vocab_size));
-  write_tokenizer_config(out + "/tokenizer");
-  const WarmupText warmup = teacher_completions(p, train_items, tokenizer::ChatTemplate::load(out + "/tokenizer"));
-  std::vector<std::string> texts;
-  for (size_t i = 0; i < warmup.prompts.size(); ++i) texts.push_back(warmup.prompts[i] + warmup.completions[i]);
-  const TokenizerIds ids = train_tokenizer(out + "/tokenizer", p.model.vocab_size, texts);
-  const std::string sft_data = write_sft_data(out + "/data", p, warmup);
-  r.teacher_accuracy = static_cast<double>(warmup.correct) / static_cast<double>(train_items.size());
+  const WarmupData data = prepare_warmup(p, out, notice);
+  const std::string& sft_data = data.sft_path;
+  r.teacher_accuracy = data.teacher_accuracy;
 
   notice(fmt::format("warm-up SFT of a new model from scratch: {} steps", p.sft_steps));
   train::TrainConfig warm = sft_config(p, sft_data, out + "/sft");
-  warm.model_config = write_model_config(out + "/model_config.json", p.model, ids);
+  warm.model_config = write_model_config(out + "/model_config.json", p.model, data.ids);
   warm.tokenizer = out + "/tokenizer";
   const StageCost warm_cost = train_stage(warm, o.progress, "warm-up sft");
   const MeasureSettings ms{kDemoTask,  "chat",    p.samples, p.temperature, p.top_p, p.max_completion_tokens,

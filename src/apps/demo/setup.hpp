@@ -1,5 +1,6 @@
-// What both demos build before training: a byte-level BPE tokenizer learned on the run's texts,
-// with a tokenizer_config.json (EOS, and a plain chat template), and a tiny Llama's config.
+// What both demos share: the tokenizer and model config they build before training (a byte-level
+// BPE learned on the run's texts, a tokenizer_config.json with EOS and a plain chat template, a
+// tiny Llama), their training stages (timed, with progress) and their GRPO settings.
 #pragma once
 
 #include <cstdint>
