@@ -90,6 +90,9 @@ TEST(StrictAccuracy, percent_counts_only_when_the_reference_has_it) {
   EXPECT_EQ(score("accuracy", r1("0.5"), "50%"), 0.0);
   EXPECT_EQ(score("accuracy", r1("50%"), "50%"), 1.0);
   EXPECT_EQ(score("accuracy", r1("50 %"), "50\\%"), 1.0);
+  // Any whitespace before % counts as a space (a fuzzer found a tab scored unlike a space).
+  EXPECT_EQ(score("accuracy", r1("50\t%"), "50%"), 1.0);
+  EXPECT_EQ(score("accuracy", r1("50 \n %"), "50%"), 1.0);
   // The lenient reading keeps both directions.
   EXPECT_EQ(score("accuracy_lenient", r1("50%"), "0.5"), 1.0);
   EXPECT_EQ(score("accuracy_lenient", r1("0.5"), "50%"), 1.0);

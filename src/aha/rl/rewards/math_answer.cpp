@@ -301,7 +301,13 @@ bool math_answers_equal(std::string_view given, std::string_view reference) {
 }
 
 std::optional<MathValue> parse_single_value(std::string_view text) {
-  const std::string normalized = normalize(text);
+  // Whitespace counts as in the vote key (canonical_text): any run of it is one space, so that
+  // "58\t%" reads as "58 %" does.
+  std::string normalized;
+  for (char c : normalize(text)) {
+    if (!is_space(c)) normalized.push_back(c);
+    else if (normalized.empty() || normalized.back() != ' ') normalized.push_back(' ');
+  }
   std::string_view s = trim(normalized);
   if (!strip_around(s, "$$", "$$") && !strip_around(s, "$", "$")) strip_around(s, "\\(", "\\)");
   strip_around(s, "\\boxed{", "}");

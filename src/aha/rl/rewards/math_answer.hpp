@@ -36,8 +36,8 @@ bool math_answers_equal(std::string_view given, std::string_view reference);
 // `text` as exactly one value and nothing else: optional $…$, $$…$$ or \(…\) around it, then
 // optional \boxed{…} around it, then [sign] [$] [sign] number [%], where number is an integer or
 // decimal (thousands separators allowed), a/b or \frac{a}{b} (\dfrac, \tfrac); spaces allowed
-// inside the wrappers, after a leading $, around / and before %. nullopt for anything else:
-// "4 or 5", "x = 5", "5 apples", "5.", "".
+// inside the wrappers, after a leading $, around / and before % (any run of whitespace counts as
+// one space). nullopt for anything else: "4 or 5", "x = 5", "5 apples", "5.", "".
 std::optional<MathValue> parse_single_value(std::string_view text);
 
 // A completion's answer as a verifier reads it: a number, or the answer's text when it is none.
