@@ -63,22 +63,8 @@ std::string write_sft_data(const std::string& dir, const DemoPlan& p, const Warm
 }
 
 train::TrainConfig sft_config(const DemoPlan& p, const std::string& data, const std::string& out) {
-  train::TrainConfig c;
-  c.mode = train::TrainMode::sft;
-  c.dataset_path = data;
-  c.max_length = 256;
-  c.learning_rate = p.sft_learning_rate;
-  c.max_steps = p.sft_steps;
-  c.per_device_train_batch_size = p.sft_batch;
-  c.lr_scheduler_type = "cosine";
-  c.warmup_steps = std::max<int64_t>(1, p.sft_steps / 20);
-  c.weight_decay = 0.0;
-  c.seed = static_cast<int64_t>(p.seed);
-  c.output_dir = out;
-  c.save_steps = 1000000;
-  c.save_total_limit = 1;
-  c.logging_steps = 10;
-  return c;
+  return demo_train_config(train::TrainMode::sft, data, out, p.sft_steps, p.sft_batch, 256, p.sft_learning_rate,
+                           p.seed);
 }
 
 rl::GrpoConfig grpo_config(const DemoPlan& p, const std::string& model, const std::string& out) {

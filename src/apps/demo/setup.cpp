@@ -51,6 +51,27 @@ StageCost train_stage(const train::TrainConfig& config, const ProgressStyle& sty
   return {train::seconds_since(started), done.global_step, done.tokens};
 }
 
+train::TrainConfig demo_train_config(train::TrainMode mode, const std::string& data, const std::string& out,
+                                     int64_t steps, int64_t batch, int64_t max_length, double learning_rate,
+                                     uint64_t seed) {
+  train::TrainConfig c;
+  c.mode = mode;
+  c.dataset_path = data;
+  c.max_length = max_length;
+  c.learning_rate = learning_rate;
+  c.max_steps = steps;
+  c.per_device_train_batch_size = batch;
+  c.lr_scheduler_type = "cosine";
+  c.warmup_steps = std::max<int64_t>(1, steps / 20);
+  c.weight_decay = 0.0;
+  c.seed = static_cast<int64_t>(seed);
+  c.output_dir = out;
+  c.save_steps = 1000000;
+  c.save_total_limit = 1;
+  c.logging_steps = 10;
+  return c;
+}
+
 rl::GrpoConfig demo_grpo_config(const GrpoPlan& plan, const std::string& model, const std::string& out) {
   rl::GrpoConfig c;
   c.model_name_or_path = model;

@@ -47,6 +47,12 @@ struct StageCost {
 StageCost train_stage(const train::TrainConfig& config, const ProgressStyle& style, const std::string& label,
                       double max_seconds = 0);
 
+// A demo's pretraining or SFT run on `data`: `steps` steps of `batch` sequences of at most
+// `max_length` tokens, a cosine schedule with 5% warm-up from `learning_rate`, the final model only.
+train::TrainConfig demo_train_config(train::TrainMode mode, const std::string& data, const std::string& out,
+                                     int64_t steps, int64_t batch, int64_t max_length, double learning_rate,
+                                     uint64_t seed);
+
 // What a demo's GRPO run is: `steps` steps of `prompts_per_step` prompts from the task's first
 // `prompts` training items, `max_tokens` per completion, a constant learning rate.
 struct GrpoPlan {

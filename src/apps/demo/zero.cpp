@@ -34,21 +34,8 @@ std::string write_corpus(const std::string& dir, const Corpus& c) {
 }
 
 train::TrainConfig pretrain_config(const ZeroPlan& p, const std::string& data, const std::string& out) {
-  train::TrainConfig c;
-  c.mode = train::TrainMode::pretrain;
-  c.dataset_path = data;
-  c.max_length = p.pretrain_length;
-  c.learning_rate = p.pretrain_learning_rate;
-  c.max_steps = p.pretrain_steps;
-  c.per_device_train_batch_size = p.pretrain_batch;
-  c.lr_scheduler_type = "cosine";
-  c.warmup_steps = std::max<int64_t>(1, p.pretrain_steps / 20);
-  c.seed = static_cast<int64_t>(p.seed);
-  c.output_dir = out;
-  c.save_steps = 1000000;
-  c.save_total_limit = 1;
-  c.logging_steps = 10;
-  return c;
+  return demo_train_config(train::TrainMode::pretrain, data, out, p.pretrain_steps, p.pretrain_batch, p.pretrain_length,
+                           p.pretrain_learning_rate, p.seed);
 }
 
 rl::GrpoConfig zero_grpo_config(const ZeroPlan& p, const std::string& model, const std::string& out) {
