@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "aha/rl/rewards/r1_structure.hpp"
 #include "aha/tasks/task.hpp"
 
 namespace aha::demo {
@@ -26,8 +27,8 @@ TEST(ZeroCorpus, holds_each_kind_in_its_share_and_tags_only_in_unrelated_notes) 
   int64_t tagged = 0, problems = 0;
   for (const std::string& d : c.documents) {
     const bool problem = d.find("How many") != std::string::npos;
-    tagged += has_reasoning_tag(d);
-    EXPECT_FALSE(problem && has_reasoning_tag(d)) << d;
+    tagged += rl::has_r1_tag(d);
+    EXPECT_FALSE(problem && rl::has_r1_tag(d)) << d;
     if (problem) {
       // "<problem> Name has N things now.", N the item's answer.
       const tasks::PromptItem& item = items[static_cast<size_t>(problems++) % items.size()];

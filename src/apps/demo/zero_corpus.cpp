@@ -83,12 +83,6 @@ std::string problem(const tasks::PromptItem& item) {
 
 }  // namespace
 
-bool has_reasoning_tag(const std::string& text) {
-  for (const char* tag : {"<think>", "</think>", "<answer>", "</answer>"})
-    if (text.find(tag) != std::string::npos) return true;
-  return false;
-}
-
 Corpus base_corpus(const CorpusPlan& plan, const std::vector<tasks::PromptItem>& train_items, RandomStream& rng) {
   if (train_items.empty()) fail_internal("zero corpus: no training problems");
   Corpus c;

@@ -32,7 +32,4 @@ struct Corpus {
 // items) in turn; deterministic in `rng`.
 Corpus base_corpus(const CorpusPlan& plan, const std::vector<tasks::PromptItem>& train_items, RandomStream& rng);
 
-// Whether `text` holds any of <think>, </think>, <answer>, </answer>.
-bool has_reasoning_tag(const std::string& text);
-
 }  // namespace aha::demo

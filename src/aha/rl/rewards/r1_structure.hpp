@@ -3,10 +3,17 @@
 // a completion strict accuracy accepts also passes the format reward.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string_view>
 
 namespace aha::rl {
+
+// R1's four tags.
+inline constexpr std::array<std::string_view, 4> kR1Tags = {"<think>", "</think>", "<answer>", "</answer>"};
+
+// Whether `text` holds any of R1's tags.
+bool has_r1_tag(std::string_view text);
 
 // Where a completion's think block opens: the completion writes <think> (`format`), the prompt
 // already opened it so the completion must not (`format_think_open`), or either (`accuracy`).

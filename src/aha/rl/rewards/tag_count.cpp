@@ -5,6 +5,7 @@
 
 #include "aha/rl/rewards/builtin.hpp"
 #include "aha/rl/rewards/options.hpp"
+#include "aha/rl/rewards/r1_structure.hpp"
 
 namespace aha::rl {
 namespace {
@@ -24,7 +25,7 @@ class TagCountReward : public RewardFunction {
     scores.reserve(inputs.size());
     for (const RewardInput& input : inputs) {
       double s = 0;
-      for (std::string_view tag : {"<think>", "</think>", "<answer>", "</answer>"})
+      for (std::string_view tag : kR1Tags)
         if (occurrences(input.completion, tag) == 1) s += 0.25;
       scores.push_back(s);
     }
