@@ -2,6 +2,7 @@
 // (docs/demo.md); prints the table and writes DIR/summary.json.
 #include <fmt/format.h>
 
+#include <limits>
 #include <memory>
 
 #include "apps/demo/demo.hpp"
@@ -67,7 +68,10 @@ const bool registered = register_command({
                    "R1-Zero instead: pretrain a base model on a corpus that never shows the task worked in "
                    "<think>/<answer> form, then GRPO on it directly, with no SFT");
       app.add_option("--out", c->out, "Output directory, new or empty (default runs/demo)");
-      app.add_option("--seed", c->seed, "Seed of the data, the teacher, the models and the sampling (default 42)");
+      // The training configs hold the seed as a signed integer: refuse what they would refuse
+      // before the demo writes anything.
+      app.add_option("--seed", c->seed, "Seed of the data, the teacher, the models and the sampling (default 42)")
+          ->check(CLI::Range(uint64_t{0}, uint64_t{std::numeric_limits<int64_t>::max()}));
       return [c] { return run_demo(*c); };
     },
 });

@@ -66,6 +66,11 @@ TEST(DemoCli, quick_demo_writes_a_summary_that_matches_its_evaluations_and_a_usa
   const test::RunResult again = run_aha("demo --quick --threads 2 --out " + out);
   EXPECT_EQ(again.status, 2);
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  // So is a seed the training configs cannot hold, before anything is written.
+  const test::RunResult negative = run_aha("demo --quick --seed -3 --out " + dir.file("negative"));
+  EXPECT_EQ(negative.status, 2);
+  EXPECT_NE(negative.err.find("--seed"), std::string::npos) << negative.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("negative")));
 
   const Json s = read_json_file(out + "/summary.json");
   expect_models_match_their_evaluations(s, out, {"warmup", "grpo", "rejection_sampling", "sft_same_time"});
