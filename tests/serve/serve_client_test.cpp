@@ -46,10 +46,17 @@ TEST_F(ServeClients, curl_streams_server_sent_events_ending_in_done) {
   Json first = Json::parse(events.front());
   EXPECT_EQ(first["object"], "chat.completion.chunk");
   EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
-  auto [code_status, code] =
-      run_shell(fmt::format("curl -sS -o /dev/null -w '%{{http_code}}' {}/v1/chat/completions -d '{{'", url()));
+  auto [code_status, code] = run_shell(fmt::format(
+      "curl -sS -o /dev/null -w '%{{http_code}}' {}/v1/chat/completions -H 'Content-Type: application/json' -d '{{'",
+      url()));
   EXPECT_EQ(code_status, 0);
   EXPECT_EQ(code, "400");
+  // curl's default for -d is a form: the server takes JSON only (a web page can send a form
+  // to a local server without asking first; it cannot send JSON so).
+  auto [form_status, form] =
+      run_shell(fmt::format("curl -sS -o /dev/null -w '%{{http_code}}' {}/v1/chat/completions -d '{{}}'", url()));
+  EXPECT_EQ(form_status, 0);
+  EXPECT_EQ(form, "415");
 }
 
 }  // namespace

@@ -1,9 +1,6 @@
 // `aha serve` under bad input and bad clients: each gets the right 4xx or is dropped, and the
 // server keeps serving; API keys; the waiting queue; graceful shutdown on SIGTERM.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <random>
@@ -14,28 +11,8 @@ namespace aha {
 namespace {
 
 using test::body_json;
-
-// A raw TCP connection to 127.0.0.1:port (for clients that misbehave).
-int connect_to(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void send_all(int fd, const std::string& data) {
-  for (size_t sent = 0; sent < data.size();) {
-    const ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    sent += static_cast<size_t>(n);
-  }
-}
+using test::connect_to;
+using test::send_all;
 
 std::string post_request(const std::string& body) {
   return fmt::format(
@@ -132,7 +109,9 @@ TEST_F(ServeSafety, a_body_over_the_limit_gets_413) {
 TEST_F(ServeSafety, a_client_that_sends_headers_and_stops_is_dropped_while_others_are_served) {
   const int fd = connect_to(server_->port());
   ASSERT_GE(fd, 0);
-  send_all(fd, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"mess");
+  send_all(fd,
+           "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           "Content-Length: 500\r\n\r\n{\"mess");
   expect_healthy();
   // The read timeout (1 s) ends the connection: recv sees the close (after any error reply).
   timeval tv{5, 0};

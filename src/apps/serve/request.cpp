@@ -1,5 +1,6 @@
 #include "apps/serve/request.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -63,6 +64,8 @@ bool bool_field(const OrderedJson& body, const char* key) {
 std::vector<std::string> stop_field(const OrderedJson& body) {
   const OrderedJson* v = field(body, "stop");
   if (!v) return {};
+  if (v->is_string() && v->get_ref<const std::string&>().size() > kMaxStopBytes)
+    fail("'stop': at most {} bytes, got {}", kMaxStopBytes, v->get_ref<const std::string&>().size());
   if (v->is_string())
     return v->get<std::string>().empty() ? std::vector<std::string>{} : std::vector{v->get<std::string>()};
   if (!v->is_array()) fail("'stop': expected a string or an array of strings, got {}", type_name(*v));
@@ -70,6 +73,9 @@ std::vector<std::string> stop_field(const OrderedJson& body) {
   std::vector<std::string> out;
   for (const auto& s : *v) {
     if (!s.is_string()) fail("'stop': expected strings, got {}", type_name(s));
+    if (s.get_ref<const std::string&>().size() > kMaxStopBytes)
+      fail("'stop': each string at most {} bytes, got one of {}", kMaxStopBytes,
+           s.get_ref<const std::string&>().size());
     if (!s.get<std::string>().empty()) out.push_back(s.get<std::string>());
   }
   return out;
@@ -203,6 +209,16 @@ CompletionRequest parse_completion_request(const OrderedJson& body) {
     fail("'prompt': expected a non-empty string or array of token ids (one prompt per request)");
   }
   return r;
+}
+
+void check_request_size(const GenerationParams& params, int64_t ctx_size) {
+  const int64_t tokens = std::min(params.max_tokens.value_or(ctx_size), ctx_size);
+  const int64_t records = params.n * tokens * (1 + params.sampling.top_logprobs);  // < 2^7 · 2^31 · 21
+  if (records > kMaxTokenRecords)
+    fail(
+        "'n' × 'max_tokens' × (1 + top log-probabilities) is {} × {} × {} = {}; at most {}: ask for fewer samples, "
+        "tokens or alternatives",
+        params.n, tokens, 1 + params.sampling.top_logprobs, records, kMaxTokenRecords);
 }
 
 }  // namespace aha::serve

@@ -32,6 +32,9 @@ struct GenerationParams {
 
 inline constexpr int64_t kMaxN = 128;
 inline constexpr size_t kMaxStops = 16;
+inline constexpr size_t kMaxStopBytes = 256;
+// n × max_tokens × (1 + top_logprobs) at most: what one request may make the server keep.
+inline constexpr int64_t kMaxTokenRecords = int64_t{1} << 22;
 
 struct ChatRequest {
   GenerationParams params;
@@ -53,5 +56,9 @@ ChatRequest parse_chat_request(const OrderedJson& body);
 
 // Reads a POST /v1/completions body.
 CompletionRequest parse_completion_request(const OrderedJson& body);
+
+// Refuses a request whose samples, tokens (max_tokens, at most `ctx_size`) and alternatives
+// per token together exceed kMaxTokenRecords.
+void check_request_size(const GenerationParams& params, int64_t ctx_size);
 
 }  // namespace aha::serve

@@ -28,7 +28,7 @@ std::string ResponseWriter::token_text(int32_t id) const {
   }
 }
 
-OrderedJson ResponseWriter::chat_logprob(const Delta& d) const {
+OrderedJson ResponseWriter::chat_logprobs(const std::vector<Listed>& listed) const {
   auto entry = [&](int32_t token, float logprob) {
     OrderedJson bytes = OrderedJson::array();
     try {
@@ -37,18 +37,44 @@ OrderedJson ResponseWriter::chat_logprob(const Delta& d) const {
     }
     return OrderedJson{{"token", token_text(token)}, {"logprob", logprob}, {"bytes", bytes}};
   };
-  OrderedJson e = entry(d.token, d.logprob);
-  e["top_logprobs"] = OrderedJson::array();
-  for (const auto& alt : d.top) e["top_logprobs"].push_back(entry(alt.token, alt.logprob));
-  return e;
+  OrderedJson content = OrderedJson::array();
+  for (const Listed& l : listed) {
+    OrderedJson e = entry(l.token, l.logprob);
+    e["top_logprobs"] = OrderedJson::array();
+    for (const auto& alt : l.top) e["top_logprobs"].push_back(entry(alt.token, alt.logprob));
+    content.push_back(std::move(e));
+  }
+  return {{"content", std::move(content)}};
 }
 
-OrderedJson ResponseWriter::apply(const Delta& d) {
+OrderedJson ResponseWriter::text_logprobs(const std::vector<Listed>& listed) const {
+  OrderedJson tokens = OrderedJson::array(), logprobs = OrderedJson::array(), top = OrderedJson::array(),
+              offsets = OrderedJson::array();
+  for (const Listed& l : listed) {
+    OrderedJson alternatives = OrderedJson::object();
+    for (const auto& alt : l.top) alternatives[token_text(alt.token)] = alt.logprob;
+    tokens.push_back(token_text(l.token));
+    logprobs.push_back(l.logprob);
+    top.push_back(std::move(alternatives));
+    offsets.push_back(l.text_offset);
+  }
+  return {{"tokens", std::move(tokens)},
+          {"token_logprobs", std::move(logprobs)},
+          {"top_logprobs", std::move(top)},
+          {"text_offset", std::move(offsets)}};
+}
+
+OrderedJson ResponseWriter::apply(const Delta& d, bool streamed) {
   if (d.token >= 0) ++completion_tokens_;
   Choice& c = choices_.at(static_cast<size_t>(d.sample));
-  const bool listed = info_.logprobs && !d.eos && d.token >= 0;
+  const bool chat = info_.endpoint == Endpoint::chat;
+  std::vector<Listed> listed;
+  if (info_.logprobs && !d.eos && d.token >= 0) listed.push_back({d.token, d.logprob, c.content.size(), d.top});
+  OrderedJson lp = nullptr;
+  if (streamed && !listed.empty()) lp = chat ? chat_logprobs(listed) : text_logprobs(listed);
+  if (!streamed && !listed.empty()) c.listed.push_back(std::move(listed.front()));
   OrderedJson out = {{"index", d.sample}};
-  if (info_.endpoint == Endpoint::chat) {
+  if (chat) {
     std::vector<generate::TextPiece> pieces = c.splitter.feed(d.text);
     if (!d.finish.empty())
       for (auto& p : c.splitter.flush()) pieces.push_back(std::move(p));
@@ -61,34 +87,14 @@ OrderedJson ResponseWriter::apply(const Delta& d) {
     if (!content.empty() || !c.started) delta["content"] = content;
     if (!reasoning.empty()) delta["reasoning_content"] = reasoning;
     c.started = true;
-    OrderedJson lp = nullptr;
-    if (listed) {
-      c.logprobs.push_back(chat_logprob(d));
-      lp = {{"content", OrderedJson::array({c.logprobs.back()})}};
-    }
     if (delta.empty() && lp.is_null() && d.finish.empty()) return nullptr;
     out["delta"] = std::move(delta);
-    out["logprobs"] = std::move(lp);
   } else {
-    const size_t offset = c.content.size();  // into the completion's text
     c.content += d.text;
-    OrderedJson lp = nullptr;
-    if (listed) {
-      OrderedJson top = OrderedJson::object();
-      for (const auto& alt : d.top) top[token_text(alt.token)] = alt.logprob;
-      c.tokens.push_back(token_text(d.token));
-      c.token_logprobs.push_back(d.logprob);
-      c.top_logprobs.push_back(top);
-      c.text_offset.push_back(offset);
-      lp = {{"tokens", {c.tokens.back()}},
-            {"token_logprobs", {d.logprob}},
-            {"top_logprobs", {top}},
-            {"text_offset", {offset}}};
-    }
     if (d.text.empty() && lp.is_null() && d.finish.empty()) return nullptr;
     out["text"] = d.text;
-    out["logprobs"] = std::move(lp);
   }
+  out["logprobs"] = std::move(lp);
   if (!d.finish.empty()) c.finish = d.finish;
   out["finish_reason"] = finish_or_null(d.finish);
   return out;
@@ -112,7 +118,7 @@ OrderedJson ResponseWriter::usage() const {
 std::string ResponseWriter::events(const std::vector<Delta>& deltas) {
   std::string out;
   for (const Delta& d : deltas) {
-    OrderedJson choice = apply(d);
+    OrderedJson choice = apply(d, true);
     if (!choice.is_null()) out += event(chunk(OrderedJson::array({std::move(choice)})));
   }
   return out;
@@ -129,37 +135,41 @@ std::string ResponseWriter::end_events() const {
 }
 
 void ResponseWriter::add(const std::vector<Delta>& deltas) {
-  for (const Delta& d : deltas) apply(d);
+  for (const Delta& d : deltas) apply(d, false);
 }
 
-OrderedJson ResponseWriter::json() const {
-  const bool chat = info_.endpoint == Endpoint::chat;
-  OrderedJson choices = OrderedJson::array();
-  for (size_t i = 0; i < choices_.size(); ++i) {
-    const Choice& c = choices_[i];
-    OrderedJson choice = {{"index", i}};
-    if (chat) {
-      OrderedJson message = {{"role", "assistant"}, {"content", c.content}};
-      if (!c.reasoning.empty()) message["reasoning_content"] = c.reasoning;
-      choice["message"] = std::move(message);
-      choice["logprobs"] = info_.logprobs ? OrderedJson{{"content", c.logprobs}} : OrderedJson(nullptr);
-    } else {
-      choice["text"] = c.content;
-      choice["logprobs"] = info_.logprobs ? OrderedJson{{"tokens", c.tokens},
-                                                        {"token_logprobs", c.token_logprobs},
-                                                        {"top_logprobs", c.top_logprobs},
-                                                        {"text_offset", c.text_offset}}
-                                          : OrderedJson(nullptr);
-    }
-    choice["finish_reason"] = finish_or_null(c.finish);
-    choices.push_back(std::move(choice));
+OrderedJson ResponseWriter::choice_json(size_t index) const {
+  const Choice& c = choices_[index];
+  OrderedJson choice = {{"index", index}};
+  if (info_.endpoint == Endpoint::chat) {
+    OrderedJson message = {{"role", "assistant"}, {"content", c.content}};
+    if (!c.reasoning.empty()) message["reasoning_content"] = c.reasoning;
+    choice["message"] = std::move(message);
+    choice["logprobs"] = info_.logprobs ? chat_logprobs(c.listed) : OrderedJson(nullptr);
+  } else {
+    choice["text"] = c.content;
+    choice["logprobs"] = info_.logprobs ? text_logprobs(c.listed) : OrderedJson(nullptr);
   }
-  return {{"id", info_.id},
-          {"object", chat ? "chat.completion" : "text_completion"},
-          {"created", info_.created},
-          {"model", info_.model},
-          {"choices", std::move(choices)},
-          {"usage", usage()}};
+  choice["finish_reason"] = finish_or_null(c.finish);
+  return choice;
+}
+
+bool ResponseWriter::write_json(const std::function<bool(const std::string&)>& sink) const {
+  const bool chat = info_.endpoint == Endpoint::chat;
+  const OrderedJson head = {{"id", info_.id},
+                            {"object", chat ? "chat.completion" : "text_completion"},
+                            {"created", info_.created},
+                            {"model", info_.model}};
+  std::string text = dump(head);
+  text.back() = ',';  // the object goes on: "choices", then "usage"
+  text += "\"choices\":[";
+  for (size_t i = 0; i < choices_.size(); ++i) {
+    if (i > 0) text += ',';
+    text += dump(choice_json(i));
+    if (!sink(text)) return false;
+    text.clear();
+  }
+  return sink("],\"usage\":" + dump(usage()) + "}");
 }
 
 std::string error_json(int status, const std::string& message) {

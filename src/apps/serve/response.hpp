@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,24 +42,33 @@ class ResponseWriter {
   // Streaming: the usage chunk when asked for, then "data: [DONE]".
   std::string end_events() const;
 
-  // Whole response: adds deltas, then `json()` gives the response object.
+  // Whole response: adds deltas, then `write_json()` writes the response object in pieces of
+  // one choice each (a response of many samples with log-probabilities is never one string).
+  // Returns false as soon as `sink` does.
   void add(const std::vector<Delta>& deltas);
-  OrderedJson json() const;
+  bool write_json(const std::function<bool(const std::string&)>& sink) const;
 
  private:
+  // One listed token, kept compactly until the response is written (JSON only then).
+  struct Listed {
+    int32_t token;
+    float logprob;
+    size_t text_offset;  // into the choice's text (completions)
+    std::vector<generate::Alternative> top;
+  };
   struct Choice {
     explicit Choice(bool opens_reasoning) : splitter(opens_reasoning) {}
     generate::ReasoningSplitter splitter;
     std::string content, reasoning, finish;
-    OrderedJson logprobs = OrderedJson::array();  // chat: content entries
-    OrderedJson tokens = OrderedJson::array(), token_logprobs = OrderedJson::array(),
-                top_logprobs = OrderedJson::array(), text_offset = OrderedJson::array();  // text
+    std::vector<Listed> listed;  // whole responses only: a stream sends each at once
     bool started = false;
   };
   // Applies one delta to its choice; returns the chunk's choice object for streaming (null
   // when the delta adds nothing to show).
-  OrderedJson apply(const Delta& d);
-  OrderedJson chat_logprob(const Delta& d) const;
+  OrderedJson apply(const Delta& d, bool streamed);
+  OrderedJson choice_json(size_t index) const;
+  OrderedJson chat_logprobs(const std::vector<Listed>& listed) const;
+  OrderedJson text_logprobs(const std::vector<Listed>& listed) const;
   OrderedJson chunk(OrderedJson choices) const;
   OrderedJson usage() const;
   std::string token_text(int32_t id) const;

@@ -1,34 +1,30 @@
 #include "apps/serve/server.hpp"
 
-#include <httplib.h>
-#include <sys/socket.h>
-
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "aha/base/error.hpp"
 #include "aha/generate/reasoning.hpp"
 #include "aha/io/generation_config.hpp"
 #include "aha/tokenizer/model_files.hpp"
+#include "apps/serve/http_server.hpp"
 #include "apps/serve/request.hpp"
 #include "apps/serve/response.hpp"
 #include "apps/serve/scheduler.hpp"
 
 namespace aha::serve {
-
-// cpp-httplib listens with a backlog of 5 connections: clients that connect together beyond
-// that (16 at once under load) can be reset. A second listen() on the bound socket widens it.
-class HttpServer : public httplib::Server {
- public:
-  void widen_backlog(int connections) { ::listen(svr_sock_, connections); }
-};
-
 namespace {
 
-constexpr auto kPoll = std::chrono::milliseconds(50);  // how often a waiting handler checks its client
+constexpr auto kPoll = std::chrono::milliseconds(50);     // how often a worker checks its client
+constexpr auto kDrain = std::chrono::milliseconds(1000);  // after the grace: time to write the last answers
 
 tokenizer::Tokenizer require_tokenizer(const std::string& dir) {
   std::optional<tokenizer::Tokenizer> tok = tokenizer::load_model_tokenizer(dir);
@@ -48,9 +44,28 @@ std::string random_id(const char* prefix) {
   return fmt::format("{}{:016x}{:04x}", prefix, rng(), counter++ & 0xffff);
 }
 
-void send_error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_content(error_json(status, message), "application/json");
+http::Response error_response(int status, const std::string& message, http::Fields fields = {}) {
+  return {.status = status, .body = error_json(status, message), .fields = std::move(fields)};
+}
+
+// The bytes a prompt of `ctx_size` tokens can hold at most: every token's text is at most the
+// longest token's, twice over for normalizers that shorten text. Longer prompts are refused
+// before they are tokenized.
+size_t max_prompt_bytes(const tokenizer::Tokenizer& tok, int64_t ctx_size) {
+  size_t longest = 16;
+  for (int32_t id = 0; id < tok.vocab_size(); ++id) {
+    try {
+      longest = std::max(longest, 2 * tok.decode_bytes(std::vector<int32_t>{id}).size());
+    } catch (const Error&) {  // a gap in the ids
+    }
+  }
+  return longest * static_cast<size_t>(ctx_size);
+}
+
+// The host of a Host field ("localhost:8080", "[::1]:8080", "127.0.0.1").
+std::string host_name(const std::string& field) {
+  if (!field.empty() && field[0] == '[') return field.substr(1, field.find(']') - 1);
+  return field.substr(0, field.rfind(':') == std::string::npos ? field.size() : field.rfind(':'));
 }
 
 // A prepared completion: the engine request and what the response needs to know.
@@ -60,7 +75,62 @@ struct Prepared {
   ResponseInfo info;
 };
 
+enum class Route { health, models, chat, text, none };
+
+Route route_of(const std::string& path) {
+  if (path == "/health") return Route::health;
+  if (path == "/v1/models") return Route::models;
+  if (path == "/v1/chat/completions") return Route::chat;
+  if (path == "/v1/completions") return Route::text;
+  return Route::none;
+}
+
 }  // namespace
+
+// Threads that prepare and answer completions, one request each at a time.
+class CompletionWorkers {
+ public:
+  explicit CompletionWorkers(size_t count) {
+    for (size_t i = 0; i < count; ++i) threads_.emplace_back([this] { loop(); });
+  }
+  ~CompletionWorkers() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    ready_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    ready_.notify_one();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [&] { return stop_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> tasks_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+bool is_loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0; }
 
 struct Server::Impl {
   ServerOptions options;
@@ -71,17 +141,31 @@ struct Server::Impl {
   std::string template_error;  // why there is no chat template
   std::vector<int32_t> eos;
   Scheduler scheduler;
-  HttpServer http;
-  std::atomic<int64_t> open_responses{0};
+  size_t prompt_bytes_limit;
+  const int64_t capacity;            // completions running or waiting at most (parallel + queue)
+  std::atomic<int64_t> admitted{0};  // completions admitted and not yet answered
   std::atomic<bool> stopping{false};
   std::mutex shutdown_mutex;
+  http::Server http;
+  std::optional<CompletionWorkers> workers;  // last: joined first
 
   explicit Impl(ServerOptions o)
       : options(std::move(o)),
         name(directory_name(options.model)),
         model(options.model, options.dtype),
         tok(require_tokenizer(options.model)),
-        scheduler(model, &tok, {.parallel = options.parallel, .ctx_size = options.ctx_size, .queue = options.queue}) {
+        scheduler(model, &tok, {.parallel = options.parallel, .ctx_size = options.ctx_size, .queue = options.queue}),
+        prompt_bytes_limit(max_prompt_bytes(tok, scheduler.ctx_size())),
+        capacity(options.parallel + options.queue),
+        http(
+            {.max_body_bytes = options.max_body_bytes,
+             .request_timeout = options.read_timeout,
+             .keep_alive_idle = std::min(options.read_timeout, std::chrono::milliseconds(5000)),
+             .max_connections = options.max_connections},
+            [this](const http::Head& head) { return screen(head); },
+            [this](http::Request&& request, std::shared_ptr<http::Reply> reply) {
+              handle(std::move(request), std::move(reply));
+            }) {
     try {
       chat_template = tokenizer::load_model_chat_template(options.model, options.chat_template);
     } catch (const Error& e) {
@@ -89,24 +173,63 @@ struct Server::Impl {
       template_error = e.what();
     }
     for (int64_t id : io::eos_token_ids(options.model, model.config())) eos.push_back(static_cast<int32_t>(id));
-    routes();
+    workers.emplace(static_cast<size_t>(capacity));
   }
 
-  void routes();
-  bool authorized(const httplib::Request& req) const;
+  bool authorized(const http::Head& head) const;
+  std::optional<http::Response> screen(const http::Head& head);
+  void handle(http::Request&& request, std::shared_ptr<http::Reply> reply);
   Prepared prepare(const std::string& body, Endpoint endpoint) const;
-  void complete(const httplib::Request& req, httplib::Response& res, Endpoint endpoint);
+  void check_prompt_bytes(size_t bytes) const {
+    if (bytes > prompt_bytes_limit)
+      fail("the prompt is {} bytes: more than a context of {} tokens can hold", bytes, scheduler.ctx_size());
+  }
+  void complete(const std::string& body, Endpoint endpoint, http::Reply& reply);
+  http::Response health() const;
+  http::Response models() const;
 };
 
-bool Server::Impl::authorized(const httplib::Request& req) const {
+bool Server::Impl::authorized(const http::Head& head) const {
   if (options.api_key.empty()) return true;
   const std::string expected = "Bearer " + options.api_key;
-  const std::string given = req.get_header_value("Authorization");
+  const std::string* header = head.header("authorization");
+  const std::string given = header ? *header : "";
   // Constant-time comparison: the time taken does not say how much of the key matched.
   unsigned diff = given.size() == expected.size() ? 0u : 1u;
   for (size_t i = 0; i < given.size() && i < expected.size(); ++i)
     diff |= static_cast<unsigned>(given[i] ^ expected[i]);
   return diff == 0;
+}
+
+// Decides on a request from its head alone, before its body is read or anything is allocated
+// for it: routing, the Host check, the API key, the media type and admission.
+std::optional<http::Response> Server::Impl::screen(const http::Head& head) {
+  // Bound to loopback, only requests that name a loopback host are served: a web page the user
+  // visits cannot reach the server through a DNS name that resolves to 127.0.0.1 (rebinding).
+  if (is_loopback(options.host)) {
+    const std::string* host = head.header("host");
+    if (host && !is_loopback(host_name(*host)))
+      return error_response(
+          403, fmt::format("the Host '{}' is not this server's (it listens on {} only)", *host, options.host));
+  }
+  const Route route = route_of(head.path);
+  if (route == Route::none) return error_response(404, fmt::format("no such endpoint: {} {}", head.method, head.path));
+  const bool post = route == Route::chat || route == Route::text;
+  if (head.method != (post ? "POST" : "GET") && !(head.method == "HEAD" && !post))
+    return error_response(405, fmt::format("{} takes {} requests", head.path, post ? "POST" : "GET"),
+                          {{"Allow", post ? "POST" : "GET, HEAD"}});
+  if (route != Route::health && !authorized(head))
+    return error_response(401, "invalid or missing API key: send the header 'Authorization: Bearer KEY'");
+  if (!post) return std::nullopt;
+  const std::string* type = head.header("content-type");
+  const std::string media = type ? type->substr(0, type->find(';')) : "";
+  if (media.find_first_not_of(' ') == std::string::npos ||
+      std::string(media.begin(), std::find(media.begin(), media.end(), ' ')) != "application/json")
+    return error_response(415, "the request body must be sent as Content-Type: application/json");
+  if (stopping) return error_response(503, "the server is shutting down");
+  if (admitted >= capacity)
+    return error_response(429, fmt::format("the server is busy: {} requests are already waiting", options.queue));
+  return std::nullopt;
 }
 
 Prepared Server::Impl::prepare(const std::string& body, Endpoint endpoint) const {
@@ -115,12 +238,16 @@ Prepared Server::Impl::prepare(const std::string& body, Endpoint endpoint) const
   std::string prompt_text;
   if (endpoint == Endpoint::chat) {
     ChatRequest chat = parse_chat_request(json);
+    check_request_size(chat.params, scheduler.ctx_size());
     if (!chat_template) fail("{}", template_error);
     prompt_text = chat_template->render(chat.messages, true, chat.template_kwargs);
+    check_prompt_bytes(prompt_text.size());
     p.request.prompt = tok.encode(prompt_text, false);
     p.params = std::move(chat.params);
   } else {
     CompletionRequest text = parse_completion_request(json);
+    check_request_size(text.params, scheduler.ctx_size());
+    if (text.prompt_text) check_prompt_bytes(text.prompt_text->size());
     p.request.prompt = text.prompt_text ? tok.encode(*text.prompt_text, true) : text.prompt_ids;
     p.params = std::move(text.params);
   }
@@ -144,106 +271,85 @@ Prepared Server::Impl::prepare(const std::string& body, Endpoint endpoint) const
   return p;
 }
 
-void Server::Impl::complete(const httplib::Request& req, httplib::Response& res, Endpoint endpoint) {
-  std::shared_ptr<Job> job;
-  std::shared_ptr<ResponseWriter> writer;
-  bool stream = false;
-  try {
-    Prepared p = prepare(req.body, endpoint);
-    stream = p.params.stream;
-    writer = std::make_shared<ResponseWriter>(p.info, tok);
-    job = scheduler.submit(std::move(p.request), p.params.stop, stream);
-  } catch (const Error& e) {
-    return send_error(res, e.kind() == ErrorKind::internal ? 500 : 400, e.what());
-  } catch (const QueueFull&) {
-    return send_error(res, 429, fmt::format("the server is busy: {} requests are already waiting", options.queue));
-  } catch (const ShuttingDown&) {
-    return send_error(res, 503, "the server is shutting down");
-  }
-  ++open_responses;
-  // The provider runs on this handler's thread once the headers are out: it waits for tokens,
-  // checks meanwhile that the client is still there, and cancels the job when it is not.
-  auto released = [this, job](bool) {
-    job->cancel();
-    --open_responses;
-  };
-  res.set_chunked_content_provider(
-      stream ? "text/event-stream" : "application/json",
-      [job, writer, stream](size_t, httplib::DataSink& sink) {
-        std::vector<Delta> deltas;
-        const bool more = job->next(deltas, kPoll);
-        std::string out;
-        if (stream) out = writer->events(deltas);
-        else writer->add(deltas);
-        if (!more)
-          out += stream ? writer->end_events()
-                        : writer->json().dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
-        if (!out.empty() && !sink.write(out.data(), out.size())) return false;
-        if (out.empty() && !sink.is_writable()) return false;  // the client left: the releaser cancels
-        if (!more) sink.done();
-        return true;
-      },
-      released);
-  if (stream) {
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Accel-Buffering", "no");
-  }
+http::Response Server::Impl::health() const {
+  // /health also says how busy the server is: requests submitted and not finished, tokens so far.
+  const OrderedJson health = {{"status", stopping ? "shutting down" : "ok"},
+                              {"requests_active", scheduler.active_jobs()},
+                              {"tokens_generated", scheduler.tokens_generated()},
+                              {"connections", http.connections()}};
+  return {.status = stopping ? 503 : 200, .body = health.dump()};
 }
 
-void Server::Impl::routes() {
-  const size_t threads = static_cast<size_t>(options.parallel + options.queue + 8);
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http.set_payload_max_length(options.max_body_bytes);
-  http.set_keep_alive_max_count(1000);
-  http.set_read_timeout(options.read_timeout);
-  // A client that reads slowly (a busy machine) keeps its answer for this long before it is dropped.
-  http.set_write_timeout(30, 0);
-  // An idle kept-alive connection is closed after the read timeout too (at most httplib's 5 s).
-  const auto idle =
-      std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout + std::chrono::milliseconds(999));
-  http.set_keep_alive_timeout(std::min<time_t>(5, std::max<time_t>(1, idle.count())));
-  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.path == "/health" || authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
-    send_error(res, 401, "invalid or missing API key: send the header 'Authorization: Bearer KEY'");
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const std::string message = res.status == 404   ? fmt::format("no such endpoint: {} {}", req.method, req.path)
-                                : res.status == 413 ? std::string("the request body is too large")
-                                                    : fmt::format("bad request (HTTP {})", res.status);
-    res.set_content(error_json(res.status, message), "application/json");
-  });
-  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "internal error";
+http::Response Server::Impl::models() const {
+  OrderedJson entry = {{"id", name},
+                       {"object", "model"},
+                       {"created", 0},
+                       {"owned_by", "aha"},
+                       {"meta", {{"n_ctx", scheduler.ctx_size()}, {"n_vocab", model.config().vocab_size}}}};
+  return {.body = OrderedJson{{"object", "list"}, {"data", {entry}}}.dump()};
+}
+
+void Server::Impl::handle(http::Request&& request, std::shared_ptr<http::Reply> reply) {
+  const Route route = route_of(request.head.path);
+  if (route == Route::health || route == Route::models) {
+    http::Response r = route == Route::health ? health() : models();
+    if (request.head.method == "HEAD") r.body.clear();
+    return reply->send(std::move(r));
+  }
+  // Admitted here for good (screen() only looked): a request that would exceed the capacity
+  // gets 429 before its body is parsed.
+  if (++admitted > capacity) {
+    --admitted;
+    return reply->send(
+        error_response(429, fmt::format("the server is busy: {} requests are already waiting", options.queue)));
+  }
+  const Endpoint endpoint = route == Route::chat ? Endpoint::chat : Endpoint::text;
+  workers->post([this, body = std::move(request.body), endpoint, reply] {
     try {
-      std::rethrow_exception(ep);
+      complete(body, endpoint, *reply);
     } catch (const std::exception& e) {
-      what = fmt::format("internal error: {}", e.what());
-    } catch (...) {
+      reply->send(error_response(500, fmt::format("internal error: {}", e.what())));
     }
-    send_error(res, 500, what);
+    reply->end();
+    --admitted;
   });
-  // /health also says how busy the server is: requests submitted and not finished, tokens so far.
-  http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-    const OrderedJson health = {{"status", stopping ? "shutting down" : "ok"},
-                                {"requests_active", scheduler.active_jobs()},
-                                {"tokens_generated", scheduler.tokens_generated()}};
-    res.set_content(health.dump(), "application/json");
-    if (stopping) res.status = 503;
-  });
-  http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-    OrderedJson entry = {{"id", name},
-                         {"object", "model"},
-                         {"created", 0},
-                         {"owned_by", "aha"},
-                         {"meta", {{"n_ctx", scheduler.ctx_size()}, {"n_vocab", model.config().vocab_size}}}};
-    res.set_content(OrderedJson{{"object", "list"}, {"data", {entry}}}.dump(), "application/json");
-  });
-  http.Post("/v1/chat/completions",
-            [this](const httplib::Request& req, httplib::Response& res) { complete(req, res, Endpoint::chat); });
-  http.Post("/v1/completions",
-            [this](const httplib::Request& req, httplib::Response& res) { complete(req, res, Endpoint::text); });
+}
+
+void Server::Impl::complete(const std::string& body, Endpoint endpoint, http::Reply& reply) {
+  std::shared_ptr<Job> job;
+  std::optional<ResponseWriter> writer;
+  bool stream = false;
+  try {
+    Prepared p = prepare(body, endpoint);
+    stream = p.params.stream;
+    writer.emplace(p.info, tok);
+    job = scheduler.submit(std::move(p.request), p.params.stop, stream);
+  } catch (const Error& e) {
+    return reply.send(error_response(e.kind() == ErrorKind::internal ? 500 : 400, e.what()));
+  } catch (const QueueFull&) {
+    return reply.send(
+        error_response(429, fmt::format("the server is busy: {} requests are already waiting", options.queue)));
+  } catch (const ShuttingDown&) {
+    return reply.send(error_response(503, "the server is shutting down"));
+  }
+  // The answer starts at once (a stream's headers; a whole response's status), so that the
+  // client knows it was accepted; the worker then waits for tokens and cancels the job when
+  // the client has gone.
+  reply.start(200, stream ? "text/event-stream" : "application/json",
+              stream ? http::Fields{{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}} : http::Fields{});
+  std::vector<Delta> deltas;
+  for (bool more = true; more;) {
+    deltas.clear();
+    more = job->next(deltas, kPoll);
+    if (reply.gone()) return job->cancel();
+    if (!stream) {
+      writer->add(deltas);
+    } else if (!reply.write(writer->events(deltas))) {
+      return job->cancel();
+    }
+  }
+  if (stream) reply.write(writer->end_events());
+  else writer->write_json([&](const std::string& piece) { return reply.write(piece); });
 }
 
 Server::Server(ServerOptions options) {
@@ -256,30 +362,24 @@ Server::Server(ServerOptions options) {
 }
 
 Server::~Server() {
-  if (impl_) impl_->scheduler.shutdown(std::chrono::milliseconds(0));
+  if (!impl_) return;
+  impl_->scheduler.shutdown(std::chrono::milliseconds(0));
+  impl_->workers.reset();
 }
 
-int Server::bind() {
-  const ServerOptions& o = impl_->options;
-  const int port =
-      o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (port <= 0) fail("cannot listen on {}:{} (address in use or not available)", o.host, o.port);
-  impl_->http.widen_backlog(1024);
-  return port;
-}
+int Server::bind() { return impl_->http.bind(impl_->options.host, impl_->options.port); }
 
-void Server::listen() { impl_->http.listen_after_bind(); }
+void Server::listen() { impl_->http.run(); }
 
 void Server::shutdown() {
   std::lock_guard lock(impl_->shutdown_mutex);
   if (impl_->stopping.exchange(true)) return;
-  // Running requests finish (or are cancelled when the grace period ends) while the socket is
-  // still open, so that their answers are written; new requests meanwhile get 503.
+  // No new connections; those still sending a request are closed. Running requests finish (or
+  // are cancelled when the grace period ends, their clients then get the end of the answer) and
+  // the last answers are written before the event loop ends.
+  impl_->http.stop_accepting();
   impl_->scheduler.shutdown(impl_->options.shutdown_grace);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (impl_->open_responses > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  impl_->http.stop();
+  impl_->http.stop(kDrain);
 }
 
 const std::string& Server::model_name() const { return impl_->name; }

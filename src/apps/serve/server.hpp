@@ -1,6 +1,6 @@
-// `aha serve`: an OpenAI-compatible HTTP server over one model (cpp-httplib). Handler threads
-// parse requests and stream answers; one engine thread decodes every running request together
-// (see scheduler.hpp).
+// `aha serve`: an OpenAI-compatible HTTP server over one model. An event-loop thread holds the
+// connections (http_server.hpp); worker threads parse requests and stream answers; one engine
+// thread decodes every running request together (see scheduler.hpp).
 #pragma once
 
 #include <chrono>
@@ -18,15 +18,19 @@ struct ServerOptions {
   std::string chat_template;  // a Jinja file to use instead of the model's template
   model::DTypeChoice dtype = model::DTypeChoice::automatic;  // the matrices' compute dtype
   std::string host = "127.0.0.1";
-  int port = 8080;                                  // 0: any free port (bind() says which)
-  std::string api_key;                              // non-empty: every endpoint but /health wants it as a Bearer token
-  int64_t ctx_size = 0;                             // positions per sequence; 0: the model's, at most 4096
-  int64_t parallel = 8;                             // sequences decoded together
-  int64_t queue = 64;                               // requests waiting for a slot at most; more get 429
-  size_t max_body_bytes = size_t{4} << 20;          // larger request bodies get 413
-  std::chrono::milliseconds read_timeout{10000};    // a client that stops sending is dropped after this
-  std::chrono::milliseconds shutdown_grace{10000};  // running requests may finish within this
+  int port = 8080;                                 // 0: any free port (bind() says which)
+  std::string api_key;                             // non-empty: every endpoint but /health wants it as a Bearer token
+  int64_t ctx_size = 0;                            // positions per sequence; 0: the model's, at most 4096
+  int64_t parallel = 8;                            // sequences decoded together
+  int64_t queue = 64;                              // requests waiting for a slot at most; more get 429
+  size_t max_body_bytes = size_t{4} << 20;         // larger request bodies get 413
+  int max_connections = 512;                       // at the limit, the slowest waiting client is dropped
+  std::chrono::milliseconds read_timeout{10000};   // the head, then the body, must each arrive within this
+  std::chrono::milliseconds shutdown_grace{3000};  // running requests may finish within this
 };
+
+// Whether `host` names this machine only ("localhost", "::1", 127.x.x.x).
+bool is_loopback(const std::string& host);
 
 class Server {
  public:
@@ -38,8 +42,9 @@ class Server {
   int bind();
   // Serves until shutdown() (call bind() first); returns once every connection has ended.
   void listen();
-  // Graceful stop, from any thread: new requests get 503, running ones get the grace period to
-  // finish, the rest are cancelled, then the server stops listening. Idempotent.
+  // Graceful stop, from any thread: the server stops accepting connections and closes those
+  // still sending a request; running requests get the grace period to finish, the rest are
+  // cancelled (their clients get the end of their answer), then listen() returns. Idempotent.
   void shutdown();
 
   // The name /v1/models lists: the model directory's name.
