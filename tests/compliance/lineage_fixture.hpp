@@ -1,5 +1,6 @@
 // A two-stage lineage built once for the provenance, verify and card tests: pretraining on the
-// built-in arithmetic task, then SFT on a JSONL file with a DATASET.yaml sidecar.
+// built-in arithmetic task, then SFT on a JSONL file with a DATASET.yaml sidecar. The tokenizer
+// comes with a tokenizer_config.json holding a chat template, which both models carry.
 #pragma once
 
 #include <filesystem>
@@ -12,12 +13,14 @@
 namespace aha::compliance::testing {
 
 struct TwoStageLineage {
+  static constexpr const char* kChatTemplate = "{% for m in messages %}{{ m['content'] }}\n{% endfor %}";
   test::TempDir dir;
   std::string pretrained, sft_model, sft_data;
 
   TwoStageLineage() {
     const std::string root = dir.path().string();
     const std::string config = train::testing::write_arithmetic_config(root, "max_steps: 3\nsave_steps: 3\n", 32);
+    test::write_text(root + "/tokenizer_config.json", Json{{"chat_template", kChatTemplate}}.dump());
     run_or_throw("pretrain --threads 2 --config " + config);
     pretrained = root + "/out";
     std::string data;

@@ -1,15 +1,20 @@
 #include "aha/compliance/verify.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <filesystem>
 #include <set>
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
 #include "aha/base/sha256.hpp"
+#include "aha/io/adapter_config.hpp"
 #include "aha/io/safetensors.hpp"
+#include "aha/ledger/behaviour_files.hpp"
 #include "aha/ledger/provenance.hpp"
+#include "aha/ledger/signature.hpp"
 #include "aha/ledger/weights_hash.hpp"
 
 namespace aha::compliance {
@@ -47,6 +52,87 @@ struct Verifier {
         add(CheckStatus::differs, "model.safetensors __metadata__",
             fmt::format("{} is {}, the tensors hash to {}", ledger::kWeightsMetadataKey, it->second, now.sha256));
     }
+  }
+
+  // The behaviour files of `dir` against the "files" map of `holder` (a record or a model
+  // reference); `prefix` starts each subject. A record without the map (format 1) vouches for none.
+  void check_files(const std::string& dir, const Json& holder, const std::string& prefix) {
+    const std::vector<std::string> present = ledger::present_behaviour_files(dir);
+    if (!holder.contains("files")) {
+      if (!present.empty())
+        add(CheckStatus::not_checked, prefix + "files",
+            fmt::format("not recorded (provenance format 1), so verify cannot vouch for: {}",
+                        fmt::join(present, ", ")));
+      return;
+    }
+    const Json& files = holder["files"];
+    std::set<std::string> names(present.begin(), present.end());
+    for (const auto& [name, hash] : files.items()) names.insert(name);
+    for (const std::string& name : names) {
+      const std::string subject = prefix + "file " + name;
+      if (!files.contains(name)) {
+        add(CheckStatus::differs, subject, "present but not in provenance.json (added after the record was written)");
+        continue;
+      }
+      const std::string recorded = files[name];
+      if (!is_file(dir + "/" + name)) {
+        add(CheckStatus::differs, subject, fmt::format("recorded {}, now missing", recorded));
+        continue;
+      }
+      const std::string now = sha256_file(dir + "/" + name);
+      add(now == recorded ? CheckStatus::ok : CheckStatus::differs, subject,
+          now == recorded ? fmt::format("sha256 {}", now) : fmt::format("recorded {}, now {}", recorded, now));
+    }
+  }
+
+  // An adapter changes nothing without its base model: the base that adapter_config.json names is
+  // re-hashed, when it is on disk, against the base the adapter was trained on.
+  void check_adapter_base(const std::string& dir, const Json& record) {
+    if (!io::is_adapter_dir(dir)) return;
+    const io::AdapterConfig config = io::read_adapter_config(dir);
+    std::filesystem::path base(config.base_model_name_or_path);
+    if (base.is_relative()) base = std::filesystem::path(dir) / base;
+    const std::string subject = "base model " + base.string();
+    const Json& ref = record["base_model"];
+    if (ref.is_null()) {
+      add(CheckStatus::differs, subject, "adapter_config.json names it, but provenance.json records no base model");
+      return;
+    }
+    const std::string recorded = ref["weights_sha256"];
+    if (!is_file((base / "config.json").string())) {
+      add(CheckStatus::not_checked, subject,
+          fmt::format("not found (adapter_config.json names it); the adapter was trained on weights hashing to {}",
+                      recorded));
+      return;
+    }
+    const std::string now = ledger::hash_model_dir(base.string()).sha256;
+    add(now == recorded ? CheckStatus::ok : CheckStatus::differs, subject + " weights",
+        fmt::format("recorded {}, now {}", recorded, now));
+    check_files(base.string(), ref, subject + " ");
+  }
+
+  // dir/provenance.sig over `provenance` (the record's bytes) by the key in `public_key`.
+  void check_signature(const std::string& dir, const std::string& provenance, const std::string& public_key) {
+    const std::string key_id = ledger::public_key_id(public_key);
+    if (!is_file(dir + "/" + ledger::kSignatureFile)) {
+      add(CheckStatus::differs, "signature",
+          fmt::format("no {}: --pubkey needs a record signed with aha sign", ledger::kSignatureFile));
+      return;
+    }
+    const ledger::SignatureFile sig = ledger::read_signature(dir);
+    if (sig.key_id != key_id) {
+      add(CheckStatus::differs, "signature",
+          fmt::format("made by key {}, not by the --pubkey key {}", sig.key_id, key_id));
+      return;
+    }
+    if (!ledger::signature_matches(sig, provenance, public_key)) {
+      add(CheckStatus::differs, "signature",
+          fmt::format("not valid for provenance.json as it is (sha256 {}; the signed file's was {})",
+                      sha256_hex(provenance), sig.signed_sha256));
+      return;
+    }
+    add(CheckStatus::ok, "signature", fmt::format("Ed25519 by key {} over provenance.json", key_id));
+    report.signed_by = key_id;
   }
 
   void check_dataset(const Json& d, const std::string& label) {
@@ -112,16 +198,45 @@ const char* status_name(CheckStatus s) {
   return "?";
 }
 
-VerifyReport verify_model(const std::string& dir) {
-  const Json doc = ledger::read_provenance(dir);
-  Verifier v;
+namespace {
+
+void check_contents(Verifier& v, const std::string& dir, const std::string& provenance) {
+  const Json doc = ledger::parse_provenance(provenance, dir + "/provenance.json");
   try {
     v.check_weights(dir, doc["weights"]);
+    v.check_files(dir, doc, "");
+    v.check_adapter_base(dir, doc);
     v.check_record(doc, "this model");
   } catch (const Json::exception& e) {
-    // read_provenance checks every field verify reads; this names anything it missed.
+    // parse_provenance checks every field verify reads; this names anything it missed.
     fail("{}/provenance.json: malformed: {}", dir, e.what());
   }
+}
+
+}  // namespace
+
+VerifyReport verify_contents(const std::string& dir, const std::string& provenance) {
+  Verifier v;
+  check_contents(v, dir, provenance);
+  return v.report;
+}
+
+VerifyReport verify_model(const std::string& dir, const std::string& public_key) {
+  Verifier v;
+  if (!public_key.empty()) {
+    ledger::require_key_outside(public_key, dir, "public key");
+    ledger::public_key_id(public_key);  // a bad key is exit 2 before anything is checked
+  }
+  // Read once: the signature and every check below cover these bytes, whatever happens to the file.
+  const std::string provenance = ledger::read_provenance_bytes(dir);
+  if (!public_key.empty()) {
+    v.check_signature(dir, provenance, public_key);
+  } else if (is_file(dir + "/" + ledger::kSignatureFile)) {
+    const ledger::SignatureFile sig = ledger::read_signature(dir);
+    v.add(CheckStatus::not_checked, "signature",
+          fmt::format("{} by key {}; give --pubkey to check it", ledger::kSignatureFile, sig.key_id));
+  }
+  check_contents(v, dir, provenance);
   return v.report;
 }
 

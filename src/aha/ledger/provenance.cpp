@@ -9,13 +9,16 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/sha256.hpp"
+#include "aha/ledger/behaviour_files.hpp"
 #include "aha/ledger/weights_hash.hpp"
 #include "aha/version_commit.hpp"
 
 namespace aha::ledger {
 namespace {
 
-constexpr int kFormatVersion = 1;
+// 1: weights, run and lineage; 2: also "files", the SHA-256 of every behaviour file (config,
+// tokenizer, chat template, ...) of the model and of each referenced model.
+constexpr int kFormatVersion = 2;
 // The power assumed per busy thread for the energy estimate, in watts (a server core's share of
 // a typical 150-250 W CPU package). aha cannot measure power; the method says so.
 constexpr double kWattsPerThread = 10.0;
@@ -56,6 +59,22 @@ void expect(bool ok, const std::string& origin, const std::string& field, const 
   if (!ok) fail("{}: malformed provenance: '{}' {}", origin, field, what);
 }
 
+// A "files" map: {relative name: SHA-256 hex}; `required` from format 2 on.
+void check_files(const Json& parent, bool required, const std::string& origin, const std::string& field) {
+  if (!parent.contains("files")) {
+    expect(!required, origin, field, "is missing (format_version 2 records every behaviour file)");
+    return;
+  }
+  const Json& files = parent["files"];
+  expect(files.is_object(), origin, field, "must be an object of file name to SHA-256");
+  for (const auto& [name, h] : files.items()) {
+    expect(is_safe_relative_name(name), origin, field + "." + name,
+           "must be a path inside the model directory (relative, no '..')");
+    expect(h.is_string() && h.get_ref<const std::string&>().size() == 64, origin, field + "." + name,
+           "must be a SHA-256 in hex");
+  }
+}
+
 }  // namespace
 
 Json hardware_description(int64_t threads) {
@@ -77,7 +96,8 @@ std::string record_sha256(const Json& record) {
 
 Json model_reference(const std::string& dir) {
   const WeightsHash w = hash_model_dir(dir);
-  Json ref = {{"path", dir}, {"weights_sha256", w.sha256}, {"provenance", nullptr}};
+  Json ref = {
+      {"path", dir}, {"weights_sha256", w.sha256}, {"files", hash_behaviour_files(dir)}, {"provenance", nullptr}};
   if (is_file(dir + "/provenance.json")) ref["provenance"] = read_provenance(dir);
   return ref;
 }
@@ -107,6 +127,7 @@ Json write_provenance(const std::string& model_dir, const RunRecord& run, const 
       {"format_version", kFormatVersion},
       {"weights",
        {{"sha256", w.sha256}, {"method", kWeightsHashMethod}, {"parameters", w.parameters}, {"tensors", w.tensors}}},
+      {"files", hash_behaviour_files(model_dir)},
       {"run", run_json},
       {"base_model", base_model_dir.empty() ? Json(nullptr) : model_reference(base_model_dir)}};
   doc["record_sha256"] = record_sha256(doc);
@@ -119,6 +140,13 @@ void check_provenance(const Json& doc, const std::string& origin) {
   expect(doc.contains("format") && doc["format"] == "aha-provenance", origin, "format", "must be \"aha-provenance\"");
   expect(doc.contains("record_sha256") && doc["record_sha256"].is_string(), origin, "record_sha256",
          "must be a string");
+  const Json version = doc.value("format_version", Json(1));
+  expect(version.is_number_integer() && version.get<int64_t>() >= 1, origin, "format_version",
+         "must be a positive integer");
+  if (version.get<int64_t>() > kFormatVersion)
+    fail("{}: provenance format_version {} was written by a newer aha (this one reads up to {})", origin,
+         version.get<int64_t>(), kFormatVersion);
+  check_files(doc, version.get<int64_t>() >= 2, origin, "files");
   expect(doc.contains("weights") && doc["weights"].is_object(), origin, "weights", "must be an object");
   const Json& w = doc["weights"];
   expect(w.contains("sha256") && w["sha256"].is_string(), origin, "weights.sha256", "must be a string");
@@ -156,16 +184,25 @@ void check_provenance(const Json& doc, const std::string& origin) {
     expect(ref->is_object() && ref->contains("weights_sha256") && (*ref)["weights_sha256"].is_string() &&
                ref->contains("path") && (*ref)["path"].is_string() && ref->contains("provenance"),
            origin, "base_model/teachers", "must be objects with path, weights_sha256 and provenance");
+    check_files(*ref, false, origin, "base_model/teachers files");
     if (!(*ref)["provenance"].is_null()) check_provenance((*ref)["provenance"], origin + ": embedded provenance");
   }
 }
 
-Json read_provenance(const std::string& dir) {
+Json parse_provenance(const std::string& text, const std::string& origin) {
+  Json doc = parse_json(text, origin);
+  check_provenance(doc, origin);
+  return doc;
+}
+
+std::string read_provenance_bytes(const std::string& dir) {
   const std::string path = dir + "/provenance.json";
   if (!is_file(path)) fail("{}: no provenance.json (models aha trains carry one)", dir);
-  Json doc = read_json_file(path);
-  check_provenance(doc, path);
-  return doc;
+  return read_file(path);
+}
+
+Json read_provenance(const std::string& dir) {
+  return parse_provenance(read_provenance_bytes(dir), dir + "/provenance.json");
 }
 
 }  // namespace aha::ledger

@@ -1,6 +1,7 @@
 // provenance.json: what made a model. Every training run (pretrain, sft, grpo, distill) writes one
 // into its output model directory: the weights' hashes, the run (kind, datasets, rewards, teachers,
-// resolved config, version, seed, hardware, time, tokens, estimated compute and energy) and the
+// resolved config, version, seed, hardware, time, tokens, estimated compute and energy), the hashes
+// of the files that change its behaviour (config, tokenizer, chat template, ...) and the
 // base model with its whole provenance embedded, so a copied directory is self-contained.
 #pragma once
 
@@ -28,8 +29,8 @@ struct RunRecord {
   int64_t tokens_processed = 0;    // input tokens of every optimizer step
 };
 
-// A reference to another model: {"path", "weights_sha256", "provenance": its provenance.json or
-// null}. The hash is computed from the directory's tensors.
+// A reference to another model: {"path", "weights_sha256", "files": its behaviour files' hashes,
+// "provenance": its provenance.json or null}. The hashes are computed from the directory.
 Json model_reference(const std::string& dir);
 
 // Writes `model_dir`/provenance.json for `run`, hashing the weights now in `model_dir`;
@@ -44,6 +45,12 @@ std::string record_sha256(const Json& record);
 // Reads `dir`/provenance.json, checking its shape; a missing or malformed file is a bad-input
 // Error naming it and the field.
 Json read_provenance(const std::string& dir);
+
+// The exact bytes of `dir`/provenance.json (what a signature covers); a bad-input Error when absent.
+std::string read_provenance_bytes(const std::string& dir);
+
+// Parses and checks `text` as a provenance record; errors name `origin`.
+Json parse_provenance(const std::string& text, const std::string& origin);
 
 // Checks that `doc` is a provenance record (recursively through base models); `origin` names it.
 void check_provenance(const Json& doc, const std::string& origin);
