@@ -12,6 +12,7 @@ namespace {
 
 struct CardOptions {
   std::string model, provider;
+  bool overwrite = false;
 };
 
 const bool registered = register_command({
@@ -22,8 +23,12 @@ const bool registered = register_command({
       app.add_option("--model", o->model, "Model directory holding provenance.json")->required();
       app.add_option("--provider", o->provider,
                      "provider.yaml with what aha cannot know (default: MODEL/provider.yaml; docs/provenance.md)");
+      app.add_flag("--overwrite", o->overwrite,
+                   "Replace README.md, TRAINING_SUMMARY.md and training_summary.json where they exist (without it, "
+                   "an existing one stops the command before it writes anything)");
       return [o] {
-        for (const std::string& path : compliance::write_card(o->model, o->provider)) fmt::print("{}\n", path);
+        for (const std::string& path : compliance::write_card(o->model, o->provider, o->overwrite))
+          fmt::print("{}\n", path);
         return 0;
       };
     },

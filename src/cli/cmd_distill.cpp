@@ -16,10 +16,13 @@ namespace {
 struct DistillOptions {
   std::string config;
   std::vector<std::string> sets;
+  bool overwrite = false;
 };
 
 int run(const DistillOptions& o, CLI::App& app) {
-  const rl::DistillConfig config = rl::load_distill_config(o.config, o.sets);
+  std::vector<std::string> sets = o.sets;
+  if (o.overwrite) sets.push_back("overwrite_output_dir=true");
+  const rl::DistillConfig config = rl::load_distill_config(o.config, sets);
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   std::optional<ProgressReporter> progress;
   // Under mpirun, rank 0 speaks for the job and shows its own share's progress.
@@ -36,13 +39,16 @@ int run(const DistillOptions& o, CLI::App& app) {
 
 const bool registered = register_command({
     "distill",
-    "Rejection-sampling distillation into an SFT dataset: aha distill --config F.yaml [--set k=v]",
+    "Rejection-sampling distillation into an SFT dataset: aha distill --config F.yaml [--set k=v] [--overwrite]",
     [](CLI::App& app) -> std::function<int()> {
       auto o = std::make_shared<DistillOptions>();
       app.add_option("--config", o->config, "YAML config (docs/grpo.md, section distill)")->required();
       app.add_option("--set", o->sets, "Override a config key: --set key=value (repeatable)")
           ->expected(1)
           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      app.add_flag("--overwrite", o->overwrite,
+                   "Replace train.jsonl and DATASET.yaml where output_dir holds them already (config key "
+                   "overwrite_output_dir)");
       CLI::App* self = &app;
       return [o, self] { return run(*o, *self); };
     },

@@ -8,6 +8,7 @@
 #include "aha/dist/world.hpp"
 #include "aha/rl/grpo.hpp"
 #include "cli/command.hpp"
+#include "cli/train_command.hpp"
 
 namespace aha::cli {
 namespace {
@@ -16,10 +17,13 @@ struct GrpoOptions {
   std::string config;
   std::vector<std::string> sets;
   std::string resume_path;
+  bool overwrite = false;
 };
 
 int run(const GrpoOptions& o, CLI::App& app) {
-  rl::GrpoConfig config = rl::load_grpo_config(o.config, o.sets);
+  std::vector<std::string> sets = o.sets;
+  if (o.overwrite) sets.push_back("overwrite_output_dir=true");
+  rl::GrpoConfig config = rl::load_grpo_config(o.config, sets);
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   config.threads = num_threads();
   rl::GrpoRunOptions run;
@@ -40,7 +44,8 @@ int run(const GrpoOptions& o, CLI::App& app) {
 
 const bool registered = register_command({
     "grpo",
-    "Reinforcement learning with verifiable rewards (GRPO): aha grpo --config F.yaml [--set k=v] [--resume [PATH]]",
+    "Reinforcement learning with verifiable rewards (GRPO): aha grpo --config F.yaml [--set k=v] [--resume [PATH]] "
+    "[--overwrite]",
     [](CLI::App& app) -> std::function<int()> {
       auto o = std::make_shared<GrpoOptions>();
       app.add_option("--config", o->config, "YAML config with TRL's GRPOConfig key names (docs/grpo.md)")->required();
@@ -50,6 +55,7 @@ const bool registered = register_command({
       app.add_option("--resume", o->resume_path,
                      "Continue from the newest checkpoint in output_dir, or from checkpoint PATH")
           ->expected(0, 1);
+      app.add_flag("--overwrite", o->overwrite, kOverwriteHelp);
       CLI::App* self = &app;
       return [o, self] { return run(*o, *self); };
     },

@@ -6,7 +6,7 @@ namespace {
 
 const bool registered = register_command({
     "pretrain",
-    "Pretrain a model on plain text: aha pretrain --config F.yaml [--set k=v] [--resume [PATH]]",
+    "Pretrain a model on plain text: aha pretrain --config F.yaml [--set k=v] [--resume [PATH]] [--overwrite]",
     [](CLI::App& app) { return setup_training_command(app, train::TrainMode::pretrain); },
 });
 

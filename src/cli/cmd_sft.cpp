@@ -6,7 +6,7 @@ namespace {
 
 const bool registered = register_command({
     "sft",
-    "Supervised fine-tuning: aha sft --config F.yaml [--set k=v] [--resume [PATH]]",
+    "Supervised fine-tuning: aha sft --config F.yaml [--set k=v] [--resume [PATH]] [--overwrite]",
     [](CLI::App& app) { return setup_training_command(app, train::TrainMode::sft); },
 });
 

@@ -2,6 +2,7 @@
 // file and writes it as a Hugging Face tokenizer.json.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <memory>
 #include <sstream>
 
@@ -17,6 +18,7 @@ namespace {
 struct TrainTokenizerOptions {
   std::string data, out, special_tokens = "<|endoftext|>";
   int vocab_size = 0;
+  bool overwrite = false;
 };
 
 // JSONL when the name says so or the first non-blank byte opens a JSON object or string.
@@ -42,6 +44,8 @@ void add_record(tokenizer::BpeTrainer& trainer, const Json& record, const std::s
 }
 
 int run_tokenizer_train(const TrainTokenizerOptions& o) {
+  if (!o.overwrite && std::filesystem::exists(o.out))
+    fail("--out {}: already exists; pass --overwrite to replace it, or choose another path", o.out);
   tokenizer::TrainOptions options;
   options.vocab_size = o.vocab_size;
   options.special_tokens.clear();
@@ -79,7 +83,8 @@ const bool registered = register_command({
       app.add_option("--vocab-size", o->vocab_size, "Total vocabulary: 256 bytes + merges + special tokens")
           ->required()
           ->check(CLI::Range(1, 1 << 24));
-      app.add_option("--out", o->out, "Where to write tokenizer.json")->required();
+      app.add_option("--out", o->out, "Where to write tokenizer.json (a new file unless --overwrite)")->required();
+      app.add_flag("--overwrite", o->overwrite, "Replace the file --out names when it exists");
       app.add_option("--special-tokens", o->special_tokens, "Comma-separated special tokens, given the last ids")
           ->capture_default_str();
       return [o] { return run_tokenizer_train(*o); };

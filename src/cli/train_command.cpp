@@ -17,11 +17,13 @@ struct TrainOptions {
   std::vector<std::string> sets;
   std::string resume_path;
   bool skip_bad_lines = false;
+  bool overwrite = false;
 };
 
 int run(const TrainOptions& o, CLI::App& app, train::TrainMode mode) {
   std::vector<std::string> sets = o.sets;
   if (o.skip_bad_lines) sets.push_back("skip_bad_lines=true");
+  if (o.overwrite) sets.push_back("overwrite_output_dir=true");
   train::TrainConfig config = train::load_train_config(o.config, mode, sets);
   // --threads on the command line wins over the config's threads.
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
@@ -56,6 +58,7 @@ std::function<int()> setup_training_command(CLI::App& app, train::TrainMode mode
   app.add_option("--resume", o->resume_path,
                  "Continue from the newest checkpoint in output_dir, or from checkpoint PATH")
       ->expected(0, 1);
+  app.add_flag("--overwrite", o->overwrite, kOverwriteHelp);
   app.add_flag("--skip-bad-lines", o->skip_bad_lines, "Skip malformed dataset lines (counted in metrics)");
   CLI::App* self = &app;
   return [o, self, mode] { return run(*o, *self, mode); };

@@ -6,8 +6,13 @@
 
 namespace aha::cli {
 
-// Adds --config, --set, --resume [PATH] and --skip-bad-lines to `app`; returns the action that
-// loads the config for `mode` and runs it.
+// --overwrite's help text, which every training command shares.
+inline constexpr const char* kOverwriteHelp =
+    "Train into an output_dir that holds files but no checkpoint (replacing them) or, without --resume, delete the "
+    "checkpoints there and start afresh (config key overwrite_output_dir)";
+
+// Adds --config, --set, --resume [PATH], --overwrite and --skip-bad-lines to `app`; returns the
+// action that loads the config for `mode` and runs it.
 std::function<int()> setup_training_command(CLI::App& app, train::TrainMode mode);
 
 }  // namespace aha::cli

@@ -122,6 +122,31 @@ TEST(Card, eval_results_under_the_model_go_into_the_model_index) {
       << card;
 }
 
+TEST(Card, an_existing_readme_is_left_alone_without_overwrite_and_replaced_with_it) {
+  auto& l = TwoStageLineage::get();
+  const std::string copy = l.copy_model("has_readme");
+  const std::string readme = "# My model\n\nWritten by hand.\n";
+  test::write_text(copy + "/README.md", readme);
+  const auto mtime = fs::last_write_time(copy + "/README.md");
+  const test::RunResult r = test::run_aha("card --model " + copy);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find(copy + ": README.md already there"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--overwrite"), std::string::npos) << r.err;
+  EXPECT_EQ(train::testing::slurp(copy + "/README.md"), readme);
+  EXPECT_EQ(fs::last_write_time(copy + "/README.md"), mtime);
+  EXPECT_FALSE(fs::exists(copy + "/TRAINING_SUMMARY.md"));  // all three or nothing
+  EXPECT_FALSE(fs::exists(copy + "/training_summary.json"));
+
+  const test::RunResult o = test::run_aha("card --overwrite --model " + copy);
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(train::testing::slurp(copy + "/README.md").rfind("---\n", 0), 0u);
+  // A second card without --overwrite finds all three.
+  const test::RunResult again = test::run_aha("card --model " + copy);
+  EXPECT_EQ(again.status, 2);
+  EXPECT_NE(again.err.find("README.md, TRAINING_SUMMARY.md, training_summary.json already there"), std::string::npos)
+      << again.err;
+}
+
 TEST(Card, provider_yaml_with_an_unknown_key_is_exit_2_naming_it) {
   auto& l = TwoStageLineage::get();
   const std::string copy = l.copy_model("bad_provider");

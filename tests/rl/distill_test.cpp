@@ -120,6 +120,20 @@ TEST_F(Distill, greedy_samples_of_a_prompt_are_kept_once) {
   EXPECT_EQ(counts()["duplicates"].as<int>(), 18);
   EXPECT_EQ(counts()["no_eos"].as<int>(), 0);
   EXPECT_NE(r.out.find("18 duplicates"), std::string::npos) << r.out;
+
+  // A second run into the same output_dir replaces the dataset only when told to.
+  const std::string dataset = train::testing::slurp(dir.file("out/train.jsonl"));
+  test::write_text(dir.file("out/train.jsonl"), dataset + "{\"prompt\": \"mine\", \"completion\": \"\"}\n");
+  const auto before = train::testing::snapshot(dir.file("out"));
+  const auto refused = distill(write_teacher("5", 45.0f), "1", "num_samples: 1\ntemperature: 0\n");
+  EXPECT_EQ(refused.status, 2) << refused.err;
+  EXPECT_NE(refused.err.find("output_dir " + dir.file("out") + " already holds train.jsonl"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(train::testing::snapshot(dir.file("out")), before);
+  const auto replaced =
+      distill(write_teacher("5", 45.0f), "1", "num_samples: 1\ntemperature: 0\noverwrite_output_dir: true\n");
+  ASSERT_EQ(replaced.status, 0) << replaced.err;
+  EXPECT_EQ(train::testing::slurp(dir.file("out/train.jsonl")), dataset);
 }
 
 TEST_F(Distill, completions_cut_off_before_eos_are_never_kept) {

@@ -56,6 +56,23 @@ TEST(GrpoCli, a_short_run_on_a_builtin_task_writes_metrics_completions_and_the_m
   EXPECT_NE(again.err.find("already complete"), std::string::npos) << again.err;
 }
 
+TEST(GrpoCli, an_output_dir_holding_a_model_is_refused_unchanged_and_overwrite_trains_there) {
+  CliFixture f;
+  const std::string out = f.dir.file("out");
+  std::filesystem::copy(f.model, out);  // someone's model directory, without checkpoints
+  const auto before = train::testing::snapshot(out);
+  const std::string config = f.config("dataset_task: arithmetic\ndataset_num_examples: 20\n");
+  for (const char* resume : {"", " --resume"}) {
+    const auto r = test::run_aha("grpo --config " + config + resume);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("output_dir " + out + " holds files"), std::string::npos) << r.err;
+    EXPECT_EQ(train::testing::snapshot(out), before);
+  }
+  const auto r = test::run_aha("grpo --overwrite --config " + config);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(train::testing::slurp(out + "/model.safetensors"), train::testing::slurp(f.model + "/model.safetensors"));
+}
+
 TEST(GrpoCli, a_group_of_one_a_row_without_answer_and_a_long_prompt_exit_2_with_a_clear_line) {
   CliFixture f;
   auto r = test::run_aha("grpo --config " + f.config("dataset_task: arithmetic\nnum_generations: 1\n"));

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "aha/base/file.hpp"
 #include "tests/tokenizer/fixtures.hpp"
 
 namespace aha::tokenizer {
@@ -103,6 +104,17 @@ TEST_F(TokenizerCli, TrainWritesATokenizerTheOtherCommandsLoad) {
   EXPECT_EQ(text.out, "\"the quick brown fox\"\n");
   EXPECT_EQ(
       aha("tokenizer-train --data " + path("data.jsonl") + " --vocab-size 100 --out " + path("x.json"), "").status, 2);
+  // An existing --out is replaced only with --overwrite.
+  write("mine.json", "{\"my\": \"tokenizer\"}");
+  const std::string train_mine =
+      "tokenizer-train --data " + path("data.jsonl") + " --vocab-size 280 --out " + path("mine.json");
+  const CliRun refused = aha(train_mine, "");
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(refused.err.find("--out " + path("mine.json") + ": already exists; pass --overwrite"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(read_file(path("mine.json")), "{\"my\": \"tokenizer\"}");
+  ASSERT_EQ(aha(train_mine + " --overwrite", "").status, 0);
+  EXPECT_EQ(read_file(path("mine.json")), read_file(path("t.json")));
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -59,6 +61,16 @@ inline std::string slurp(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Every entry under `dir` (its relative path) with its bytes and modification time: equal
+// snapshots before and after a command mean it changed nothing there.
+inline std::map<std::string, std::pair<std::string, std::filesystem::file_time_type>> snapshot(const std::string& dir) {
+  std::map<std::string, std::pair<std::string, std::filesystem::file_time_type>> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    out[std::filesystem::relative(e.path(), dir).string()] = {e.is_regular_file() ? slurp(e.path().string()) : "",
+                                                              std::filesystem::last_write_time(e.path())};
+  return out;
 }
 
 // The JSON lines of `path`.

@@ -61,6 +61,21 @@ TEST(Sft, fine_tunes_a_pretrained_model_and_lowers_its_loss) {
   const test::RunResult again = test::run_aha("sft --threads 2 --config " + dir.file("sft.yaml") + " --resume");
   EXPECT_EQ(again.status, 0);
   EXPECT_NE(again.err.find("already complete"), std::string::npos) << again.err;
+
+  // Into a model directory without checkpoints (the pretrained model's files): refused, untouched.
+  const std::string model = dir.file("model_only");
+  std::filesystem::create_directories(model);
+  for (const char* f : {"model.safetensors", "config.json", "provenance.json", "metrics.jsonl"})
+    std::filesystem::copy_file(dir.file("out/") + f, model + "/" + f);
+  const std::string weights = testing::slurp(model + "/model.safetensors");
+  for (const char* resume : {"", " --resume"}) {
+    const test::RunResult refused =
+        test::run_aha("sft --threads 2 --config " + dir.file("sft.yaml") + " --set output_dir=" + model + resume);
+    EXPECT_EQ(refused.status, 2) << refused.err;
+    EXPECT_NE(refused.err.find("output_dir " + model + " holds files"), std::string::npos) << refused.err;
+    EXPECT_EQ(testing::slurp(model + "/model.safetensors"), weights);
+    EXPECT_FALSE(std::filesystem::exists(model + "/config.yaml"));
+  }
 }
 
 }  // namespace

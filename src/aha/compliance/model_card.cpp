@@ -137,7 +137,8 @@ std::string model_card(const std::string& model_dir, const Lineage& l, const Pro
   return md;
 }
 
-static std::vector<std::string> write_card_files(const std::string& model_dir, const std::string& provider_path) {
+static std::vector<std::string> write_card_files(const std::string& model_dir, const std::string& provider_path,
+                                                 bool overwrite) {
   const Json doc = ledger::read_provenance(model_dir);
   const ProviderInfo provider = read_provider(provider_path.empty() ? model_dir + "/provider.yaml" : provider_path);
   const Lineage lineage = flatten_lineage(doc);
@@ -145,15 +146,25 @@ static std::vector<std::string> write_card_files(const std::string& model_dir, c
   const Json summary = training_summary(model_dir, lineage, provider);
   const std::vector<std::string> paths = {model_dir + "/README.md", model_dir + "/TRAINING_SUMMARY.md",
                                           model_dir + "/training_summary.json"};
+  std::string existing;  // the names of those already there
+  size_t count = 0;
+  for (const std::string& path : paths)
+    if (std::filesystem::exists(path))
+      existing += (count++ ? ", " : "") + std::filesystem::path(path).filename().string();
+  if (count > 0 && !overwrite)
+    fail(
+        "{}: {} already there (the card writes README.md, TRAINING_SUMMARY.md and training_summary.json "
+        "together); pass --overwrite to replace {}",
+        model_dir, existing, count == 1 ? "it" : "them");
   write_file_atomic(paths[0], model_card(model_dir, lineage, provider, evals));
   write_file_atomic(paths[1], training_summary_markdown(summary));
   write_file_atomic(paths[2], summary.dump(2) + "\n");
   return paths;
 }
 
-std::vector<std::string> write_card(const std::string& model_dir, const std::string& provider_path) {
+std::vector<std::string> write_card(const std::string& model_dir, const std::string& provider_path, bool overwrite) {
   try {
-    return write_card_files(model_dir, provider_path);
+    return write_card_files(model_dir, provider_path, overwrite);
   } catch (const Json::exception& e) {
     // check_provenance covers the fields the card reads; this names anything it missed.
     fail("{}/provenance.json or eval/*/summary.json: malformed: {}", model_dir, e.what());

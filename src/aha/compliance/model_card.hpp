@@ -20,7 +20,8 @@ std::string model_card(const std::string& model_dir, const Lineage& lineage, con
                        const std::vector<Json>& eval_results);
 
 // Writes README.md, TRAINING_SUMMARY.md and training_summary.json into `model_dir`; provider.yaml
-// is `provider_path`, or `model_dir`/provider.yaml when empty. Returns the paths written.
-std::vector<std::string> write_card(const std::string& model_dir, const std::string& provider_path);
+// is `provider_path`, or `model_dir`/provider.yaml when empty. Returns the paths written. A
+// bad-input Error, writing nothing, when one of the three is there already and not `overwrite`.
+std::vector<std::string> write_card(const std::string& model_dir, const std::string& provider_path, bool overwrite);
 
 }  // namespace aha::compliance

@@ -1,6 +1,7 @@
 #include "aha/model/adapter.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -59,9 +60,11 @@ void merge_adapter(const std::string& adapter_dir, const std::string& out) {
     fail("merge output {}: already exists and is not an empty directory", out);
   const Weights merged = load_weights(dir);
   const fs::path target = fs::absolute(out).lexically_normal();
-  const std::string temp = (target.parent_path() / fmt::format(".{}.tmp-merge", target.filename().string())).string();
-  fs::remove_all(temp);
-  fs::create_directories(temp);
+  // A name of this process's own, created here (never another merge's directory, never emptied).
+  const std::string temp =
+      (target.parent_path() / fmt::format(".{}.tmp-merge-{}", target.filename().string(), ::getpid())).string();
+  fs::create_directories(target.parent_path());
+  if (!fs::create_directory(temp, ec)) fail_io(temp, ec ? "cannot create directory" : "already exists");
   write_file_atomic(temp + "/config.json", read_file(dir.base_path() + "/config.json"));
   io::write_safetensors(temp + "/model.safetensors", to_tensors(merged), {{"format", "pt"}});
   for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",

@@ -212,6 +212,13 @@ DistillConfig load_distill_config(const std::string& path, const std::vector<std
 }
 
 DistillSummary run_distill(const DistillConfig& c, const ProgressCallback& progress) {
+  // Checked before the teacher generates anything, so that a refusal costs nothing.
+  for (const char* name : {"train.jsonl", "DATASET.yaml"})
+    if (!c.overwrite_output_dir && std::filesystem::exists(c.output_dir + "/" + name))
+      fail(
+          "output_dir {} already holds {}: distill would replace it; pass --overwrite (or set overwrite_output_dir: "
+          "true) to replace it, or choose another output_dir",
+          c.output_dir, name);
   const model::Model teacher(c.model_name_or_path, model::parse_dtype_choice(c.dtype, "dtype"));
   const std::string dir = c.model_name_or_path;
   if (!is_file(dir + "/tokenizer.json"))

@@ -43,7 +43,8 @@ struct DistillSummary {
 };
 
 // Runs the teacher over every prompt and writes output_dir/train.jsonl and DATASET.yaml
-// (teacher, rewards, sampling settings and counts), each atomically. `progress` (may be empty) hears
+// (teacher, rewards, sampling settings and counts), each atomically; an existing one is a bad-input
+// Error, before anything is generated, unless overwrite_output_dir. `progress` (may be empty) hears
 // the completions generated of this process's share (under mpirun, its prompts' samples): once
 // with 0 before generating, then as each completion finishes.
 DistillSummary run_distill(const DistillConfig& config, const ProgressCallback& progress = {});

@@ -19,6 +19,7 @@ namespace {
 
 constexpr const char* kPrefix = "checkpoint-";
 constexpr const char* kTempPrefix = ".tmp-checkpoint-";
+constexpr const char* kAsideInfix = ".old-";  // checkpoint-<step>.old-<pid>: renamed aside for its replacement
 
 void fsync_directory(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -34,6 +35,12 @@ int64_t checkpoint_step(const std::string& name) {
   const std::string digits = name.substr(std::string(kPrefix).size());
   if (digits.empty() || digits.size() > 18 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return -1;
   return std::stoll(digits);
+}
+
+// The step of a directory named checkpoint-<step>.old-<pid>, or -1.
+int64_t aside_step(const std::string& name) {
+  const size_t at = name.find(kAsideInfix);
+  return at == std::string::npos ? -1 : checkpoint_step(name.substr(0, at));
 }
 
 std::vector<std::pair<int64_t, std::string>> checkpoints(const std::string& output_dir) {
@@ -107,10 +114,10 @@ void write_model_files(const std::string& dir, const ModelFiles& files) {
 
 void save_checkpoint(const std::string& output_dir, const ModelFiles& model, AdamW& optimizer,
                      const std::vector<std::string>& parameter_names, const TrainerState& state, uint64_t seed) {
-  const std::string name = kPrefix + std::to_string(state.global_step);
-  const std::string temp = output_dir + "/" + kTempPrefix + std::to_string(state.global_step);
-  const std::string final_dir = output_dir + "/" + name;
-  fs::remove_all(temp);
+  const std::string final_dir = output_dir + "/" + kPrefix + std::to_string(state.global_step);
+  const std::string temp = fmt::format("{}/{}{}-{}", output_dir, kTempPrefix, state.global_step, getpid());
+  std::error_code ec;
+  if (!fs::create_directory(temp, ec)) fail_io(temp, ec ? "cannot create directory" : "already exists");
   write_model_files(temp, model);
   write_optimizer(temp + "/optimizer.safetensors", optimizer, parameter_names);
   write_file_atomic(temp + "/trainer_state.json", trainer_state_json(state, output_dir).dump(2) + "\n");
@@ -125,11 +132,25 @@ void save_checkpoint(const std::string& output_dir, const ModelFiles& model, Ada
           2) +
           "\n");
   fsync_directory(temp);
-  fs::remove_all(final_dir);  // a complete checkpoint of the same step from an earlier attempt
+  replace_directory(temp, final_dir);
+}
+
+void replace_directory(const std::string& complete, const std::string& target) {
+  // A complete checkpoint of the same step (from an earlier attempt) goes aside first and is
+  // deleted last: a crash at any point leaves a complete one, which recover_checkpoints keeps.
+  const fs::path parent = fs::path(target).parent_path();
+  const std::string aside = fmt::format("{}{}{}", target, kAsideInfix, getpid());
   std::error_code ec;
-  fs::rename(temp, final_dir, ec);
-  if (ec) fail_io(final_dir, "cannot rename the checkpoint into place");
-  fsync_directory(output_dir);
+  const bool had = fs::exists(target, ec);
+  if (had) {
+    fs::remove_all(aside, ec);
+    fs::rename(target, aside, ec);
+    if (ec) fail_io(target, "cannot rename the earlier checkpoint aside");
+  }
+  fs::rename(complete, target, ec);
+  if (ec) fail_io(target, "cannot rename the checkpoint into place");
+  fsync_directory(parent.empty() ? "." : parent.string());
+  if (had) fs::remove_all(aside, ec);
 }
 
 TrainerState read_trainer_state(const std::string& dir) {
@@ -185,16 +206,37 @@ void prune_checkpoints(const std::string& output_dir, int64_t limit) {
   for (size_t i = 0; i + static_cast<size_t>(limit) < found.size(); ++i) fs::remove_all(found[i].second);
 }
 
-void remove_partial_checkpoints(const std::string& output_dir) {
+bool is_checkpoint_entry(const std::string& name) { return checkpoint_step(name) >= 0 || aside_step(name) >= 0; }
+
+bool is_partial_checkpoint_entry(const std::string& name) { return name.rfind(kTempPrefix, 0) == 0; }
+
+void recover_checkpoints(const std::string& output_dir) {
+  std::error_code ec;
+  std::vector<fs::path> entries;
+  for (const auto& entry : fs::directory_iterator(output_dir, ec)) entries.push_back(entry.path());
+  std::sort(entries.begin(), entries.end());
+  for (const fs::path& path : entries) {
+    const std::string name = path.filename().string();
+    if (is_partial_checkpoint_entry(name)) {
+      fs::remove_all(path, ec);
+      if (ec) fail_io(path.string(), "cannot remove the partial checkpoint");
+    } else if (const int64_t step = aside_step(name); step >= 0) {
+      const fs::path checkpoint = path.parent_path() / (kPrefix + std::to_string(step));
+      if (fs::exists(checkpoint, ec)) fs::remove_all(path, ec);  // its replacement is complete
+      else fs::rename(path, checkpoint, ec);                     // the replacement never arrived
+      if (ec) fail_io(path.string(), "cannot recover the checkpoint set aside");
+    }
+  }
+}
+
+void remove_checkpoints(const std::string& output_dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(output_dir, ec))
-    if (entry.path().filename().string().rfind(kTempPrefix, 0) == 0) fs::remove_all(entry.path());
+    if (is_checkpoint_entry(entry.path().filename().string())) fs::remove_all(entry.path());
 }
 
 std::string resume_directory(const std::string& output_dir, ResumeMode mode, const std::string& resume_path,
                              const std::function<void(const std::string&)>& notice) {
-  // Temporary directories of a save that was interrupted are never resumed from.
-  remove_partial_checkpoints(output_dir);
   if (mode == ResumeMode::path) {
     if (!is_file(resume_path + "/trainer_state.json"))
       fail("resume from checkpoint {}: not a checkpoint directory (no trainer_state.json)", resume_path);

@@ -1,7 +1,9 @@
 // Run-directory checkpoints in the Hugging Face Trainer's layout: output_dir/checkpoint-<step>/
 // holds an HF model directory plus trainer_state.json, optimizer.safetensors, rng_state.json and
-// data_state.json. A checkpoint is written under a temporary name and renamed when complete, so a
-// directory called checkpoint-<step> is always whole.
+// data_state.json. A checkpoint is written under a temporary name (.tmp-checkpoint-<step>-<pid>)
+// and renamed when complete, so a directory called checkpoint-<step> is always whole; one that
+// replaces a checkpoint of the same step renames that aside first (checkpoint-<step>.old-<pid>) and
+// deletes it last, so a crash at any moment leaves a complete checkpoint of the step.
 #pragma once
 
 #include <cstdint>
@@ -59,9 +61,13 @@ struct ModelFiles {
 // tokenizer files into `dir`, each file atomically.
 void write_model_files(const std::string& dir, const ModelFiles& files);
 
-// Writes output_dir/checkpoint-<global_step>/ atomically (temp name, fsync, rename).
+// Writes output_dir/checkpoint-<global_step>/ atomically (temp name, fsync, replace_directory).
 void save_checkpoint(const std::string& output_dir, const ModelFiles& model, AdamW& optimizer,
                      const std::vector<std::string>& parameter_names, const TrainerState& state, uint64_t seed);
+
+// Moves the complete directory `complete` to `target`; an existing `target` is renamed aside
+// (<target>.old-<pid>) first and deleted once `complete` is in place.
+void replace_directory(const std::string& complete, const std::string& target);
 
 // The state saved in checkpoint `dir`: trainer_state.json and data_state.json.
 TrainerState read_trainer_state(const std::string& dir);
@@ -75,14 +81,26 @@ std::optional<std::string> newest_checkpoint(const std::string& output_dir);
 // Deletes the oldest checkpoints so that at most `limit` remain (limit 0: keep all).
 void prune_checkpoints(const std::string& output_dir, int64_t limit);
 
-// Deletes temporary checkpoint directories left by a run that was killed while saving.
-void remove_partial_checkpoints(const std::string& output_dir);
+// True for an entry name of output_dir that is a checkpoint: checkpoint-<step>, or one renamed
+// aside for its replacement (checkpoint-<step>.old-<pid>).
+bool is_checkpoint_entry(const std::string& name);
+
+// True for an entry name of output_dir that is a checkpoint being written (.tmp-checkpoint-...).
+bool is_partial_checkpoint_entry(const std::string& name);
+
+// Tidies what a save that was interrupted left in output_dir (the run must hold output_dir's
+// lock): a checkpoint renamed aside comes back when its replacement never arrived and is deleted
+// when it did; temporary checkpoint directories are deleted. Loading and resuming ignore both.
+void recover_checkpoints(const std::string& output_dir);
+
+// Deletes every checkpoint of output_dir, those renamed aside included.
+void remove_checkpoints(const std::string& output_dir);
 
 enum class ResumeMode { none, newest, path };
 
 // The checkpoint a run in output_dir resumes from, or "" to start from scratch: `resume_path`
 // (ResumeMode::path), the newest complete checkpoint (newest; none: `notice` says so), or none
-// (an error when output_dir already holds a checkpoint). Removes partial checkpoints first.
+// (an error when output_dir already holds a checkpoint). recover_checkpoints ran before.
 std::string resume_directory(const std::string& output_dir, ResumeMode mode, const std::string& resume_path,
                              const std::function<void(const std::string&)>& notice);
 

@@ -13,6 +13,7 @@
 #include "aha/io/model_dir.hpp"
 #include "aha/model/adapter.hpp"
 #include "aha/train/metrics_log.hpp"
+#include "aha/train/output_dir.hpp"
 #include "aha/train/schedule.hpp"
 
 namespace aha::train {
@@ -133,9 +134,12 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   // Every rank trains; rank 0 alone writes the files, and every rank reads them on --resume.
   dist::Communicator& comm = dist::world();
   const bool writes = comm.rank() == 0;
+  // Rank 0 holds output_dir's lock for the whole run; the other ranks wait for it to be tidied in
+  // check_ranks_agree's collectives (an error on rank 0 ends the job).
+  FileLock lock;
+  if (writes) lock = claim_output_dir(args.output_dir, o.resume, args.overwrite_output_dir, o.notice);
   dist::check_ranks_agree(comm, without_threads(config_yaml), args.output_dir);
   const std::vector<std::string> hosts = dist::node_names(comm);
-  if (writes) std::filesystem::create_directories(args.output_dir);
   const std::string started_at = ledger::utc_now();
   const std::string resume_dir = resume_directory(args.output_dir, o.resume, o.resume_path, o.notice);
   if (writes) write_file_atomic(args.output_dir + "/config.yaml", config_yaml);

@@ -115,7 +115,8 @@ void load_checkpoint_model(const std::string& dir, model::Weights& weights, std:
 // max_steps, the step's loss and, for GRPO, its mean reward; the rate counts this process's steps.
 std::function<void(const Progress&)> report_progress(ProgressReporter& reporter);
 
-// Runs (or resumes) `trainer` under `args` in args.output_dir: writes config.yaml (the text
+// Runs (or resumes) `trainer` under `args` in args.output_dir, which it first claims
+// (claim_output_dir: refused when it holds files in the way, locked while the run lasts): writes config.yaml (the text
 // `config_yaml`), metrics.jsonl, checkpoint-<step>/ directories, and the final model with its
 // provenance.json at the top of output_dir. A resumed run that is already complete writes the
 // final model and provenance.json only where they are missing.

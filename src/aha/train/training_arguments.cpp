@@ -16,11 +16,12 @@ namespace {
 using A = TrainingArguments;
 using R = RunArguments;
 using ArgumentMember = std::variant<double A::*, int64_t A::*, bool A::*, std::string A::*,
-                                    std::vector<std::string> A::*, int64_t R::*, std::string R::*>;
+                                    std::vector<std::string> A::*, int64_t R::*, std::string R::*, bool R::*>;
 
 // True for the RunArguments members of the table.
 template <typename M>
-constexpr bool is_run_argument = std::is_same_v<M, int64_t R::*> || std::is_same_v<M, std::string R::*>;
+constexpr bool is_run_argument =
+    std::is_same_v<M, int64_t R::*> || std::is_same_v<M, std::string R::*> || std::is_same_v<M, bool R::*>;
 
 // Every TrainingArguments key, RunArguments' included, in the order to_yaml writes them.
 const std::vector<std::pair<const char*, ArgumentMember>>& argument_keys() {
@@ -47,6 +48,7 @@ const std::vector<std::pair<const char*, ArgumentMember>>& argument_keys() {
       {"bf16", &A::bf16},
       {"threads", &R::threads},
       {"output_dir", &R::output_dir},
+      {"overwrite_output_dir", &R::overwrite_output_dir},
       {"save_steps", &A::save_steps},
       {"save_total_limit", &A::save_total_limit},
       {"logging_steps", &A::logging_steps},

@@ -23,6 +23,9 @@ struct RunArguments {
   int64_t seed = 42;
   int64_t threads = 0;  // 0: --threads, AHA_NUM_THREADS or all cores
   std::string output_dir;
+  // Train (or distill) into an output_dir that holds files but no checkpoint, replacing them; with
+  // checkpoints and no --resume, delete them and start afresh (--overwrite).
+  bool overwrite_output_dir = false;
 };
 
 // RunArguments plus the optimisation, checkpointing and LoRA keys every trainer shares.
