@@ -121,9 +121,9 @@ class Chat {
 
  private:
   static OrderedJson parse_kwargs(const std::string& text) {
-    const Json j = parse_json(text, "--kwargs");
-    if (!j.is_object()) fail("--kwargs: expected a JSON object, got {}", json_type_name(j));
-    return OrderedJson::parse(text);
+    OrderedJson j = parse_ordered_json(text, "--kwargs");
+    if (!j.is_object()) fail("--kwargs: expected a JSON object, got {}", j.type_name());
+    return j;
   }
   // Prints answer text plainly and reasoning dimmed (or not at all with --hide-think).
   void show(const std::vector<generate::TextPiece>& pieces) {

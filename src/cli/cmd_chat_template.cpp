@@ -20,23 +20,14 @@ struct ChatTemplateOptions {
   bool no_generation_prompt = false;
 };
 
-OrderedJson parse_line(const std::string& text, const std::string& origin) {
-  if (json_too_deep(text)) fail("{}: JSON nested deeper than {} levels", origin, kMaxJsonDepth);
-  try {
-    return OrderedJson::parse(text);
-  } catch (const OrderedJson::parse_error& e) {
-    fail("{}: not valid JSON (byte {})", origin, e.byte);
-  }
-}
-
 int run_chat_template(const ChatTemplateOptions& o) {
   const tokenizer::ChatTemplate chat = tokenizer::ChatTemplate::load(o.tokenizer);
-  const OrderedJson kwargs = o.kwargs.empty() ? OrderedJson::object() : parse_line(o.kwargs, "--kwargs");
+  const OrderedJson kwargs = o.kwargs.empty() ? OrderedJson::object() : parse_ordered_json(o.kwargs, "--kwargs");
   if (!kwargs.is_object()) fail("--kwargs must be a JSON object, not {}", kwargs.type_name());
   std::string line;
   for (size_t number = 1; std::getline(std::cin, line); ++number) {
     try {
-      const OrderedJson messages = parse_line(line, "the line");
+      const OrderedJson messages = parse_ordered_json(line, "the line");
       const std::string prompt = chat.render(messages, !o.no_generation_prompt, kwargs);
       std::cout << OrderedJson(prompt).dump() << '\n' << std::flush;
     } catch (const Error& e) {

@@ -42,6 +42,27 @@ TEST(JsonDepth, a_deep_document_is_bad_input_naming_its_origin) {
   }
 }
 
+TEST(JsonDepth, ordered_and_non_throwing_parses_share_the_limit_and_the_messages) {
+  EXPECT_EQ(parse_ordered_json("{\"b\": 1, \"a\": [2]}", "x.json").dump(), "{\"b\":1,\"a\":[2]}");
+  EXPECT_THROW(parse_ordered_json(nested(kMaxJsonDepth + 1), "x.json"), Error);
+  try {
+    parse_ordered_json("{\"a\": [[1]]}", "the request body", 2);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_STREQ(e.what(), "the request body: JSON nested deeper than 2 levels (byte 8)");
+  }
+  std::string why;
+  EXPECT_EQ(try_parse_json("{\"a\": 1}", &why), Json({{"a", 1}}));
+  EXPECT_FALSE(try_parse_json(nested(300000), &why));
+  EXPECT_EQ(why, "JSON nested deeper than 256 levels (byte 257)");
+  EXPECT_FALSE(try_parse_json("[1, ", &why));
+  EXPECT_EQ(why, "not valid JSON (byte 5)");
+  EXPECT_FALSE(try_parse_json("1e999", &why));
+  EXPECT_EQ(why, "not valid JSON (a number out of range)");
+  EXPECT_FALSE(try_parse_json("[1, "));
+}
+
 TEST(JsonDepth, a_safetensors_header_nested_300000_deep_is_bad_input) {
   test::TempDir dir;
   const std::string header = "{\"t\":{\"dtype\":\"F32\",\"shape\":" + nested(300000) + ",\"data_offsets\":[0,0]}}";
@@ -52,17 +73,10 @@ TEST(JsonDepth, a_safetensors_header_nested_300000_deep_is_bad_input) {
     io::SafetensorsFile f(dir.file("model.safetensors"));
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("nests deeper than 256 levels"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("model.safetensors (safetensors header): JSON nested deeper than 256 levels"),
+              std::string::npos)
+        << e.what();
   }
-}
-
-TEST(JsonDepth, aha_reward_refuses_a_deep_line_with_exit_2) {
-  test::TempDir dir;
-  test::write_text(dir.file("deep.jsonl"), "{\"completion\": \"1\", \"answer\": " + nested(300000) + "}\n");
-  const auto [reward, reward_out] =
-      test::run_shell(std::string(AHA_BINARY) + " reward --fn accuracy < " + dir.file("deep.jsonl"));
-  EXPECT_EQ(reward, 2) << reward_out;
-  EXPECT_NE(reward_out.find("stdin line 1: JSON nested deeper than 256 levels"), std::string::npos) << reward_out;
 }
 
 }  // namespace

@@ -107,7 +107,7 @@ TEST_F(PromptDataset, rows_without_an_answer_name_file_and_line) {
             path + ":1: \"prompt\" message 0 must be an object with \"role\" and \"content\"");
   EXPECT_EQ(error_of("{\"target\": 1.5, \"nums\": [1]}\n"), path + ":1: \"target\" must be an integer");
   EXPECT_EQ(error_of("\n"), path + ": no prompts in the file");
-  EXPECT_EQ(error_of("{\"prompt\": \"a\", \"answer\": 1}\nnot json\n"), path + ":2: not valid JSON (at byte 2)");
+  EXPECT_EQ(error_of("{\"prompt\": \"a\", \"answer\": 1}\nnot json\n"), path + ":2: not valid JSON (byte 2)");
 }
 
 // R1-Zero's template as the DeepSeek-R1 paper states it (tests/fixtures/r1_zero_template.txt, whose

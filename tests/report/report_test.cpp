@@ -122,7 +122,7 @@ TEST(ReportRead, malformed_lines_name_the_file_and_line) {
   test::TempDir dir;
   const std::string m = dir.file("metrics.jsonl");
   write_text(m, "{\"step\": 1, \"loss\": 1}\n{\"step\": 2, \"loss\": \n");
-  EXPECT_EQ(error_of([&] { build_report(dir.path().string()); }), m + ":2: not valid JSON");
+  EXPECT_EQ(error_of([&] { build_report(dir.path().string()); }), m + ":2: not valid JSON (byte 21)");
   write_text(m, "{\"step\": 1}\n[1, 2]\n");
   EXPECT_EQ(error_of([&] { build_report(dir.path().string()); }), m + ":2: expected a JSON object, found array");
   write_text(m, "{\"step\": \"one\", \"loss\": 1}\n");
@@ -130,7 +130,8 @@ TEST(ReportRead, malformed_lines_name_the_file_and_line) {
             m + ":1: field 'step' must be a number (found string)");
   write_text(m, "{\"step\": 1}\n");
   write_text(dir.file("completions.jsonl"), "{\"step\": 1}\nnot json\n");
-  EXPECT_EQ(error_of([&] { build_report(dir.path().string()); }), dir.file("completions.jsonl") + ":2: not valid JSON");
+  EXPECT_EQ(error_of([&] { build_report(dir.path().string()); }),
+            dir.file("completions.jsonl") + ":2: not valid JSON (byte 2)");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "aha/base/error.hpp"
 #include "apps/serve/request.hpp"
 #include "serve/serve_fixture.hpp"
 

@@ -10,16 +10,9 @@ namespace {
 
 // The parsed object of one line, or the reason it is not one.
 bool parse_line(std::string_view text, Json& value, std::string& why) {
-  if (json_too_deep(text)) {
-    why = fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth);
-    return false;
-  }
-  try {
-    value = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    why = fmt::format("not valid JSON (at byte {})", e.byte);
-    return false;
-  }
+  std::optional<Json> parsed = try_parse_json(text, &why);
+  if (!parsed) return false;
+  value = std::move(*parsed);
   if (!value.is_object()) {
     why = fmt::format("expected a JSON object, got {}", json_type_name(value));
     return false;

@@ -153,7 +153,7 @@ std::string format_prompt(const PromptItem& item, PromptTemplate format, const t
             "raw");
       nlohmann::ordered_json messages = nlohmann::ordered_json::array();
       if (item.prompt.is_array()) {
-        messages = nlohmann::ordered_json::parse(item.prompt.dump());
+        messages = OrderedJson(item.prompt);
       } else {
         messages.push_back({{"role", "user"}, {"content", prompt_text(item)}});
       }

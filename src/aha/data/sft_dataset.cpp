@@ -41,8 +41,8 @@ Sequence prompt_completion(const JsonlRecord& r, const std::string& where, const
   if (!prompt.is_array() || !completion.is_array())
     fail("{}: \"prompt\" and \"completion\" must both be strings or both be message lists", where);
   const tokenizer::ChatTemplate& t = chat_template_of(tok, where);
-  OJson p = OJson::parse(prompt.dump()), all = p;
-  for (const Json& m : completion) all.push_back(OJson::parse(m.dump()));
+  OJson p = OJson(prompt), all = p;
+  for (const Json& m : completion) all.push_back(OJson(m));
   const std::string prompt_text = t.render(p, true), full_text = t.render(all, false);
   if (full_text.compare(0, prompt_text.size(), prompt_text) != 0)
     fail("{}: the chat template renders the prompt differently on its own than before the completion", where);
@@ -92,8 +92,8 @@ Sequence conversation(const JsonlRecord& r, const std::string& where, const SftT
                       bool assistant_only_loss) {
   const Json& messages = r.value.at("messages");
   if (!messages.is_array()) fail("{}: \"messages\" must be a list of messages", where);
-  if (assistant_only_loss) return assistant_only(OJson::parse(messages.dump()), where, tok);
-  const std::string text = chat_template_of(tok, where).render(OJson::parse(messages.dump()), false);
+  if (assistant_only_loss) return assistant_only(OJson(messages), where, tok);
+  const std::string text = chat_template_of(tok, where).render(OJson(messages), false);
   Sequence s;
   s.tokens = tok.tokenizer->encode(text, false);
   s.labels.assign(s.tokens.size(), 1);

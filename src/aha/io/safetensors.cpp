@@ -53,13 +53,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : map_(std::make_share
   const size_t data_size = size - data_start_;
 
   std::string text(reinterpret_cast<const char*>(map_->data() + 8), header_len);
-  Json header;
-  if (json_too_deep(text)) fail("{}: safetensors header nests deeper than {} levels", path, kMaxJsonDepth);
-  try {
-    header = Json::parse(text);
-  } catch (const Json::exception&) {
-    fail("{}: safetensors header is not valid JSON", path);
-  }
+  const Json header = parse_json(text, path + " (safetensors header)");
   if (!header.is_object()) fail("{}: safetensors header must be a JSON object", path);
 
   struct Span {

@@ -25,15 +25,6 @@ std::optional<std::string> token_text(const OrderedJson& token, const std::strin
   fail("{}: {} must be a string or an object with a string \"content\"", origin, field);
 }
 
-OrderedJson parse_ordered(const std::string& text, const std::string& origin) {
-  if (json_too_deep(text)) fail("{}: JSON nested deeper than {} levels", origin, kMaxJsonDepth);
-  try {
-    return OrderedJson::parse(text);
-  } catch (const OrderedJson::parse_error& e) {
-    fail("{}: not valid JSON (byte {})", origin, e.byte);
-  }
-}
-
 std::string template_from_config(const OrderedJson& config, const std::string& origin) {
   if (!config.contains("chat_template")) fail("{}: no chat_template (and no chat_template.jinja beside it)", origin);
   const OrderedJson& field = config["chat_template"];
@@ -90,7 +81,7 @@ ChatTemplate ChatTemplate::load(const std::string& path) {
   const fs::path config_path = directory ? fs::path(path) / "tokenizer_config.json" : fs::path(path);
   const fs::path jinja_path = config_path.parent_path() / "chat_template.jinja";
   OrderedJson config = OrderedJson::object();
-  if (is_file(config_path.string())) config = parse_ordered(read_file(config_path.string()), config_path.string());
+  if (is_file(config_path.string())) config = read_ordered_json_file(config_path.string());
   else if (!is_file(jinja_path.string())) fail("{}: has no tokenizer_config.json", path);
   OrderedJson tokens = special_tokens_from_config(config, config_path.string());
   if (is_file(jinja_path.string()))

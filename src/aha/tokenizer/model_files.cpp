@@ -26,8 +26,7 @@ ChatTemplate load_model_chat_template(const std::string& model_dir, const std::s
     return ChatTemplate::load(dir);
   }
   nlohmann::ordered_json special = nlohmann::ordered_json::object();
-  if (is_file(config))
-    special = special_tokens_from_config(nlohmann::ordered_json::parse(read_json_file(config).dump()), config);
+  if (is_file(config)) special = special_tokens_from_config(read_ordered_json_file(config), config);
   return ChatTemplate(read_file(override_file), override_file, special);
 }
 

@@ -47,8 +47,8 @@ std::string alphabet_text(const std::string& bytes) {
 }  // namespace
 
 struct BpeTrainer::State {
-  Json normalizer_json = Json::parse(normalizer_config().dump());
-  Json pre_tokenizer_json = Json::parse(pre_tokenizer_config().dump());
+  Json normalizer_json = Json(normalizer_config());
+  Json pre_tokenizer_json = Json(pre_tokenizer_config());
   std::unique_ptr<Normalizer> normalizer;
   std::unique_ptr<PreTokenizer> pre_tokenizer;
   AddedTokens specials;

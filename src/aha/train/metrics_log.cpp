@@ -16,9 +16,9 @@ MetricsLog::MetricsLog(const std::string& path, int64_t resumed_step) : path_(pa
   std::istringstream in(read_file(path));
   std::string kept, line;
   while (std::getline(in, line)) {
-    Json value = json_too_deep(line) ? Json(Json::value_t::discarded) : Json::parse(line, nullptr, false);
+    const std::optional<Json> value = try_parse_json(line);
     // A line cut short by a kill, or one from a step the resumed run repeats, goes.
-    if (value.is_discarded() || !value.is_object() || value.value("step", int64_t{0}) > resumed_step) continue;
+    if (!value || !value->is_object() || value->value("step", int64_t{0}) > resumed_step) continue;
     kept += line + "\n";
   }
   write_file_atomic(path, kept);

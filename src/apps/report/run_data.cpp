@@ -22,9 +22,7 @@ void for_each_json_line(const std::string& text, const std::string& path, Each e
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (json_too_deep(line)) fail("{}:{}: JSON nested deeper than {} levels", path, number, kMaxJsonDepth);
-    const Json value = Json::parse(line, nullptr, false);
-    if (value.is_discarded()) fail("{}:{}: not valid JSON", path, number);
+    const Json value = parse_json(line, fmt::format("{}:{}", path, number));
     if (!value.is_object()) fail("{}:{}: expected a JSON object, found {}", path, number, json_type_name(value));
     each(value, number);
   }

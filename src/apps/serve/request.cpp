@@ -156,16 +156,8 @@ OrderedJson checked_messages(const OrderedJson& body) {
 }  // namespace
 
 OrderedJson parse_body(const std::string& body) {
-  // Deeply nested documents are refused while parsing: copying or printing them recurses.
-  auto limit_depth = [](int depth, OrderedJson::parse_event_t, OrderedJson&) {
-    if (depth > kMaxDepth) fail("the request body nests deeper than {} levels", kMaxDepth);
-    return true;
-  };
-  try {
-    return OrderedJson::parse(body, limit_depth);
-  } catch (const OrderedJson::exception& e) {
-    fail("the request body is not valid JSON: {}", e.what());
-  }
+  // A tighter depth than files get: a request is anyone's input, and rendering it recurses per level.
+  return parse_ordered_json(body, "the request body", kMaxDepth);
 }
 
 ChatRequest parse_chat_request(const OrderedJson& body) {

@@ -76,15 +76,8 @@ std::vector<std::string> command_words(const nlohmann::json& options) {
 
 // The score on one answer line, or NaN when it is not a finite number.
 double parse_score(const std::string& line) {
-  if (json_too_deep(line)) return std::nan("");
-  try {
-    const nlohmann::json value = nlohmann::json::parse(line);
-    if (value.is_number()) {
-      const double x = value.get<double>();
-      if (std::isfinite(x)) return x;
-    }
-  } catch (const nlohmann::json::exception&) {
-  }
+  const std::optional<Json> value = try_parse_json(line);
+  if (value && value->is_number() && std::isfinite(value->get<double>())) return value->get<double>();
   return std::nan("");
 }
 
