@@ -59,6 +59,11 @@ int run_serve(ServeOptions o) {
 
   serve::Server server(o.server);
   const int port = server.bind();
+  if (!server.missing_chat_template().empty())
+    fmt::print(stderr,
+               "aha serve: warning: {}: until one is given with --chat-template, /v1/chat/completions answers 400 "
+               "(/v1/completions works)\n",
+               server.missing_chat_template());
   if (!serve::is_loopback(o.server.host) && o.server.api_key.empty())
     fmt::print(stderr,
                "aha serve: warning: listening on {} without an API key: anyone who can reach this address can use "

@@ -384,4 +384,6 @@ void Server::shutdown() {
 
 const std::string& Server::model_name() const { return impl_->name; }
 
+const std::string& Server::missing_chat_template() const { return impl_->template_error; }
+
 }  // namespace aha::serve

@@ -49,6 +49,8 @@ class Server {
 
   // The name /v1/models lists: the model directory's name.
   const std::string& model_name() const;
+  // Why the model has no chat template ("" when it has one): chat requests then get 400.
+  const std::string& missing_chat_template() const;
 
  private:
   struct Impl;
