@@ -47,6 +47,9 @@ class Distill : public ::testing::Test {
     test::write_text(
         dir.file("reward.py"),
         "import json, sys\nfor line in sys.stdin:\n    c = json.loads(line)['completion']\n    print(" + rule + ")\n");
+    // As root, aha runs the reward program as nobody, who must be able to read it.
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::others_read |
+                                                 std::filesystem::perms::others_exec);
     const std::string yaml = dir.file("distill.yaml");
     test::write_text(yaml, fmt::format("model_name_or_path: {}\ndataset_task: arithmetic\ndataset_num_examples: 6\n"
                                        "prompt_template: raw\nreward_funcs:\n  - name: external\n    command: "

@@ -1,6 +1,8 @@
 // `external`: a user's program over JSON lines, with time and resource limits; every way the
-// program can fail is scored on_error and reported, and the caller survives it.
+// program can fail is scored on_error and reported, and the caller survives it. As root (in CI),
+// aha runs the programs as nobody: the test's directory and scripts are open to every user.
 #include <signal.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -20,11 +22,15 @@ namespace {
 
 class ExternalReward : public ::testing::Test {
  protected:
+  ExternalReward() { std::filesystem::permissions(dir.path(), std::filesystem::perms::all); }
+
   // An executable script `name` with `body` in the test's directory.
   std::string script(const std::string& name, const std::string& body) {
     const std::string path = dir.file(name);
     test::write_text(path, body);
-    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+    using std::filesystem::perms;
+    std::filesystem::permissions(
+        path, perms::owner_all | perms::group_read | perms::group_exec | perms::others_read | perms::others_exec);
     return path;
   }
 
@@ -188,6 +194,116 @@ TEST_F(ExternalReward, processes_the_program_leaves_behind_are_killed) {
   EXPECT_TRUE(gone) << "pid " << pid;
 }
 
+TEST_F(ExternalReward, concurrent_programs_do_not_hold_each_others_pipes) {
+  // `quick` closes its output at once; `slow`, started meanwhile from another thread, runs on. Its
+  // keeper must not keep a copy of quick's output pipe, or quick would seem to hang until slow ends.
+  auto quick = reward("#!/bin/sh\nsleep 0.3\n", {{"timeout_s", 5}});
+  auto slow = make_reward("external", {{"command", script("slow", "#!/bin/sh\nsleep 1.5\necho 1\n")}});
+  const auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration quick_took{};
+  std::thread first([&] {
+    EXPECT_EQ(quick->score(inputs(1)), std::vector<double>{0});
+    quick_took = std::chrono::steady_clock::now() - start;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(slow->score(inputs(1)), std::vector<double>{1});
+  first.join();
+  EXPECT_LT(quick_took, std::chrono::milliseconds(1200));
+  EXPECT_NE(warning(*quick).find("closed its output after 0 of 1 answers"), std::string::npos);
+}
+
+TEST_F(ExternalReward, a_fork_bomb_is_bounded_by_max_processes) {
+  auto r = reward(std::string(kPython) +
+                      "import os, sys, time\n"
+                      "sys.stdin.read()\n"
+                      "forked = 0\n"
+                      "for _ in range(100):\n"
+                      "    try:\n"
+                      "        pid = os.fork()\n"
+                      "    except OSError:\n"
+                      "        break\n"
+                      "    if pid == 0:\n"
+                      "        time.sleep(30)\n"
+                      "        os._exit(0)\n"
+                      "    forked += 1\n"
+                      "print(forked, flush=True)\n",
+                  {{"max_processes", 5}});
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<double> scores = r->score(inputs(1));
+  ASSERT_EQ(scores.size(), 1u);
+  // 4 children beside the program itself; RLIMIT_NPROC counts the user's other processes when the
+  // program starts, so others of that user ending meanwhile (parallel tests) may leave a few more.
+  EXPECT_GE(scores[0], 1);
+  EXPECT_LE(scores[0], 4 + 8);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));  // the sleepers were killed
+}
+
+TEST_F(ExternalReward, a_program_that_cannot_start_says_so) {
+  const std::string path = script("not_executable", "#!/bin/sh\necho 1\n");
+  auto r = make_reward("external", {{"command", path}});
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::others_read);
+  EXPECT_EQ(r->score(inputs(1)), std::vector<double>{0});
+  EXPECT_NE(warning(*r).find("cannot run " + path), std::string::npos);
+}
+
+TEST_F(ExternalReward, as_root_a_program_nobody_may_run_is_refused_up_front) {
+  if (geteuid() != 0) GTEST_SKIP() << "aha runs programs as nobody only when it runs as root";
+  const std::string path = script("private", "#!/bin/sh\necho 1\n");
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  try {
+    make_reward("external", {{"command", path}});
+    FAIL() << "a program only root may run was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("so it runs reward programs as user nobody (uid 65534), who cannot execute " + path),
+        std::string::npos)
+        << e.what();
+  }
+}
+
+// Whether `sandbox: bwrap` cannot run here (bwrap missing, or no namespaces in this container).
+bool bwrap_unavailable(const Error& e) {
+  const std::string what = e.what();
+  return what.find("bwrap is not on PATH") != std::string::npos ||
+         what.find("bwrap cannot make a sandbox here") != std::string::npos;
+}
+
+TEST_F(ExternalReward, the_bwrap_sandbox_has_no_network_a_read_only_root_and_a_private_tmp) {
+  const std::string outside = "/var/tmp/aha-bwrap-" + std::to_string(getpid());
+  // One answer per check: network interfaces, a write outside /tmp, a write in /tmp, processes seen.
+  const Json options = {{"command",
+                         {"sh", "-c",
+                          "cat >/dev/null; tail -n +3 /proc/net/dev | wc -l; (echo x >" + outside +
+                              ") 2>/dev/null && echo 1 || echo 0; echo y >/tmp/y && wc -c </tmp/y; ls /proc | grep -c "
+                              "'^[0-9]'"}},
+                        {"sandbox", "bwrap"}};
+  std::unique_ptr<RewardFunction> r;
+  try {
+    r = make_reward("external", options);
+  } catch (const Error& e) {
+    if (bwrap_unavailable(e)) GTEST_SKIP() << e.what();
+    throw;
+  }
+  const std::vector<double> scores = r->score(inputs(4));
+  ASSERT_EQ(scores.size(), 4u);
+  EXPECT_EQ(scores[0], 1);  // loopback only
+  EXPECT_EQ(scores[1], 0);
+  EXPECT_FALSE(std::filesystem::exists(outside));
+  EXPECT_EQ(scores[2], 2);
+  EXPECT_LE(scores[3], 6);  // bwrap, sh, ls and grep: no process of the host
+  EXPECT_TRUE(r->take_warnings().empty());
+}
+
+TEST_F(ExternalReward, the_bwrap_sandbox_refuses_a_program_in_tmp) {
+  try {
+    make_reward("external", {{"command", script("in_tmp", "#!/bin/sh\necho 1\n")}, {"sandbox", "bwrap"}});
+    FAIL() << "a program in /tmp was accepted";
+  } catch (const Error& e) {
+    if (bwrap_unavailable(e)) GTEST_SKIP() << e.what();
+    EXPECT_NE(std::string(e.what()).find("lies in /tmp"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ExternalReward, bad_options_are_bad_input) {
   EXPECT_THROW(make_reward("external"), Error);
   EXPECT_THROW(make_reward("external", {{"command", ""}}), Error);
@@ -196,6 +312,16 @@ TEST_F(ExternalReward, bad_options_are_bad_input) {
   EXPECT_THROW(make_reward("external", {{"command", {"sh", 1}}}), Error);
   EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"timeout", 3}}), Error);
   EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"timeout_s", -1}}), Error);
+  EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"pass_env", "PATH"}}), Error);
+  EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"pass_env", {"PATH", 3}}}), Error);
+  EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"pass_env", {"A=B"}}}), Error);
+  EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"pass_env", {"1A"}}}), Error);
+  EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"pass_env", {""}}}), Error);
+  EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"sandbox", "docker"}}), Error);
+  EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"sandbox", true}}), Error);
+  EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"max_processes", 2.5}}), Error);
+  EXPECT_THROW(make_reward("external", {{"command", "sh"}, {"max_processes", -1}}), Error);
+  EXPECT_NO_THROW(make_reward("external", {{"command", "sh"}, {"pass_env", {"PYTHONPATH", "_x1"}}}));
 }
 
 }  // namespace

@@ -1,5 +1,17 @@
 // `aha reward`: JSON lines in, one number a line out; bad lines are one error line naming the line.
+// As root (in CI), aha runs external programs as nobody: the test's directory is open to every user.
+#include <signal.h>
+
 #include <gtest/gtest.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
 
 #include "tests/support/temp_dir.hpp"
 
@@ -8,6 +20,8 @@ namespace {
 
 class RewardCli : public ::testing::Test {
  protected:
+  RewardCli() { std::filesystem::permissions(dir.path(), std::filesystem::perms::all); }
+
   RunResult run(const std::string& args, const std::string& input) {
     write_text(dir.file("in.jsonl"), input);
     return run_aha("reward " + args + " < " + dir.file("in.jsonl"));
@@ -93,6 +107,74 @@ TEST_F(RewardCli, a_failing_external_program_warns_on_stderr_and_scores_on_error
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("stderr: bad things"), std::string::npos) << r.err;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(RewardCli, an_external_program_sees_only_the_allowed_environment_and_pass_env) {
+  write_text(dir.file("env.sh"), "#!/bin/sh\nenv > " + dir.file("env") + "\ncat >/dev/null\necho 1\n");
+  setenv("AHA_TEST_SECRET", "s3cret", 1);
+  setenv("AHA_TEST_PASSED", "yes", 1);
+  const RunResult r = run("--fn external --options '{\"command\": [\"sh\", \"" + dir.file("env.sh") +
+                              "\"], \"pass_env\": [\"AHA_TEST_PASSED\", \"AHA_TEST_UNSET\"]}'",
+                          "{\"completion\": \"a\"}\n");
+  unsetenv("AHA_TEST_SECRET");
+  unsetenv("AHA_TEST_PASSED");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n") << r.err;
+  // The allow-list, pass_env, and PWD, which sh itself sets.
+  const std::set<std::string> allowed = {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "AHA_TEST_PASSED", "PWD"};
+  std::istringstream env(read_text(dir.file("env")));
+  std::set<std::string> seen;
+  for (std::string line; std::getline(env, line);) {
+    const std::string name = line.substr(0, line.find('='));
+    EXPECT_TRUE(allowed.count(name)) << line;
+    seen.insert(name);
+  }
+  EXPECT_TRUE(seen.count("PATH"));
+  EXPECT_TRUE(seen.count("AHA_TEST_PASSED"));
+  EXPECT_NE(read_text(dir.file("env")).find("AHA_TEST_PASSED=yes\n"), std::string::npos);
+}
+
+TEST_F(RewardCli, a_descendant_that_leaves_the_session_is_killed_with_the_program) {
+  const std::string pid = dir.file("pid"), marker = dir.file("marker");
+  write_text(dir.file("escape.sh"), "#!/bin/sh\nsetsid sh -c 'echo $$ > " + pid + "; sleep 1; echo x > " + marker +
+                                        "' </dev/null >/dev/null 2>&1 &\nwhile [ ! -s " + pid +
+                                        " ]; do sleep 0.02; done\ncat >/dev/null\necho 1\n");
+  const RunResult r = run("--fn external --options '{\"command\": [\"sh\", \"" + dir.file("escape.sh") + "\"]}'",
+                          "{\"completion\": \"a\"}\n");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n") << r.err;
+  pid_t escaped = 0;
+  std::ifstream(pid) >> escaped;
+  ASSERT_GT(escaped, 0);
+  EXPECT_TRUE(kill(escaped, 0) != 0 && errno == ESRCH) << "pid " << escaped << " outlived aha reward";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_F(RewardCli, bad_external_sandbox_options_are_one_error_line) {
+  struct Case {
+    std::string options, error;
+  } cases[] = {
+      {"\"pass_env\": [\"PATH\", \"MY VAR\"]",
+       "aha: reward external: option \"pass_env\" holds \"MY VAR\", expected variable names ([A-Za-z_][A-Za-z0-9_]*)"},
+      {"\"pass_env\": \"PATH\"", "aha: reward external: option \"pass_env\" must be an array of strings, got string"},
+      {"\"sandbox\": \"docker\"",
+       "aha: reward external: option \"sandbox\" is \"docker\", expected one of \"none\", \"bwrap\""},
+      {"\"max_processes\": 2.5", "aha: reward external: option \"max_processes\" is 2.5, expected a whole number"},
+  };
+  for (const Case& c : cases) {
+    const RunResult r = run("--fn external --options '{\"command\": \"sh\", " + c.options + "}'", "");
+    EXPECT_EQ(r.status, 2) << c.options;
+    EXPECT_EQ(r.out, "") << c.options;
+    EXPECT_EQ(r.err, c.error + "\n");
+  }
 }
 
 }  // namespace

@@ -96,6 +96,15 @@ class DataParallel : public ::testing::Test {
     return sha256_hex(bytes);
   }
 
+  // Writes the Python reward script `name`: as root, aha runs reward programs as nobody, who must
+  // be able to read the script and its directory.
+  std::string write_reward_script(const std::string& name, const std::string& body) {
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::others_read |
+                                                 std::filesystem::perms::others_exec);
+    test::write_text(dir.file(name), body);
+    return dir.file(name);
+  }
+
   test::TempDir dir;
   std::string root = dir.path().string();
 };
@@ -240,17 +249,18 @@ TEST_F(DataParallel, sft_on_2_processes_gives_the_bits_of_one) {
 TEST_F(DataParallel, grpo_on_2_and_4_processes_gives_the_bits_of_one) {
   const std::string model = write_byte_model();
   // A reward that varies within every group, so that the advantages and the updates are not zero.
-  test::write_text(dir.file("score.py"),
-                   "import json, sys\nfor line in sys.stdin:\n"
-                   "    print(sum(map(ord, json.loads(line)['completion'])) % 7 / 7)\n");
-  test::write_text(dir.file("grpo.yaml"),
-                   fmt::format("model_name_or_path: {}\nreward_funcs: [{{name: external, command: 'python3 {}'}}]\n"
-                               "prompt_template: raw\n"
-                               "dataset_task: arithmetic\ndataset_num_examples: 20\nnum_generations: 4\n"
-                               "per_device_train_batch_size: 4\nmax_completion_length: 6\nlearning_rate: 1e-2\n"
-                               "temperature: 1.5\nmax_steps: 4\nnum_iterations: 2\nbeta: 0.04\nsave_steps: 3\n"
-                               "log_completions_steps: 1\nseed: 7\n",
-                               model, dir.file("score.py")));
+  const std::string score = write_reward_script("score.py",
+                                                "import json, sys\nfor line in sys.stdin:\n"
+                                                "    print(sum(map(ord, json.loads(line)['completion'])) % 7 / 7)\n");
+  test::write_text(
+      dir.file("grpo.yaml"),
+      fmt::format("model_name_or_path: {}\nreward_funcs: [{{name: external, command: '/usr/bin/python3 {}'}}]\n"
+                  "prompt_template: raw\n"
+                  "dataset_task: arithmetic\ndataset_num_examples: 20\nnum_generations: 4\n"
+                  "per_device_train_batch_size: 4\nmax_completion_length: 6\nlearning_rate: 1e-2\n"
+                  "temperature: 1.5\nmax_steps: 4\nnum_iterations: 2\nbeta: 0.04\nsave_steps: 3\n"
+                  "log_completions_steps: 1\nseed: 7\n",
+                  model, score));
   // grpo's loss divides by the micro-batches of every rank; dapo's by every completion token.
   // Dynamic sampling refills the global batch from the gathered rollout.
   for (const std::string lora : {" --set loss_type=grpo",
@@ -303,14 +313,16 @@ TEST_F(DataParallel, distill_on_2_processes_writes_what_one_process_does) {
   for (int32_t id : tokenizer::Tokenizer::load(model + "/tokenizer.json").encode("78")) bias[id] = 40.0f;
   bias[256] = 40.0f;
   test::add_logit_bias(model, bias);
-  test::write_text(dir.file("even.py"),
-                   "import json, sys\nfor line in sys.stdin:\n"
-                   "    print(1 if len(json.loads(line)['completion'].encode()) % 2 == 0 else 0)\n");
-  test::write_text(dir.file("distill.yaml"),
-                   fmt::format("model_name_or_path: {}\ndataset_task: arithmetic\ndataset_num_examples: 5\n"
-                               "prompt_template: raw\nreward_funcs: [{{name: external, command: 'python3 {}'}}]\n"
-                               "num_samples: 4\nmax_completion_length: 3\nseed: 3\n",
-                               model, dir.file("even.py")));
+  const std::string even =
+      write_reward_script("even.py",
+                          "import json, sys\nfor line in sys.stdin:\n"
+                          "    print(1 if len(json.loads(line)['completion'].encode()) % 2 == 0 else 0)\n");
+  test::write_text(
+      dir.file("distill.yaml"),
+      fmt::format("model_name_or_path: {}\ndataset_task: arithmetic\ndataset_num_examples: 5\n"
+                  "prompt_template: raw\nreward_funcs: [{{name: external, command: '/usr/bin/python3 {}'}}]\n"
+                  "num_samples: 4\nmax_completion_length: 3\nseed: 3\n",
+                  model, even));
   const std::string args = "distill --threads 1 --config " + dir.file("distill.yaml") + " --set output_dir=";
   const test::RunResult r = test::run_aha(args + dir.file("one"));
   ASSERT_EQ(r.status, 0) << r.err;

@@ -3,10 +3,14 @@
 // {"prompt": ..., "completion": ..., "answer": ...}, then closes stdin; the program writes one
 // number a line to stdout, in order. A program that fails (cannot start, crashes, hangs past
 // timeout_s waiting for a line, prints something that is not a number, prints too few lines)
-// leaves the affected completions scored `on_error` and a warning with its stderr.
+// leaves the affected completions scored `on_error` and a warning with its stderr. The program
+// gets an allow-listed environment plus `pass_env`, runs under limits (a process count among them,
+// as nobody when aha is root), and everything it starts is killed when it is done (subprocess.hpp);
+// `sandbox: bwrap` runs it inside bubblewrap as well.
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <string_view>
 #include <utility>
 
@@ -81,15 +85,65 @@ double parse_score(const std::string& line) {
   return std::nan("");
 }
 
+// A name `pass_env` may hold: [A-Za-z_][A-Za-z0-9_]*.
+bool is_variable_name(const std::string& name) {
+  auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (name.empty() || !letter(name[0])) return false;
+  for (char c : name)
+    if (!letter(c) && !(c >= '0' && c <= '9')) return false;
+  return true;
+}
+
+// bubblewrap's arguments before the program: the whole file system read-only, a private /tmp,
+// minimal /dev and /proc, new user, pid, network, IPC, UTS and cgroup namespaces (no network but
+// an unconnected loopback), a new session (no terminal), and killed with its parent.
+const std::vector<std::string> kBwrapArguments = {
+    "--ro-bind", "/",       "/",    "--dev",         "/dev",          "--proc",
+    "/proc",     "--tmpfs", "/tmp", "--unshare-all", "--new-session", "--die-with-parent",
+    "--"};
+
+// `bwrap` with kBwrapArguments, checked to start a sandbox here (namespaces may be unavailable,
+// e.g. in a container); the path to exec.
+std::string bwrap_for(const std::string& program, const ProgramLimits& limits,
+                      const std::vector<std::string>& environment) {
+  const std::string bwrap = find_program("bwrap");
+  if (bwrap.empty())
+    fail(
+        "reward external: option \"sandbox\" is \"bwrap\" but bubblewrap's bwrap is not on PATH (Debian: apt-get "
+        "install bubblewrap)");
+  std::error_code ec;
+  const std::filesystem::path real = std::filesystem::weakly_canonical(program, ec);
+  if (!ec && real.string().rfind("/tmp/", 0) == 0)
+    fail("reward external: option \"sandbox\" is \"bwrap\", whose /tmp is private, but the program {} lies in /tmp",
+         program);
+  std::vector<std::string> probe = {bwrap};
+  probe.insert(probe.end(), kBwrapArguments.begin(), kBwrapArguments.end());
+  const std::string truth = find_program("true");
+  probe.push_back(truth.empty() ? "/bin/true" : truth);
+  const ProgramRun run = run_program(bwrap, probe, "", 0, limits, environment);
+  if (!run.clean_exit) {
+    std::string why = run.stderr_tail.substr(0, run.stderr_tail.find('\n'));
+    if (why.empty()) why = run.failure.empty() ? run.exit : run.failure;
+    fail("reward external: option \"sandbox\" is \"bwrap\" but bwrap cannot make a sandbox here: {}", why);
+  }
+  return bwrap;
+}
+
 std::string shorten(const std::string& text, size_t limit) {
   return text.size() <= limit ? text : text.substr(0, limit) + "...";
 }
 
 class ExternalReward : public RewardFunction {
  public:
-  ExternalReward(std::vector<std::string> argv, std::string program, double on_error, ProgramLimits limits,
-                 double cpu_s)
-      : argv_(std::move(argv)), program_(std::move(program)), on_error_(on_error), limits_(limits), cpu_s_(cpu_s) {}
+  ExternalReward(std::string label, std::vector<std::string> argv, std::string program,
+                 std::vector<std::string> environment, double on_error, ProgramLimits limits, double cpu_s)
+      : label_(std::move(label)),
+        argv_(std::move(argv)),
+        program_(std::move(program)),
+        environment_(std::move(environment)),
+        on_error_(on_error),
+        limits_(limits),
+        cpu_s_(cpu_s) {}
 
   const std::string& name() const override { return name_; }
 
@@ -106,7 +160,7 @@ class ExternalReward : public RewardFunction {
     ProgramLimits limits = limits_;
     // Without a set CPU limit, the program may use timeout_s of CPU per answer (plus one for start-up).
     limits.cpu_s = cpu_s_ > 0 ? cpu_s_ : limits_.line_timeout_s * static_cast<double>(inputs.size() + 1);
-    const ProgramRun run = run_program(program_, argv_, requests, inputs.size(), limits);
+    const ProgramRun run = run_program(program_, argv_, requests, inputs.size(), limits, environment_);
     std::vector<std::string> bad;  // the first few lines that are not numbers
     size_t not_numbers = 0;
     for (size_t i = 0; i < run.lines.size(); ++i) {
@@ -132,7 +186,7 @@ class ExternalReward : public RewardFunction {
       what += b;
     }
     if (what.empty()) what = "all answers came";
-    std::string message = fmt::format("reward external ({}): {}; {}; {} of {} completions scored on_error={}", argv_[0],
+    std::string message = fmt::format("reward external ({}): {}; {}; {} of {} completions scored on_error={}", label_,
                                       what, run.exit, failed, count, on_error_);
     if (!run.stderr_tail.empty()) {
       message += "; stderr: ";
@@ -143,8 +197,10 @@ class ExternalReward : public RewardFunction {
     warnings_.push_back(std::move(message));
   }
 
-  std::vector<std::string> argv_;
+  std::string label_;              // the command's first word, for warnings
+  std::vector<std::string> argv_;  // what is executed: the command, or bwrap and its arguments then the command
   std::string program_;
+  std::vector<std::string> environment_;
   double on_error_;
   ProgramLimits limits_;
   double cpu_s_;
@@ -155,17 +211,41 @@ class ExternalReward : public RewardFunction {
 }  // namespace
 
 std::unique_ptr<RewardFunction> make_external_reward(const nlohmann::json& options) {
-  check_option_keys(options, "external", {"command", "timeout_s", "on_error", "cpu_s", "memory_mb", "file_size_mb"});
+  check_option_keys(options, "external",
+                    {"command", "timeout_s", "on_error", "cpu_s", "memory_mb", "file_size_mb", "max_processes",
+                     "pass_env", "sandbox"});
   std::vector<std::string> argv = command_words(options);
   std::string program = find_program(argv[0]);
   if (program.empty()) fail("reward external: program \"{}\" not found (or not executable)", argv[0]);
+  if (!program_user_can_run(program))
+    fail(
+        "reward external: aha runs as root, so it runs reward programs as {}, who cannot execute {} (make it and its "
+        "directories readable and executable by all, or run aha as another user)",
+        program_user(), program);
   ProgramLimits limits;
   limits.line_timeout_s = number_option(options, "external", "timeout_s", 10, 0.001, 86400);
   limits.memory_mb = number_option(options, "external", "memory_mb", 4096, 0, 1 << 24);
   limits.file_size_mb = number_option(options, "external", "file_size_mb", 64, 0, 1 << 24);
+  limits.max_processes = number_option(options, "external", "max_processes", 64, 0, 1 << 20);
+  if (limits.max_processes != std::floor(limits.max_processes))
+    fail("reward external: option \"max_processes\" is {}, expected a whole number", limits.max_processes);
   const double cpu_s = number_option(options, "external", "cpu_s", 0, 0, 1e7);
   const double on_error = number_option(options, "external", "on_error", 0, -1e9, 1e9);
-  return std::make_unique<ExternalReward>(std::move(argv), std::move(program), on_error, limits, cpu_s);
+  const std::vector<std::string> pass_env = string_list_option(options, "external", "pass_env");
+  for (const std::string& name : pass_env)
+    if (!is_variable_name(name))
+      fail("reward external: option \"pass_env\" holds \"{}\", expected variable names ([A-Za-z_][A-Za-z0-9_]*)", name);
+  std::vector<std::string> environment = program_environment(pass_env);
+  const std::string label = argv[0];
+  if (choice_option(options, "external", "sandbox", "none", {"none", "bwrap"}) == "bwrap") {
+    std::string bwrap = bwrap_for(program, limits, environment);
+    argv[0] = program;  // bwrap runs the path found here, not a name looked up on its PATH
+    argv.insert(argv.begin(), kBwrapArguments.begin(), kBwrapArguments.end());
+    argv.insert(argv.begin(), bwrap);
+    program = std::move(bwrap);
+  }
+  return std::make_unique<ExternalReward>(label, std::move(argv), std::move(program), std::move(environment), on_error,
+                                          limits, cpu_s);
 }
 
 }  // namespace aha::rl

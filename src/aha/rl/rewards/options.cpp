@@ -1,5 +1,7 @@
 #include "aha/rl/rewards/options.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "aha/base/error.hpp"
@@ -33,6 +35,36 @@ double number_option(const nlohmann::json& options, const std::string& reward, c
   if (!std::isfinite(x) || x < low || x > high)
     fail("reward {}: option \"{}\" is {}, expected a number in [{}, {}]", reward, key, x, low, high);
   return x;
+}
+
+std::vector<std::string> string_list_option(const nlohmann::json& options, const std::string& reward,
+                                            const std::string& key) {
+  std::vector<std::string> list;
+  if (!options.is_object() || !options.contains(key)) return list;
+  const nlohmann::json& value = options.at(key);
+  if (!value.is_array())
+    fail("reward {}: option \"{}\" must be an array of strings, got {}", reward, key, json_type_name(value));
+  for (const nlohmann::json& item : value) {
+    if (!item.is_string())
+      fail("reward {}: option \"{}\" must be an array of strings, got an element of type {}", reward, key,
+           json_type_name(item));
+    list.push_back(item.get<std::string>());
+  }
+  return list;
+}
+
+std::string choice_option(const nlohmann::json& options, const std::string& reward, const std::string& key,
+                          const std::string& fallback, std::initializer_list<std::string_view> choices) {
+  if (!options.is_object() || !options.contains(key)) return fallback;
+  const nlohmann::json& value = options.at(key);
+  std::string names;
+  for (std::string_view choice : choices) names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", choice);
+  if (!value.is_string())
+    fail("reward {}: option \"{}\" must be one of {}, got {}", reward, key, names, json_type_name(value));
+  const std::string text = value.get<std::string>();
+  for (std::string_view choice : choices)
+    if (choice == text) return text;
+  fail("reward {}: option \"{}\" is \"{}\", expected one of {}", reward, key, text, names);
 }
 
 }  // namespace aha::rl

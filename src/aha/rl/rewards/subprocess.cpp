@@ -1,9 +1,10 @@
 #include "aha/rl/rewards/subprocess.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,9 +14,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "aha/rl/rewards/keeper.hpp"
 
 namespace aha::rl {
 namespace {
@@ -28,41 +33,6 @@ constexpr size_t kMaxLine = 1 << 20;
 void close_fd(int& fd) {
   if (fd >= 0) ::close(fd);
   fd = -1;
-}
-
-void set_limit(int resource, double amount, double scale) {
-  if (amount <= 0) return;
-  const double value = std::ceil(amount * scale);
-  rlimit limit{};
-  limit.rlim_cur = static_cast<rlim_t>(value);
-  // The CPU limit's hard value one second later turns SIGXCPU into SIGKILL for programs that catch it.
-  limit.rlim_max = resource == RLIMIT_CPU ? limit.rlim_cur + 1 : limit.rlim_cur;
-  setrlimit(resource, &limit);
-}
-
-// In the forked child: only async-signal-safe calls until exec.
-[[noreturn]] void exec_child(const char* program, char* const* argv, int in, int out, int err, int report,
-                             const ProgramLimits& limits) {
-  setpgid(0, 0);
-  dup2(in, 0);
-  dup2(out, 1);
-  dup2(err, 2);
-  set_limit(RLIMIT_CPU, limits.cpu_s, 1);
-  set_limit(RLIMIT_AS, limits.memory_mb, 1024.0 * 1024.0);
-  set_limit(RLIMIT_FSIZE, limits.file_size_mb, 1024.0 * 1024.0);
-  rlimit no_core{0, 0};
-  setrlimit(RLIMIT_CORE, &no_core);
-  struct sigaction action {};
-  action.sa_handler = SIG_DFL;
-  sigaction(SIGPIPE, &action, nullptr);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  execv(program, argv);
-  const int error = errno;
-  ssize_t ignored = write(report, &error, sizeof error);
-  (void)ignored;
-  _exit(127);
 }
 
 std::string describe_status(int status) {
@@ -103,8 +73,9 @@ class SigpipeBlock {
 
 struct Pipes {
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1};
+  int control[2] = {-1, -1}, status[2] = {-1, -1};  // to and from the keeper
   ~Pipes() {
-    for (int* p : {in, out, err, report}) {
+    for (int* p : {in, out, err, report, control, status}) {
       close_fd(p[0]);
       close_fd(p[1]);
     }
@@ -156,18 +127,18 @@ class Exchange {
     }
   }
 
-  // Waits up to `s` seconds for the program to exit by itself, reading stderr; true when it did.
-  // It is left a zombie (not reaped), so that its process group id stays reserved.
-  bool wait_exit(pid_t pid, double s) {
+  // Waits up to `s` seconds for the keeper to report the program's exit, reading stderr; true (and
+  // the wait status in `status`) when it exited.
+  bool wait_exit(double s, int& status) {
     const auto deadline = Clock::now() + seconds(s);
     while (true) {
-      siginfo_t info{};
-      if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid)
-        return true;
+      pollfd fds[2] = {{p_.status[0], POLLIN, 0}, {p_.err[0], POLLIN, 0}};
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (poll(fds, p_.err[0] >= 0 ? 2 : 1, static_cast<int>(std::clamp<int64_t>(left, 0, 1000))) < 0 && errno != EINTR)
+        return false;
+      if (fds[0].revents != 0) return ::read(p_.status[0], &status, sizeof status) == sizeof status;
+      if (fds[1].revents != 0) read_stderr();
       if (left <= 0) return false;
-      pollfd fd{p_.err[0], POLLIN, 0};
-      if (poll(&fd, p_.err[0] >= 0 ? 1 : 0, static_cast<int>(std::min<int64_t>(left, 20))) > 0) read_stderr();
     }
   }
 
@@ -236,6 +207,81 @@ class Exchange {
   bool timed_out_ = false;
 };
 
+// The user a root aha runs programs as: nobody, or uid and gid 65534 where there is no such entry.
+struct RunAs {
+  bool switch_user = false;
+  uid_t uid = 65534;
+  gid_t gid = 65534;
+};
+
+RunAs run_as() {
+  RunAs who;
+  if (geteuid() != 0) return who;
+  who.switch_user = true;
+  passwd entry{}, *found = nullptr;
+  char buffer[4096];
+  if (getpwnam_r("nobody", &entry, buffer, sizeof buffer, &found) == 0 && found != nullptr)
+    who.uid = entry.pw_uid, who.gid = entry.pw_gid;
+  return who;
+}
+
+// How many tasks (threads) processes whose real user is `uid` run now, as /proc shows them: what
+// RLIMIT_NPROC counts before the program starts.
+rlim_t tasks_of(uid_t uid) {
+  rlim_t tasks = 0;
+  std::error_code ec;
+  // Entries vanish while this reads them: errors end the count instead of throwing.
+  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::filesystem::directory_entry& entry = *it;
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream status(entry.path() / "status");
+    std::string line;
+    bool mine = false;
+    while (std::getline(status, line)) {
+      std::istringstream fields(line);
+      std::string key;
+      long long value = -1;
+      fields >> key >> value;
+      if (key == "Uid:") mine = value == static_cast<long long>(uid);
+      if (key == "Threads:" && mine && value > 0) tasks += static_cast<rlim_t>(value);
+    }
+  }
+  return tasks;
+}
+
+std::string start_failure(const StartFailure& f, const std::string& program) {
+  const std::string user = program_user();
+  switch (f.stage) {
+    case StartStage::fork: return fmt::format("cannot start it: {}", std::strerror(f.error));
+    case StartStage::user: return fmt::format("cannot switch to {} to run it: {}", user, std::strerror(f.error));
+    case StartStage::exec: break;
+  }
+  return fmt::format("cannot run {}{}: {}", program, user.empty() ? "" : " as " + user, std::strerror(f.error));
+}
+
+// Ends the keeper, which kills whatever of the program still runs, and reaps it; also when an
+// exception leaves run_program.
+class KeeperGuard {
+ public:
+  KeeperGuard(pid_t keeper, int& control) : keeper_(keeper), control_(control) {}
+  ~KeeperGuard() { stop(); }
+  KeeperGuard(const KeeperGuard&) = delete;
+  KeeperGuard& operator=(const KeeperGuard&) = delete;
+  void stop() {
+    if (keeper_ < 0) return;
+    close_fd(control_);
+    int status = 0;
+    while (waitpid(keeper_, &status, 0) < 0 && errno == EINTR) {
+    }
+    keeper_ = -1;
+  }
+
+ private:
+  pid_t keeper_;
+  int& control_;
+};
+
 }  // namespace
 
 std::string find_program(const std::string& name) {
@@ -260,37 +306,93 @@ std::string find_program(const std::string& name) {
   return "";
 }
 
+std::vector<std::string> program_environment(const std::vector<std::string>& pass_env) {
+  std::vector<std::string> names(std::begin(kProgramEnvironment), std::end(kProgramEnvironment));
+  names.insert(names.end(), pass_env.begin(), pass_env.end());
+  std::vector<std::string> environment;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) !=
+        names.begin() + static_cast<std::ptrdiff_t>(i))
+      continue;
+    if (const char* value = std::getenv(names[i].c_str())) environment.push_back(names[i] + "=" + value);
+  }
+  return environment;
+}
+
+std::string program_user() {
+  const RunAs who = run_as();
+  if (!who.switch_user) return "";
+  passwd entry{}, *found = nullptr;
+  char buffer[4096];
+  const bool named = getpwuid_r(who.uid, &entry, buffer, sizeof buffer, &found) == 0 && found != nullptr;
+  return fmt::format("user {} (uid {})", named ? entry.pw_name : "nobody", who.uid);
+}
+
+bool program_user_can_run(const std::string& path) {
+  const RunAs who = run_as();
+  if (!who.switch_user) return true;
+  const char* file = path.c_str();
+  const pid_t pid = fork();
+  if (pid < 0) return true;  // the run will say what fails
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(who.gid) != 0 || setuid(who.uid) != 0) _exit(2);
+    _exit(access(file, X_OK) == 0 ? 0 : 1);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return !(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+}
+
 ProgramRun run_program(const std::string& program, const std::vector<std::string>& argv, const std::string& input,
-                       size_t expected_lines, const ProgramLimits& limits) {
+                       size_t expected_lines, const ProgramLimits& limits,
+                       const std::vector<std::string>& environment) {
   ProgramRun run;
   SigpipeBlock sigpipe;
   Pipes p;
-  for (int* fds : {p.in, p.out, p.err, p.report}) {
+  for (int* fds : {p.in, p.out, p.err, p.report, p.control, p.status}) {
     if (pipe2(fds, O_CLOEXEC) != 0) {
       run.failure = fmt::format("cannot create a pipe: {}", std::strerror(errno));
       return run;
     }
   }
-  std::vector<char*> args;
+  std::vector<char*> args, env;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) {
+  for (const std::string& e : environment) env.push_back(const_cast<char*>(e.c_str()));
+  env.push_back(nullptr);
+  const RunAs who = run_as();
+  ProgramStart start;
+  start.program = program.c_str();
+  start.argv = args.data();
+  start.envp = env.data();
+  start.in = p.in[0], start.out = p.out[1], start.err = p.err[1], start.report = p.report[1];
+  start.control = p.control[0], start.status = p.status[1];
+  start.cpu_s = limits.cpu_s, start.memory_mb = limits.memory_mb, start.file_size_mb = limits.file_size_mb;
+  // RLIMIT_NPROC counts every task of the user: what it runs already (and the keeper, when it runs
+  // as the same user) plus the program's allowance.
+  if (limits.max_processes > 0)
+    start.max_tasks = tasks_of(who.switch_user ? who.uid : getuid()) + (who.switch_user ? 0 : 1) +
+                      static_cast<rlim_t>(limits.max_processes);
+  start.switch_user = who.switch_user, start.uid = who.uid, start.gid = who.gid;
+  const pid_t keeper = fork();
+  if (keeper < 0) {
     run.failure = fmt::format("cannot start it: {}", std::strerror(errno));
     return run;
   }
-  if (pid == 0) exec_child(program.c_str(), args.data(), p.in[0], p.out[1], p.err[1], p.report[1], limits);
-  setpgid(pid, pid);
-  for (int* fd : {&p.in[0], &p.out[1], &p.err[1], &p.report[1]}) close_fd(*fd);
-  int exec_error = 0;
+  if (keeper == 0) run_keeper(start);
+  KeeperGuard guard(keeper, p.control[1]);
+  for (int* fd : {&p.in[0], &p.out[1], &p.err[1], &p.report[1], &p.control[0], &p.status[1]}) close_fd(*fd);
+  StartFailure failure{};
   ssize_t got;
-  do got = ::read(p.report[0], &exec_error, sizeof exec_error);
+  do got = ::read(p.report[0], &failure, sizeof failure);
   while (got < 0 && errno == EINTR);
   int status = 0;
-  if (got == static_cast<ssize_t>(sizeof exec_error)) {
-    waitpid(pid, &status, 0);
-    run.failure = fmt::format("cannot run {}: {}", program, std::strerror(exec_error));
-    run.exit = describe_status(status);
+  if (got == static_cast<ssize_t>(sizeof failure)) {
+    run.failure = start_failure(failure, program);
+    guard.stop();
+    if (failure.stage != StartStage::fork && ::read(p.status[0], &status, sizeof status) == sizeof status)
+      run.exit = describe_status(status);
     return run;
   }
   for (int fd : {p.in[1], p.out[0], p.err[0]}) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -298,11 +400,9 @@ ProgramRun run_program(const std::string& program, const std::vector<std::string
   exchange.talk();
   close_fd(p.in[1]);
   // A program that answered, or stopped answering without hanging, gets a moment to exit by itself.
-  const bool ended = exchange.wait_exit(pid, exchange.timed_out() ? 0 : limits.exit_grace_s);
+  const bool ended = exchange.wait_exit(exchange.timed_out() ? 0 : limits.exit_grace_s, status);
   const bool exited = ended && run.failure.empty();
-  kill(-pid, SIGKILL);  // the program if still running, and whatever it left running in its group
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  guard.stop();  // the program if still running, and every process it started
   exchange.drain_stderr();
   run.exit = ended ? describe_status(status) : "killed by aha while still running";
   run.clean_exit = exited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
