@@ -73,6 +73,8 @@ TEST(DeepJson, every_reader_refuses_deep_json_with_exit_2_naming_the_file) {
 // on_error like any other answer that is not a number.
 TEST(DeepJson, a_deep_answer_from_an_external_reward_program_scores_on_error) {
   test::TempDir dir;
+  // As root, reward programs run as nobody: the script and its directory must be readable to all.
+  fs::permissions(dir.path(), fs::perms::all);
   test::write_text(dir.file("deep.txt"), kDeep + "\n");
   test::write_text(dir.file("score.sh"), "#!/bin/sh\nread line\ncat " + dir.file("deep.txt") + "\n");
   test::write_text(dir.file("in.jsonl"), "{\"completion\": \"a\"}\n");
