@@ -10,6 +10,7 @@
 
 #include "aha/base/error.hpp"
 #include "apps/serve/request.hpp"
+#include "apps/serve/server.hpp"
 #include "serve/serve_fixture.hpp"
 
 namespace aha {
@@ -266,6 +267,36 @@ TEST_F(ServeAttack, a_full_server_answers_429_from_the_head_without_waiting_for_
   busy.join();
 }
 
+TEST_F(ServeAttack, bodies_announced_together_are_bounded_to_64_mib) {
+  test::ServeProcess server("--model " + model());
+  ASSERT_GT(server.port(), 0) << server.log();
+  // Each announces the largest body (4 MiB) and sends none of it: the first 16 are waited for
+  // (64 MiB in all), the next is told to come back.
+  std::vector<int> fds;
+  for (int i = 0; i < 16; ++i) {
+    fds.push_back(connect_to(server.port()));
+    send_all(fds.back(), completion_head("Content-Length: 4194304\r\n"));
+  }
+  const int extra = connect_to(server.port());
+  send_all(extra, completion_head("Content-Length: 4194304\r\n"));
+  EXPECT_EQ(status_of(read_head(extra, std::chrono::seconds(2))), 503);
+  close(extra);
+  close(fds.front());  // its share is free again
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const int next = connect_to(server.port());
+  send_all(next, completion_head("Content-Length: 4194304\r\n"));
+  EXPECT_EQ(status_of(read_head(next, std::chrono::milliseconds(500))), 0) << "it should be waited for";
+  close(next);
+  for (size_t i = 1; i < fds.size(); ++i) close(fds[i]);
+}
+
+TEST(ServeHost, loopback_means_an_address_of_this_machine_or_localhost) {
+  for (const char* yes : {"localhost", "127.0.0.1", "127.1.2.3", "::1"}) EXPECT_TRUE(serve::is_loopback(yes)) << yes;
+  for (const char* no : {"127.0.0.1.attacker.example", "localhost.attacker.example", "0.0.0.0", "10.0.0.1",
+                         "::", "::ffff:10.0.0.1", "", "127"})
+    EXPECT_FALSE(serve::is_loopback(no)) << no;
+}
+
 TEST_F(ServeAttack, bound_to_loopback_a_foreign_host_name_is_refused) {
   test::ServeProcess server("--model " + model());
   ASSERT_GT(server.port(), 0) << server.log();
@@ -279,6 +310,8 @@ TEST_F(ServeAttack, bound_to_loopback_a_foreign_host_name_is_refused) {
   // A page on attacker.example whose name was rebound to 127.0.0.1 sends its own name.
   EXPECT_EQ(get("attacker.example"), 403);
   EXPECT_EQ(get("attacker.example:" + std::to_string(server.port())), 403);
+  EXPECT_EQ(get("127.0.0.1.attacker.example"), 403);  // a name that merely starts like an address
+  EXPECT_EQ(get("localhost.attacker.example"), 403);
   EXPECT_EQ(get("localhost:" + std::to_string(server.port())), 200);
   EXPECT_EQ(get("127.0.0.1"), 200);
   EXPECT_EQ(get("[::1]:8080"), 200);

@@ -75,6 +75,7 @@ struct Server::Connection {
   bool reply_complete = false, close_after = false;
   Clock::time_point deadline, request_start, last_progress;
   size_t request_bytes = 0;
+  size_t body_reserved = 0;  // of the server's body budget, while the body is read
   uint32_t events = 0;
 };
 
@@ -246,6 +247,11 @@ void Server::run() {
     collect_replies();
     const Clock::time_point now = Clock::now();
     check_deadlines(now);
+    if (listen_paused_ && listen_fd_ >= 0) {
+      epoll_event ev{.events = EPOLLIN, .data = {.u64 = kListenId}};
+      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+      listen_paused_ = false;
+    }
     if (accepting_stop_ && !closed_waiting) {
       closed_waiting = true;
       if (listen_fd_ >= 0) ::close(listen_fd_);
@@ -266,8 +272,15 @@ void Server::run() {
 void Server::accept_all() {
   for (;;) {
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or out of descriptors (the next tick tries again)
     const Clock::time_point now = Clock::now();
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && make_room(now)) continue;
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+      // Out of descriptors with none to free: stop listening for a tick rather than spin.
+      epoll_event ev{.events = 0, .data = {.u64 = kListenId}};
+      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+      listen_paused_ = true;
+    }
+    if (fd < 0) return;  // EAGAIN, EINTR, a connection reset before it was accepted
     if (static_cast<int>(connections_.size()) >= limits_.max_connections && !make_room(now)) {
       const std::string busy =
           response_bytes({.status = 503, .body = error_json(503, "too many connections; try again later")}, false);
@@ -367,6 +380,13 @@ bool Server::read_head(Connection& c) {
     answer_now(c, *answer, c.framing.keep_alive && c.framing.content_length == 0);
     return false;
   }
+  if (body_bytes_reading_ + c.framing.content_length > limits_.max_body_bytes_reading) {
+    answer_now(c, {.status = 503, .body = error_json(503, "too many request bodies are arriving at once; try again")},
+               false);
+    return false;
+  }
+  c.body_reserved = c.framing.content_length;
+  body_bytes_reading_ += c.body_reserved;
   c.in.erase(0, head_size);
   c.scanned = 0;
   if (c.framing.expect_continue) {
@@ -382,6 +402,7 @@ void Server::read_body(Connection& c) {
   if (c.in.size() < c.framing.content_length) return;
   Request request{std::move(c.head), c.in.substr(0, c.framing.content_length)};
   c.in.erase(0, c.framing.content_length);
+  release_body(c);
   dispatch(c, std::move(request));
 }
 
@@ -492,7 +513,13 @@ void Server::check_deadlines(Clock::time_point now) {
   }
 }
 
+void Server::release_body(Connection& c) {
+  body_bytes_reading_ -= c.body_reserved;
+  c.body_reserved = 0;
+}
+
 void Server::close(Connection& c) {
+  release_body(c);
   if (c.reply) c.reply->drop();
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
   ::close(c.fd);

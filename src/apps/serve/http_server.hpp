@@ -7,7 +7,8 @@
 //   `keep_alive_idle` before its next request begins), and the body within `request_timeout` of
 //   the head — however the bytes trickle in;
 // - a head of at most `max_head_bytes` (431 beyond), bodies framed by Content-Length only and at
-//   most `max_body_bytes` (chunked: 411, compressed: 415, larger: 413, decided before reading it);
+//   most `max_body_bytes` (chunked: 411, compressed: 415, larger: 413, decided before reading it),
+//   and at most `max_body_bytes_reading` of bodies received at once (503 beyond);
 // - at most `max_connections` connections: at the limit a new one replaces the waiting connection
 //   (not yet answered) that has sent the fewest bytes per second, so a crowd of trickling clients
 //   cannot keep /health or a real request out;
@@ -38,6 +39,7 @@ namespace aha::serve::http {
 struct Limits {
   size_t max_head_bytes = 16 * 1024;
   size_t max_body_bytes = size_t{4} << 20;
+  size_t max_body_bytes_reading = size_t{64} << 20;  // bodies being received together at most (503 beyond)
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds keep_alive_idle{5000};
   std::chrono::milliseconds write_timeout{30000};
@@ -138,6 +140,7 @@ class Server {
   void after_response(Connection& c);
   void check_deadlines(Clock::time_point now);
   void close(Connection& c);
+  void release_body(Connection& c);
   void update_events(Connection& c);
 
   Limits limits_;
@@ -145,6 +148,8 @@ class Server {
   Handler handler_;
   int listen_fd_ = -1, epoll_fd_ = -1, wake_fd_ = -1;
   uint64_t next_id_ = 1;
+  size_t body_bytes_reading_ = 0;  // Content-Length of the bodies being read (loop thread)
+  bool listen_paused_ = false;     // out of descriptors: accepting waits a tick
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;  // loop thread only
   std::atomic<int64_t> open_connections_{0};
   std::mutex wake_mutex_;

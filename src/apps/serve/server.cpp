@@ -1,5 +1,8 @@
 #include "apps/serve/server.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -130,7 +133,14 @@ class CompletionWorkers {
   std::vector<std::thread> threads_;
 };
 
-bool is_loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0; }
+bool is_loopback(const std::string& host) {
+  // Addresses are read as addresses: "127.0.0.1.attacker.example" is a name, and not this machine's.
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return host == "localhost";
+}
 
 struct Server::Impl {
   ServerOptions options;
