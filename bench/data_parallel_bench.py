@@ -40,7 +40,7 @@ def write_model(root, aha, repo):
     json.dump(config, open(os.path.join(root, "model.json"), "w"))
     with open(os.path.join(root, "init.yaml"), "w") as f:
         f.write(f"model_config: {root}/model.json\ntokenizer: {repo}/examples/arithmetic/tokenizer.json\n"
-                f"dataset_task: arithmetic\noutput_dir: {root}/model\nmax_length: 64\n"
+                f"dataset_task: equations\noutput_dir: {root}/model\nmax_length: 64\n"
                 "per_device_train_batch_size: 4\nmax_steps: 1\nlearning_rate: 1e-4\n")
     run([aha, "pretrain", "--threads", "2", "--config", os.path.join(root, "init.yaml")])
     with open(os.path.join(root, "sft.jsonl"), "w") as f:
@@ -61,7 +61,7 @@ def sft_config(root, model, steps):
 def grpo_config(root, model, steps):
     path = os.path.join(root, "grpo.yaml")
     with open(path, "w") as f:
-        f.write(f"model_name_or_path: {model}\ndataset_task: arithmetic\nreward_funcs: [format, accuracy]\n"
+        f.write(f"model_name_or_path: {model}\ndataset_task: word_problems\nreward_funcs: [format, accuracy]\n"
                 "prompt_template: raw\nnum_generations: 8\nper_device_train_batch_size: 8\n"
                 f"max_completion_length: 64\nlearning_rate: 1e-6\nmax_steps: {steps}\nsave_steps: 100000\nseed: 1\n")
     return path

@@ -8,6 +8,7 @@
 #include "aha/base/threads.hpp"
 #include "aha/dist/world.hpp"
 #include "aha/rl/distill.hpp"
+#include "aha/train/config_reader.hpp"
 #include "cli/command.hpp"
 
 namespace aha::cli {
@@ -22,7 +23,10 @@ struct DistillOptions {
 int run(const DistillOptions& o, CLI::App& app) {
   std::vector<std::string> sets = o.sets;
   if (o.overwrite) sets.push_back("overwrite_output_dir=true");
-  const rl::DistillConfig config = rl::load_distill_config(o.config, sets);
+  rl::DistillConfig config = rl::load_distill_config(o.config, sets);
+  if (!config.dataset_task.empty()) config.dataset_task = current_task(config.dataset_task, tasks::TaskKind::prompts);
+  train::check_input_paths(o.config,
+                           {{"model_name_or_path", config.model_name_or_path}, {"dataset_path", config.dataset_path}});
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   std::optional<ProgressReporter> progress;
   // Under mpirun, rank 0 speaks for the job and shows its own share's progress.

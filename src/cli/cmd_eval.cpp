@@ -40,6 +40,7 @@ int run_eval(EvalCli c) {
     o.name = std::filesystem::path(c.data).stem().string();
     o.dataset = ledger::fingerprint_file(c.data, "eval", static_cast<int64_t>(o.items.size()), 0);
   } else {
+    c.task = current_task(c.task, tasks::TaskKind::prompts);
     o.items = tasks::generate_task(c.task, c.split, c.count, o.sampling.seed);
     o.name = c.task;
     o.dataset = ledger::generator_record(c.task, "1", {{"split", c.split}, {"count", c.count}}, o.sampling.seed, "eval",
@@ -69,7 +70,7 @@ const bool registered = register_command({
       add_dtype_option(app, c->o.dtype);
       app.add_option("--data", c->data, "JSONL prompts with answers ({\"prompt\",\"answer\"} or GSM8K's format)");
       app.add_option("--task", c->task,
-                     "A built-in task instead of --data (arithmetic, counting, countdown, countdown3, countdown4)");
+                     "A built-in task instead of --data (word_problems, counting, countdown, countdown3, countdown4)");
       app.add_option("--split", c->split, "With --task: train or test (default test)");
       app.add_option("--count", c->count, "With --task: number of items (default 100)");
       app.add_option("--reward", c->o.reward,

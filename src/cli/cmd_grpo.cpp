@@ -7,6 +7,7 @@
 #include "aha/base/threads.hpp"
 #include "aha/dist/world.hpp"
 #include "aha/rl/grpo.hpp"
+#include "aha/train/config_reader.hpp"
 #include "cli/command.hpp"
 #include "cli/train_command.hpp"
 
@@ -24,6 +25,9 @@ int run(const GrpoOptions& o, CLI::App& app) {
   std::vector<std::string> sets = o.sets;
   if (o.overwrite) sets.push_back("overwrite_output_dir=true");
   rl::GrpoConfig config = rl::load_grpo_config(o.config, sets);
+  if (!config.dataset_task.empty()) config.dataset_task = current_task(config.dataset_task, tasks::TaskKind::prompts);
+  train::check_input_paths(o.config,
+                           {{"model_name_or_path", config.model_name_or_path}, {"dataset_path", config.dataset_path}});
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   config.threads = num_threads();
   rl::GrpoRunOptions run;

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "aha/base/error.hpp"
+#include "aha/dist/world.hpp"
 
 namespace aha::cli {
 namespace {
@@ -55,6 +56,13 @@ void add_dtype_option(CLI::App& app, model::DTypeChoice& dtype) {
 
 ProgressOptions stderr_progress(const std::string& label, const std::string& unit, int64_t every_units) {
   return {.label = label, .unit = unit, .out = stderr, .terminal = stderr_is_terminal(), .every_units = every_units};
+}
+
+std::string current_task(const std::string& task, tasks::TaskKind kind) {
+  std::string deprecation;
+  const std::string now = tasks::current_task_name(task, kind, &deprecation);
+  if (!deprecation.empty() && dist::world().rank() == 0) fmt::print(stderr, "aha: {}\n", deprecation);
+  return now;
 }
 
 }  // namespace aha::cli

@@ -10,6 +10,7 @@
 
 #include "aha/base/progress.hpp"
 #include "aha/model/compute_dtype.hpp"
+#include "aha/tasks/task.hpp"
 
 namespace aha::cli {
 
@@ -39,5 +40,9 @@ std::vector<int32_t> parse_ids(const std::string& text, const std::string& flag)
 // A progress line on stderr for `label`'s work counted in `unit`: a bar on a terminal, otherwise a
 // plain line every `every_units` units (0: every 10 seconds) and one at the end.
 ProgressOptions stderr_progress(const std::string& label, const std::string& unit, int64_t every_units);
+
+// `task` under its current name (tasks::current_task_name for `kind`); a deprecated name's notice
+// goes to stderr, once, from rank 0.
+std::string current_task(const std::string& task, tasks::TaskKind kind);
 
 }  // namespace aha::cli

@@ -25,6 +25,10 @@ int run(const TrainOptions& o, CLI::App& app, train::TrainMode mode) {
   if (o.skip_bad_lines) sets.push_back("skip_bad_lines=true");
   if (o.overwrite) sets.push_back("overwrite_output_dir=true");
   train::TrainConfig config = train::load_train_config(o.config, mode, sets);
+  if (!config.dataset_task.empty())
+    config.dataset_task = current_task(
+        config.dataset_task, mode == train::TrainMode::pretrain ? tasks::TaskKind::text : tasks::TaskKind::prompts);
+  train::check_input_paths(config, o.config);
   // --threads on the command line wins over the config's threads.
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   config.threads = num_threads();

@@ -159,3 +159,30 @@ TEST_F(AssistantOnlyLoss, a_template_that_rewrites_earlier_turns_is_a_clear_erro
 
 }  // namespace
 }  // namespace aha::data
+
+namespace aha::data {
+namespace {
+
+TEST_F(SftDataset, gsm8k_rows_become_the_prompt_and_an_r1_format_worked_solution) {
+  test::write_text(dir.file("gsm8k.jsonl"),
+                   "{\"question\": \"Ann has 2 cats and gets 3 more. How many?\", \"answer\": \"She has 2+3=<<2+3=5>>5 "
+                   "cats.\\n#### 5\"}\n");
+  ASSERT_TRUE(is_gsm8k_file(dir.file("gsm8k.jsonl")));
+  const std::vector<PromptItem> items = read_prompt_dataset(dir.file("gsm8k.jsonl"));
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(worked_solution(items[0]), " <think>\nShe has 2+3=5 cats.\n</think>\n<answer>5</answer>");
+  const SequenceSet set = worked_solution_sequences(items, PromptTemplate::raw, {&tok, &chat, 256}, {}, "gsm8k");
+  ASSERT_EQ(set.sequences.size(), 1u);
+  std::vector<int32_t> expected = tok.encode("Ann has 2 cats and gets 3 more. How many?" + worked_solution(items[0]));
+  expected.push_back(256);
+  EXPECT_EQ(set.sequences[0].tokens, expected);
+  const size_t prompt = tok.encode("Ann has 2 cats and gets 3 more. How many?").size();
+  EXPECT_EQ(set.sequences[0].labels[prompt - 1], 0);
+  EXPECT_EQ(set.sequences[0].labels[prompt], 1);
+  PromptItem bare = items[0];
+  bare.reasoning.clear();
+  EXPECT_THROW(worked_solution_sequences({bare}, PromptTemplate::raw, {&tok, &chat, 256}, {}, "gsm8k"), Error);
+}
+
+}  // namespace
+}  // namespace aha::data

@@ -14,7 +14,7 @@ std::string eval_args(const std::string& model, const std::string& score) {
   // The external reward runs `sh -c` and prints `score` for every completion it reads.
   const Json options = {{"command", {"sh", "-c", "while read -r line; do echo " + score + "; done"}}};
   return fmt::format(
-      "eval --threads 2 --model {} --task arithmetic --count 3 --samples 4 --k 1,2,4 --max-tokens 6 "
+      "eval --threads 2 --model {} --task word_problems --count 3 --samples 4 --k 1,2,4 --max-tokens 6 "
       "--prompt-template raw --reward external --reward-options '{}'",
       model, options.dump());
 }
@@ -28,7 +28,7 @@ TEST(EvalCli, a_reward_that_always_passes_gives_one_and_one_that_never_does_give
   for (const char* m : {"pass@1", "pass@2", "pass@4", "maj@1", "maj@2", "maj@4"}) EXPECT_EQ(s["metrics"][m], 1.0) << m;
   EXPECT_EQ(s["samples"], 4);
   EXPECT_EQ(s["items"], 3);
-  EXPECT_EQ(s["dataset"]["generator"], "arithmetic");
+  EXPECT_EQ(s["dataset"]["generator"], "word_problems");
   EXPECT_EQ(s["dataset"]["records"], 3);
   EXPECT_EQ(s["sampling"]["temperature"].get<double>(), 0.6);  // R1's defaults
   EXPECT_EQ(s["sampling"]["top_p"].get<double>(), 0.95);
@@ -47,9 +47,9 @@ TEST(EvalCli, a_reward_that_always_passes_gives_one_and_one_that_never_does_give
 
   r = test::run_aha(eval_args(model, "0"));
   ASSERT_EQ(r.status, 0) << r.err;
-  s = Json::parse(train::testing::slurp(model + "/eval/arithmetic/summary.json"));
+  s = Json::parse(train::testing::slurp(model + "/eval/word_problems/summary.json"));
   for (const char* m : {"pass@1", "pass@2", "pass@4", "maj@1", "maj@2", "maj@4"}) EXPECT_EQ(s["metrics"][m], 0.0) << m;
-  EXPECT_TRUE(std::filesystem::exists(model + "/eval/arithmetic/summary.md"));
+  EXPECT_TRUE(std::filesystem::exists(model + "/eval/word_problems/summary.md"));
   ASSERT_EQ(test::run_aha("card --model " + model).status, 0);
   EXPECT_NE(train::testing::slurp(model + "/README.md").find("    - type: \"pass@4\"\n      value: 0.0\n"),
             std::string::npos);
@@ -57,7 +57,7 @@ TEST(EvalCli, a_reward_that_always_passes_gives_one_and_one_that_never_does_give
 
 TEST(EvalCli, bad_k_and_missing_source_are_usage_errors) {
   auto& l = TwoStageLineage::get();
-  test::RunResult r = test::run_aha("eval --model " + l.sft_model + " --task arithmetic --samples 2 --k 4");
+  test::RunResult r = test::run_aha("eval --model " + l.sft_model + " --task word_problems --samples 2 --k 4");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("--k 4: each k must be in 1 .. --samples (2)"), std::string::npos) << r.err;
   r = test::run_aha("eval --model " + l.sft_model);

@@ -81,7 +81,7 @@ TEST_P(Task, train_and_test_never_share_a_problem_whatever_the_seeds) {
   EXPECT_GT(test.size(), 1200u);
 }
 
-INSTANTIATE_TEST_SUITE_P(BuiltIn, Task, ::testing::Values("countdown", "arithmetic", "counting"));
+INSTANTIATE_TEST_SUITE_P(BuiltIn, Task, ::testing::Values("countdown", "word_problems", "counting"));
 
 TEST(CountdownTask, every_item_is_solved_by_its_solution_and_has_tinyzero_form) {
   auto reward = rl::make_reward("countdown");
@@ -144,7 +144,7 @@ std::vector<Step> checked_steps(const std::string& steps, std::set<std::string>&
 }
 
 TEST(ArithmeticTask, steps_are_right_answers_non_negative_and_templates_varied) {
-  const auto items = generate_task("arithmetic", "train", 1000, 5);
+  const auto items = generate_task("word_problems", "train", 1000, 5);
   auto accuracy = rl::make_reward("accuracy");
   std::vector<rl::RewardInput> inputs;
   std::set<std::string> patterns;
@@ -218,11 +218,28 @@ TEST(CountingTask, no_test_problem_has_a_step_permuted_twin_in_the_training_spli
 
 TEST(TaskNames, unknown_tasks_and_splits_are_bad_input) {
   EXPECT_EQ(task_names(),
-            (std::vector<std::string>{"arithmetic", "counting", "countdown", "countdown3", "countdown4"}));
+            (std::vector<std::string>{"word_problems", "counting", "countdown", "countdown3", "countdown4"}));
+  EXPECT_EQ(text_task_names(), std::vector<std::string>{"equations"});
+  EXPECT_THROW(generate_task("equations", "train", 1, 0), Error);  // text, not prompts
   EXPECT_THROW(generate_task("sudoku", "train", 1, 0), Error);
   EXPECT_THROW(generate_task("countdown", "validation", 1, 0), Error);
   EXPECT_THROW(generate_task("countdown", "train", -1, 0), Error);
   EXPECT_TRUE(generate_task("countdown", "train", 0, 0).empty());
+}
+
+TEST(TaskNames, the_deprecated_name_arithmetic_means_equations_for_text_and_word_problems_for_prompts) {
+  std::string notice;
+  EXPECT_EQ(current_task_name("arithmetic", TaskKind::text, &notice), "equations");
+  EXPECT_NE(notice.find("task \"arithmetic\" is deprecated: it means \"equations\" here"), std::string::npos) << notice;
+  EXPECT_EQ(current_task_name("arithmetic", TaskKind::prompts, &notice), "word_problems");
+  EXPECT_NE(notice.find("it means \"word_problems\" here"), std::string::npos) << notice;
+  EXPECT_EQ(current_task_name("counting", TaskKind::prompts, &notice), "counting");
+  EXPECT_EQ(notice, "");
+  // The old name generates the very same items: its split keys and random streams are unchanged.
+  const auto old_name = generate_task("arithmetic", "train", 50, 3),
+             new_name = generate_task("word_problems", "train", 50, 3);
+  ASSERT_EQ(old_name.size(), new_name.size());
+  for (size_t i = 0; i < old_name.size(); ++i) EXPECT_EQ(old_name[i].prompt, new_name[i].prompt);
 }
 
 TEST(TaskNames, asking_for_more_distinct_items_than_a_task_has_is_a_clear_error) {

@@ -33,6 +33,46 @@ TEST(TrainConfig, nearest_key_is_found_by_edit_distance) {
   EXPECT_EQ(nearest_key("completely_unrelated_key", keys), "");
 }
 
+TEST(TrainConfig, dataset_path_and_dataset_task_replace_each_other_and_the_later_wins) {
+  test::TempDir dir;
+  const std::string model = "model_name_or_path: m\noutput_dir: out\n";
+  test::write_text(dir.file("task.yaml"), model + "dataset_task: word_problems\n");
+  TrainConfig c = load_train_config(dir.file("task.yaml"), TrainMode::sft, {"dataset_path=d.jsonl"});
+  EXPECT_EQ(c.dataset_path, "d.jsonl");
+  EXPECT_EQ(c.dataset_task, "");
+  test::write_text(dir.file("path.yaml"), model + "dataset_path: d.jsonl\n");
+  c = load_train_config(dir.file("path.yaml"), TrainMode::sft, {"dataset_task=counting"});
+  EXPECT_EQ(c.dataset_path, "");
+  EXPECT_EQ(c.dataset_task, "counting");
+  test::write_text(dir.file("both.yaml"), model + "dataset_path: d.jsonl\ndataset_task: countdown\n");
+  c = load_train_config(dir.file("both.yaml"), TrainMode::sft, {});
+  EXPECT_EQ(c.dataset_path, "");
+  EXPECT_EQ(c.dataset_task, "countdown");
+  // An empty value clears nothing: the resolved config.yaml writes both keys, one of them "".
+  c = load_train_config(dir.file("path.yaml"), TrainMode::sft, {"dataset_task="});
+  EXPECT_EQ(c.dataset_path, "d.jsonl");
+}
+
+TEST(TrainConfig, pretraining_takes_text_tasks_and_sft_prompt_tasks) {
+  test::TempDir dir;
+  const std::string model = "model_name_or_path: m\noutput_dir: out\n";
+  test::write_text(dir.file("c.yaml"), model + "dataset_task: equations\n");
+  EXPECT_NO_THROW(load_train_config(dir.file("c.yaml"), TrainMode::pretrain, {}));
+  EXPECT_NO_THROW(load_train_config(dir.file("c.yaml"), TrainMode::pretrain, {"dataset_task=arithmetic"}));
+  EXPECT_NO_THROW(load_train_config(dir.file("c.yaml"), TrainMode::sft, {"dataset_task=word_problems"}));
+  EXPECT_NO_THROW(load_train_config(dir.file("c.yaml"), TrainMode::sft, {"dataset_task=arithmetic"}));
+  try {
+    load_train_config(dir.file("c.yaml"), TrainMode::sft, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dataset_task: unknown sft task 'equations'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_train_config(dir.file("c.yaml"), TrainMode::pretrain, {"dataset_task=word_problems"}), Error);
+  EXPECT_THROW(load_train_config(dir.file("c.yaml"), TrainMode::pretrain, {"prompt_template=raw"}), Error);
+  EXPECT_THROW(load_train_config(dir.file("c.yaml"), TrainMode::sft, {"dataset_task=counting", "prompt_template=x"}),
+               Error);
+}
+
 TEST(TrainConfig, missing_model_and_data_are_named) {
   test::TempDir dir;
   test::write_text(dir.file("c.yaml"), "output_dir: out\ndataset_task: arithmetic\n");

@@ -100,12 +100,8 @@ Sequence conversation(const JsonlRecord& r, const std::string& where, const SftT
   return s;
 }
 
-Sequence tokenize_record(const JsonlRecord& r, const std::string& where, const SftTokenizing& tok,
-                         const SftOptions& o) {
-  Sequence s;
-  if (r.value.contains("prompt")) s = prompt_completion(r, where, tok, o.completion_only_loss);
-  else if (r.value.contains("messages")) s = conversation(r, where, tok, o.assistant_only_loss);
-  else fail("{}: expected {{\"prompt\", \"completion\"}} or {{\"messages\"}}", where);
+// `s` cut at max_length, or an Error when truncation is off.
+void fit_max_length(Sequence& s, const std::string& where, const SftOptions& o) {
   const size_t max = static_cast<size_t>(o.max_length);
   if (s.tokens.size() > max) {
     if (!o.truncation)
@@ -114,6 +110,15 @@ Sequence tokenize_record(const JsonlRecord& r, const std::string& where, const S
     s.tokens.resize(max);
     s.labels.resize(max);
   }
+}
+
+Sequence tokenize_record(const JsonlRecord& r, const std::string& where, const SftTokenizing& tok,
+                         const SftOptions& o) {
+  Sequence s;
+  if (r.value.contains("prompt")) s = prompt_completion(r, where, tok, o.completion_only_loss);
+  else if (r.value.contains("messages")) s = conversation(r, where, tok, o.assistant_only_loss);
+  else fail("{}: expected {{\"prompt\", \"completion\"}} or {{\"messages\"}}", where);
+  fit_max_length(s, where, o);
   return s;
 }
 
@@ -133,6 +138,33 @@ SequenceSet read_sft_dataset(const std::string& path, const SftTokenizing& tok, 
     }
   }
   if (set.sequences.empty()) fail("{}: the dataset is empty: no training examples", path);
+  return set;
+}
+
+std::string worked_solution(const PromptItem& item) {
+  return fmt::format(" <think>\n{}\n</think>\n<answer>{}</answer>", item.reasoning, item.solution);
+}
+
+bool is_gsm8k_file(const std::string& path) {
+  const JsonlFile file = read_jsonl(path, bad_lines_policy(true));
+  return !file.records.empty() && file.records.front().value.contains("question");
+}
+
+SequenceSet worked_solution_sequences(const std::vector<PromptItem>& items, PromptTemplate format,
+                                      const SftTokenizing& tok, const SftOptions& options, const std::string& origin) {
+  SequenceSet set;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string where = fmt::format("{} item {}", origin, i + 1);
+    if (items[i].reasoning.empty() || items[i].solution.empty())
+      fail("{}: no worked solution to train on (it needs reasoning and a final answer)", where);
+    std::vector<int32_t> completion = tok.tokenizer->encode(worked_solution(items[i]), false);
+    completion.push_back(tok.eos);
+    Sequence s = from_parts(tok.tokenizer->encode(format_prompt(items[i], format, tok.chat_template), false),
+                            completion, options.completion_only_loss);
+    fit_max_length(s, where, options);
+    set.sequences.push_back(std::move(s));
+  }
+  if (set.sequences.empty()) fail("{}: the dataset is empty: no training examples", origin);
   return set;
 }
 

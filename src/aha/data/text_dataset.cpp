@@ -3,13 +3,19 @@
 #include "aha/base/error.hpp"
 #include "aha/data/jsonl.hpp"
 #include "aha/tasks/arithmetic_text.hpp"
+#include "aha/tasks/task.hpp"
 
 namespace aha::data {
 
 std::vector<std::string> read_texts(const TextSource& source, int64_t& skipped_lines) {
   skipped_lines = 0;
   if (!source.task.empty()) {
-    if (source.task != "arithmetic") fail("dataset_task: unknown task '{}' (built-in: arithmetic)", source.task);
+    const std::string task = tasks::current_task_name(source.task, tasks::TaskKind::text, nullptr);
+    if (task != "equations")
+      fail(
+          "dataset_task: unknown text task '{}' (built-in: equations; prompt tasks such as word_problems are for "
+          "`aha sft`, grpo, distill and eval)",
+          source.task);
     return tasks::arithmetic_texts(source.seed, source.num_examples);
   }
   JsonlFile file = read_jsonl(source.path, bad_lines_policy(source.skip_bad_lines));

@@ -13,7 +13,7 @@ namespace aha::data {
 
 struct TextSource {
   std::string path;          // a JSONL file of {"text": ...}, or
-  std::string task;          // a built-in task ("arithmetic")
+  std::string task;          // a built-in text task ("equations")
   uint64_t seed = 0;         // the task's seed
   int64_t num_examples = 0;  // how many texts the task generates
   bool skip_bad_lines = false;

@@ -1,4 +1,5 @@
-// The built-in `arithmetic` task: lines such as "12+7=19", deterministic from a seed.
+// The built-in text task `equations` (formerly `arithmetic`): lines such as "12+7=19", deterministic
+// from a seed, for pretraining.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The names and things of the built-in word problems (`arithmetic`, `counting`).
+// The names and things of the built-in word problems (`word_problems`, `counting`).
 #pragma once
 
 #include <array>

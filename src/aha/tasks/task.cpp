@@ -1,5 +1,8 @@
 #include "aha/tasks/task.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <unordered_set>
 
 #include "aha/base/error.hpp"
@@ -22,17 +25,34 @@ std::vector<PromptItem> generate_task(const std::string& name, const std::string
   if (split != "train" && split != "test")
     fail("task {}: split must be \"train\" or \"test\", got \"{}\"", name, split);
   if (count < 0) fail("task {}: count must not be negative, got {}", name, count);
-  if (name == "arithmetic") return word_problem_items(split, count, seed);
+  if (name == "word_problems" || name == "arithmetic") return word_problem_items(split, count, seed);
   if (name == "counting") return counting_items(split, count, seed);
   CountdownOptions options;
   if (name == "countdown3") options.max_numbers = 3;
   if (name == "countdown4") options.min_numbers = 4;
   if (name == "countdown" || name == "countdown3" || name == "countdown4")
     return countdown_items(split, count, seed, options);
-  fail("unknown task \"{}\" (tasks: arithmetic, counting, countdown, countdown3, countdown4)", name);
+  if (name == "equations")
+    fail("task \"equations\" gives plain text for `aha pretrain`, not prompts with answers (tasks: {})",
+         fmt::join(task_names(), ", "));
+  fail("unknown task \"{}\" (tasks: {})", name, fmt::join(task_names(), ", "));
 }
 
-std::vector<std::string> task_names() { return {"arithmetic", "counting", "countdown", "countdown3", "countdown4"}; }
+std::vector<std::string> task_names() { return {"word_problems", "counting", "countdown", "countdown3", "countdown4"}; }
+
+std::vector<std::string> text_task_names() { return {"equations"}; }
+
+std::string current_task_name(const std::string& name, TaskKind kind, std::string* deprecation) {
+  if (deprecation) deprecation->clear();
+  if (name != "arithmetic") return name;
+  const std::string now = kind == TaskKind::text ? "equations" : "word_problems";
+  if (deprecation)
+    *deprecation = fmt::format(
+        "task \"arithmetic\" is deprecated: it means \"{}\" here; say so (the \"12+7=19\" lines of pretraining are "
+        "\"equations\", the word problems of sft, grpo, distill and eval are \"word_problems\")",
+        now);
+  return now;
+}
 
 std::string task_split(std::string_view canonical_item) {
   // FNV-1a, then a SplitMix64 finaliser so that every bit of the key reaches the low bits.

@@ -21,13 +21,26 @@ struct PromptItem {
                           // expression); empty when unknown
 };
 
-// A built-in task ("countdown", "arithmetic"): `count` items of `split` ("train" or "test";
-// the splits never share an item), deterministic in `seed`.
+// A built-in prompt task ("countdown", "word_problems"): `count` items of `split` ("train" or
+// "test"; the splits never share an item), deterministic in `seed`. The deprecated name
+// "arithmetic" is "word_problems".
 std::vector<PromptItem> generate_task(const std::string& name, const std::string& split, int64_t count, uint64_t seed);
 
-// The names generate_task accepts: "arithmetic" and "counting" (word problems), "countdown" (3 or
-// 4 numbers), "countdown3", "countdown4".
+// The names generate_task accepts: "word_problems" and "counting" (word problems), "countdown" (3
+// or 4 numbers), "countdown3", "countdown4".
 std::vector<std::string> task_names();
+
+// What a built-in task gives: prompt items with answers (generate_task), or plain text for
+// pretraining ("equations", data/text_dataset).
+enum class TaskKind { prompts, text };
+
+// The names of the built-in text tasks: "equations" ("12+7=19" lines).
+std::vector<std::string> text_task_names();
+
+// `name` as the current name of a task of `kind`: the deprecated "arithmetic" becomes "equations"
+// for text and "word_problems" for prompts, and `deprecation` (when not null) receives a one-line
+// notice saying so; any other name comes back as it is, with `deprecation` left empty.
+std::string current_task_name(const std::string& name, TaskKind kind, std::string* deprecation);
 
 // "train" or "test" for a built-in task's item, from a hash of its canonical description (which
 // ignores wording and order), so that no seed can put one problem in both splits; 1 in 10 is "test".

@@ -1,4 +1,4 @@
-// The `arithmetic` task: short multi-step word problems (two or three operations on small
+// The `word_problems` task (formerly `arithmetic`): short multi-step word problems (two or three operations on small
 // integers) with a whole-number answer, from several templates.
 #pragma once
 

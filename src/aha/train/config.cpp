@@ -1,11 +1,13 @@
 #include "aha/train/config.hpp"
 
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <variant>
 
 #include "aha/base/error.hpp"
+#include "aha/tasks/task.hpp"
 #include "aha/train/config_reader.hpp"
 
 namespace aha::train {
@@ -33,6 +35,7 @@ const std::vector<TrainKey>& train_keys() {
       {"completion_only_loss", &C::completion_only_loss, true},
       {"assistant_only_loss", &C::assistant_only_loss, true},
       {"packing", &C::packing, true},
+      {"prompt_template", &C::prompt_template, true},
       {"eval_steps", &C::eval_steps},
   };
   return table;
@@ -108,14 +111,32 @@ void validate(const TrainConfig& c, const std::string& origin) {
           "give exactly one of model_name_or_path (an HF model directory) and model_config (a config.json)");
   require(c.model_config.empty() || !c.tokenizer.empty(), origin, "tokenizer",
           "required with model_config: the tokenizer.json of the new model");
-  require(c.dataset_task.empty() || c.dataset_task == "arithmetic", origin, "dataset_task",
-          "unknown task; the built-in tasks are: arithmetic");
-  require(c.dataset_task.empty() || c.mode == TrainMode::pretrain, origin, "dataset_task",
-          "built-in tasks give plain text, for `aha pretrain`");
+  if (!c.dataset_task.empty()) {
+    const bool text = c.mode == TrainMode::pretrain;
+    const std::string task =
+        tasks::current_task_name(c.dataset_task, text ? tasks::TaskKind::text : tasks::TaskKind::prompts, nullptr);
+    const std::vector<std::string> names = text ? tasks::text_task_names() : tasks::task_names();
+    if (std::find(names.begin(), names.end(), task) == names.end())
+      fail("{}: dataset_task: unknown {} task '{}'; the built-in ones are: {}{}", origin, text ? "pretraining" : "sft",
+           c.dataset_task, fmt::join(names, ", "),
+           text ? " (prompt tasks with answers, such as word_problems, are for `aha sft`, grpo, distill and eval)"
+                : " (equations, plain text, is for `aha pretrain`)");
+  }
+  require(c.prompt_template.empty() || c.prompt_template == "r1_zero" || c.prompt_template == "chat" ||
+              c.prompt_template == "raw",
+          origin, "prompt_template", "must be r1_zero, chat or raw");
   require(c.max_length >= 2, origin, "max_length", "must be at least 2");
   require(c.eval_steps >= 0, origin, "eval_steps", "must not be negative (0: logging_steps)");
   require(!c.use_peft || !c.model_name_or_path.empty(), origin, "use_peft",
           "LoRA trains adapters on a pretrained model: set model_name_or_path (not model_config)");
+}
+
+void check_input_paths(const TrainConfig& c, const std::string& config_path) {
+  check_input_paths(config_path, {{"model_name_or_path", c.model_name_or_path},
+                                  {"model_config", c.model_config},
+                                  {"tokenizer", c.tokenizer},
+                                  {"dataset_path", c.dataset_path},
+                                  {"eval_dataset_path", c.eval_dataset_path}});
 }
 
 }  // namespace aha::train

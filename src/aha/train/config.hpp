@@ -30,6 +30,9 @@ struct TrainConfig : TrainingArguments {
   std::optional<bool> completion_only_loss;  // unset: true for prompt-completion data
   bool assistant_only_loss = false;
   bool packing = false;
+  // sft on a built-in task or a GSM8K-format file: how prompts are formatted (r1_zero, chat or raw;
+  // "": chat when the model has a chat template, else r1_zero), as `aha grpo` formats them.
+  std::string prompt_template;
   int64_t eval_steps = 0;  // 0: logging_steps
 };
 
@@ -42,5 +45,8 @@ std::string to_yaml(const TrainConfig& config);
 
 // Checks the values and their combinations; `origin` names the config in errors.
 void validate(const TrainConfig& config, const std::string& origin);
+
+// Checks that the config's input files exist (check_input_paths), before anything is written.
+void check_input_paths(const TrainConfig& config, const std::string& config_path);
 
 }  // namespace aha::train

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
@@ -99,6 +100,22 @@ void read_config(const std::string& path, const std::vector<std::string>& overri
       fail("{}: the value is not valid YAML: {}", where, e.msg);
     }
     set(text.substr(0, eq), value, where);
+  }
+}
+
+void check_input_paths(const std::string& config_path, const std::vector<ConfigPath>& paths) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const ConfigPath& p : paths) {
+    if (p.value.empty() || fs::exists(p.value, ec)) continue;
+    const fs::path beside = fs::path(config_path).parent_path() / p.value;
+    if (fs::path(p.value).is_relative() && fs::path(config_path).has_parent_path() && fs::exists(beside, ec))
+      fail(
+          "{}: {}: {}: not found in the current directory; a file of that name is beside the config ({}): run from "
+          "there or give the path",
+          config_path, p.key, p.value, beside.string());
+    fail("{}: {}: {}: not found (relative paths resolve against the current directory, {})", config_path, p.key,
+         p.value, fs::current_path(ec).string());
   }
 }
 

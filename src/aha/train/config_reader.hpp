@@ -25,6 +25,16 @@ using ConfigSetter = std::function<void(const std::string& name, const YAML::Nod
 // Error naming path:line.
 void read_config(const std::string& path, const std::vector<std::string>& overrides, const ConfigSetter& set);
 
+// One input path of a config: its key and its value (empty: not given).
+struct ConfigPath {
+  std::string key, value;
+};
+
+// Checks that every given path of `paths` exists. Relative paths resolve against the current
+// directory, as TRL's do; one missing there is an Error naming `config_path` and the key, which
+// says so when a file of that name is beside the config file instead.
+void check_input_paths(const std::string& config_path, const std::vector<ConfigPath>& paths);
+
 // A config field of one of the types configs use.
 using ConfigValue = std::variant<double*, int64_t*, bool*, std::string*, std::optional<double>*, std::optional<bool>*,
                                  std::vector<std::string>*, std::vector<double>*>;

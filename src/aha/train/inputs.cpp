@@ -10,6 +10,7 @@
 #include "aha/io/adapter_config.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/model/architecture.hpp"
+#include "aha/tasks/task.hpp"
 #include "aha/tokenizer/chat_template.hpp"
 #include "aha/train/init_weights.hpp"
 
@@ -77,13 +78,25 @@ data::SequenceSet text_set(const TrainConfig& c, const std::string& path, const 
   return set;
 }
 
-data::SequenceSet sft_set(const TrainConfig& c, const std::string& path, const tokenizer::Tokenizer& tok,
-                          const tokenizer::ChatTemplate* chat, int32_t eos, const std::string& role,
-                          std::vector<ledger::DatasetRecord>& records) {
+// A file of prompt-completion or messages records; or worked solutions, from a built-in task's
+// train split or a GSM8K-format file, with prompts formatted as `aha grpo` formats them.
+data::SequenceSet sft_set(const TrainConfig& c, const std::string& path, const std::string& task,
+                          const tokenizer::Tokenizer& tok, const tokenizer::ChatTemplate* chat, int32_t eos,
+                          const std::string& role, std::vector<ledger::DatasetRecord>& records) {
   data::SftOptions o{c.max_length, c.truncation, c.completion_only_loss.value_or(true), c.assistant_only_loss,
                      c.skip_bad_lines};
-  data::SequenceSet set = data::read_sft_dataset(path, {&tok, chat, eos}, o);
-  records.push_back(fingerprint(c, path, "", role, static_cast<int64_t>(set.sequences.size()), set));
+  data::SequenceSet set;
+  if (!task.empty() || data::is_gsm8k_file(path)) {
+    const std::string format = c.prompt_template.empty() ? (chat ? "chat" : "r1_zero") : c.prompt_template;
+    const std::vector<data::PromptItem> items =
+        task.empty() ? data::read_prompt_dataset(path)
+                     : tasks::generate_task(task, "train", c.dataset_num_examples, static_cast<uint64_t>(c.seed));
+    set = data::worked_solution_sequences(items, data::parse_prompt_template(format), {&tok, chat, eos}, o,
+                                          task.empty() ? path : "dataset_task " + task);
+  } else {
+    set = data::read_sft_dataset(path, {&tok, chat, eos}, o);
+  }
+  records.push_back(fingerprint(c, path, task, role, static_cast<int64_t>(set.sequences.size()), set));
   if (c.packing) set.sequences = data::pack_sequences(set.sequences, c.max_length);
   return set;
 }
@@ -139,9 +152,9 @@ TrainingInputs load_training_inputs(const TrainConfig& c) {
   std::unique_ptr<tokenizer::ChatTemplate> chat;
   if (has_chat_template(tokenizer_dir))
     chat = std::make_unique<tokenizer::ChatTemplate>(tokenizer::ChatTemplate::load(tokenizer_dir));
-  in.train = sft_set(c, c.dataset_path, tok, chat.get(), eos, "train", in.datasets);
+  in.train = sft_set(c, c.dataset_path, c.dataset_task, tok, chat.get(), eos, "train", in.datasets);
   if (!c.eval_dataset_path.empty())
-    in.eval = sft_set(c, c.eval_dataset_path, tok, chat.get(), eos, "eval", in.datasets);
+    in.eval = sft_set(c, c.eval_dataset_path, "", tok, chat.get(), eos, "eval", in.datasets);
   return in;
 }
 

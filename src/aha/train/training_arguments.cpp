@@ -65,6 +65,13 @@ void require(bool ok, const std::string& origin, const char* key, const char* wh
   if (!ok) fail("{}: {}: {}", origin, key, what);
 }
 
+// dataset_path and dataset_task name one source between them: setting one (to a non-empty value)
+// clears the other, so that the later setting, such as a --set override, wins.
+void clear_other_source(RunArguments& args, const std::string& name) {
+  if (name == "dataset_path" && !args.dataset_path.empty()) args.dataset_task.clear();
+  if (name == "dataset_task" && !args.dataset_task.empty()) args.dataset_path.clear();
+}
+
 }  // namespace
 
 std::vector<std::string> training_argument_names() {
@@ -78,6 +85,7 @@ bool set_training_argument(TrainingArguments& args, const std::string& name, con
   for (const auto& [key, member] : argument_keys()) {
     if (name != key) continue;
     std::visit([&](auto m) { set_config_value(&(args.*m), value, name, where); }, member);
+    clear_other_source(args, name);
     return true;
   }
   return false;
@@ -138,6 +146,7 @@ bool set_run_argument(RunArguments& args, const std::string& name, const YAML::N
         [&](auto m) {
           if constexpr (is_run_argument<decltype(m)>) {
             set_config_value(&(args.*m), value, name, where);
+            clear_other_source(args, name);
             found = true;
           }
         },
@@ -148,8 +157,8 @@ bool set_run_argument(RunArguments& args, const std::string& name, const YAML::N
 
 void validate_run_arguments(const RunArguments& c, const std::string& origin, const char* output_dir_is) {
   require(!c.output_dir.empty(), origin, "output_dir", (std::string("required: ") + output_dir_is).c_str());
-  require(c.dataset_path.empty() != c.dataset_task.empty(), origin, "dataset_path",
-          "give exactly one of dataset_path (a JSONL file) and dataset_task (a built-in task)");
+  require(!c.dataset_path.empty() || !c.dataset_task.empty(), origin, "dataset_path",
+          "required: dataset_path (a JSONL file) or dataset_task (a built-in task)");
   require(c.dataset_num_examples >= 1, origin, "dataset_num_examples", "must be at least 1");
   require(c.seed >= 0, origin, "seed", "must not be negative");
   require(c.threads >= 0 && c.threads <= 4096, origin, "threads", "must be in 0 .. 4096 (0: default)");

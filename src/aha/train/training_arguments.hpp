@@ -60,7 +60,8 @@ struct TrainingArguments : RunArguments {
 std::vector<std::string> training_argument_names();
 
 // Sets key `name` of `args` from `value` and returns true, or returns false when `name` is not a
-// TrainingArguments key. `where` prefixes errors.
+// TrainingArguments key. `where` prefixes errors. Setting dataset_path clears dataset_task and the
+// reverse (the later one wins).
 bool set_training_argument(TrainingArguments& args, const std::string& name, const YAML::Node& value,
                            const std::string& where);
 
@@ -74,11 +75,11 @@ void validate_training_arguments(const TrainingArguments& args, const std::strin
 std::vector<std::string> run_argument_names();
 
 // Sets key `name` of `args` from `value` and returns true, or returns false when `name` is not a
-// RunArguments key. `where` prefixes errors.
+// RunArguments key. `where` prefixes errors. dataset_path and dataset_task clear each other.
 bool set_run_argument(RunArguments& args, const std::string& name, const YAML::Node& value, const std::string& where);
 
-// Checks output_dir (required; `output_dir_is` says what it is in the error), exactly one of
-// dataset_path and dataset_task, dataset_num_examples, seed and threads; `origin` names the config.
+// Checks output_dir (required; `output_dir_is` says what it is in the error), one of dataset_path
+// and dataset_task, dataset_num_examples, seed and threads; `origin` names the config.
 void validate_run_arguments(const RunArguments& args, const std::string& origin, const char* output_dir_is);
 
 }  // namespace aha::train
