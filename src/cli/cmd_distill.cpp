@@ -34,6 +34,9 @@ int run(const DistillOptions& o, CLI::App& app) {
   const rl::DistillSummary s = rl::run_distill(config, progress ? progress->callback() : ProgressCallback());
   if (!progress) return 0;
   progress->finish();
+  if (s.prompts_truncated > 0 || s.prompts_skipped > 0)
+    fmt::print(stderr, "aha: {} prompts truncated from the left, {} left out (prompt_truncation: {})\n",
+               s.prompts_truncated, s.prompts_skipped, config.prompt_truncation);
   fmt::print(
       "{} prompts, {} completions generated ({} without EOS, {} rejected, {} duplicates), {} kept ({} prompts with at "
       "least one): {}\n",

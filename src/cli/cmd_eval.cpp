@@ -16,8 +16,8 @@ namespace {
 
 struct EvalCli {
   eval::EvalOptions o;
-  std::string data, task, split = "test", ks = "1", out, reward_options;
-  int64_t count = 100;
+  std::string data, task, split = "test", ks = "1", out, reward_options, prompt_truncation = "left";
+  std::optional<int64_t> count;  // not given: --task 100 items, --data all
 };
 
 std::vector<int64_t> parse_ks(const std::string& text) {
@@ -34,16 +34,22 @@ int run_eval(EvalCli c) {
   if (o.max_tokens < 1) fail("--max-tokens must be at least 1, got {}", o.max_tokens);
   for (int64_t k : o.ks)
     if (k < 1 || k > o.samples) fail("--k {}: each k must be in 1 .. --samples ({})", k, o.samples);
+  if (c.count && *c.count < 1) fail("--count must be at least 1, got {}", *c.count);
   if (!c.reward_options.empty()) o.reward_options = parse_json(c.reward_options, "--reward-options");
+  o.prompt_truncation = data::parse_prompt_truncation(c.prompt_truncation, "--prompt-truncation");
   if (!c.data.empty()) {
     o.items = data::read_prompt_dataset(c.data);
+    if (c.count && *c.count < static_cast<int64_t>(o.items.size())) o.items.resize(static_cast<size_t>(*c.count));
     o.name = std::filesystem::path(c.data).stem().string();
+    o.origin = c.data;
     o.dataset = ledger::fingerprint_file(c.data, "eval", static_cast<int64_t>(o.items.size()), 0);
   } else {
     c.task = current_task(c.task, tasks::TaskKind::prompts);
-    o.items = tasks::generate_task(c.task, c.split, c.count, o.sampling.seed);
+    const int64_t count = c.count.value_or(100);
+    o.items = tasks::generate_task(c.task, c.split, count, o.sampling.seed);
     o.name = c.task;
-    o.dataset = ledger::generator_record(c.task, "1", {{"split", c.split}, {"count", c.count}}, o.sampling.seed, "eval",
+    o.origin = "--task " + c.task;
+    o.dataset = ledger::generator_record(c.task, "1", {{"split", c.split}, {"count", count}}, o.sampling.seed, "eval",
                                          static_cast<int64_t>(o.items.size()), 0);
   }
   std::optional<ProgressReporter> progress;
@@ -56,6 +62,11 @@ int run_eval(EvalCli c) {
   progress->finish();
   const std::string out = c.out.empty() ? o.model_dir + "/eval/" + o.name : c.out;
   eval::write_evaluation(out, result);
+  const int64_t truncated = result.summary["prompts_truncated"].get<int64_t>();
+  const int64_t skipped = result.summary["items_skipped"].get<int64_t>();
+  if (truncated > 0 || skipped > 0)
+    fmt::print(stderr, "aha: {} prompts truncated from the left, {} items left out (--prompt-truncation {})\n",
+               truncated, skipped, c.prompt_truncation);
   for (const auto& [k, v] : result.summary["metrics"].items()) fmt::print("{} {:.4f}\n", k, v.get<double>());
   fmt::print("wrote {}/summary.json\n", out);
   return 0;
@@ -68,11 +79,14 @@ const bool registered = register_command({
       auto c = std::make_shared<EvalCli>();
       app.add_option("--model", c->o.model_dir, "Model directory (Hugging Face layout)")->required();
       add_dtype_option(app, c->o.dtype);
-      app.add_option("--data", c->data, "JSONL prompts with answers ({\"prompt\",\"answer\"} or GSM8K's format)");
+      app.add_option("--data", c->data,
+                     "JSONL prompts with answers ({\"prompt\",\"answer\"} or GSM8K's format); --count N takes the "
+                     "first N");
       app.add_option("--task", c->task,
                      "A built-in task instead of --data (word_problems, counting, countdown, countdown3, countdown4)");
       app.add_option("--split", c->split, "With --task: train or test (default test)");
-      app.add_option("--count", c->count, "With --task: number of items (default 100)");
+      app.add_option("--count", c->count,
+                     "With --task: items generated (default 100); with --data: the first N items (default all)");
       app.add_option("--reward", c->o.reward,
                      "Reward that scores each completion: accuracy (default), accuracy_lenient, format, "
                      "format_think_open, tag_count, countdown or external");
@@ -82,7 +96,14 @@ const bool registered = register_command({
       app.add_option("--pass-threshold", c->o.pass_threshold,
                      "A sample passes when its reward is at least this (default 1)");
       app.add_option("--prompt-template", c->o.prompt_template,
-                     "r1_zero, chat or raw (default: chat when the model has a chat template, else r1_zero)");
+                     "r1_zero, chat or raw (default: the template the model was trained with, from its "
+                     "prompt_template.json; else chat when it has a chat template, else r1_zero)");
+      app.add_option("--ctx-size", c->o.ctx_size, "Positions per sequence (default: the model's, at most 4096)");
+      app.add_option("--max-prompt-length", c->o.max_prompt_length,
+                     "Most prompt tokens (default 0: only --ctx-size limits; a prompt needs one position left)");
+      app.add_option("--prompt-truncation", c->prompt_truncation,
+                     "A prompt over --max-prompt-length or --ctx-size: left (keep its last tokens, default), skip "
+                     "(leave the item out) or error");
       app.add_option("--temperature", c->o.sampling.temperature, "Sampling temperature (default 0.6, as DeepSeek-R1)");
       app.add_option("--top-p", c->o.sampling.top_p, "Nucleus sampling mass (default 0.95, as DeepSeek-R1)");
       app.add_option("--top-k", c->o.sampling.top_k, "Keep only the k most likely tokens (default 0: off)");

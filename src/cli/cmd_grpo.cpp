@@ -41,6 +41,7 @@ int run(const GrpoOptions& o, CLI::App& app) {
     run.progress = train::report_progress(*progress);
   }
   rl::GrpoInputs inputs = rl::load_grpo_inputs(config);
+  if (run.notice && !inputs.prompt_notice.empty()) run.notice(inputs.prompt_notice);
   rl::run_grpo(config, inputs, run);
   if (progress) progress->finish();
   return 0;

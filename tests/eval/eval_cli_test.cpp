@@ -4,6 +4,7 @@
 
 #include "aha/eval/evaluation.hpp"
 #include "tests/compliance/lineage_fixture.hpp"
+#include "tests/rl/grpo_fixtures.hpp"
 
 namespace aha::eval {
 namespace {
@@ -63,6 +64,62 @@ TEST(EvalCli, bad_k_and_missing_source_are_usage_errors) {
   r = test::run_aha("eval --model " + l.sft_model);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("exactly one of --data and --task"), std::string::npos) << r.err;
+  r = test::run_aha("eval --model " + l.sft_model + " --data " + l.sft_data + " --count 0");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--count must be at least 1, got 0"), std::string::npos) << r.err;
+}
+
+TEST(EvalCli, count_with_data_evaluates_the_first_n_items_of_gsm8k) {
+  test::TempDir dir;
+  rl::grpo_testing::write_byte_model(dir.file("model"));  // 128 positions: long questions are truncated
+  const std::string gsm8k = std::string(AHA_SOURCE_DIR) + "/data/gsm8k/test.jsonl";
+  const test::RunResult r = test::run_aha("eval --threads 2 --model " + dir.file("model") + " --data " + gsm8k +
+                                          " --count 50 --max-tokens 1 --prompt-template raw --out " + dir.file("out"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const Json s = Json::parse(train::testing::slurp(dir.file("out/summary.json")));
+  EXPECT_EQ(s["items"], 50);
+  EXPECT_EQ(s["dataset"]["records"], 50);
+  EXPECT_EQ(s["ctx_size"], 128);
+  EXPECT_EQ(s["prompt_truncation"], "left");
+  const auto items = train::testing::read_json_lines(dir.file("out/items.jsonl"));
+  ASSERT_EQ(items.size(), 50u);
+  int64_t truncated = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    EXPECT_EQ(items[i]["index"], i);
+    // One byte token per byte: a prompt keeps at most 127 tokens, one position left to generate.
+    if (items[i]["prompt_truncated"].get<bool>()) ++truncated;
+    EXPECT_LE(items[i]["prompt"].get<std::string>().size(), 127u + 2u);
+  }
+  EXPECT_GT(truncated, 0);
+  EXPECT_EQ(s["prompts_truncated"], truncated);
+  EXPECT_NE(r.err.find(std::to_string(truncated) + " prompts truncated from the left, 0 items left out"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(EvalCli, a_prompt_past_the_context_with_prompt_truncation_error_exits_2_naming_the_item_and_the_flags) {
+  test::TempDir dir;
+  rl::grpo_testing::write_byte_model(dir.file("model"));
+  test::write_text(dir.file("data.jsonl"), "{\"prompt\": \"1+1=\", \"answer\": 2}\n{\"prompt\": \"" +
+                                               std::string(100, '1') + "\", \"answer\": 2}\n");
+  const std::string eval = "eval --threads 1 --model " + dir.file("model") + " --data " + dir.file("data.jsonl") +
+                           " --max-tokens 1 --prompt-template raw --out " + dir.file("out");
+  test::RunResult r = test::run_aha(eval + " --ctx-size 64 --prompt-truncation error");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(dir.file("data.jsonl") +
+                       ":2: the prompt has 100 tokens, which leaves no room to generate in the context of 64 "
+                       "positions (--ctx-size); raise --ctx-size, or pass --prompt-truncation left"),
+            std::string::npos)
+      << r.err;
+  r = test::run_aha(eval + " --max-prompt-length 50 --prompt-truncation error");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(":2: the prompt has 100 tokens, more than --max-prompt-length (50)"), std::string::npos)
+      << r.err;
+  r = test::run_aha(eval + " --ctx-size 64 --prompt-truncation skip");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const Json s = Json::parse(train::testing::slurp(dir.file("out/summary.json")));
+  EXPECT_EQ(s["items"], 1);
+  EXPECT_EQ(s["items_skipped"], 1);
 }
 
 TEST(EvalSummary, averages_pass_at_k_and_majority_over_items) {

@@ -147,5 +147,34 @@ TEST_F(Distill, completions_cut_off_before_eos_are_never_kept) {
   EXPECT_EQ(counts()["kept"].as<int>(), 0);
 }
 
+TEST_F(Distill, prompts_past_max_prompt_length_keep_their_end_or_are_left_out_or_stop_the_run) {
+  // Every arithmetic prompt is longer than 24 byte tokens.
+  const std::string teacher = write_teacher("5", 45.0f);
+  const std::string keys =
+      "num_samples: 1\nmax_completion_length: 2\nmax_prompt_length: 24\noverwrite_output_dir: true\n";
+  auto r = distill(teacher, "1", keys);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(counts()["prompts"].as<int>(), 6);
+  EXPECT_EQ(counts()["prompts_truncated"].as<int>(), 6);
+  EXPECT_NE(r.err.find("6 prompts truncated from the left, 0 left out (prompt_truncation: left)"), std::string::npos)
+      << r.err;
+  for (const Json& row : read_json_lines(dir.file("out/train.jsonl"))) {
+    const std::string prompt = row["prompt"];
+    EXPECT_EQ(prompt.size(), 24u) << prompt;
+    EXPECT_TRUE(prompt.ends_with("?")) << prompt;  // the question's end is kept
+  }
+  r = distill(teacher, "1", keys + "prompt_truncation: error\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("dataset_task arithmetic item 1: the prompt has "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("more than max_prompt_length (24); raise max_prompt_length, or set prompt_truncation: left"),
+            std::string::npos)
+      << r.err;
+  r = distill(teacher, "1", keys + "prompt_truncation: skip\n");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("dataset_task arithmetic: every one of its 6 prompts is longer than 24 tokens"),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace aha::rl

@@ -1,10 +1,12 @@
 // `aha grpo` from the command line: a short run on a built-in task writes the run directory;
-// bad configs and datasets exit 2 with one line naming what is wrong.
+// bad configs and datasets exit 2 with one line naming what is wrong; prompts that do not fit are
+// truncated and counted; the prompt template trained with is what eval uses on the model.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "aha/base/file.hpp"
+#include "aha/io/prompt_template_file.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_model.hpp"
 #include "train/fixtures.hpp"
@@ -17,12 +19,12 @@ using train::testing::read_json_lines;
 struct CliFixture {
   test::TempDir dir;
   std::string model = dir.file("model");
-  CliFixture() {
+  explicit CliFixture(int64_t context = 512) {
     std::filesystem::create_directories(model);
     Json config = test::tiny_llama_config();
     config["vocab_size"] = 257;
     config["eos_token_id"] = 256;
-    config["max_position_embeddings"] = 512;
+    config["max_position_embeddings"] = context;
     test::write_tiny_model(model, config, 4);
     train::testing::write_byte_tokenizer(model);
   }
@@ -83,11 +85,91 @@ TEST(GrpoCli, a_group_of_one_a_row_without_answer_and_a_long_prompt_exit_2_with_
   r = test::run_aha("grpo --config " + f.config("dataset_path: " + f.dir.file("data.jsonl") + "\n"));
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("data.jsonl:2"), std::string::npos) << r.err;
+}
 
-  test::write_text(f.dir.file("long.jsonl"), "{\"prompt\": \"" + std::string(600, '1') + "\", \"answer\": 2}\n");
-  r = test::run_aha("grpo --config " + f.config("dataset_path: " + f.dir.file("long.jsonl") + "\n"));
+TEST(GrpoCli, a_long_prompt_with_prompt_truncation_error_exits_2_naming_the_item_and_the_keys) {
+  CliFixture f;
+  test::write_text(f.dir.file("long.jsonl"), "{\"prompt\": \"1+1=\", \"answer\": 2}\n\n{\"prompt\": \"" +
+                                                 std::string(600, '1') + "\", \"answer\": 2}\n");
+  auto r = test::run_aha("grpo --config " + f.config("dataset_path: " + f.dir.file("long.jsonl") +
+                                                     "\nmax_prompt_length: 100\nprompt_truncation: error\n"));
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("more than max_prompt_length"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(f.dir.file("long.jsonl") + ":3: the prompt has 600 tokens, more than max_prompt_length (100); "
+                                                  "raise max_prompt_length, or set prompt_truncation: left"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(is_file(f.dir.file("out/metrics.jsonl")));
+  // Past the model's context of 512 positions, whatever max_prompt_length says.
+  r = test::run_aha("grpo --config " + f.config("dataset_path: " + f.dir.file("long.jsonl") +
+                                                "\nmax_prompt_length: 1000\nprompt_truncation: error\n"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(":3: the prompt has 600 tokens, which leaves no room to generate in the model's context of "
+                       "512 positions (max_position_embeddings); set prompt_truncation: left"),
+            std::string::npos)
+      << r.err;
+  r = test::run_aha("grpo --config " + f.config("dataset_path: " + f.dir.file("long.jsonl") +
+                                                "\nmax_prompt_length: 100\nprompt_truncation: cut\n"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("prompt_truncation: unknown value \"cut\" (expected left, skip or error)"), std::string::npos)
+      << r.err;
+  // skip leaves the long prompt out and trains on the rest.
+  r = test::run_aha("grpo --config " + f.config("dataset_path: " + f.dir.file("long.jsonl") +
+                                                "\nmax_prompt_length: 100\nprompt_truncation: skip\n"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("1 of 2 prompts of " + f.dir.file("long.jsonl") +
+                       " were longer than 100 tokens: left out (prompt_truncation: skip)"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(GrpoCli, the_whole_gsm8k_train_file_in_a_256_token_context_runs_to_the_end_with_prompts_truncated_and_counted) {
+  CliFixture f(256);
+  const std::string gsm8k = std::string(AHA_SOURCE_DIR) + "/data/gsm8k/train.jsonl";
+  // R1-Zero's template makes every GSM8K prompt longer than 240 byte tokens.
+  const auto r = test::run_aha("grpo --set prompt_template=r1_zero --config " +
+                               f.config("dataset_path: " + gsm8k + "\nmax_prompt_length: 240\n"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("7473 of 7473 prompts of " + gsm8k +
+                       " were longer than 240 tokens: truncated from the left (prompt_truncation: left)"),
+            std::string::npos)
+      << r.err;
+  const auto lines = read_json_lines(f.dir.file("out/metrics.jsonl"));
+  ASSERT_EQ(lines.size(), 2u);
+  for (const Json& line : lines) EXPECT_EQ(line["prompts/truncated"], 2) << line.dump();  // 8 completions / 4
+  const auto completions = read_json_lines(f.dir.file("out/completions.jsonl"));
+  ASSERT_EQ(completions.size(), 8u);
+  for (const Json& c : completions) {
+    const std::string prompt = c["prompt"].get<std::string>();
+    EXPECT_TRUE(prompt.ends_with(". Assistant:")) << prompt;  // the end is kept, as TRL truncates
+    EXPECT_LE(prompt.size(), 240u + 2u) << prompt;            // a cut character decodes as U+FFFD
+  }
+  EXPECT_EQ(io::stored_prompt_template(f.dir.file("out")), "r1_zero");
+}
+
+TEST(GrpoCli, eval_on_a_model_trained_with_the_raw_template_uses_it_unless_told_otherwise) {
+  CliFixture f;
+  auto r = test::run_aha("grpo --config " + f.config("dataset_task: arithmetic\ndataset_num_examples: 20\n"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string trained = f.dir.file("out");
+  EXPECT_EQ(train::testing::slurp(trained + "/prompt_template.json"), "{\n  \"prompt_template\": \"raw\"\n}\n");
+  const std::string eval = "eval --threads 1 --model " + trained + " --task arithmetic --count 2 --max-tokens 2 ";
+  r = test::run_aha(eval + "--out " + f.dir.file("stored"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  Json s = Json::parse(train::testing::slurp(f.dir.file("stored/summary.json")));
+  EXPECT_EQ(s["prompt_template"], "raw");
+  for (const Json& item : read_json_lines(f.dir.file("stored/items.jsonl")))
+    EXPECT_EQ(item["prompt"].get<std::string>().find("Assistant:"), std::string::npos) << item.dump();
+  r = test::run_aha(eval + "--prompt-template r1_zero --out " + f.dir.file("explicit"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  s = Json::parse(train::testing::slurp(f.dir.file("explicit/summary.json")));
+  EXPECT_EQ(s["prompt_template"], "r1_zero");
+  for (const Json& item : read_json_lines(f.dir.file("explicit/items.jsonl")))
+    EXPECT_TRUE(item["prompt"].get<std::string>().ends_with(". Assistant:")) << item.dump();
+  // The model it started from has no stored template and no chat template: r1_zero.
+  r = test::run_aha("eval --threads 1 --model " + f.model + " --task arithmetic --count 2 --max-tokens 2 --out " +
+                    f.dir.file("base"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Json::parse(train::testing::slurp(f.dir.file("base/summary.json")))["prompt_template"], "r1_zero");
 }
 
 }  // namespace

@@ -2,9 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "aha/base/error.hpp"
+#include "aha/base/file.hpp"
+#include "aha/base/json.hpp"
 #include "aha/base/text.hpp"
 #include "aha/data/jsonl.hpp"
+#include "aha/io/adapter_config.hpp"
+#include "aha/io/prompt_template_file.hpp"
 #include "aha/tasks/countdown.hpp"
 
 namespace aha::data {
@@ -110,6 +116,12 @@ const std::string& prompt_text(const PromptItem& item) {
 
 }  // namespace
 
+bool has_chat_template(const std::string& model_dir) {
+  if (is_file(io::model_file_dir(model_dir, "chat_template.jinja") + "/chat_template.jinja")) return true;
+  const std::string path = io::model_file_dir(model_dir, "tokenizer_config.json") + "/tokenizer_config.json";
+  return is_file(path) && read_json_file(path).contains("chat_template");
+}
+
 std::vector<PromptItem> read_prompt_dataset(const std::string& path) {
   const JsonlFile file = read_jsonl(path, BadLines::fail);
   std::vector<PromptItem> items;
@@ -127,6 +139,7 @@ std::vector<PromptItem> read_prompt_dataset(const std::string& path) {
           "\"target\" and \"nums\")",
           path, r.line);
     }
+    items.back().line = r.line;
   }
   if (items.empty()) fail("{}: no prompts in the file", path);
   return items;
@@ -137,6 +150,22 @@ PromptTemplate parse_prompt_template(const std::string& name) {
   if (name == "chat") return PromptTemplate::chat;
   if (name == "raw") return PromptTemplate::raw;
   fail("unknown prompt_template \"{}\" (expected r1_zero, chat or raw)", name);
+}
+
+std::string resolve_prompt_template(const std::string& requested, const std::string& model_dir) {
+  if (!requested.empty()) {
+    parse_prompt_template(requested);
+    return requested;
+  }
+  if (const std::optional<std::string> stored = io::stored_prompt_template(model_dir)) {
+    try {
+      parse_prompt_template(*stored);
+    } catch (const Error& e) {
+      fail("{}/{}: {}", model_dir, io::kPromptTemplateFile, e.what());
+    }
+    return *stored;
+  }
+  return has_chat_template(model_dir) ? "chat" : "r1_zero";
 }
 
 std::string format_prompt(const PromptItem& item, PromptTemplate format, const tokenizer::ChatTemplate* chat_template) {

@@ -25,6 +25,14 @@ enum class PromptTemplate { r1_zero, chat, raw };
 // "r1_zero", "chat" or "raw"; anything else is a bad-input Error.
 PromptTemplate parse_prompt_template(const std::string& name);
 
+// True when model directory `model_dir` (or an adapter's base) has a chat template.
+bool has_chat_template(const std::string& model_dir);
+
+// The template's name for model directory `model_dir`: `requested` when not empty, else the one
+// the model was trained with (its prompt_template.json), else chat when the model has a chat
+// template, else r1_zero. An unknown name is a bad-input Error saying where it came from.
+std::string resolve_prompt_template(const std::string& requested, const std::string& model_dir);
+
 // The text the model is given for `item`: R1-Zero's template around the prompt's text, the
 // model's chat template (with the generation prompt; `chat_template` must not be null), or the
 // prompt's text alone. A messages prompt with r1_zero or raw uses its last user message.

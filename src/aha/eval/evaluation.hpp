@@ -9,6 +9,7 @@
 
 #include "aha/base/json.hpp"
 #include "aha/base/progress.hpp"
+#include "aha/data/prompt_fit.hpp"
 #include "aha/data/prompts.hpp"
 #include "aha/generate/sampler.hpp"
 #include "aha/ledger/dataset.hpp"
@@ -18,12 +19,18 @@ namespace aha::eval {
 
 struct EvalOptions {
   std::string model_dir;
-  std::string name;  // the dataset file's stem or the task's name
+  std::string name;    // the dataset file's stem or the task's name
+  std::string origin;  // how errors name the items' source: the file's path, or "--task NAME"
   std::vector<data::PromptItem> items;
   ledger::DatasetRecord dataset;  // what the items were read from
   std::string reward = "accuracy";
   Json reward_options = Json::object();
-  std::string prompt_template;    // "r1_zero", "chat", "raw"; "": chat when the model has one
+  std::string prompt_template;    // "r1_zero", "chat", "raw"; "": data::resolve_prompt_template's default
+  int64_t ctx_size = 0;           // positions per sequence; 0: the model's, at most 4096
+  int64_t max_prompt_length = 0;  // 0: no limit but the context
+  // A prompt longer than max_prompt_length, or one that leaves no room in ctx_size: keep its last
+  // tokens (left), leave the item out (skip) or stop (error).
+  data::PromptTruncation prompt_truncation = data::PromptTruncation::left;
   int64_t samples = 1;            // completions per item
   std::vector<int64_t> ks = {1};  // pass@k and maj@k for each k <= samples
   generate::SamplingParams sampling = {.temperature = 0.6f, .top_p = 0.95f};
@@ -41,7 +48,8 @@ struct EvalResult {
   Json summary;             // metrics, settings, model and dataset fingerprints
 };
 
-// Runs the evaluation; bad options are bad-input Errors naming the option.
+// Runs the evaluation; bad options are bad-input Errors naming the option, and a prompt that does
+// not fit (with prompt_truncation error) one naming the item.
 EvalResult run_evaluation(const EvalOptions& options);
 
 // The summary of per-item pass counts: {"pass@k": ..., "maj@k": ...} for each k, given each

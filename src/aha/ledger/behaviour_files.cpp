@@ -12,6 +12,7 @@ namespace fs = std::filesystem;
 const std::vector<std::string>& behaviour_file_names() {
   static const std::vector<std::string> names = {"config.json",
                                                  "generation_config.json",
+                                                 "prompt_template.json",
                                                  "adapter_config.json",
                                                  "tokenizer.json",
                                                  "tokenizer_config.json",

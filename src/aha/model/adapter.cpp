@@ -68,7 +68,7 @@ void merge_adapter(const std::string& adapter_dir, const std::string& out) {
   write_file_atomic(temp + "/config.json", read_file(dir.base_path() + "/config.json"));
   io::write_safetensors(temp + "/model.safetensors", to_tensors(merged), {{"format", "pt"}});
   for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
-                           "generation_config.json"}) {
+                           "generation_config.json", "prompt_template.json"}) {
     const std::string from = (fs::path(io::model_file_dir(adapter_dir, name)) / name).string();
     if (is_file(from)) write_file_atomic((fs::path(temp) / name).string(), read_file(from));
   }

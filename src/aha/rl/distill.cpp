@@ -36,6 +36,7 @@ const std::vector<std::pair<std::string, DistillMember>>& distill_keys() {
       {"top_k", &DC::top_k},
       {"max_prompt_length", &DC::max_prompt_length},
       {"max_completion_length", &DC::max_completion_length},
+      {"prompt_truncation", &DC::prompt_truncation},
       {"batch_size", &DC::batch_size},
       {"dtype", &DC::dtype},
   };
@@ -75,6 +76,7 @@ void validate(const DistillConfig& c, const std::string& origin) {
   require(c.max_prompt_length >= 1 && c.max_completion_length >= 1, origin, "max_completion_length",
           "max_prompt_length and max_completion_length must be at least 1");
   require(c.batch_size >= 1, origin, "batch_size", "must be at least 1");
+  data::parse_prompt_truncation(c.prompt_truncation, origin + ": prompt_truncation");
   model::parse_dtype_choice(c.dtype, origin + ": dtype");
 }
 
@@ -101,6 +103,9 @@ std::string dataset_yaml(const DistillConfig& c, const DistillSummary& s) {
                      {"teacher", teacher},
                      {"dtype", s.dtype},
                      {"rewards", rewards},
+                     {"prompt_template", s.prompt_template},
+                     {"max_prompt_length", c.max_prompt_length},
+                     {"prompt_truncation", c.prompt_truncation},
                      {"min_reward", c.min_reward},
                      {"sampling",
                       {{"num_samples", c.num_samples},
@@ -111,6 +116,8 @@ std::string dataset_yaml(const DistillConfig& c, const DistillSummary& s) {
                        {"seed", c.seed}}},
                      {"counts",
                       {{"prompts", s.prompts},
+                       {"prompts_truncated", s.prompts_truncated},
+                       {"prompts_skipped", s.prompts_skipped},
                        {"generated", s.generated},
                        {"no_eos", s.no_eos},
                        {"rejected", s.rejected},
@@ -230,10 +237,12 @@ DistillSummary run_distill(const DistillConfig& c, const ProgressCallback& progr
     fail("{}: no eos_token_id in config.json or generation_config.json: completions could never end", dir);
   std::vector<std::unique_ptr<RewardFunction>> rewards;
   for (const RewardSpec& spec : c.reward_funcs) rewards.push_back(make_reward(spec.name, spec.options));
-  const std::vector<GrpoPrompt> prompts =
+  const PromptSet set =
       load_prompts({dir, c.dataset_path, c.dataset_task, c.dataset_num_examples, static_cast<uint64_t>(c.seed),
-                    c.prompt_template, c.max_prompt_length, teacher.config().max_position_embeddings},
+                    c.prompt_template, c.max_prompt_length, teacher.config().max_position_embeddings,
+                    data::parse_prompt_truncation(c.prompt_truncation, "prompt_truncation")},
                    tok, rewards);
+  const std::vector<GrpoPrompt>& prompts = set.prompts;
 
   generate::Engine engine(teacher, {c.batch_size,
                                     std::min<int64_t>(teacher.config().max_position_embeddings,
@@ -280,6 +289,9 @@ DistillSummary run_distill(const DistillConfig& c, const ProgressCallback& progr
   if (comm.size() > 1) gather_kept(comm, inputs, ended, keep);
   DistillSummary s;
   s.prompts = static_cast<int64_t>(prompts.size());
+  s.prompts_truncated = set.counts.truncated;
+  s.prompts_skipped = set.counts.skipped;
+  s.prompt_template = set.prompt_template;
   s.dtype = model::dtype_name(teacher.dtype());
   s.generated = static_cast<int64_t>(inputs.size());
   const std::string jsonl = select_rows(c, inputs, ended, keep, s);

@@ -17,7 +17,8 @@ namespace aha::rl {
 // The shared model, data and run keys (train::RunArguments: model_name_or_path is the teacher, an
 // HF model directory with its tokenizer; output_dir receives the dataset) plus distill's own.
 struct DistillConfig : train::RunArguments {
-  std::string prompt_template;  // r1_zero, chat or raw; "": chat when the model has one, else r1_zero
+  std::string prompt_template;  // r1_zero, chat or raw; "": the teacher's prompt_template.json, else chat
+                                // when it has a chat template, else r1_zero
   std::vector<RewardSpec> reward_funcs;
   double min_reward = 1.0;          // a completion is kept when every reward scores at least this
   int64_t num_samples = 4;          // completions sampled per prompt
@@ -25,8 +26,9 @@ struct DistillConfig : train::RunArguments {
   double temperature = 1.0, top_p = 1.0;
   int64_t top_k = 0;
   int64_t max_prompt_length = 512, max_completion_length = 256;
-  int64_t batch_size = 64;     // sequences the generator decodes together
-  std::string dtype = "auto";  // the teacher's compute dtype: auto, float32 or bfloat16 (--dtype)
+  std::string prompt_truncation = "left";  // a longer prompt: left (keep its end), skip or error
+  int64_t batch_size = 64;                 // sequences the generator decodes together
+  std::string dtype = "auto";              // the teacher's compute dtype: auto, float32 or bfloat16 (--dtype)
 };
 
 // Reads the YAML file `path` and applies `overrides` ("key=value"); errors name file:line and key.
@@ -35,11 +37,14 @@ DistillConfig load_distill_config(const std::string& path, const std::vector<std
 // What a distillation run produced.
 struct DistillSummary {
   int64_t prompts = 0, generated = 0, kept = 0, prompts_with_kept = 0;
-  int64_t no_eos = 0;        // samples cut off by max_completion_length before EOS: never kept
-  int64_t rejected = 0;      // samples that ended at EOS but scored below min_reward
-  int64_t duplicates = 0;    // accepted samples whose text an earlier one of the same prompt had
-  std::string dataset_path;  // output_dir/train.jsonl
-  std::string dtype;         // the teacher's compute dtype, resolved ("bfloat16")
+  int64_t prompts_truncated = 0;  // cut from the left to max_prompt_length or the context
+  int64_t prompts_skipped = 0;    // left out (prompt_truncation: skip); not in `prompts`
+  std::string prompt_template;    // the template's name, resolved
+  int64_t no_eos = 0;             // samples cut off by max_completion_length before EOS: never kept
+  int64_t rejected = 0;           // samples that ended at EOS but scored below min_reward
+  int64_t duplicates = 0;         // accepted samples whose text an earlier one of the same prompt had
+  std::string dataset_path;       // output_dir/train.jsonl
+  std::string dtype;              // the teacher's compute dtype, resolved ("bfloat16")
 };
 
 // Runs the teacher over every prompt and writes output_dir/train.jsonl and DATASET.yaml

@@ -66,7 +66,11 @@ class GrpoTrainer final : public train::Trainer {
     update.emplace(c, in.model_config, in.weights, copy_reference ? &reference : nullptr, in.lora ? &*in.lora : nullptr,
                    dist::world());
   }
-  train::ModelFiles model_files() const override { return train::model_files_of(in); }
+  train::ModelFiles model_files() const override {
+    train::ModelFiles files = train::model_files_of(in);
+    files.prompt_template = in.prompt_template;
+    return files;
+  }
   train::AdamW& optimizer() override { return update->optimizer(); }
   const std::vector<std::string>& parameter_names() const override { return update->parameter_names(); }
 
@@ -222,6 +226,10 @@ class GrpoTrainer final : public train::Trainer {
       line["rewards/" + in.rewards[f]->name() + "/std"] = std_of(r);
     }
     line["frac_reward_zero_std"] = rollout.frac_reward_zero_std;
+    int64_t truncated_prompts = 0;  // the step's prompts (groups) cut to max_prompt_length or the context
+    for (size_t k = 0; k < rollout.completions.size(); k += static_cast<size_t>(c.num_generations))
+      if (in.prompts[rollout.completions[k].prompt].truncated) ++truncated_prompts;
+    line["prompts/truncated"] = truncated_prompts;
     line["completions/mean_length"] = mean(lengths);
     line["completions/min_length"] = *std::min_element(lengths.begin(), lengths.end());
     line["completions/max_length"] = *std::max_element(lengths.begin(), lengths.end());

@@ -29,14 +29,17 @@ struct GrpoInputs {
   std::vector<std::string> tokenizer_files;  // copied into every model directory written
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;
   std::vector<GrpoPrompt> prompts;
+  std::string prompt_template;  // resolved; written beside every model as prompt_template.json
+  std::string prompt_notice;    // how many prompts were truncated or skipped ("" when none)
   std::vector<std::unique_ptr<RewardFunction>> rewards;
   std::vector<int32_t> eos_ids;
 };
 
 // Loads the model (an adapter directory is merged into its base), its tokenizer, the prompts
 // (dataset_path or dataset_task, formatted by prompt_template) and the reward functions the config
-// names; with use_peft, new adapters on the model. A prompt longer than
-// max_prompt_length, or one that leaves no room in the context, is an Error naming it.
+// names; with use_peft, new adapters on the model. A prompt longer than max_prompt_length, or one
+// that leaves no room in the context, is truncated from the left, left out, or an Error naming it
+// (prompt_truncation).
 GrpoInputs load_grpo_inputs(const GrpoConfig& config);
 
 // Run options (resuming, notices, progress with the step's mean reward) are the shared loop's.

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "aha/base/error.hpp"
+#include "aha/data/prompt_fit.hpp"
 #include "aha/rl/grpo_loss.hpp"
 #include "aha/train/config_reader.hpp"
 
@@ -32,6 +33,7 @@ const std::vector<GrpoKey>& grpo_keys() {
       {"top_p", &GC::top_p},
       {"top_k", &GC::top_k},
       {"max_prompt_length", &GC::max_prompt_length},
+      {"prompt_truncation", &GC::prompt_truncation},
       {"max_completion_length", &GC::max_completion_length},
       {"mask_truncated_completions", &GC::mask_truncated_completions},
       {"dynamic_sampling", &GC::dynamic_sampling},
@@ -147,6 +149,7 @@ void validate(const GrpoConfig& c, const std::string& origin) {
   require(c.top_p > 0 && c.top_p <= 1, origin, "top_p", "must be in (0, 1]");
   require(c.top_k >= 0, origin, "top_k", "must not be negative (0: off)");
   require(c.max_prompt_length >= 1, origin, "max_prompt_length", "must be at least 1");
+  data::parse_prompt_truncation(c.prompt_truncation, origin + ": prompt_truncation");
   require(c.max_completion_length >= 1, origin, "max_completion_length", "must be at least 1");
   require(c.max_dynamic_sampling_rounds >= 1, origin, "max_dynamic_sampling_rounds", "must be at least 1");
   require(c.beta >= 0, origin, "beta", "must not be negative");

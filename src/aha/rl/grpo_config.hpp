@@ -33,7 +33,8 @@ struct GrpoConfig : train::TrainingArguments {
     logging_steps = 1;
   }
   // Data.
-  std::string prompt_template;  // r1_zero, chat or raw; "": chat when the model has one, else r1_zero
+  std::string prompt_template;  // r1_zero, chat or raw; "": the model's prompt_template.json, else chat
+                                // when it has a chat template, else r1_zero
   std::vector<RewardSpec> reward_funcs;
   std::vector<double> reward_weights;  // empty: all 1
   // Rollouts (per_device_train_batch_size counts completions).
@@ -41,6 +42,7 @@ struct GrpoConfig : train::TrainingArguments {
   double temperature = 1.0, top_p = 1.0;
   int64_t top_k = 0;
   int64_t max_prompt_length = 512;
+  std::string prompt_truncation = "left";  // a longer prompt: left (keep its end, as TRL), skip or error
   int64_t max_completion_length = 256;
   bool mask_truncated_completions = false;
   bool dynamic_sampling = false;

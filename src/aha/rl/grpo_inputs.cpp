@@ -43,15 +43,19 @@ GrpoInputs load_grpo_inputs(const GrpoConfig& c) {
   if (in.eos_ids.empty())
     fail("{}: no eos_token_id in config.json or generation_config.json: completions could never end", dir);
   for (const RewardSpec& spec : c.reward_funcs) in.rewards.push_back(make_reward(spec.name, spec.options));
-  PromptSourceOptions p{tokenizer_dir,
-                        c.dataset_path,
-                        c.dataset_task,
-                        c.dataset_num_examples,
-                        static_cast<uint64_t>(c.seed),
-                        c.prompt_template,
-                        c.max_prompt_length,
-                        in.model_config.max_position_embeddings};
-  in.prompts = load_prompts(p, *in.tokenizer, in.rewards);
+  const PromptSourceOptions p{dir,
+                              c.dataset_path,
+                              c.dataset_task,
+                              c.dataset_num_examples,
+                              static_cast<uint64_t>(c.seed),
+                              c.prompt_template,
+                              c.max_prompt_length,
+                              in.model_config.max_position_embeddings,
+                              data::parse_prompt_truncation(c.prompt_truncation, "prompt_truncation")};
+  PromptSet set = load_prompts(p, *in.tokenizer, in.rewards);
+  in.prompts = std::move(set.prompts);
+  in.prompt_template = set.prompt_template;
+  in.prompt_notice = set.notice;
   return in;
 }
 

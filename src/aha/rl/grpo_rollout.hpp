@@ -22,6 +22,7 @@ struct GrpoPrompt {
   std::string text;
   std::vector<int32_t> ids;
   nlohmann::json answer;
+  bool truncated = false;  // cut from the left to max_prompt_length or the context
 };
 
 // One sampled completion and what the update needs of it.

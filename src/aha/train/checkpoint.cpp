@@ -8,6 +8,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/io/prompt_template_file.hpp"
 #include "aha/io/safetensors.hpp"
 #include "aha/ledger/weights_hash.hpp"
 #include "aha/model/adapter.hpp"
@@ -110,6 +111,8 @@ void write_model_files(const std::string& dir, const ModelFiles& files) {
   }
   for (const std::string& path : files.tokenizer_files)
     write_file_atomic(dir + "/" + fs::path(path).filename().string(), read_file(path));
+  if (!files.prompt_template.empty())
+    write_file_atomic(dir + "/" + io::kPromptTemplateFile, io::prompt_template_file_text(files.prompt_template));
 }
 
 void save_checkpoint(const std::string& output_dir, const ModelFiles& model, AdamW& optimizer,

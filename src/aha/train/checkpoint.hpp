@@ -54,11 +54,12 @@ struct ModelFiles {
   std::vector<std::string> tokenizer_files;  // paths copied into the directory as they are
   const model::Lora* lora = nullptr;         // set: write an adapter directory
   std::string base_model;                    // the adapter's base_model_name_or_path
+  std::string prompt_template;               // set: written as prompt_template.json (GRPO)
 };
 
 // Writes config.json and model.safetensors (HF names, F32, the weights' SHA-256 in its metadata),
-// or with `lora` adapter_config.json and adapter_model.safetensors (PEFT's layout), and the
-// tokenizer files into `dir`, each file atomically.
+// or with `lora` adapter_config.json and adapter_model.safetensors (PEFT's layout), the tokenizer
+// files and the prompt template's prompt_template.json into `dir`, each file atomically.
 void write_model_files(const std::string& dir, const ModelFiles& files);
 
 // Writes output_dir/checkpoint-<global_step>/ atomically (temp name, fsync, replace_directory).

@@ -104,7 +104,7 @@ class Trainer {
 // an adapter directory on the base.
 template <typename Inputs>
 ModelFiles model_files_of(const Inputs& in) {
-  return {in.config_json, &in.weights, in.tokenizer_files, in.lora ? &*in.lora : nullptr, in.base_model};
+  return {in.config_json, &in.weights, in.tokenizer_files, in.lora ? &*in.lora : nullptr, in.base_model, {}};
 }
 
 // Replaces `weights` by those checkpoint `dir` saved, or with `lora` the adapters: a LoRA
