@@ -52,10 +52,17 @@ TEST(GrpoCli, a_short_run_on_a_builtin_task_writes_metrics_completions_and_the_m
   EXPECT_TRUE(is_file(f.dir.file("out/model.safetensors")));
   EXPECT_TRUE(is_file(f.dir.file("out/tokenizer.json")));
   EXPECT_TRUE(is_file(f.dir.file("out/config.yaml")));
+  // The 20 prompts' tokens (raw template, one byte token per character: at least "a+b=" each).
+  const std::string provenance = train::testing::slurp(f.dir.file("out/provenance.json"));
+  const Json dataset = Json::parse(provenance)["run"]["datasets"][0];
+  EXPECT_EQ(dataset["records"], 20);
+  EXPECT_GE(dataset["tokens"].get<int64_t>(), 20 * 4) << dataset.dump();
+  // A --resume of the complete run does nothing: provenance.json stays byte for byte.
   const auto again =
       test::run_aha("grpo --resume --config " + f.config("dataset_task: arithmetic\ndataset_num_examples: 20\n"));
   EXPECT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.err.find("already complete"), std::string::npos) << again.err;
+  EXPECT_EQ(train::testing::slurp(f.dir.file("out/provenance.json")), provenance);
 }
 
 TEST(GrpoCli, an_output_dir_holding_a_model_is_refused_unchanged_and_overwrite_trains_there) {

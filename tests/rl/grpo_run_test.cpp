@@ -2,6 +2,7 @@
 // killed mid-way and resumed ends with bit-identical weights; the config's errors are clear.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "aha/base/error.hpp"
@@ -77,10 +78,18 @@ TEST(GrpoRun, resume_after_a_crash_mid_rollout_is_bit_identical) {
   GrpoInputs crashing = f.inputs(3);  // rollouts at steps 0, 2, 4: the third one fails
   EXPECT_THROW(run_grpo(c, crashing, {}), Error);
   ASSERT_TRUE(is_file(c.output_dir + "/checkpoint-3/trainer_state.json"));
+  // The crashed attempt's start, marked so that the resumed one cannot give it by chance.
+  const std::string state_path = c.output_dir + "/checkpoint-3/trainer_state.json";
+  Json state = read_json_file(state_path);
+  ASSERT_FALSE(state["aha_started_at"].get<std::string>().empty());
+  state["aha_started_at"] = "2001-02-03T04:05:06Z";
+  test::write_text(state_path, state.dump(2));
   GrpoInputs resumed = f.inputs();
   GrpoRunOptions resume;
   resume.resume = train::ResumeMode::newest;
+  const auto resume_started = std::chrono::steady_clock::now();
   run_grpo(c, resumed, resume);
+  const double resumed_seconds = train::seconds_since(resume_started);
   EXPECT_EQ(slurp(f.dir.file("straight/model.safetensors")), slurp(c.output_dir + "/model.safetensors"));
   const auto a = read_json_lines(f.dir.file("straight/metrics.jsonl"));
   const auto b = read_json_lines(c.output_dir + "/metrics.jsonl");
@@ -90,14 +99,39 @@ TEST(GrpoRun, resume_after_a_crash_mid_rollout_is_bit_identical) {
     EXPECT_EQ(a[i]["kl"], b[i]["kl"]) << i;
   }
   EXPECT_GT(a[1]["kl"].get<double>(), 0.0);
-  // The training time sums the attempts: the crashed one's (saved in checkpoint-3) and the resumed one's.
-  const double crashed = read_json_file(c.output_dir + "/checkpoint-3/trainer_state.json")["aha_train_seconds"];
+  // The training time sums the attempts: the crashed one's (saved in checkpoint-3) and the resumed
+  // one's (its training loop, within the run_grpo call timed here).
+  const double crashed = state["aha_train_seconds"];
+  ASSERT_GT(crashed, 0.0);
   const std::string provenance = slurp(c.output_dir + "/provenance.json");
-  EXPECT_GT(Json::parse(provenance)["run"]["wall_seconds"].get<double>(), crashed);
+  const double wall = Json::parse(provenance)["run"]["wall_seconds"].get<double>();
+  EXPECT_GT(wall, crashed);
+  EXPECT_LE(wall, crashed + resumed_seconds);
+  EXPECT_NEAR(wall, crashed + resumed_seconds, 0.5);
+  // The run started when the crashed attempt did.
+  EXPECT_EQ(Json::parse(provenance)["run"]["started_at"], "2001-02-03T04:05:06Z");
   // Resuming a complete run does nothing: provenance.json is not rewritten.
   GrpoInputs again = f.inputs();
   EXPECT_TRUE(run_grpo(c, again, resume).already_complete);
   EXPECT_EQ(slurp(c.output_dir + "/provenance.json"), provenance);
+}
+
+TEST(GrpoRun, provenance_records_the_tokens_of_the_prompts) {
+  Fixture f;
+  GrpoConfig c = f.config("tokens");
+  c.max_steps = 1;
+  GrpoInputs in = f.inputs();
+  run_grpo(c, in, {});
+  // The byte tokenizer, independently of the prompts' ids: one token per byte.
+  const auto tok = tokenizer::Tokenizer::load(f.model_dir + "/tokenizer.json");
+  int64_t tokens = 0;
+  for (const std::string& p : {"1+2=", "3+4=", "5+6=", "7+8=", "9+1=", "2+3="})
+    tokens += static_cast<int64_t>(tok.encode(p).size());
+  ASSERT_EQ(tokens, 24);
+  const Json datasets = read_json_file(c.output_dir + "/provenance.json")["run"]["datasets"];
+  ASSERT_EQ(datasets.size(), 1u);
+  EXPECT_EQ(datasets[0]["records"], 6);
+  EXPECT_EQ(datasets[0]["tokens"], tokens) << datasets.dump();
 }
 
 TEST(GrpoRun, dynamic_sampling_keeps_groups_whose_rewards_differ) {

@@ -11,7 +11,8 @@ void add_teacher(Lineage& l, const std::string& name, const std::string& hash, c
   l.teachers.push_back({{"name", name}, {"weights_sha256", hash}, {"via", via}});
 }
 
-void walk(Lineage& l, const Json& record) {
+// Adds `record`'s run and, when `follow_base`, its base model's records.
+void walk(Lineage& l, const Json& record, bool follow_base = true) {
   const Json& run = record["run"];
   l.runs.push_back(run);
   const std::string kind = run["kind"];
@@ -36,8 +37,18 @@ void walk(Lineage& l, const Json& record) {
   }
   for (const Json& r : run.value("rewards", Json::array())) l.rewards.push_back(r);
   for (const Json& t : run["teachers"]) add_teacher(l, t["path"], t["weights_sha256"], kind + " run");
+  // A merged adapter's own runs; its base is the merge's base_model, walked below (not twice).
   const Json& base = record["base_model"];
-  if (base.is_null()) return;
+  for (const Json& a : run.value("adapters", Json::array())) {
+    Json onto =
+        base.is_null() ? Json(nullptr) : Json{{"path", base["path"]}, {"weights_sha256", base["weights_sha256"]}};
+    l.adapters.push_back({{"path", a["path"]},
+                          {"weights_sha256", a["weights_sha256"]},
+                          {"has_provenance", !a["provenance"].is_null()},
+                          {"base_model", onto}});
+    if (!a["provenance"].is_null()) walk(l, a["provenance"], false);
+  }
+  if (!follow_base || base.is_null()) return;
   if (base["provenance"].is_null())
     l.upstream.push_back({{"path", base["path"]}, {"weights_sha256", base["weights_sha256"]}});
   else walk(l, base["provenance"]);

@@ -1,5 +1,6 @@
 // A model's lineage flattened from its provenance.json: every run that shaped it (newest first),
-// and every dataset, generator, reward function, teacher and upstream model those runs used.
+// and every dataset, generator, reward function, teacher, merged adapter and upstream model those
+// runs used.
 #pragma once
 
 #include <string>
@@ -16,7 +17,10 @@ struct Lineage {
   std::vector<Json> rewards;     // reward function entries of GRPO runs
   std::vector<Json> teachers;    // {"name", "weights_sha256", "via"}: distillation teachers
   std::vector<Json> upstream;    // base models without provenance: {"path", "weights_sha256"}
-  Json weights;                  // this model's "weights" object
+  // Adapters merged in (aha merge): {"path", "weights_sha256", "has_provenance", "base_model":
+  // {"path", "weights_sha256"} of the model it was merged into}.
+  std::vector<Json> adapters;
+  Json weights;  // this model's "weights" object
 };
 
 // Flattens the provenance document `doc` (as ledger::read_provenance returns it).

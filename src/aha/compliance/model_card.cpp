@@ -9,6 +9,7 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/compliance/training_summary.hpp"
+#include "aha/io/adapter_config.hpp"
 #include "aha/ledger/provenance.hpp"
 
 namespace aha::compliance {
@@ -23,12 +24,15 @@ std::string string_or(const Json& j, const char* key, const std::string& fallbac
   return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
 }
 
-std::string front_matter(const std::string& name, const Lineage& l, const ProviderInfo& p, const Json& summary,
-                         const std::vector<Json>& evals) {
+std::string front_matter(const std::string& model_dir, const std::string& name, const Lineage& l, const ProviderInfo& p,
+                         const Json& summary, const std::vector<Json>& evals) {
+  const bool adapter = io::is_adapter_dir(model_dir);
   std::string y = "---\n";
   y += fmt::format("license: {}\n", p.has("license") ? q(p.get("license")) : "unknown");
-  // HF's base_model names an upstream model; a lineage trained from scratch by aha has none.
-  if (!l.upstream.empty()) y += fmt::format("base_model: {}\n", q(l.upstream.back()["path"]));
+  // HF's base_model names an upstream model; a lineage trained from scratch by aha has none. An
+  // adapter's card names the model it applies to, as PEFT's cards do (base_model_name_or_path).
+  if (adapter) y += fmt::format("base_model: {}\n", q(io::read_adapter_config(model_dir).base_model_name_or_path));
+  else if (!l.upstream.empty()) y += fmt::format("base_model: {}\n", q(l.upstream.back()["path"]));
   std::set<std::string> names;
   for (const Json& d : l.datasets) names.insert(dataset_display_name(d));
   for (const Json& g : l.generators) names.insert(dataset_display_name(g));
@@ -44,7 +48,9 @@ std::string front_matter(const std::string& name, const Lineage& l, const Provid
     y += "language:\n";
     for (const std::string& c : codes) y += fmt::format("- {}\n", q(c));
   }
-  y += "library_name: transformers\npipeline_tag: text-generation\ntags:\n- aha\n- reasoning\n";
+  y += fmt::format("library_name: {}\npipeline_tag: text-generation\ntags:\n- aha\n- reasoning\n",
+                   adapter ? "peft" : "transformers");
+  if (adapter) y += "- lora\n";
   std::set<std::string> kinds;
   for (const Json& r : l.runs) kinds.insert(r["kind"]);
   for (const std::string& k : kinds) y += fmt::format("- {}\n", q(k));
@@ -101,7 +107,7 @@ std::string model_card(const std::string& model_dir, const Lineage& l, const Pro
                        const std::vector<Json>& evals) {
   const Json summary = training_summary(model_dir, l, p);
   const std::string name = summary["1_general_information"]["1_2_model"]["name"];
-  std::string md = front_matter(name, l, p, summary, evals);
+  std::string md = front_matter(model_dir, name, l, p, summary, evals);
   md += fmt::format("\n# {}\n\nProvided by {} ({}). Version {}.\n\n", name, p.get("provider_name"),
                     p.get("provider_contact"), p.get("model_version"));
   md += fmt::format("## Intended use\n\n{}\n\n## Limitations\n\n{}\n\n", p.get("intended_use"), p.get("limitations"));
@@ -115,6 +121,17 @@ std::string model_card(const std::string& model_dir, const Lineage& l, const Pro
         "\nStarted from {} (weights SHA-256 {}), which carries no aha provenance: its own training "
         "data is described by its provider.\n",
         u["path"].get<std::string>(), u["weights_sha256"].get<std::string>());
+  for (const Json& a : l.adapters) {
+    const Json& base = a["base_model"];
+    md += fmt::format(
+        "\nMerged from the LoRA adapter {} (weights SHA-256 {}{}) into the base model {} (weights SHA-256 "
+        "{}).\n",
+        a["path"].get<std::string>(), a["weights_sha256"].get<std::string>(),
+        a["has_provenance"].get<bool>() ? "; its runs are listed above"
+                                        : "; it carries no aha provenance: its training data is "
+                                          "described by its provider",
+        string_or(base, "path", "(not recorded)"), string_or(base, "weights_sha256", "(not recorded)"));
+  }
   for (const Json& t : l.teachers)
     md += fmt::format("\nDistillation teacher: {} (weights SHA-256 {}), via {}.\n", t["name"].get<std::string>(),
                       t["weights_sha256"].get<std::string>(), t["via"].get<std::string>());

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "aha/base/file.hpp"
+#include "aha/io/adapter_config.hpp"
 #include "aha/ledger/provenance.hpp"
 
 namespace aha::compliance {
@@ -107,6 +108,9 @@ Json general(const Lineage& l, const ProviderInfo& p, const std::string& model_d
       p.has("model_name") ? p.get("model_name") : std::filesystem::path(model_dir).filename().string();
   Json upstream = Json::array();
   for (const Json& u : l.upstream) upstream.push_back(u);
+  for (const Json& a : l.adapters)
+    if (!a["has_provenance"].get<bool>())
+      upstream.push_back({{"path", a["path"]}, {"weights_sha256", a["weights_sha256"]}});
   return {{"1_1_provider",
            {{"name", p.get("provider_name")},
             {"contact", p.get("provider_contact")},
@@ -129,9 +133,21 @@ Json general(const Lineage& l, const ProviderInfo& p, const std::string& model_d
              "declares 'acquired'"}}}};
 }
 
+// True when some of the lineage has no aha provenance: an upstream base model or a merged adapter.
+bool has_unrecorded_parts(const Lineage& l) {
+  return !l.upstream.empty() || std::any_of(l.adapters.begin(), l.adapters.end(),
+                                            [](const Json& a) { return !a["has_provenance"].get<bool>(); });
+}
+
 Json annex_xi(const std::string& model_dir, const Lineage& l) {
-  const std::string config_path = model_dir + "/config.json";
-  const Json cfg = is_file(config_path) ? read_json_file(config_path) : Json::object();
+  // An adapter directory's architecture is its base model's config.json (when the base is on disk).
+  std::filesystem::path config_path = std::filesystem::path(model_dir) / "config.json";
+  if (!is_file(config_path.string()) && io::is_adapter_dir(model_dir)) {
+    std::filesystem::path base(io::read_adapter_config(model_dir).base_model_name_or_path);
+    if (base.is_relative()) base = std::filesystem::path(model_dir) / base;
+    config_path = base / "config.json";
+  }
+  const Json cfg = is_file(config_path.string()) ? read_json_file(config_path.string()) : Json::object();
   Json arch = Json::object();
   for (const char* k : {"model_type", "architectures", "hidden_size", "num_hidden_layers", "num_attention_heads",
                         "num_key_value_heads", "intermediate_size", "vocab_size", "max_position_embeddings"})
@@ -159,9 +175,9 @@ Json annex_xi(const std::string& model_dir, const Lineage& l) {
           {"training_time_seconds", seconds},
           {"energy_kwh", {{"value", kwh}, {"method", newest["estimated_energy_kwh"]["method"]}}},
           {"hardware", hardware},
-          {"scope_note", l.upstream.empty() ? "all runs from initialisation"
-                                            : "the runs recorded by aha; compute and energy of upstream models "
-                                              "without provenance are not included"}};
+          {"scope_note", !has_unrecorded_parts(l) ? "all runs from initialisation"
+                                                  : "the runs recorded by aha; compute and energy of upstream models "
+                                                    "and merged adapters without provenance are not included"}};
 }
 
 }  // namespace

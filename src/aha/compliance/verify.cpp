@@ -178,6 +178,22 @@ struct Verifier {
       check_reference(record["base_model"], label + " > base " + record["base_model"]["path"].get<std::string>());
     for (const Json& t : record["run"]["teachers"])
       check_reference(t, label + " > teacher " + t["path"].get<std::string>());
+    if (record["run"].contains("adapters"))
+      for (const Json& a : record["run"]["adapters"]) {
+        check_reference(a, label + " > adapter " + a["path"].get<std::string>());
+        check_merge_base(record, a, label);
+      }
+  }
+
+  // A merge's adapter was trained on a base its own provenance records; the merge used base_model.
+  void check_merge_base(const Json& record, const Json& adapter, const std::string& label) {
+    const Json& merged_into = record["base_model"];
+    const Json& p = adapter["provenance"];
+    if (merged_into.is_null() || p.is_null() || p["base_model"].is_null()) return;
+    const std::string trained_on = p["base_model"]["weights_sha256"], used = merged_into["weights_sha256"];
+    add(trained_on == used ? CheckStatus::ok : CheckStatus::differs,
+        "record " + label + " > adapter " + adapter["path"].get<std::string>() + " base",
+        fmt::format("trained on a base hashing to {}, merged into one hashing to {}", trained_on, used));
   }
 };
 

@@ -110,6 +110,7 @@ Json write_provenance(const std::string& model_dir, const RunRecord& run, const 
                    {"datasets", datasets},
                    {"rewards", run.rewards},
                    {"teachers", run.teachers},
+                   {"adapters", run.adapters},
                    {"config", run.config},
                    {"aha_version", AHA_VERSION},
                    {"aha_commit", AHA_GIT_COMMIT},
@@ -133,6 +134,18 @@ Json write_provenance(const std::string& model_dir, const RunRecord& run, const 
   doc["record_sha256"] = record_sha256(doc);
   write_file_atomic(model_dir + "/provenance.json", doc.dump(2) + "\n");
   return doc;
+}
+
+Json write_merge_provenance(const std::string& merged_dir, const std::string& adapter_dir, const std::string& base_dir,
+                            const std::string& started_at, double wall_seconds) {
+  RunRecord run;
+  run.kind = "merge";
+  run.adapters.push_back(model_reference(adapter_dir));
+  run.config = {{"adapter", adapter_dir}, {"base_model", base_dir}};
+  run.threads = 1;
+  run.started_at = started_at;
+  run.wall_seconds = wall_seconds;
+  return write_provenance(merged_dir, run, base_dir);
 }
 
 void check_provenance(const Json& doc, const std::string& origin) {
@@ -164,6 +177,8 @@ void check_provenance(const Json& doc, const std::string& origin) {
   }
   expect(run.contains("teachers") && run["teachers"].is_array(), origin, "run.teachers", "must be an array");
   expect(run.contains("rewards") && run["rewards"].is_array(), origin, "run.rewards", "must be an array");
+  // "adapters" is recorded by merges (absent from records written before aha merge wrote any).
+  expect(!run.contains("adapters") || run["adapters"].is_array(), origin, "run.adapters", "must be an array");
   for (const char* f : {"wall_seconds", "tokens_processed", "seed"})
     expect(run.contains(f) && run[f].is_number(), origin, std::string("run.") + f, "must be a number");
   for (const char* f : {"started_at", "aha_version", "aha_commit"})
@@ -180,11 +195,13 @@ void check_provenance(const Json& doc, const std::string& origin) {
   std::vector<const Json*> refs;
   if (!base.is_null()) refs.push_back(&base);
   for (const Json& t : run["teachers"]) refs.push_back(&t);
+  if (run.contains("adapters"))
+    for (const Json& a : run["adapters"]) refs.push_back(&a);
   for (const Json* ref : refs) {
     expect(ref->is_object() && ref->contains("weights_sha256") && (*ref)["weights_sha256"].is_string() &&
                ref->contains("path") && (*ref)["path"].is_string() && ref->contains("provenance"),
-           origin, "base_model/teachers", "must be objects with path, weights_sha256 and provenance");
-    check_files(*ref, false, origin, "base_model/teachers files");
+           origin, "base_model/teachers/adapters", "must be objects with path, weights_sha256 and provenance");
+    check_files(*ref, false, origin, "base_model/teachers/adapters files");
     if (!(*ref)["provenance"].is_null()) check_provenance((*ref)["provenance"], origin + ": embedded provenance");
   }
 }

@@ -1,6 +1,6 @@
 // provenance.json: what made a model. Every training run (pretrain, sft, grpo, distill) writes one
-// into its output model directory: the weights' hashes, the run (kind, datasets, rewards, teachers,
-// resolved config, version, seed, hardware, time, tokens, estimated compute and energy), the hashes
+// into its output model directory, and so does aha merge (kind "merge"): the weights' hashes, the run (kind, datasets,
+// rewards, teachers, resolved config, version, seed, hardware, time, tokens, estimated compute and energy), the hashes
 // of the files that change its behaviour (config, tokenizer, chat template, ...) and the
 // base model with its whole provenance embedded, so a copied directory is self-contained.
 #pragma once
@@ -16,10 +16,11 @@ namespace aha::ledger {
 
 // What a run did; the trainer fills it, write_provenance adds what it can measure itself.
 struct RunRecord {
-  std::string kind;  // "pretrain", "sft", "grpo", "distill"
+  std::string kind;  // "pretrain", "sft", "grpo", "distill", "merge"
   std::vector<DatasetRecord> datasets;
   Json rewards = Json::array();   // [{"name": ..., "options": {...}}, ...] (grpo)
   Json teachers = Json::array();  // [model_reference(teacher_dir), ...] (distill)
+  Json adapters = Json::array();  // [model_reference(adapter_dir)] (merge: the adapter merged into base_model)
   Json config = Json::object();   // the resolved config
   uint64_t seed = 0;
   int64_t threads = 0;             // per process
@@ -37,6 +38,13 @@ Json model_reference(const std::string& dir);
 // `base_model_dir` is the model training started from ("" when it started from scratch).
 // Returns the document written.
 Json write_provenance(const std::string& model_dir, const RunRecord& run, const std::string& base_model_dir);
+
+// Writes `merged_dir`/provenance.json for a model made by merging adapter `adapter_dir` into
+// `base_dir`: run kind "merge" whose "adapters" references the adapter (its provenance embedded)
+// and whose base_model references the base, each hashed now; `started_at` and `wall_seconds` time
+// the merge. Returns the document written.
+Json write_merge_provenance(const std::string& merged_dir, const std::string& adapter_dir, const std::string& base_dir,
+                            const std::string& started_at, double wall_seconds);
 
 // The SHA-256 of a provenance record: its canonical JSON (sorted keys, no spaces) without the
 // "record_sha256" field.

@@ -51,7 +51,8 @@ void write_adapter(const std::string& dir, const Lora& lora, const std::string& 
   io::write_safetensors(dir + "/adapter_model.safetensors", lora_tensors(lora), {{"format", "pt"}});
 }
 
-void merge_adapter(const std::string& adapter_dir, const std::string& out) {
+void merge_adapter(const std::string& adapter_dir, const std::string& out,
+                   const std::function<void(const std::string& dir)>& finish) {
   namespace fs = std::filesystem;
   const io::ModelDir dir(adapter_dir);
   if (!dir.adapter()) fail("{}: not an adapter directory (no adapter_config.json)", adapter_dir);
@@ -65,12 +66,18 @@ void merge_adapter(const std::string& adapter_dir, const std::string& out) {
       (target.parent_path() / fmt::format(".{}.tmp-merge-{}", target.filename().string(), ::getpid())).string();
   fs::create_directories(target.parent_path());
   if (!fs::create_directory(temp, ec)) fail_io(temp, ec ? "cannot create directory" : "already exists");
-  write_file_atomic(temp + "/config.json", read_file(dir.base_path() + "/config.json"));
-  io::write_safetensors(temp + "/model.safetensors", to_tensors(merged), {{"format", "pt"}});
-  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
-                           "generation_config.json", "prompt_template.json"}) {
-    const std::string from = (fs::path(io::model_file_dir(adapter_dir, name)) / name).string();
-    if (is_file(from)) write_file_atomic((fs::path(temp) / name).string(), read_file(from));
+  try {
+    write_file_atomic(temp + "/config.json", read_file(dir.base_path() + "/config.json"));
+    io::write_safetensors(temp + "/model.safetensors", to_tensors(merged), {{"format", "pt"}});
+    for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                             "chat_template.jinja", "generation_config.json", "prompt_template.json"}) {
+      const std::string from = (fs::path(io::model_file_dir(adapter_dir, name)) / name).string();
+      if (is_file(from)) write_file_atomic((fs::path(temp) / name).string(), read_file(from));
+    }
+    if (finish) finish(temp);
+  } catch (...) {
+    fs::remove_all(temp, ec);  // this process's own directory, incomplete
+    throw;
   }
   fs::remove(target, ec);  // an empty directory
   fs::rename(temp, target, ec);

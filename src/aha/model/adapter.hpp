@@ -1,6 +1,7 @@
 // LoRA adapters as files: an adapter directory in PEFT's layout read into a Lora, and written.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "aha/io/adapter_config.hpp"
@@ -24,6 +25,9 @@ void write_adapter(const std::string& dir, const Lora& lora, const std::string& 
 // directory (the base's config.json, model.safetensors in F32 with W + (alpha/r)·B·A, tokenizer
 // and generation files from the adapter directory or else the base). It is written under a
 // temporary name and renamed when complete; `out` must not exist or be an empty directory.
-void merge_adapter(const std::string& adapter_dir, const std::string& out);
+// `finish`, when given, is called with the temporary directory once the model is in it (to add a
+// file, e.g. provenance.json, before the directory appears under its name).
+void merge_adapter(const std::string& adapter_dir, const std::string& out,
+                   const std::function<void(const std::string& dir)>& finish = {});
 
 }  // namespace aha::model

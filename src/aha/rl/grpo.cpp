@@ -114,16 +114,19 @@ class GrpoTrainer final : public train::Trainer {
     if (st.global_step % c.num_iterations != 0) st.rollout = rollout_to_json(rollout);
   }
 
-  // The prompts (a file's fingerprint or the task generator) and the rewards.
+  // The prompts (a file's fingerprint or the task generator, with the tokens of the prompts as
+  // formatted and tokenized for the model) and the rewards.
   ledger::RunRecord provenance() const override {
     ledger::RunRecord run;
     run.kind = "grpo";
     const auto n = static_cast<int64_t>(in.prompts.size());
+    int64_t tokens = 0;
+    for (const GrpoPrompt& p : in.prompts) tokens += static_cast<int64_t>(p.ids.size());
     run.datasets.push_back(c.dataset_path.empty() ? ledger::generator_record(
                                                         c.dataset_task, "1",
                                                         {{"split", "train"}, {"num_examples", c.dataset_num_examples}},
-                                                        static_cast<uint64_t>(c.seed), "train", n, 0)
-                                                  : ledger::fingerprint_file(c.dataset_path, "train", n, 0));
+                                                        static_cast<uint64_t>(c.seed), "train", n, tokens)
+                                                  : ledger::fingerprint_file(c.dataset_path, "train", n, tokens));
     for (const RewardSpec& r : c.reward_funcs) run.rewards.push_back({{"name", r.name}, {"options", r.options}});
     return run;
   }

@@ -82,7 +82,8 @@ Json trainer_state_json(const TrainerState& s, const std::string& output_dir) {
          {"aha_bad_steps_in_a_row", s.bad_steps_in_a_row},
          {"aha_pending_log",
           {{"loss_sum", s.since_log.loss_sum}, {"steps", s.since_log.steps}, {"tokens", s.since_log.tokens}}},
-         {"aha_train_seconds", s.train_seconds}};
+         {"aha_train_seconds", s.train_seconds},
+         {"aha_started_at", s.started_at}};
   if (!s.rollout.is_null()) t["aha_rollout"] = s.rollout;
   return t;
 }
@@ -172,6 +173,7 @@ TrainerState read_trainer_state(const std::string& dir) {
     s.rollout = t.value("aha_rollout", Json());
     s.num_input_tokens_seen = t.value("num_input_tokens_seen", int64_t{0});
     s.train_seconds = t.value("aha_train_seconds", 0.0);
+    s.started_at = t.value("aha_started_at", std::string());
     s.cursor = {d.at("epoch").get<int64_t>(), d.at("index").get<int64_t>()};
     s.num_sequences = d.at("num_sequences").get<int64_t>();
   } catch (const Json::exception& e) {

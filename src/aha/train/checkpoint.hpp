@@ -44,6 +44,7 @@ struct TrainerState {
   Json rollout;                       // GRPO: the rollout between its num_iterations updates (null: none)
   int64_t num_input_tokens_seen = 0;  // input tokens of every step so far (HF's name)
   double train_seconds = 0.0;         // training wall time so far, over resumed attempts
+  std::string started_at;             // UTC time the first attempt started ("": not recorded)
 };
 
 // What a model directory is made of: config.json's text, the weights, tokenizer files to copy;

@@ -22,15 +22,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Writes output_dir/provenance.json for the final model: the trainer's record (datasets, rewards),
-// the resolved config, and the training time and tokens of every attempt so far.
+// the resolved config, and the start, training time and tokens of every attempt so far.
 void write_run_provenance(const TrainingArguments& args, const Trainer& trainer, const TrainerState& st,
-                          const std::string& started_at, const std::vector<std::string>& hosts) {
+                          const std::vector<std::string>& hosts) {
   ledger::RunRecord run = trainer.provenance();
   run.hosts = hosts;
   run.config = yaml_to_json(read_file(args.output_dir + "/config.yaml"), args.output_dir + "/config.yaml");
   run.seed = static_cast<uint64_t>(args.seed);
   run.threads = args.threads > 0 ? args.threads : num_threads();
-  run.started_at = started_at;
+  run.started_at = st.started_at;
   run.wall_seconds = st.train_seconds;
   run.tokens_processed = st.num_input_tokens_seen;
   ledger::write_provenance(args.output_dir, run, args.model_name_or_path);
@@ -140,7 +140,6 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   if (writes) lock = claim_output_dir(args.output_dir, o.resume, args.overwrite_output_dir, o.notice);
   dist::check_ranks_agree(comm, without_threads(config_yaml), args.output_dir);
   const std::vector<std::string> hosts = dist::node_names(comm);
-  const std::string started_at = ledger::utc_now();
   const std::string resume_dir = resume_directory(args.output_dir, o.resume, o.resume_path, o.notice);
   if (writes) write_file_atomic(args.output_dir + "/config.yaml", config_yaml);
   TrainerState st;
@@ -148,6 +147,9 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
     st = read_trainer_state(resume_dir);
     trainer.load_model(resume_dir);
   }
+  // A resumed run started when its first attempt did; a fresh run, or a checkpoint that did not
+  // record it (written by an older aha), starts now.
+  if (st.started_at.empty()) st.started_at = ledger::utc_now();
   const int64_t examples = trainer.num_examples();
   if (!resume_dir.empty() && st.num_sequences != examples)
     fail("{}: the checkpoint's run had {} {}, the dataset now gives {}; resuming would not see the same data",
@@ -163,7 +165,7 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
     // A run killed after its last checkpoint has no final model yet; a complete one is left alone.
     if (writes && !std::filesystem::exists(args.output_dir + "/provenance.json")) {
       write_model_files(args.output_dir, trainer.model_files());
-      write_run_provenance(args, trainer, st, started_at, hosts);
+      write_run_provenance(args, trainer, st, hosts);
     }
     if (o.notice)
       o.notice(
@@ -180,7 +182,7 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   while (st.global_step < st.max_steps && !out_of_time()) loop.one_step();
   if (!writes) return {st.global_step, false, st.num_input_tokens_seen};
   write_model_files(args.output_dir, trainer.model_files());
-  write_run_provenance(args, trainer, st, started_at, hosts);
+  write_run_provenance(args, trainer, st, hosts);
   return {st.global_step, false, st.num_input_tokens_seen};
 }
 
