@@ -32,7 +32,7 @@ TEST(Provenance, pretraining_records_the_generator_config_and_estimates) {
   ASSERT_EQ(p["run"]["datasets"].size(), 1u);
   const Json& g = p["run"]["datasets"][0];
   EXPECT_EQ(g["kind"], "generator");
-  EXPECT_EQ(g["generator"], "arithmetic");
+  EXPECT_EQ(g["generator"], "equations");
   EXPECT_EQ(g["seed"], 3);
   EXPECT_EQ(g["records"], 10000);  // dataset_num_examples' default
   EXPECT_EQ(p["run"]["seed"], 3);

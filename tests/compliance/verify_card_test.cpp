@@ -84,7 +84,7 @@ TEST(Card, the_summary_names_every_dataset_and_generator_of_the_lineage_and_noth
   EXPECT_EQ(src["2_1_public_datasets"][0]["name"], "successor-sums");
   EXPECT_EQ(src["2_1_public_datasets"][0]["license"], "CC0-1.0");
   ASSERT_EQ(src["2_5_synthetic"].size(), 1u);
-  EXPECT_EQ(src["2_5_synthetic"][0]["generator"], "arithmetic");
+  EXPECT_EQ(src["2_5_synthetic"][0]["generator"], "equations");
   for (const char* empty : {"2_2_private_third_party", "2_3_crawled", "2_4_user_data", "2_6_other"})
     EXPECT_TRUE(src[empty].empty()) << empty;
   EXPECT_TRUE(s["2_5_distillation_teachers"].empty());
@@ -100,7 +100,7 @@ TEST(Card, the_summary_names_every_dataset_and_generator_of_the_lineage_and_noth
 
   const std::string card = train::testing::slurp(copy + "/README.md");
   EXPECT_EQ(card.rfind("---\nlicense: \"apache-2.0\"\n", 0), 0u) << card;
-  EXPECT_NE(card.find("datasets:\n- \"aha built-in task 'arithmetic' v1\"\n- \"successor-sums\"\n"), std::string::npos)
+  EXPECT_NE(card.find("datasets:\n- \"aha built-in task 'equations' v1\"\n- \"successor-sums\"\n"), std::string::npos)
       << card;
   const std::string md = train::testing::slurp(copy + "/TRAINING_SUMMARY.md");
   EXPECT_NE(md.find("### 2.3 Data crawled and scraped from online sources\n\nNone recorded"), std::string::npos) << md;

@@ -165,13 +165,13 @@ TEST_F(Distill, prompts_past_max_prompt_length_keep_their_end_or_are_left_out_or
   }
   r = distill(teacher, "1", keys + "prompt_truncation: error\n");
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("dataset_task arithmetic item 1: the prompt has "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dataset_task word_problems item 1: the prompt has "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("more than max_prompt_length (24); raise max_prompt_length, or set prompt_truncation: left"),
             std::string::npos)
       << r.err;
   r = distill(teacher, "1", keys + "prompt_truncation: skip\n");
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("dataset_task arithmetic: every one of its 6 prompts is longer than 24 tokens"),
+  EXPECT_NE(r.err.find("dataset_task word_problems: every one of its 6 prompts is longer than 24 tokens"),
             std::string::npos)
       << r.err;
 }

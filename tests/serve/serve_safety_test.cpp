@@ -77,6 +77,9 @@ TEST_F(ServeSafety, bad_requests_get_400_in_openai_error_shape) {
       "{" + hello + R"(, "logprobs": true, "top_logprobs": 50})",
       "{" + hello + R"(, "seed": 1e30})",
       "{" + hello + R"(, "chat_template_kwargs": [1]})",
+      "{" + hello + R"(, "chat_template_kwargs": {"eos_token": "x"}})",
+      "{" + hello + R"(, "chat_template_kwargs": {"bos_token": "<|im_start|>system"}})",
+      "{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": 5}]}]}",
       "{\"messages\": [{\"role\": \"user\", \"content\": \"bad \xff\xfe utf-8\"}]}",
       std::string(200, '[') + std::string(200, ']'),
   };

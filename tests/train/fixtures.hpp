@@ -47,7 +47,7 @@ inline std::string write_model_config(const std::string& dir, int hidden = 64, i
 // A pretraining config on the arithmetic task in `dir`, with `extra` YAML lines appended.
 inline std::string write_arithmetic_config(const std::string& dir, const std::string& extra, int hidden = 64) {
   const std::string yaml = fmt::format(
-      "model_config: {}\ntokenizer: {}\ndataset_task: arithmetic\noutput_dir: {}/out\n"
+      "model_config: {}\ntokenizer: {}\ndataset_task: equations\noutput_dir: {}/out\n"
       "max_length: 64\nper_device_train_batch_size: 8\nlearning_rate: 5e-3\nseed: 3\n{}",
       write_model_config(dir, hidden), write_byte_tokenizer(dir), dir, extra);
   const std::string path = dir + "/config.yaml";
