@@ -93,8 +93,9 @@ TEST_F(ServeClients, the_curl_examples_of_the_docs_work_as_written) {
     } else {
       const Json answer = Json::parse(out, nullptr, false);
       ASSERT_TRUE(answer.contains("choices")) << command << "\n" << out;
-      if (command.find("logprobs") != std::string::npos)
+      if (command.find("logprobs") != std::string::npos) {
         EXPECT_EQ(answer["choices"][0]["logprobs"]["top_logprobs"][0].size(), 1u) << out;
+      }
     }
   }
 }
