@@ -204,7 +204,7 @@ TEST_F(ServeAttack, a_request_that_trickles_in_is_dropped_at_its_deadline_not_pe
 
 TEST_F(ServeAttack, sigterm_with_trickling_clients_and_a_running_stream_exits_within_5_s) {
   test::TempDir endless;
-  test::write_chat_model(endless.path().string(), {{"eos_token_id", Json::array()}, {"max_position_embeddings", 4096}});
+  test::write_endless_model(endless.path().string());
   test::ServeProcess server("--model " + endless.path().string());
   ASSERT_GT(server.port(), 0) << server.log();
   Tricklers tricklers(server.port(), 50);
@@ -252,7 +252,7 @@ TEST_F(ServeAttack, a_request_for_every_log_probability_stays_under_100_mb) {
 
 TEST_F(ServeAttack, a_full_server_answers_429_from_the_head_without_waiting_for_the_body) {
   test::TempDir endless;
-  test::write_chat_model(endless.path().string(), {{"eos_token_id", Json::array()}, {"max_position_embeddings", 4096}});
+  test::write_endless_model(endless.path().string());
   test::ServeProcess server("--model " + endless.path().string() + " --parallel 1 --queue 0");
   ASSERT_GT(server.port(), 0) << server.log();
   std::thread busy([&] {

@@ -49,6 +49,12 @@ inline void write_chat_model(const std::string& dir, const Json& config_override
                                std::filesystem::copy_options::overwrite_existing);
 }
 
+// A chat model without an end-of-sequence token and a 4096-token context: every request runs to
+// max_tokens.
+inline void write_endless_model(const std::string& dir) {
+  write_chat_model(dir, {{"eos_token_id", Json::array()}, {"max_position_embeddings", 4096}});
+}
+
 // Runs `aha demo --quick` into `dir`/demo and returns the model it trained (summary.json's
 // model_dir); "" after a failure the test is told about.
 inline std::string demo_quick_model(const TempDir& dir) {

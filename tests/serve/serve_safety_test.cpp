@@ -207,14 +207,9 @@ TEST(ServeAuth, an_api_key_guards_every_endpoint_but_health) {
   EXPECT_EQ(health->status, 200);
 }
 
-// A model without an end-of-sequence token: every request runs to max_tokens.
-void write_endless_model(const std::string& dir) {
-  test::write_chat_model(dir, {{"eos_token_id", Json::array()}, {"max_position_embeddings", 4096}});
-}
-
 TEST(ServeQueue, a_full_waiting_queue_answers_429_and_the_rest_are_served) {
   test::TempDir dir;
-  write_endless_model(dir.path().string());
+  test::write_endless_model(dir.path().string());
   test::ServeProcess server("--model " + dir.path().string() + " --parallel 1 --queue 1");
   ASSERT_GT(server.port(), 0) << server.log();
   std::vector<int> status(6, 0);
@@ -235,7 +230,7 @@ TEST(ServeQueue, a_full_waiting_queue_answers_429_and_the_rest_are_served) {
 
 TEST(ServeShutdown, sigterm_lets_running_requests_finish_then_exits_0) {
   test::TempDir dir;
-  write_endless_model(dir.path().string());
+  test::write_endless_model(dir.path().string());
   test::ServeProcess server("--model " + dir.path().string() + " --shutdown-grace 20");
   ASSERT_GT(server.port(), 0) << server.log();
   std::atomic<int> status{0};
@@ -263,7 +258,7 @@ TEST(ServeShutdown, sigterm_lets_running_requests_finish_then_exits_0) {
 
 TEST(ServeShutdown, sigterm_cancels_what_the_grace_period_does_not_cover) {
   test::TempDir dir;
-  write_endless_model(dir.path().string());
+  test::write_endless_model(dir.path().string());
   test::ServeProcess server("--model " + dir.path().string() + " --shutdown-grace 0");
   ASSERT_GT(server.port(), 0) << server.log();
   std::string body;

@@ -13,9 +13,6 @@ namespace {
 
 using OrderedJson = nlohmann::ordered_json;
 
-constexpr const char* kSpecialTokenNames[] = {"bos_token", "eos_token", "unk_token", "sep_token",
-                                              "pad_token", "cls_token", "mask_token"};
-
 // The text of a special token: a string, or an AddedToken object; nullopt for null.
 std::optional<std::string> token_text(const OrderedJson& token, const std::string& origin, const std::string& field) {
   if (token.is_null()) return std::nullopt;
@@ -59,7 +56,7 @@ void check_tool_list(const OrderedJson& list, const char* key) {
 OrderedJson special_tokens_from_config(const OrderedJson& config, const std::string& origin) {
   OrderedJson tokens = OrderedJson::object();
   if (!config.is_object()) fail("{}: expected a JSON object", origin);
-  for (const char* name : kSpecialTokenNames) {
+  for (const std::string& name : special_token_names()) {
     if (!config.contains(name)) continue;
     if (auto text = token_text(config[name], origin, name); text && !text->empty()) tokens[name] = *text;
   }
@@ -109,6 +106,12 @@ std::string ChatTemplate::render(const OrderedJson& messages, bool add_generatio
   variables["messages"] = jinja::from_json(messages);
   variables["add_generation_prompt"] = jinja::Value::from_bool(add_generation_prompt);
   return template_->render(variables, limits);
+}
+
+const std::vector<std::string>& special_token_names() {
+  static const std::vector<std::string> names = {"bos_token", "eos_token", "unk_token", "sep_token",
+                                                 "pad_token", "cls_token", "mask_token"};
+  return names;
 }
 
 }  // namespace aha::tokenizer

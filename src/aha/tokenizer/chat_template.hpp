@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "aha/jinja/budget.hpp"
 
@@ -40,6 +41,9 @@ class ChatTemplate {
   std::shared_ptr<const jinja::Template> template_;
   nlohmann::ordered_json special_tokens_;
 };
+
+// The names of the special tokens a template sees ("bos_token", "eos_token", ...).
+const std::vector<std::string>& special_token_names();
 
 // The special tokens transformers' special_tokens_map gives a template, read from a parsed
 // tokenizer_config.json: strings or AddedToken objects ({"content": ...}); null and empty ones are left out.

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "aha/base/error.hpp"
+#include "aha/tokenizer/chat_template.hpp"
 
 namespace aha::serve {
 namespace {
@@ -170,8 +171,7 @@ ChatRequest parse_chat_request(const OrderedJson& body) {
   if (const OrderedJson* k = field(body, "chat_template_kwargs")) {
     if (!k->is_object()) fail("'chat_template_kwargs': expected an object, got {}", type_name(*k));
     // The special tokens come from the tokenizer: a client may not redefine what ends a turn.
-    for (const char* token :
-         {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"})
+    for (const std::string& token : tokenizer::special_token_names())
       if (k->contains(token))
         fail("'chat_template_kwargs.{}': the special tokens come from the model's tokenizer", token);
     r.template_kwargs = *k;
