@@ -50,8 +50,9 @@ std::vector<int32_t> parse_ids(const std::string& text, const std::string& flag)
 void add_dtype_option(CLI::App& app, model::DTypeChoice& dtype) {
   app.add_option_function<std::string>(
       "--dtype", [&dtype](const std::string& text) { dtype = model::parse_dtype_choice(text, "--dtype"); },
-      "Compute dtype: auto (the checkpoint's: bfloat16 for BF16 weights, else float32), float32 or bfloat16 "
-      "(matrices held once in 16 bits, sums in fp32)");
+      "Compute dtype: auto (the checkpoint's: bfloat16 for BF16 weights, else float32), float32, bfloat16 "
+      "(matrices held once in 16 bits, sums in fp32) or q8_0 (matrices quantized at load to 8 bits in blocks of "
+      "32, as GGUF's Q8_0)");
 }
 
 ProgressOptions stderr_progress(const std::string& label, const std::string& unit, int64_t every_units) {

@@ -30,7 +30,7 @@ bool register_command(Command command);
 // Every registered command, sorted by name.
 std::vector<Command> registered_commands();
 
-// Adds --dtype (auto, float32 or bfloat16: the dtype the model's matrices multiply in) to `app`;
+// Adds --dtype (auto, float32, bfloat16 or q8_0: the dtype the model's matrices multiply in) to `app`;
 // its value goes to `dtype`, which keeps its default (auto) when the option is absent.
 void add_dtype_option(CLI::App& app, model::DTypeChoice& dtype);
 

@@ -89,7 +89,9 @@ TEST(DemoCli, quick_demo_writes_a_summary_that_matches_its_evaluations_and_a_usa
   EXPECT_GE(models[3]["train_steps"].get<int64_t>(), 1);
   const bool rs_trained = models[2]["train_steps"].get<int64_t>() > 0;
   EXPECT_EQ(rs_trained, std::filesystem::exists(out + "/rs_control/model.safetensors"));
-  if (rs_trained) EXPECT_GE(models[2]["train_seconds"].get<double>(), grpo_seconds);
+  if (rs_trained) {
+    EXPECT_GE(models[2]["train_seconds"].get<double>(), grpo_seconds);
+  }
   EXPECT_TRUE(std::filesystem::exists(out + "/rs_data/train.jsonl"));
   EXPECT_GT(s["wall_seconds"].get<double>(), grpo_seconds + models[0]["train_seconds"].get<double>());
 
@@ -154,7 +156,9 @@ TEST(DemoCli, quick_zero_demo_pretrains_a_base_with_rare_tags_and_reports_both_v
     const bool tag = text.find("<think>") != std::string::npos || text.find("<answer>") != std::string::npos ||
                      text.find("</think>") != std::string::npos || text.find("</answer>") != std::string::npos;
     tagged += tag;
-    if (tag) EXPECT_EQ(text.find("How many"), std::string::npos) << text;
+    if (tag) {
+      EXPECT_EQ(text.find("How many"), std::string::npos) << text;
+    }
   }
   EXPECT_EQ(documents, s["corpus"]["documents"].get<int64_t>());
   EXPECT_EQ(tagged, s["corpus"]["with_tags"].get<int64_t>());

@@ -80,8 +80,9 @@ TEST(ExamplesChain, the_commands_of_docs_examples_run_in_order_and_the_model_ver
                              (small == small_counts().end() ? "" : " " + small->second);
     const auto [status, output] = test::run_shell(line);
     ASSERT_EQ(status, 0) << step.command << "\n" << output;
-    if (!step.output.empty())
+    if (!step.output.empty()) {
       EXPECT_TRUE(fs::exists(dir.path() / step.output)) << step.command << ": no " << step.output;
+    }
   }
   for (const char* name : {"pretrain", "sft", "grpo", "distill", "eval", "card", "verify", "report"})
     EXPECT_TRUE(commands.count(name)) << "the documented chain has no `aha " << name << "`";

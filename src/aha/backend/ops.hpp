@@ -68,10 +68,19 @@ struct Ops {
   // For a weight many products read within a pass (the LM head over its chunks of rows).
   void (*linear_prepare_rounded)(PreparedLinear& prepared, const float* weight, int64_t in, int64_t out_dim,
                                  bool transposed);
+  // weight (out, in) in fp32 quantized to ggml's q8_0 -> `prepared` (cpu/gemm_q8.hpp: products
+  // quantize their input per row the same way and sum each block exactly in int32).
+  void (*linear_prepare_q8_0)(PreparedLinear& prepared, const float* weight, const float* bias, int64_t in,
+                              int64_t out_dim);
+  // The same from the weight's q8_0 blocks as GGUF stores them (34 bytes per 32 values of a row;
+  // in a multiple of 32), held as they are.
+  void (*linear_prepare_q8_0_blocks)(PreparedLinear& prepared, const uint8_t* blocks, const float* bias, int64_t in,
+                                     int64_t out_dim);
   // inp (rows, w.in) -> out (rows, w.out); bit-identical to linear_forward for an fp32 weight.
   void (*linear_forward_prepared)(float* out, const float* inp, const PreparedLinear& w, int64_t rows);
   // Rows ids[r] (< w.out) of the prepared weight, as fp32 -> out (rows, w.in): an embedding
-  // lookup in a table the backend holds as a linear (a tied LM head), exact in either dtype.
+  // lookup in a table the backend holds as a linear (a tied LM head), exact in every dtype (q8_0:
+  // the dequantized values d · q).
   void (*linear_prepared_rows)(float* out, const int32_t* ids, const PreparedLinear& w, int64_t rows);
 
   // rmsnorm: inp (rows, dim), weight (dim) -> out (rows, dim) = inp / sqrt(mean(inp²) + eps) · weight;

@@ -8,17 +8,19 @@ namespace aha::model {
 enum class ComputeDType {
   float32,   // fp32 weights and products
   bfloat16,  // the matrices held once in bf16; inputs rounded to bf16, every sum in fp32
+  q8_0,      // the matrices held once as ggml's q8_0 (backend/cpu/gemm_q8.hpp): int8 blocks of 32 with
+             // an fp16 scale; inputs quantized per row the same way, each block's sum exact in int32
 };
 
 // What a user asks for: a ComputeDType, or `automatic`, the dtype the checkpoint stores (bfloat16
 // when its matrices are BF16, float32 for F32 and F16, which have no 16-bit kernels yet).
-enum class DTypeChoice { automatic, float32, bfloat16 };
+enum class DTypeChoice { automatic, float32, bfloat16, q8_0 };
 
-// "auto", "float32" or "bfloat16" (also "fp32", "bf16"); anything else is a bad-input Error that
+// "auto", "float32", "bfloat16" or "q8_0" (also "fp32", "bf16"); anything else is a bad-input Error that
 // names `where` ("--dtype", "grpo.yaml: dtype").
 DTypeChoice parse_dtype_choice(std::string_view text, std::string_view where);
 
-// The name --dtype prints for `dtype` ("float32", "bfloat16").
+// The name --dtype prints for `dtype` ("float32", "bfloat16", "q8_0").
 std::string_view dtype_name(ComputeDType dtype);
 
 }  // namespace aha::model

@@ -17,11 +17,11 @@ namespace {
 
 using backend::ops;
 
-// Where a model's bf16 matrices come from: the fp32 values of a Weights, or the bf16 bits it
-// holds instead (load_weights' hold_bf16), with `lora`'s adapter merged where it has one
-// (rounded when packed); or, for a matrix the Weights has neither of, the tensor its
-// parameter-table entry names in a model directory, as bf16 bits (its file pages released once
-// copied, so that the file does not count twice).
+// Where a model's bf16 or q8_0 matrices come from: the fp32 values of a Weights, or the bf16 bits
+// it holds instead (load_weights' hold_bf16), with `lora`'s adapter merged where it has one
+// (rounded or quantized when packed); or, for a matrix the Weights has neither of, the tensor its
+// parameter-table entry names in a model directory (its file pages released once copied, so
+// that the file does not count twice).
 class Bf16Matrices {
  public:
   Bf16Matrices(const Weights& w, const io::ModelDir* dir, const Lora* lora) : dir_(dir), lora_(lora) {
@@ -45,9 +45,15 @@ class Bf16Matrices {
   void append_merged(const std::vector<float>& values, std::vector<float>& out) const {
     const Matrix& m = matrices_.at(&values);
     const size_t at = out.size();
-    if (values.empty())
+    if (!values.empty()) {
+      out.insert(out.end(), values.begin(), values.end());
+    } else if (!m.bits->empty() || !dir_) {
       for (uint16_t b : *m.bits) out.push_back(tensor::bf16_to_f32(b));
-    else out.insert(out.end(), values.begin(), values.end());
+    } else {
+      const std::vector<float> file = dir_->get(m.spec.name).to_f32();
+      out.insert(out.end(), file.begin(), file.end());
+      dir_->release(m.spec.name);
+    }
     const LoraLinear* adapter = adapter_of(m.spec);
     if (!adapter) return;
     std::vector<float> merged(out.begin() + static_cast<int64_t>(at), out.end());
@@ -122,13 +128,14 @@ std::vector<float> stacked_bias(std::initializer_list<const Linear*> parts) {
 }
 
 // The matrices `parts` ((out_i, in) each) stacked along their outputs, prepared into `out` (its
-// memory reused) with `bias` (empty: none): in fp32, or in bf16 from `bf16` when given.
+// memory reused) with `bias` (empty: none): in fp32 from the Weights' values, or from `bf16`
+// (when given) in bf16 or, with `q8`, in q8_0.
 void prepare_matrices(backend::PreparedLinear& out, const std::vector<const std::vector<float>*>& parts, int64_t in,
-                      int64_t out_features, const std::vector<float>& bias, const Bf16Matrices* bf16) {
+                      int64_t out_features, const std::vector<float>& bias, const Bf16Matrices* bf16, bool q8 = false) {
   const float* b = bias.empty() ? nullptr : bias.data();
   bool adapted = false;
   for (const std::vector<float>* p : parts) adapted = adapted || (bf16 && bf16->adapted(*p));
-  if (bf16 && bf16->as_bits(*parts[0]) && !adapted) {
+  if (bf16 && !q8 && bf16->as_bits(*parts[0]) && !adapted) {
     std::vector<uint16_t> bits;
     bits.reserve(static_cast<size_t>(out_features * in));
     for (const std::vector<float>* p : parts) bf16->append_bits(*p, bits);
@@ -136,7 +143,7 @@ void prepare_matrices(backend::PreparedLinear& out, const std::vector<const std:
   }
   std::vector<float> stacked;
   const float* values = parts[0]->data();
-  if (parts.size() > 1 || adapted) {
+  if (parts.size() > 1 || adapted || (bf16 && parts[0]->empty())) {
     for (const std::vector<float>* p : parts) {
       if (bf16) bf16->append_merged(*p, stacked);
       else stacked.insert(stacked.end(), p->begin(), p->end());
@@ -144,17 +151,18 @@ void prepare_matrices(backend::PreparedLinear& out, const std::vector<const std:
     values = stacked.data();
   }
   if (!bf16) return ops().linear_prepare(out, values, b, in, out_features);
+  if (q8) return ops().linear_prepare_q8_0(out, values, b, in, out_features);
   ops().linear_prepare_rounded(out, values, in, out_features, false);
   out.bias = bias;
 }
 
 // The nn.Linear layers `parts` stacked along their outputs, with their stacked bias.
-void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const Linear*> parts,
-                     const Bf16Matrices* bf16) {
+void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const Linear*> parts, const Bf16Matrices* bf16,
+                     bool q8) {
   std::vector<const std::vector<float>*> weights;
   int64_t out_features = 0;
   for (const Linear* l : parts) weights.push_back(&l->weight), out_features += l->out;
-  prepare_matrices(out, weights, (*parts.begin())->in, out_features, stacked_bias(parts), bf16);
+  prepare_matrices(out, weights, (*parts.begin())->in, out_features, stacked_bias(parts), bf16, q8);
 }
 
 // Frees the matrices of `w` (held by the prepared layout instead).
@@ -166,8 +174,9 @@ void release_matrices(Weights& w) {
 // The dtype `choice` resolves to for the checkpoint in `files`: automatic is bfloat16 when every
 // matrix is stored in BF16.
 ComputeDType resolve_dtype(DTypeChoice choice, const io::ModelDir& files) {
-  if (choice != DTypeChoice::automatic)
-    return choice == DTypeChoice::bfloat16 ? ComputeDType::bfloat16 : ComputeDType::float32;
+  if (choice == DTypeChoice::float32) return ComputeDType::float32;
+  if (choice == DTypeChoice::bfloat16) return ComputeDType::bfloat16;
+  if (choice == DTypeChoice::q8_0) return ComputeDType::q8_0;
   for (const ParameterSpec& p : parameter_table(files.config()))
     if (p.shape.size() == 2 && files.get(p.name).dtype() != tensor::DType::BF16) return ComputeDType::float32;
   return ComputeDType::bfloat16;
@@ -181,8 +190,8 @@ Model::Model(const std::string& dir, DTypeChoice dtype) {
   arch_ = &find_architecture(config_.model_type, files.config_path());
   dtype_ = resolve_dtype(dtype, files);
   // An adapter is merged into fp32 weights before they are rounded; a plain checkpoint in bf16
-  // is packed from the file, matrix by matrix.
-  const bool from_file = dtype_ == ComputeDType::bfloat16 && !files.adapter();
+  // or q8_0 is packed from the file, matrix by matrix.
+  const bool from_file = dtype_ != ComputeDType::float32 && !files.adapter();
   weights_ = from_file ? load_weights_but_matrices(files) : load_weights(files);
   weights_.config = config_;
   inv_freq_ = rope_inv_freq_of(config_);
@@ -202,7 +211,7 @@ Model::Model(io::ModelConfig config, Weights weights, ComputeDType dtype)
 void Model::set_weights(const Weights& weights, const Lora* lora) {
   if (weights.layers.size() != weights_.layers.size() || weights.final_norm.size() != weights_.final_norm.size())
     fail_internal("Model::set_weights: the weights have another shape");
-  if (dtype_ == ComputeDType::bfloat16) {  // packed from `weights`, never copied whole in fp32
+  if (dtype_ != ComputeDType::float32) {  // packed from `weights`, never copied whole in fp32
     weights_ = without_matrices(weights);
     weights_.config = config_;
     return prepare(weights, nullptr, lora);
@@ -215,23 +224,24 @@ void Model::set_weights(const Weights& weights, const Lora* lora) {
 
 void Model::prepare(const Weights& source, const io::ModelDir* dir, const Lora* lora) {
   std::optional<Bf16Matrices> bf16;
-  if (dtype_ == ComputeDType::bfloat16) bf16.emplace(source, dir, lora);
+  if (dtype_ != ComputeDType::float32) bf16.emplace(source, dir, lora);
   else if (holds_bf16(source)) fail_internal("a float32 model from matrices held in bf16");
   const Bf16Matrices* b = bf16 ? &*bf16 : nullptr;
+  const bool q8 = dtype_ == ComputeDType::q8_0;
   // The head first: in bf16 its file pages and its copy are the largest transient memory, and
   // they come and go before the layers are held.
   const bool tied = source.lm_head.out == 0;
   const int64_t h = config_.hidden_size, vocab = config_.vocab_size;
-  prepare_matrices(lm_head_, {tied ? &source.embed_tokens : &source.lm_head.weight}, h, vocab, {}, b);
-  if (b && !tied) prepare_matrices(embed_, {&source.embed_tokens}, h, vocab, {}, b);
+  prepare_matrices(lm_head_, {tied ? &source.embed_tokens : &source.lm_head.weight}, h, vocab, {}, b, q8);
+  if (b && !tied) prepare_matrices(embed_, {&source.embed_tokens}, h, vocab, {}, b, q8);
   prepared_.resize(source.layers.size());
   for (size_t i = 0; i < source.layers.size(); ++i) {
     const LayerWeights& l = source.layers[i];
     PreparedLayer& p = prepared_[i];
-    prepare_stacked(p.qkv, {&l.q_proj, &l.k_proj, &l.v_proj}, b);
-    prepare_stacked(p.o, {&l.o_proj}, b);
-    prepare_stacked(p.gate_up, {&l.gate_proj, &l.up_proj}, b);
-    prepare_stacked(p.down, {&l.down_proj}, b);
+    prepare_stacked(p.qkv, {&l.q_proj, &l.k_proj, &l.v_proj}, b, q8);
+    prepare_stacked(p.o, {&l.o_proj}, b, q8);
+    prepare_stacked(p.gate_up, {&l.gate_proj, &l.up_proj}, b, q8);
+    prepare_stacked(p.down, {&l.down_proj}, b, q8);
   }
   if (b) release_matrices(weights_);
 }

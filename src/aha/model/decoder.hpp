@@ -1,5 +1,5 @@
 // The Llama/Qwen decoder-only transformer: forward pass over key/value caches, its matrices in
-// fp32 or held once in bf16 (compute_dtype.hpp).
+// fp32, held once in bf16 or quantized once to q8_0 (compute_dtype.hpp).
 //
 // Why inference keeps its own forward beside the training one (model/training.cpp): it runs
 // rows of many sequences at different positions in one pass (batched decode), appends keys and
@@ -37,7 +37,7 @@ struct SequenceChunk {
 class Model {
  public:
   // Loads the model in the Hugging Face directory `dir`, its matrices in the dtype `dtype` picks.
-  // In bfloat16 they are packed straight from the file (never expanded to fp32).
+  // In bfloat16 and q8_0 they are packed straight from the file (never expanded to fp32 whole).
   explicit Model(const std::string& dir, DTypeChoice dtype = DTypeChoice::float32);
   // A model from an already loaded config and weights.
   Model(io::ModelConfig config, Weights weights, ComputeDType dtype = ComputeDType::float32);
@@ -46,7 +46,7 @@ class Model {
   const io::ModelConfig& config() const { return config_; }
   // The dtype the matrices multiply in.
   ComputeDType dtype() const { return dtype_; }
-  // The fp32 weights; in bfloat16 only the norms and biases (the matrices live, once, in the
+  // The fp32 weights; in bfloat16 and q8_0 only the norms and biases (the matrices live, once, in the
   // backend's prepared layout).
   const Weights& weights() const { return weights_; }
   // Replaces the weights by `weights` (the same shapes), with `lora`'s adapters merged when given,
@@ -88,7 +88,7 @@ class Model {
     backend::PreparedLinear qkv, o, gate_up, down;
   };
   // Prepares every matrix of `source` in dtype_ (weights_ holds its other tensors); in bfloat16
-  // from `dir` for matrices whose values are empty, with `lora`'s adapters merged.
+  // and q8_0 from `dir` for matrices whose values are empty, with `lora`'s adapters merged.
   void prepare(const Weights& source, const io::ModelDir* dir = nullptr, const Lora* lora = nullptr);
 
   io::ModelConfig config_;
@@ -97,7 +97,7 @@ class Model {
   Weights weights_;
   std::vector<PreparedLayer> prepared_;
   backend::PreparedLinear lm_head_;
-  backend::PreparedLinear embed_;  // bfloat16 with an untied head: the embedding table
+  backend::PreparedLinear embed_;  // bfloat16 or q8_0 with an untied head: the embedding table
   std::vector<double> inv_freq_;
 };
 

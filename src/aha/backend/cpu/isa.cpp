@@ -61,7 +61,8 @@ IsaLevel detect() {
   if ((xcr & 0x6) != 0x6 || !bit(leaf7.ebx, 5)) return IsaLevel::generic;  // XMM, YMM; AVX2
   // Opmask, upper ZMM0-15, ZMM16-31; AVX512 F, BW, VL.
   if ((xcr & 0xe0) != 0xe0 || !bit(leaf7.ebx, 16) || !bit(leaf7.ebx, 30) || !bit(leaf7.ebx, 31)) return IsaLevel::avx2;
-  if (leaf7.eax < 1 || !bit(cpuid(7, 1).eax, 5)) return IsaLevel::avx512;  // AVX512_BF16
+  // AVX512_BF16, and AVX512_VNNI, which every CPU with it has (the q8_0 product's vpdpbusd).
+  if (leaf7.eax < 1 || !bit(cpuid(7, 1).eax, 5) || !bit(leaf7.ecx, 11)) return IsaLevel::avx512;
   // AMX-BF16 and AMX-TILE, their config and data states enabled by the OS, then Linux's grant.
   const bool amx = bit(leaf7.edx, 22) && bit(leaf7.edx, 24) && (xcr & 0x60000) == 0x60000;
   if (!amx || !linux_grants_tile_data()) return IsaLevel::avx512bf16;

@@ -14,7 +14,7 @@ enum class IsaLevel {
   generic,     // plain C++ loops (no x86 extension assumed)
   avx2,        // AVX2 and FMA
   avx512,      // AVX-512 F, BW, VL (with the ZMM state enabled by the OS)
-  avx512bf16,  // and AVX512_BF16 (vdpbf16ps)
+  avx512bf16,  // and AVX512_BF16 (vdpbf16ps) and AVX512_VNNI (vpdpbusd)
   amx,         // and AMX-TILE with AMX-BF16, the tile data state granted by Linux
 };
 

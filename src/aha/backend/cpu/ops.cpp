@@ -11,6 +11,7 @@
 #include "aha/backend/cpu/geglu.hpp"
 #include "aha/backend/cpu/gemm.hpp"
 #include "aha/backend/cpu/gemm_bf16.hpp"
+#include "aha/backend/cpu/gemm_q8.hpp"
 #include "aha/backend/cpu/matmul.hpp"
 #include "aha/backend/cpu/matmul_bf16.hpp"
 #include "aha/backend/cpu/rmsnorm.hpp"
@@ -30,6 +31,12 @@ struct PackedLinear final : PreparedLayout {
 struct PackedLinearBf16 final : PreparedLayout {
   cpu::PackedBf16 packed;
   std::unique_ptr<PreparedLayout> clone() const override { return std::make_unique<PackedLinearBf16>(*this); }
+};
+
+// A linear weight W (out, in) in q8_0, packed for the q8_0 product.
+struct PackedLinearQ8 final : PreparedLayout {
+  cpu::PackedQ8 packed;
+  std::unique_ptr<PreparedLayout> clone() const override { return std::make_unique<PackedLinearQ8>(*this); }
 };
 
 // prepared's layout as a `Layout`, made anew when it holds another kind (its memory is reused
@@ -67,14 +74,33 @@ void linear_prepare_rounded(PreparedLinear& prepared, const float* weight, int64
   cpu::pack_bf16_rounded(reuse_layout<PackedLinearBf16>(prepared, nullptr, k, n).packed, view, k, n);
 }
 
+void linear_prepare_q8_0(PreparedLinear& prepared, const float* weight, const float* bias, int64_t in,
+                         int64_t out_dim) {
+  cpu::pack_q8_weight(reuse_layout<PackedLinearQ8>(prepared, bias, in, out_dim).packed, weight, in, out_dim);
+}
+
+void linear_prepare_q8_0_blocks(PreparedLinear& prepared, const uint8_t* blocks, const float* bias, int64_t in,
+                                int64_t out_dim) {
+  cpu::pack_q8_blocks(reuse_layout<PackedLinearQ8>(prepared, bias, in, out_dim).packed, blocks, in, out_dim);
+}
+
 void linear_forward_prepared(float* out, const float* inp, const PreparedLinear& w, int64_t rows) {
   const float* bias = w.bias.empty() ? nullptr : w.bias.data();
   if (const auto* packed = dynamic_cast<const PackedLinear*>(w.layout.get()))
     return cpu::matmul_forward_packed(out, inp, packed->panels, bias, rows);
+  if (const auto* q8 = dynamic_cast<const PackedLinearQ8*>(w.layout.get())) {
+    cpu::gemm_q8(out, inp, q8->packed, rows);
+    if (bias)
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < w.out; ++j) out[i * w.out + j] += bias[j];
+    return;
+  }
   cpu::matmul_forward_bf16_packed(out, inp, static_cast<const PackedLinearBf16&>(*w.layout).packed, bias, rows);
 }
 
 void linear_prepared_rows(float* out, const int32_t* ids, const PreparedLinear& w, int64_t rows) {
+  if (const auto* q8 = dynamic_cast<const PackedLinearQ8*>(w.layout.get()))
+    return cpu::unpack_q8_rows(out, q8->packed, ids, rows);
   const auto* packed = dynamic_cast<const PackedLinear*>(w.layout.get());
   if (!packed) return cpu::unpack_bf16_rows(out, static_cast<const PackedLinearBf16&>(*w.layout).packed, ids, rows);
   for (int64_t r = 0; r < rows; ++r) {  // element (k, j) of B = Wᵀ: panel j / 32, row k, column j % 32
@@ -93,6 +119,8 @@ const Ops kCpu = {
     linear_prepare_bf16,
     linear_prepare_bf16_transposed,
     linear_prepare_rounded,
+    linear_prepare_q8_0,
+    linear_prepare_q8_0_blocks,
     linear_forward_prepared,
     linear_prepared_rows,
     cpu::rmsnorm_forward,
