@@ -5,7 +5,8 @@
 //   build/bench/generate_bench [--quick]
 // With --model DIR, instead: decode tokens/s of the model in DIR (e.g. the Qwen2.5-0.5B-shaped one
 // that build/bench/write_qwen05b writes) at batch 1 (greedy) and batch 64 (64 samples of one
-// prompt at temperature 1), `--tokens N` (default 32) decode steps each, after the prefill.
+// prompt at temperature 1), `--tokens N` (default 32) decode steps each, after the prefill, with
+// --dtype float32, bfloat16 and q8_0 side by side.
 //   build/bench/generate_bench --model DIR [--tokens N]
 #include <fmt/format.h>
 
@@ -66,7 +67,10 @@ model::Model random_model(const io::ModelConfig& c) {
 // norms and biases in fp32), of an untied embedding only one row.
 double weight_bytes(const model::Model& m) {
   const io::ModelConfig& c = m.config();
-  const double matrix_bytes = m.dtype() == model::ComputeDType::bfloat16 ? 2.0 : 4.0;
+  const model::ComputeDType dt = m.dtype();
+  const double matrix_bytes = dt == model::ComputeDType::bfloat16 ? 2.0
+                              : dt == model::ComputeDType::q8_0   ? 34.0 / 32
+                                                                  : 4.0;
   double bytes = 0;
   for (const model::ParameterSpec& p : model::parameter_table(c)) {
     const bool untied_embedding = p.name == "model.embed_tokens.weight" && !c.tie_word_embeddings;
@@ -114,23 +118,27 @@ double decode_rate(const model::Model& m, int64_t batch, int64_t tokens, float t
   return static_cast<double>(seen - batch) / seconds_since(start);
 }
 
-// Decode at batch 1 and 64 of the model in `dir`, in fp32 and in bf16, against the DRAM bandwidth.
+// Decode at batch 1 and 64 of the model in `dir` in fp32, bf16 and q8_0, against the DRAM bandwidth.
 void model_dir_bench(const std::string& dir, int64_t tokens, double bandwidth) {
-  double rates[2][2] = {};
-  for (int bf16 = 0; bf16 < 2; ++bf16) {
-    const model::Model m(dir, bf16 ? model::DTypeChoice::bfloat16 : model::DTypeChoice::float32);
+  const model::DTypeChoice dtypes[3] = {model::DTypeChoice::float32, model::DTypeChoice::bfloat16,
+                                        model::DTypeChoice::q8_0};
+  double rates[3][2] = {};
+  for (int d = 0; d < 3; ++d) {
+    const model::Model m(dir, dtypes[d]);
     const double bytes = weight_bytes(m);
     fmt::print("\n{}: {}, --dtype {} ({:.0f} MB of weights read per decode step)\n", dir, m.config().model_type,
                model::dtype_name(m.dtype()), bytes / 1e6);
-    const double single = rates[bf16][0] = decode_rate(m, 1, tokens, 0.0f);
+    const double single = rates[d][0] = decode_rate(m, 1, tokens, 0.0f);
     fmt::print(
         "  decode batch 1:  {:8.2f} tokens/s; weights read at {:.1f} GB/s = {:.0f}% of measured DRAM bandwidth\n",
         single, single * bytes / 1e9, 100.0 * single * bytes / bandwidth);
-    const double batched = rates[bf16][1] = decode_rate(m, 64, tokens, 1.0f);
+    const double batched = rates[d][1] = decode_rate(m, 64, tokens, 1.0f);
     fmt::print("  decode batch 64: {:8.2f} tokens/s = {:.2f}x batch 1\n", batched, batched / single);
   }
   fmt::print("\nbfloat16 / float32: batch 1 {:.2f}x, batch 64 {:.2f}x\n", rates[1][0] / rates[0][0],
              rates[1][1] / rates[0][1]);
+  fmt::print("q8_0 / bfloat16:    batch 1 {:.2f}x, batch 64 {:.2f}x\n", rates[2][0] / rates[1][0],
+             rates[2][1] / rates[1][1]);
 }
 
 // Completion tokens/s of 8 prompts x 8 samples x `tokens`: shared = one request with n = 8 per
