@@ -6,7 +6,9 @@
 For every tiny model variant of make_tiny_model.py and for the pretrained
 stories260k fixture, requires max|aha - ref| < 1e-4 * max|ref| and prints one line
 with the measured ratio; for a BF16 variant also `--dtype bfloat16` against the
-reference whose matrix products round their inputs to bf16. Negative controls show the comparison can fail: a model
+reference whose matrix products round their inputs to bf16, and for every variant `--dtype
+q8_0` against the reference whose products quantize their operands to q8_0 (each with a
+negative control against the plain reference). Negative controls show the comparison can fail: a model
 with one perturbed weight, and a reference that ignores llama3 rope scaling, must
 both be rejected. Exits 1 on any failure.
 """
@@ -25,7 +27,7 @@ sys.path.insert(0, HERE)
 import hf_reference  # noqa: E402
 import make_tiny_model  # noqa: E402
 
-TOLERANCE = 1e-4  # max|aha - ref| / max|ref|, for --dtype bfloat16 too against its own reference
+TOLERANCE = 1e-4  # max|aha - ref| / max|ref|, for --dtype bfloat16 and q8_0 too against their own references
 REPO_ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 STORIES260K = os.path.join(REPO_ROOT, "tests", "fixtures", "stories260k")
 
@@ -72,6 +74,7 @@ def check_variant(aha, variant, work_dir, failures):
     report(variant, got, ref, failures)
     if config.get("torch_dtype") == "bfloat16":
         check_bf16_compute(aha, variant, model_dir, ids, ref, work_dir, failures)
+    check_q8_0_compute(aha, variant, model_dir, ids, ref, work_dir, failures)
     return model_dir, ids, ref, got
 
 
@@ -86,6 +89,19 @@ def check_bf16_compute(aha, variant, model_dir, ids, ref, work_dir, failures):
           f" ratio {ratio:.2e} (must exceed {10 * TOLERANCE:.0e})", flush=True)
     if not detected:
         failures.append("negative control: bf16 rounding")
+
+
+def check_q8_0_compute(aha, variant, model_dir, ids, ref, work_dir, failures):
+    """aha --dtype q8_0 against the reference whose products quantize both operands to q8_0; the
+    plain reference must then miss it by far more (the quantization is what is being checked)."""
+    got = aha_logits(aha, model_dir, ids, work_dir, "q8_0")
+    report(variant + " q8_0", got, hf_reference.logits_for_dir(model_dir, ids, "q8_0"), failures)
+    ratio = diff_ratio(got, ref)
+    detected = ratio > 10 * TOLERANCE
+    print(f"{'ok  ' if detected else 'FAIL'} negative control: {variant} q8_0 against the fp32 reference gives"
+          f" ratio {ratio:.2e} (must exceed {10 * TOLERANCE:.0e})", flush=True)
+    if not detected:
+        failures.append("negative control: q8_0 quantization")
 
 
 def check_stories260k(aha, work_dir, failures):

@@ -163,21 +163,55 @@ class Bf16Matmul(torch.autograd.Function):
         return grad @ round_bf16(w), grad.T @ round_bf16(x)
 
 
-def matmul(x, w, bf16_inputs):
-    """x @ w.T, in aha's mixed precision when bf16_inputs."""
-    return Bf16Matmul.apply(x, w) if bf16_inputs else x @ w.T
+def quantize_q8_0(x):
+    """Rows of x (fp32 values) as ggml's q8_0 quantizes them, in blocks of 32 along the row (zeros
+    past its end): d = max|x| / 127 and q = round(x * (1 / d)) half away from zero, each step in
+    fp32 as ggml's quantize_row_q8_0_ref. Returns q (rows, blocks, 32) and d (rows, blocks), fp32."""
+    x32 = x.detach().float()
+    rows, k = x32.shape
+    blocks = (k + 31) // 32
+    xb = torch.nn.functional.pad(x32, (0, blocks * 32 - k)).view(rows, blocks, 32)
+    d = xb.abs().amax(-1) / 127.0
+    inv = torch.where(d != 0, 1.0 / d, torch.zeros_like(d))
+    v = (xb * inv.unsqueeze(-1)).double()
+    return torch.sign(v) * torch.floor(v.abs() + 0.5), d
 
 
-def linear(x, weights, name, bias, bf16_inputs=False):
-    out = matmul(x, weights[name + ".weight"], bf16_inputs)
+def dequantize_q8_0(w):
+    """w (out, in) as a q8_0 GGUF tensor holds it: d rounded to fp16 times q."""
+    q, d = quantize_q8_0(w)
+    return (q * d.half().double().unsqueeze(-1)).reshape(w.shape[0], -1)[:, : w.shape[1]]
+
+
+def q8_0_matmul(x, w):
+    """x @ w.T as aha's --dtype q8_0 computes it (backend/cpu/gemm_q8.hpp): w quantized to q8_0
+    (d in fp16), each row of x quantized the same way (d in fp32), each block's sum of q · q
+    exact, times the fp32 product of the two scales; the blocks summed here in float64."""
+    qx, dx = quantize_q8_0(x)
+    qw, dw = quantize_q8_0(w)
+    isum = torch.einsum("ibt,jbt->ijb", qx, qw)
+    scale = (dw.half().float().unsqueeze(0) * dx.unsqueeze(1)).double()
+    return (isum * scale).sum(-1)
+
+
+def matmul(x, w, precision):
+    """x @ w.T in aha's `precision`: False (exact here), True or "bf16" (mixed precision), "q8_0"."""
+    if precision == "q8_0":
+        return q8_0_matmul(x, w)
+    return Bf16Matmul.apply(x, w) if precision else x @ w.T
+
+
+def linear(x, weights, name, bias, precision=False):
+    out = matmul(x, weights[name + ".weight"], precision)
     if bias:
         out = out + weights[name + ".bias"]
     return out
 
 
-def forward(config, weights, ids, bf16_inputs=False):
+def forward(config, weights, ids, precision=False):
     """Logits float64 [T, vocab] for one sequence of token ids (positions 0..T-1). With
-    bf16_inputs, every matrix product rounds its operands to bf16 (Bf16Matmul)."""
+    precision True or "bf16", every matrix product rounds its operands to bf16 (Bf16Matmul); with
+    "q8_0", quantizes them as aha's --dtype q8_0 (q8_0_matmul)."""
     model_type = config["model_type"]
     if model_type not in SUPPORTED_MODEL_TYPES:
         raise ValueError(f"model_type {model_type} is not in this reference")
@@ -200,7 +234,10 @@ def forward(config, weights, ids, bf16_inputs=False):
 
     ids = torch.tensor(ids, dtype=torch.long)
     T = ids.shape[0]
-    x = weights["model.embed_tokens.weight"][ids]  # (T, hidden)
+    embed = weights["model.embed_tokens.weight"]
+    if precision == "q8_0":  # aha reads the rows from its quantized table
+        embed = dequantize_q8_0(embed)
+    x = embed[ids]  # (T, hidden)
 
     # RoPE tables: angle[t, i] = t * inv_freq[i], duplicated for the two halves.
     inv_freq = rope_inv_freq(config)
@@ -222,9 +259,9 @@ def forward(config, weights, ids, bf16_inputs=False):
     for layer in range(n_layers):
         p = f"model.layers.{layer}."
         h = rms_norm(x, weights[p + "input_layernorm.weight"], eps)
-        q = linear(h, weights, p + "self_attn.q_proj", qkv_bias, bf16_inputs).view(T, n_heads, head_dim)
-        k = linear(h, weights, p + "self_attn.k_proj", qkv_bias, bf16_inputs).view(T, n_kv, head_dim)
-        v = linear(h, weights, p + "self_attn.v_proj", qkv_bias, bf16_inputs).view(T, n_kv, head_dim)
+        q = linear(h, weights, p + "self_attn.q_proj", qkv_bias, precision).view(T, n_heads, head_dim)
+        k = linear(h, weights, p + "self_attn.k_proj", qkv_bias, precision).view(T, n_kv, head_dim)
+        v = linear(h, weights, p + "self_attn.v_proj", qkv_bias, precision).view(T, n_kv, head_dim)
         if qk_norm:
             q = rms_norm(q, weights[p + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, weights[p + "self_attn.k_norm.weight"], eps)
@@ -238,24 +275,24 @@ def forward(config, weights, ids, bf16_inputs=False):
         scores = scores.masked_fill(~allowed, float("-inf"))
         attn = torch.softmax(scores, dim=-1) @ v  # (heads, T, hd)
         attn = attn.transpose(0, 1).reshape(T, n_heads * head_dim)
-        x = x + linear(attn, weights, p + "self_attn.o_proj", o_bias, bf16_inputs)
+        x = x + linear(attn, weights, p + "self_attn.o_proj", o_bias, precision)
 
         h = rms_norm(x, weights[p + "post_attention_layernorm.weight"], eps)
-        gate = linear(h, weights, p + "mlp.gate_proj", mlp_bias, bf16_inputs)
-        up = linear(h, weights, p + "mlp.up_proj", mlp_bias, bf16_inputs)
-        x = x + linear(torch.nn.functional.silu(gate) * up, weights, p + "mlp.down_proj", mlp_bias, bf16_inputs)
+        gate = linear(h, weights, p + "mlp.gate_proj", mlp_bias, precision)
+        up = linear(h, weights, p + "mlp.up_proj", mlp_bias, precision)
+        x = x + linear(torch.nn.functional.silu(gate) * up, weights, p + "mlp.down_proj", mlp_bias, precision)
 
     x = rms_norm(x, weights["model.norm.weight"], eps)
     if config.get("tie_word_embeddings", False):
         lm_head = weights["model.embed_tokens.weight"]
     else:
         lm_head = weights["lm_head.weight"]
-    return matmul(x, lm_head, bf16_inputs)
+    return matmul(x, lm_head, precision)
 
 
-def logits_for_dir(model_dir, ids, bf16_inputs=False):
+def logits_for_dir(model_dir, ids, precision=False):
     config, weights = load_model_dir(model_dir)
-    return forward(config, weights, ids, bf16_inputs).numpy()
+    return forward(config, weights, ids, precision).numpy()
 
 
 def main(argv):
