@@ -28,7 +28,7 @@ struct DistillConfig : train::RunArguments {
   int64_t max_prompt_length = 512, max_completion_length = 256;
   std::string prompt_truncation = "left";  // a longer prompt: left (keep its end), skip or error
   int64_t batch_size = 64;                 // sequences the generator decodes together
-  std::string dtype = "auto";              // the teacher's compute dtype: auto, float32 or bfloat16 (--dtype)
+  std::string dtype = "auto";              // the teacher's compute dtype: auto, float32, bfloat16 or q8_0 (--dtype)
 };
 
 // Reads the YAML file `path` and applies `overrides` ("key=value"); errors name file:line and key.
