@@ -1,15 +1,19 @@
 #!/usr/bin/python3
 """Float64 PyTorch reference of one GRPO step's loss, written from the formulas (DeepSeekMath,
-DAPO, Dr. GRPO) as TRL's GRPOTrainer lays them out: right-padded (B, L) tensors per micro-batch,
-torch.minimum/torch.clamp, and autograd for d loss / d logp.
+DAPO, Dr. GRPO, GSPO, CISPO, SAPO, INTELLECT-2's delta, the 80/20 entropy mask) as TRL's
+GRPOTrainer lays them out: right-padded (B, L) tensors per micro-batch, torch.minimum/torch.clamp,
+and autograd for d loss / d logp.
 
     /usr/bin/python3 grpo_reference.py --manifest cases.json --out report.json
 
 cases.json: {"cases": [{"name", "num_generations", "scale_rewards", "loss_type", "beta",
-             "epsilon_low", "epsilon_high", "max_completion_length",
+             "epsilon_low", "epsilon_high", "max_completion_length", optional
+             "importance_sampling_level" (token), "delta" (null), "sapo_temperature_pos",
+             "sapo_temperature_neg", "top_entropy_quantile" (1.0),
              "per_device_train_batch_size", "gradient_accumulation_steps", "rewards": [N],
              "completions": [{"logp": [...], "old_logp": [...], "ref_logp": [...],
-                              "mask": [...]}] (N of them, in reward order)}]}
+                              "mask": [...], "entropy": [...] (with top_entropy_quantile)}]
+             (N of them, in reward order)}]}
 report.json: {"cases": [{"name", "advantages": [N], "frac_reward_zero_std", "loss",
               "dlogp": [[...] per completion], "kl_mean", "low_clip", "high_clip"}]}
 
@@ -48,33 +52,69 @@ def padded(completions, key, length):
     return torch.tensor(rows, dtype=torch.float64)
 
 
+def entropy_mask(case, completions, mask, length):
+    """TRL's get_high_entropy_mask: tokens whose entropy is at least the (1 - q) quantile of the
+    micro-batch's masked entropies."""
+    entropies = padded(completions, "entropy", length)
+    local = entropies[mask.bool()]
+    if local.numel() == 0:
+        return torch.zeros_like(mask)
+    threshold = torch.quantile(local, 1 - case["top_entropy_quantile"])
+    return ((entropies * mask >= threshold) & mask.bool()).double()
+
+
 def micro_batch_loss(case, completions, adv, logp, num_items):
     length = max(len(c["logp"]) for c in completions)
     old = padded(completions, "old_logp", length)
     mask = padded(completions, "mask", length)
     a = adv.unsqueeze(1)
-    coef_1 = torch.exp(logp - old)
-    coef_2 = torch.clamp(coef_1, 1 - case["epsilon_low"], 1 + case["epsilon_high"])
-    per_token = -torch.minimum(coef_1 * a, coef_2 * a)
-    kl = torch.zeros_like(per_token)
+    lo, hi = 1 - case["epsilon_low"], 1 + case["epsilon_high"]
+    kind = case["loss_type"]
+    log_ratio = logp - old
+    if case.get("importance_sampling_level", "token") == "sequence":
+        log_weights = ((log_ratio * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).unsqueeze(-1)
+    else:
+        log_weights = log_ratio
+    coef_1 = torch.exp(log_weights)
+    low = torch.zeros_like(coef_1)
+    high = torch.zeros_like(coef_1)
+    if kind == "cispo":
+        clamped = torch.clamp(coef_1, max=case["epsilon_high"]).detach()
+        per_token = -clamped * a * logp
+        high = ((coef_1 > case["epsilon_high"]) & (a > 0)).double()
+    elif kind == "sapo":
+        # Float64 temperatures (torch.where with Python scalars would give float32 ones).
+        temperatures = torch.where(a > 0, torch.full_like(a, case["sapo_temperature_pos"]),
+                                   torch.full_like(a, case["sapo_temperature_neg"]))
+        per_token = -torch.sigmoid(temperatures * (coef_1 - 1)) * 4 / temperatures * a
+    else:
+        coef_2 = torch.clamp(coef_1, lo, hi)
+        if case.get("delta") is not None:
+            coef_1 = torch.clamp(coef_1, max=case["delta"])
+        per_token = -torch.minimum(coef_1 * a, coef_2 * a)
+        low = ((coef_1 < lo) & (a < 0)).double()
+        high = ((coef_1 > hi) & (a > 0)).double()
+    if case.get("top_entropy_quantile", 1.0) < 1.0:
+        per_token = per_token * entropy_mask(case, completions, mask, length)
+    kl = torch.zeros_like(mask)
     if case["beta"] != 0.0:
         ref = padded(completions, "ref_logp", length)
         kl = torch.exp(ref - logp) - (ref - logp) - 1
         per_token = per_token + case["beta"] * kl
     ga = case["gradient_accumulation_steps"]
-    kind = case["loss_type"]
-    if kind == "grpo":
+    if kind in ("grpo", "sapo"):
         loss = ((per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean() / ga
     elif kind == "bnpo":
         loss = (per_token * mask).sum() / mask.sum().clamp(min=1.0) / ga
     elif kind == "dr_grpo":
         loss = (per_token * mask).sum() / (per_token.size(0) * case["max_completion_length"]) / ga
-    else:  # dapo: every completion token of the whole accumulated batch
+    else:  # dapo, cispo: every completion token of the whole generation batch
         loss = (per_token * mask).sum() / num_items
-    low = ((coef_1 < 1 - case["epsilon_low"]) & (a < 0)).double()
-    high = ((coef_1 > 1 + case["epsilon_high"]) & (a > 0)).double()
-    stats = ((kl * mask).sum().item(), (low * mask).sum().item(), (high * mask).sum().item(),
-             mask.sum().item())
+    if low.shape[1] == 1:  # sequence level: one clip indicator per completion
+        clip = (low.sum().item(), high.sum().item(), float(low.shape[0]))
+    else:
+        clip = ((low * mask).sum().item(), (high * mask).sum().item(), mask.sum().item())
+    stats = ((kl * mask).sum().item(), clip[0], clip[1], mask.sum().item(), clip[2])
     return loss, stats
 
 
@@ -85,7 +125,7 @@ def run_case(case):
     size = case["per_device_train_batch_size"]
     total = torch.zeros((), dtype=torch.float64)
     leaves = []
-    sums = [0.0, 0.0, 0.0, 0.0]
+    sums = [0.0, 0.0, 0.0, 0.0, 0.0]
     for start in range(0, len(completions), size):
         part = completions[start:start + size]
         length = max(len(c["logp"]) for c in part)
@@ -99,10 +139,10 @@ def run_case(case):
     for logp, part in leaves:
         for row, c in zip(logp.grad, part):
             dlogp.append(row[: len(c["logp"])].tolist())
-    tokens = max(sums[3], 1.0)
+    tokens, clip_count = max(sums[3], 1.0), max(sums[4], 1.0)
     return {"name": case["name"], "advantages": adv.tolist(), "frac_reward_zero_std": zero,
             "loss": total.item(), "dlogp": dlogp, "kl_mean": sums[0] / tokens,
-            "low_clip": sums[1] / tokens, "high_clip": sums[2] / tokens}
+            "low_clip": sums[1] / clip_count, "high_clip": sums[2] / clip_count}
 
 
 def run_model_case(case):
