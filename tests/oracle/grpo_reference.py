@@ -22,6 +22,11 @@ backward: {"name", "model": DIR, "tokens": [[...]], "targets": [[...]] (-1: none
 "temperature", "dlogp": [[...]], "grads": F.safetensors (aha's)} gives {"name", "logp": [[...]],
 "entropy": [[...]], "tensors": {name: max|aha - ref| / max|ref|}, "missing", "extra"}, where the
 reference differentiates sum(dlogp * logp) by autograd over hf_reference.forward.
+
+A case with "model" and "completions" checks a whole step's gradient: the loss keys above,
+"temperature", "advantages": [N], "completions": [{"prompt": [ids], "ids": [ids], "old_logp",
+"mask"}] and "grads" give {"name", "loss", "tensors", "missing", "extra"}, the
+reference's logp and entropies being the model's own (autograd from the loss to every weight).
 """
 import sys
 
@@ -174,9 +179,54 @@ def run_model_case(case):
             "missing": sorted(set(weights) - set(got)), "extra": sorted(set(got) - set(weights))}
 
 
+def run_model_loss_case(case):
+    """One GRPO step's gradient through the model: per completion the log-probs of its tokens after
+    its prompt (hf_reference.forward at the temperature), the step loss of run_case's formulas in
+    micro-batches, and autograd down to every weight."""
+    config, weights = hf_reference.load_model_dir(case["model"])
+    for w in weights.values():
+        w.requires_grad_(True)
+    completions = []
+    for c in case["completions"]:
+        ids = c["prompt"] + c["ids"]
+        logits = hf_reference.forward(config, weights, ids[:-1]) / case["temperature"]
+        logprobs = torch.log_softmax(logits, dim=-1)
+        n = len(c["prompt"])
+        picked = logprobs[n - 1:].gather(1, torch.tensor(c["ids"]).unsqueeze(1)).squeeze(1)
+        entropy = -(logprobs[n - 1:].exp() * logprobs[n - 1:]).sum(-1).detach()
+        completions.append(dict(c, logp=picked, entropy=entropy.tolist()))
+    num_items = float(sum(len(c["ids"]) for c in completions))
+    adv = torch.tensor(case["advantages"], dtype=torch.float64)
+    size = case["per_device_train_batch_size"]
+    total = torch.zeros((), dtype=torch.float64)
+    for start in range(0, len(completions), size):
+        part = completions[start:start + size]
+        length = max(len(c["ids"]) for c in part)
+        logp = torch.stack([torch.cat([c["logp"], torch.zeros(length - len(c["ids"]), dtype=torch.float64)])
+                            for c in part])
+        plain = [{k: (v.tolist() if k == "logp" else v) for k, v in c.items()} for c in part]
+        loss, _ = micro_batch_loss(case, plain, adv[start:start + size], logp, num_items)
+        total = total + loss
+    total.backward()
+    got = hf_reference.read_safetensors(case["grads"])
+    tensors = {}
+    for name, w in weights.items():
+        if name in got:
+            diff = (torch.from_numpy(got[name]).double() - w.grad).abs().max().item()
+            scale = w.grad.abs().max().item()
+            tensors[name] = diff / scale if scale > 0 else diff
+    return {"name": case["name"], "loss": total.item(), "tensors": tensors,
+            "missing": sorted(set(weights) - set(got)), "extra": sorted(set(got) - set(weights))}
+
+
+def run_any(case):
+    if "model" not in case:
+        return run_case(case)
+    return run_model_loss_case(case) if "completions" in case else run_model_case(case)
+
+
 def main(argv):
-    return run_manifest(argv, __doc__.splitlines()[0],
-                        lambda c: run_model_case(c) if "model" in c else run_case(c))
+    return run_manifest(argv, __doc__.splitlines()[0], run_any)
 
 
 if __name__ == "__main__":
