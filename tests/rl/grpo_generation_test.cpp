@@ -61,6 +61,11 @@ TEST(GrpoGeneration, one_generation_batch_feeds_steps_per_generation_over_accumu
     if (!generates) {
       EXPECT_EQ(lines[s]["reward"], lines[s - 1]["reward"]) << s;
       EXPECT_NE(lines[s]["loss"], lines[s - 1]["loss"]) << s;
+      // Its old log-probs are those of the weights that sampled the batch, one update ago: some
+      // ratios have left the trust region (with old = current weights every ratio would be 1).
+      EXPECT_GT(lines[s]["clip_ratio/region_mean"].get<double>(), 0.0) << s;
+    } else {
+      EXPECT_EQ(lines[s]["clip_ratio/region_mean"].get<double>(), 0.0) << s;
     }
   }
   EXPECT_NE(logged[0]["completion"].dump() + logged[1]["completion"].dump(),
