@@ -67,7 +67,7 @@ struct LayerLora {
     const LoraSettings& s = pass.lora->settings;
     Adapter ad{&pass.lora->layers[layer][module], nullptr, s.scale(), {}};
     if (pass.grads) ad.g = &pass.grads->layers[layer][module];
-    if (training) ad.dropout = {s.dropout, lora_dropout_seed(pass.dropout_seed, layer, module)};
+    if (training && pass.dropout) ad.dropout = {s.dropout, lora_dropout_seed(pass.dropout_seed, layer, module)};
     return ad;
   }
 };

@@ -28,6 +28,7 @@ struct LoraPass {
   const Lora* lora = nullptr;
   Lora* grads = nullptr;
   uint64_t dropout_seed = 0;
+  bool dropout = true;  // false: no LoRA dropout even in training mode (GRPO's disable_dropout)
 };
 
 // The loss of `batch`, whose shape must be the one `acts` was planned for. Leaves the per-token

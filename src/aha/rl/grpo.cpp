@@ -7,9 +7,11 @@
 
 #include "aha/base/error.hpp"
 #include "aha/dist/world.hpp"
+#include "aha/io/model_dir.hpp"
 #include "aha/ledger/provenance.hpp"
 #include "aha/rl/grpo_loss.hpp"
 #include "aha/rl/grpo_update.hpp"
+#include "aha/rl/ref_model_sync.hpp"
 #include "aha/train/metrics_log.hpp"
 #include "aha/train/run_loop.hpp"
 
@@ -33,10 +35,21 @@ double std_of(const std::vector<double>& x) {  // unbiased, as torch.std
   return std::sqrt(s / static_cast<double>(x.size() - 1));
 }
 
-// Prompt groups per rollout: the global batch (per_device_train_batch_size x
-// gradient_accumulation_steps x processes) in groups of num_generations.
+// The generation batch: how many micro-batches of every rank it holds (steps_per_generation), how
+// many optimizer steps take a slice of it, how many steps use it in all (num_iterations passes).
+struct GenerationBatch {
+  int64_t steps_per_generation, slices, steps;
+  explicit GenerationBatch(const GrpoConfig& c)
+      : steps_per_generation(resolved_steps_per_generation(c, dist::world().size(), "config")),
+        slices(steps_per_generation / c.gradient_accumulation_steps),
+        steps(slices * c.num_iterations) {}
+};
+
+// Prompt groups per rollout: the generation batch (per_device_train_batch_size x
+// steps_per_generation x processes) in groups of num_generations.
 int64_t groups_per_step(const GrpoConfig& c) {
-  return c.per_device_train_batch_size * c.gradient_accumulation_steps * dist::world().size() / c.num_generations;
+  return c.per_device_train_batch_size * GenerationBatch(c).steps_per_generation * dist::world().size() /
+         c.num_generations;
 }
 
 int64_t total_steps(const GrpoConfig& c, int64_t num_prompts) {
@@ -44,7 +57,7 @@ int64_t total_steps(const GrpoConfig& c, int64_t num_prompts) {
   const int64_t per_step = groups_per_step(c);
   const double rollouts =
       std::ceil(c.num_train_epochs * static_cast<double>(num_prompts) / static_cast<double>(per_step));
-  return std::max<int64_t>(1, static_cast<int64_t>(rollouts)) * c.num_iterations;
+  return std::max<int64_t>(1, static_cast<int64_t>(rollouts)) * GenerationBatch(c).steps;
 }
 
 class GrpoTrainer final : public train::Trainer {
@@ -52,16 +65,20 @@ class GrpoTrainer final : public train::Trainer {
   GrpoTrainer(const GrpoConfig& c, GrpoInputs& in)
       : c(c),
         in(in),
-        // The KL reference is the starting model, also when resuming; with LoRA it is the base
-        // itself (the adapters switched off), so no copy is kept.
+        // The KL reference is the starting model, also when resuming (with sync_ref_model, the
+        // checkpoint's); with LoRA it is the base itself (the adapters switched off), so no copy is kept.
         copy_reference(c.beta != 0.0 && !in.lora),
         reference(copy_reference ? in.weights : model::Weights{}),
+        generation(c),
         prompts(static_cast<int64_t>(in.prompts.size()), 1, static_cast<uint64_t>(c.seed)) {}
 
   int64_t num_examples() const override { return static_cast<int64_t>(in.prompts.size()); }
   std::string examples_name() const override { return "prompts"; }
   void plan(train::TrainerState& st) const override { st.max_steps = total_steps(c, num_examples()); }
-  void load_model(const std::string& dir) override { train::load_checkpoint_model(dir, in.weights, in.lora); }
+  void load_model(const std::string& dir) override {
+    train::load_checkpoint_model(dir, in.weights, in.lora);
+    if (c.sync_ref_model) reference = model::load_weights(io::ModelDir(dir + "/ref_model"));
+  }
   void create_optimizer() override {
     update.emplace(c, in.model_config, in.weights, copy_reference ? &reference : nullptr, in.lora ? &*in.lora : nullptr,
                    dist::world());
@@ -69,6 +86,7 @@ class GrpoTrainer final : public train::Trainer {
   train::ModelFiles model_files() const override {
     train::ModelFiles files = train::model_files_of(in);
     files.prompt_template = in.prompt_template;
+    if (c.sync_ref_model) files.ref_model = &reference;
     return files;
   }
   train::AdamW& optimizer() override { return update->optimizer(); }
@@ -85,14 +103,19 @@ class GrpoTrainer final : public train::Trainer {
   }
 
   train::StepReport step(train::TrainerState& st, double lr) override {
-    const bool fresh = st.global_step % c.num_iterations == 0 || !have_rollout;
-    if (st.global_step % c.num_iterations == 0) {
+    const int64_t position = st.global_step % generation.steps;  // within the rollout's steps
+    const bool fresh = position == 0 || !have_rollout;
+    if (position == 0) {
       rollout = draw(st);
       for (const std::string& w : rollout.warnings)
         if (notice) notice(w);
+      // Later slices must be measured against the weights that sampled them, not the trained ones.
+      if (generation.slices > 1) update->fill_old_logps(rollout, in.prompts);
     }
     have_rollout = true;
-    const UpdateResult u = update->step(rollout, in.prompts, lr, st.global_step);
+    const size_t slice = rollout.completions.size() / static_cast<size_t>(generation.slices);
+    const size_t begin = static_cast<size_t>(position % generation.slices) * slice;
+    const UpdateResult u = update->step(rollout, in.prompts, lr, st.global_step, begin, begin + slice);
     Json line = metrics_line(u, lr, fresh);
     line["num_tokens"] = static_cast<double>(st.num_input_tokens_seen + u.tokens);
     return {u.finite, u.loss, u.tokens, line["reward"].get<double>(), line};
@@ -104,14 +127,16 @@ class GrpoTrainer final : public train::Trainer {
   }
 
   void after_step(train::TrainerState& st, bool last, const std::function<void(Json)>&) override {
+    if (syncs_reference(c.sync_ref_model, st.global_step, c.ref_model_sync_steps))
+      mix_reference(reference, in.weights, c.ref_model_mixup_alpha);
     if (completions_log && c.log_completions_steps > 0 && (st.global_step % c.log_completions_steps == 0 || last))
       log_completions(st);
   }
 
-  // A checkpoint between the num_iterations updates of one rollout keeps that rollout, so that
-  // a resumed run continues with the same completions and old log-probs.
+  // A checkpoint between the updates of one rollout (its slices, num_iterations times) keeps that
+  // rollout, so that a resumed run continues with the same completions and old log-probs.
   void before_save(train::TrainerState& st) override {
-    if (st.global_step % c.num_iterations != 0) st.rollout = rollout_to_json(rollout);
+    if (st.global_step % generation.steps != 0) st.rollout = rollout_to_json(rollout);
   }
 
   // The prompts (a file's fingerprint or the task generator, with the tokens of the prompts as
@@ -137,7 +162,8 @@ class GrpoTrainer final : public train::Trainer {
   const GrpoConfig& c;
   GrpoInputs& in;
   bool copy_reference;
-  const model::Weights reference;
+  model::Weights reference;  // moved towards the policy with sync_ref_model
+  GenerationBatch generation;
   std::optional<GrpoUpdate> update;
   std::optional<train::MetricsLog> completions_log;
   std::optional<model::Model> policy;  // what rollouts sample from: the trained weights, adapters merged
@@ -209,6 +235,16 @@ class GrpoTrainer final : public train::Trainer {
     }
   }
 
+  // TRL's clip metrics: clip_ratio/* for the clipped losses, cispo_clip_ratio for cispo, none for sapo.
+  void add_clip_metrics(Json& line, const UpdateResult& u) const {
+    const LossType type = parse_loss_type(c.loss_type, "loss_type");
+    if (type == LossType::cispo) line["cispo_clip_ratio"] = u.high_clip;
+    if (!is_clipped_surrogate(type)) return;
+    line["clip_ratio/low_mean"] = u.low_clip;
+    line["clip_ratio/high_mean"] = u.high_clip;
+    line["clip_ratio/region_mean"] = u.low_clip + u.high_clip;
+  }
+
   Json metrics_line(const UpdateResult& u, double lr, bool fresh) {
     Json line{{"loss", u.loss}, {"grad_norm", u.grad_norm}, {"learning_rate", lr}};
     std::vector<double> rewards, lengths, terminated;
@@ -240,9 +276,7 @@ class GrpoTrainer final : public train::Trainer {
     line["completions/mean_terminated_length"] = mean(terminated);
     if (c.beta != 0.0) line["kl"] = u.kl;
     line["entropy"] = u.entropy;
-    line["clip_ratio/low_mean"] = u.low_clip;
-    line["clip_ratio/high_mean"] = u.high_clip;
-    line["clip_ratio/region_mean"] = u.low_clip + u.high_clip;
+    add_clip_metrics(line, u);
     const double gen_s = fresh ? rollout.generation_seconds : 0.0;
     line["generation_seconds"] = gen_s;
     if (fresh)

@@ -45,6 +45,18 @@ const std::vector<GrpoKey>& grpo_keys() {
       {"scale_rewards", &GC::scale_rewards},
       {"num_iterations", &GC::num_iterations},
       {"log_completions_steps", &GC::log_completions_steps},
+      // Loss variants, the generation batch, the reference model.
+      {"importance_sampling_level", &GC::importance_sampling_level},
+      {"delta", &GC::delta},
+      {"sapo_temperature_neg", &GC::sapo_temperature_neg},
+      {"sapo_temperature_pos", &GC::sapo_temperature_pos},
+      {"top_entropy_quantile", &GC::top_entropy_quantile},
+      {"steps_per_generation", &GC::steps_per_generation},
+      {"generation_batch_size", &GC::generation_batch_size},
+      {"sync_ref_model", &GC::sync_ref_model},
+      {"ref_model_mixup_alpha", &GC::ref_model_mixup_alpha},
+      {"ref_model_sync_steps", &GC::ref_model_sync_steps},
+      {"disable_dropout", &GC::disable_dropout},
   };
   return table;
 }
@@ -117,7 +129,49 @@ void require(bool ok, const std::string& origin, const char* key, const std::str
   if (!ok) fail("{}: {}: {}", origin, key, what);
 }
 
+// The loss variants, the generation batch and the reference model's keys.
+void validate_variants(const GrpoConfig& c, const std::string& origin) {
+  parse_sequence_level(c.importance_sampling_level, origin + ": importance_sampling_level");
+  const LossType type = parse_loss_type(c.loss_type, origin + ": loss_type");
+  require(!c.delta || *c.delta > 1, origin, "delta", "must be greater than 1 (INTELLECT-2 uses 1 + ε < delta)");
+  require(!c.delta || is_clipped_surrogate(type), origin, "delta",
+          "applies to the clipped losses (grpo, bnpo, dr_grpo, dapo), not " + c.loss_type);
+  require(type != LossType::cispo || c.epsilon_high.value_or(c.epsilon) > 0, origin, "epsilon_high",
+          "must be positive with cispo: it caps the ratio itself (ScaleRL recommends 5)");
+  require(c.sapo_temperature_neg > 0, origin, "sapo_temperature_neg", "must be positive");
+  require(c.sapo_temperature_pos > 0, origin, "sapo_temperature_pos", "must be positive");
+  require(c.top_entropy_quantile >= 0 && c.top_entropy_quantile <= 1, origin, "top_entropy_quantile",
+          "must be in [0, 1] (1: every token)");
+  resolved_steps_per_generation(c, 1, origin);
+  require(!c.sync_ref_model || c.beta != 0, origin, "sync_ref_model",
+          "needs beta > 0: with beta 0 there is no reference model to synchronize");
+  require(!c.sync_ref_model || !c.use_peft, origin, "sync_ref_model",
+          "is not supported with use_peft (the reference is the base with the adapters off), as in TRL");
+  require(c.ref_model_mixup_alpha >= 0 && c.ref_model_mixup_alpha <= 1, origin, "ref_model_mixup_alpha",
+          "must be in [0, 1]");
+  require(c.ref_model_sync_steps >= 1, origin, "ref_model_sync_steps", "must be at least 1");
+}
+
 }  // namespace
+
+int64_t resolved_steps_per_generation(const GrpoConfig& c, int64_t processes, const std::string& origin) {
+  require(c.steps_per_generation >= 0, origin, "steps_per_generation", "must not be negative (0: unset)");
+  require(c.generation_batch_size >= 0, origin, "generation_batch_size", "must not be negative (0: unset)");
+  require(c.steps_per_generation == 0 || c.generation_batch_size == 0, origin, "generation_batch_size",
+          "cannot be set together with steps_per_generation (set one of them)");
+  const int64_t global = c.per_device_train_batch_size * processes;
+  require(c.generation_batch_size % global == 0, origin, "generation_batch_size",
+          fmt::format("({}) must be a multiple of per_device_train_batch_size × processes ({})",
+                      c.generation_batch_size, global));
+  const int64_t steps = c.steps_per_generation    ? c.steps_per_generation
+                        : c.generation_batch_size ? c.generation_batch_size / global
+                                                  : c.gradient_accumulation_steps;
+  require(steps % c.gradient_accumulation_steps == 0, origin, "steps_per_generation",
+          fmt::format("({}) must be a multiple of gradient_accumulation_steps ({}): aha spreads one generation "
+                      "batch over whole optimizer steps",
+                      steps, c.gradient_accumulation_steps));
+  return steps;
+}
 
 GrpoConfig load_grpo_config(const std::string& path, const std::vector<std::string>& overrides) {
   GrpoConfig c;
@@ -140,10 +194,13 @@ void validate(const GrpoConfig& c, const std::string& origin) {
   require(c.num_generations >= 2, origin, "num_generations",
           fmt::format("must be at least 2, got {}: GRPO compares each completion with the others of its group",
                       c.num_generations));
-  const int64_t batch = c.per_device_train_batch_size * c.gradient_accumulation_steps;
+  validate_variants(c, origin);
+  const int64_t batch = c.per_device_train_batch_size * resolved_steps_per_generation(c, 1, origin);
   require(batch % c.num_generations == 0, origin, "num_generations",
-          fmt::format("per_device_train_batch_size × gradient_accumulation_steps ({}) must be a multiple of "
-                      "num_generations ({}): each step samples whole groups",
+          fmt::format("per_device_train_batch_size × {} ({}) must be a multiple of "
+                      "num_generations ({}): each generation samples whole groups",
+                      c.steps_per_generation || c.generation_batch_size ? "steps_per_generation"
+                                                                        : "gradient_accumulation_steps",
                       batch, c.num_generations));
   require(c.temperature > 0, origin, "temperature", "must be positive (GRPO needs sampling)");
   require(c.top_p > 0 && c.top_p <= 1, origin, "top_p", "must be in (0, 1]");

@@ -52,6 +52,17 @@ struct GrpoConfig : train::TrainingArguments {
   std::optional<double> epsilon_high;  // unset: epsilon
   std::string loss_type = "dapo", scale_rewards = "group";
   int64_t num_iterations = 1;
+  // Loss variants and the generation batch (docs/grpo.md, "Loss variants").
+  std::string importance_sampling_level = "token";  // token, or sequence (GSPO)
+  std::optional<double> delta;                      // unset: off (INTELLECT-2's two-sided clipping)
+  double sapo_temperature_neg = 1.05, sapo_temperature_pos = 1.0;
+  double top_entropy_quantile = 1.0;
+  int64_t steps_per_generation = 0;   // micro-batches per generation; 0 (unset): gradient_accumulation_steps
+  int64_t generation_batch_size = 0;  // completions per generation; 0 (unset): from steps_per_generation
+  bool sync_ref_model = false;        // TR-DPO: ref = α·policy + (1 − α)·ref every ref_model_sync_steps
+  double ref_model_mixup_alpha = 0.6;
+  int64_t ref_model_sync_steps = 512;
+  bool disable_dropout = false;  // true: LoRA dropout off
   // Run directory.
   int64_t log_completions_steps = 10;
 };
@@ -66,6 +77,11 @@ std::vector<RewardSpec> parse_reward_funcs(const YAML::Node& node, const std::st
 
 // Checks values and combinations (e.g. num_generations 1, a batch not divisible by it).
 void validate(const GrpoConfig& config, const std::string& origin);
+
+// Micro-batches per generation batch with `processes` ranks: steps_per_generation, or
+// generation_batch_size / (per_device_train_batch_size · processes), or gradient_accumulation_steps;
+// an Error naming the key when they do not divide (see validate).
+int64_t resolved_steps_per_generation(const GrpoConfig& config, int64_t processes, const std::string& origin);
 
 // The resolved config as YAML, every key written.
 std::string to_yaml(const GrpoConfig& config);

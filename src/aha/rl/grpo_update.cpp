@@ -44,13 +44,22 @@ Packed pack(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t beg
   return p;
 }
 
+// Completions [begin, end) of `p`'s logp rows into `into` (old_logp or ref_logp) of each.
+void assign_rows(Rollout& r, const Packed& p, size_t begin, size_t end, const std::vector<float>& logp,
+                 std::vector<float> Completion::*into) {
+  for (size_t c = begin; c < end; ++c) {
+    const float* row = logp.data() + p.first[c - begin];
+    (r.completions[c].*into).assign(row, row + r.completions[c].ids.size());
+  }
+}
+
 }  // namespace
 
-void GrpoUpdate::share_logps(Rollout& r, size_t begin, size_t end) {
+void GrpoUpdate::share_logps(Rollout& r, size_t first, size_t begin, size_t end) {
   Json mine = Json::array();
   for (size_t c = begin; c < end; ++c) mine.push_back({r.completions[c].old_logp, r.completions[c].ref_logp});
-  // The ranks' ranges follow each other in rank order and cover every completion.
-  size_t c = 0;
+  // The ranks' ranges follow each other in rank order and cover every completion from `first`.
+  size_t c = first;
   for (const Json& theirs : dist::gather_json(comm_, mine))
     for (const Json& logps : theirs) {
       r.completions[c].old_logp = logps[0].get<std::vector<float>>();
@@ -72,17 +81,46 @@ GrpoUpdate::GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_co
 
 namespace {
 // The sums a micro-batch reports, in OptimizerStep's scalars.
-enum Scalar { kLoss, kMaskTokens, kKl, kLowClip, kHighClip, kEntropy, kTokens, kScalars };
+enum Scalar { kLoss, kMaskTokens, kKl, kLowClip, kHighClip, kEntropy, kTokens, kClipCount, kScalars };
 }  // namespace
 
+void GrpoUpdate::fill_old_logps(Rollout& r, const std::vector<GrpoPrompt>& prompts) {
+  const size_t size = static_cast<size_t>(config_.per_device_train_batch_size);
+  const auto micro_batches = static_cast<int64_t>((r.completions.size() + size - 1) / size);
+  const auto [first, end] = dist::share_of(comm_, micro_batches);
+  for (int64_t k = first; k < end; ++k) {
+    const size_t begin = static_cast<size_t>(k) * size, stop = std::min(r.completions.size(), begin + size);
+    const Packed p = pack(r, prompts, begin, stop);
+    const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
+    model::Activations& acts = step_.activations(p.batch, p.seq);
+    std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
+    if (config_.beta != 0.0 && r.completions[begin].ref_logp.empty()) {
+      model::forward_logprobs(model_config_, lora_ ? weights_ : *reference_, batch, config_.temperature, acts, logp,
+                              ent);
+      assign_rows(r, p, begin, stop, logp, &Completion::ref_logp);
+    }
+    if (!r.completions[begin].old_logp.empty()) continue;
+    model::forward_logprobs(model_config_, weights_, batch, config_.temperature, acts, logp, ent,
+                            model::LoraPass{lora_, nullptr, 0});
+    assign_rows(r, p, begin, stop, logp, &Completion::old_logp);
+  }
+  if (comm_.size() > 1) share_logps(r, 0, first * size, std::min(r.completions.size(), end * size));
+}
+
 UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts, double learning_rate,
-                              int64_t global_step) {
+                              int64_t global_step, size_t slice_begin, size_t slice_end) {
   const auto started = std::chrono::steady_clock::now();
+  if (slice_end == 0) slice_end = r.completions.size();
   GrpoLossOptions o;
   o.beta = config_.beta;
   o.epsilon_low = config_.epsilon;
   o.epsilon_high = config_.epsilon_high.value_or(config_.epsilon);
   o.loss_type = parse_loss_type(config_.loss_type, "loss_type");
+  o.sequence_level = parse_sequence_level(config_.importance_sampling_level, "importance_sampling_level");
+  o.delta = config_.delta;
+  o.sapo_temperature_pos = config_.sapo_temperature_pos;
+  o.sapo_temperature_neg = config_.sapo_temperature_neg;
+  o.top_entropy_quantile = config_.top_entropy_quantile;
   o.max_completion_length = config_.max_completion_length;
   // Every rank's micro-batches: TRL divides by gradient_accumulation_steps and DDP averages the
   // ranks' gradients, where aha sums them.
@@ -92,11 +130,11 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
   for (const Completion& c : r.completions) o.dapo_tokens += static_cast<double>(c.ids.size());
 
   const size_t size = static_cast<size_t>(config_.per_device_train_batch_size);
-  const auto micro_batches = static_cast<int64_t>((r.completions.size() + size - 1) / size);
+  const auto micro_batches = static_cast<int64_t>((slice_end - slice_begin + size - 1) / size);
   step_.begin(global_step, micro_batches, kScalars);
   const auto [first, end] = dist::share_of(comm_, micro_batches);
   for (int64_t k = first; k < end; ++k) {
-    const size_t begin = static_cast<size_t>(k) * size, end = std::min(r.completions.size(), begin + size);
+    const size_t begin = slice_begin + static_cast<size_t>(k) * size, end = std::min(slice_end, begin + size);
     step_.accumulate(k, [&](train::MicroBatchSums& s) {
       const Packed p = pack(r, prompts, begin, end);
       const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
@@ -106,11 +144,9 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
         // With LoRA the reference is the base: the same weights with the adapters off (no LoraPass).
         model::forward_logprobs(model_config_, lora_ ? weights_ : *reference_, batch, config_.temperature, acts, logp,
                                 ent);
-        for (size_t c = begin; c < end; ++c) {
-          const float* row = logp.data() + p.first[c - begin];
-          r.completions[c].ref_logp.assign(row, row + r.completions[c].ids.size());
-        }
+        assign_rows(r, p, begin, end, logp, &Completion::ref_logp);
       }
+      s.pass.dropout = !config_.disable_dropout;
       model::forward_logprobs(model_config_, weights_, batch, config_.temperature, acts, logp, ent, s.pass);
       CompletionTokens t;
       double entropy = 0;
@@ -125,6 +161,7 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
           t.old_logp.push_back(x.old_logp[i]);
           t.ref_logp.push_back(config_.beta != 0.0 ? x.ref_logp[i] : 0.0);
           t.mask.push_back(m);
+          t.entropy.push_back(ent[first + i]);
           entropy += m * ent[first + i];
         }
         t.offsets.push_back(static_cast<int64_t>(t.logp.size()));
@@ -143,9 +180,11 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
       s.scalars[kHighClip] = l.high_clipped;
       s.scalars[kEntropy] = entropy;
       s.scalars[kTokens] = static_cast<double>(p.tokens_in);
+      s.scalars[kClipCount] = l.clip_count;
     });
   }
-  if (comm_.size() > 1) share_logps(r, first * size, std::min(r.completions.size(), end * size));
+  if (comm_.size() > 1)
+    share_logps(r, slice_begin, slice_begin + first * size, std::min(slice_end, slice_begin + end * size));
   const train::OptimizerResult res =
       step_.finish({learning_rate, config_.adam_beta1, config_.adam_beta2, config_.adam_epsilon, config_.weight_decay},
                    config_.max_grad_norm);
@@ -156,7 +195,8 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
   u.finite = res.finite;
   u.tokens = static_cast<int64_t>(sum[kTokens]);
   const double tokens = std::max(1.0, sum[kMaskTokens]);
-  u.kl = sum[kKl] / tokens, u.low_clip = sum[kLowClip] / tokens, u.high_clip = sum[kHighClip] / tokens;
+  const double clip_count = std::max(1.0, sum[kClipCount]);
+  u.kl = sum[kKl] / tokens, u.low_clip = sum[kLowClip] / clip_count, u.high_clip = sum[kHighClip] / clip_count;
   u.entropy = sum[kEntropy] / tokens;
   u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return u;

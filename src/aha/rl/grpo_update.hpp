@@ -20,8 +20,9 @@ namespace aha::rl {
 
 struct UpdateResult {
   double loss = 0, grad_norm = 0;
-  double kl = 0, entropy = 0, low_clip = 0, high_clip = 0;  // means over masked tokens
-  int64_t tokens = 0;                                       // input tokens of the forward passes
+  double kl = 0, entropy = 0;          // means over masked tokens
+  double low_clip = 0, high_clip = 0;  // means over masked tokens (completions at the sequence level)
+  int64_t tokens = 0;                  // input tokens of the forward passes
   double seconds = 0;
   bool finite = true;  // false: the update was skipped
 };
@@ -37,13 +38,19 @@ class GrpoUpdate {
              const model::Weights* reference, model::Lora* lora = nullptr,
              dist::Communicator& comm = dist::single_process());
 
-  // One optimizer step over the rollout's completions, in micro-batches of
-  // per_device_train_batch_size (shared among the ranks in rank order; the gradients and sums are
-  // the tree's over all of them). Fills old_logp (and ref_logp) of completions that lack them.
-  // `prompts` gives each completion's prompt ids.
+  // One optimizer step over the rollout's completions [begin, end) (end 0: all of them), in
+  // micro-batches of per_device_train_batch_size (shared among the ranks in rank order; the
+  // gradients and sums are the tree's over all of them). Fills old_logp (and ref_logp) of
+  // completions that lack them. dapo and cispo divide by the tokens of the whole rollout (TRL's
+  // num_items_in_batch of the generation batch). `prompts` gives each completion's prompt ids.
   // `global_step` (the steps done before this one) picks the LoRA dropout masks.
   UpdateResult step(Rollout& rollout, const std::vector<GrpoPrompt>& prompts, double learning_rate,
-                    int64_t global_step = 0);
+                    int64_t global_step = 0, size_t begin = 0, size_t end = 0);
+
+  // Fills old_logp (and with beta ref_logp) of every completion that lacks them with the weights
+  // as they are, in forward passes only (LoRA without dropout): for a generation batch that
+  // several optimizer steps share, before the first of them.
+  void fill_old_logps(Rollout& rollout, const std::vector<GrpoPrompt>& prompts);
 
   train::AdamW& optimizer() { return step_.optimizer(); }
   const std::vector<std::string>& parameter_names() const { return step_.parameter_names(); }
@@ -59,9 +66,10 @@ class GrpoUpdate {
   dist::Communicator& comm_;
   train::OptimizerStep step_;
 
-  // With several ranks: every rank's old_logp and ref_logp into every rank's rollout (this rank
-  // computed those of completions [begin, end)), so that each holds the whole rollout.
-  void share_logps(Rollout& r, size_t begin, size_t end);
+  // With several ranks: every rank's old_logp and ref_logp into every rank's rollout (the ranks
+  // computed those of completions first.. in rank order, this one [begin, end)), so that each
+  // holds the whole rollout.
+  void share_logps(Rollout& r, size_t first, size_t begin, size_t end);
 };
 
 }  // namespace aha::rl

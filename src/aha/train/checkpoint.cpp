@@ -123,6 +123,8 @@ void save_checkpoint(const std::string& output_dir, const ModelFiles& model, Ada
   std::error_code ec;
   if (!fs::create_directory(temp, ec)) fail_io(temp, ec ? "cannot create directory" : "already exists");
   write_model_files(temp, model);
+  if (model.ref_model)
+    write_model_files(temp + "/ref_model", {model.config_json, model.ref_model, {}, nullptr, "", "", nullptr});
   write_optimizer(temp + "/optimizer.safetensors", optimizer, parameter_names);
   write_file_atomic(temp + "/trainer_state.json", trainer_state_json(state, output_dir).dump(2) + "\n");
   write_file_atomic(temp + "/rng_state.json", Json{{"seed", seed},

@@ -52,10 +52,12 @@ struct TrainerState {
 struct ModelFiles {
   std::string config_json;
   const model::Weights* weights = nullptr;
-  std::vector<std::string> tokenizer_files;  // paths copied into the directory as they are
-  const model::Lora* lora = nullptr;         // set: write an adapter directory
-  std::string base_model;                    // the adapter's base_model_name_or_path
-  std::string prompt_template;               // set: written as prompt_template.json (GRPO)
+  std::vector<std::string> tokenizer_files;   // paths copied into the directory as they are
+  const model::Lora* lora = nullptr;          // set: write an adapter directory
+  std::string base_model;                     // the adapter's base_model_name_or_path
+  std::string prompt_template;                // set: written as prompt_template.json (GRPO)
+  const model::Weights* ref_model = nullptr;  // set: a checkpoint also holds it in ref_model/ (GRPO's
+                                              // sync_ref_model), a model directory of config_json
 };
 
 // Writes config.json and model.safetensors (HF names, F32, the weights' SHA-256 in its metadata),
@@ -63,7 +65,8 @@ struct ModelFiles {
 // files and the prompt template's prompt_template.json into `dir`, each file atomically.
 void write_model_files(const std::string& dir, const ModelFiles& files);
 
-// Writes output_dir/checkpoint-<global_step>/ atomically (temp name, fsync, replace_directory).
+// Writes output_dir/checkpoint-<global_step>/ atomically (temp name, fsync, replace_directory),
+// with model.ref_model in its ref_model/ directory.
 void save_checkpoint(const std::string& output_dir, const ModelFiles& model, AdamW& optimizer,
                      const std::vector<std::string>& parameter_names, const TrainerState& state, uint64_t seed);
 
