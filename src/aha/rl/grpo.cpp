@@ -8,7 +8,9 @@
 #include "aha/base/error.hpp"
 #include "aha/dist/world.hpp"
 #include "aha/ledger/provenance.hpp"
+#include "aha/rl/grpo_eval.hpp"
 #include "aha/rl/grpo_loss.hpp"
+#include "aha/rl/grpo_metrics.hpp"
 #include "aha/rl/grpo_update.hpp"
 #include "aha/train/metrics_log.hpp"
 #include "aha/train/run_loop.hpp"
@@ -18,20 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using train::seconds_since;
-
-double mean(const std::vector<double>& x) {
-  double s = 0;
-  for (double v : x) s += v;
-  return x.empty() ? 0.0 : s / static_cast<double>(x.size());
-}
-
-double std_of(const std::vector<double>& x) {  // unbiased, as torch.std
-  if (x.size() < 2) return 0.0;
-  const double m = mean(x);
-  double s = 0;
-  for (double v : x) s += (v - m) * (v - m);
-  return std::sqrt(s / static_cast<double>(x.size() - 1));
-}
 
 // Prompt groups per rollout: the global batch (per_device_train_batch_size x
 // gradient_accumulation_steps x processes) in groups of num_generations.
@@ -84,18 +72,35 @@ class GrpoTrainer final : public train::Trainer {
     }
   }
 
+  // The step's own metrics; the step's tokens are those of the rollout it drew (TRL's
+  // num_input_tokens_seen: prompt and completion tokens of every completion generated).
   train::StepReport step(train::TrainerState& st, double lr) override {
-    const bool fresh = st.global_step % c.num_iterations == 0 || !have_rollout;
-    if (st.global_step % c.num_iterations == 0) {
+    const bool drawn = st.global_step % c.num_iterations == 0;
+    if (drawn) {
       rollout = draw(st);
       for (const std::string& w : rollout.warnings)
         if (notice) notice(w);
     }
     have_rollout = true;
     const UpdateResult u = update->step(rollout, in.prompts, lr, st.global_step);
-    Json line = metrics_line(u, lr, fresh);
-    line["num_tokens"] = static_cast<double>(st.num_input_tokens_seen + u.tokens);
-    return {u.finite, u.loss, u.tokens, line["reward"].get<double>(), line};
+    const Json drawn_metrics = drawn ? rollout_metrics() : Json::object();
+    Json line = update_metrics(u, lr);
+    line.update(drawn_metrics);
+    window.add(u.finite ? line : drawn_metrics);
+    double reward = 0;
+    for (const Completion& x : rollout.completions)
+      reward += x.reward / static_cast<double>(rollout.completions.size());
+    return {u.finite, u.loss, drawn ? rollout_tokens : 0, reward, line};
+  }
+
+  // TRL's logged line: every metric averaged over the steps since the last line, grad_norm and
+  // learning_rate the step's (as the HF Trainer logs them), num_tokens the run's total so far.
+  Json log_line(const train::TrainerState& st, const train::StepReport& r, double) override {
+    Json line = window.take();
+    line["grad_norm"] = r.metrics["grad_norm"];
+    line["learning_rate"] = r.metrics["learning_rate"];
+    line["num_tokens"] = static_cast<double>(st.num_input_tokens_seen);
+    return line;
   }
 
   double epoch(const train::TrainerState& st) const override {
@@ -103,9 +108,21 @@ class GrpoTrainer final : public train::Trainer {
            static_cast<double>(st.cursor.index) / static_cast<double>(std::max<size_t>(1, in.prompts.size()));
   }
 
-  void after_step(train::TrainerState& st, bool last, const std::function<void(Json)>&) override {
+  void after_step(train::TrainerState& st, bool last, const std::function<void(Json)>& log) override {
     if (completions_log && c.log_completions_steps > 0 && (st.global_step % c.log_completions_steps == 0 || last))
       log_completions(st);
+    if (!in.eval_prompts.empty() && (st.global_step % eval_interval(c) == 0 || last)) log(evaluate());
+  }
+
+  // load_best_model_at_end: the final model is the best evaluated checkpoint's, as the HF Trainer's.
+  void before_final_model(const train::TrainerState& st) override {
+    if (!c.load_best_model_at_end) return;
+    const std::optional<int64_t> best = best_checkpoint_step(c, st.log_history);
+    if (!best) return;
+    const std::string dir = fmt::format("{}/checkpoint-{}", c.output_dir, *best);
+    if (notice)
+      notice(fmt::format("load_best_model_at_end: the final model is {} (best {})", dir, c.metric_for_best_model));
+    load_model(dir);
   }
 
   // A checkpoint between the num_iterations updates of one rollout keeps that rollout, so that
@@ -127,6 +144,17 @@ class GrpoTrainer final : public train::Trainer {
                                                         {{"split", "train"}, {"num_examples", c.dataset_num_examples}},
                                                         static_cast<uint64_t>(c.seed), "train", n, tokens)
                                                   : ledger::fingerprint_file(c.dataset_path, "train", n, tokens));
+    if (!in.eval_prompts.empty()) {
+      const auto e = static_cast<int64_t>(in.eval_prompts.size());
+      int64_t eval_tokens = 0;
+      for (const GrpoPrompt& p : in.eval_prompts) eval_tokens += static_cast<int64_t>(p.ids.size());
+      run.datasets.push_back(
+          c.eval_dataset_path.empty()
+              ? ledger::generator_record(c.eval_dataset_task, "1",
+                                         {{"split", "test"}, {"num_examples", c.eval_dataset_num_examples}},
+                                         static_cast<uint64_t>(c.seed), "eval", e, eval_tokens)
+              : ledger::fingerprint_file(c.eval_dataset_path, "eval", e, eval_tokens));
+    }
     for (const RewardSpec& r : c.reward_funcs) run.rewards.push_back({{"name", r.name}, {"options", r.options}});
     return run;
   }
@@ -144,6 +172,9 @@ class GrpoTrainer final : public train::Trainer {
   data::BatchSchedule prompts;
   Rollout rollout;
   bool have_rollout = false;
+  MetricsWindow window;        // the metrics since the last logged line
+  Json sampled;                // completion_metrics of the last rollout's first round
+  int64_t rollout_tokens = 0;  // prompt and completion tokens the last rollout generated
 
   RolloutSource source() {
     std::vector<double> weights = c.reward_weights;
@@ -177,7 +208,13 @@ class GrpoTrainer final : public train::Trainer {
       std::vector<double> rewards;
       for (const Completion& x : g.completions) rewards.push_back(x.reward);
       const Advantages a = compute_advantages(rewards, group, ScaleRewards::group);
-      if (round == 0) out.frac_reward_zero_std = a.frac_reward_zero_std;
+      if (round == 0) {
+        out.frac_reward_zero_std = a.frac_reward_zero_std;
+        sampled = completion_metrics(g.completions, in.prompts, reward_names(), group,
+                                     parse_scale_rewards(c.scale_rewards, "scale_rewards"));
+        rollout_tokens = 0;
+      }
+      rollout_tokens += input_tokens(g.completions, in.prompts);
       out.rounds = round + 1;
       out.generation_seconds += g.generation_seconds;
       out.generated_tokens += g.generated_tokens;
@@ -209,47 +246,52 @@ class GrpoTrainer final : public train::Trainer {
     }
   }
 
-  Json metrics_line(const UpdateResult& u, double lr, bool fresh) {
+  // The eval/ metrics of the policy as the step left it.
+  Json evaluate() {
+    policy->set_weights(in.weights, in.lora ? &*in.lora : nullptr);
+    RolloutSource s = source();
+    s.prompts = &in.eval_prompts;
+    std::vector<std::string> warnings;
+    const Json m = evaluate_policy(c, s, warnings, dist::world());
+    for (const std::string& w : warnings)
+      if (notice) notice("eval: " + w);
+    return m;
+  }
+
+  std::vector<std::string> reward_names() const {
+    std::vector<std::string> names;
+    for (const auto& r : in.rewards) names.push_back(r->name());
+    return names;
+  }
+
+  // What the update measured: TRL's loss, kl, entropy and clip ratios, and aha's timings.
+  Json update_metrics(const UpdateResult& u, double lr) const {
     Json line{{"loss", u.loss}, {"grad_norm", u.grad_norm}, {"learning_rate", lr}};
-    std::vector<double> rewards, lengths, terminated;
-    int64_t truncated = 0;
-    for (const Completion& x : rollout.completions) {
-      rewards.push_back(x.reward);
-      lengths.push_back(static_cast<double>(x.ids.size()));
-      if (x.truncated) ++truncated;
-      else terminated.push_back(static_cast<double>(x.ids.size()));
-    }
-    line["reward"] = mean(rewards);
-    line["reward_std"] = rollout.reward_std;
-    for (size_t f = 0; f < in.rewards.size(); ++f) {
-      std::vector<double> r;
-      for (const Completion& x : rollout.completions)
-        if (!std::isnan(x.rewards[f])) r.push_back(x.rewards[f]);
-      line["rewards/" + in.rewards[f]->name() + "/mean"] = mean(r);
-      line["rewards/" + in.rewards[f]->name() + "/std"] = std_of(r);
-    }
-    line["frac_reward_zero_std"] = rollout.frac_reward_zero_std;
-    int64_t truncated_prompts = 0;  // the step's prompts (groups) cut to max_prompt_length or the context
-    for (size_t k = 0; k < rollout.completions.size(); k += static_cast<size_t>(c.num_generations))
-      if (in.prompts[rollout.completions[k].prompt].truncated) ++truncated_prompts;
-    line["prompts/truncated"] = truncated_prompts;
-    line["completions/mean_length"] = mean(lengths);
-    line["completions/min_length"] = *std::min_element(lengths.begin(), lengths.end());
-    line["completions/max_length"] = *std::max_element(lengths.begin(), lengths.end());
-    line["completions/clipped_ratio"] = static_cast<double>(truncated) / static_cast<double>(lengths.size());
-    line["completions/mean_terminated_length"] = mean(terminated);
     if (c.beta != 0.0) line["kl"] = u.kl;
     line["entropy"] = u.entropy;
     line["clip_ratio/low_mean"] = u.low_clip;
+    line["clip_ratio/low_min"] = u.low_clip_min;
     line["clip_ratio/high_mean"] = u.high_clip;
+    line["clip_ratio/high_max"] = u.high_clip_max;
     line["clip_ratio/region_mean"] = u.low_clip + u.high_clip;
-    const double gen_s = fresh ? rollout.generation_seconds : 0.0;
-    line["generation_seconds"] = gen_s;
-    if (fresh)
-      line["generation_tokens_per_second"] = static_cast<double>(rollout.generated_tokens) / std::max(1e-9, gen_s);
     line["training_seconds"] = u.seconds;
     line["training_tokens_per_second"] = static_cast<double>(u.tokens) / std::max(1e-9, u.seconds);
-    if (c.dynamic_sampling) line["dynamic_sampling/rounds"] = rollout.rounds;
+    return line;
+  }
+
+  // What the step's rollout measured, once per rollout drawn (as TRL logs them at generation): the
+  // completions the policy sampled (dynamic_sampling's first round) under TRL's names, and with
+  // dynamic_sampling the batch trained on under filtered/.
+  Json rollout_metrics() const {
+    Json line = sampled;
+    if (c.dynamic_sampling) {
+      line.update(completion_metrics(rollout.completions, in.prompts, reward_names(), c.num_generations,
+                                     parse_scale_rewards(c.scale_rewards, "scale_rewards"), "filtered/"));
+      line["dynamic_sampling/rounds"] = rollout.rounds;
+    }
+    line["generation_seconds"] = rollout.generation_seconds;
+    line["generation_tokens_per_second"] =
+        static_cast<double>(rollout.generated_tokens) / std::max(1e-9, rollout.generation_seconds);
     return line;
   }
 };

@@ -29,8 +29,9 @@ struct GrpoInputs {
   std::vector<std::string> tokenizer_files;  // copied into every model directory written
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;
   std::vector<GrpoPrompt> prompts;
-  std::string prompt_template;  // resolved; written beside every model as prompt_template.json
-  std::string prompt_notice;    // how many prompts were truncated or skipped ("" when none)
+  std::vector<GrpoPrompt> eval_prompts;  // eval_dataset_path or eval_dataset_task's test split (may be empty)
+  std::string prompt_template;           // resolved; written beside every model as prompt_template.json
+  std::string prompt_notice;             // how many prompts were truncated or skipped ("" when none)
   std::vector<std::unique_ptr<RewardFunction>> rewards;
   std::vector<int32_t> eos_ids;
 };

@@ -16,8 +16,10 @@ using Clock = std::chrono::steady_clock;
 
 void score(const RolloutSource& source, Rollout& r) {
   std::vector<RewardInput> inputs;
-  for (const Completion& c : r.completions)
-    inputs.push_back({(*source.prompts)[c.prompt].text, c.text, (*source.prompts)[c.prompt].answer});
+  for (const Completion& c : r.completions) {
+    const GrpoPrompt& p = (*source.prompts)[c.prompt];
+    inputs.push_back({p.text, c.text, p.answer, static_cast<int64_t>(c.ids.size()), p.columns});
+  }
   for (auto& c : r.completions) c.rewards.assign(source.rewards->size(), 0.0), c.reward = 0.0;
   for (size_t f = 0; f < source.rewards->size(); ++f) {
     RewardFunction& fn = *(*source.rewards)[f];

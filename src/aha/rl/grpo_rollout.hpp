@@ -22,7 +22,8 @@ struct GrpoPrompt {
   std::string text;
   std::vector<int32_t> ids;
   nlohmann::json answer;
-  bool truncated = false;  // cut from the left to max_prompt_length or the context
+  bool truncated = false;                             // cut from the left to max_prompt_length or the context
+  nlohmann::json columns = nlohmann::json::object();  // the dataset row's other fields, for the rewards
 };
 
 // One sampled completion and what the update needs of it.
