@@ -67,7 +67,6 @@ class GrpoTrainer final : public train::Trainer {
     policy.emplace(in.model_config, in.weights, c.bf16 ? model::ComputeDType::bfloat16 : model::ComputeDType::float32);
     if (!st.rollout.is_null()) {
       rollout = rollout_from_json(st.rollout);
-      have_rollout = true;
       st.rollout = Json();
     }
   }
@@ -81,7 +80,6 @@ class GrpoTrainer final : public train::Trainer {
       for (const std::string& w : rollout.warnings)
         if (notice) notice(w);
     }
-    have_rollout = true;
     const UpdateResult u = update->step(rollout, in.prompts, lr, st.global_step);
     const Json drawn_metrics = drawn ? rollout_metrics() : Json::object();
     Json line = update_metrics(u, lr);
@@ -171,7 +169,6 @@ class GrpoTrainer final : public train::Trainer {
   std::optional<model::Model> policy;  // what rollouts sample from: the trained weights, adapters merged
   data::BatchSchedule prompts;
   Rollout rollout;
-  bool have_rollout = false;
   MetricsWindow window;        // the metrics since the last logged line
   Json sampled;                // completion_metrics of the last rollout's first round
   int64_t rollout_tokens = 0;  // prompt and completion tokens the last rollout generated
