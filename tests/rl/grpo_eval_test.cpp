@@ -1,6 +1,6 @@
 // Evaluation during GRPO training: eval/ lines at eval_steps with pass@1, greedy pass@1, pass@k
 // and maj@k; load_best_model_at_end's choice of checkpoint by hand; the config's checks.
-#include "aha/rl/grpo_eval.hpp"
+#include "aha/eval/policy_eval.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,9 +28,11 @@ struct EvalRun {
     c.num_generations_eval = 4;
     return c;
   }
-  GrpoInputs inputs() const {
+  // The prompts, held-out prompts and the evaluator of `c` (kept by reference).
+  GrpoInputs inputs(const GrpoConfig& c) const {
     GrpoInputs in = grpo_testing::tiny_grpo_inputs(model_dir, {"1+2=", "3+4=", "5+6=", "7+8="});
     for (const std::string p : {"4+4=", "6+1=", "8+2="}) in.eval_prompts.push_back({p, in.tokenizer->encode(p), 0});
+    in.evaluate = eval::policy_evaluator(c);
     return in;
   }
 };
@@ -38,7 +40,7 @@ struct EvalRun {
 TEST(GrpoEval, eval_lines_hold_pass_at_k_and_maj_at_k_at_eval_steps) {
   EvalRun r;
   const GrpoConfig c = r.config("run");
-  GrpoInputs in = r.inputs();
+  GrpoInputs in = r.inputs(c);
   run_grpo(c, in, {});
   std::vector<Json> evals;
   for (const Json& line : read_json_lines(c.output_dir + "/metrics.jsonl"))
@@ -61,7 +63,7 @@ TEST(GrpoEval, eval_lines_hold_pass_at_k_and_maj_at_k_at_eval_steps) {
   // The eval's samples draw the same seeds at every evaluation: two runs give the same lines.
   GrpoConfig again = c;
   again.output_dir = r.dir.file("again");
-  GrpoInputs in2 = r.inputs();
+  GrpoInputs in2 = r.inputs(again);
   run_grpo(again, in2, {});
   std::vector<Json> evals2;
   for (const Json& line : read_json_lines(again.output_dir + "/metrics.jsonl"))
@@ -106,7 +108,7 @@ TEST(GrpoEval, load_best_model_at_end_writes_the_best_checkpoints_model) {
   c.load_best_model_at_end = true;
   c.metric_for_best_model = "eval/reward";
   c.greater_is_better = false;
-  GrpoInputs in = r.inputs();
+  GrpoInputs in = r.inputs(c);
   run_grpo(c, in, {});
   double best = 0;
   int64_t best_step = 0;

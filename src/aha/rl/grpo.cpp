@@ -249,7 +249,7 @@ class GrpoTrainer final : public train::Trainer {
     RolloutSource s = source();
     s.prompts = &in.eval_prompts;
     std::vector<std::string> warnings;
-    const Json m = evaluate_policy(c, s, warnings, dist::world());
+    const Json m = in.evaluate(s, warnings);
     for (const std::string& w : warnings)
       if (notice) notice("eval: " + w);
     return m;
@@ -299,6 +299,7 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
   if (in.prompts.empty())
     fail("{}: the dataset has no prompts", c.dataset_path.empty() ? c.dataset_task : c.dataset_path);
   if (in.rewards.empty()) fail("reward_funcs: no reward functions");
+  if (!in.eval_prompts.empty() && !in.evaluate) fail_internal("run_grpo: eval prompts but no evaluator");
   GrpoTrainer trainer(c, in);
   trainer.notice = o.notice;
   return train::run_loop(c, to_yaml(c), o, trainer);

@@ -1,27 +1,24 @@
-// Evaluation during GRPO training, as TRL's GRPOTrainer evaluates on eval_dataset: the policy
-// samples num_generations_eval completions of every held-out prompt (at the training temperature,
-// top_p and top_k) and one greedy completion, the rollout's rewards score them, and aha's eval
-// metrics (eval/pass_at_k.hpp, evaluation.hpp's summarize) summarise them under eval/. A sample
-// passes when the first of reward_funcs scores it at least 1, as `aha eval` passes one.
+// What a GRPO run needs of evaluation during training: the evaluator it is handed
+// (eval/policy_eval.hpp, which rl/ cannot include) and load_best_model_at_end's choice of
+// checkpoint, as the HF Trainer makes it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "aha/base/json.hpp"
-#include "aha/dist/communicator.hpp"
 #include "aha/rl/grpo_config.hpp"
-#include "aha/rl/grpo_rollout.hpp"
 
 namespace aha::rl {
 
-// The eval/ metrics of the policy in `source` on source.prompts (eval_metric_names' keys), with
-// the reward functions' warnings appended to `warnings`. Every evaluation draws the same
-// sampling seeds (a stream no training rollout uses), so evaluations differ only by the weights.
-Json evaluate_policy(const GrpoConfig& config, const RolloutSource& source, std::vector<std::string>& warnings,
-                     dist::Communicator& comm = dist::single_process());
+struct RolloutSource;
+
+// The eval/ metrics of the policy in a source whose prompts are the held-out ones; the rewards'
+// warnings are appended to the vector.
+using PolicyEvaluator = std::function<Json(const RolloutSource&, std::vector<std::string>&)>;
 
 // greater_is_better as the HF Trainer resolves it: as set, else false only for a metric ending in "loss".
 bool greater_is_better(const GrpoConfig& config);
