@@ -19,11 +19,12 @@ namespace {
 // rollout reaches.
 constexpr int64_t kEvalRound = -1;
 
-// The completions of every prompt of `source`, num_generations each: prompts in chunks of one
-// process's training batch (the same chunks, so the same seeds, under any number of processes).
+// The completions of every prompt of `source`, num_generations each: prompts in chunks of the
+// global batch's completions (each process generates no more at once than in training), so that
+// any split of one global batch among processes draws the same samples.
 Rollout sample_all(const GrpoConfig& c, const RolloutSource& source, dist::Communicator& comm) {
-  const int64_t chunk =
-      std::max<int64_t>(1, c.per_device_train_batch_size * c.gradient_accumulation_steps / c.num_generations);
+  const int64_t chunk = std::max<int64_t>(
+      1, c.per_device_train_batch_size * c.gradient_accumulation_steps * comm.size() / c.num_generations);
   Rollout all;
   const auto n = static_cast<int64_t>(source.prompts->size());
   for (int64_t first = 0; first < n; first += chunk) {

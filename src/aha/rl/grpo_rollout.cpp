@@ -1,5 +1,6 @@
 #include "aha/rl/grpo_rollout.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -61,7 +62,9 @@ Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_
   std::vector<uint64_t> seeds;
   for (size_t k = 0; k < prompt_indices.size(); ++k) seeds.push_back(stream.next_u64());
   const auto [first, end] = dist::share_of(comm, static_cast<int64_t>(prompt_indices.size()));
-  generate::Engine engine(*source.policy, {(end - first) * group, ctx, source.tokenizer->vocab_size()});
+  // A rank may have no group (an evaluation's last prompts): its engine then has nothing to run.
+  generate::Engine engine(*source.policy,
+                          {std::max<int64_t>(1, (end - first) * group), ctx, source.tokenizer->vocab_size()});
   Rollout r;
   r.completions.resize(static_cast<size_t>((end - first) * group));
   for (int64_t k = first; k < end; ++k) {
