@@ -206,7 +206,6 @@ class GrpoTrainer final : public train::Trainer {
       for (const Completion& x : g.completions) rewards.push_back(x.reward);
       const Advantages a = compute_advantages(rewards, group, ScaleRewards::group);
       if (round == 0) {
-        out.frac_reward_zero_std = a.frac_reward_zero_std;
         sampled = completion_metrics(g.completions, in.prompts, reward_names(), group,
                                      parse_scale_rewards(c.scale_rewards, "scale_rewards"));
         rollout_tokens = 0;

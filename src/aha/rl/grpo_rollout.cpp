@@ -99,9 +99,7 @@ void assign_advantages(const GrpoConfig& c, Rollout& r) {
   for (const Completion& x : r.completions) rewards.push_back(x.reward);
   const Advantages a =
       compute_advantages(rewards, c.num_generations, parse_scale_rewards(c.scale_rewards, "scale_rewards"));
-  double std_sum = 0.0;
-  for (size_t i = 0; i < rewards.size(); ++i) r.completions[i].advantage = a.advantages[i], std_sum += a.group_std[i];
-  r.reward_std = rewards.empty() ? 0.0 : std_sum / static_cast<double>(rewards.size());
+  for (size_t i = 0; i < rewards.size(); ++i) r.completions[i].advantage = a.advantages[i];
 }
 
 nlohmann::json rollout_to_json(const Rollout& r) {
@@ -116,10 +114,7 @@ nlohmann::json rollout_to_json(const Rollout& r) {
                            {"advantage", c.advantage},
                            {"old_logp", c.old_logp},
                            {"ref_logp", c.ref_logp}});
-  return {{"completions", completions},
-          {"rounds", r.rounds},
-          {"frac_reward_zero_std", r.frac_reward_zero_std},
-          {"reward_std", r.reward_std}};
+  return {{"completions", completions}, {"rounds", r.rounds}};
 }
 
 Rollout rollout_from_json(const nlohmann::json& j) {
@@ -132,8 +127,6 @@ Rollout rollout_from_json(const nlohmann::json& j) {
                                c.at("advantage").get<double>(), c.at("old_logp").get<std::vector<float>>(),
                                c.at("ref_logp").get<std::vector<float>>()});
     r.rounds = j.at("rounds").get<int64_t>();
-    r.frac_reward_zero_std = j.at("frac_reward_zero_std").get<double>();
-    r.reward_std = j.at("reward_std").get<double>();
   } catch (const nlohmann::json::exception& e) {
     fail("the checkpoint's saved rollout is malformed: {}", e.what());
   }
