@@ -89,7 +89,7 @@ const bool registered = register_command({
                      "With --task: items generated (default 100); with --data: the first N items (default all)");
       app.add_option("--reward", c->o.reward,
                      "Reward that scores each completion: accuracy (default), accuracy_lenient, format, "
-                     "format_think_open, tag_count, countdown or external");
+                     "format_think_open, tag_count, countdown, soft_overlong, length, repetition or external");
       app.add_option("--reward-options", c->reward_options, "The reward's options as a JSON object");
       app.add_option("--samples", c->o.samples, "Completions per prompt (default 1); pass@1 is their mean");
       app.add_option("--k", c->ks, "Comma-separated k for pass@k and maj@k, each <= --samples (default 1)");

@@ -6,6 +6,7 @@
 
 #include "aha/base/threads.hpp"
 #include "aha/dist/world.hpp"
+#include "aha/eval/policy_eval.hpp"
 #include "aha/rl/grpo.hpp"
 #include "aha/train/config_reader.hpp"
 #include "cli/command.hpp"
@@ -26,8 +27,11 @@ int run(const GrpoOptions& o, CLI::App& app) {
   if (o.overwrite) sets.push_back("overwrite_output_dir=true");
   rl::GrpoConfig config = rl::load_grpo_config(o.config, sets);
   if (!config.dataset_task.empty()) config.dataset_task = current_task(config.dataset_task, tasks::TaskKind::prompts);
-  train::check_input_paths(o.config,
-                           {{"model_name_or_path", config.model_name_or_path}, {"dataset_path", config.dataset_path}});
+  if (!config.eval_dataset_task.empty())
+    config.eval_dataset_task = current_task(config.eval_dataset_task, tasks::TaskKind::prompts);
+  train::check_input_paths(o.config, {{"model_name_or_path", config.model_name_or_path},
+                                      {"dataset_path", config.dataset_path},
+                                      {"eval_dataset_path", config.eval_dataset_path}});
   if (app.count("--threads") == 0 && config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   config.threads = num_threads();
   rl::GrpoRunOptions run;
@@ -41,6 +45,7 @@ int run(const GrpoOptions& o, CLI::App& app) {
     run.progress = train::report_progress(*progress);
   }
   rl::GrpoInputs inputs = rl::load_grpo_inputs(config);
+  inputs.evaluate = eval::policy_evaluator(config);
   if (run.notice && !inputs.prompt_notice.empty()) run.notice(inputs.prompt_notice);
   rl::run_grpo(config, inputs, run);
   if (progress) progress->finish();

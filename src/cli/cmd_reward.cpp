@@ -1,5 +1,6 @@
 // `aha reward`: score completions with one reward. stdin: one JSON object a line
-// {"completion": "...", "answer": ..., "prompt": "..."}; stdout: one number a line, in order.
+// {"completion": "...", "answer": ..., "prompt": "...", "completion_ids": [...], <other fields>}: the
+// other fields reach the reward as a dataset row's columns; stdout: one number a line, in order.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -32,6 +33,17 @@ rl::RewardInput parse_input(const std::string& line, size_t number, const rl::Re
     input.prompt = prompt->get<std::string>();
   }
   if (auto answer = value.find("answer"); answer != value.end()) input.answer = *answer;
+  if (auto ids = value.find("completion_ids"); ids != value.end()) {
+    if (!ids->is_array()) fail("stdin line {}: \"completion_ids\" must be an array of token ids", number);
+    for (const Json& id : *ids)
+      if (!id.is_number_integer()) fail("stdin line {}: \"completion_ids\" must hold integers", number);
+    input.completion_tokens = static_cast<int64_t>(ids->size());
+  } else if (reward.name() == "soft_overlong") {
+    fail("stdin line {}: \"completion_ids\" is missing: soft_overlong scores the completion's token count", number);
+  }
+  for (const auto& [key, field] : value.items())
+    if (key != "completion" && key != "prompt" && key != "answer" && key != "completion_ids")
+      input.columns[key] = field;
   try {
     reward.check_answer(input.answer);
   } catch (const Error& e) {
@@ -67,12 +79,15 @@ const bool registered = register_command({
     [](CLI::App& app) {
       auto o = std::make_shared<RewardOptions>();
       app.add_option("--fn", o->fn,
-                     "The reward: accuracy, accuracy_lenient, format, format_think_open, tag_count, countdown or external")
+                     "The reward: accuracy, accuracy_lenient, format, format_think_open, tag_count, countdown, "
+                     "soft_overlong, length, repetition or external")
           ->required();
       app.add_option("--options", o->options,
                      "The reward's options as a JSON object, e.g. '{\"command\": \"python3 score.py\"}' for external");
       app.footer(
-          "All of stdin is read and checked before anything is scored; a bad line is an error naming its number (exit "
+          "A line may also hold \"completion_ids\" (the completion's token ids; soft_overlong needs them) and any "
+          "other fields, which reach the reward as the dataset row's columns (external programs receive them). All "
+          "of stdin is read and checked before anything is scored; a bad line is an error naming its number (exit "
           "2). docs/rewards.md describes each reward.");
       return [o] { return run_reward(*o); };
     },

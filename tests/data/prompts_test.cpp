@@ -48,6 +48,19 @@ TEST_F(PromptDataset, prompt_rows_keep_text_or_messages_and_any_answer) {
   EXPECT_EQ(items[2].answer["target"], 3);
 }
 
+TEST_F(PromptDataset, a_rows_other_fields_are_kept_as_its_columns_for_the_rewards) {
+  const auto items = read(
+      "{\"prompt\": \"p\", \"answer\": 4, \"level\": 2, \"tests\": [\"a\"]}\n"
+      "{\"question\": \"Q?\", \"answer\": \"#### 3\", \"id\": \"q1\"}\n"
+      "{\"target\": 3, \"nums\": [1, 2], \"source\": \"cd\"}\n"
+      "{\"prompt\": \"p\", \"answer\": 1}\n");
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[0].columns, (Json{{"level", 2}, {"tests", {"a"}}}));
+  EXPECT_EQ(items[1].columns, (Json{{"id", "q1"}}));
+  EXPECT_EQ(items[2].columns, (Json{{"source", "cd"}}));
+  EXPECT_EQ(items[3].columns, Json::object());
+}
+
 TEST_F(PromptDataset, gsm8k_rows_give_the_number_after_hashes_and_the_worked_steps) {
   const auto items =
       read("{\"question\": \"Q?\", \"answer\": \"He has 2*3=<<2*3=6>>6 eggs.\\nSo 6+1=<<6+1=7>>7\\n#### 1,007\"}\n");

@@ -108,6 +108,28 @@ TEST(ReportPage, metric_groups_follow_trl_names) {
   EXPECT_EQ(metric_group("generation_tokens_per_second"), "Throughput and time");
   EXPECT_EQ(metric_group("learning_rate"), "Learning rate");
   EXPECT_EQ(metric_group("epoch"), "Other");
+  EXPECT_EQ(metric_group("eval/maj@4"), "Evaluation on held-out prompts");
+  EXPECT_EQ(metric_group("filtered/rewards/accuracy/mean"), "Rewards and accuracy");
+  EXPECT_EQ(metric_group("filtered/completions/max_length"), "Completions (length, truncation)");
+}
+
+TEST(ReportPage, a_grpo_runs_evaluation_lines_are_charted_under_evaluation) {
+  test::TempDir dir;
+  // As `aha grpo` with eval_steps 2 writes them: training lines every step, eval/ lines at steps 2 and 4.
+  write_text(dir.file("metrics.jsonl"),
+             "{\"step\": 1, \"reward\": 0.1}\n{\"step\": 2, \"reward\": 0.2}\n"
+             "{\"step\": 2, \"eval/pass@1\": 0.25, \"eval/greedy_pass@1\": 0.5}\n{\"step\": 3, \"reward\": 0.3}\n"
+             "{\"step\": 4, \"reward\": 0.4}\n{\"step\": 4, \"eval/pass@1\": 0.5, \"eval/greedy_pass@1\": 1.0}\n");
+  const std::string page = build_report(dir.path().string());
+  EXPECT_EQ(count(page, "data-metric=\"eval/pass@1\""), 1u);
+  EXPECT_EQ(count(page, "data-metric=\"eval/greedy_pass@1\""), 1u);
+  EXPECT_NE(page.find("<h3>Evaluation on held-out prompts</h3>"), std::string::npos);
+  // The eval series has its two logged steps; the training lines do not count as missing points.
+  const size_t caption = page.find("<figcaption>", page.find("data-metric=\"eval/pass@1\""));
+  const std::string text = page.substr(caption, page.find("</figcaption>", caption) - caption);
+  EXPECT_NE(text.find(": 2 points"), std::string::npos) << text;
+  EXPECT_EQ(text.find("missing"), std::string::npos) << text;
+  EXPECT_LT(page.find("data-metric=\"reward\""), page.find("data-metric=\"eval/pass@1\""));
 }
 
 TEST(ReportPage, table_values_are_formatted_and_escaped) {

@@ -73,6 +73,20 @@ TEST_F(ExternalReward, a_working_program_sees_every_field_and_scores_in_order) {
   EXPECT_TRUE(r->score({}).empty());
 }
 
+TEST_F(ExternalReward, the_dataset_rows_other_fields_sit_beside_prompt_completion_and_answer) {
+  auto r = reward(std::string(kPython) +
+                  "import sys, json\n"
+                  "for line in sys.stdin:\n"
+                  "    q = json.loads(line)\n"
+                  "    print(100 * q['answer']['k'] + 10 * q['level'] + len(q['tags']), flush=True)\n");
+  std::vector<RewardInput> in = inputs(2);
+  // A column named like one of aha's fields does not replace it.
+  in[0].columns = {{"level", 3}, {"tags", {"a", "b"}}, {"answer", {{"k", 9}}}};
+  in[1].columns = {{"level", 5}, {"tags", Json::array()}};
+  EXPECT_EQ(r->score(in), (std::vector<double>{32, 150}));
+  EXPECT_TRUE(r->take_warnings().empty());
+}
+
 TEST_F(ExternalReward, quoted_command_words_reach_the_program_without_a_shell) {
   const std::string echo = script("echo_args", "#!/bin/sh\nread line\necho \"$#\"\n");
   auto r = make_reward("external", {{"command", echo + " 'a b' \"c $HOME\" d\\ e"}});

@@ -61,15 +61,18 @@ TEST(RewardFactory, unknown_names_and_options_are_bad_input_naming_the_nearest) 
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("did you mean \"accuracy_lenient\"? rewards: accuracy, accuracy_lenient, "
-                                         "format, format_think_open, tag_count, countdown, external)"),
+                                         "format, format_think_open, tag_count, countdown, soft_overlong, length, "
+                                         "repetition, external)"),
               std::string::npos)
         << e.what();
   }
   EXPECT_THROW(make_reward("accuracy_lenient", {{"mode", "strict"}}), Error);
-  EXPECT_EQ(reward_names().size(), 7u);
+  EXPECT_EQ(reward_names().size(), 10u);
   for (const std::string& name : reward_names()) {
+    // external needs a command, soft_overlong its lengths.
+    const Json options = name == "soft_overlong" ? Json{{"max_completion_len", 8}, {"soft_punish_cache", 2}} : Json();
     if (name != "external") {
-      EXPECT_EQ(make_reward(name)->name(), name);
+      EXPECT_EQ(make_reward(name, options)->name(), name);
     }
   }
 }

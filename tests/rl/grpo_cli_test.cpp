@@ -65,6 +65,38 @@ TEST(GrpoCli, a_short_run_on_a_builtin_task_writes_metrics_completions_and_the_m
   EXPECT_EQ(train::testing::slurp(f.dir.file("out/provenance.json")), provenance);
 }
 
+TEST(GrpoCli, eval_on_a_tasks_test_split_is_logged_recorded_reported_and_picks_the_final_model) {
+  CliFixture f;
+  const auto r = test::run_aha(
+      "grpo --config " + f.config("dataset_task: word_problems\ndataset_num_examples: 20\n"
+                                  "eval_dataset_task: word_problems\neval_dataset_num_examples: 3\neval_steps: 1\n"
+                                  "num_generations_eval: 2\nsave_steps: 1\nload_best_model_at_end: true\n"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("load_best_model_at_end: the final model is "), std::string::npos) << r.err;
+  std::vector<int64_t> eval_steps;
+  for (const Json& line : read_json_lines(f.dir.file("out/metrics.jsonl")))
+    if (line.contains("eval/pass@1")) {
+      eval_steps.push_back(line["step"].get<int64_t>());
+      for (const char* key : {"eval/greedy_pass@1", "eval/pass@2", "eval/maj@2", "eval/rewards/accuracy/mean"})
+        EXPECT_TRUE(line.contains(key)) << key;
+    }
+  EXPECT_EQ(eval_steps, (std::vector<int64_t>{1, 2}));
+  const Json datasets = Json::parse(train::testing::slurp(f.dir.file("out/provenance.json")))["run"]["datasets"];
+  ASSERT_EQ(datasets.size(), 2u) << datasets.dump();
+  EXPECT_EQ(datasets[1]["role"], "eval") << datasets.dump();
+  EXPECT_EQ(datasets[1]["records"], 3) << datasets.dump();
+  ASSERT_EQ(test::run_aha("report --run " + f.dir.file("out")).status, 0);
+  EXPECT_NE(train::testing::slurp(f.dir.file("out/report.html")).find("data-metric=\"eval/pass@1\""),
+            std::string::npos);
+  // A metric the run does not log is refused before anything runs.
+  const auto bad = test::run_aha("grpo --overwrite --set metric_for_best_model=eval/pass@8 --config " +
+                                 f.config("dataset_task: word_problems\neval_dataset_task: word_problems\n"
+                                          "save_steps: 1\nload_best_model_at_end: true\n"));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("metric_for_best_model: \"eval/pass@8\" is not an eval metric of this run"), std::string::npos)
+      << bad.err;
+}
+
 TEST(GrpoCli, an_output_dir_holding_a_model_is_refused_unchanged_and_overwrite_trains_there) {
   CliFixture f;
   const std::string out = f.dir.file("out");

@@ -144,7 +144,7 @@ TEST(GrpoRun, dynamic_sampling_keeps_groups_whose_rewards_differ) {
   for (const Json& line : read_json_lines(c.output_dir + "/metrics.jsonl")) {
     EXPECT_GE(line["dynamic_sampling/rounds"].get<int64_t>(), 1);
     // Every kept group has rewards that differ, so every group has a non-zero std.
-    EXPECT_GT(line["reward_std"].get<double>(), 0.0);
+    EXPECT_GT(line["filtered/reward_std"].get<double>(), 0.0);
   }
 }
 

@@ -57,6 +57,30 @@ TEST_F(RewardCli, options_reach_the_reward) {
   EXPECT_EQ(r.out, "0.1\n1\n");
 }
 
+TEST_F(RewardCli, extra_fields_reach_an_external_program_and_completion_ids_give_the_token_count) {
+  const std::string program = dir.file("level.py");
+  write_text(program,
+             "#!/usr/bin/python3\nimport sys, json\nfor line in sys.stdin:\n    q = json.loads(line)\n"
+             "    print(q['level'] * 10 + len(q.get('completion_ids', [])), flush=True)\n");
+  std::filesystem::permissions(program, std::filesystem::perms::all);
+  const RunResult r = run("--fn external --options '{\"command\": \"" + program + "\"}'",
+                          "{\"completion\": \"a\", \"level\": 4}\n{\"completion\": \"b\", \"level\": 1, "
+                          "\"completion_ids\": [5, 6]}\n");
+  EXPECT_EQ(r.status, 0) << r.err;
+  // completion_ids is aha's field, not a column: the program does not see it.
+  EXPECT_EQ(r.out, "40\n10\n");
+  // soft_overlong with max_completion_len 4 and cache 2: 3 tokens score (2 - 3) / 2.
+  const RunResult overlong = run("--fn soft_overlong --options '{\"max_completion_len\": 4, \"soft_punish_cache\": 2}'",
+                                 "{\"completion\": \"a\", \"completion_ids\": [1, 2, 3]}\n");
+  EXPECT_EQ(overlong.status, 0) << overlong.err;
+  EXPECT_EQ(overlong.out, "-0.5\n");
+  const RunResult missing = run("--fn soft_overlong --options '{\"max_completion_len\": 4, \"soft_punish_cache\": 2}'",
+                                "{\"completion\": \"a\"}\n");
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("stdin line 1: \"completion_ids\" is missing"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.out, "");
+}
+
 TEST_F(RewardCli, a_malformed_line_is_one_error_line_with_its_number_and_no_scores) {
   const std::string good = "{\"completion\": \"<think>a</think><answer>1</answer>\"}\n";
   struct Case {

@@ -259,7 +259,8 @@ TEST_F(DataParallel, grpo_on_2_and_4_processes_gives_the_bits_of_one) {
                   "dataset_task: arithmetic\ndataset_num_examples: 20\nnum_generations: 4\n"
                   "per_device_train_batch_size: 4\nmax_completion_length: 6\nlearning_rate: 1e-2\n"
                   "temperature: 1.5\nmax_steps: 4\nnum_iterations: 2\nbeta: 0.04\nsave_steps: 3\n"
-                  "log_completions_steps: 1\nseed: 7\n",
+                  "log_completions_steps: 1\nseed: 7\neval_dataset_task: arithmetic\neval_dataset_num_examples: 3\n"
+                  "eval_steps: 2\nnum_generations_eval: 3\n",
                   model, score));
   // grpo's loss divides by the micro-batches of every rank; dapo's by every completion token.
   // Dynamic sampling refills the global batch from the gathered rollout.
@@ -277,7 +278,14 @@ TEST_F(DataParallel, grpo_on_2_and_4_processes_gives_the_bits_of_one) {
     EXPECT_EQ(output(two, "completions.jsonl"), output(one, "completions.jsonl")) << lora;
     EXPECT_NE(testing::read_json_lines(one + "/metrics.jsonl").back()["grad_norm"], 0.0)
         << lora << ": the run learns nothing, so compares nothing";
-    expect_same_metrics(one, two, {"loss", "grad_norm", "reward", "kl", "entropy", "clip_ratio/region_mean"});
+    // The evaluation (3 held-out prompts, shared among the ranks) draws the same samples too.
+    expect_same_metrics(one, two,
+                        {"loss", "grad_norm", "reward", "kl", "entropy", "clip_ratio/region_mean", "eval/pass@1",
+                         "eval/maj@3", "eval/greedy_pass@1", "eval/reward"});
+    int64_t evaluations = 0;
+    for (const Json& line : testing::read_json_lines(two + "/metrics.jsonl"))
+      evaluations += line.contains("eval/pass@1");
+    EXPECT_EQ(evaluations, 2) << lora << ": steps 2 and 4 evaluate";
     if (!lora.starts_with(" --set loss_type")) continue;
     // 4 processes: one group of 4 completions each.
     const std::string four = dir.file("four");

@@ -114,6 +114,13 @@ const std::string& prompt_text(const PromptItem& item) {
   fail("prompt: expected a string or a messages array, got {}", json_type_name(item.prompt));
 }
 
+// The fields of `row` other than `read` (those the item's prompt and answer came from).
+Json other_fields(const Json& row, std::initializer_list<const char*> read) {
+  Json columns = row;
+  for (const char* key : read) columns.erase(key);
+  return columns;
+}
+
 }  // namespace
 
 bool has_chat_template(const std::string& model_dir) {
@@ -129,10 +136,13 @@ std::vector<PromptItem> read_prompt_dataset(const std::string& path) {
   for (const JsonlRecord& r : file.records) {
     if (r.value.contains("prompt")) {
       items.push_back(prompt_row(r, path));
+      items.back().columns = other_fields(r.value, {"prompt", "answer"});
     } else if (r.value.contains("question")) {
       items.push_back(gsm8k_item(r, path));
+      items.back().columns = other_fields(r.value, {"question", "answer"});
     } else if (r.value.contains("target") && (r.value.contains("nums") || r.value.contains("numbers"))) {
       items.push_back(countdown_row(r, path));
+      items.back().columns = other_fields(r.value, {"target", "nums", "numbers"});
     } else {
       fail(
           "{}:{}: expected \"prompt\" and \"answer\" (or GSM8K's \"question\" and \"answer\", or Countdown's "

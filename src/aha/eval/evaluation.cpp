@@ -178,7 +178,8 @@ EvalResult run_evaluation(const EvalOptions& o) {
   std::vector<rl::RewardInput> inputs;
   for (size_t j = 0; j < completions.size(); ++j) {
     const EvalPrompt& p = prompts[static_cast<size_t>(first) + j / static_cast<size_t>(o.samples)];
-    inputs.push_back({p.text, completions[j].text, o.items[p.index].answer});
+    inputs.push_back({p.text, completions[j].text, o.items[p.index].answer,
+                      static_cast<int64_t>(completions[j].ids.size()), o.items[p.index].columns});
   }
   std::vector<double> rewards = reward->score(inputs);
   if (comm.size() > 1) gather_scored(comm, completions, rewards);

@@ -283,7 +283,9 @@ DistillSummary run_distill(const DistillConfig& c, const ProgressCallback& progr
   std::vector<RewardInput> inputs;
   for (size_t i = 0; i < ids.size(); ++i) {
     const GrpoPrompt& p = prompts[static_cast<size_t>(first) + i / static_cast<size_t>(c.num_samples)];
-    inputs.push_back({p.text, tok.decode(ids[i], true), p.answer});
+    // The token count includes the EOS that ended the sample, as GRPO's completions hold it.
+    inputs.push_back(
+        {p.text, tok.decode(ids[i], true), p.answer, static_cast<int64_t>(ids[i].size() + ended[i]), p.columns});
   }
   std::vector<bool> keep = judge(rewards, inputs, ended, c.min_reward);
   if (comm.size() > 1) gather_kept(comm, inputs, ended, keep);

@@ -9,7 +9,9 @@
 #include "aha/dist/world.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/ledger/provenance.hpp"
+#include "aha/rl/grpo_eval.hpp"
 #include "aha/rl/grpo_loss.hpp"
+#include "aha/rl/grpo_metrics.hpp"
 #include "aha/rl/grpo_update.hpp"
 #include "aha/rl/ref_model_sync.hpp"
 #include "aha/train/metrics_log.hpp"
@@ -20,20 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using train::seconds_since;
-
-double mean(const std::vector<double>& x) {
-  double s = 0;
-  for (double v : x) s += v;
-  return x.empty() ? 0.0 : s / static_cast<double>(x.size());
-}
-
-double std_of(const std::vector<double>& x) {  // unbiased, as torch.std
-  if (x.size() < 2) return 0.0;
-  const double m = mean(x);
-  double s = 0;
-  for (double v : x) s += (v - m) * (v - m);
-  return std::sqrt(s / static_cast<double>(x.size() - 1));
-}
 
 // The generation batch: how many micro-batches of every rank it holds (steps_per_generation), how
 // many optimizer steps take a slice of it, how many steps use it in all (num_iterations passes).
@@ -97,28 +85,43 @@ class GrpoTrainer final : public train::Trainer {
     policy.emplace(in.model_config, in.weights, c.bf16 ? model::ComputeDType::bfloat16 : model::ComputeDType::float32);
     if (!st.rollout.is_null()) {
       rollout = rollout_from_json(st.rollout);
-      have_rollout = true;
       st.rollout = Json();
     }
   }
 
+  // The step's own metrics; the step's tokens are those of the rollout it drew (TRL's
+  // num_input_tokens_seen: prompt and completion tokens of every completion generated).
   train::StepReport step(train::TrainerState& st, double lr) override {
     const int64_t position = st.global_step % generation.steps;  // within the rollout's steps
-    const bool fresh = position == 0 || !have_rollout;
-    if (position == 0) {
+    const bool drawn = position == 0;
+    if (drawn) {
       rollout = draw(st);
       for (const std::string& w : rollout.warnings)
         if (notice) notice(w);
       // Later slices must be measured against the weights that sampled them, not the trained ones.
       if (generation.slices > 1) update->fill_old_logps(rollout, in.prompts);
     }
-    have_rollout = true;
     const size_t slice = rollout.completions.size() / static_cast<size_t>(generation.slices);
     const size_t begin = static_cast<size_t>(position % generation.slices) * slice;
     const UpdateResult u = update->step(rollout, in.prompts, lr, st.global_step, begin, begin + slice);
-    Json line = metrics_line(u, lr, fresh);
-    line["num_tokens"] = static_cast<double>(st.num_input_tokens_seen + u.tokens);
-    return {u.finite, u.loss, u.tokens, line["reward"].get<double>(), line};
+    const Json drawn_metrics = drawn ? rollout_metrics() : Json::object();
+    Json line = update_metrics(u, lr);
+    line.update(drawn_metrics);
+    window.add(u.finite ? line : drawn_metrics);
+    double reward = 0;
+    for (const Completion& x : rollout.completions)
+      reward += x.reward / static_cast<double>(rollout.completions.size());
+    return {u.finite, u.loss, drawn ? rollout_tokens : 0, reward, line};
+  }
+
+  // TRL's logged line: every metric averaged over the steps since the last line, grad_norm and
+  // learning_rate the step's (as the HF Trainer logs them), num_tokens the run's total so far.
+  Json log_line(const train::TrainerState& st, const train::StepReport& r, double) override {
+    Json line = window.take();
+    line["grad_norm"] = r.metrics["grad_norm"];
+    line["learning_rate"] = r.metrics["learning_rate"];
+    line["num_tokens"] = static_cast<double>(st.num_input_tokens_seen);
+    return line;
   }
 
   double epoch(const train::TrainerState& st) const override {
@@ -126,11 +129,23 @@ class GrpoTrainer final : public train::Trainer {
            static_cast<double>(st.cursor.index) / static_cast<double>(std::max<size_t>(1, in.prompts.size()));
   }
 
-  void after_step(train::TrainerState& st, bool last, const std::function<void(Json)>&) override {
+  void after_step(train::TrainerState& st, bool last, const std::function<void(Json)>& log) override {
     if (syncs_reference(c.sync_ref_model, st.global_step, c.ref_model_sync_steps))
       mix_reference(reference, in.weights, c.ref_model_mixup_alpha);
     if (completions_log && c.log_completions_steps > 0 && (st.global_step % c.log_completions_steps == 0 || last))
       log_completions(st);
+    if (!in.eval_prompts.empty() && (st.global_step % eval_interval(c) == 0 || last)) log(evaluate());
+  }
+
+  // load_best_model_at_end: the final model is the best evaluated checkpoint's, as the HF Trainer's.
+  void before_final_model(const train::TrainerState& st) override {
+    if (!c.load_best_model_at_end) return;
+    const std::optional<int64_t> best = best_checkpoint_step(c, st.log_history);
+    if (!best) return;
+    const std::string dir = fmt::format("{}/checkpoint-{}", c.output_dir, *best);
+    if (notice)
+      notice(fmt::format("load_best_model_at_end: the final model is {} (best {})", dir, c.metric_for_best_model));
+    load_model(dir);
   }
 
   // A checkpoint between the updates of one rollout (its slices, num_iterations times) keeps that
@@ -152,6 +167,17 @@ class GrpoTrainer final : public train::Trainer {
                                                         {{"split", "train"}, {"num_examples", c.dataset_num_examples}},
                                                         static_cast<uint64_t>(c.seed), "train", n, tokens)
                                                   : ledger::fingerprint_file(c.dataset_path, "train", n, tokens));
+    if (!in.eval_prompts.empty()) {
+      const auto e = static_cast<int64_t>(in.eval_prompts.size());
+      int64_t eval_tokens = 0;
+      for (const GrpoPrompt& p : in.eval_prompts) eval_tokens += static_cast<int64_t>(p.ids.size());
+      run.datasets.push_back(
+          c.eval_dataset_path.empty()
+              ? ledger::generator_record(c.eval_dataset_task, "1",
+                                         {{"split", "test"}, {"num_examples", c.eval_dataset_num_examples}},
+                                         static_cast<uint64_t>(c.seed), "eval", e, eval_tokens)
+              : ledger::fingerprint_file(c.eval_dataset_path, "eval", e, eval_tokens));
+    }
     for (const RewardSpec& r : c.reward_funcs) run.rewards.push_back({{"name", r.name}, {"options", r.options}});
     return run;
   }
@@ -169,7 +195,9 @@ class GrpoTrainer final : public train::Trainer {
   std::optional<model::Model> policy;  // what rollouts sample from: the trained weights, adapters merged
   data::BatchSchedule prompts;
   Rollout rollout;
-  bool have_rollout = false;
+  MetricsWindow window;        // the metrics since the last logged line
+  Json sampled;                // completion_metrics of the last rollout's first round
+  int64_t rollout_tokens = 0;  // prompt and completion tokens the last rollout generated
 
   RolloutSource source() {
     std::vector<double> weights = c.reward_weights;
@@ -203,7 +231,12 @@ class GrpoTrainer final : public train::Trainer {
       std::vector<double> rewards;
       for (const Completion& x : g.completions) rewards.push_back(x.reward);
       const Advantages a = compute_advantages(rewards, group, ScaleRewards::group);
-      if (round == 0) out.frac_reward_zero_std = a.frac_reward_zero_std;
+      if (round == 0) {
+        sampled = completion_metrics(g.completions, in.prompts, reward_names(), group,
+                                     parse_scale_rewards(c.scale_rewards, "scale_rewards"));
+        rollout_tokens = 0;
+      }
+      rollout_tokens += input_tokens(g.completions, in.prompts);
       out.rounds = round + 1;
       out.generation_seconds += g.generation_seconds;
       out.generated_tokens += g.generated_tokens;
@@ -235,55 +268,60 @@ class GrpoTrainer final : public train::Trainer {
     }
   }
 
+  // The eval/ metrics of the policy as the step left it.
+  Json evaluate() {
+    policy->set_weights(in.weights, in.lora ? &*in.lora : nullptr);
+    RolloutSource s = source();
+    s.prompts = &in.eval_prompts;
+    std::vector<std::string> warnings;
+    const Json m = in.evaluate(s, warnings);
+    for (const std::string& w : warnings)
+      if (notice) notice("eval: " + w);
+    return m;
+  }
+
+  std::vector<std::string> reward_names() const {
+    std::vector<std::string> names;
+    for (const auto& r : in.rewards) names.push_back(r->name());
+    return names;
+  }
+
   // TRL's clip metrics: clip_ratio/* for the clipped losses, cispo_clip_ratio for cispo, none for sapo.
   void add_clip_metrics(Json& line, const UpdateResult& u) const {
     const LossType type = parse_loss_type(c.loss_type, "loss_type");
     if (type == LossType::cispo) line["cispo_clip_ratio"] = u.high_clip;
     if (!is_clipped_surrogate(type)) return;
     line["clip_ratio/low_mean"] = u.low_clip;
+    line["clip_ratio/low_min"] = u.low_clip_min;
     line["clip_ratio/high_mean"] = u.high_clip;
+    line["clip_ratio/high_max"] = u.high_clip_max;
     line["clip_ratio/region_mean"] = u.low_clip + u.high_clip;
   }
 
-  Json metrics_line(const UpdateResult& u, double lr, bool fresh) {
+  // What the update measured: TRL's loss, kl, entropy and clip ratios, and aha's timings.
+  Json update_metrics(const UpdateResult& u, double lr) const {
     Json line{{"loss", u.loss}, {"grad_norm", u.grad_norm}, {"learning_rate", lr}};
-    std::vector<double> rewards, lengths, terminated;
-    int64_t truncated = 0;
-    for (const Completion& x : rollout.completions) {
-      rewards.push_back(x.reward);
-      lengths.push_back(static_cast<double>(x.ids.size()));
-      if (x.truncated) ++truncated;
-      else terminated.push_back(static_cast<double>(x.ids.size()));
-    }
-    line["reward"] = mean(rewards);
-    line["reward_std"] = rollout.reward_std;
-    for (size_t f = 0; f < in.rewards.size(); ++f) {
-      std::vector<double> r;
-      for (const Completion& x : rollout.completions)
-        if (!std::isnan(x.rewards[f])) r.push_back(x.rewards[f]);
-      line["rewards/" + in.rewards[f]->name() + "/mean"] = mean(r);
-      line["rewards/" + in.rewards[f]->name() + "/std"] = std_of(r);
-    }
-    line["frac_reward_zero_std"] = rollout.frac_reward_zero_std;
-    int64_t truncated_prompts = 0;  // the step's prompts (groups) cut to max_prompt_length or the context
-    for (size_t k = 0; k < rollout.completions.size(); k += static_cast<size_t>(c.num_generations))
-      if (in.prompts[rollout.completions[k].prompt].truncated) ++truncated_prompts;
-    line["prompts/truncated"] = truncated_prompts;
-    line["completions/mean_length"] = mean(lengths);
-    line["completions/min_length"] = *std::min_element(lengths.begin(), lengths.end());
-    line["completions/max_length"] = *std::max_element(lengths.begin(), lengths.end());
-    line["completions/clipped_ratio"] = static_cast<double>(truncated) / static_cast<double>(lengths.size());
-    line["completions/mean_terminated_length"] = mean(terminated);
     if (c.beta != 0.0) line["kl"] = u.kl;
     line["entropy"] = u.entropy;
     add_clip_metrics(line, u);
-    const double gen_s = fresh ? rollout.generation_seconds : 0.0;
-    line["generation_seconds"] = gen_s;
-    if (fresh)
-      line["generation_tokens_per_second"] = static_cast<double>(rollout.generated_tokens) / std::max(1e-9, gen_s);
     line["training_seconds"] = u.seconds;
     line["training_tokens_per_second"] = static_cast<double>(u.tokens) / std::max(1e-9, u.seconds);
-    if (c.dynamic_sampling) line["dynamic_sampling/rounds"] = rollout.rounds;
+    return line;
+  }
+
+  // What the step's rollout measured, once per rollout drawn (as TRL logs them at generation): the
+  // completions the policy sampled (dynamic_sampling's first round) under TRL's names, and with
+  // dynamic_sampling the batch trained on under filtered/.
+  Json rollout_metrics() const {
+    Json line = sampled;
+    if (c.dynamic_sampling) {
+      line.update(completion_metrics(rollout.completions, in.prompts, reward_names(), c.num_generations,
+                                     parse_scale_rewards(c.scale_rewards, "scale_rewards"), "filtered/"));
+      line["dynamic_sampling/rounds"] = rollout.rounds;
+    }
+    line["generation_seconds"] = rollout.generation_seconds;
+    line["generation_tokens_per_second"] =
+        static_cast<double>(rollout.generated_tokens) / std::max(1e-9, rollout.generation_seconds);
     return line;
   }
 };
@@ -294,6 +332,7 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
   if (in.prompts.empty())
     fail("{}: the dataset has no prompts", c.dataset_path.empty() ? c.dataset_task : c.dataset_path);
   if (in.rewards.empty()) fail("reward_funcs: no reward functions");
+  if (!in.eval_prompts.empty() && !in.evaluate) fail_internal("run_grpo: eval prompts but no evaluator");
   GrpoTrainer trainer(c, in);
   trainer.notice = o.notice;
   return train::run_loop(c, to_yaml(c), o, trainer);

@@ -12,6 +12,7 @@
 #include "aha/model/lora.hpp"
 #include "aha/model/weights.hpp"
 #include "aha/rl/grpo_config.hpp"
+#include "aha/rl/grpo_eval.hpp"
 #include "aha/rl/grpo_rollout.hpp"
 #include "aha/rl/reward.hpp"
 #include "aha/tokenizer/tokenizer.hpp"
@@ -29,8 +30,10 @@ struct GrpoInputs {
   std::vector<std::string> tokenizer_files;  // copied into every model directory written
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;
   std::vector<GrpoPrompt> prompts;
-  std::string prompt_template;  // resolved; written beside every model as prompt_template.json
-  std::string prompt_notice;    // how many prompts were truncated or skipped ("" when none)
+  std::vector<GrpoPrompt> eval_prompts;  // eval_dataset_path or eval_dataset_task's test split (may be empty)
+  PolicyEvaluator evaluate;              // with eval_prompts: eval::policy_evaluator (the caller sets it)
+  std::string prompt_template;           // resolved; written beside every model as prompt_template.json
+  std::string prompt_notice;             // how many prompts were truncated or skipped ("" when none)
   std::vector<std::unique_ptr<RewardFunction>> rewards;
   std::vector<int32_t> eos_ids;
 };

@@ -15,7 +15,7 @@ namespace {
 
 using GC = GrpoConfig;
 using GrpoMember = std::variant<double GC::*, int64_t GC::*, bool GC::*, std::string GC::*, std::optional<double> GC::*,
-                                std::vector<RewardSpec> GC::*, std::vector<double> GC::*>;
+                                std::optional<bool> GC::*, std::vector<RewardSpec> GC::*, std::vector<double> GC::*>;
 
 struct GrpoKey {
   const char* name;
@@ -57,6 +57,14 @@ const std::vector<GrpoKey>& grpo_keys() {
       {"ref_model_mixup_alpha", &GC::ref_model_mixup_alpha},
       {"ref_model_sync_steps", &GC::ref_model_sync_steps},
       {"disable_dropout", &GC::disable_dropout},
+      {"eval_dataset_path", &GC::eval_dataset_path},
+      {"eval_dataset_task", &GC::eval_dataset_task},
+      {"eval_dataset_num_examples", &GC::eval_dataset_num_examples},
+      {"eval_steps", &GC::eval_steps},
+      {"num_generations_eval", &GC::num_generations_eval},
+      {"load_best_model_at_end", &GC::load_best_model_at_end},
+      {"metric_for_best_model", &GC::metric_for_best_model},
+      {"greater_is_better", &GC::greater_is_better},
   };
   return table;
 }
@@ -152,6 +160,30 @@ void validate_variants(const GrpoConfig& c, const std::string& origin) {
   require(c.ref_model_sync_steps >= 1, origin, "ref_model_sync_steps", "must be at least 1");
 }
 
+// The evaluation keys, as the HF Trainer checks them: load_best_model_at_end needs an evaluation at
+// every checkpoint and a metric that evaluation logs.
+void validate_eval(const GrpoConfig& c, const std::string& origin) {
+  const bool eval = !c.eval_dataset_path.empty() || !c.eval_dataset_task.empty();
+  require(c.eval_dataset_path.empty() || c.eval_dataset_task.empty(), origin, "eval_dataset_task",
+          "give eval_dataset_path or eval_dataset_task, not both");
+  require(c.eval_dataset_num_examples >= 1, origin, "eval_dataset_num_examples", "must be at least 1");
+  require(c.eval_steps >= 0, origin, "eval_steps", "must not be negative (0: logging_steps)");
+  require(c.num_generations_eval >= 0, origin, "num_generations_eval", "must not be negative (0: num_generations)");
+  if (!c.load_best_model_at_end) return;
+  require(eval, origin, "load_best_model_at_end", "needs an evaluation: set eval_dataset_path or eval_dataset_task");
+  require(c.save_steps % eval_interval(c) == 0, origin, "load_best_model_at_end",
+          fmt::format("save_steps ({}) must be a multiple of eval_steps ({}): every checkpoint needs an evaluation",
+                      c.save_steps, eval_interval(c)));
+  require(c.save_total_limit == 0, origin, "load_best_model_at_end",
+          "needs every checkpoint kept (save_total_limit: 0), since any of them may be the best");
+  const std::vector<std::string> names = eval_metric_names(c);
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  require(std::find(names.begin(), names.end(), c.metric_for_best_model) != names.end(), origin,
+          "metric_for_best_model",
+          fmt::format("\"{}\" is not an eval metric of this run ({})", c.metric_for_best_model, list));
+}
+
 }  // namespace
 
 int64_t resolved_steps_per_generation(const GrpoConfig& c, int64_t processes, const std::string& origin) {
@@ -216,7 +248,19 @@ void validate(const GrpoConfig& c, const std::string& origin) {
   parse_scale_rewards(c.scale_rewards, origin + ": scale_rewards");
   require(c.num_iterations >= 1, origin, "num_iterations", "must be at least 1");
   require(c.log_completions_steps >= 0, origin, "log_completions_steps", "must not be negative (0: never)");
+  validate_eval(c, origin);
 }
+
+std::vector<std::string> eval_metric_names(const GrpoConfig& c) {
+  if (c.eval_dataset_path.empty() && c.eval_dataset_task.empty()) return {};
+  const int64_t k = c.num_generations_eval > 0 ? c.num_generations_eval : c.num_generations;
+  std::vector<std::string> names = {"eval/pass@1", "eval/greedy_pass@1", fmt::format("eval/pass@{}", k),
+                                    fmt::format("eval/maj@{}", k), "eval/reward"};
+  for (const RewardSpec& r : c.reward_funcs) names.push_back("eval/rewards/" + r.name + "/mean");
+  return names;
+}
+
+int64_t eval_interval(const GrpoConfig& c) { return c.eval_steps > 0 ? c.eval_steps : c.logging_steps; }
 
 std::string to_yaml(const GrpoConfig& c) {
   YAML::Emitter out;
@@ -247,6 +291,9 @@ std::string to_yaml(const GrpoConfig& c) {
             out << YAML::EndSeq;
           } else if constexpr (std::is_same_v<T, std::optional<double>>) {
             if (c.*member) out << fmt::format("{}", *(c.*member));
+            else out << YAML::Null;
+          } else if constexpr (std::is_same_v<T, std::optional<bool>>) {
+            if (c.*member) out << *(c.*member);
             else out << YAML::Null;
           } else if constexpr (std::is_same_v<T, double>) {
             out << fmt::format("{}", c.*member);

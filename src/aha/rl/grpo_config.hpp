@@ -65,7 +65,23 @@ struct GrpoConfig : train::TrainingArguments {
   bool disable_dropout = false;  // true: LoRA dropout off
   // Run directory.
   int64_t log_completions_steps = 10;
+  // Evaluation on held-out prompts (grpo_eval.hpp): every eval_steps (0: logging_steps) and at the
+  // end when an eval dataset is given; eval_dataset_task generates the task's test split.
+  std::string eval_dataset_path, eval_dataset_task;
+  int64_t eval_dataset_num_examples = 100;
+  int64_t eval_steps = 0;
+  int64_t num_generations_eval = 0;  // samples per eval prompt for pass@k and maj@k; 0: num_generations
+  bool load_best_model_at_end = false;
+  std::string metric_for_best_model = "eval/pass@1";
+  std::optional<bool> greater_is_better;  // unset: true, false for a metric ending in "loss"
 };
+
+// The eval metrics a config logs (eval/pass@1, eval/greedy_pass@1, eval/pass@K, eval/maj@K with K
+// num_generations_eval, eval/reward, eval/rewards/<name>/mean); empty without an eval dataset.
+std::vector<std::string> eval_metric_names(const GrpoConfig& config);
+
+// Every eval_steps (or logging_steps when 0).
+int64_t eval_interval(const GrpoConfig& config);
 
 // Reads the YAML file `path` and applies `overrides` ("key=value", value in YAML); unknown keys
 // (with the nearest valid key suggested), type errors and bad values are Errors naming file:line.

@@ -42,7 +42,12 @@ GrpoInputs load_grpo_inputs(const GrpoConfig& c) {
   for (int64_t id : io::eos_token_ids(dir, in.model_config)) in.eos_ids.push_back(static_cast<int32_t>(id));
   if (in.eos_ids.empty())
     fail("{}: no eos_token_id in config.json or generation_config.json: completions could never end", dir);
-  for (const RewardSpec& spec : c.reward_funcs) in.rewards.push_back(make_reward(spec.name, spec.options));
+  for (RewardSpec spec : c.reward_funcs) {
+    // soft_overlong measures against the run's max_completion_length unless told otherwise.
+    if (spec.name == "soft_overlong" && spec.options.is_object() && !spec.options.contains("max_completion_len"))
+      spec.options["max_completion_len"] = c.max_completion_length;
+    in.rewards.push_back(make_reward(spec.name, spec.options));
+  }
   const PromptSourceOptions p{dir,
                               c.dataset_path,
                               c.dataset_task,
@@ -53,6 +58,14 @@ GrpoInputs load_grpo_inputs(const GrpoConfig& c) {
                               in.model_config.max_position_embeddings,
                               data::parse_prompt_truncation(c.prompt_truncation, "prompt_truncation")};
   PromptSet set = load_prompts(p, *in.tokenizer, in.rewards);
+  if (!c.eval_dataset_path.empty() || !c.eval_dataset_task.empty()) {
+    PromptSourceOptions e = p;
+    e.dataset_path = c.eval_dataset_path;
+    e.dataset_task = c.eval_dataset_task;
+    e.split = "test";
+    e.num_examples = c.eval_dataset_num_examples;
+    in.eval_prompts = load_prompts(e, *in.tokenizer, in.rewards).prompts;
+  }
   in.prompts = std::move(set.prompts);
   in.prompt_template = set.prompt_template;
   in.prompt_notice = set.notice;

@@ -1,5 +1,6 @@
 #include "aha/rl/grpo_rollout.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -16,8 +17,10 @@ using Clock = std::chrono::steady_clock;
 
 void score(const RolloutSource& source, Rollout& r) {
   std::vector<RewardInput> inputs;
-  for (const Completion& c : r.completions)
-    inputs.push_back({(*source.prompts)[c.prompt].text, c.text, (*source.prompts)[c.prompt].answer});
+  for (const Completion& c : r.completions) {
+    const GrpoPrompt& p = (*source.prompts)[c.prompt];
+    inputs.push_back({p.text, c.text, p.answer, static_cast<int64_t>(c.ids.size()), p.columns});
+  }
   for (auto& c : r.completions) c.rewards.assign(source.rewards->size(), 0.0), c.reward = 0.0;
   for (size_t f = 0; f < source.rewards->size(); ++f) {
     RewardFunction& fn = *(*source.rewards)[f];
@@ -59,7 +62,9 @@ Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_
   std::vector<uint64_t> seeds;
   for (size_t k = 0; k < prompt_indices.size(); ++k) seeds.push_back(stream.next_u64());
   const auto [first, end] = dist::share_of(comm, static_cast<int64_t>(prompt_indices.size()));
-  generate::Engine engine(*source.policy, {(end - first) * group, ctx, source.tokenizer->vocab_size()});
+  // A rank may have no group (an evaluation's last prompts): its engine then has nothing to run.
+  generate::Engine engine(*source.policy,
+                          {std::max<int64_t>(1, (end - first) * group), ctx, source.tokenizer->vocab_size()});
   Rollout r;
   r.completions.resize(static_cast<size_t>((end - first) * group));
   for (int64_t k = first; k < end; ++k) {
@@ -94,9 +99,7 @@ void assign_advantages(const GrpoConfig& c, Rollout& r) {
   for (const Completion& x : r.completions) rewards.push_back(x.reward);
   const Advantages a =
       compute_advantages(rewards, c.num_generations, parse_scale_rewards(c.scale_rewards, "scale_rewards"));
-  double std_sum = 0.0;
-  for (size_t i = 0; i < rewards.size(); ++i) r.completions[i].advantage = a.advantages[i], std_sum += a.group_std[i];
-  r.reward_std = rewards.empty() ? 0.0 : std_sum / static_cast<double>(rewards.size());
+  for (size_t i = 0; i < rewards.size(); ++i) r.completions[i].advantage = a.advantages[i];
 }
 
 nlohmann::json rollout_to_json(const Rollout& r) {
@@ -111,10 +114,7 @@ nlohmann::json rollout_to_json(const Rollout& r) {
                            {"advantage", c.advantage},
                            {"old_logp", c.old_logp},
                            {"ref_logp", c.ref_logp}});
-  return {{"completions", completions},
-          {"rounds", r.rounds},
-          {"frac_reward_zero_std", r.frac_reward_zero_std},
-          {"reward_std", r.reward_std}};
+  return {{"completions", completions}, {"rounds", r.rounds}};
 }
 
 Rollout rollout_from_json(const nlohmann::json& j) {
@@ -127,8 +127,6 @@ Rollout rollout_from_json(const nlohmann::json& j) {
                                c.at("advantage").get<double>(), c.at("old_logp").get<std::vector<float>>(),
                                c.at("ref_logp").get<std::vector<float>>()});
     r.rounds = j.at("rounds").get<int64_t>();
-    r.frac_reward_zero_std = j.at("frac_reward_zero_std").get<double>();
-    r.reward_std = j.at("reward_std").get<double>();
   } catch (const nlohmann::json::exception& e) {
     fail("the checkpoint's saved rollout is malformed: {}", e.what());
   }

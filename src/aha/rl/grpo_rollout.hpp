@@ -22,7 +22,8 @@ struct GrpoPrompt {
   std::string text;
   std::vector<int32_t> ids;
   nlohmann::json answer;
-  bool truncated = false;  // cut from the left to max_prompt_length or the context
+  bool truncated = false;                             // cut from the left to max_prompt_length or the context
+  nlohmann::json columns = nlohmann::json::object();  // the dataset row's other fields, for the rewards
 };
 
 // One sampled completion and what the update needs of it.
@@ -39,9 +40,7 @@ struct Completion {
 // The completions of one step, num_generations per prompt, each group adjacent.
 struct Rollout {
   std::vector<Completion> completions;
-  int64_t rounds = 1;               // generation rounds (more than 1 with dynamic_sampling)
-  double frac_reward_zero_std = 0;  // of the first round's groups
-  double reward_std = 0;            // mean of the groups' reward std
+  int64_t rounds = 1;  // generation rounds (more than 1 with dynamic_sampling)
   double generation_seconds = 0;
   int64_t generated_tokens = 0;
   std::vector<std::string> warnings;  // from the reward functions
@@ -65,8 +64,7 @@ struct RolloutSource {
 Rollout generate_groups(const GrpoConfig& config, const RolloutSource& source, int64_t step, int64_t round,
                         const std::vector<int64_t>& prompt_indices, dist::Communicator& comm = dist::single_process());
 
-// Sets every completion's advantage from its reward (scale_rewards of `config`) and the
-// rollout's reward_std.
+// Sets every completion's advantage from its reward (scale_rewards of `config`).
 void assign_advantages(const GrpoConfig& config, Rollout& rollout);
 
 // The rollout as JSON (for a checkpoint taken between the num_iterations updates of one rollout)

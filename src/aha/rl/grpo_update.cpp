@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "aha/dist/gather_json.hpp"
 #include "aha/model/training.hpp"
@@ -131,7 +132,8 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
 
   const size_t size = static_cast<size_t>(config_.per_device_train_batch_size);
   const auto micro_batches = static_cast<int64_t>((slice_end - slice_begin + size - 1) / size);
-  step_.begin(global_step, micro_batches, kScalars);
+  // After kScalars, each micro-batch's own low and high clip ratios, for their min and max.
+  step_.begin(global_step, micro_batches, kScalars + 2 * static_cast<size_t>(micro_batches));
   const auto [first, end] = dist::share_of(comm_, micro_batches);
   for (int64_t k = first; k < end; ++k) {
     const size_t begin = slice_begin + static_cast<size_t>(k) * size, end = std::min(slice_end, begin + size);
@@ -181,6 +183,9 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
       s.scalars[kEntropy] = entropy;
       s.scalars[kTokens] = static_cast<double>(p.tokens_in);
       s.scalars[kClipCount] = l.clip_count;
+      const double counted = l.clip_count > 0 ? l.clip_count : std::nan("");
+      s.scalars[kScalars + 2 * static_cast<size_t>(k)] = l.low_clipped / counted;
+      s.scalars[kScalars + 2 * static_cast<size_t>(k) + 1] = l.high_clipped / counted;
     });
   }
   if (comm_.size() > 1)
@@ -198,6 +203,12 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
   const double clip_count = std::max(1.0, sum[kClipCount]);
   u.kl = sum[kKl] / tokens, u.low_clip = sum[kLowClip] / clip_count, u.high_clip = sum[kHighClip] / clip_count;
   u.entropy = sum[kEntropy] / tokens;
+  u.low_clip_min = u.high_clip_max = std::nan("");
+  for (size_t k = kScalars; k < sum.size(); k += 2) {
+    if (std::isnan(sum[k])) continue;
+    u.low_clip_min = std::isnan(u.low_clip_min) ? sum[k] : std::min(u.low_clip_min, sum[k]);
+    u.high_clip_max = std::isnan(u.high_clip_max) ? sum[k + 1] : std::max(u.high_clip_max, sum[k + 1]);
+  }
   u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return u;
 }

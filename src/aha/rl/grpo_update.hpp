@@ -22,7 +22,10 @@ struct UpdateResult {
   double loss = 0, grad_norm = 0;
   double kl = 0, entropy = 0;          // means over masked tokens
   double low_clip = 0, high_clip = 0;  // means over masked tokens (completions at the sequence level)
-  int64_t tokens = 0;                  // input tokens of the forward passes
+  // The least low_clip and the greatest high_clip of one micro-batch (TRL: of one process); NaN
+  // when no micro-batch had a masked token.
+  double low_clip_min = 0, high_clip_max = 0;
+  int64_t tokens = 0;  // input tokens of the forward passes
   double seconds = 0;
   bool finite = true;  // false: the update was skipped
 };

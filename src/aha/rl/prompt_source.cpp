@@ -20,7 +20,7 @@ PromptSet load_prompts(const PromptSourceOptions& o, const tokenizer::Tokenizer&
                        const std::vector<std::unique_ptr<RewardFunction>>& rewards) {
   const std::string origin = o.dataset_path.empty() ? "dataset_task " + o.dataset_task : o.dataset_path;
   const std::vector<data::PromptItem> items =
-      o.dataset_path.empty() ? tasks::generate_task(o.dataset_task, "train", o.num_examples, o.seed)
+      o.dataset_path.empty() ? tasks::generate_task(o.dataset_task, o.split, o.num_examples, o.seed)
                              : data::read_prompt_dataset(o.dataset_path);
   PromptSet set;
   set.prompt_template = data::resolve_prompt_template(o.prompt_template, o.model_dir);
@@ -45,7 +45,7 @@ PromptSet load_prompts(const PromptSourceOptions& o, const tokenizer::Tokenizer&
         fail("{}: {}", item, e.what());
       }
     }
-    GrpoPrompt p{data::format_prompt(items[i], format, chat.get()), {}, items[i].answer};
+    GrpoPrompt p{data::format_prompt(items[i], format, chat.get()), {}, items[i].answer, false, items[i].columns};
     p.ids = tokenizer.encode(p.text);
     if (p.ids.empty()) fail("{}: the prompt is empty", item);
     const data::PromptFit fit = data::fit_prompt(p.ids, limits, item);

@@ -18,13 +18,14 @@ namespace aha::rl {
 struct PromptSourceOptions {
   std::string model_dir;        // for its chat template and the prompt template it was trained with
   std::string dataset_path;     // a JSONL file, or
-  std::string dataset_task;     // a built-in task (its train split)
+  std::string dataset_task;     // a built-in task (its `split`)
   int64_t num_examples = 1000;  // items a task generates
   uint64_t seed = 42;
   std::string prompt_template;  // r1_zero, chat or raw; "": data::resolve_prompt_template's default
   int64_t max_prompt_length = 512;
   int64_t context = 0;  // positions a prompt plus one generated token must fit in
   data::PromptTruncation truncation = data::PromptTruncation::left;
+  std::string split = "train";  // of dataset_task: train, or test for held-out prompts
 };
 
 // The prompts a run uses and how they were made.

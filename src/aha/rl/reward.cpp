@@ -14,6 +14,9 @@ std::unique_ptr<RewardFunction> make_reward(const std::string& name, const nlohm
   if (name == "format_think_open") return make_format_reward(options, true);
   if (name == "tag_count") return make_tag_count_reward(options);
   if (name == "countdown") return make_countdown_reward(options);
+  if (name == "soft_overlong") return make_soft_overlong_reward(options);
+  if (name == "length") return make_length_reward(options);
+  if (name == "repetition") return make_repetition_reward(options);
   if (name == "external") return make_external_reward(options);
   const std::vector<std::string> names = reward_names();
   std::string list;
@@ -24,7 +27,8 @@ std::unique_ptr<RewardFunction> make_reward(const std::string& name, const nlohm
 }
 
 std::vector<std::string> reward_names() {
-  return {"accuracy", "accuracy_lenient", "format", "format_think_open", "tag_count", "countdown", "external"};
+  return {"accuracy",  "accuracy_lenient", "format", "format_think_open", "tag_count",
+          "countdown", "soft_overlong",    "length", "repetition",        "external"};
 }
 
 std::string RewardFunction::vote_key(const std::string& completion) const {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,10 +12,12 @@
 namespace aha::rl {
 
 struct RewardInput {
-  std::string prompt;      // the prompt text as the model saw it
-  std::string completion;  // the generated text (without the prompt)
-  nlohmann::json answer;   // the reference: a number or string for accuracy(_lenient),
-                           // {"target": T, "numbers": [...]} for countdown
+  std::string prompt;                                 // the prompt text as the model saw it
+  std::string completion;                             // the generated text (without the prompt)
+  nlohmann::json answer;                              // the reference: a number or string for accuracy(_lenient),
+                                                      // {"target": T, "numbers": [...]} for countdown
+  int64_t completion_tokens = -1;                     // the completion's token count (-1: unknown)
+  nlohmann::json columns = nlohmann::json::object();  // the dataset row's other fields (TRL's reward kwargs)
 };
 
 class RewardFunction {
@@ -37,7 +40,8 @@ class RewardFunction {
 };
 
 // The reward called `name` ("accuracy", "accuracy_lenient", "format", "format_think_open",
-// "tag_count", "countdown", "external") with its options (a JSON object, possibly empty; `external` needs
+// "tag_count", "countdown", "soft_overlong", "length", "repetition", "external") with its options (a JSON object,
+// possibly empty; `external` needs
 // {"command": ...}). Throws a bad-input Error naming the nearest valid name for an unknown one, or
 // the bad option.
 std::unique_ptr<RewardFunction> make_reward(const std::string& name, const nlohmann::json& options = {});

@@ -164,6 +164,7 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   if (st.global_step >= st.max_steps) {
     // A run killed after its last checkpoint has no final model yet; a complete one is left alone.
     if (writes && !std::filesystem::exists(args.output_dir + "/provenance.json")) {
+      trainer.before_final_model(st);
       write_model_files(args.output_dir, trainer.model_files());
       write_run_provenance(args, trainer, st, hosts);
     }
@@ -181,6 +182,7 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   const auto out_of_time = [&] { return o.max_seconds > 0 && seconds_since(loop.started) >= o.max_seconds; };
   while (st.global_step < st.max_steps && !out_of_time()) loop.one_step();
   if (!writes) return {st.global_step, false, st.num_input_tokens_seen};
+  trainer.before_final_model(st);
   write_model_files(args.output_dir, trainer.model_files());
   write_run_provenance(args, trainer, st, hosts);
   return {st.global_step, false, st.num_input_tokens_seen};

@@ -96,6 +96,9 @@ class Trainer {
   virtual void after_step(TrainerState&, bool /*last*/, const std::function<void(Json)>& /*log*/) {}
   // Before a checkpoint is written (GRPO keeps its rollout in state.rollout).
   virtual void before_save(TrainerState&) {}
+  // Before the final model is written at the top of output_dir (load_best_model_at_end loads the
+  // best checkpoint's model here).
+  virtual void before_final_model(const TrainerState&) {}
   // provenance.json's record without the run's timing and token count, which the loop fills in.
   virtual ledger::RunRecord provenance() const = 0;
 };

@@ -16,7 +16,8 @@ namespace aha::report {
 namespace {
 
 // Chart sections in page order; metric_group returns one of these names.
-constexpr std::array<const char*, 8> kGroups = {"Rewards and accuracy",
+constexpr std::array<const char*, 9> kGroups = {"Rewards and accuracy",
+                                                "Evaluation on held-out prompts",
                                                 "Completions (length, truncation)",
                                                 "Loss and gradient norm",
                                                 "KL and entropy",
@@ -94,15 +95,18 @@ std::string titled(const char* id, const char* title, const std::string& body) {
 
 }  // namespace
 
-std::string metric_group(const std::string& m) {
+std::string metric_group(const std::string& metric) {
+  // A dynamic_sampling run's filtered batch: beside the same metric of what was sampled.
+  const std::string m = metric.starts_with("filtered/") ? metric.substr(9) : metric;
+  if (m.starts_with("eval/")) return kGroups[1];
   if (m == "reward" || m == "reward_std" || m == "frac_reward_zero_std" || m.starts_with("rewards/")) return kGroups[0];
-  if (m.starts_with("completions/")) return kGroups[1];
-  if (m == "loss" || m == "eval_loss" || m == "grad_norm") return kGroups[2];
-  if (m == "kl" || m == "entropy") return kGroups[3];
-  if (m.starts_with("clip_ratio/")) return kGroups[4];
-  if (m == "learning_rate") return kGroups[5];
-  if (m.ends_with("tokens_per_second") || m.ends_with("_seconds") || m == "num_tokens") return kGroups[6];
-  return kGroups[7];
+  if (m.starts_with("completions/")) return kGroups[2];
+  if (m == "loss" || m == "eval_loss" || m == "grad_norm") return kGroups[3];
+  if (m == "kl" || m == "entropy") return kGroups[4];
+  if (m.starts_with("clip_ratio/")) return kGroups[5];
+  if (m == "learning_rate") return kGroups[6];
+  if (m.ends_with("tokens_per_second") || m.ends_with("_seconds") || m == "num_tokens") return kGroups[7];
+  return kGroups[8];
 }
 
 const char* run_color(size_t index) {

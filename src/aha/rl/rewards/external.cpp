@@ -1,6 +1,7 @@
 // `external`: a program the user names scores completions. Protocol: aha starts the program
 // (fork/exec, no shell) once per score() call, writes one JSON object a line to its stdin,
-// {"prompt": ..., "completion": ..., "answer": ...}, then closes stdin; the program writes one
+// {"prompt": ..., "completion": ..., "answer": ...} with the dataset row's other fields beside them
+// (as TRL passes a dataset's columns to reward functions), then closes stdin; the program writes one
 // number a line to stdout, in order. A program that fails (cannot start, crashes, hangs past
 // timeout_s waiting for a line, prints something that is not a number, prints too few lines)
 // leaves the affected completions scored `on_error` and a warning with its stderr. The program
@@ -152,8 +153,9 @@ class ExternalReward : public RewardFunction {
     if (inputs.empty()) return scores;
     std::string requests;
     for (const RewardInput& input : inputs) {
-      const nlohmann::json request = {
-          {"prompt", input.prompt}, {"completion", input.completion}, {"answer", input.answer}};
+      nlohmann::json request = {{"prompt", input.prompt}, {"completion", input.completion}, {"answer", input.answer}};
+      for (const auto& [key, value] : input.columns.items())
+        if (!request.contains(key)) request[key] = value;
       requests += request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       requests.push_back('\n');
     }
