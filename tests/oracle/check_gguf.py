@@ -36,8 +36,9 @@ REPO_ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 FAILURES = []
 
 
-def check(ok, what):
-    print(f"{'ok  ' if ok else 'FAIL'} {what}", flush=True)
+def check(ok, what, detail=""):
+    """Prints the check's line (with `detail`, such as stderr, only when it failed)."""
+    print(f"{'ok  ' if ok else 'FAIL'} {what}" + ("" if ok or not detail else f": {detail.strip()[-300:]}"), flush=True)
     if not ok:
         FAILURES.append(what)
 
@@ -180,6 +181,8 @@ def check_gpt2_tokenizer_and_chat(aha, work):
     gguf = os.path.join(work, "chat_model.gguf")
     with open(gguf, "wb") as f:
         f.write(gw.convert(config, weights, "f32", gpt2_metadata(tokenizer))[0])
+    with open(os.path.join(work, "chat_q8_0.gguf"), "wb") as f:
+        f.write(gw.convert(config, weights, "q8_0", gpt2_metadata(tokenizer))[0])
     lines = "".join(json.dumps(t) + "\n" for t in TEXTS)
     from_gguf = run(aha, "tokenize", "--tokenizer", gguf, stdin=lines)
     from_json = run(aha, "tokenize", "--tokenizer", tok_path, stdin=lines)
@@ -193,6 +196,12 @@ def check_gpt2_tokenizer_and_chat(aha, work):
     rendered = run(aha, "chat-template", "--tokenizer", gguf, stdin=messages)
     check(rendered.returncode == 0 and json.loads(rendered.stdout) == "<|endoftext|>user: hi\nassistant:",
           "chat-template renders tokenizer.chat_template of a GGUF")
+    eval_args = ["--task", "word_problems", "--count", "3", "--max-tokens", "6", "--temperature", "0"]
+    a, b = run(aha, "eval", "--model", gguf, *eval_args), run(aha, "eval", "--model", hf_dir, *eval_args)
+    items = [os.path.join(p, "word_problems", "items.jsonl") for p in (gguf[:-len(".gguf")] + "-eval", hf_dir + "/eval")]
+    same = all(os.path.exists(p) for p in items) and open(items[0]).read() == open(items[1]).read()
+    check(a.returncode == 0 and b.returncode == 0 and same, "eval of a GGUF (written beside it, MODEL-eval/) equals the HF directory's item for item",
+          a.stderr + b.stderr)
     return gguf, hf_dir
 
 
@@ -249,6 +258,50 @@ def check_spm_tokenizer(aha, work):
     detok = run(aha, "detokenize", "--tokenizer", path, "--skip-special", stdin=got.stdout)
     check(detok.returncode == 0 and [json.loads(line) for line in detok.stdout.splitlines()] == texts,
           "llama GGUF tokenizer decodes its ids back to the text")
+
+
+# ---------------------------------------------------------------------------------------------
+# Training from a GGUF: LoRA on it as the frozen base, full fine-tuning from a quantized one.
+
+def sft_config(work, name, model, extra=""):
+    path = os.path.join(work, f"{name}.yaml")
+    with open(path, "w") as f:
+        f.write(f"model_name_or_path: {model}\ndataset_task: word_problems\ndataset_num_examples: 16\n"
+                f"output_dir: {os.path.join(work, name)}\nmax_length: 320\nper_device_train_batch_size: 2\n"
+                f"learning_rate: 1e-3\nmax_steps: 2\nsave_steps: 2\nlogging_steps: 1\nseed: 3\n{extra}")
+    return path
+
+
+def check_training(aha, work, gguf):
+    lora = run(aha, "sft", "--threads", "2", "--config",
+               sft_config(work, "lora", gguf, "use_peft: true\nlora_r: 2\nlora_alpha: 4\n"))
+    out = os.path.join(work, "lora")
+    adapter = os.path.join(out, "adapter_config.json")
+    base = json.load(open(adapter))["base_model_name_or_path"] if os.path.exists(adapter) else None
+    check(lora.returncode == 0 and base == os.path.abspath(gguf), "LoRA sft with a .gguf base writes an adapter on it", lora.stderr)
+    args = ["--prompt", "7 + 5 =", "--max-tokens", "4", "--temperature", "0", "--seed", "1", "--json"]
+    gen = run(aha, "generate", "--model", out, *args)
+    check(gen.returncode == 0 and len(json.loads(gen.stdout)["ids"]) > 0, "generate from the adapter on a .gguf base", gen.stderr)
+
+    grpo_yaml = os.path.join(work, "grpo.yaml")
+    with open(grpo_yaml, "w") as f:
+        f.write(f"model_name_or_path: {gguf}\ndataset_task: word_problems\ndataset_num_examples: 8\n"
+                f"prompt_template: chat\nreward_funcs: [accuracy]\nnum_generations: 2\n"
+                f"per_device_train_batch_size: 4\nmax_completion_length: 8\nmax_steps: 1\n"
+                f"output_dir: {os.path.join(work, 'grpo')}\nuse_peft: true\n")
+    grpo = run(aha, "grpo", "--threads", "2", "--config", grpo_yaml)
+    check(grpo.returncode == 0 and os.path.exists(os.path.join(work, "grpo", "adapter_model.safetensors")),
+          "LoRA grpo with a .gguf base writes an adapter on it", grpo.stderr)
+
+    quantized = os.path.join(work, "chat_q8_0.gguf")
+    full = run(aha, "sft", "--threads", "2", "--config", sft_config(work, "full", quantized))
+    out = os.path.join(work, "full")
+    files = all(os.path.exists(os.path.join(out, n)) for n in
+                ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"))
+    said = "holds quantized weights (q8_0): full fine-tuning dequantizes them into float32" in full.stderr
+    check(full.returncode == 0 and files and said, "full sft from a q8_0 GGUF says it dequantizes and writes an HF model", full.stderr)
+    gen = run(aha, "generate", "--model", out, *args)
+    check(gen.returncode == 0, "generate from the model fine-tuned from a GGUF", gen.stderr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,7 +377,8 @@ def main(argv):
     try:
         check_float_models(aha, work)
         check_quantized_models(aha, work)
-        check_gpt2_tokenizer_and_chat(aha, work)
+        gguf, _ = check_gpt2_tokenizer_and_chat(aha, work)
+        check_training(aha, work, gguf)
         check_spm_tokenizer(aha, work)
         check_malformed(aha, work)
     finally:

@@ -106,4 +106,11 @@ const std::string& ModelDir::file_of(const std::string& name) const {
   return it == where_.end() ? base_dir_ : it->second->path();
 }
 
+std::pair<std::string, std::string> model_config_text(const std::string& dir) {
+  const std::string base = model_file_dir(dir, "config.json");
+  if (gguf::is_gguf_path(base)) return {gguf::hf_config_json(gguf::GgufFile(base)).dump(2) + "\n", base};
+  const std::string path = (std::filesystem::path(base) / "config.json").string();
+  return {read_file(path), path};
+}
+
 }  // namespace aha::io

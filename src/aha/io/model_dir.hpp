@@ -56,4 +56,8 @@ class ModelDir {
   std::map<std::string, const SafetensorsFile*> where_;
 };
 
+// The config.json text of model `dir` (an adapter's base model's; for a GGUF file the config it
+// describes) and the path that names it in errors.
+std::pair<std::string, std::string> model_config_text(const std::string& dir);
+
 }  // namespace aha::io

@@ -7,6 +7,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/dist/world.hpp"
+#include "aha/io/gguf/import_model.hpp"
 #include "aha/ledger/provenance.hpp"
 #include "aha/rl/grpo_loss.hpp"
 #include "aha/rl/grpo_update.hpp"
@@ -260,6 +261,9 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
   if (in.prompts.empty())
     fail("{}: the dataset has no prompts", c.dataset_path.empty() ? c.dataset_task : c.dataset_path);
   if (in.rewards.empty()) fail("reward_funcs: no reward functions");
+  if (const std::string note = c.use_peft ? "" : io::gguf::full_tuning_notice(c.model_name_or_path);
+      !note.empty() && o.notice)
+    o.notice(note);
   GrpoTrainer trainer(c, in);
   trainer.notice = o.notice;
   return train::run_loop(c, to_yaml(c), o, trainer);

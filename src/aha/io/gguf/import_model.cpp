@@ -1,5 +1,8 @@
 #include "aha/io/gguf/import_model.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstring>
 #include <regex>
 
@@ -9,6 +12,20 @@
 
 namespace aha::io::gguf {
 namespace {
+
+// HF names and llama.cpp's: whole tensors, and the parts of layer tensors between
+// "model.layers.N." / "blk.N." and ".weight" / ".bias".
+constexpr std::pair<std::string_view, std::string_view> kTopNames[] = {
+    {"model.embed_tokens.weight", "token_embd.weight"},
+    {"model.norm.weight", "output_norm.weight"},
+    {"lm_head.weight", "output.weight"}};
+constexpr std::pair<std::string_view, std::string_view> kLayerNames[] = {
+    {"input_layernorm", "attn_norm"},    {"self_attn.q_proj", "attn_q"},
+    {"self_attn.k_proj", "attn_k"},      {"self_attn.v_proj", "attn_v"},
+    {"self_attn.o_proj", "attn_output"}, {"self_attn.q_norm", "attn_q_norm"},
+    {"self_attn.k_norm", "attn_k_norm"}, {"post_attention_layernorm", "ffn_norm"},
+    {"mlp.gate_proj", "ffn_gate"},       {"mlp.up_proj", "ffn_up"},
+    {"mlp.down_proj", "ffn_down"}};
 
 // The architecture of `file` (general.architecture), one of those aha runs.
 std::string architecture(const GgufFile& file) {
@@ -129,29 +146,42 @@ Json hf_config_json(const GgufFile& file) {
 }
 
 std::optional<std::string> gguf_tensor_name(const std::string& hf_name) {
-  static const std::map<std::string, std::string> top = {{"model.embed_tokens.weight", "token_embd.weight"},
-                                                         {"model.norm.weight", "output_norm.weight"},
-                                                         {"lm_head.weight", "output.weight"}};
-  static const std::map<std::string, std::string> layer = {
-      {"input_layernorm", "attn_norm"},    {"self_attn.q_proj", "attn_q"},
-      {"self_attn.k_proj", "attn_k"},      {"self_attn.v_proj", "attn_v"},
-      {"self_attn.o_proj", "attn_output"}, {"self_attn.q_norm", "attn_q_norm"},
-      {"self_attn.k_norm", "attn_k_norm"}, {"post_attention_layernorm", "ffn_norm"},
-      {"mlp.gate_proj", "ffn_gate"},       {"mlp.up_proj", "ffn_up"},
-      {"mlp.down_proj", "ffn_down"}};
-  if (auto it = top.find(hf_name); it != top.end()) return it->second;
+  for (const auto& [hf, gguf] : kTopNames)
+    if (hf_name == hf) return std::string(gguf);
   static const std::regex pattern(R"(model\.layers\.(\d+)\.(.+)\.(weight|bias))");
   std::smatch m;
   if (!std::regex_match(hf_name, m, pattern)) return std::nullopt;
-  auto it = layer.find(m[2].str());
-  if (it == layer.end()) return std::nullopt;
-  return "blk." + m[1].str() + "." + it->second + "." + m[3].str();
+  for (const auto& [hf, gguf] : kLayerNames)
+    if (m[2].str() == hf) return "blk." + m[1].str() + "." + std::string(gguf) + "." + m[3].str();
+  return std::nullopt;
 }
 
-bool is_quantized(const GgufFile& file) {
-  for (const TensorInfo& t : file.tensors())
-    if (block_elements(t.type) > 1) return true;
-  return false;
+std::optional<std::string> hf_tensor_name(const std::string& gguf_name) {
+  for (const auto& [hf, gguf] : kTopNames)
+    if (gguf_name == gguf) return std::string(hf);
+  static const std::regex pattern(R"(blk\.(\d+)\.(.+)\.(weight|bias))");
+  std::smatch m;
+  if (!std::regex_match(gguf_name, m, pattern)) return std::nullopt;
+  for (const auto& [hf, gguf] : kLayerNames)
+    if (m[2].str() == gguf) return "model.layers." + m[1].str() + "." + std::string(hf) + "." + m[3].str();
+  return std::nullopt;
+}
+
+std::string quantized_types(const GgufFile& file) {
+  std::string types;
+  for (const TensorInfo& t : file.tensors()) {
+    const std::string name(tensor_type_name(t.type));
+    if (block_elements(t.type) > 1 && (", " + types + ",").find(" " + name + ",") == std::string::npos)
+      types += (types.empty() ? "" : ", ") + name;
+  }
+  return types;
+}
+
+std::string full_tuning_notice(const std::string& model) {
+  if (!is_gguf_path(model)) return "";
+  const std::string types = quantized_types(GgufFile(model));
+  if (types.empty()) return "";
+  return fmt::format("{} holds quantized weights ({}): full fine-tuning dequantizes them into float32", model, types);
 }
 
 }  // namespace aha::io::gguf

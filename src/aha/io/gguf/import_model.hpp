@@ -18,11 +18,18 @@ Json hf_config_json(const GgufFile& file);
 // The GGUF name of HF tensor `hf_name` ("model.layers.0.self_attn.q_proj.weight" -> "blk.0.attn_q.weight").
 std::optional<std::string> gguf_tensor_name(const std::string& hf_name);
 
+// The HF name of GGUF tensor `gguf_name`, the reverse of gguf_tensor_name.
+std::optional<std::string> hf_tensor_name(const std::string& gguf_name);
+
 // HF tensor `hf_name` of `file`: shape [out, in] for matrices; F32, F16 and BF16 data as they are
 // stored (a view unless permuted), quantized types dequantized to F32. Throws when absent.
 tensor::Tensor hf_tensor(const GgufFile& file, const std::string& hf_name);
 
-// True when any tensor of `file` is block-quantized (q8_0, q4_0, q4_K, q6_K).
-bool is_quantized(const GgufFile& file);
+// The block-quantized tensor types of `file` ("q4_K, q6_K"), or "" when it has none.
+std::string quantized_types(const GgufFile& file);
+
+// For full fine-tuning of `model` (a model directory or .gguf file): the line that says its
+// quantized weights are dequantized into float32, or "" when it holds none.
+std::string full_tuning_notice(const std::string& model);
 
 }  // namespace aha::io::gguf

@@ -194,4 +194,12 @@ nlohmann::ordered_json special_tokens(const GgufFile& file) {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> tokenizer_files(const GgufFile& file) {
+  const std::optional<Json> tokenizer = tokenizer_json(file);
+  if (!tokenizer) return {};
+  nlohmann::ordered_json config = special_tokens(file);
+  if (const std::optional<std::string> source = chat_template(file)) config["chat_template"] = *source;
+  return {{"tokenizer.json", tokenizer->dump(2) + "\n"}, {"tokenizer_config.json", config.dump(2) + "\n"}};
+}
+
 }  // namespace aha::io::gguf

@@ -21,4 +21,8 @@ std::optional<std::string> chat_template(const GgufFile& file);
 // {"bos_token": text, "eos_token": text, ...} for the special ids the file names.
 nlohmann::ordered_json special_tokens(const GgufFile& file);
 
+// The tokenizer files of an HF model directory that hold `file`'s tokenizer, as (name, text):
+// tokenizer.json, and tokenizer_config.json with the special tokens and chat template. None without a tokenizer.
+std::vector<std::pair<std::string, std::string>> tokenizer_files(const GgufFile& file);
+
 }  // namespace aha::io::gguf
