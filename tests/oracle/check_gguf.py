@@ -293,6 +293,15 @@ def check_training(aha, work, gguf):
     check(grpo.returncode == 0 and os.path.exists(os.path.join(work, "grpo", "adapter_model.safetensors")),
           "LoRA grpo with a .gguf base writes an adapter on it", grpo.stderr)
 
+    distill_yaml = os.path.join(work, "distill.yaml")
+    with open(distill_yaml, "w") as f:
+        f.write(f"model_name_or_path: {gguf}\ndataset_task: word_problems\ndataset_num_examples: 4\n"
+                f"prompt_template: chat\nreward_funcs: [accuracy]\nnum_samples: 2\nmax_completion_length: 8\n"
+                f"output_dir: {os.path.join(work, 'distill')}\n")
+    distill = run(aha, "distill", "--threads", "2", "--config", distill_yaml)
+    check(distill.returncode == 0 and os.path.exists(os.path.join(work, "distill", "train.jsonl")),
+          "distill with a .gguf teacher writes its dataset", distill.stderr)
+
     quantized = os.path.join(work, "chat_q8_0.gguf")
     full = run(aha, "sft", "--threads", "2", "--config", sft_config(work, "full", quantized))
     out = os.path.join(work, "full")
