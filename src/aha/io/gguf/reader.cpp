@@ -70,6 +70,16 @@ size_t scalar_bytes(ValueType t) {
   }
 }
 
+// ggml's name for tensor type `id`, for the message that refuses it ("type 13" when unnamed).
+std::string ggml_type_name(uint32_t id) {
+  static constexpr std::string_view names[] = {
+      "f32",  "f16",  "q4_0", "q4_1", "",        "",       "q5_0",    "q5_1",  "q8_0",   "q8_1",  "q2_K",  "q3_K",
+      "q4_K", "q5_K", "q6_K", "q8_K", "iq2_xxs", "iq2_xs", "iq3_xxs", "iq1_s", "iq4_nl", "iq3_s", "iq2_s", "iq4_xs",
+      "i8",   "i16",  "i32",  "i64",  "f64",     "iq1_m",  "bf16",    "",      "",       "",      "tq1_0", "tq2_0"};
+  if (id < std::size(names) && !names[id].empty()) return std::string(names[id]);
+  return "type " + std::to_string(id);
+}
+
 bool is_integer_type(ValueType t) {
   return t != ValueType::kFloat32 && t != ValueType::kFloat64 && t != ValueType::kString && t != ValueType::kArray;
 }
@@ -211,7 +221,7 @@ void GgufFile::read_tensor_infos(GgufCursor& in, uint64_t count) {
     const uint32_t type = in.u32(t.name);
     if (!is_known_tensor_type(type))
       fail("{}: tensor '{}': tensor type {} is not supported (supported: f32, f16, bf16, q8_0, q4_0, q4_K, q6_K)", file,
-           t.name, type);
+           t.name, ggml_type_name(type));
     t.type = static_cast<TensorType>(type);
     const int64_t block = block_elements(t.type);
     if (t.dims[0] % block != 0)
