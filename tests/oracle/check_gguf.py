@@ -12,7 +12,10 @@
 3. Tokenizers: a "gpt2" GGUF tokenizer encodes as the tokenizer.json it came from; a "llama"
    (SentencePiece) one as a Python implementation of SentencePiece's highest-score merging;
    `aha generate` with the chat template from the GGUF matches the HF directory's.
-4. Malformed files: exit 2 and one line on stderr naming the file.
+4. Training and tools on a GGUF: eval, LoRA sft and grpo on a .gguf base, merge of that adapter
+   (its logits bit for bit), distill with a .gguf teacher, full sft from a q8_0 GGUF (which says
+   on stderr that it dequantizes).
+5. Malformed files: exit 2 and one line on stderr naming the file.
 Exits 1 on any failure.
 """
 import json
@@ -282,6 +285,13 @@ def check_training(aha, work, gguf):
     args = ["--prompt", "7 + 5 =", "--max-tokens", "4", "--temperature", "0", "--seed", "1", "--json"]
     gen = run(aha, "generate", "--model", out, *args)
     check(gen.returncode == 0 and len(json.loads(gen.stdout)["ids"]) > 0, "generate from the adapter on a .gguf base", gen.stderr)
+
+    merged = os.path.join(work, "merged")
+    merge = run(aha, "merge", "--adapter", out, "--out", merged)
+    ids = list(range(1, 20))
+    same = merge.returncode == 0 and logits_bytes(aha, merged, ids, work) == logits_bytes(aha, out, ids, work)
+    check(same and os.path.exists(os.path.join(merged, "tokenizer.json")),
+          "merge of an adapter on a .gguf base: a model directory with the adapter's logits bit for bit", merge.stderr)
 
     grpo_yaml = os.path.join(work, "grpo.yaml")
     with open(grpo_yaml, "w") as f:
