@@ -189,7 +189,9 @@ const bool registered = register_command({
     "Chat with a model in the terminal (history, streaming, <think> reasoning dimmed)",
     [](CLI::App& app) {
       auto o = std::make_shared<ChatOptions>();
-      app.add_option("--model", o->model, "Model directory with tokenizer.json and a chat template")->required();
+      app.add_option("--model", o->model,
+                     "Model directory with tokenizer.json and a chat template, or .gguf file with both")
+          ->required();
       add_dtype_option(app, o->dtype);
       app.add_option("--system", o->system, "System prompt");
       app.add_flag("--hide-think", o->hide_think, "Do not show <think> reasoning");

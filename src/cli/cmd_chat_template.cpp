@@ -42,7 +42,7 @@ const bool registered = register_command({
     "Render chat messages (one JSON array a line on stdin) with a model's chat template",
     [](CLI::App& app) {
       auto o = std::make_shared<ChatTemplateOptions>();
-      app.add_option("--tokenizer", o->tokenizer, "Model directory or tokenizer_config.json")->required();
+      app.add_option("--tokenizer", o->tokenizer, "Model directory, tokenizer_config.json or .gguf file")->required();
       app.add_flag("--no-generation-prompt", o->no_generation_prompt,
                    "Do not end with the assistant's header (add_generation_prompt=False)");
       app.add_option("--kwargs", o->kwargs,

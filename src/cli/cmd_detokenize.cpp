@@ -56,7 +56,9 @@ const bool registered = register_command({
     "Decode token ids to text: one JSON array of ids a line on stdin, one JSON string a line on stdout",
     [](CLI::App& app) {
       auto o = std::make_shared<DetokenizeOptions>();
-      app.add_option("--tokenizer", o->tokenizer, "A tokenizer.json file or a model directory holding one")->required();
+      app.add_option("--tokenizer", o->tokenizer,
+                     "A tokenizer.json file, a model directory holding one, or a .gguf file")
+          ->required();
       app.add_flag("--skip-special", o->skip_special, "Leave special tokens out of the text");
       return [o] { return run_detokenize(*o); };
     },

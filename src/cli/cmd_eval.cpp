@@ -9,6 +9,7 @@
 #include "aha/base/error.hpp"
 #include "aha/dist/world.hpp"
 #include "aha/eval/evaluation.hpp"
+#include "aha/io/gguf/reader.hpp"
 #include "cli/command.hpp"
 
 namespace aha::cli {
@@ -19,6 +20,11 @@ struct EvalCli {
   std::string data, task, split = "test", ks = "1", out, reward_options, prompt_truncation = "left";
   std::optional<int64_t> count;  // not given: --task 100 items, --data all
 };
+
+// Where the evaluation of MODEL.gguf goes by default: MODEL-eval beside the file.
+std::string gguf_eval_dir(const std::string& model) {
+  return std::filesystem::path(model).replace_extension("").string() + "-eval";
+}
 
 std::vector<int64_t> parse_ks(const std::string& text) {
   std::vector<int64_t> ks;
@@ -60,7 +66,9 @@ int run_eval(EvalCli c) {
   const eval::EvalResult result = eval::run_evaluation(o);
   if (!progress) return 0;  // under mpirun, rank 0 writes and speaks for the job
   progress->finish();
-  const std::string out = c.out.empty() ? o.model_dir + "/eval/" + o.name : c.out;
+  const std::string out = !c.out.empty()                        ? c.out
+                          : io::gguf::is_gguf_path(o.model_dir) ? gguf_eval_dir(o.model_dir) + "/" + o.name
+                                                                : o.model_dir + "/eval/" + o.name;
   eval::write_evaluation(out, result);
   const int64_t truncated = result.summary["prompts_truncated"].get<int64_t>();
   const int64_t skipped = result.summary["items_skipped"].get<int64_t>();
@@ -77,7 +85,7 @@ const bool registered = register_command({
     "Evaluate a model: pass@k, maj@k and completion length on prompts scored by a reward",
     [](CLI::App& app) {
       auto c = std::make_shared<EvalCli>();
-      app.add_option("--model", c->o.model_dir, "Model directory (Hugging Face layout)")->required();
+      app.add_option("--model", c->o.model_dir, "Model directory (Hugging Face layout) or .gguf file")->required();
       add_dtype_option(app, c->o.dtype);
       app.add_option("--data", c->data,
                      "JSONL prompts with answers ({\"prompt\",\"answer\"} or GSM8K's format); --count N takes the "
@@ -109,7 +117,8 @@ const bool registered = register_command({
       app.add_option("--top-k", c->o.sampling.top_k, "Keep only the k most likely tokens (default 0: off)");
       app.add_option("--max-tokens", c->o.max_tokens, "Most tokens per completion (default 256)");
       app.add_option("--seed", c->o.sampling.seed, "Seed: item i, sample s uses seed + i*samples + s (default 0)");
-      app.add_option("--out", c->out, "Output directory (default MODEL/eval/<dataset stem or task>)");
+      app.add_option("--out", c->out,
+                     "Output directory (default MODEL/eval/<dataset stem or task>; for MODEL.gguf, MODEL-eval/<...>)");
       return [c] { return run_eval(*c); };
     },
 });

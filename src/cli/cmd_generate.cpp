@@ -107,7 +107,7 @@ const bool registered = register_command({
     "Generate completions of a prompt (chat template applied unless --raw), streaming the text",
     [](CLI::App& app) {
       auto o = std::make_shared<GenerateOptions>();
-      app.add_option("--model", o->model, "Model directory (Hugging Face layout)")->required();
+      app.add_option("--model", o->model, "Model directory (Hugging Face layout) or .gguf file")->required();
       add_dtype_option(app, o->dtype);
       app.add_option("--prompt", o->prompt, "Prompt text: the user turn of the chat template, or raw with --raw");
       app.add_flag("--raw", o->raw, "Encode --prompt as it is (with the tokenizer's special tokens), no chat template");

@@ -28,7 +28,7 @@ const bool registered = register_command({
     "Write the logits at every position of a token sequence to a safetensors file",
     [](CLI::App& app) {
       auto o = std::make_shared<LogitsOptions>();
-      app.add_option("--model", o->model, "Model directory (Hugging Face layout)")->required();
+      app.add_option("--model", o->model, "Model directory (Hugging Face layout) or .gguf file")->required();
       app.add_option("--ids", o->ids, "Token ids, comma-separated: 1,2,3")->required();
       app.add_option("--out", o->out, "Output file: tensor 'logits', F32, shape [T, vocab]")->required();
       add_dtype_option(app, o->dtype);

@@ -91,9 +91,9 @@ const bool registered = register_command({
     [](CLI::App& app) {
       auto o = std::make_shared<ServeOptions>();
       serve::ServerOptions& s = o->server;
-      app.add_option(
-             "--model", s.model,
-             "Model directory (Hugging Face layout, with tokenizer.json) or LoRA adapter directory (PEFT layout)")
+      app.add_option("--model", s.model,
+                     "Model directory (Hugging Face layout, with tokenizer.json), LoRA adapter directory (PEFT layout) "
+                     "or .gguf file")
           ->required();
       add_dtype_option(app, s.dtype);
       app.add_option("--host", s.host, "Address to listen on (default 127.0.0.1: this machine only)");

@@ -46,7 +46,9 @@ const bool registered = register_command({
     "Encode text to token ids: one JSON string a line on stdin, one JSON array of ids a line on stdout",
     [](CLI::App& app) {
       auto o = std::make_shared<TokenizeOptions>();
-      app.add_option("--tokenizer", o->tokenizer, "A tokenizer.json file or a model directory holding one")->required();
+      app.add_option("--tokenizer", o->tokenizer,
+                     "A tokenizer.json file, a model directory holding one, or a .gguf file")
+          ->required();
       app.add_flag("--add-special", o->add_special, "Add the special tokens the post-processor defines (e.g. BOS)");
       return [o] { return run_tokenize(*o); };
     },

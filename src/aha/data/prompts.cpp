@@ -10,6 +10,7 @@
 #include "aha/base/text.hpp"
 #include "aha/data/jsonl.hpp"
 #include "aha/io/adapter_config.hpp"
+#include "aha/io/gguf/reader.hpp"
 #include "aha/io/prompt_template_file.hpp"
 #include "aha/tasks/countdown.hpp"
 
@@ -124,6 +125,8 @@ Json other_fields(const Json& row, std::initializer_list<const char*> read) {
 }  // namespace
 
 bool has_chat_template(const std::string& model_dir) {
+  if (const std::string dir = io::model_file_dir(model_dir, "tokenizer_config.json"); io::gguf::is_gguf_path(dir))
+    return io::gguf::GgufFile(dir).find("tokenizer.chat_template") != nullptr;
   if (is_file(io::model_file_dir(model_dir, "chat_template.jinja") + "/chat_template.jinja")) return true;
   const std::string path = io::model_file_dir(model_dir, "tokenizer_config.json") + "/tokenizer_config.json";
   return is_file(path) && read_json_file(path).contains("chat_template");

@@ -5,6 +5,7 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
+#include "aha/io/gguf/reader.hpp"
 
 namespace aha::io {
 namespace fs = std::filesystem;
@@ -122,10 +123,11 @@ std::string adapter_base_dir(const std::string& dir, const AdapterConfig& c) {
     fail("{}: base_model_name_or_path: required, the base model directory the adapter applies to", origin);
   fs::path base(c.base_model_name_or_path);
   if (base.is_relative()) base = fs::path(dir) / base;
+  if (gguf::is_gguf_path(base.string())) return base.string();
   if (!is_file((base / "config.json").string()))
     fail(
-        "{}: base_model_name_or_path '{}' is not a model directory ({} has no config.json); aha does not "
-        "download models",
+        "{}: base_model_name_or_path '{}' is not a model directory ({} has no config.json) or .gguf file; aha "
+        "does not download models",
         origin, c.base_model_name_or_path, base.string());
   if (is_adapter_dir(base.string()))
     fail("{}: base_model_name_or_path '{}' is itself an adapter", origin, c.base_model_name_or_path);

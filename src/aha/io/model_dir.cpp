@@ -5,6 +5,7 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
+#include "aha/io/gguf/import_model.hpp"
 
 namespace aha::io {
 namespace {
@@ -30,12 +31,18 @@ std::vector<std::string> shard_names(const Json& index, const std::string& origi
 
 ModelDir::ModelDir(const std::string& dir) : dir_(dir), base_dir_(dir) {
   namespace fs = std::filesystem;
-  if (!is_directory(dir)) fail("{}: not a model directory", dir);
+  if (!gguf::is_gguf_path(dir) && !is_directory(dir)) fail("{}: not a model directory or .gguf file", dir);
   if (is_adapter_dir(dir)) {
     adapter_ = read_adapter_config(dir);
     base_dir_ = adapter_base_dir(dir, *adapter_);
     if (!is_file((fs::path(dir) / "adapter_model.safetensors").string()))
       fail("{}: missing adapter_model.safetensors beside adapter_config.json", dir);
+  }
+  if (gguf::is_gguf_path(base_dir_)) {
+    gguf_ = std::make_unique<gguf::GgufFile>(base_dir_);
+    config_path_ = base_dir_;
+    config_ = parse_model_config(gguf::hf_config_json(*gguf_), base_dir_);
+    return;
   }
   config_path_ = (fs::path(base_dir_) / "config.json").string();
   if (!is_file(config_path_)) fail("{}: missing config.json", base_dir_);
@@ -71,13 +78,25 @@ void ModelDir::open_weights() {
   }
 }
 
+bool ModelDir::contains(const std::string& name) const {
+  if (!gguf_) return where_.count(name) != 0;
+  const std::optional<std::string> gguf_name = gguf::gguf_tensor_name(name);
+  return gguf_name && gguf_->find_tensor(*gguf_name);
+}
+
 tensor::Tensor ModelDir::get(const std::string& name) const {
+  if (gguf_) return gguf::hf_tensor(*gguf_, name);
   auto it = where_.find(name);
   if (it == where_.end()) fail("{}: missing tensor '{}'", base_dir_, name);
   return it->second->get(name);
 }
 
 void ModelDir::release(const std::string& name) const {
+  if (gguf_) {
+    const std::optional<std::string> gguf_name = gguf::gguf_tensor_name(name);
+    if (const gguf::TensorInfo* t = gguf_name ? gguf_->find_tensor(*gguf_name) : nullptr) gguf_->release(*t);
+    return;
+  }
   auto it = where_.find(name);
   if (it != where_.end()) it->second->release(name);
 }
@@ -85,6 +104,13 @@ void ModelDir::release(const std::string& name) const {
 const std::string& ModelDir::file_of(const std::string& name) const {
   auto it = where_.find(name);
   return it == where_.end() ? base_dir_ : it->second->path();
+}
+
+std::pair<std::string, std::string> model_config_text(const std::string& dir) {
+  const std::string base = model_file_dir(dir, "config.json");
+  if (gguf::is_gguf_path(base)) return {gguf::hf_config_json(gguf::GgufFile(base)).dump(2) + "\n", base};
+  const std::string path = (std::filesystem::path(base) / "config.json").string();
+  return {read_file(path), path};
 }
 
 }  // namespace aha::io

@@ -6,6 +6,7 @@
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
 #include "aha/base/sha256.hpp"
+#include "aha/io/gguf/import_model.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/io/safetensors.hpp"
 
@@ -34,26 +35,51 @@ std::string record_header(const std::string& name, const tensor::Tensor& t) {
   return h;
 }
 
-}  // namespace
-
-WeightsHash hash_tensors(const std::map<std::string, tensor::Tensor>& tensors) {
-  WeightsHash out;
-  Sha256 all;
-  for (const auto& [name, t] : tensors) {
+// Adds tensors in name order, one at a time, so that a caller may drop each after it is hashed.
+class WeightsHasher {
+ public:
+  void add(const std::string& name, const tensor::Tensor& t) {
     const std::string header = record_header(name, t);
     Sha256 one;
     one.update(header);
     one.update(t.data(), t.nbytes());
-    all.update(header);
-    all.update(t.data(), t.nbytes());
-    out.tensors[name] = one.hex_digest();
-    out.parameters += t.numel();
+    all_.update(header);
+    all_.update(t.data(), t.nbytes());
+    out_.tensors[name] = one.hex_digest();
+    out_.parameters += t.numel();
   }
-  out.sha256 = all.hex_digest();
-  return out;
+  WeightsHash finish() {
+    out_.sha256 = all_.hex_digest();
+    return std::move(out_);
+  }
+
+ private:
+  Sha256 all_;
+  WeightsHash out_;
+};
+
+// A GGUF file's tensors under their HF names, as the model loads them (quantized ones
+// dequantized to F32, the llama Q/K rows unpermuted).
+WeightsHash hash_gguf(const std::string& path) {
+  const io::gguf::GgufFile file(path);
+  std::map<std::string, std::string> names;  // HF name -> GGUF name
+  for (const io::gguf::TensorInfo& t : file.tensors())
+    if (const std::optional<std::string> hf = io::gguf::hf_tensor_name(t.name)) names[*hf] = t.name;
+  WeightsHasher hasher;
+  for (const auto& [hf, gguf] : names) hasher.add(hf, io::gguf::hf_tensor(file, hf));
+  return hasher.finish();
+}
+
+}  // namespace
+
+WeightsHash hash_tensors(const std::map<std::string, tensor::Tensor>& tensors) {
+  WeightsHasher hasher;
+  for (const auto& [name, t] : tensors) hasher.add(name, t);
+  return hasher.finish();
 }
 
 WeightsHash hash_model_dir(const std::string& dir) {
+  if (io::gguf::is_gguf_path(dir)) return hash_gguf(dir);
   std::map<std::string, tensor::Tensor> tensors;
   if (is_file(dir + "/model.safetensors.index.json") && !is_file(dir + "/model.safetensors")) {
     const io::ModelDir model(dir);  // checks the index and every shard

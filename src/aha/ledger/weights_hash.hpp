@@ -23,7 +23,8 @@ struct WeightsHash {
 WeightsHash hash_tensors(const std::map<std::string, tensor::Tensor>& tensors);
 
 // Hashes the weights of the model or adapter directory `dir`: model.safetensors, the shards of
-// model.safetensors.index.json, or adapter_model.safetensors. Errors name the directory.
+// model.safetensors.index.json, or adapter_model.safetensors; or of a .gguf file, its tensors
+// under their HF names as the model loads them. Errors name the directory.
 WeightsHash hash_model_dir(const std::string& dir);
 
 // The safetensors `__metadata__` key that carries the weights' SHA-256.

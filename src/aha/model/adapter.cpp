@@ -8,6 +8,8 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/io/gguf/import_tokenizer.hpp"
+#include "aha/io/model_dir.hpp"
 #include "aha/io/safetensors.hpp"
 
 namespace aha::model {
@@ -67,13 +69,17 @@ void merge_adapter(const std::string& adapter_dir, const std::string& out,
   fs::create_directories(target.parent_path());
   if (!fs::create_directory(temp, ec)) fail_io(temp, ec ? "cannot create directory" : "already exists");
   try {
-    write_file_atomic(temp + "/config.json", read_file(dir.base_path() + "/config.json"));
+    write_file_atomic(temp + "/config.json", io::model_config_text(adapter_dir).first);
     io::write_safetensors(temp + "/model.safetensors", to_tensors(merged), {{"format", "pt"}});
     for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                              "chat_template.jinja", "generation_config.json", "prompt_template.json"}) {
       const std::string from = (fs::path(io::model_file_dir(adapter_dir, name)) / name).string();
       if (is_file(from)) write_file_atomic((fs::path(temp) / name).string(), read_file(from));
     }
+    // A GGUF base holds its tokenizer; the adapter's own tokenizer files, copied above, win.
+    if (dir.gguf() && !is_file(temp + "/tokenizer.json"))
+      for (const auto& [name, text] : io::gguf::tokenizer_files(*dir.gguf()))
+        write_file_atomic(temp + "/" + name, text);
     if (finish) finish(temp);
   } catch (...) {
     fs::remove_all(temp, ec);  // this process's own directory, incomplete

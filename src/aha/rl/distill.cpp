@@ -16,6 +16,7 @@
 #include "aha/io/generation_config.hpp"
 #include "aha/model/decoder.hpp"
 #include "aha/rl/prompt_source.hpp"
+#include "aha/tokenizer/model_files.hpp"
 #include "aha/train/config_reader.hpp"
 
 namespace aha::rl {
@@ -228,9 +229,10 @@ DistillSummary run_distill(const DistillConfig& c, const ProgressCallback& progr
           c.output_dir, name);
   const model::Model teacher(c.model_name_or_path, model::parse_dtype_choice(c.dtype, "dtype"));
   const std::string dir = c.model_name_or_path;
-  if (!is_file(dir + "/tokenizer.json"))
-    fail("{}: no tokenizer.json: distillation decodes the teacher's completions, so it needs its tokenizer", dir);
-  const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(dir + "/tokenizer.json");
+  const std::optional<tokenizer::Tokenizer> teacher_tok = tokenizer::load_model_tokenizer(dir);
+  if (!teacher_tok)
+    fail("{}: no tokenizer: distillation decodes the teacher's completions, so it needs its tokenizer", dir);
+  const tokenizer::Tokenizer& tok = *teacher_tok;
   std::vector<int32_t> eos;
   for (int64_t id : io::eos_token_ids(dir, teacher.config())) eos.push_back(static_cast<int32_t>(id));
   if (eos.empty())

@@ -7,6 +7,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/dist/world.hpp"
+#include "aha/io/gguf/import_model.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/ledger/provenance.hpp"
 #include "aha/rl/grpo_eval.hpp"
@@ -333,6 +334,9 @@ train::RunSummary run_grpo(const GrpoConfig& c, GrpoInputs& in, const GrpoRunOpt
     fail("{}: the dataset has no prompts", c.dataset_path.empty() ? c.dataset_task : c.dataset_path);
   if (in.rewards.empty()) fail("reward_funcs: no reward functions");
   if (!in.eval_prompts.empty() && !in.evaluate) fail_internal("run_grpo: eval prompts but no evaluator");
+  if (const std::string note = c.use_peft ? "" : io::gguf::full_tuning_notice(c.model_name_or_path);
+      !note.empty() && o.notice)
+    o.notice(note);
   GrpoTrainer trainer(c, in);
   trainer.notice = o.notice;
   return train::run_loop(c, to_yaml(c), o, trainer);

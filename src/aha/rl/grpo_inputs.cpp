@@ -6,10 +6,12 @@
 #include "aha/base/json.hpp"
 #include "aha/io/adapter_config.hpp"
 #include "aha/io/generation_config.hpp"
+#include "aha/io/gguf/reader.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/model/architecture.hpp"
 #include "aha/rl/grpo.hpp"
 #include "aha/rl/prompt_source.hpp"
+#include "aha/tokenizer/model_files.hpp"
 #include "aha/train/init_weights.hpp"
 
 namespace aha::rl {
@@ -18,8 +20,8 @@ GrpoInputs load_grpo_inputs(const GrpoConfig& c) {
   GrpoInputs in;
   const std::string dir = c.model_name_or_path;
   // An adapter directory's config.json and tokenizer are its base model's (unless it has its own).
-  const std::string config_path = io::model_file_dir(dir, "config.json") + "/config.json";
-  in.config_json = read_file(config_path);
+  const auto [config_json, config_path] = io::model_config_text(dir);
+  in.config_json = config_json;
   in.model_config = io::parse_model_config(parse_json(in.config_json, config_path), config_path);
   model::find_architecture(in.model_config.model_type, config_path);  // an unknown model_type names the file
   // LoRA in mixed precision keeps a BF16 base in bf16: its matrices are only ever bf16 operands.
@@ -35,10 +37,11 @@ GrpoInputs load_grpo_inputs(const GrpoConfig& c) {
     in.base_model = std::filesystem::absolute(dir).lexically_normal().string();
   }
   const std::string tokenizer_dir = io::model_file_dir(dir, "tokenizer.json");
-  if (!is_file(tokenizer_dir + "/tokenizer.json"))
-    fail("{}: no tokenizer.json: GRPO decodes completions to score them, so the model needs its tokenizer", dir);
-  in.tokenizer = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(tokenizer_dir + "/tokenizer.json"));
-  in.tokenizer_files = tokenizer_files_of(tokenizer_dir);
+  std::optional<tokenizer::Tokenizer> tok = tokenizer::load_model_tokenizer(dir);
+  if (!tok) fail("{}: no tokenizer: GRPO decodes completions to score them, so the model needs its tokenizer", dir);
+  in.tokenizer = std::make_unique<tokenizer::Tokenizer>(std::move(*tok));
+  in.tokenizer_files = io::gguf::is_gguf_path(tokenizer_dir) ? std::vector<std::string>{tokenizer_dir}
+                                                             : tokenizer_files_of(tokenizer_dir);
   for (int64_t id : io::eos_token_ids(dir, in.model_config)) in.eos_ids.push_back(static_cast<int32_t>(id));
   if (in.eos_ids.empty())
     fail("{}: no eos_token_id in config.json or generation_config.json: completions could never end", dir);

@@ -5,6 +5,7 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/base/json.hpp"
+#include "aha/io/gguf/import_tokenizer.hpp"
 #include "aha/jinja/json_value.hpp"
 #include "aha/jinja/template.hpp"
 
@@ -73,6 +74,12 @@ OrderedJson special_tokens_from_config(const OrderedJson& config, const std::str
 
 ChatTemplate ChatTemplate::load(const std::string& path) {
   namespace fs = std::filesystem;
+  if (io::gguf::is_gguf_path(path)) {
+    const io::gguf::GgufFile file(path);
+    const std::optional<std::string> source = io::gguf::chat_template(file);
+    if (!source) fail("{}: no chat template (no metadata 'tokenizer.chat_template')", path);
+    return ChatTemplate(*source, path + " (tokenizer.chat_template)", io::gguf::special_tokens(file));
+  }
   const bool directory = is_directory(path);
   if (!directory && !is_file(path)) fail("{}: no such model directory or tokenizer_config.json", path);
   const fs::path config_path = directory ? fs::path(path) / "tokenizer_config.json" : fs::path(path);

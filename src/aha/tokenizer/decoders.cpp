@@ -81,7 +81,8 @@ class Fuse : public Decoder {
 
 class StripDecoder : public Decoder {
  public:
-  StripDecoder(std::string content, size_t start, size_t stop) : content_(std::move(content)), start_(start), stop_(stop) {}
+  StripDecoder(std::string content, size_t start, size_t stop)
+      : content_(std::move(content)), start_(start), stop_(stop) {}
   void decode_chain(std::vector<std::string>& tokens) const override {
     const size_t n = content_.size();
     for (std::string& token : tokens) {
@@ -175,8 +176,9 @@ std::unique_ptr<Decoder> make_decoder(const JsonAt& config) {
   }
   if (type == "Fuse") return std::make_unique<Fuse>();
   if (type == "Strip")
-    return std::make_unique<StripDecoder>(config["content"].str(), static_cast<size_t>(config["start"].integer(0, 1 << 20)),
-                                   static_cast<size_t>(config["stop"].integer(0, 1 << 20)));
+    return std::make_unique<StripDecoder>(config["content"].str(),
+                                          static_cast<size_t>(config["start"].integer(0, 1 << 20)),
+                                          static_cast<size_t>(config["stop"].integer(0, 1 << 20)));
   if (type == "Replace") {
     const JsonAt pattern = config["pattern"];
     std::optional<std::string> literal;

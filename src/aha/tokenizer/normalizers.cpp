@@ -121,7 +121,8 @@ std::unique_ptr<Normalizer> make_normalizer(const JsonAt& config) {
   if (type == "Strip")
     return std::make_unique<StripNormalizer>(config.bool_or("strip_left", true), config.bool_or("strip_right", true));
   if (type == "Prepend") return std::make_unique<Prepend>(config["prepend"].str());
-  if (type == "Replace") return std::make_unique<ReplaceNormalizer>(make_pattern(config["pattern"]), config["content"].str());
+  if (type == "Replace")
+    return std::make_unique<ReplaceNormalizer>(make_pattern(config["pattern"]), config["content"].str());
   if (type == "Sequence") {
     const JsonAt list = config["normalizers"];
     std::vector<std::unique_ptr<Normalizer>> steps;

@@ -242,7 +242,8 @@ class SequencePreTokenizer : public PreTokenizer {
 
 MetaspacePreTokenizer::Prepend parse_prepend_scheme(const JsonAt& config) {
   if (!config.has("prepend_scheme"))
-    return config.bool_or("add_prefix_space", true) ? MetaspacePreTokenizer::Prepend::always : MetaspacePreTokenizer::Prepend::never;
+    return config.bool_or("add_prefix_space", true) ? MetaspacePreTokenizer::Prepend::always
+                                                    : MetaspacePreTokenizer::Prepend::never;
   const std::string& name = config["prepend_scheme"].str();
   if (name == "always") return MetaspacePreTokenizer::Prepend::always;
   if (name == "first") return MetaspacePreTokenizer::Prepend::first;
@@ -271,13 +272,14 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const JsonAt& config) {
     return std::make_unique<Split>(make_pattern(config["pattern"]), parse_behavior(config["behavior"]),
                                    config.bool_or("invert", false));
   if (type == "ByteLevel")
-    return std::make_unique<ByteLevelPreTokenizer>(config.bool_or("add_prefix_space", true), config.bool_or("use_regex", true));
+    return std::make_unique<ByteLevelPreTokenizer>(config.bool_or("add_prefix_space", true),
+                                                   config.bool_or("use_regex", true));
   if (type == "Digits") return std::make_unique<Digits>(config.bool_or("individual_digits", false));
   if (type == "Metaspace") {
     std::string replacement = config["replacement"].str();
     if (utf8::count(replacement) != 1) config["replacement"].fail("expected a single character");
     return std::make_unique<MetaspacePreTokenizer>(std::move(replacement), parse_prepend_scheme(config),
-                                       config.bool_or("split", true));
+                                                   config.bool_or("split", true));
   }
   if (type == "Whitespace")
     return std::make_unique<Split>(Regex::compile("\\w+|[^\\w\\s]+", "Whitespace"), Behavior::removed, true);

@@ -4,12 +4,18 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/io/gguf/import_tokenizer.hpp"
 #include "aha/tokenizer/utf8.hpp"
 
 namespace aha::tokenizer {
 
 Tokenizer Tokenizer::load(const std::string& path) {
   std::string file = path;
+  if (io::gguf::is_gguf_path(path)) {
+    const std::optional<Json> json = io::gguf::tokenizer_json(io::gguf::GgufFile(path));
+    if (!json) fail("{}: has no tokenizer (no metadata 'tokenizer.ggml.model')", path);
+    return from_json(*json, path + " (tokenizer.ggml)");
+  }
   if (is_directory(path)) {
     file = path + "/tokenizer.json";
     if (!is_file(file)) fail("{}: no tokenizer.json in this directory", path);

@@ -8,6 +8,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
+#include "aha/io/gguf/import_tokenizer.hpp"
 #include "aha/io/prompt_template_file.hpp"
 #include "aha/io/safetensors.hpp"
 #include "aha/ledger/weights_hash.hpp"
@@ -110,8 +111,14 @@ void write_model_files(const std::string& dir, const ModelFiles& files) {
     io::write_safetensors(dir + "/model.safetensors", tensors,
                           {{"format", "pt"}, {ledger::kWeightsMetadataKey, ledger::hash_tensors(tensors).sha256}});
   }
-  for (const std::string& path : files.tokenizer_files)
-    write_file_atomic(dir + "/" + fs::path(path).filename().string(), read_file(path));
+  for (const std::string& path : files.tokenizer_files) {
+    if (!io::gguf::is_gguf_path(path)) {
+      write_file_atomic(dir + "/" + fs::path(path).filename().string(), read_file(path));
+      continue;
+    }
+    for (const auto& [name, text] : io::gguf::tokenizer_files(io::gguf::GgufFile(path)))
+      write_file_atomic(dir + "/" + name, text);
+  }
   if (!files.prompt_template.empty())
     write_file_atomic(dir + "/" + io::kPromptTemplateFile, io::prompt_template_file_text(files.prompt_template));
 }

@@ -52,7 +52,7 @@ struct TrainerState {
 struct ModelFiles {
   std::string config_json;
   const model::Weights* weights = nullptr;
-  std::vector<std::string> tokenizer_files;   // paths copied into the directory as they are
+  std::vector<std::string> tokenizer_files;   // paths copied as they are; a .gguf writes the tokenizer it holds
   const model::Lora* lora = nullptr;          // set: write an adapter directory
   std::string base_model;                     // the adapter's base_model_name_or_path
   std::string prompt_template;                // set: written as prompt_template.json (GRPO)

@@ -8,6 +8,7 @@
 #include "aha/data/sft_dataset.hpp"
 #include "aha/data/text_dataset.hpp"
 #include "aha/io/adapter_config.hpp"
+#include "aha/io/gguf/reader.hpp"
 #include "aha/io/model_dir.hpp"
 #include "aha/model/architecture.hpp"
 #include "aha/tasks/task.hpp"
@@ -23,6 +24,7 @@ std::pair<std::string, std::string> tokenizer_location(const TrainConfig& c) {
   const std::string given =
       c.tokenizer.empty() ? io::model_file_dir(c.model_name_or_path, "tokenizer.json") : c.tokenizer;
   if (is_directory(given)) return {given + "/tokenizer.json", given};
+  if (io::gguf::is_gguf_path(given)) return {given, given};  // a GGUF file holds its tokenizer
   const fs::path p(given);
   return {given, p.has_parent_path() ? p.parent_path().string() : "."};
 }
@@ -30,6 +32,7 @@ std::pair<std::string, std::string> tokenizer_location(const TrainConfig& c) {
 std::vector<std::string> tokenizer_files(const TrainConfig& c) {
   const auto [json, dir] = tokenizer_location(c);
   std::vector<std::string> files = {json};
+  if (io::gguf::is_gguf_path(json)) return files;  // write_model_files writes the tokenizer it holds
   for (const char* name : {"tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"})
     if (is_file(dir + "/" + name)) files.push_back(dir + "/" + name);
   if (c.model_name_or_path.empty()) return files;
@@ -47,6 +50,7 @@ int32_t eos_id(const io::ModelConfig& m, const std::string& origin) {
 }
 
 bool has_chat_template(const std::string& dir) {
+  if (io::gguf::is_gguf_path(dir)) return io::gguf::GgufFile(dir).find("tokenizer.chat_template") != nullptr;
   if (is_file(dir + "/chat_template.jinja")) return true;
   const std::string path = dir + "/tokenizer_config.json";
   return is_file(path) && read_json_file(path).contains("chat_template");
@@ -104,11 +108,10 @@ data::SequenceSet sft_set(const TrainConfig& c, const std::string& path, const s
 }  // namespace
 
 void load_model_config(const TrainConfig& c, std::string& config_json, io::ModelConfig& model_config) {
-  // An adapter directory's config.json is its base model's.
-  const std::string path = c.model_config.empty()
-                               ? io::model_file_dir(c.model_name_or_path, "config.json") + "/config.json"
-                               : c.model_config;
-  config_json = read_file(path);
+  // An adapter directory's config.json is its base model's; a GGUF file's is the one it describes.
+  std::string path = c.model_config;
+  if (path.empty()) std::tie(config_json, path) = io::model_config_text(c.model_name_or_path);
+  else config_json = read_file(path);
   model_config = io::parse_model_config(parse_json(config_json, path), path);
   model::find_architecture(model_config.model_type, path);  // an unknown model_type names the file
 }
@@ -116,7 +119,9 @@ void load_model_config(const TrainConfig& c, std::string& config_json, io::Model
 TrainingInputs load_training_inputs(const TrainConfig& c) {
   TrainingInputs in;
   load_model_config(c, in.config_json, in.model_config);
-  const std::string origin = c.model_config.empty() ? c.model_name_or_path + "/config.json" : c.model_config;
+  const std::string origin = !c.model_config.empty()                        ? c.model_config
+                             : io::gguf::is_gguf_path(c.model_name_or_path) ? c.model_name_or_path
+                                                                            : c.model_name_or_path + "/config.json";
   if (c.model_name_or_path.empty()) {
     const Json config = parse_json(in.config_json, origin);
     const auto range = config.find("initializer_range");

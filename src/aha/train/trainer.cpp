@@ -5,6 +5,7 @@
 
 #include "aha/base/yaml.hpp"
 #include "aha/dist/world.hpp"
+#include "aha/io/gguf/import_model.hpp"
 #include "aha/train/gradient_step.hpp"
 #include "aha/train/inputs.hpp"
 
@@ -106,6 +107,9 @@ class TextTrainer final : public Trainer {
 }  // namespace
 
 RunSummary run_training(const TrainConfig& c, const RunOptions& o) {
+  if (const std::string note = c.use_peft ? "" : io::gguf::full_tuning_notice(c.model_name_or_path);
+      !note.empty() && o.notice)
+    o.notice(note);
   TextTrainer trainer(c);
   return run_loop(c, to_yaml(c), o, trainer);
 }
