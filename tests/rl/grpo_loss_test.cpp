@@ -16,7 +16,7 @@
 namespace aha::rl {
 namespace {
 
-struct Completion {
+struct CaseCompletion {
   std::vector<double> logp, old_logp, ref_logp, mask, entropy;
 };
 
@@ -26,7 +26,7 @@ struct Completion {
 // that both clip sides are hit.
 struct Case {
   std::vector<double> rewards = {1, 0, 0.5, 1, 0.25, 0.25, 0.25, 0.25, 0, 2, 1, 0};
-  std::vector<Completion> completions;
+  std::vector<CaseCompletion> completions;
 
   // `drift` shifts each completion's old_logp by one draw of ±drift too, so that sequence-level
   // ratios leave the trust region on both sides.
@@ -36,7 +36,7 @@ struct Case {
     std::uniform_real_distribution<double> logp(-3.0, -0.05), shift(-0.5, 0.5), entropy(0.0, 3.0);
     std::uniform_real_distribution<double> completion_shift(-drift, drift);
     for (size_t c = 0; c < rewards.size(); ++c) {
-      Completion x;
+      CaseCompletion x;
       const int n = length(rng);
       const double offset = drift > 0 ? completion_shift(rng) : 0.0;
       for (int i = 0; i < n; ++i) {
@@ -83,11 +83,11 @@ Aha run_aha(const Case& k, const Options& o) {
   options.sapo_temperature_pos = o.extra.value("sapo_temperature_pos", 1.0);
   options.sapo_temperature_neg = o.extra.value("sapo_temperature_neg", 1.05);
   options.top_entropy_quantile = o.extra.value("top_entropy_quantile", 1.0);
-  for (const Completion& c : k.completions) options.dapo_tokens += static_cast<double>(c.logp.size());
+  for (const CaseCompletion& c : k.completions) options.dapo_tokens += static_cast<double>(c.logp.size());
   for (size_t start = 0; start < k.completions.size(); start += kBatch) {
     CompletionTokens t;
     for (size_t c = start; c < start + kBatch; ++c) {
-      const Completion& x = k.completions[c];
+      const CaseCompletion& x = k.completions[c];
       t.logp.insert(t.logp.end(), x.logp.begin(), x.logp.end());
       t.old_logp.insert(t.old_logp.end(), x.old_logp.begin(), x.old_logp.end());
       t.ref_logp.insert(t.ref_logp.end(), x.ref_logp.begin(), x.ref_logp.end());
@@ -108,7 +108,7 @@ Aha run_aha(const Case& k, const Options& o) {
 
 Json case_json(const std::string& name, const Case& k, const Options& o) {
   Json completions = Json::array();
-  for (const Completion& c : k.completions)
+  for (const CaseCompletion& c : k.completions)
     completions.push_back({{"logp", c.logp},
                            {"old_logp", c.old_logp},
                            {"ref_logp", c.ref_logp},
