@@ -1,0 +1,291 @@
+// `aha export` against llama.cpp itself (node-llama-cpp 3.21.1's prebuilt CPU binary, installed
+// by scripts/install-deps in tests/gguf/js) and @huggingface/gguf's reader: llama.cpp must
+// predict, at every position of aha's greedy continuation, the token aha chose; the metadata
+// read back must be what was meant. Plus the tensor-type rules and the Q/K permutation by hand.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "aha/base/file.hpp"
+#include "aha/base/json.hpp"
+#include "aha/io/gguf/export_model.hpp"
+#include "aha/io/gguf/tensor_types.hpp"
+#include "aha/io/hf_config.hpp"
+#include "aha/model/adapter.hpp"
+#include "aha/tokenizer/trainer.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tiny_lora.hpp"
+#include "support/tiny_model.hpp"
+#include "tests/train/fixtures.hpp"
+
+namespace aha::io::gguf {
+namespace {
+
+const std::string kJs = std::string(AHA_SOURCE_DIR) + "/tests/gguf/js";
+const std::vector<int> kPrompt = {5, 9, 30, 100};
+
+// Writes a byte-level BPE tokenizer into `dir` and returns its vocabulary size (the model's).
+int write_tokenizer(const std::string& dir) {
+  tokenizer::BpeTrainer trainer({.vocab_size = 300, .special_tokens = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"}});
+  for (int i = 0; i < 40; ++i)
+    trainer.add_text("The user asks 12 + 7 and the assistant answers 19. <think> ok </think>\n");
+  const tokenizer::TrainResult r = trainer.finish();
+  test::write_text(dir + "/tokenizer.json", r.json);
+  return r.vocab_size;
+}
+
+// A random tiny model of `config` (vocab_size set to the tokenizer's) in `dir`.
+std::string write_model(const std::string& dir, Json config, unsigned seed) {
+  std::filesystem::create_directories(dir);
+  config["vocab_size"] = write_tokenizer(dir);
+  test::write_tiny_model(dir, config, seed);
+  return dir;
+}
+
+std::string joined(const std::vector<int>& ids) {
+  std::string s;
+  for (const int id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+  return s;
+}
+
+// aha's greedy continuation of `prompt` (aha generate --temperature 0).
+std::vector<int> aha_greedy(const std::string& model, const std::vector<int>& prompt, int tokens) {
+  const test::RunResult r =
+      test::run_aha(fmt::format("generate --model {} --ids {} --max-tokens {} --temperature 0 "
+                                "--json --threads 2",
+                                model, joined(prompt), tokens));
+  EXPECT_EQ(r.status, 0) << r.err;
+  return r.status == 0 ? Json::parse(r.out)["ids"].get<std::vector<int>>() : std::vector<int>{};
+}
+
+void export_gguf(const std::string& model, const std::string& out, const std::string& args) {
+  const test::RunResult r = test::run_aha(fmt::format("export --model {} --out {} {}", model, out, args));
+  ASSERT_EQ(r.status, 0) << r.err;
+}
+
+// llama.cpp's greedy prediction at each position when `forced` follows `prompt` (teacher
+// forcing): equal to `forced` exactly when llama.cpp's greedy continuation is `forced`.
+std::vector<int> llama_cpp_predictions(const std::string& gguf, const std::vector<int>& prompt,
+                                       const std::vector<int>& forced, const std::string& lora = "") {
+  Json request = {{"model", gguf}, {"prompt", prompt}, {"force", forced}};
+  if (!lora.empty()) request["lora"] = lora;
+  const auto [status, out] = test::run_shell(fmt::format("cd {} && node llama_cpp.mjs '{}'", kJs, request.dump()));
+  EXPECT_EQ(status, 0) << out;
+  const size_t line = out.rfind("{\"predicted\"");
+  if (status != 0 || line == std::string::npos) return {};
+  return Json::parse(out.substr(line))["predicted"].get<std::vector<int>>();
+}
+
+// The metadata and tensor infos @huggingface/gguf reads from `gguf`.
+Json read_back(const std::string& gguf) {
+  const auto [status, out] = test::run_shell(fmt::format("cd {} && node metadata.mjs {}", kJs, gguf));
+  EXPECT_EQ(status, 0) << out;
+  return status == 0 ? Json::parse(out) : Json::object();
+}
+
+class GgufLlamaCpp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(kJs + "/node_modules/node-llama-cpp"))
+        << "node-llama-cpp is missing: run scripts/install-deps";
+  }
+  test::TempDir dir_;
+};
+
+// The architectures aha trains, as tests/support/tiny_model's variants plus mistral: GQA,
+// tied MHA, llama3 RoPE scaling with attention and MLP biases (rope_freqs, biases under the Q/K
+// permutation), qwen2's q/k/v biases, qwen3's q/k norms with an explicit head_dim.
+std::vector<std::pair<std::string, Json>> variants() {
+  auto v = test::tiny_model_variants();
+  Json mistral = test::tiny_llama_config();
+  mistral["model_type"] = "mistral";
+  v.emplace_back("mistral", mistral);
+  return v;
+}
+
+TEST_F(GgufLlamaCpp, f32_exports_continue_as_aha_does_and_q8_0_agrees_on_99_percent) {
+  int positions = 0, q8_agree = 0;
+  unsigned seed = 40;
+  for (const auto& [name, config] : variants()) {
+    SCOPED_TRACE(name);
+    const std::string model = write_model(dir_.file(name), config, ++seed);
+    const std::vector<int> ids = aha_greedy(model, kPrompt, 64);
+    ASSERT_EQ(ids.size(), 64u);
+    export_gguf(model, dir_.file(name + ".gguf"), "--outtype f32");
+    EXPECT_EQ(llama_cpp_predictions(dir_.file(name + ".gguf"), kPrompt, ids), ids);
+    export_gguf(model, dir_.file(name + "-q8_0.gguf"), "--outtype q8_0");
+    const std::vector<int> q8 = llama_cpp_predictions(dir_.file(name + "-q8_0.gguf"), kPrompt, ids);
+    ASSERT_EQ(q8.size(), ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) q8_agree += q8[i] == ids[i];
+    positions += static_cast<int>(ids.size());
+  }
+  EXPECT_GE(q8_agree, positions * 99 / 100) << q8_agree << " of " << positions;
+}
+
+// A model `aha pretrain` trained (arithmetic equations, 300 steps): its f32 export continues
+// "12+7=" as aha does over 64 tokens (aha's continuation taken from a copy without eos_token_id,
+// so that it runs past the end of each equation), and its metadata is the model's.
+TEST_F(GgufLlamaCpp, a_trained_model_exports_with_its_tokenizer_and_provenance) {
+  const std::string config = train::testing::write_arithmetic_config(dir_.path().string(), "max_steps: 300\n", 32);
+  const test::RunResult train = test::run_aha("pretrain --threads 2 --config " + config);
+  ASSERT_EQ(train.status, 0) << train.err;
+  const std::string model = dir_.file("out");
+  const std::string endless = dir_.file("endless");
+  std::filesystem::create_directories(endless);
+  for (const char* f : {"model.safetensors", "tokenizer.json"})
+    std::filesystem::copy_file(model + "/" + f, endless + "/" + f);
+  Json endless_config = read_json_file(model + "/config.json");
+  endless_config.erase("eos_token_id");
+  test::write_text(endless + "/config.json", endless_config.dump());
+  const std::vector<int> prompt = {16, 17, 10, 22, 28};  // "12+7=" in the byte-level alphabet
+  const std::vector<int> ids = aha_greedy(endless, prompt, 64);
+  ASSERT_EQ(ids.size(), 64u);
+  export_gguf(model, dir_.file("trained.gguf"), "--outtype f32");
+  EXPECT_EQ(llama_cpp_predictions(dir_.file("trained.gguf"), prompt, ids), ids);
+
+  const Json m = read_back(dir_.file("trained.gguf"));
+  const Json& md = m["metadata"];
+  const ModelConfig c = read_model_config(model + "/config.json");
+  EXPECT_EQ(md["general.architecture"], "llama");
+  EXPECT_EQ(md["general.type"], "model");
+  EXPECT_EQ(md["general.file_type"], 0);
+  EXPECT_EQ(md["llama.context_length"], c.max_position_embeddings);
+  EXPECT_EQ(md["llama.embedding_length"], 32);
+  EXPECT_EQ(md["llama.block_count"], 2);
+  EXPECT_EQ(md["llama.feed_forward_length"], 64);
+  EXPECT_EQ(md["llama.attention.head_count"], 4);
+  EXPECT_EQ(md["llama.attention.head_count_kv"], 2);
+  EXPECT_EQ(md["llama.attention.key_length"], 8);
+  EXPECT_EQ(md["llama.rope.dimension_count"], 8);
+  EXPECT_FLOAT_EQ(md["llama.attention.layer_norm_rms_epsilon"].get<float>(), 1e-5f);
+  EXPECT_FLOAT_EQ(md["llama.rope.freq_base"].get<float>(), 10000.0f);
+  EXPECT_EQ(md["tokenizer.ggml.model"], "gpt2");
+  EXPECT_EQ(md["tokenizer.ggml.pre"], "qwen2");
+  const Json tok = read_json_file(model + "/tokenizer.json");
+  ASSERT_EQ(md["tokenizer.ggml.tokens"].size(), 257u);
+  for (const auto& [text, id] : tok["model"]["vocab"].items())
+    EXPECT_EQ(md["tokenizer.ggml.tokens"][id.get<int>()], text);
+  EXPECT_EQ(md["tokenizer.ggml.tokens"][256], "<|endoftext|>");
+  EXPECT_EQ(md["tokenizer.ggml.token_type"][256], 3);
+  EXPECT_EQ(md["tokenizer.ggml.token_type"][65], 1);
+  EXPECT_EQ(md["tokenizer.ggml.merges"].size(), tok["model"]["merges"].size());
+  EXPECT_EQ(md["tokenizer.ggml.eos_token_id"], 256);
+  EXPECT_EQ(md["tokenizer.ggml.add_bos_token"], false);
+  EXPECT_EQ(md["general.name"], "out");
+  EXPECT_EQ(md["aha.provenance"], read_file(model + "/provenance.json"));
+  EXPECT_EQ(md["aha.provenance.record_sha256"], read_json_file(model + "/provenance.json")["record_sha256"]);
+  EXPECT_EQ(m["tensors"]["token_embd.weight"]["shape"], Json::array({32, 257}));
+  EXPECT_EQ(m["tensors"]["blk.1.ffn_down.weight"]["shape"], Json::array({64, 32}));
+  EXPECT_EQ(m["tensors"].size(), 1u + 2u * 9u + 2u);
+}
+
+// q4_k_m on a model whose rows are whole super-blocks: llama.cpp's mix (q6_K for output and for
+// attn_v and ffn_down of use_more_bits' layers 0, 3, 6, 7 of 8, q4_K elsewhere, f32 norms), and
+// llama.cpp runs it.
+TEST_F(GgufLlamaCpp, q4_k_m_follows_llama_quantizes_mix_and_runs) {
+  Json config = test::tiny_llama_config();
+  config["hidden_size"] = 256;
+  config["intermediate_size"] = 512;
+  config["num_hidden_layers"] = 8;
+  const std::string model = write_model(dir_.file("wide"), config, 7);
+  export_gguf(model, dir_.file("wide.gguf"), "--outtype q4_k_m");
+  const Json m = read_back(dir_.file("wide.gguf"));
+  EXPECT_EQ(m["metadata"]["general.file_type"], 15);
+  auto type_of = [&](const std::string& name) { return m["tensors"][name]["dtype"].get<int>(); };
+  EXPECT_EQ(type_of("output.weight"), 14);
+  EXPECT_EQ(type_of("token_embd.weight"), 12);
+  EXPECT_EQ(type_of("output_norm.weight"), 0);
+  for (int layer = 0; layer < 8; ++layer) {
+    const bool more = layer == 0 || layer == 3 || layer == 6 || layer == 7;
+    EXPECT_EQ(type_of(fmt::format("blk.{}.attn_v.weight", layer)), more ? 14 : 12) << layer;
+    EXPECT_EQ(type_of(fmt::format("blk.{}.ffn_down.weight", layer)), more ? 14 : 12) << layer;
+    EXPECT_EQ(type_of(fmt::format("blk.{}.attn_q.weight", layer)), 12) << layer;
+    EXPECT_EQ(type_of(fmt::format("blk.{}.attn_norm.weight", layer)), 0) << layer;
+  }
+  const std::vector<int> ids = aha_greedy(model, kPrompt, 16);
+  EXPECT_EQ(llama_cpp_predictions(dir_.file("wide.gguf"), kPrompt, ids).size(), ids.size());
+}
+
+// A LoRA adapter as a GGUF adapter: llama.cpp with it continues as aha with the adapter (which is
+// the merged model); --merge exports the merged model, which does the same.
+TEST_F(GgufLlamaCpp, lora_adapters_run_in_llama_cpp_as_in_aha) {
+  for (const char* type : {"llama", "qwen3"}) {
+    SCOPED_TRACE(type);
+    Json config = test::tiny_llama_config();
+    config["model_type"] = type;
+    const std::string base = write_model(dir_.file(std::string(type) + "-base"), config, 3);
+    const std::string adapter = dir_.file(std::string(type) + "-adapter");
+    const ModelConfig c = read_model_config(base + "/config.json");
+    model::write_adapter(adapter, test::random_lora(c, {"all-linear"}, 11), base);
+    const std::vector<int> ids = aha_greedy(adapter, kPrompt, 64);
+    ASSERT_EQ(ids.size(), 64u);
+    ASSERT_NE(ids, aha_greedy(base, kPrompt, 64)) << "the adapter must change the model for this test to mean anything";
+    export_gguf(base, dir_.file(std::string(type) + "-base.gguf"), "--outtype f32");
+    export_gguf(adapter, dir_.file(std::string(type) + "-lora.gguf"), "--outtype f32");
+    EXPECT_EQ(read_back(dir_.file(std::string(type) + "-lora.gguf"))["metadata"]["general.type"], "adapter");
+    EXPECT_EQ(llama_cpp_predictions(dir_.file(std::string(type) + "-base.gguf"), kPrompt, ids,
+                                    dir_.file(std::string(type) + "-lora.gguf")),
+              ids);
+    export_gguf(adapter, dir_.file(std::string(type) + "-merged.gguf"), "--merge --outtype f32");
+    EXPECT_EQ(llama_cpp_predictions(dir_.file(std::string(type) + "-merged.gguf"), kPrompt, ids), ids);
+  }
+}
+
+TEST_F(GgufLlamaCpp, export_refuses_to_overwrite_and_names_bad_input) {
+  const std::string model = write_model(dir_.file("m"), test::tiny_llama_config(), 5);
+  export_gguf(model, dir_.file("m.gguf"), "");
+  EXPECT_EQ(read_file(dir_.file("m.Modelfile")), "FROM ./m.gguf\n");
+  const std::string before = read_file(dir_.file("m.gguf"));
+  auto expect_usage = [&](const std::string& args, const std::string& message) {
+    const test::RunResult r = test::run_aha("export " + args);
+    EXPECT_EQ(r.status, 2) << args;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  };
+  expect_usage(fmt::format("--model {} --out {}", model, dir_.file("m.gguf")), "already exists");
+  EXPECT_EQ(read_file(dir_.file("m.gguf")), before);
+  export_gguf(model, dir_.file("m.gguf"), "--overwrite --outtype q8_0");
+  EXPECT_NE(read_file(dir_.file("m.gguf")), before);
+  expect_usage(fmt::format("--model {} --out {} --outtype q3_k", model, dir_.file("x.gguf")), "--outtype");
+  expect_usage(fmt::format("--model {} --out {} --merge", model, dir_.file("x.gguf")), "--merge");
+  std::filesystem::remove(model + "/tokenizer.json");
+  expect_usage(fmt::format("--model {} --out {}", model, dir_.file("x.gguf")), "tokenizer.json");
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("x.gguf")));
+}
+
+// Hugging Face's rotate-half rows of one head (d = 4: rows a0 a1 b0 b1, pairs (a_i, b_i)) become
+// ggml's interleaved pairs (a0 b0 a1 b1); each head on its own.
+TEST(GgufExport, rope_rows_are_interleaved_per_head) {
+  const std::vector<float> rows = {0, 1, 2, 3, 10, 11, 12, 13};  // 2 heads of 4 rows, 1 column
+  EXPECT_EQ(permute_rope_rows(rows, 2, 1), (std::vector<float>{0, 2, 1, 3, 10, 12, 11, 13}));
+  const std::vector<float> wide = {0, 0, 1, 1, 2, 2, 3, 3};  // 1 head of 4 rows, 2 columns
+  EXPECT_EQ(permute_rope_rows(wide, 1, 2), (std::vector<float>{0, 0, 2, 2, 1, 1, 3, 3}));
+}
+
+// llama-quantize's choices (src/llama-quant.cpp) and convert_hf_to_gguf.py's fallbacks.
+TEST(GgufExport, tensor_types_follow_llama_cpp) {
+  auto type = [](OutType t, const std::string& name, std::vector<int64_t> ne, int64_t layer = -1, bool tied = false) {
+    return tensor_type(t, TensorRole{name, std::move(ne), layer, 8, tied});
+  };
+  EXPECT_EQ(type(OutType::q4_k_m, "blk.0.attn_norm.weight", {256}, 0), TensorType::kF32);
+  EXPECT_EQ(type(OutType::q4_k_m, "blk.0.attn_q.bias", {256}, 0), TensorType::kF32);
+  EXPECT_EQ(type(OutType::f16, "blk.0.attn_q_norm.weight", {64}, 0), TensorType::kF32);
+  EXPECT_EQ(type(OutType::q4_k_m, "blk.1.attn_v.weight", {256, 64}, 1), TensorType::kQ4_K);
+  EXPECT_EQ(type(OutType::q4_k_m, "blk.3.attn_v.weight", {256, 64}, 3), TensorType::kQ6_K);
+  EXPECT_EQ(type(OutType::q4_k_m, "blk.4.ffn_down.weight", {512, 256}, 4), TensorType::kQ4_K);
+  EXPECT_EQ(type(OutType::q4_k_m, "blk.6.ffn_down.weight", {512, 256}, 6), TensorType::kQ6_K);
+  EXPECT_EQ(type(OutType::q4_k_m, "token_embd.weight", {256, 300}), TensorType::kQ4_K);
+  EXPECT_EQ(type(OutType::q4_k_m, "token_embd.weight", {256, 300}, -1, true), TensorType::kQ6_K);
+  EXPECT_EQ(type(OutType::q4_0, "output.weight", {256, 300}), TensorType::kQ6_K);
+  EXPECT_EQ(type(OutType::q4_0, "blk.0.ffn_up.weight", {256, 512}, 0), TensorType::kQ4_0);
+  // Rows that are not whole blocks: q4_K -> q5_0, q6_K -> q8_0, then f16.
+  EXPECT_EQ(type(OutType::q4_k_m, "blk.1.attn_q.weight", {96, 96}, 1), TensorType::kQ5_0);
+  EXPECT_EQ(type(OutType::q4_k_m, "output.weight", {96, 300}), TensorType::kQ8_0);
+  EXPECT_EQ(type(OutType::q4_k_m, "blk.1.attn_q.weight", {48, 48}, 1), TensorType::kF16);
+  EXPECT_EQ(type(OutType::q8_0, "blk.1.attn_q.weight", {48, 48}, 1), TensorType::kF16);
+  EXPECT_EQ(type(OutType::q8_0, "output.weight", {64, 300}), TensorType::kQ8_0);
+  EXPECT_EQ(file_type(OutType::q4_k_m), 15u);
+  EXPECT_EQ(file_type(OutType::bf16), 32u);
+}
+
+}  // namespace
+}  // namespace aha::io::gguf
