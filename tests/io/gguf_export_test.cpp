@@ -231,6 +231,64 @@ TEST_F(GgufLlamaCpp, lora_adapters_run_in_llama_cpp_as_in_aha) {
   }
 }
 
+// A qwen3 chat model (Qwen3's chat template and tokenizer_config.json, a generation_config.json):
+// the template, the special tokens' ids and types, and the Modelfile's stop and sampling lines.
+TEST_F(GgufLlamaCpp, a_chat_model_carries_its_template_special_tokens_and_modelfile) {
+  Json config = test::tiny_llama_config();
+  config["model_type"] = "qwen3";
+  config["head_dim"] = 16;
+  config["tie_word_embeddings"] = true;
+  const std::string model = write_model(dir_.file("chat"), config, 9);
+  const std::filesystem::path templates = std::filesystem::path(AHA_SOURCE_DIR) / "tests/tokenizer/templates/qwen3";
+  for (const char* f : {"chat_template.jinja", "tokenizer_config.json"})
+    std::filesystem::copy_file(templates / f, std::filesystem::path(model) / f);
+  int im_end = -1, endoftext = -1, im_start = -1;
+  const Json tokenizer = read_json_file(model + "/tokenizer.json");
+  for (const Json& t : tokenizer["added_tokens"]) {
+    if (t["content"] == "<|im_end|>") im_end = t["id"];
+    if (t["content"] == "<|endoftext|>") endoftext = t["id"];
+    if (t["content"] == "<|im_start|>") im_start = t["id"];
+  }
+  test::write_text(model + "/generation_config.json",
+                   Json{{"eos_token_id", {im_end}}, {"temperature", 0.6}, {"top_p", 0.95}, {"top_k", 20}}.dump());
+  export_gguf(model, dir_.file("chat.gguf"), "--outtype bf16 --name tiny-chat");
+  const Json m = read_back(dir_.file("chat.gguf"));
+  const Json& md = m["metadata"];
+  EXPECT_EQ(md["general.architecture"], "qwen3");
+  EXPECT_EQ(md["general.name"], "tiny-chat");
+  EXPECT_EQ(md["general.file_type"], 32);
+  EXPECT_EQ(md["qwen3.attention.key_length"], 16);
+  EXPECT_EQ(md["qwen3.attention.value_length"], 16);
+  EXPECT_EQ(md["tokenizer.chat_template"], read_file(templates.string() + "/chat_template.jinja"));
+  EXPECT_EQ(md["tokenizer.ggml.eos_token_id"], im_end);
+  EXPECT_EQ(md["tokenizer.ggml.padding_token_id"], endoftext);
+  EXPECT_FALSE(md.contains("tokenizer.ggml.bos_token_id"));
+  EXPECT_EQ(md["tokenizer.ggml.token_type"][im_start], 3);
+  EXPECT_EQ(m["tensors"]["blk.0.attn_q_norm.weight"]["shape"], Json::array({16}));
+  EXPECT_EQ(m["tensors"]["blk.0.attn_q_norm.weight"]["dtype"], 0);
+  EXPECT_EQ(m["tensors"]["blk.0.attn_q.weight"]["dtype"], 30);
+  EXPECT_EQ(m["tensors"]["blk.0.attn_q.weight"]["shape"], Json::array({32, 64}));
+  EXPECT_FALSE(m["tensors"].contains("output.weight"));  // tied: token_embd serves
+  EXPECT_EQ(read_file(dir_.file("chat.Modelfile")),
+            "FROM ./chat.gguf\nPARAMETER stop \"<|im_end|>\"\nPARAMETER temperature 0.6\nPARAMETER top_p 0.95\n"
+            "PARAMETER top_k 20\n");
+
+  const std::string adapter = dir_.file("chat-adapter");
+  model::write_adapter(adapter,
+                       test::random_lora(read_model_config(model + "/config.json"), {"q_proj", "down_proj"}, 2), model);
+  export_gguf(adapter, dir_.file("chat-lora.gguf"), "");
+  const Json a = read_back(dir_.file("chat-lora.gguf"));
+  EXPECT_EQ(a["metadata"]["general.type"], "adapter");
+  EXPECT_EQ(a["metadata"]["adapter.type"], "lora");
+  EXPECT_FLOAT_EQ(a["metadata"]["adapter.lora.alpha"].get<float>(), 5.0f);
+  EXPECT_EQ(a["tensors"].size(), 2u * 2u * 2u);  // 2 layers, 2 modules, A and B
+  EXPECT_EQ(a["tensors"]["blk.1.attn_q.weight.lora_a"]["shape"], Json::array({32, 3}));
+  EXPECT_EQ(a["tensors"]["blk.1.attn_q.weight.lora_b"]["shape"], Json::array({3, 64}));
+  EXPECT_EQ(a["tensors"]["blk.0.ffn_down.weight.lora_a"]["shape"], Json::array({48, 3}));
+  EXPECT_EQ(a["tensors"]["blk.0.ffn_down.weight.lora_b"]["dtype"], 1);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("chat-lora.Modelfile")));
+}
+
 TEST_F(GgufLlamaCpp, export_refuses_to_overwrite_and_names_bad_input) {
   const std::string model = write_model(dir_.file("m"), test::tiny_llama_config(), 5);
   export_gguf(model, dir_.file("m.gguf"), "");
