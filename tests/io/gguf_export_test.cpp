@@ -44,7 +44,10 @@ std::string write_model(const std::string& dir, Json config, unsigned seed) {
 
 std::string joined(const std::vector<int>& ids) {
   std::string s;
-  for (const int id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+  for (const int id : ids) {
+    if (!s.empty()) s += ',';
+    s += std::to_string(id);
+  }
   return s;
 }
 
@@ -305,6 +308,8 @@ TEST_F(GgufLlamaCpp, export_refuses_to_overwrite_and_names_bad_input) {
   EXPECT_NE(read_file(dir_.file("m.gguf")), before);
   expect_usage(fmt::format("--model {} --out {} --outtype q3_k", model, dir_.file("x.gguf")), "--outtype");
   expect_usage(fmt::format("--model {} --out {} --merge", model, dir_.file("x.gguf")), "--merge");
+  test::write_text(model + "/tokenizer.json", R"({"model": {"type": "Unigram", "vocab": []}, "pre_tokenizer": 3})");
+  expect_usage(fmt::format("--model {} --out {}", model, dir_.file("x.gguf")), "only byte-level BPE");
   std::filesystem::remove(model + "/tokenizer.json");
   expect_usage(fmt::format("--model {} --out {}", model, dir_.file("x.gguf")), "tokenizer.json");
   EXPECT_FALSE(std::filesystem::exists(dir_.file("x.gguf")));

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <cmath>
 #include <cstring>
+
 #include <random>
 
 #include "aha/base/file.hpp"

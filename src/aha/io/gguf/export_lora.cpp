@@ -22,6 +22,7 @@ const std::map<std::string, std::string>& lora_module_names() {
   return names;
 }
 
+// The tensor type of an adapter's A and B under `type` (llama.cpp applies float adapters).
 TensorType adapter_tensor_type(OutType type, const std::string& origin) {
   switch (type) {
     case OutType::f32: return TensorType::kF32;
@@ -80,6 +81,9 @@ ExportSummary export_lora(const std::string& dir, const std::string& out, const 
     w.add_tensor(gguf + ".lora_b", {a.r, tb.shape()[0]}, type, encode_row(type, lora_b.data(), tb.numel()));
   }
   if (w.tensor_count() == 0) fail("{}: no LoRA tensors", path);
+  if (w.tensor_count() != file.names().size())
+    fail("{}: a lora_B tensor has no lora_A beside it ({} tensors, {} paired)", path, file.names().size(),
+         w.tensor_count());
   w.write(out);
   summary.tensors = w.tensor_count();
   summary.metadata = w.metadata_count();

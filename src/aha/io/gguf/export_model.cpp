@@ -1,5 +1,7 @@
 #include "aha/io/gguf/export_model.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -136,11 +138,14 @@ void set_general_metadata(Writer& w, const std::string& dir, const std::string& 
     return;
   }
   const std::string text = read_file(provenance_path);
-  const Json p = Json::parse(text, nullptr, false);
+  const Json p = parse_json(text, provenance_path);
   if (!p.is_object()) fail("{}: expected a JSON object", provenance_path);
-  const std::string kind = p.contains("run") && p["run"].is_object() ? p["run"].value("kind", "") : "";
-  const std::string record = p.value("record_sha256", "");
-  const std::string weights = p.contains("weights") && p["weights"].is_object() ? p["weights"].value("sha256", "") : "";
+  auto field = [](const Json& j, const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+  };
+  const std::string kind = p.contains("run") ? field(p["run"], "kind") : "";
+  const std::string record = field(p, "record_sha256");
+  const std::string weights = p.contains("weights") ? field(p["weights"], "sha256") : "";
   w.set_string("general.description",
                fmt::format("Trained by aha (run kind {}); the provenance record (sha256 {}) is in aha.provenance",
                            kind.empty() ? "unknown" : kind, record.empty() ? "unknown" : record));
@@ -165,7 +170,7 @@ ExportSummary export_model(const std::string& dir, const std::string& out, const
   set_vocab_metadata(w, vocab);
 
   ExportSummary summary;
-  const bool tied = !model.contains("lm_head.weight");
+  const bool tied = c.tie_word_embeddings;  // as aha runs it, whatever else the files hold
   auto role = [&](std::string name, const tensor::Shape& shape, int64_t layer) {
     return TensorRole{std::move(name), std::vector<int64_t>(shape.rbegin(), shape.rend()), layer, c.num_hidden_layers,
                       tied};

@@ -11,6 +11,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// `j[key]` when `j` is an object whose `key` is a string, else "" (tokenizer files vary).
+std::string text_field(const Json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
 // The Split regexes of the pre-tokenizers llama.cpp knows by name (tokenizer.json's spelling).
 const std::vector<std::pair<std::string, std::string>>& known_pre_tokenizers() {
   static const std::vector<std::pair<std::string, std::string>> known = {
@@ -28,8 +33,8 @@ const std::vector<std::pair<std::string, std::string>>& known_pre_tokenizers() {
 // `use_regex` gets that step's use_regex.
 bool has_byte_level(const Json& node, bool* use_regex = nullptr) {
   if (!node.is_object()) return false;
-  if (node.value("type", "") == "ByteLevel") {
-    if (use_regex) *use_regex = node.value("use_regex", true);
+  if (text_field(node, "type") == "ByteLevel") {
+    if (use_regex) *use_regex = !node.contains("use_regex") || node["use_regex"] != false;
     return true;
   }
   for (const char* list : {"pretokenizers", "processors", "decoders"})
@@ -42,12 +47,11 @@ bool has_byte_level(const Json& node, bool* use_regex = nullptr) {
 // llama.cpp's name for the pre-tokenizer `pre` (tokenizer.json's "pre_tokenizer").
 std::string pre_tokenizer_name(const Json& pre) {
   std::vector<std::string> patterns;
-  const Json steps =
-      pre.value("type", "") == "Sequence" ? pre.value("pretokenizers", Json::array()) : Json::array({pre});
+  const bool sequence = text_field(pre, "type") == "Sequence" && pre.contains("pretokenizers");
+  const Json steps = sequence && pre["pretokenizers"].is_array() ? pre["pretokenizers"] : Json::array({pre});
   for (const Json& step : steps)
-    if (step.is_object() && step.value("type", "") == "Split" && step.contains("pattern") &&
-        step["pattern"].is_object() && step["pattern"].contains("Regex") && step["pattern"]["Regex"].is_string())
-      patterns.push_back(step["pattern"]["Regex"].get<std::string>());
+    if (text_field(step, "type") == "Split" && step.contains("pattern"))
+      patterns.push_back(text_field(step["pattern"], "Regex"));
   bool use_regex = false;
   if (patterns.empty() && has_byte_level(pre, &use_regex) && use_regex) return "gpt-2";
   if (patterns.size() == 1)
@@ -71,10 +75,7 @@ std::string merge_text(const Json& merge, const std::string& origin) {
 
 // The text of special-token entry `entry` of tokenizer_config.json (a string or {"content"}).
 std::string token_text(const Json& entry) {
-  if (entry.is_string()) return entry.get<std::string>();
-  if (entry.is_object() && entry.contains("content") && entry["content"].is_string())
-    return entry["content"].get<std::string>();
-  return "";
+  return entry.is_string() ? entry.get<std::string>() : text_field(entry, "content");
 }
 
 // Whether the post-processor puts a special token before (add_bos) or after (add_eos) a single
@@ -83,7 +84,7 @@ void read_post_processor(const Json& post, GgufVocab& v) {
   if (!post.is_object()) return;
   const Json steps = post.contains("processors") ? post["processors"] : Json::array({post});
   for (const Json& step : steps) {
-    if (!step.is_object() || step.value("type", "") != "TemplateProcessing" || !step.contains("single")) continue;
+    if (text_field(step, "type") != "TemplateProcessing" || !step.contains("single")) continue;
     const Json& single = step["single"];
     if (!single.is_array() || single.size() < 2) continue;
     v.add_bos = single.front().is_object() && single.front().contains("SpecialToken");
@@ -94,7 +95,7 @@ void read_post_processor(const Json& post, GgufVocab& v) {
 void read_special_tokens(const std::string& dir, const Json& added, GgufVocab& v) {
   auto find_added = [&](const std::string& text) -> int64_t {
     for (const Json& t : added)
-      if (t.value("content", "") == text) return t.value("id", int64_t{-1});
+      if (text_field(t, "content") == text) return t["id"].get<int64_t>();  // ids checked by the caller
     return -1;
   };
   const std::string config_path = (fs::path(dir) / "tokenizer_config.json").string();
@@ -130,7 +131,7 @@ GgufVocab read_gguf_vocab(const std::string& dir, int64_t vocab_size) {
   if (!doc.is_object() || !doc.contains("model") || !doc["model"].is_object())
     fail("{}: model: expected an object", origin);
   const Json& model = doc["model"];
-  if (model.value("type", "") != "BPE" || !has_byte_level(doc.value("pre_tokenizer", Json())))
+  if (text_field(model, "type") != "BPE" || !doc.contains("pre_tokenizer") || !has_byte_level(doc["pre_tokenizer"]))
     fail("{}: only byte-level BPE tokenizers (GPT-2, Llama 3, Qwen style) are exported to GGUF", origin);
   GgufVocab v;
   v.tokens.resize(static_cast<size_t>(vocab_size));
@@ -146,21 +147,26 @@ GgufVocab read_gguf_vocab(const std::string& dir, int64_t vocab_size) {
     if (!id.is_number_integer()) fail("{}: model.vocab.{}: expected an integer id", origin, text);
     place(id.get<int64_t>(), text, 1);
   }
-  const Json added = doc.value("added_tokens", Json::array());
+  const Json added =
+      doc.contains("added_tokens") && doc["added_tokens"].is_array() ? doc["added_tokens"] : Json::array();
   for (const Json& t : added) {
     if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() || !t.contains("content") ||
         !t["content"].is_string())
       fail("{}: added_tokens: expected objects with an integer id and a string content", origin);
     const std::string text = t["content"];
     const bool looks_special = text.starts_with("<|") && text.ends_with("|>");
-    place(t["id"].get<int64_t>(), text, t.value("special", false) || looks_special ? 3 : 4);
+    const bool special = t.contains("special") && t["special"] == true;
+    place(t["id"].get<int64_t>(), text, special || looks_special ? 3 : 4);
   }
   for (size_t id = 0; id < v.tokens.size(); ++id)
     if (v.types[id] == 5) v.tokens[id] = "[PAD" + std::to_string(id) + "]";
+  if (model.contains("merges") && !model["merges"].is_array()) fail("{}: model.merges: expected a list", origin);
   for (const Json& m : model.value("merges", Json::array())) v.merges.push_back(merge_text(m, origin));
   v.pre = pre_tokenizer_name(doc["pre_tokenizer"]);
   read_post_processor(doc.value("post_processor", Json()), v);
   read_special_tokens(dir, added, v);
+  for (const int64_t id : {v.bos, v.eos, v.pad, v.unk})
+    if (id >= vocab_size) fail("{}: special token id {} is outside the model's vocab_size {}", dir, id, vocab_size);
   return v;
 }
 

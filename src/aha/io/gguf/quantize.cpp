@@ -27,7 +27,7 @@ void store_f16(uint8_t* out, float value) {
   out[1] = static_cast<uint8_t>(h >> 8);
 }
 
-// The value `f16_bits` stored at `at` as float.
+// The IEEE half stored little-endian at `at`, as float.
 float load_f16(const uint8_t* at) { return tensor::f16_to_f32(static_cast<uint16_t>(at[0] | (at[1] << 8))); }
 
 // The element of largest magnitude in x (32): its value (the first one on a tie).
