@@ -257,6 +257,7 @@ TEST_F(GgufLlamaCpp, a_trained_model_exports_with_its_tokenizer_and_provenance) 
   EXPECT_EQ(md["tokenizer.ggml.eos_token_id"], 256);
   EXPECT_EQ(md["tokenizer.ggml.add_bos_token"], false);
   EXPECT_EQ(md["general.name"], "out");
+  EXPECT_FALSE(md.contains("general.license"));
   EXPECT_EQ(md["aha.provenance"], read_file(model + "/provenance.json"));
   EXPECT_EQ(md["aha.provenance.record_sha256"], read_json_file(model + "/provenance.json")["record_sha256"]);
   EXPECT_EQ(m["tensors"]["token_embd.weight"]["shape"], Json::array({32, 257}));
@@ -337,11 +338,13 @@ TEST_F(GgufLlamaCpp, a_chat_model_carries_its_template_special_tokens_and_modelf
   }
   test::write_text(model + "/generation_config.json",
                    Json{{"eos_token_id", {im_end}}, {"temperature", 0.6}, {"top_p", 0.95}, {"top_k", 20}}.dump());
+  test::write_text(model + "/README.md", "---\nlicense: apache-2.0\nlibrary_name: aha\n---\n# tiny chat\n");
   export_gguf(model, dir_.file("chat.gguf"), "--outtype bf16 --name tiny-chat");
   const Json m = read_back(dir_.file("chat.gguf"));
   const Json& md = m["metadata"];
   EXPECT_EQ(md["general.architecture"], "qwen3");
   EXPECT_EQ(md["general.name"], "tiny-chat");
+  EXPECT_EQ(md["general.license"], "apache-2.0");
   EXPECT_EQ(md["general.file_type"], 32);
   EXPECT_EQ(md["qwen3.attention.key_length"], 16);
   EXPECT_EQ(md["qwen3.attention.value_length"], 16);
