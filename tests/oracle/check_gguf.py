@@ -7,7 +7,7 @@
    llama (Q/K rows permuted as llama.cpp's converter does), mistral, qwen2 (biases, tied head),
    qwen3 (q/k norms, head_dim), an f16 and a bf16 GGUF. Control: without the permutation the
    llama logits differ.
-2. Quantized GGUFs (q8_0, q4_0, q4_K, q6_K): logits equal those of the safetensors model holding
+2. Quantized GGUFs (q8_0, q4_0, q5_0, q4_K, q6_K): logits equal those of the safetensors model holding
    numpy's dequantization of the same bytes, bit for bit.
 3. Tokenizers: a "gpt2" GGUF tokenizer encodes as the tokenizer.json it came from; a "llama"
    (SentencePiece) one as a Python implementation of SentencePiece's highest-score merging;
@@ -125,7 +125,7 @@ QUANT_CONFIG = dict(model_type="llama", hidden_size=256, intermediate_size=512, 
 def check_quantized_models(aha, work):
     weights = make_tiny_model.random_weights(QUANT_CONFIG, np.random.default_rng(11))
     ids = np.random.default_rng(12).integers(0, QUANT_CONFIG["vocab_size"], 20).tolist()
-    for type_name in ("q8_0", "q4_0", "q4_K", "q6_K"):
+    for type_name in ("q8_0", "q4_0", "q5_0", "q4_K", "q6_K"):
         data, decoded = gw.convert(QUANT_CONFIG, weights, type_name)
         gguf = os.path.join(work, f"{type_name}.gguf")
         with open(gguf, "wb") as f:

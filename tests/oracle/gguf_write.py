@@ -3,7 +3,7 @@
 (https://github.com/ggml-org/ggml/blob/master/docs/gguf.md) and ggml's block definitions, as
 the independent side of aha's GGUF tests. No gguf package is used.
 
-    /usr/bin/python3 gguf_write.py --variant NAME --type f32|f16|bf16|q8_0|q4_0|q4_K|q6_K --out F.gguf
+    /usr/bin/python3 gguf_write.py --variant NAME --type f32|f16|bf16|q8_0|q4_0|q5_0|q4_K|q6_K --out F.gguf
 
 converts a make_tiny_model.py variant to GGUF the way llama.cpp's converter lays it out
 (llama.cpp tensor names, ne[0] the fastest dimension, the `llama` architecture's Q/K rows
@@ -24,7 +24,7 @@ UINT8, INT8, UINT16, INT16, UINT32, INT32, FLOAT32, BOOL, STRING, ARRAY, UINT64,
 SCALAR_FORMATS = {UINT8: "<B", INT8: "<b", UINT16: "<H", INT16: "<h", UINT32: "<I", INT32: "<i", FLOAT32: "<f",
                   BOOL: "<?", UINT64: "<Q", INT64: "<q", FLOAT64: "<d"}
 # ggml_type ids, elements per block, bytes per block
-TYPES = {"f32": (0, 1, 4), "f16": (1, 1, 2), "q4_0": (2, 32, 18), "q8_0": (8, 32, 34), "q4_K": (12, 256, 144),
+TYPES = {"f32": (0, 1, 4), "f16": (1, 1, 2), "q4_0": (2, 32, 18), "q5_0": (6, 32, 22), "q8_0": (8, 32, 34), "q4_K": (12, 256, 144),
          "q6_K": (14, 256, 210), "bf16": (30, 1, 2)}
 
 
@@ -111,6 +111,32 @@ def dequantize_q4_0(data, n):
     d = blocks[:, 0:2].copy().view("<f2").astype(np.float32)
     qs = blocks[:, 2:]
     q = np.concatenate([(qs & 0x0F).astype(np.int32) - 8, (qs >> 4).astype(np.int32) - 8], axis=1)
+    return (q.astype(np.float32) * d).reshape(n)
+
+
+def quantize_q5_0(x):
+    b = x.reshape(-1, 32).astype(np.float32)
+    idx = np.abs(b).argmax(axis=1)
+    d = b[np.arange(b.shape[0]), idx] / np.float32(-16.0)
+    inv = np.divide(np.float32(1.0), d, out=np.zeros_like(d), where=d != 0)
+    q = np.minimum(31, np.trunc(b * inv[:, None] + np.float32(16.5))).astype(np.uint32)
+    qh = np.zeros(b.shape[0], np.uint32)
+    for j in range(32):
+        qh |= ((q[:, j] >> 4) & 1) << j
+    blocks = np.zeros((b.shape[0], 22), np.uint8)
+    blocks[:, 0:2] = f16_bits(d).view(np.uint8).reshape(-1, 2)
+    blocks[:, 2:6] = qh.astype("<u4").view(np.uint8).reshape(-1, 4)
+    blocks[:, 6:] = (q[:, :16] & 0x0F) | ((q[:, 16:] & 0x0F) << 4)
+    return blocks.tobytes()
+
+
+def dequantize_q5_0(data, n):
+    blocks = np.frombuffer(data, np.uint8).reshape(-1, 22)
+    d = blocks[:, 0:2].copy().view("<f2").astype(np.float32)
+    qh = blocks[:, 2:6].copy().view("<u4").astype(np.uint32)
+    qs = blocks[:, 6:].astype(np.int32)
+    bits = (qh >> np.arange(32, dtype=np.uint32)) & 1
+    q = np.concatenate([(qs & 0x0F) | (bits[:, :16] << 4), (qs >> 4) | (bits[:, 16:] << 4)], axis=1) - 16
     return (q.astype(np.float32) * d).reshape(n)
 
 
@@ -214,6 +240,7 @@ def dequantize_q6_k(data, n):
 
 
 QUANTIZERS = {"q8_0": (quantize_q8_0, dequantize_q8_0), "q4_0": (quantize_q4_0, dequantize_q4_0),
+              "q5_0": (quantize_q5_0, dequantize_q5_0),
               "q4_K": (quantize_q4_k, dequantize_q4_k), "q6_K": (quantize_q6_k, dequantize_q6_k)}
 
 

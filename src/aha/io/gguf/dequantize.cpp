@@ -26,6 +26,19 @@ void dequantize_q4_0(const uint8_t* block, float* y) {
   }
 }
 
+// q5_0: x = (q - 16) * d, q's low 4 bits as q4_0's nibbles and its 5th bit in qh (bit i for x[i]).
+void dequantize_q5_0(const uint8_t* block, float* y) {
+  const float d = f16_at(block);
+  const uint32_t qh = block[2] | (block[3] << 8) | (block[4] << 16) | (static_cast<uint32_t>(block[5]) << 24);
+  const uint8_t* qs = block + 6;
+  for (int64_t i = 0; i < kQK / 2; ++i) {
+    const int low = static_cast<int>((qs[i] & 0x0F) | (((qh >> i) & 1) << 4));
+    const int high = static_cast<int>((qs[i] >> 4) | (((qh >> (i + 16)) & 1) << 4));
+    y[i] = static_cast<float>(low - 16) * d;
+    y[i + kQK / 2] = static_cast<float>(high - 16) * d;
+  }
+}
+
 // The 6-bit scale and min of sub-block j of a q4_K block (ggml's get_scale_min_k4).
 void q4_k_scale_min(int j, const uint8_t* q, uint8_t& scale, uint8_t& min) {
   if (j < 4) {
@@ -97,6 +110,7 @@ void dequantize_row(TensorType type, const uint8_t* src, int64_t n, float* out) 
   switch (type) {
     case TensorType::kQ8_0: one = dequantize_q8_0; break;
     case TensorType::kQ4_0: one = dequantize_q4_0; break;
+    case TensorType::kQ5_0: one = dequantize_q5_0; break;
     case TensorType::kQ4_K: one = dequantize_q4_k; break;
     case TensorType::kQ6_K: one = dequantize_q6_k; break;
     default: fail_internal("dequantize_row: unknown tensor type");

@@ -1,4 +1,4 @@
-// GGUF tensor data to fp32: the float types converted, the block-quantized types (q8_0, q4_0, q4_K,
+// GGUF tensor data to fp32: the float types converted, the block-quantized types (q8_0, q4_0, q5_0, q4_K,
 // q6_K) expanded as ggml's reference dequantize_row_* functions define them.
 #pragma once
 

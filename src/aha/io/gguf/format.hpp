@@ -36,6 +36,7 @@ enum class TensorType : uint32_t {
   kF32 = 0,
   kF16 = 1,
   kQ4_0 = 2,
+  kQ5_0 = 6,
   kQ8_0 = 8,
   kQ4_K = 12,
   kQ6_K = 14,
@@ -49,10 +50,12 @@ inline constexpr int64_t kQK_K = 256;
 // Bytes per block, as ggml's block structs lay them out (little-endian, no padding):
 //   q8_0: f16 d, int8 qs[32]                                   -> 34 bytes
 //   q4_0: f16 d, uint8 qs[16] (low nibbles x[0..15], high x[16..31], value = (q - 8) * d) -> 18
+//   q5_0: f16 d, uint8 qh[4] (bit j: the 5th bit of x[j]), uint8 qs[16] as q4_0, value = (q - 16) * d -> 22
 //   q4_K: f16 d, f16 dmin, uint8 scales[12] (8 6-bit scales and 8 6-bit mins), uint8 qs[128] -> 144
 //   q6_K: uint8 ql[128], uint8 qh[64], int8 scales[16], f16 d  -> 210 bytes
 inline constexpr size_t kBlockBytesQ8_0 = 34;
 inline constexpr size_t kBlockBytesQ4_0 = 18;
+inline constexpr size_t kBlockBytesQ5_0 = 22;
 inline constexpr size_t kBlockBytesQ4_K = 144;
 inline constexpr size_t kBlockBytesQ6_K = 210;
 
@@ -60,7 +63,8 @@ inline constexpr size_t kBlockBytesQ6_K = 210;
 constexpr int64_t block_elements(TensorType t) {
   switch (t) {
     case TensorType::kQ8_0:
-    case TensorType::kQ4_0: return kQK;
+    case TensorType::kQ4_0:
+    case TensorType::kQ5_0: return kQK;
     case TensorType::kQ4_K:
     case TensorType::kQ6_K: return kQK_K;
     default: return 1;
@@ -75,6 +79,7 @@ constexpr size_t block_bytes(TensorType t) {
     case TensorType::kBF16: return 2;
     case TensorType::kQ8_0: return kBlockBytesQ8_0;
     case TensorType::kQ4_0: return kBlockBytesQ4_0;
+    case TensorType::kQ5_0: return kBlockBytesQ5_0;
     case TensorType::kQ4_K: return kBlockBytesQ4_K;
     case TensorType::kQ6_K: return kBlockBytesQ6_K;
   }
@@ -83,7 +88,7 @@ constexpr size_t block_bytes(TensorType t) {
 
 // True when `id` names a TensorType above.
 constexpr bool is_known_tensor_type(uint32_t id) {
-  return id == 0 || id == 1 || id == 2 || id == 8 || id == 12 || id == 14 || id == 30;
+  return id == 0 || id == 1 || id == 2 || id == 6 || id == 8 || id == 12 || id == 14 || id == 30;
 }
 
 // ggml's name for `t` ("f32", "q8_0", "q4_K", ...).
@@ -94,6 +99,7 @@ constexpr std::string_view tensor_type_name(TensorType t) {
     case TensorType::kBF16: return "bf16";
     case TensorType::kQ8_0: return "q8_0";
     case TensorType::kQ4_0: return "q4_0";
+    case TensorType::kQ5_0: return "q5_0";
     case TensorType::kQ4_K: return "q4_K";
     case TensorType::kQ6_K: return "q6_K";
   }

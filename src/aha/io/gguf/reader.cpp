@@ -220,7 +220,7 @@ void GgufFile::read_tensor_infos(GgufCursor& in, uint64_t count) {
     }
     const uint32_t type = in.u32(t.name);
     if (!is_known_tensor_type(type))
-      fail("{}: tensor '{}': tensor type {} is not supported (supported: f32, f16, bf16, q8_0, q4_0, q4_K, q6_K)", file,
+      fail("{}: tensor '{}': tensor type {} is not supported (supported: f32, f16, bf16, q8_0, q4_0, q5_0, q4_K, q6_K)", file,
            t.name, ggml_type_name(type));
     t.type = static_cast<TensorType>(type);
     const int64_t block = block_elements(t.type);
