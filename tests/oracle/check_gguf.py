@@ -8,7 +8,8 @@
    qwen3 (q/k norms, head_dim), an f16 and a bf16 GGUF. Control: without the permutation the
    llama logits differ.
 2. Quantized GGUFs (q8_0, q4_0, q5_0, q4_K, q6_K): logits equal those of the safetensors model holding
-   numpy's dequantization of the same bytes, bit for bit.
+   numpy's dequantization of the same bytes, bit for bit (a q8_0 GGUF, which `--dtype auto` runs on
+   the q8_0 kernels from its blocks, against `--dtype q8_0` of that model).
 3. Tokenizers: a "gpt2" GGUF tokenizer encodes as the tokenizer.json it came from; a "llama"
    (SentencePiece) one as a Python implementation of SentencePiece's highest-score merging;
    `aha generate` with the chat template from the GGUF matches the HF directory's.
@@ -50,11 +51,11 @@ def run(aha, *args, stdin=None):
     return subprocess.run([aha, *args], capture_output=True, text=True, input=stdin, timeout=120)
 
 
-def logits_bytes(aha, model, ids, work):
+def logits_bytes(aha, model, ids, work, dtype="auto"):
     out = os.path.join(work, "logits.safetensors")
     if os.path.exists(out):
         os.remove(out)
-    proc = run(aha, "logits", "--model", model, "--ids", ",".join(map(str, ids)), "--out", out)
+    proc = run(aha, "logits", "--model", model, "--ids", ",".join(map(str, ids)), "--out", out, "--dtype", dtype)
     if proc.returncode != 0:
         raise RuntimeError(f"aha logits --model {model} exited {proc.returncode}: {proc.stderr.strip()}")
     with open(out, "rb") as f:
@@ -133,7 +134,17 @@ def check_quantized_models(aha, work):
         hf_dir = os.path.join(work, f"dequantized_{type_name}")
         write_hf_dir(hf_dir, QUANT_CONFIG, decoded, "F32")
         error = max(float(np.abs(decoded[n] - weights[n]).max() / np.abs(weights[n]).max()) for n in weights)
-        same = logits_bytes(aha, gguf, ids, work) == logits_bytes(aha, hf_dir, ids, work)
+        if type_name == "q8_0":
+            # --dtype auto runs a Q8_0 GGUF on the q8_0 kernels from its blocks as stored; quantizing
+            # numpy's dequantization again gives the same blocks, so --dtype q8_0 of that directory
+            # must give the same bits, and fp32 must not.
+            direct = logits_bytes(aha, gguf, ids, work)
+            same = direct == logits_bytes(aha, hf_dir, ids, work, "q8_0")
+            check(same and direct != logits_bytes(aha, hf_dir, ids, work, "float32"),
+                  "a Q8_0 GGUF runs on the q8_0 kernels from its blocks: logits equal --dtype q8_0 of numpy's "
+                  "dequantization bit for bit, and differ from its float32 logits")
+            continue
+        same = logits_bytes(aha, gguf, ids, work, "float32") == logits_bytes(aha, hf_dir, ids, work)
         check(same and 0 < error < 0.2,
               f"logits from {type_name} GGUF equal those of numpy's dequantization bit for bit "
               f"(max relative quantization error {error:.3f})")

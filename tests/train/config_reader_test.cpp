@@ -122,13 +122,13 @@ TEST(ConfigReader, the_three_run_configs_report_the_same_mistakes_the_same_way) 
   EXPECT_EQ(error_of([&] { rl::load_distill_config(dir.file("d.yaml"), {}); }), typed);
 }
 
-TEST(ConfigReader, a_distill_dtype_outside_the_three_names_is_an_error_naming_it) {
+TEST(ConfigReader, a_distill_dtype_outside_the_four_names_is_an_error_naming_it) {
   test::TempDir dir;
   test::write_text(dir.file("c.yaml"),
                    "model_name_or_path: m\noutput_dir: o\ndataset_task: countdown\n"
                    "reward_funcs: [accuracy]\ndtype: half\n");
   EXPECT_EQ(error_of([&] { rl::load_distill_config(dir.file("c.yaml"), {}); }),
-            dir.file("c.yaml") + ": dtype: dtype 'half' is not one of auto, float32, bfloat16");
+            dir.file("c.yaml") + ": dtype: dtype 'half' is not one of auto, float32, bfloat16, q8_0");
 }
 
 }  // namespace

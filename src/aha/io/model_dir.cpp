@@ -84,6 +84,14 @@ bool ModelDir::contains(const std::string& name) const {
   return gguf_name && gguf_->find_tensor(*gguf_name);
 }
 
+std::optional<gguf::TensorType> ModelDir::gguf_type(const std::string& name) const {
+  return gguf_ ? gguf::hf_tensor_type(*gguf_, name) : std::nullopt;
+}
+
+std::optional<std::vector<uint8_t>> ModelDir::q8_0_blocks(const std::string& name) const {
+  return gguf_ ? gguf::hf_q8_0_blocks(*gguf_, name) : std::nullopt;
+}
+
 tensor::Tensor ModelDir::get(const std::string& name) const {
   if (gguf_) return gguf::hf_tensor(*gguf_, name);
   auto it = where_.find(name);

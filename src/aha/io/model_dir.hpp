@@ -38,6 +38,10 @@ class ModelDir {
   const std::string& config_path() const { return config_path_; }
   // True when some safetensors file of the model holds `name`.
   bool contains(const std::string& name) const;
+  // For a GGUF file: the type tensor `name` is stored in (nullopt when absent), and its Q8_0
+  // blocks when it is stored so (io/gguf/import_model.hpp); nullopt for safetensors.
+  std::optional<gguf::TensorType> gguf_type(const std::string& name) const;
+  std::optional<std::vector<uint8_t>> q8_0_blocks(const std::string& name) const;
   // A view of tensor `name`; throws naming the directory when absent.
   tensor::Tensor get(const std::string& name) const;
   // Drops tensor `name`'s pages from resident memory once it has been copied out.

@@ -13,7 +13,8 @@ enum class ComputeDType {
 };
 
 // What a user asks for: a ComputeDType, or `automatic`, the dtype the checkpoint stores (bfloat16
-// when its matrices are BF16, float32 for F32 and F16, which have no 16-bit kernels yet).
+// when its matrices are BF16, q8_0 when a GGUF's are Q8_0, float32 otherwise: F16 and the other
+// GGUF types have no kernels of their own yet).
 enum class DTypeChoice { automatic, float32, bfloat16, q8_0 };
 
 // "auto", "float32", "bfloat16" or "q8_0" (also "fp32", "bf16"); anything else is a bad-input Error that

@@ -61,6 +61,18 @@ class Bf16Matrices {
     std::copy(merged.begin(), merged.end(), out.begin() + static_cast<int64_t>(at));
   }
 
+  // Appends the Q8_0 blocks of `values` when they come from a GGUF file that stores them so
+  // (releasing the file's pages); false, appending nothing, otherwise.
+  bool append_q8_0_blocks(const std::vector<float>& values, std::vector<uint8_t>& out) const {
+    const Matrix& m = matrices_.at(&values);
+    if (!values.empty() || !m.bits->empty() || !dir_ || adapter_of(m.spec)) return false;
+    const std::optional<std::vector<uint8_t>> blocks = dir_->q8_0_blocks(m.spec.name);
+    if (!blocks) return false;
+    out.insert(out.end(), blocks->begin(), blocks->end());
+    dir_->release(m.spec.name);
+    return true;
+  }
+
   // Appends the bf16 bits of `values`: held, its fp32 values rounded, or the file's tensor.
   void append_bits(const std::vector<float>& values, std::vector<uint16_t>& out) const {
     const Matrix& m = matrices_.at(&values);
@@ -141,6 +153,12 @@ void prepare_matrices(backend::PreparedLinear& out, const std::vector<const std:
     for (const std::vector<float>* p : parts) bf16->append_bits(*p, bits);
     return ops().linear_prepare_bf16(out, bits.data(), b, in, out_features);
   }
+  if (bf16 && q8 && !adapted) {  // a GGUF's Q8_0 blocks are held as they are, never expanded
+    std::vector<uint8_t> blocks;
+    bool stored = true;
+    for (const std::vector<float>* p : parts) stored = stored && bf16->append_q8_0_blocks(*p, blocks);
+    if (stored) return ops().linear_prepare_q8_0_blocks(out, blocks.data(), b, in, out_features);
+  }
   std::vector<float> stacked;
   const float* values = parts[0]->data();
   if (parts.size() > 1 || adapted || (bf16 && parts[0]->empty())) {
@@ -172,11 +190,21 @@ void release_matrices(Weights& w) {
 }
 
 // The dtype `choice` resolves to for the checkpoint in `files`: automatic is bfloat16 when every
-// matrix is stored in BF16.
+// matrix is stored in BF16, q8_0 when a GGUF file stores every matrix in Q8_0.
 ComputeDType resolve_dtype(DTypeChoice choice, const io::ModelDir& files) {
   if (choice == DTypeChoice::float32) return ComputeDType::float32;
   if (choice == DTypeChoice::bfloat16) return ComputeDType::bfloat16;
   if (choice == DTypeChoice::q8_0) return ComputeDType::q8_0;
+  if (files.gguf()) {  // from the header: get() would dequantize a quantized tensor
+    bool q8 = true, bf16 = true;
+    for (const ParameterSpec& p : parameter_table(files.config()))
+      if (p.shape.size() == 2) {
+        const std::optional<io::gguf::TensorType> t = files.gguf_type(p.name);
+        q8 = q8 && t == io::gguf::TensorType::kQ8_0;
+        bf16 = bf16 && t == io::gguf::TensorType::kBF16;
+      }
+    return q8 ? ComputeDType::q8_0 : bf16 ? ComputeDType::bfloat16 : ComputeDType::float32;
+  }
   for (const ParameterSpec& p : parameter_table(files.config()))
     if (p.shape.size() == 2 && files.get(p.name).dtype() != tensor::DType::BF16) return ComputeDType::float32;
   return ComputeDType::bfloat16;

@@ -111,6 +111,21 @@ tensor::Tensor hf_tensor(const GgufFile& file, const std::string& hf_name) {
   return tensor::Tensor::from_f32(std::move(shape), values);
 }
 
+std::optional<std::vector<uint8_t>> hf_q8_0_blocks(const GgufFile& file, const std::string& hf_name) {
+  const std::optional<std::string> name = gguf_tensor_name(hf_name);
+  const TensorInfo* t = name ? file.find_tensor(*name) : nullptr;
+  if (!t || t->type != TensorType::kQ8_0) return std::nullopt;
+  if (const int64_t heads = permuted_heads(file, *name)) return unpermute_rows(file, *t, heads);
+  return std::vector<uint8_t>(t->data, t->data + t->bytes);
+}
+
+std::optional<TensorType> hf_tensor_type(const GgufFile& file, const std::string& hf_name) {
+  const std::optional<std::string> name = gguf_tensor_name(hf_name);
+  const TensorInfo* t = name ? file.find_tensor(*name) : nullptr;
+  if (!t) return std::nullopt;
+  return t->type;
+}
+
 Json hf_config_json(const GgufFile& file) {
   const std::string arch = architecture(file);
   const std::string p = arch + ".";

@@ -25,6 +25,13 @@ std::optional<std::string> hf_tensor_name(const std::string& gguf_name);
 // stored (a view unless permuted), quantized types dequantized to F32. Throws when absent.
 tensor::Tensor hf_tensor(const GgufFile& file, const std::string& hf_name);
 
+// HF tensor `hf_name` of `file` as the Q8_0 blocks it stores (34 bytes per 32 values of a row),
+// rows in HF's order (the llama Q/K permutation undone); nullopt when stored in another type.
+std::optional<std::vector<uint8_t>> hf_q8_0_blocks(const GgufFile& file, const std::string& hf_name);
+
+// The type `file` stores HF tensor `hf_name` in, from the header alone; nullopt when absent.
+std::optional<TensorType> hf_tensor_type(const GgufFile& file, const std::string& hf_name);
+
 // The block-quantized tensor types of `file` ("q4_K, q6_K"), or "" when it has none.
 std::string quantized_types(const GgufFile& file);
 
