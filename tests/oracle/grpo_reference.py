@@ -9,10 +9,12 @@ and autograd for d loss / d logp.
 cases.json: {"cases": [{"name", "num_generations", "scale_rewards", "loss_type", "beta",
              "epsilon_low", "epsilon_high", "max_completion_length", optional
              "importance_sampling_level" (token), "delta" (null), "sapo_temperature_pos",
-             "sapo_temperature_neg", "top_entropy_quantile" (1.0),
+             "sapo_temperature_neg", "top_entropy_quantile" (1.0), "vllm_importance_sampling_mode"
+             and "vllm_importance_sampling_cap" (absent: no sampler correction),
              "per_device_train_batch_size", "gradient_accumulation_steps", "rewards": [N],
              "completions": [{"logp": [...], "old_logp": [...], "ref_logp": [...],
-                              "mask": [...], "entropy": [...] (with top_entropy_quantile)}]
+                              "mask": [...], "entropy": [...] (with top_entropy_quantile),
+                              "sampling_logp": [...] (with the sampler correction)}]
              (N of them, in reward order)}]}
 report.json: {"cases": [{"name", "advantages": [N], "frac_reward_zero_std", "loss",
               "dlogp": [[...] per completion], "kl_mean", "low_clip", "high_clip"}]}
@@ -68,6 +70,19 @@ def entropy_mask(case, completions, mask, length):
     return ((entropies * mask >= threshold) & mask.bool()).double()
 
 
+def sampler_ratio(case, completions, old, mask, length):
+    """TRL's vLLM importance-sampling ratio: exp of (old - sampling) log-probs per token or summed
+    per sequence, truncated at the cap or masked (0) above it; detached."""
+    diff = (old - padded(completions, "sampling_logp", length)) * mask
+    mode, cap = case["vllm_importance_sampling_mode"], case["vllm_importance_sampling_cap"]
+    if mode.startswith("sequence"):
+        diff = diff.sum(dim=-1, keepdim=True)
+    ratio = torch.exp(diff)
+    if mode.endswith("truncate"):
+        return torch.clamp(ratio, max=cap)
+    return ratio.masked_fill(ratio > cap, 0.0)
+
+
 def micro_batch_loss(case, completions, adv, logp, num_items):
     length = max(len(c["logp"]) for c in completions)
     old = padded(completions, "old_logp", length)
@@ -101,6 +116,8 @@ def micro_batch_loss(case, completions, adv, logp, num_items):
         high = ((coef_1 > hi) & (a > 0)).double()
     if case.get("top_entropy_quantile", 1.0) < 1.0:
         per_token = per_token * entropy_mask(case, completions, mask, length)
+    if "vllm_importance_sampling_mode" in case:
+        per_token = per_token * sampler_ratio(case, completions, old, mask, length)
     kl = torch.zeros_like(mask)
     if case["beta"] != 0.0:
         ref = padded(completions, "ref_logp", length)

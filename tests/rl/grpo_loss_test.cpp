@@ -1,16 +1,19 @@
 // The GRPO objective against a float64 PyTorch reference written from the formulas
 // (tests/oracle/grpo_reference.py), for every loss_type, scale_rewards and num_iterations > 1, the
-// sequence-level ratio (GSPO), delta and top_entropy_quantile.
+// sequence-level ratio (GSPO), delta, top_entropy_quantile and the sampler correction
+// (vllm_importance_sampling_mode, with rollout_quantization).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <random>
 
 #include "aha/base/error.hpp"
 #include "aha/base/json.hpp"
 #include "aha/rl/grpo_loss.hpp"
+#include "aha/rl/sampling_correction.hpp"
 #include "support/temp_dir.hpp"
 
 namespace aha::rl {
@@ -18,6 +21,7 @@ namespace {
 
 struct CaseCompletion {
   std::vector<double> logp, old_logp, ref_logp, mask, entropy;
+  std::vector<float> sampling_logp;  // a quantized sampler's: old_logp ± up to 0.7
 };
 
 // 12 completions in 3 groups of 4; the second group's rewards are all equal (zero std), one
@@ -35,6 +39,8 @@ struct Case {
     std::uniform_int_distribution<int> length(1, 7);
     std::uniform_real_distribution<double> logp(-3.0, -0.05), shift(-0.5, 0.5), entropy(0.0, 3.0);
     std::uniform_real_distribution<double> completion_shift(-drift, drift);
+    std::mt19937 sampler_rng(seed + 7919);  // its own stream: the other draws stay as they were
+    std::uniform_real_distribution<double> sampler_shift(-0.7, 0.7);
     for (size_t c = 0; c < rewards.size(); ++c) {
       CaseCompletion x;
       const int n = length(rng);
@@ -42,7 +48,9 @@ struct Case {
       for (int i = 0; i < n; ++i) {
         x.logp.push_back(logp(rng));
         x.entropy.push_back(entropy(rng));
-        x.old_logp.push_back(stale ? x.logp.back() + shift(rng) + offset : x.logp.back());
+        // Rounded to float, as a rollout holds them (the sampler correction reads them so).
+        x.old_logp.push_back(static_cast<float>(stale ? x.logp.back() + shift(rng) + offset : x.logp.back()));
+        x.sampling_logp.push_back(static_cast<float>(x.old_logp.back() + sampler_shift(sampler_rng)));
         x.ref_logp.push_back(x.logp.back() + shift(rng));
         x.mask.push_back(c == 5 || (c + i) % 6 == 4 ? 0.0 : 1.0);
       }
@@ -66,6 +74,7 @@ struct Aha {
   Advantages advantages;
   double loss = 0.0, kl = 0.0, low = 0.0, high = 0.0, tokens = 0.0, clip_count = 0.0;
   std::vector<std::vector<double>> dlogp;
+  int64_t corrected = 0;  // counted tokens whose sampler weight the cap truncated or masked
 };
 
 Aha run_aha(const Case& k, const Options& o) {
@@ -83,6 +92,9 @@ Aha run_aha(const Case& k, const Options& o) {
   options.sapo_temperature_pos = o.extra.value("sapo_temperature_pos", 1.0);
   options.sapo_temperature_neg = o.extra.value("sapo_temperature_neg", 1.05);
   options.top_entropy_quantile = o.extra.value("top_entropy_quantile", 1.0);
+  std::optional<SamplingCorrection> correction;
+  if (o.extra.contains("vllm_importance_sampling_mode"))
+    correction = parse_sampling_correction(o.extra["vllm_importance_sampling_mode"], "test");
   for (const CaseCompletion& c : k.completions) options.dapo_tokens += static_cast<double>(c.logp.size());
   for (size_t start = 0; start < k.completions.size(); start += kBatch) {
     CompletionTokens t;
@@ -93,6 +105,14 @@ Aha run_aha(const Case& k, const Options& o) {
       t.ref_logp.insert(t.ref_logp.end(), x.ref_logp.begin(), x.ref_logp.end());
       t.mask.insert(t.mask.end(), x.mask.begin(), x.mask.end());
       t.entropy.insert(t.entropy.end(), x.entropy.begin(), x.entropy.end());
+      if (correction) {
+        const std::vector<float> old(x.old_logp.begin(), x.old_logp.end());
+        const std::vector<double> w = sampling_weights(old, x.sampling_logp, x.mask, *correction,
+                                                       o.extra["vllm_importance_sampling_cap"].get<double>());
+        t.sampling_weight.insert(t.sampling_weight.end(), w.begin(), w.end());
+        const double cap = o.extra["vllm_importance_sampling_cap"].get<double>();
+        for (size_t i = 0; i < w.size(); ++i) r.corrected += x.mask[i] != 0.0 && (w[i] == cap || w[i] == 0.0);
+      }
       t.offsets.push_back(static_cast<int64_t>(t.logp.size()));
       t.advantages.push_back(r.advantages.advantages[c]);
     }
@@ -113,7 +133,8 @@ Json case_json(const std::string& name, const Case& k, const Options& o) {
                            {"old_logp", c.old_logp},
                            {"ref_logp", c.ref_logp},
                            {"mask", c.mask},
-                           {"entropy", c.entropy}});
+                           {"entropy", c.entropy},
+                           {"sampling_logp", c.sampling_logp}});
   Json j = {{"name", name},
             {"num_generations", kGroup},
             {"scale_rewards", o.scale},
@@ -197,7 +218,7 @@ struct Variant {
   double epsilon_high = 0.28;
 };
 
-TEST(GrpoLoss, gspo_cispo_sapo_delta_and_the_entropy_mask_match_pytorch_on_20_random_cases_each) {
+TEST(GrpoLoss, gspo_cispo_sapo_delta_entropy_mask_and_sampler_correction_match_pytorch_on_20_random_cases_each) {
   const Json sequence = {{"importance_sampling_level", "sequence"}};
   const std::vector<std::string> clipped = {"grpo", "bnpo", "dr_grpo", "dapo"};
   std::vector<Variant> variants = {
@@ -213,6 +234,27 @@ TEST(GrpoLoss, gspo_cispo_sapo_delta_and_the_entropy_mask_match_pytorch_on_20_ra
        {"bnpo", "dr_grpo", "cispo", "sapo"},
        {{"top_entropy_quantile", 0.3}, {"importance_sampling_level", "sequence"}},
        1.2},
+      // The sampler correction (rollout_quantization): caps the token ratios (≤ e^0.7) sometimes
+      // reach at 1.5, the sequence ones (sums of up to 7 tokens) at 2.
+      {"token_truncate",
+       {"grpo", "dapo", "sapo"},
+       {{"vllm_importance_sampling_mode", "token_truncate"}, {"vllm_importance_sampling_cap", 1.5}}},
+      {"token_mask",
+       {"bnpo", "dr_grpo", "cispo"},
+       {{"vllm_importance_sampling_mode", "token_mask"}, {"vllm_importance_sampling_cap", 1.5}},
+       1.2},
+      {"sequence_truncate",
+       {"grpo", "dapo", "cispo"},
+       {{"vllm_importance_sampling_mode", "sequence_truncate"}, {"vllm_importance_sampling_cap", 2.0}},
+       1.2},
+      {"sequence_mask",
+       {"dapo", "bnpo", "sapo"},
+       {{"vllm_importance_sampling_mode", "sequence_mask"}, {"vllm_importance_sampling_cap", 2.0}}},
+      {"sequence_mask+gspo",
+       {"grpo", "dapo"},
+       {{"vllm_importance_sampling_mode", "sequence_mask"},
+        {"vllm_importance_sampling_cap", 2.0},
+        {"importance_sampling_level", "sequence"}}},
   };
   test::TempDir dir;
   std::vector<std::pair<Options, Case>> runs;
@@ -229,6 +271,7 @@ TEST(GrpoLoss, gspo_cispo_sapo_delta_and_the_entropy_mask_match_pytorch_on_20_ra
   const Json report = reference_report(dir, cases);
   ASSERT_EQ(report["cases"].size(), runs.size());
   std::map<std::string, std::pair<int, int>> clipped_cases;  // variant: (both sides, high side)
+  std::map<std::string, int> corrected_cases;                // variant: cases where the cap acted
   for (size_t i = 0; i < runs.size(); ++i) {
     const Json& want = report["cases"][i];
     const std::string name = want["name"];
@@ -241,6 +284,8 @@ TEST(GrpoLoss, gspo_cispo_sapo_delta_and_the_entropy_mask_match_pytorch_on_20_ra
     expect_near_rel(got.kl / got.tokens, want["kl_mean"].get<double>(), fmt::format("{} kl", name));
     expect_near_rel(got.low / got.clip_count, want["low_clip"].get<double>(), fmt::format("{} low clip", name));
     expect_near_rel(got.high / got.clip_count, want["high_clip"].get<double>(), fmt::format("{} high clip", name));
+    if (runs[i].first.extra.contains("vllm_importance_sampling_mode") && got.corrected > 0)
+      ++corrected_cases[variants[i / 20].name];
     auto& counts = clipped_cases[variants[i / 20].name];
     if (got.low > 0 && got.high > 0) ++counts.first;
     if (got.high > 0) ++counts.second;
@@ -248,6 +293,9 @@ TEST(GrpoLoss, gspo_cispo_sapo_delta_and_the_entropy_mask_match_pytorch_on_20_ra
   // The clipped variants leave the trust region on both sides, cispo's cap is hit.
   for (const char* v : {"sequence", "delta", "delta+sequence"}) EXPECT_GE(clipped_cases[v].first, 10) << v;
   for (const char* v : {"cispo", "cispo+sequence"}) EXPECT_GE(clipped_cases[v].second, 10) << v;
+  // The sampler correction's cap truncates or masks some tokens in most cases of each mode.
+  for (const char* v : {"token_truncate", "token_mask", "sequence_truncate", "sequence_mask", "sequence_mask+gspo"})
+    EXPECT_GE(corrected_cases[v], 10) << v;
 }
 
 TEST(GrpoLoss, advantages_of_a_hand_computed_group) {

@@ -15,6 +15,7 @@
 #include "aha/rl/grpo_metrics.hpp"
 #include "aha/rl/grpo_update.hpp"
 #include "aha/rl/ref_model_sync.hpp"
+#include "aha/rl/sampling_correction.hpp"
 #include "aha/train/metrics_log.hpp"
 #include "aha/train/run_loop.hpp"
 
@@ -83,7 +84,10 @@ class GrpoTrainer final : public train::Trainer {
 
   void start(train::TrainerState& st) override {
     if (dist::world().rank() == 0) completions_log.emplace(c.output_dir + "/completions.jsonl", st.global_step);
-    policy.emplace(in.model_config, in.weights, c.bf16 ? model::ComputeDType::bfloat16 : model::ComputeDType::float32);
+    policy.emplace(in.model_config, in.weights,
+                   quantized() ? model::ComputeDType::q8_0
+                   : c.bf16    ? model::ComputeDType::bfloat16
+                               : model::ComputeDType::float32);
     if (!st.rollout.is_null()) {
       rollout = rollout_from_json(st.rollout);
       st.rollout = Json();
@@ -99,8 +103,10 @@ class GrpoTrainer final : public train::Trainer {
       rollout = draw(st);
       for (const std::string& w : rollout.warnings)
         if (notice) notice(w);
-      // Later slices must be measured against the weights that sampled them, not the trained ones.
-      if (generation.slices > 1) update->fill_old_logps(rollout, in.prompts);
+      // Later slices must be measured against the weights that sampled them, not the trained ones;
+      // a quantized sampler's log-probs against the model's own (TRL computes them for vLLM's).
+      if (generation.slices > 1 || quantized()) update->fill_old_logps(rollout, in.prompts);
+      if (quantized()) sampling = rollout_sampling_metrics();
     }
     const size_t slice = rollout.completions.size() / static_cast<size_t>(generation.slices);
     const size_t begin = static_cast<size_t>(position % generation.slices) * slice;
@@ -196,9 +202,21 @@ class GrpoTrainer final : public train::Trainer {
   std::optional<model::Model> policy;  // what rollouts sample from: the trained weights, adapters merged
   data::BatchSchedule prompts;
   Rollout rollout;
-  MetricsWindow window;        // the metrics since the last logged line
-  Json sampled;                // completion_metrics of the last rollout's first round
-  int64_t rollout_tokens = 0;  // prompt and completion tokens the last rollout generated
+  MetricsWindow window;            // the metrics since the last logged line
+  Json sampled;                    // completion_metrics of the last rollout's first round
+  Json sampling = Json::object();  // with rollout_quantization: the sampler's mismatch in the last rollout
+  int64_t rollout_tokens = 0;      // prompt and completion tokens the last rollout generated
+
+  bool quantized() const { return c.rollout_quantization != "none"; }
+
+  // TRL's sampling/ metrics: how far the quantized sampler's log-probs are from the model's.
+  Json rollout_sampling_metrics() const {
+    std::vector<double> masks;
+    for (const Completion& x : rollout.completions) masks.push_back(loss_mask(c, x));
+    return sampling_metrics(rollout.completions, masks,
+                            parse_sampling_correction(c.vllm_importance_sampling_mode, "vllm_importance_sampling_mode"),
+                            c.vllm_importance_sampling_cap);
+  }
 
   RolloutSource source() {
     std::vector<double> weights = c.reward_weights;
@@ -320,6 +338,7 @@ class GrpoTrainer final : public train::Trainer {
                                      parse_scale_rewards(c.scale_rewards, "scale_rewards"), "filtered/"));
       line["dynamic_sampling/rounds"] = rollout.rounds;
     }
+    line.update(sampling);
     line["generation_seconds"] = rollout.generation_seconds;
     line["generation_tokens_per_second"] =
         static_cast<double>(rollout.generated_tokens) / std::max(1e-9, rollout.generation_seconds);

@@ -3,11 +3,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <variant>
 
 #include "aha/base/error.hpp"
 #include "aha/data/prompt_fit.hpp"
 #include "aha/rl/grpo_loss.hpp"
+#include "aha/rl/sampling_correction.hpp"
 #include "aha/train/config_reader.hpp"
 
 namespace aha::rl {
@@ -38,6 +40,10 @@ const std::vector<GrpoKey>& grpo_keys() {
       {"mask_truncated_completions", &GC::mask_truncated_completions},
       {"dynamic_sampling", &GC::dynamic_sampling},
       {"max_dynamic_sampling_rounds", &GC::max_dynamic_sampling_rounds},
+      {"rollout_quantization", &GC::rollout_quantization},
+      {"vllm_importance_sampling_correction", &GC::vllm_importance_sampling_correction},
+      {"vllm_importance_sampling_mode", &GC::vllm_importance_sampling_mode},
+      {"vllm_importance_sampling_cap", &GC::vllm_importance_sampling_cap},
       {"beta", &GC::beta},
       {"epsilon", &GC::epsilon},
       {"epsilon_high", &GC::epsilon_high},
@@ -158,6 +164,11 @@ void validate_variants(const GrpoConfig& c, const std::string& origin) {
   require(c.ref_model_mixup_alpha >= 0 && c.ref_model_mixup_alpha <= 1, origin, "ref_model_mixup_alpha",
           "must be in [0, 1]");
   require(c.ref_model_sync_steps >= 1, origin, "ref_model_sync_steps", "must be at least 1");
+  require(c.rollout_quantization == "none" || c.rollout_quantization == "q8_0", origin, "rollout_quantization",
+          fmt::format("must be none or q8_0, got \"{}\"", c.rollout_quantization));
+  parse_sampling_correction(c.vllm_importance_sampling_mode, origin + ": vllm_importance_sampling_mode");
+  require(c.vllm_importance_sampling_cap > 0 && std::isfinite(c.vllm_importance_sampling_cap), origin,
+          "vllm_importance_sampling_cap", "must be a positive number (TRL's default 3)");
 }
 
 // The evaluation keys, as the HF Trainer checks them: load_best_model_at_end needs an evaluation at

@@ -47,6 +47,12 @@ struct GrpoConfig : train::TrainingArguments {
   bool mask_truncated_completions = false;
   bool dynamic_sampling = false;
   int64_t max_dynamic_sampling_rounds = 8;  // extra prompt batches per step at most
+  // Quantized rollouts (docs/grpo.md, "Quantized rollouts"): "q8_0" samples with a q8_0 copy of the
+  // policy, refreshed each rollout, "none" with the policy itself; TRL's vLLM correction keys.
+  std::string rollout_quantization = "none";
+  bool vllm_importance_sampling_correction = true;
+  std::string vllm_importance_sampling_mode = "sequence_mask";
+  double vllm_importance_sampling_cap = 3.0;
   // Objective.
   double beta = 0.0, epsilon = 0.2;
   std::optional<double> epsilon_high;  // unset: epsilon

@@ -147,7 +147,8 @@ GrpoLossResult grpo_loss(const CompletionTokens& t, const GrpoLossOptions& o) {
   const size_t completions = t.offsets.size() - 1;
   const auto tokens = static_cast<size_t>(t.offsets.back());
   if (t.logp.size() != tokens || t.old_logp.size() != tokens || t.mask.size() != tokens ||
-      (o.beta != 0.0 && t.ref_logp.size() != tokens) || t.advantages.size() != completions)
+      (o.beta != 0.0 && t.ref_logp.size() != tokens) || t.advantages.size() != completions ||
+      (!t.sampling_weight.empty() && t.sampling_weight.size() != tokens))
     fail_internal("grpo_loss: the token arrays do not match the offsets");
   const double accumulation = static_cast<double>(std::max<int64_t>(1, o.gradient_accumulation_steps));
   double all_mask = 0.0;
@@ -182,13 +183,14 @@ GrpoLossResult grpo_loss(const CompletionTokens& t, const GrpoLossOptions& o) {
     // GSPO: one ratio for the completion, d log ρ / d logp_i = mask_i / max(1, mask tokens).
     const double sequence_log_ratio = log_ratio_sum / std::max(1.0, completion_mask);
     const PolicyTerm sequence = policy_term(sequence_log_ratio, advantage, o);
-    double sequence_weight = 0.0;  // Σ_i weight · mask_i · keep_i: how much the sequence's term counts
+    double sequence_weight = 0.0;  // Σ_i weight · mask_i · keep_i · w_i: how much the sequence's term counts
     for (int64_t i = begin; i < end; ++i) {
       const PolicyTerm p = o.sequence_level ? sequence : policy_term(t.logp[i] - t.old_logp[i], advantage, o);
       const bool per_token_gradient = !o.sequence_level || o.loss_type == LossType::cispo;
-      double loss = keep[i] * (o.loss_type == LossType::cispo ? p.value * t.logp[i] : p.value);
-      double dloss = per_token_gradient ? keep[i] * p.dlog_ratio : 0.0;
-      if (!per_token_gradient) sequence_weight += weight * t.mask[i] * keep[i];
+      const double counts = keep[i] * (t.sampling_weight.empty() ? 1.0 : t.sampling_weight[i]);
+      double loss = counts * (o.loss_type == LossType::cispo ? p.value * t.logp[i] : p.value);
+      double dloss = per_token_gradient ? counts * p.dlog_ratio : 0.0;
+      if (!per_token_gradient) sequence_weight += weight * t.mask[i] * counts;
       if (o.beta != 0.0) {
         const double delta = t.ref_logp[i] - t.logp[i];
         const double kl = std::exp(delta) - delta - 1.0;

@@ -63,6 +63,8 @@ struct CompletionTokens {
   std::vector<double> mask;            // (T) 1 where the token counts, else 0
   std::vector<double> entropy;         // (T) the policy's entropy there; used when top_entropy_quantile < 1
   std::vector<double> advantages;      // (B)
+  // (T) the sampler correction's weight per token (sampling_correction.hpp); empty: all 1.
+  std::vector<double> sampling_weight = {};
 };
 
 struct GrpoLossResult {
@@ -75,12 +77,13 @@ struct GrpoLossResult {
 };
 
 // One micro-batch's share of the step loss: per token
-//   e·policy + β·(exp(ref − logp) − (ref − logp) − 1),
+//   e·w·policy + β·(exp(ref − logp) − (ref − logp) − 1),
 // policy = −min(min(ρ, δ)·A, clip(ρ, 1−ε_low, 1+ε_high)·A) (min(ρ, δ) only with delta set), or
 // for cispo −sg(min(ρ, ε_high))·A·logp, or for sapo −σ(τ·(ρ − 1))·4/τ·A (τ by the sign of A);
 // ρ = exp(logp − old_logp) per token, or at the sequence level exp of the completion's masked mean
 // of logp − old_logp; e = 1, or with top_entropy_quantile q < 1 whether the token's entropy is at
-// least the (1 − q) quantile of the micro-batch's masked entropies. Aggregated by loss_type:
+// least the (1 − q) quantile of the micro-batch's masked entropies; w the token's sampling_weight
+// (a constant: TRL detaches it). Aggregated by loss_type:
 // grpo and sapo (per-completion token mean, then mean over completions) and bnpo (mean over the
 // micro-batch's tokens) and dr_grpo (token sum over B · max_completion_length), each divided by
 // gradient_accumulation_steps; dapo and cispo (token sum over dapo_tokens). Summing the

@@ -83,6 +83,7 @@ Rollout generate_groups(const GrpoConfig& c, const RolloutSource& source, int64_
   engine.run([&](const generate::TokenEvent& e) {
     Completion& done = r.completions[e.request * group + e.sample];
     done.ids.push_back(e.token);
+    done.sampling_logp.push_back(e.logprob);
     if (e.finish != generate::FinishReason::none) done.truncated = e.finish != generate::FinishReason::stop;
     ++r.generated_tokens;
     return true;
@@ -113,7 +114,8 @@ nlohmann::json rollout_to_json(const Rollout& r) {
                            {"reward", c.reward},
                            {"advantage", c.advantage},
                            {"old_logp", c.old_logp},
-                           {"ref_logp", c.ref_logp}});
+                           {"ref_logp", c.ref_logp},
+                           {"sampling_logp", c.sampling_logp}});
   return {{"completions", completions}, {"rounds", r.rounds}};
 }
 
@@ -121,11 +123,11 @@ Rollout rollout_from_json(const nlohmann::json& j) {
   Rollout r;
   try {
     for (const auto& c : j.at("completions"))
-      r.completions.push_back({c.at("prompt").get<int64_t>(), c.at("ids").get<std::vector<int32_t>>(),
-                               c.at("truncated").get<bool>(), c.at("text").get<std::string>(),
-                               c.at("rewards").get<std::vector<double>>(), c.at("reward").get<double>(),
-                               c.at("advantage").get<double>(), c.at("old_logp").get<std::vector<float>>(),
-                               c.at("ref_logp").get<std::vector<float>>()});
+      r.completions.push_back(
+          {c.at("prompt").get<int64_t>(), c.at("ids").get<std::vector<int32_t>>(), c.at("truncated").get<bool>(),
+           c.at("text").get<std::string>(), c.at("rewards").get<std::vector<double>>(), c.at("reward").get<double>(),
+           c.at("advantage").get<double>(), c.at("old_logp").get<std::vector<float>>(),
+           c.at("ref_logp").get<std::vector<float>>(), c.value("sampling_logp", std::vector<float>{})});
     r.rounds = j.at("rounds").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
     fail("the checkpoint's saved rollout is malformed: {}", e.what());

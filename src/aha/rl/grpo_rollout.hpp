@@ -35,7 +35,13 @@ struct Completion {
   std::vector<double> rewards;  // one per reward function
   double reward = 0, advantage = 0;
   std::vector<float> old_logp, ref_logp;  // per completion token, once computed (else empty)
+  std::vector<float> sampling_logp;       // per completion token, from the sampler (the rollout's engine)
 };
+
+// 0 when `completion` does not count in the loss (truncated, with mask_truncated_completions), else 1.
+inline double loss_mask(const GrpoConfig& config, const Completion& completion) {
+  return config.mask_truncated_completions && completion.truncated ? 0.0 : 1.0;
+}
 
 // The completions of one step, num_generations per prompt, each group adjacent.
 struct Rollout {

@@ -7,6 +7,7 @@
 #include "aha/dist/gather_json.hpp"
 #include "aha/model/training.hpp"
 #include "aha/rl/grpo_loss.hpp"
+#include "aha/rl/sampling_correction.hpp"
 
 namespace aha::rl {
 namespace {
@@ -54,6 +55,17 @@ void assign_rows(Rollout& r, const Packed& p, size_t begin, size_t end, const st
   }
 }
 
+// With beta, the reference log-probs of completions [begin, end) (packed in `p`) unless they have
+// them, from `reference` (null when beta is 0).
+void fill_ref_logps(const GrpoConfig& c, const io::ModelConfig& model_config, const model::Weights* reference,
+                    const Packed& p, model::Activations& acts, Rollout& r, size_t begin, size_t end) {
+  if (c.beta == 0.0 || !r.completions[begin].ref_logp.empty()) return;
+  const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
+  std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
+  model::forward_logprobs(model_config, *reference, batch, c.temperature, acts, logp, ent);
+  assign_rows(r, p, begin, end, logp, &Completion::ref_logp);
+}
+
 }  // namespace
 
 void GrpoUpdate::share_logps(Rollout& r, size_t first, size_t begin, size_t end) {
@@ -78,6 +90,8 @@ GrpoUpdate::GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_co
       comm_(comm),
       step_(model_config, weights, lora, config.gradient_checkpointing, static_cast<uint64_t>(config.seed), 4, comm) {
   step_.set_bf16(config.bf16);
+  if (config.rollout_quantization != "none" && config.vllm_importance_sampling_correction)
+    correction_ = parse_sampling_correction(config.vllm_importance_sampling_mode, "vllm_importance_sampling_mode");
 }
 
 namespace {
@@ -95,11 +109,7 @@ void GrpoUpdate::fill_old_logps(Rollout& r, const std::vector<GrpoPrompt>& promp
     const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
     model::Activations& acts = step_.activations(p.batch, p.seq);
     std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
-    if (config_.beta != 0.0 && r.completions[begin].ref_logp.empty()) {
-      model::forward_logprobs(model_config_, lora_ ? weights_ : *reference_, batch, config_.temperature, acts, logp,
-                              ent);
-      assign_rows(r, p, begin, stop, logp, &Completion::ref_logp);
-    }
+    fill_ref_logps(config_, model_config_, reference(), p, acts, r, begin, stop);
     if (!r.completions[begin].old_logp.empty()) continue;
     model::forward_logprobs(model_config_, weights_, batch, config_.temperature, acts, logp, ent,
                             model::LoraPass{lora_, nullptr, 0});
@@ -142,12 +152,7 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
       const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
       model::Activations& acts = step_.activations(p.batch, p.seq);
       std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
-      if (config_.beta != 0.0 && r.completions[begin].ref_logp.empty()) {
-        // With LoRA the reference is the base: the same weights with the adapters off (no LoraPass).
-        model::forward_logprobs(model_config_, lora_ ? weights_ : *reference_, batch, config_.temperature, acts, logp,
-                                ent);
-        assign_rows(r, p, begin, end, logp, &Completion::ref_logp);
-      }
+      fill_ref_logps(config_, model_config_, reference(), p, acts, r, begin, end);
       s.pass.dropout = !config_.disable_dropout;
       model::forward_logprobs(model_config_, weights_, batch, config_.temperature, acts, logp, ent, s.pass);
       CompletionTokens t;
@@ -157,7 +162,13 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
         const int64_t first = p.first[c - begin], n = static_cast<int64_t>(x.ids.size());
         // The first update of a rollout is made with the weights that sampled it: π_old = π_θ.
         if (x.old_logp.empty()) x.old_logp.assign(logp.data() + first, logp.data() + first + n);
-        const double m = config_.mask_truncated_completions && x.truncated ? 0.0 : 1.0;
+        const double m = loss_mask(config_, x);
+        if (correction_) {
+          const std::vector<double> w =
+              sampling_weights(x.old_logp, x.sampling_logp, std::vector<double>(static_cast<size_t>(n), m),
+                               *correction_, config_.vllm_importance_sampling_cap);
+          t.sampling_weight.insert(t.sampling_weight.end(), w.begin(), w.end());
+        }
         for (int64_t i = 0; i < n; ++i) {
           t.logp.push_back(logp[first + i]);
           t.old_logp.push_back(x.old_logp[i]);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "aha/model/lora.hpp"
 #include "aha/rl/grpo_config.hpp"
 #include "aha/rl/grpo_rollout.hpp"
+#include "aha/rl/sampling_correction.hpp"
 #include "aha/train/adamw.hpp"
 #include "aha/train/optimizer_step.hpp"
 
@@ -68,6 +70,10 @@ class GrpoUpdate {
   model::Lora* lora_;
   dist::Communicator& comm_;
   train::OptimizerStep step_;
+  std::optional<SamplingCorrection> correction_;  // set when another engine samples (rollout_quantization)
+
+  // The KL reference: with LoRA the base, the same weights with the adapters off (no LoraPass).
+  const model::Weights* reference() const { return lora_ ? &weights_ : reference_; }
 
   // With several ranks: every rank's old_logp and ref_logp into every rank's rollout (the ranks
   // computed those of completions first.. in rank order, this one [begin, end)), so that each
