@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "aha/base/error.hpp"
+#include "aha/io/gguf/quantize.hpp"
 #include "aha/model/architecture.hpp"
 #include "aha/model/lora.hpp"
 #include "aha/model/parameter_table.hpp"
@@ -71,6 +72,29 @@ class Bf16Matrices {
     out.insert(out.end(), blocks->begin(), blocks->end());
     dir_->release(m.spec.name);
     return true;
+  }
+
+  // Appends `values` (as_bits, no adapter; `in` a multiple of 32) as q8_0 blocks, quantized one row
+  // at a time from its held bits or the file's tensor, so that the matrix is never widened to fp32
+  // whole (a 152k-token LM head would be 545 MB).
+  void append_quantized_q8_0(const std::vector<float>& values, int64_t in, std::vector<uint8_t>& out) const {
+    const Matrix& m = matrices_.at(&values);
+    std::optional<tensor::Tensor> file;
+    if (m.bits->empty()) file = dir_->get(m.spec.name);
+    const int64_t n = file ? file->numel() : static_cast<int64_t>(m.bits->size());
+    const size_t row_bytes = static_cast<size_t>(in / 32 * 34);
+    std::vector<float> row(static_cast<size_t>(in));
+    for (int64_t at = 0; at < n; at += in) {
+      if (file) {
+        const size_t size = tensor::dtype_size(file->dtype());
+        tensor::convert_to_f32(file->dtype(), file->data() + static_cast<size_t>(at) * size, row.data(), row.size());
+      } else {
+        for (int64_t c = 0; c < in; ++c) row[c] = tensor::bf16_to_f32((*m.bits)[at + c]);
+      }
+      out.resize(out.size() + row_bytes);
+      io::gguf::quantize_q8_0(row.data(), in, out.data() + out.size() - row_bytes);
+    }
+    if (file) dir_->release(m.spec.name);
   }
 
   // Appends the bf16 bits of `values`: held, its fp32 values rounded, or the file's tensor.
@@ -158,6 +182,11 @@ void prepare_matrices(backend::PreparedLinear& out, const std::vector<const std:
     bool stored = true;
     for (const std::vector<float>* p : parts) stored = stored && bf16->append_q8_0_blocks(*p, blocks);
     if (stored) return ops().linear_prepare_q8_0_blocks(out, blocks.data(), b, in, out_features);
+    if (in % 32 == 0 && bf16->as_bits(*parts[0])) {
+      blocks.clear();
+      for (const std::vector<float>* p : parts) bf16->append_quantized_q8_0(*p, in, blocks);
+      return ops().linear_prepare_q8_0_blocks(out, blocks.data(), b, in, out_features);
+    }
   }
   std::vector<float> stacked;
   const float* values = parts[0]->data();
