@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The default demo's GRPO stage with each of #19's loss variants, over three seeds, measured as
-# the demo measures its models: greedy pass@1 (strict accuracy) on its held-out items.
+# The default demo's GRPO stage with each of #19's loss variants and #18's quantized rollouts, over
+# three seeds, measured as the demo measures its models: greedy pass@1 (strict accuracy) on its
+# held-out items.
 #
 #   bench/grpo_variants.sh DEMO_DIR OUT_DIR [--aha build/aha] [--seeds "1 2 3"] [--max-steps N]
-#                          [--test-items N] [--threads N]
+#                          [--test-items N] [--threads N] [--variants "baseline q8rollout"]
 #
 # DEMO_DIR is a finished `aha demo DEMO_DIR` (its warm-up model DEMO_DIR/sft, its GRPO run's
 # resolved DEMO_DIR/grpo/config.yaml and DEMO_DIR/summary.json). Each variant trains from the same
@@ -14,7 +15,10 @@
 #                 (GSPO's paper's ranges for the sequence-level ratio)
 #   cispo         loss_type cispo, epsilon_high 5 (ScaleRL's ε_max)
 #   spg4          steps_per_generation 4 (one generation batch for 4 optimizer steps)
+#   q8rollout     rollout_quantization q8_0 (rollouts from a q8_0 copy of the policy, TRL's default
+#                 sequence_mask correction with cap 3)
 #
+# --variants picks some of them (default: baseline gspo cispo spg4).
 # Every run writes OUT_DIR/<variant>/seed<S>/ (the GRPO run) and .../eval/ (the greedy
 # evaluation); the table of greedy pass@1 per variant and seed, and each variant's mean, goes to
 # stdout. --max-steps and --test-items shrink the runs for a smoke test (default: the demo's).
@@ -22,11 +26,11 @@
 # wall time); nothing here runs it on its own.
 set -euo pipefail
 
-usage() { sed -n '2,9p' "$0" >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 demo=$1 out=$2
 shift 2
-aha=build/aha seeds="1 2 3" max_steps="" test_items="" threads=""
+aha=build/aha seeds="1 2 3" max_steps="" test_items="" threads="" variants="baseline gspo cispo spg4"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --aha) aha=$2; shift 2 ;;
@@ -34,6 +38,7 @@ while [[ $# -gt 0 ]]; do
     --max-steps) max_steps=$2; shift 2 ;;
     --test-items) test_items=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
+    --variants) variants=$2; shift 2 ;;
     *) echo "grpo_variants.sh: unknown option $1" >&2; usage ;;
   esac
 done
@@ -52,8 +57,11 @@ declare -A keys=(
   [gspo]="importance_sampling_level=sequence loss_type=grpo epsilon=3e-4 epsilon_high=4e-4"
   [cispo]="loss_type=cispo epsilon_high=5"
   [spg4]="steps_per_generation=4"
+  [q8rollout]="rollout_quantization=q8_0"
 )
-variants="baseline gspo cispo spg4"
+for variant in $variants; do
+  [[ -v keys[$variant] ]] || { echo "grpo_variants.sh: unknown variant $variant" >&2; exit 2; }
+done
 
 printf '%-10s %-6s %s\n' variant seed greedy_pass@1
 for variant in $variants; do
