@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -30,7 +31,21 @@ int default_threads() {
   return std::max(1, static_cast<int>(hw == 0 ? 1 : hw) / ranks);
 }
 
-// Workers wait for a new generation, run their chunk, and count down `pending`.
+// Spins (yielding the core to any other runnable thread) until `ready()` or about 50 µs have
+// passed; true when ready. Decode calls parallel_for a hundred times a token, microseconds apart:
+// waking a sleeping thread costs tens of microseconds each time, a short spin almost nothing.
+template <typename Ready>
+bool spin_until(Ready ready) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+  for (int i = 0;; ++i) {
+    if (ready()) return true;
+    if (i % 64 == 63 && std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::yield();
+  }
+}
+
+// Workers wait for a new generation (spinning briefly, then asleep), run their chunk, and count
+// down `pending`; the caller runs chunk 0 and waits for them the same way.
 class Pool {
  public:
   explicit Pool(int n) : size_(n) {
@@ -40,7 +55,7 @@ class Pool {
     {
       std::lock_guard lock(mutex_);
       stop_ = true;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
@@ -53,14 +68,17 @@ class Pool {
       std::lock_guard lock(mutex_);
       fn_ = &fn;
       n_ = n;
-      pending_ = size_ - 1;
+      pending_.store(size_ - 1, std::memory_order_relaxed);
       error_ = nullptr;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     run_chunk(0);
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    if (!spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock lock(mutex_);
+      done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+    }
+    std::lock_guard lock(mutex_);
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -78,15 +96,21 @@ class Pool {
   void work(int index) {
     unsigned long seen = 0;
     for (;;) {
-      {
+      auto moved = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+      if (!spin_until(moved)) {
         std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return generation_ != seen; });
-        seen = generation_;
+        wake_.wait(lock, moved);
+      }
+      {
+        std::lock_guard lock(mutex_);  // fn_, n_ and stop_ as the generation's writer left them
+        seen = generation_.load(std::memory_order_acquire);
         if (stop_) return;
       }
       run_chunk(index);
-      std::lock_guard lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard lock(mutex_);  // the caller checks pending_ under it before sleeping
+        done_.notify_one();
+      }
     }
   }
 
@@ -96,8 +120,8 @@ class Pool {
   std::condition_variable wake_, done_;
   const std::function<void(size_t, size_t)>* fn_ = nullptr;
   size_t n_ = 0;
-  int pending_ = 0;
-  unsigned long generation_ = 0;
+  std::atomic<int> pending_ = 0;
+  std::atomic<unsigned long> generation_ = 0;
   bool stop_ = false;
   std::exception_ptr error_;
 };
