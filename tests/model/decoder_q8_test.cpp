@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "aha/io/model_dir.hpp"
 #include "aha/model/decoder.hpp"
 #include "aha/model/lora.hpp"
+#include "aha/model/weights.hpp"
 #include "support/decoder_checks.hpp"
 #include "support/tiny_lora.hpp"
 
@@ -53,6 +55,19 @@ TEST(DecoderQ8, packing_from_the_file_equals_quantizing_loaded_weights_and_holds
         EXPECT_FALSE(w.final_norm.empty()) << m->name;
       }
     }
+}
+
+// A LoRA run's frozen base holds its BF16 matrices as bits (load_weights' hold_bf16): the q8_0
+// policy quantizes them row by row from the bits, the same bits as from the file.
+TEST(DecoderQ8, quantizing_held_bf16_bits_equals_quantizing_the_file) {
+  for (const auto& m : stored_models(tensor::DType::BF16)) {
+    const io::ModelDir dir(m->path());
+    const Weights held = load_weights(dir, true);
+    EXPECT_TRUE(held.layers[0].q_proj.weight.empty()) << m->name;  // the bits, not fp32 values
+    const Model from_file(m->path(), DTypeChoice::q8_0);
+    EXPECT_EQ(Model(held.config, held, ComputeDType::q8_0).logits(kDecoderIds), from_file.logits(kDecoderIds))
+        << m->name;
+  }
 }
 
 // A quantized rollout policy takes new weights each step: quantized from the caller's fp32

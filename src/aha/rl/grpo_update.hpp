@@ -54,7 +54,7 @@ class GrpoUpdate {
 
   // Fills old_logp (and with beta ref_logp) of every completion that lacks them with the weights
   // as they are, in forward passes only (LoRA without dropout): for a generation batch that
-  // several optimizer steps share, before the first of them.
+  // several optimizer steps share, or that another engine sampled, before the first of them.
   void fill_old_logps(Rollout& rollout, const std::vector<GrpoPrompt>& prompts);
 
   train::AdamW& optimizer() { return step_.optimizer(); }
