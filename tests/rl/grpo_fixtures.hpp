@@ -82,4 +82,19 @@ inline GrpoInputs tiny_grpo_inputs(const std::string& model_dir, const std::vect
   return in;
 }
 
+// A tiny model in a temporary directory, and the config and inputs of a GRPO run on it with six
+// prompts ("1+2=", ...); config(out) writes the run to dir/out.
+struct TinyGrpoRun {
+  test::TempDir dir;
+  std::string model_dir = dir.file("model");
+
+  TinyGrpoRun() { write_byte_model(model_dir); }
+
+  GrpoConfig config(const std::string& out) const { return tiny_grpo_config(model_dir, dir.file(out)); }
+
+  GrpoInputs inputs(int fail_at = 0) const {
+    return tiny_grpo_inputs(model_dir, {"1+2=", "3+4=", "5+6=", "7+8=", "9+1=", "2+3="}, fail_at);
+  }
+};
+
 }  // namespace aha::rl::grpo_testing

@@ -21,19 +21,8 @@ namespace {
 using train::testing::read_json_lines;
 using train::testing::slurp;
 
-struct GenerationFixture {
-  test::TempDir dir;
-  std::string model_dir = dir.file("model");
-
-  GenerationFixture() { grpo_testing::write_byte_model(model_dir); }
-
-  // Groups of 8, micro-batches of 8 accumulated twice (tiny_grpo_config).
-  GrpoConfig config(const std::string& out) const { return grpo_testing::tiny_grpo_config(model_dir, dir.file(out)); }
-
-  GrpoInputs inputs(int fail_at = 0) const {
-    return grpo_testing::tiny_grpo_inputs(model_dir, {"1+2=", "3+4=", "5+6=", "7+8=", "9+1=", "2+3="}, fail_at);
-  }
-
+// Groups of 8, micro-batches of 8 accumulated twice (tiny_grpo_config).
+struct GenerationFixture : grpo_testing::TinyGrpoRun {
   std::vector<Json> run(const GrpoConfig& c) const {
     GrpoInputs in = inputs();
     run_grpo(c, in, {});

@@ -19,20 +19,12 @@ namespace {
 using train::testing::read_json_lines;
 using train::testing::slurp;
 
-struct QuantizedFixture {
-  test::TempDir dir;
-  std::string model_dir = dir.file("model");
-
-  QuantizedFixture() { grpo_testing::write_byte_model(model_dir); }
-
+// tiny_grpo_config with rollout_quantization: q8_0.
+struct QuantizedFixture : grpo_testing::TinyGrpoRun {
   GrpoConfig config(const std::string& out) const {
-    GrpoConfig c = grpo_testing::tiny_grpo_config(model_dir, dir.file(out));
+    GrpoConfig c = TinyGrpoRun::config(out);
     c.rollout_quantization = "q8_0";
     return c;
-  }
-
-  GrpoInputs inputs() const {
-    return grpo_testing::tiny_grpo_inputs(model_dir, {"1+2=", "3+4=", "5+6=", "7+8=", "9+1=", "2+3="});
   }
 };
 

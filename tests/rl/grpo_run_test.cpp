@@ -20,18 +20,7 @@ namespace {
 using train::testing::read_json_lines;
 using train::testing::slurp;
 
-struct Fixture {
-  test::TempDir dir;
-  std::string model_dir = dir.file("model");
-
-  Fixture() { grpo_testing::write_byte_model(model_dir); }
-
-  GrpoConfig config(const std::string& out) const { return grpo_testing::tiny_grpo_config(model_dir, dir.file(out)); }
-
-  GrpoInputs inputs(int fail_at = 0) const {
-    return grpo_testing::tiny_grpo_inputs(model_dir, {"1+2=", "3+4=", "5+6=", "7+8=", "9+1=", "2+3="}, fail_at);
-  }
-};
+using Fixture = grpo_testing::TinyGrpoRun;
 
 double mean_reward(const std::vector<Json>& lines, size_t begin, size_t end) {
   double s = 0;
