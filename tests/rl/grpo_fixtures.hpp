@@ -82,6 +82,13 @@ inline GrpoInputs tiny_grpo_inputs(const std::string& model_dir, const std::vect
   return in;
 }
 
+// The mean of "reward" over the metrics lines [begin, end).
+inline double mean_reward(const std::vector<Json>& lines, size_t begin, size_t end) {
+  double s = 0;
+  for (size_t i = begin; i < end; ++i) s += lines[i]["reward"].get<double>();
+  return s / static_cast<double>(end - begin);
+}
+
 // A tiny model in a temporary directory, and the config and inputs of a GRPO run on it with six
 // prompts ("1+2=", ...); config(out) writes the run to dir/out.
 struct TinyGrpoRun {

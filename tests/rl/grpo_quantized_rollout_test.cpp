@@ -67,9 +67,7 @@ TEST(GrpoQuantizedRollout, a_q8_0_run_logs_the_mismatch_learns_and_the_correctio
   run_grpo(c, in, {});
   const auto lines = read_json_lines(c.output_dir + "/metrics.jsonl");
   ASSERT_EQ(lines.size(), 30u);
-  double before = 0, after = 0;
-  for (size_t i = 0; i < 5; ++i) before += lines[i]["reward"].get<double>() / 5;
-  for (size_t i = 25; i < 30; ++i) after += lines[i]["reward"].get<double>() / 5;
+  const double before = grpo_testing::mean_reward(lines, 0, 5), after = grpo_testing::mean_reward(lines, 25, 30);
   EXPECT_GT(after, before + 0.3) << before << " -> " << after;
   for (const Json& line : lines) {
     const double mean = line["sampling/sampling_logp_difference/mean"].get<double>();

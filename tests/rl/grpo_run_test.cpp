@@ -22,12 +22,6 @@ using train::testing::slurp;
 
 using Fixture = grpo_testing::TinyGrpoRun;
 
-double mean_reward(const std::vector<Json>& lines, size_t begin, size_t end) {
-  double s = 0;
-  for (size_t i = begin; i < end; ++i) s += lines[i]["reward"].get<double>();
-  return s / static_cast<double>(end - begin);
-}
-
 TEST(GrpoRun, raises_the_mean_reward_of_a_tiny_model_and_logs_trl_metrics) {
   Fixture f;
   const GrpoConfig c = f.config("run");
@@ -35,7 +29,7 @@ TEST(GrpoRun, raises_the_mean_reward_of_a_tiny_model_and_logs_trl_metrics) {
   run_grpo(c, in, {});
   const auto lines = read_json_lines(c.output_dir + "/metrics.jsonl");
   ASSERT_EQ(lines.size(), 30u);
-  const double before = mean_reward(lines, 0, 5), after = mean_reward(lines, 25, 30);
+  const double before = grpo_testing::mean_reward(lines, 0, 5), after = grpo_testing::mean_reward(lines, 25, 30);
   testing::Test::RecordProperty("reward", fmt::format("first 5 steps {:.3f}, last 5 steps {:.3f}", before, after));
   EXPECT_GT(after, before + 0.3) << before << " -> " << after;
   for (const char* key :

@@ -85,9 +85,9 @@ class GrpoTrainer final : public train::Trainer {
   void start(train::TrainerState& st) override {
     if (dist::world().rank() == 0) completions_log.emplace(c.output_dir + "/completions.jsonl", st.global_step);
     policy.emplace(in.model_config, in.weights,
-                   quantized() ? model::ComputeDType::q8_0
-                   : c.bf16    ? model::ComputeDType::bfloat16
-                               : model::ComputeDType::float32);
+                   quantized_rollouts(c) ? model::ComputeDType::q8_0
+                   : c.bf16              ? model::ComputeDType::bfloat16
+                                         : model::ComputeDType::float32);
     if (!st.rollout.is_null()) {
       rollout = rollout_from_json(st.rollout);
       st.rollout = Json();
@@ -105,8 +105,8 @@ class GrpoTrainer final : public train::Trainer {
         if (notice) notice(w);
       // Later slices must be measured against the weights that sampled them, not the trained ones;
       // a quantized sampler's log-probs against the model's own (TRL computes them for vLLM's).
-      if (generation.slices > 1 || quantized()) update->fill_old_logps(rollout, in.prompts);
-      if (quantized()) sampling = rollout_sampling_metrics();
+      if (generation.slices > 1 || quantized_rollouts(c)) update->fill_old_logps(rollout, in.prompts);
+      if (quantized_rollouts(c)) sampling = rollout_sampling_metrics();
     }
     const size_t slice = rollout.completions.size() / static_cast<size_t>(generation.slices);
     const size_t begin = static_cast<size_t>(position % generation.slices) * slice;
@@ -206,8 +206,6 @@ class GrpoTrainer final : public train::Trainer {
   Json sampled;                    // completion_metrics of the last rollout's first round
   Json sampling = Json::object();  // with rollout_quantization: the sampler's mismatch in the last rollout
   int64_t rollout_tokens = 0;      // prompt and completion tokens the last rollout generated
-
-  bool quantized() const { return c.rollout_quantization != "none"; }
 
   // TRL's sampling/ metrics: how far the quantized sampler's log-probs are from the model's.
   Json rollout_sampling_metrics() const {

@@ -86,6 +86,9 @@ struct GrpoConfig : train::TrainingArguments {
 // num_generations_eval, eval/reward, eval/rewards/<name>/mean); empty without an eval dataset.
 std::vector<std::string> eval_metric_names(const GrpoConfig& config);
 
+// True when rollouts are sampled by a quantized copy of the policy (rollout_quantization not none).
+inline bool quantized_rollouts(const GrpoConfig& config) { return config.rollout_quantization != "none"; }
+
 // Every eval_steps (or logging_steps when 0).
 int64_t eval_interval(const GrpoConfig& config);
 

@@ -90,7 +90,7 @@ GrpoUpdate::GrpoUpdate(const GrpoConfig& config, const io::ModelConfig& model_co
       comm_(comm),
       step_(model_config, weights, lora, config.gradient_checkpointing, static_cast<uint64_t>(config.seed), 4, comm) {
   step_.set_bf16(config.bf16);
-  if (config.rollout_quantization != "none" && config.vllm_importance_sampling_correction)
+  if (quantized_rollouts(config) && config.vllm_importance_sampling_correction)
     correction_ = parse_sampling_correction(config.vllm_importance_sampling_mode, "vllm_importance_sampling_mode");
 }
 
