@@ -145,6 +145,9 @@ TEST(PromptTemplate, r1_zero_is_the_papers_text_with_the_prompt_in_place) {
   const Json messages = Json::parse(
       R"([{"role": "user", "content": "first"}, {"role": "assistant", "content": "a"}, {"role": "user", "content": "What is 2+3?"}])");
   EXPECT_EQ(format_prompt({messages, 5, "", ""}, PromptTemplate::r1_zero, nullptr), expected);
+  // r1_zero_think opens the think block after "Assistant:", as TinyZero's template does.
+  EXPECT_EQ(expected.substr(expected.size() - 10), "Assistant:");
+  EXPECT_EQ(format_prompt({"What is 2+3?", 5, "", ""}, PromptTemplate::r1_zero_think, nullptr), expected + " <think>");
 }
 
 TEST(PromptTemplate, chat_renders_the_template_with_the_generation_prompt_and_raw_is_the_text) {
@@ -167,6 +170,9 @@ TEST(PromptTemplate, names_parse_and_unknown_ones_are_bad_input) {
   EXPECT_EQ(parse_prompt_template("r1_zero"), PromptTemplate::r1_zero);
   EXPECT_EQ(parse_prompt_template("chat"), PromptTemplate::chat);
   EXPECT_EQ(parse_prompt_template("raw"), PromptTemplate::raw);
+  EXPECT_EQ(parse_prompt_template("r1_zero_think"), PromptTemplate::r1_zero_think);
+  EXPECT_TRUE(is_prompt_template("r1_zero_think"));
+  EXPECT_FALSE(is_prompt_template("r1"));
   EXPECT_THROW(parse_prompt_template("r1"), Error);
 }
 

@@ -170,10 +170,14 @@ TEST_F(SftDataset, gsm8k_rows_become_the_prompt_and_an_r1_format_worked_solution
   ASSERT_TRUE(is_gsm8k_file(dir.file("gsm8k.jsonl")));
   const std::vector<PromptItem> items = read_prompt_dataset(dir.file("gsm8k.jsonl"));
   ASSERT_EQ(items.size(), 1u);
-  EXPECT_EQ(worked_solution(items[0]), " <think>\nShe has 2+3=5 cats.\n</think>\n<answer>5</answer>");
+  EXPECT_EQ(worked_solution(items[0], PromptTemplate::raw),
+            " <think>\nShe has 2+3=5 cats.\n</think>\n<answer>5</answer>");
+  EXPECT_EQ(worked_solution(items[0], PromptTemplate::r1_zero_think),
+            "\nShe has 2+3=5 cats.\n</think>\n<answer>5</answer>");
   const SequenceSet set = worked_solution_sequences(items, PromptTemplate::raw, {&tok, &chat, 256}, {}, "gsm8k");
   ASSERT_EQ(set.sequences.size(), 1u);
-  std::vector<int32_t> expected = tok.encode("Ann has 2 cats and gets 3 more. How many?" + worked_solution(items[0]));
+  std::vector<int32_t> expected =
+      tok.encode("Ann has 2 cats and gets 3 more. How many?" + worked_solution(items[0], PromptTemplate::raw));
   expected.push_back(256);
   EXPECT_EQ(set.sequences[0].tokens, expected);
   const size_t prompt = tok.encode("Ann has 2 cats and gets 3 more. How many?").size();

@@ -204,6 +204,10 @@ TEST(GrpoCli, eval_on_a_model_trained_with_the_raw_template_uses_it_unless_told_
   EXPECT_EQ(s["prompt_template"], "r1_zero");
   for (const Json& item : read_json_lines(f.dir.file("explicit/items.jsonl")))
     EXPECT_TRUE(item["prompt"].get<std::string>().ends_with(". Assistant:")) << item.dump();
+  r = test::run_aha(eval + "--prompt-template r1_zero_think --out " + f.dir.file("think"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const Json& item : read_json_lines(f.dir.file("think/items.jsonl")))
+    EXPECT_TRUE(item["prompt"].get<std::string>().ends_with(". Assistant: <think>")) << item.dump();
   // The model it started from has no stored template and no chat template: r1_zero.
   r = test::run_aha("eval --threads 1 --model " + f.model + " --task arithmetic --count 2 --max-tokens 2 --out " +
                     f.dir.file("base"));

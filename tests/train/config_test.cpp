@@ -71,6 +71,8 @@ TEST(TrainConfig, pretraining_takes_text_tasks_and_sft_prompt_tasks) {
   EXPECT_THROW(load_train_config(dir.file("c.yaml"), TrainMode::pretrain, {"prompt_template=raw"}), Error);
   EXPECT_THROW(load_train_config(dir.file("c.yaml"), TrainMode::sft, {"dataset_task=counting", "prompt_template=x"}),
                Error);
+  EXPECT_NO_THROW(load_train_config(dir.file("c.yaml"), TrainMode::sft,
+                                    {"dataset_task=counting", "prompt_template=r1_zero_think"}));
 }
 
 TEST(TrainConfig, missing_model_and_data_are_named) {

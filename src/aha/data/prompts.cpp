@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <optional>
+#include <string_view>
+#include <utility>
 
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
@@ -158,11 +162,23 @@ std::vector<PromptItem> read_prompt_dataset(const std::string& path) {
   return items;
 }
 
+namespace {
+constexpr std::array<std::pair<std::string_view, PromptTemplate>, 4> kPromptTemplates = {{
+    {"r1_zero", PromptTemplate::r1_zero},
+    {"r1_zero_think", PromptTemplate::r1_zero_think},
+    {"chat", PromptTemplate::chat},
+    {"raw", PromptTemplate::raw},
+}};
+}  // namespace
+
+bool is_prompt_template(const std::string& name) {
+  return std::any_of(kPromptTemplates.begin(), kPromptTemplates.end(), [&](const auto& t) { return t.first == name; });
+}
+
 PromptTemplate parse_prompt_template(const std::string& name) {
-  if (name == "r1_zero") return PromptTemplate::r1_zero;
-  if (name == "chat") return PromptTemplate::chat;
-  if (name == "raw") return PromptTemplate::raw;
-  fail("unknown prompt_template \"{}\" (expected r1_zero, chat or raw)", name);
+  for (const auto& [known, format] : kPromptTemplates)
+    if (known == name) return format;
+  fail("unknown prompt_template \"{}\" (expected {})", name, kPromptTemplateNames);
 }
 
 std::string resolve_prompt_template(const std::string& requested, const std::string& model_dir) {
@@ -183,10 +199,11 @@ std::string resolve_prompt_template(const std::string& requested, const std::str
 
 std::string format_prompt(const PromptItem& item, PromptTemplate format, const tokenizer::ChatTemplate* chat_template) {
   switch (format) {
-    case PromptTemplate::r1_zero: {
+    case PromptTemplate::r1_zero:
+    case PromptTemplate::r1_zero_think: {
       std::string text(kR1Zero);
       text.replace(text.find("{prompt}"), 8, prompt_text(item));
-      return text;
+      return format == PromptTemplate::r1_zero_think ? text + " <think>" : text;
     }
     case PromptTemplate::chat: {
       if (chat_template == nullptr)

@@ -20,9 +20,15 @@ using tasks::PromptItem;
 // "answer" whose last line is "#### N": N becomes the answer). Errors name path:line.
 std::vector<PromptItem> read_prompt_dataset(const std::string& path);
 
-enum class PromptTemplate { r1_zero, chat, raw };
+// r1_zero: DeepSeek-R1-Zero's template ("... User: {prompt}. Assistant:"); r1_zero_think: the same
+// with the think block opened (" <think>" after "Assistant:"), as TinyZero's template and chat
+// templates that open it do; chat: the model's chat template; raw: the prompt's text alone.
+enum class PromptTemplate { r1_zero, r1_zero_think, chat, raw };
+inline constexpr const char* kPromptTemplateNames = "r1_zero, r1_zero_think, chat or raw";
 
-// "r1_zero", "chat" or "raw"; anything else is a bad-input Error.
+bool is_prompt_template(const std::string& name);
+
+// One of kPromptTemplateNames; anything else is a bad-input Error.
 PromptTemplate parse_prompt_template(const std::string& name);
 
 // True when model directory `model_dir` (or an adapter's base) has a chat template.
@@ -33,7 +39,8 @@ bool has_chat_template(const std::string& model_dir);
 // template, else r1_zero. An unknown name is a bad-input Error saying where it came from.
 std::string resolve_prompt_template(const std::string& requested, const std::string& model_dir);
 
-// The text the model is given for `item`: R1-Zero's template around the prompt's text, the
+// The text the model is given for `item`: R1-Zero's template around the prompt's text (with
+// r1_zero_think ending in " <think>"), the
 // model's chat template (with the generation prompt; `chat_template` must not be null), or the
 // prompt's text alone. A messages prompt with r1_zero or raw uses its last user message.
 std::string format_prompt(const PromptItem& item, PromptTemplate format, const tokenizer::ChatTemplate* chat_template);

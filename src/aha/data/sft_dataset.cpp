@@ -141,8 +141,10 @@ SequenceSet read_sft_dataset(const std::string& path, const SftTokenizing& tok, 
   return set;
 }
 
-std::string worked_solution(const PromptItem& item) {
-  return fmt::format(" <think>\n{}\n</think>\n<answer>{}</answer>", item.reasoning, item.solution);
+std::string worked_solution(const PromptItem& item, PromptTemplate format) {
+  // r1_zero_think's prompt has opened the think block already.
+  return fmt::format("{}\n{}\n</think>\n<answer>{}</answer>", format == PromptTemplate::r1_zero_think ? "" : " <think>",
+                     item.reasoning, item.solution);
 }
 
 bool is_gsm8k_file(const std::string& path) {
@@ -157,7 +159,7 @@ SequenceSet worked_solution_sequences(const std::vector<PromptItem>& items, Prom
     const std::string where = fmt::format("{} item {}", origin, i + 1);
     if (items[i].reasoning.empty() || items[i].solution.empty())
       fail("{}: no worked solution to train on (it needs reasoning and a final answer)", where);
-    std::vector<int32_t> completion = tok.tokenizer->encode(worked_solution(items[i]), false);
+    std::vector<int32_t> completion = tok.tokenizer->encode(worked_solution(items[i], format), false);
     completion.push_back(tok.eos);
     Sequence s = from_parts(tok.tokenizer->encode(format_prompt(items[i], format, tok.chat_template), false),
                             completion, options.completion_only_loss);

@@ -31,15 +31,16 @@ struct SftTokenizing {
 SequenceSet read_sft_dataset(const std::string& path, const SftTokenizing& tok, const SftOptions& options);
 
 // The completion SFT teaches for an item with a worked solution, in R1's format:
-// " <think>\n{reasoning}\n</think>\n<answer>{solution}</answer>" (EOS is appended when tokenized).
-std::string worked_solution(const PromptItem& item);
+// " <think>\n{reasoning}\n</think>\n<answer>{solution}</answer>" (EOS is appended when tokenized);
+// after an r1_zero_think prompt, which opened the think block, it starts at "\n{reasoning}".
+std::string worked_solution(const PromptItem& item, PromptTemplate format);
 
 // True when the JSONL file at `path` is in GSM8K's format (its first record has "question").
 bool is_gsm8k_file(const std::string& path);
 
 // Prompt-completion sequences from items with worked solutions (a built-in task's, or GSM8K's):
 // the prompt as `format` renders it (chat needs tok.chat_template), the completion
-// worked_solution(item) and EOS. An item without reasoning or solution is an Error naming
+// worked_solution(item, format) and EOS. An item without reasoning or solution is an Error naming
 // `origin` and the item's index.
 SequenceSet worked_solution_sequences(const std::vector<PromptItem>& items, PromptTemplate format,
                                       const SftTokenizing& tok, const SftOptions& options, const std::string& origin);

@@ -12,7 +12,7 @@ std::optional<std::string> stored_prompt_template(const std::string& dir) {
   if (!is_file(path)) return std::nullopt;
   const Json json = read_json_file(path);
   if (!json.is_object() || !json.contains("prompt_template") || !json["prompt_template"].is_string())
-    fail("{}: expected {{\"prompt_template\": \"r1_zero\" | \"chat\" | \"raw\"}}", path);
+    fail("{}: expected {{\"prompt_template\": \"r1_zero\" | \"r1_zero_think\" | \"chat\" | \"raw\"}}", path);
   return json["prompt_template"].get<std::string>();
 }
 

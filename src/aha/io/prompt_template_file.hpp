@@ -1,4 +1,4 @@
-// prompt_template.json: the prompt template (r1_zero, chat or raw) a model was trained with, which
+// prompt_template.json: the prompt template (r1_zero, r1_zero_think, chat or raw) a model was trained with, which
 // aha grpo writes beside the weights ({"prompt_template": "raw"}) so that eval, distill and grpo on
 // the model use it unless told otherwise.
 #pragma once

@@ -17,8 +17,8 @@ namespace aha::rl {
 // The shared model, data and run keys (train::RunArguments: model_name_or_path is the teacher, an
 // HF model directory with its tokenizer; output_dir receives the dataset) plus distill's own.
 struct DistillConfig : train::RunArguments {
-  std::string prompt_template;  // r1_zero, chat or raw; "": the teacher's prompt_template.json, else chat
-                                // when it has a chat template, else r1_zero
+  std::string prompt_template;  // r1_zero, r1_zero_think, chat or raw; "": the teacher's prompt_template.json, else
+                                // chat when it has a chat template, else r1_zero
   std::vector<RewardSpec> reward_funcs;
   double min_reward = 1.0;          // a completion is kept when every reward scores at least this
   int64_t num_samples = 4;          // completions sampled per prompt

@@ -8,6 +8,7 @@
 
 #include "aha/base/error.hpp"
 #include "aha/data/prompt_fit.hpp"
+#include "aha/data/prompts.hpp"
 #include "aha/rl/grpo_loss.hpp"
 #include "aha/rl/sampling_correction.hpp"
 #include "aha/train/config_reader.hpp"
@@ -228,9 +229,8 @@ GrpoConfig load_grpo_config(const std::string& path, const std::vector<std::stri
 void validate(const GrpoConfig& c, const std::string& origin) {
   train::validate_training_arguments(c, origin);
   require(!c.model_name_or_path.empty(), origin, "model_name_or_path", "required: the HF model directory to train");
-  require(c.prompt_template.empty() || c.prompt_template == "r1_zero" || c.prompt_template == "chat" ||
-              c.prompt_template == "raw",
-          origin, "prompt_template", "must be r1_zero, chat or raw");
+  require(c.prompt_template.empty() || data::is_prompt_template(c.prompt_template), origin, "prompt_template",
+          (std::string("must be ") + data::kPromptTemplateNames).c_str());
   require(!c.reward_funcs.empty(), origin, "reward_funcs", "required: at least one reward (e.g. [accuracy, format])");
   require(c.reward_weights.empty() || c.reward_weights.size() == c.reward_funcs.size(), origin, "reward_weights",
           fmt::format("has {} weights for {} reward_funcs", c.reward_weights.size(), c.reward_funcs.size()));

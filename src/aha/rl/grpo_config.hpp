@@ -33,7 +33,7 @@ struct GrpoConfig : train::TrainingArguments {
     logging_steps = 1;
   }
   // Data.
-  std::string prompt_template;  // r1_zero, chat or raw; "": the model's prompt_template.json, else chat
+  std::string prompt_template;  // r1_zero, r1_zero_think, chat or raw; "": the model's prompt_template.json, else chat
                                 // when it has a chat template, else r1_zero
   std::vector<RewardSpec> reward_funcs;
   std::vector<double> reward_weights;  // empty: all 1

@@ -21,7 +21,7 @@ struct PromptSourceOptions {
   std::string dataset_task;     // a built-in task (its `split`)
   int64_t num_examples = 1000;  // items a task generates
   uint64_t seed = 42;
-  std::string prompt_template;  // r1_zero, chat or raw; "": data::resolve_prompt_template's default
+  std::string prompt_template;  // r1_zero, r1_zero_think, chat or raw; "": data::resolve_prompt_template's default
   int64_t max_prompt_length = 512;
   int64_t context = 0;  // positions a prompt plus one generated token must fit in
   data::PromptTruncation truncation = data::PromptTruncation::left;

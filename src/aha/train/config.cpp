@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "aha/base/error.hpp"
+#include "aha/data/prompts.hpp"
 #include "aha/tasks/task.hpp"
 #include "aha/train/config_reader.hpp"
 
@@ -122,9 +123,8 @@ void validate(const TrainConfig& c, const std::string& origin) {
            text ? " (prompt tasks with answers, such as word_problems, are for `aha sft`, grpo, distill and eval)"
                 : " (equations, plain text, is for `aha pretrain`)");
   }
-  require(c.prompt_template.empty() || c.prompt_template == "r1_zero" || c.prompt_template == "chat" ||
-              c.prompt_template == "raw",
-          origin, "prompt_template", "must be r1_zero, chat or raw");
+  require(c.prompt_template.empty() || data::is_prompt_template(c.prompt_template), origin, "prompt_template",
+          (std::string("must be ") + data::kPromptTemplateNames).c_str());
   require(c.max_length >= 2, origin, "max_length", "must be at least 2");
   require(c.eval_steps >= 0, origin, "eval_steps", "must not be negative (0: logging_steps)");
   require(!c.use_peft || !c.model_name_or_path.empty(), origin, "use_peft",
