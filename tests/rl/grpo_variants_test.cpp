@@ -183,6 +183,17 @@ std::string variant_error(const std::vector<std::string>& overrides) {
   return "";
 }
 
+TEST(GrpoConfigTemplate, r1_zero_think_is_a_template_and_refuses_the_format_reward_that_cannot_score_after_it) {
+  EXPECT_EQ(variant_error({"prompt_template=r1_zero_think"}), "");
+  EXPECT_EQ(variant_error({"prompt_template=r1_zero_think", "reward_funcs=[accuracy, format_think_open]"}), "");
+  EXPECT_EQ(variant_error({"prompt_template=r1_zero", "reward_funcs=[accuracy, format]"}), "");
+  const std::string refused = variant_error({"prompt_template=r1_zero_think", "reward_funcs=[accuracy, format]"});
+  EXPECT_NE(refused.find("reward_funcs: format never scores after prompt_template r1_zero_think"), std::string::npos)
+      << refused;
+  const std::string unknown = variant_error({"prompt_template=r1"});
+  EXPECT_NE(unknown.find("prompt_template: must be r1_zero, r1_zero_think, chat or raw"), std::string::npos) << unknown;
+}
+
 TEST(GrpoVariants, the_new_keys_have_trls_defaults_and_bad_values_name_the_key) {
   test::TempDir dir;
   const GrpoConfig d;

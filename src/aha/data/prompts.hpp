@@ -39,10 +39,10 @@ bool has_chat_template(const std::string& model_dir);
 // template, else r1_zero. An unknown name is a bad-input Error saying where it came from.
 std::string resolve_prompt_template(const std::string& requested, const std::string& model_dir);
 
-// The text the model is given for `item`: R1-Zero's template around the prompt's text (with
-// r1_zero_think ending in " <think>"), the
-// model's chat template (with the generation prompt; `chat_template` must not be null), or the
-// prompt's text alone. A messages prompt with r1_zero or raw uses its last user message.
+// The text the model is given for `item`: R1-Zero's template around the prompt's text (ending in
+// " <think>" for r1_zero_think), the model's chat template (with the generation prompt;
+// `chat_template` must not be null), or the prompt's text alone. A messages prompt with r1_zero,
+// r1_zero_think or raw uses its last user message.
 std::string format_prompt(const PromptItem& item, PromptTemplate format, const tokenizer::ChatTemplate* chat_template);
 
 }  // namespace aha::data
