@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "aha/base/error.hpp"
+#include "aha/data/prompts.hpp"
 #include "aha/dist/world.hpp"
 #include "aha/eval/evaluation.hpp"
 #include "aha/io/gguf/reader.hpp"
@@ -104,8 +105,9 @@ const bool registered = register_command({
       app.add_option("--pass-threshold", c->o.pass_threshold,
                      "A sample passes when its reward is at least this (default 1)");
       app.add_option("--prompt-template", c->o.prompt_template,
-                     "r1_zero, r1_zero_think, chat or raw (default: the template the model was trained with, from its "
-                     "prompt_template.json; else chat when it has a chat template, else r1_zero)");
+                     data::prompt_template_names() +
+                         " (default: the template the model was trained with, from its prompt_template.json; else "
+                         "chat when it has a chat template, else r1_zero)");
       app.add_option("--ctx-size", c->o.ctx_size, "Positions per sequence (default: the model's, at most 4096)");
       app.add_option("--max-prompt-length", c->o.max_prompt_length,
                      "Most prompt tokens (default 0: only --ctx-size limits; a prompt needs one position left)");

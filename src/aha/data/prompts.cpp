@@ -171,6 +171,17 @@ constexpr std::array<std::pair<std::string_view, PromptTemplate>, 4> kPromptTemp
 }};
 }  // namespace
 
+std::string prompt_template_names() {
+  std::string names;
+  for (size_t i = 0; i < kPromptTemplates.size(); ++i)
+    names += fmt::format("{}{}",
+                         i == 0                             ? ""
+                         : i + 1 == kPromptTemplates.size() ? " or "
+                                                            : ", ",
+                         kPromptTemplates[i].first);
+  return names;
+}
+
 bool is_prompt_template(const std::string& name) {
   return std::any_of(kPromptTemplates.begin(), kPromptTemplates.end(), [&](const auto& t) { return t.first == name; });
 }
@@ -178,7 +189,7 @@ bool is_prompt_template(const std::string& name) {
 PromptTemplate parse_prompt_template(const std::string& name) {
   for (const auto& [known, format] : kPromptTemplates)
     if (known == name) return format;
-  fail("unknown prompt_template \"{}\" (expected {})", name, kPromptTemplateNames);
+  fail("unknown prompt_template \"{}\" (expected {})", name, prompt_template_names());
 }
 
 std::string resolve_prompt_template(const std::string& requested, const std::string& model_dir) {

@@ -24,11 +24,13 @@ std::vector<PromptItem> read_prompt_dataset(const std::string& path);
 // with the think block opened (" <think>" after "Assistant:"), as TinyZero's template and chat
 // templates that open it do; chat: the model's chat template; raw: the prompt's text alone.
 enum class PromptTemplate { r1_zero, r1_zero_think, chat, raw };
-inline constexpr const char* kPromptTemplateNames = "r1_zero, r1_zero_think, chat or raw";
+
+// The templates' names for messages: "r1_zero, r1_zero_think, chat or raw".
+std::string prompt_template_names();
 
 bool is_prompt_template(const std::string& name);
 
-// One of kPromptTemplateNames; anything else is a bad-input Error.
+// One of prompt_template_names(); anything else is a bad-input Error.
 PromptTemplate parse_prompt_template(const std::string& name);
 
 // True when model directory `model_dir` (or an adapter's base) has a chat template.

@@ -25,9 +25,9 @@ struct EvalOptions {
   ledger::DatasetRecord dataset;  // what the items were read from
   std::string reward = "accuracy";
   Json reward_options = Json::object();
-  std::string
-      prompt_template;   // "r1_zero", "r1_zero_think", "chat", "raw"; "": data::resolve_prompt_template's default
-  int64_t ctx_size = 0;  // positions per sequence; 0: the model's, at most 4096
+  // One of data::prompt_template_names(); "": data::resolve_prompt_template's default.
+  std::string prompt_template;
+  int64_t ctx_size = 0;           // positions per sequence; 0: the model's, at most 4096
   int64_t max_prompt_length = 0;  // 0: no limit but the context
   // A prompt longer than max_prompt_length, or one that leaves no room in ctx_size: keep its last
   // tokens (left), leave the item out (skip) or stop (error).

@@ -1,6 +1,6 @@
-// prompt_template.json: the prompt template (r1_zero, r1_zero_think, chat or raw) a model was trained with, which
-// aha grpo writes beside the weights ({"prompt_template": "raw"}) so that eval, distill and grpo on
-// the model use it unless told otherwise.
+// prompt_template.json: the prompt template (r1_zero, r1_zero_think, chat or raw) a model was
+// trained with, which aha grpo writes beside the weights ({"prompt_template": "raw"}) so that eval,
+// distill and grpo on the model use it unless told otherwise.
 #pragma once
 
 #include <optional>

@@ -144,6 +144,19 @@ void require(bool ok, const std::string& origin, const char* key, const std::str
   if (!ok) fail("{}: {}: {}", origin, key, what);
 }
 
+}  // namespace
+
+void require_rewards_fit_template(const std::vector<RewardSpec>& rewards, const std::string& prompt_template,
+                                  const std::string& origin) {
+  // The template opens the think block, so a completion that opens it again never scores.
+  require(prompt_template != "r1_zero_think" ||
+              std::none_of(rewards.begin(), rewards.end(), [](const RewardSpec& r) { return r.name == "format"; }),
+          origin, "reward_funcs",
+          "format never scores after prompt_template r1_zero_think, which opens <think>: use format_think_open");
+}
+
+namespace {
+
 // The loss variants, the generation batch and the reference model's keys.
 void validate_variants(const GrpoConfig& c, const std::string& origin) {
   parse_sequence_level(c.importance_sampling_level, origin + ": importance_sampling_level");
@@ -230,13 +243,8 @@ void validate(const GrpoConfig& c, const std::string& origin) {
   train::validate_training_arguments(c, origin);
   require(!c.model_name_or_path.empty(), origin, "model_name_or_path", "required: the HF model directory to train");
   require(c.prompt_template.empty() || data::is_prompt_template(c.prompt_template), origin, "prompt_template",
-          std::string("must be ") + data::kPromptTemplateNames);
-  // The template opens the think block, so a completion that opens it again never scores.
-  require(c.prompt_template != "r1_zero_think" || std::none_of(c.reward_funcs.begin(), c.reward_funcs.end(),
-                                                               [](const RewardSpec& r) { return r.name == "format"; }),
-          origin, "reward_funcs",
-          "format never scores after prompt_template r1_zero_think, which opens <think>: "
-          "use format_think_open");
+          "must be " + data::prompt_template_names());
+  require_rewards_fit_template(c.reward_funcs, c.prompt_template, origin);
   require(!c.reward_funcs.empty(), origin, "reward_funcs", "required: at least one reward (e.g. [accuracy, format])");
   require(c.reward_weights.empty() || c.reward_weights.size() == c.reward_funcs.size(), origin, "reward_weights",
           fmt::format("has {} weights for {} reward_funcs", c.reward_weights.size(), c.reward_funcs.size()));

@@ -86,6 +86,11 @@ struct GrpoConfig : train::TrainingArguments {
 // num_generations_eval, eval/reward, eval/rewards/<name>/mean); empty without an eval dataset.
 std::vector<std::string> eval_metric_names(const GrpoConfig& config);
 
+// Refuses the `format` reward after prompt_template r1_zero_think, which opens the think block, so
+// that `format` could never score; `origin` names where the template came from.
+void require_rewards_fit_template(const std::vector<RewardSpec>& rewards, const std::string& prompt_template,
+                                  const std::string& origin);
+
 // True when rollouts are sampled by a quantized copy of the policy (rollout_quantization not none).
 inline bool quantized_rollouts(const GrpoConfig& config) { return config.rollout_quantization != "none"; }
 

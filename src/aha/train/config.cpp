@@ -124,7 +124,7 @@ void validate(const TrainConfig& c, const std::string& origin) {
                 : " (equations, plain text, is for `aha pretrain`)");
   }
   require(c.prompt_template.empty() || data::is_prompt_template(c.prompt_template), origin, "prompt_template",
-          (std::string("must be ") + data::kPromptTemplateNames).c_str());
+          ("must be " + data::prompt_template_names()).c_str());
   require(c.max_length >= 2, origin, "max_length", "must be at least 2");
   require(c.eval_steps >= 0, origin, "eval_steps", "must not be negative (0: logging_steps)");
   require(!c.use_peft || !c.model_name_or_path.empty(), origin, "use_peft",

@@ -30,8 +30,9 @@ struct TrainConfig : TrainingArguments {
   std::optional<bool> completion_only_loss;  // unset: true for prompt-completion data
   bool assistant_only_loss = false;
   bool packing = false;
-  // sft on a built-in task or a GSM8K-format file: how prompts are formatted (r1_zero, r1_zero_think, chat or raw;
-  // "": chat when the model has a chat template, else r1_zero), as `aha grpo` formats them.
+  // sft on a built-in task or a GSM8K-format file: how prompts are formatted (r1_zero,
+  // r1_zero_think, chat or raw; "": chat when the model has a chat template, else r1_zero), as
+  // `aha grpo` formats them.
   std::string prompt_template;
   int64_t eval_steps = 0;  // 0: logging_steps
 };
