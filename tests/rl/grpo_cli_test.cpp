@@ -3,6 +3,8 @@
 // truncated and counted; the prompt template trained with is what eval uses on the model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 
 #include "aha/base/file.hpp"
@@ -102,7 +104,7 @@ TEST(GrpoCli, an_output_dir_holding_a_model_is_refused_unchanged_and_overwrite_t
   const std::string out = f.dir.file("out");
   std::filesystem::copy(f.model, out);  // someone's model directory, without checkpoints
   const auto before = train::testing::snapshot(out);
-  const std::string config = f.config("dataset_task: arithmetic\ndataset_num_examples: 20\n");
+  const std::string config = f.config("dataset_task: word_problems\ndataset_num_examples: 20\n");
   for (const char* resume : {"", " --resume"}) {
     const auto r = test::run_aha("grpo --config " + config + resume);
     EXPECT_EQ(r.status, 2) << r.err;
@@ -183,6 +185,28 @@ TEST(GrpoCli, the_whole_gsm8k_train_file_in_a_256_token_context_runs_to_the_end_
     EXPECT_LE(prompt.size(), 240u + 2u) << prompt;            // a cut character decodes as U+FFFD
   }
   EXPECT_EQ(io::stored_prompt_template(f.dir.file("out")), "r1_zero");
+}
+
+// A model trained after r1_zero_think stores it; a later run that takes the stored template
+// refuses the format reward as a config that names the template does.
+TEST(GrpoCli, the_format_reward_is_refused_after_a_stored_r1_zero_think_template) {
+  CliFixture f;
+  const std::string config = f.config("dataset_task: word_problems\ndataset_num_examples: 20\n");
+  auto r = test::run_aha(
+      "grpo --set prompt_template=r1_zero_think --set reward_funcs=[format_think_open,accuracy] "
+      "--config " +
+      config);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(io::stored_prompt_template(f.dir.file("out")), "r1_zero_think");
+  r = test::run_aha("grpo --set prompt_template= --set model_name_or_path=" + f.dir.file("out") +
+                    " --set output_dir=" + f.dir.file("again") + " --config " + config);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find(f.dir.file("out") + "/prompt_template.json: reward_funcs: format never scores after "
+                                           "prompt_template r1_zero_think"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(is_file(f.dir.file("again/model.safetensors")));
 }
 
 TEST(GrpoCli, eval_on_a_model_trained_with_the_raw_template_uses_it_unless_told_otherwise) {

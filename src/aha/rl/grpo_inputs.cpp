@@ -8,6 +8,7 @@
 #include "aha/io/generation_config.hpp"
 #include "aha/io/gguf/reader.hpp"
 #include "aha/io/model_dir.hpp"
+#include "aha/io/prompt_template_file.hpp"
 #include "aha/model/architecture.hpp"
 #include "aha/rl/grpo.hpp"
 #include "aha/rl/prompt_source.hpp"
@@ -61,6 +62,9 @@ GrpoInputs load_grpo_inputs(const GrpoConfig& c) {
                               in.model_config.max_position_embeddings,
                               data::parse_prompt_truncation(c.prompt_truncation, "prompt_truncation")};
   PromptSet set = load_prompts(p, *in.tokenizer, in.rewards);
+  // An empty prompt_template resolves to the model's stored one, which the config never saw.
+  if (c.prompt_template.empty())
+    require_rewards_fit_template(c.reward_funcs, set.prompt_template, dir + "/" + io::kPromptTemplateFile);
   if (!c.eval_dataset_path.empty() || !c.eval_dataset_task.empty()) {
     PromptSourceOptions e = p;
     e.dataset_path = c.eval_dataset_path;
