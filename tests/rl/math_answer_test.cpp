@@ -28,6 +28,20 @@ TEST(MathAnswer, extraction_prefers_answer_tags_then_boxed_then_hashes_then_last
   EXPECT_EQ(extracted("\\boxed{3 and 4 #### 5"), "5");
 }
 
+// The lenient reading drops final periods from a text answer ("Yes." votes with "yes"), but an
+// answer of periods alone stays an answer, as the strict reading has it (found by the math_answer
+// fuzz target: "<answer>.</answer>" had a strict answer and no lenient one).
+TEST(MathAnswer, the_lenient_key_drops_final_periods_unless_nothing_else_is_left) {
+  const std::string_view dot = "<think>a</think> <answer>.</answer>";
+  ASSERT_TRUE(strict_final_answer(dot));
+  EXPECT_EQ(strict_final_answer(dot)->key, ".");
+  ASSERT_TRUE(lenient_final_answer(dot));
+  EXPECT_EQ(lenient_final_answer(dot)->key, ".");
+  EXPECT_EQ(lenient_final_answer("<answer> Yes. </answer>")->key, "yes");
+  EXPECT_EQ(lenient_final_answer("<answer>..</answer>")->key, "..");
+  EXPECT_FALSE(lenient_final_answer("<answer>  </answer>"));
+}
+
 TEST(MathAnswer, numbers_parse_exactly) {
   auto value = [](std::string_view text) {
     auto v = parse_math_answer(text);

@@ -251,6 +251,7 @@ std::string value_key(const MathValue& v) { return to_string(v.value) + (v.perce
 std::optional<FinalAnswer> final_answer(std::optional<MathValue> number, std::string_view text, bool drop_period) {
   if (number) return FinalAnswer{number, value_key(*number)};
   std::string key = canonical_text(text, drop_period);
+  if (key.empty() && drop_period) key = canonical_text(text, false);  // "." stays an answer
   if (key.empty()) return std::nullopt;
   return FinalAnswer{std::nullopt, std::move(key)};
 }

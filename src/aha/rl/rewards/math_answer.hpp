@@ -54,7 +54,8 @@ struct FinalAnswer {
 std::optional<FinalAnswer> strict_final_answer(std::string_view completion);
 
 // The lenient reading: extract_final_answer's text, as its number (parse_math_answer), else as
-// text (a final period dropped); nullopt when there is none or it is blank.
+// text (final periods dropped, unless nothing else is left); nullopt when there is none or it is
+// blank. So every completion with a strict answer has a lenient one.
 std::optional<FinalAnswer> lenient_final_answer(std::string_view completion);
 
 // True when a strict answer states `reference`: when the reference is one value, the same number,
