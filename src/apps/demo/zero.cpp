@@ -23,8 +23,10 @@ std::string write_corpus(const std::string& dir, const Corpus& c) {
   write_file_atomic(dir + "/corpus.jsonl", text);
   const std::string description = fmt::format(
       "aha demo --zero's base corpus: {} documents; {} built-in '{}' training problems with their answers in "
-      "prose, {} chains of plain equations, {} short stories, {} unrelated notes with <think>/<answer> tags",
-      c.documents.size(), c.problems, kDemoTask, c.equations, c.stories, c.tagged);
+      "prose (most with their steps as plain equations), {} conversations about stories and bare sums, {} chains "
+      "of plain equations, {} short stories, {} sums in words answered in <think>/<answer> tags under R1-Zero's "
+      "instruction",
+      c.documents.size(), c.problems, kDemoTask, c.dialogues, c.equations, c.stories, c.tagged);
   write_file_atomic(dir + "/corpus.jsonl.DATASET.yaml",
                     fmt::format("name: demo base corpus\ndescription: {}\nsource: aha demo --zero\n"
                                 "license: not applicable (generated)\nlanguage: en\ncontent_type: text\n"
@@ -84,9 +86,9 @@ ZeroPlan zero_plan(bool quick) {
   }
   p.model = {768, 128, 344, 4, 4, 2, 512};
   p.corpus.documents = 40000;
-  p.pretrain_steps = 1500, p.pretrain_batch = 16, p.pretrain_length = 128, p.pretrain_learning_rate = 3e-3;
-  p.test_items = 500, p.max_completion_tokens = 64;
-  p.grpo_prompts = 4000, p.grpo_steps = 150, p.grpo_prompts_per_step = 8, p.grpo_learning_rate = 5e-4;
+  p.pretrain_steps = 4000, p.pretrain_batch = 8, p.pretrain_length = 256, p.pretrain_learning_rate = 3e-3;
+  p.test_items = 500, p.max_completion_tokens = 96;
+  p.grpo_prompts = 4000, p.grpo_steps = 150, p.grpo_prompts_per_step = 8, p.grpo_learning_rate = 1e-4;
   return p;
 }
 
@@ -137,6 +139,7 @@ ZeroResult run_zero_demo(const ZeroOptions& o) {
                {"corpus",
                 {{"documents", r.corpus.documents.size()},
                  {"problems_with_answers_in_prose", r.corpus.problems},
+                 {"conversations", r.corpus.dialogues},
                  {"equations", r.corpus.equations},
                  {"stories", r.corpus.stories},
                  {"with_tags", r.corpus.tagged}}},

@@ -1,7 +1,7 @@
 // `aha demo --zero`: DeepSeek-R1-Zero's recipe at toy scale — GRPO straight on a base model, with
 // no SFT on worked solutions. A tiny Llama is pretrained from scratch on a base corpus
 // (zero_corpus.hpp: the task's problems with their answers in prose, plain equations, unrelated
-// stories, and the <think>/<answer> tags in at most 1% of documents, around unrelated text); GRPO
+// stories, and the <think>/<answer> tags in at most 1% of documents, around sums in words); GRPO
 // then trains it with the strict format and accuracy rewards under the R1-Zero prompt. Both models
 // are measured with both verifiers, and the curves over GRPO's steps are kept.
 #pragma once

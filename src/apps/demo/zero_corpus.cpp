@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <sstream>
+#include <vector>
 
 #include "aha/base/error.hpp"
+#include "aha/data/prompts.hpp"
 #include "aha/tasks/story_words.hpp"
 
 namespace aha::demo {
@@ -12,6 +15,10 @@ namespace {
 
 constexpr std::array<const char*, 6> kColours = {"red", "blue", "green", "yellow", "brown", "white"};
 constexpr std::array<const char*, 6> kPlaces = {"park", "shop", "school", "garden", "kitchen", "box"};
+
+// The start of R1-Zero's preamble, without its words about the tags.
+constexpr const char* kChatPreamble =
+    "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. ";
 
 template <size_t N>
 const char* pick(const std::array<const char*, N>& words, RandomStream& rng) {
@@ -44,16 +51,24 @@ std::string story(RandomStream& rng) {
   return text;
 }
 
-// A note someone tagged: a story sentence, then in the tags a thought stating how many things
-// someone has and that count as the answer (no question, no arithmetic).
-std::string tagged_note(RandomStream& rng) {
-  const uint64_t count = 2 + rng.below(30);
-  const std::string sentence = story_sentence(rng);
-  const char* writer = pick(tasks::kStoryNames, rng);
-  const char* owner = pick(tasks::kStoryNames, rng);
-  const char* thing = pick(tasks::kStoryThings, rng);
-  return fmt::format("{} {} wrote: <think> {} has {} {}. </think> <answer> {} </answer>", sentence, writer, owner,
-                     count, thing, count);
+// A training problem answered in prose, the steps as plain equations first when `worked`: "Mia
+// has 7 shells, ... How many shells now? 7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8. Mia has 8 shells now."
+// With `dialogue`, asked in a conversation ("User: <problem>. Assistant: <answer>", the "?." as
+// R1-Zero's template writes it), with the tag-free chat preamble first when `preamble`.
+std::string problem(const tasks::PromptItem& item, bool worked, bool dialogue, bool preamble) {
+  const std::string text = item.prompt.get<std::string>();
+  const size_t name_end = text.find(' '), many = text.rfind("How many "), now = text.rfind(" now?");
+  if (name_end == std::string::npos || many == std::string::npos || now == std::string::npos || now < many + 9)
+    fail_internal("zero corpus: not a counting problem: " + text);
+  std::string steps;
+  if (worked) {
+    std::istringstream lines(item.reasoning);
+    for (std::string line; std::getline(lines, line);) steps += line + ". ";
+  }
+  const std::string answer = fmt::format("{}{} has {} {} now.", steps, text.substr(0, name_end), item.answer.dump(),
+                                         text.substr(many + 9, now - many - 9));
+  if (!dialogue) return text + " " + answer;
+  return fmt::format("{}User: {}. Assistant: {}", preamble ? kChatPreamble : "", text, answer);
 }
 
 // "7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8." : three to five steps of 1..9 that never go below zero.
@@ -70,15 +85,89 @@ std::string equations(RandomStream& rng) {
   return text;
 }
 
-// A training problem with its answer in a sentence: "Mia has 7 shells, ... How many shells now?
-// Mia has 8 shells now."
-std::string problem(const tasks::PromptItem& item) {
-  const std::string text = item.prompt.get<std::string>();
-  const size_t name_end = text.find(' '), many = text.rfind("How many "), now = text.rfind(" now?");
-  if (name_end == std::string::npos || many == std::string::npos || now == std::string::npos || now < many + 9)
-    fail_internal("zero corpus: not a counting problem: " + text);
-  return fmt::format("{} {} has {} {} now.", text, text.substr(0, name_end), item.answer.dump(),
-                     text.substr(many + 9, now - many - 9));
+// " - 4 + 2" from "7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8.": the later steps' operations.
+std::string chain_tail(const std::string& chain) {
+  std::string tail;
+  for (size_t at = chain.find(". "); at != std::string::npos; at = chain.find(". ", at + 2)) {
+    const size_t op = chain.find(' ', at + 2) + 1;
+    tail += " " + chain.substr(op, chain.find(" =", op) - op);
+  }
+  return tail;
+}
+
+// "Start with 7, add 3, take away 4 and add 2. What do you get?" from "7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8.".
+std::string sum_in_words(const std::string& chain) {
+  std::vector<std::string> steps;
+  const size_t first_op = chain.find(' ') + 1;
+  std::istringstream tail(chain.substr(first_op, chain.find(" =") - first_op) + chain_tail(chain));
+  for (std::string op, n; tail >> op >> n;) steps.push_back((op == "+" ? "add " : "take away ") + n);
+  std::string text = "Start with " + chain.substr(0, chain.find(' '));
+  for (size_t i = 0; i < steps.size(); ++i) text += (i + 1 == steps.size() ? " and " : ", ") + steps[i];
+  return text + ". What do you get?";
+}
+
+struct Question {
+  std::string asked, thought, answer;
+};
+
+enum class QuestionKind { story_or_sum, sum_in_words };
+
+// A question that is not a word problem, the text that answers it and the answer. story_or_sum:
+// one about a short story, answered by its sentence ({"The park is red. Ben likes blue cards. What
+// colour is the park?", "The park is red.", "red"}), or a bare sum ("What is 7 + 3 - 4?"),
+// answered by its chain of equations; sum_in_words: "Start with 7, add 3 and take away 4. What do
+// you get?", answered by its chain. The story words are drawn either way, so that both kinds
+// take the same draws before the kind's own.
+Question draw_question(RandomStream& rng, QuestionKind kind) {
+  const char* name = pick(tasks::kStoryNames, rng);
+  const char* thing = pick(tasks::kStoryThings, rng);
+  const char* colour = pick(kColours, rng);
+  const char* place = pick(kPlaces, rng);
+  const uint64_t count = 2 + rng.below(30);
+  Question q;
+  std::string question;
+  switch (kind == QuestionKind::sum_in_words ? 3 : rng.below(4)) {
+    case 3: {
+      const std::string chain = equations(rng);
+      q.asked = kind == QuestionKind::sum_in_words
+                    ? sum_in_words(chain)
+                    : "What is " + chain.substr(0, chain.find(" =")) + chain_tail(chain) + "?";
+      q.thought = chain;
+      q.answer = chain.substr(chain.rfind("= ") + 2, chain.size() - chain.rfind("= ") - 3);
+      return q;
+    }
+    case 0:
+      q.thought = fmt::format("The {} is {}.", place, colour);
+      question = fmt::format("What colour is the {}?", place);
+      q.answer = colour;
+      break;
+    case 1:
+      q.thought = fmt::format("{} keeps the {} in the {}.", name, thing, place);
+      question = fmt::format("Where does {} keep the {}?", name, thing);
+      q.answer = place;
+      break;
+    default:
+      q.thought = fmt::format("{} has {} {}.", name, count, thing);
+      question = fmt::format("How many {} does {} have?", thing, name);
+      q.answer = std::to_string(count);
+  }
+  const std::string before = story_sentence(rng), after = story_sentence(rng);
+  q.asked = fmt::format("{} {} {} {}", before, q.thought, after, question);
+  return q;
+}
+
+// The question asked under R1-Zero's instruction and answered in its tags: "A conversation ...
+// User: <asked>. Assistant: <think> <thought> </think> <answer> <answer> </answer>".
+std::string tagged_conversation(const Question& q) {
+  data::PromptItem item;
+  item.prompt = q.asked;
+  return fmt::format("{} <think> {} </think> <answer> {} </answer>",
+                     data::format_prompt(item, data::PromptTemplate::r1_zero, nullptr), q.thought, q.answer);
+}
+
+// The question in a plain conversation: "[preamble] User: <asked>. Assistant: <thought>".
+std::string plain_conversation(const Question& q, bool preamble) {
+  return fmt::format("{}User: {}. Assistant: {}", preamble ? kChatPreamble : "", q.asked, q.thought);
 }
 
 }  // namespace
@@ -91,13 +180,21 @@ Corpus base_corpus(const CorpusPlan& plan, const std::vector<tasks::PromptItem>&
   const auto max_tagged = static_cast<int64_t>(static_cast<double>(plan.documents) * plan.tag_share);
   for (int64_t d = 0; d < plan.documents; ++d) {
     const double u = rng.uniform();
-    if (u < plan.tag_share && c.tagged < max_tagged) {
-      c.documents.push_back(tagged_note(rng));
+    double bound = plan.tag_share;
+    if (u < bound && c.tagged < max_tagged) {
+      c.documents.push_back(tagged_conversation(draw_question(rng, QuestionKind::sum_in_words)));
       ++c.tagged;
-    } else if (u < plan.tag_share + plan.problem_share) {
-      c.documents.push_back(problem(train_items[next_problem++ % train_items.size()]));
+    } else if (u < (bound += plan.problem_share)) {
+      const bool worked = rng.uniform() < plan.worked_share;
+      const bool dialogue = rng.uniform() < plan.problem_dialogue_share;
+      const bool preamble = rng.uniform() < plan.preamble_share;
+      c.documents.push_back(problem(train_items[next_problem++ % train_items.size()], worked, dialogue, preamble));
       ++c.problems;
-    } else if (u < plan.tag_share + plan.problem_share + plan.equation_share) {
+    } else if (u < (bound += plan.dialogue_share)) {
+      const Question q = draw_question(rng, QuestionKind::story_or_sum);
+      c.documents.push_back(plain_conversation(q, rng.uniform() < plan.preamble_share));
+      ++c.dialogues;
+    } else if (u < (bound += plan.equation_share)) {
       c.documents.push_back(equations(rng));
       ++c.equations;
     } else {
