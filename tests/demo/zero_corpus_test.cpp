@@ -18,12 +18,12 @@ TEST(ZeroCorpus, holds_each_kind_in_its_share_and_tags_only_around_sums_in_words
   RandomStream rng(7, "test"), again(7, "test");
   const Corpus c = base_corpus(plan, items, rng);
   ASSERT_EQ(c.documents.size(), 5000u);
-  EXPECT_EQ(c.problems + c.equations + c.tagged + c.stories + c.dialogues, 5000);
+  EXPECT_EQ(c.problems + c.equations + c.tagged + c.stories + c.conversations, 5000);
   EXPECT_EQ(base_corpus(plan, items, again).documents, c.documents);
   EXPECT_LE(c.tagged, 50);  // 1%, a bound and not only an expectation
   EXPECT_GE(c.tagged, 30);
   EXPECT_NEAR(c.problems / 5000.0, plan.problem_share, 0.03);
-  EXPECT_NEAR(c.dialogues / 5000.0, plan.dialogue_share, 0.02);
+  EXPECT_NEAR(c.conversations / 5000.0, plan.conversation_share, 0.02);
   EXPECT_NEAR(c.equations / 5000.0, plan.equation_share, 0.03);
   int64_t tagged = 0, problems = 0, worked = 0, conversations = 0;
   for (const std::string& d : c.documents) {
@@ -55,7 +55,7 @@ TEST(ZeroCorpus, holds_each_kind_in_its_share_and_tags_only_around_sums_in_words
   EXPECT_EQ(tagged, c.tagged);
   EXPECT_EQ(problems, c.problems);
   EXPECT_NEAR(static_cast<double>(worked) / problems, plan.worked_share, 0.05);
-  EXPECT_NEAR(static_cast<double>(conversations) / problems, plan.problem_dialogue_share, 0.02);
+  EXPECT_NEAR(static_cast<double>(conversations) / problems, plan.problem_conversation_share, 0.02);
 }
 
 TEST(ZeroCorpus, a_share_of_tags_that_rounds_to_none_gives_none) {

@@ -26,7 +26,7 @@ std::string write_corpus(const std::string& dir, const Corpus& c) {
       "prose (most with their steps as plain equations), {} conversations about stories and bare sums, {} chains "
       "of plain equations, {} short stories, {} sums in words answered in <think>/<answer> tags under R1-Zero's "
       "instruction",
-      c.documents.size(), c.problems, kDemoTask, c.dialogues, c.equations, c.stories, c.tagged);
+      c.documents.size(), c.problems, kDemoTask, c.conversations, c.equations, c.stories, c.tagged);
   write_file_atomic(dir + "/corpus.jsonl.DATASET.yaml",
                     fmt::format("name: demo base corpus\ndescription: {}\nsource: aha demo --zero\n"
                                 "license: not applicable (generated)\nlanguage: en\ncontent_type: text\n"
@@ -139,7 +139,7 @@ ZeroResult run_zero_demo(const ZeroOptions& o) {
                {"corpus",
                 {{"documents", r.corpus.documents.size()},
                  {"problems_with_answers_in_prose", r.corpus.problems},
-                 {"conversations", r.corpus.dialogues},
+                 {"conversations", r.corpus.conversations},
                  {"equations", r.corpus.equations},
                  {"stories", r.corpus.stories},
                  {"with_tags", r.corpus.tagged}}},

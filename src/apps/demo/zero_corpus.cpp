@@ -4,6 +4,7 @@
 
 #include <array>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "aha/base/error.hpp"
@@ -53,9 +54,9 @@ std::string story(RandomStream& rng) {
 
 // A training problem answered in prose, the steps as plain equations first when `worked`: "Mia
 // has 7 shells, ... How many shells now? 7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8. Mia has 8 shells now."
-// With `dialogue`, asked in a conversation ("User: <problem>. Assistant: <answer>", the "?." as
+// With `conversation`, asked in one ("User: <problem>. Assistant: <answer>", the "?." as
 // R1-Zero's template writes it), with the tag-free chat preamble first when `preamble`.
-std::string problem(const tasks::PromptItem& item, bool worked, bool dialogue, bool preamble) {
+std::string problem(const tasks::PromptItem& item, bool worked, bool conversation, bool preamble) {
   const std::string text = item.prompt.get<std::string>();
   const size_t name_end = text.find(' '), many = text.rfind("How many "), now = text.rfind(" now?");
   if (name_end == std::string::npos || many == std::string::npos || now == std::string::npos || now < many + 9)
@@ -67,42 +68,55 @@ std::string problem(const tasks::PromptItem& item, bool worked, bool dialogue, b
   }
   const std::string answer = fmt::format("{}{} has {} {} now.", steps, text.substr(0, name_end), item.answer.dump(),
                                          text.substr(many + 9, now - many - 9));
-  if (!dialogue) return text + " " + answer;
+  if (!conversation) return text + " " + answer;
   return fmt::format("{}User: {}. Assistant: {}", preamble ? kChatPreamble : "", text, answer);
 }
 
-// "7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8." : three to five steps of 1..9 that never go below zero.
-std::string equations(RandomStream& rng) {
-  int64_t count = 1 + static_cast<int64_t>(rng.below(9));
-  std::string text;
+// A chain of three to five steps of 1..9 from a start of 1..9 that never goes below zero.
+struct Chain {
+  int64_t start = 0;
+  std::vector<std::pair<char, int64_t>> steps;  // ('+' or '-', 1..9)
+};
+
+Chain draw_chain(RandomStream& rng) {
+  Chain chain;
+  chain.start = 1 + static_cast<int64_t>(rng.below(9));
+  int64_t count = chain.start;
   for (uint64_t steps = 3 + rng.below(3); steps > 0; --steps) {
     const int64_t n = 1 + static_cast<int64_t>(rng.below(9));
     const bool minus = count >= n && rng.below(2) == 0;
-    const int64_t next = minus ? count - n : count + n;
-    text += fmt::format("{}{} {} {} = {}.", text.empty() ? "" : " ", count, minus ? '-' : '+', n, next);
+    chain.steps.emplace_back(minus ? '-' : '+', n);
+    count += minus ? -n : n;
+  }
+  return chain;
+}
+
+// "7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8."; `result` receives the last count.
+std::string equations(const Chain& chain, int64_t* result = nullptr) {
+  std::string text;
+  int64_t count = chain.start;
+  for (const auto& [op, n] : chain.steps) {
+    const int64_t next = op == '-' ? count - n : count + n;
+    text += fmt::format("{}{} {} {} = {}.", text.empty() ? "" : " ", count, op, n, next);
     count = next;
   }
+  if (result != nullptr) *result = count;
   return text;
 }
 
-// " - 4 + 2" from "7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8.": the later steps' operations.
-std::string chain_tail(const std::string& chain) {
-  std::string tail;
-  for (size_t at = chain.find(". "); at != std::string::npos; at = chain.find(". ", at + 2)) {
-    const size_t op = chain.find(' ', at + 2) + 1;
-    tail += " " + chain.substr(op, chain.find(" =", op) - op);
-  }
-  return tail;
+// "What is 7 + 3 - 4 + 2?"
+std::string bare_sum(const Chain& chain) {
+  std::string text = fmt::format("What is {}", chain.start);
+  for (const auto& [op, n] : chain.steps) text += fmt::format(" {} {}", op, n);
+  return text + "?";
 }
 
-// "Start with 7, add 3, take away 4 and add 2. What do you get?" from "7 + 3 = 10. 10 - 4 = 6. 6 + 2 = 8.".
-std::string sum_in_words(const std::string& chain) {
-  std::vector<std::string> steps;
-  const size_t first_op = chain.find(' ') + 1;
-  std::istringstream tail(chain.substr(first_op, chain.find(" =") - first_op) + chain_tail(chain));
-  for (std::string op, n; tail >> op >> n;) steps.push_back((op == "+" ? "add " : "take away ") + n);
-  std::string text = "Start with " + chain.substr(0, chain.find(' '));
-  for (size_t i = 0; i < steps.size(); ++i) text += (i + 1 == steps.size() ? " and " : ", ") + steps[i];
+// "Start with 7, add 3, take away 4 and add 2. What do you get?"
+std::string sum_in_words(const Chain& chain) {
+  std::string text = fmt::format("Start with {}", chain.start);
+  for (size_t i = 0; i < chain.steps.size(); ++i)
+    text += fmt::format("{}{} {}", i + 1 == chain.steps.size() ? " and " : ", ",
+                        chain.steps[i].first == '+' ? "add" : "take away", chain.steps[i].second);
   return text + ". What do you get?";
 }
 
@@ -128,12 +142,11 @@ Question draw_question(RandomStream& rng, QuestionKind kind) {
   std::string question;
   switch (kind == QuestionKind::sum_in_words ? 3 : rng.below(4)) {
     case 3: {
-      const std::string chain = equations(rng);
-      q.asked = kind == QuestionKind::sum_in_words
-                    ? sum_in_words(chain)
-                    : "What is " + chain.substr(0, chain.find(" =")) + chain_tail(chain) + "?";
-      q.thought = chain;
-      q.answer = chain.substr(chain.rfind("= ") + 2, chain.size() - chain.rfind("= ") - 3);
+      const Chain chain = draw_chain(rng);
+      int64_t result = 0;
+      q.thought = equations(chain, &result);
+      q.asked = kind == QuestionKind::sum_in_words ? sum_in_words(chain) : bare_sum(chain);
+      q.answer = std::to_string(result);
       return q;
     }
     case 0:
@@ -186,16 +199,16 @@ Corpus base_corpus(const CorpusPlan& plan, const std::vector<tasks::PromptItem>&
       ++c.tagged;
     } else if (u < (bound += plan.problem_share)) {
       const bool worked = rng.uniform() < plan.worked_share;
-      const bool dialogue = rng.uniform() < plan.problem_dialogue_share;
+      const bool conversation = rng.uniform() < plan.problem_conversation_share;
       const bool preamble = rng.uniform() < plan.preamble_share;
-      c.documents.push_back(problem(train_items[next_problem++ % train_items.size()], worked, dialogue, preamble));
+      c.documents.push_back(problem(train_items[next_problem++ % train_items.size()], worked, conversation, preamble));
       ++c.problems;
-    } else if (u < (bound += plan.dialogue_share)) {
+    } else if (u < (bound += plan.conversation_share)) {
       const Question q = draw_question(rng, QuestionKind::story_or_sum);
       c.documents.push_back(plain_conversation(q, rng.uniform() < plan.preamble_share));
-      ++c.dialogues;
+      ++c.conversations;
     } else if (u < (bound += plan.equation_share)) {
-      c.documents.push_back(equations(rng));
+      c.documents.push_back(equations(draw_chain(rng)));
       ++c.equations;
     } else {
       c.documents.push_back(story(rng));

@@ -19,19 +19,19 @@ namespace aha::demo {
 
 struct CorpusPlan {
   int64_t documents = 0;
-  double problem_share = 0.6;            // a training problem and its answer in prose
-  double worked_share = 0.8;             // of the problems: the steps as plain equations before the answer
-  double problem_dialogue_share = 0.03;  // of the problems: asked in a "User: ... Assistant: ..." conversation
-  double preamble_share = 0.3;           // of the conversations: a chat preamble first, which names no tags
-  double dialogue_share = 0.05;          // questions about stories or bare sums in plain conversations
-  double equation_share = 0.15;          // chains of "a + b = c" with no story
-  double tag_share = 0.01;               // sums in words answered in <think>/<answer> tags (at most this share)
+  double problem_share = 0.6;                // a training problem and its answer in prose
+  double worked_share = 0.8;                 // of the problems: the steps as plain equations before the answer
+  double problem_conversation_share = 0.03;  // of the problems: asked in a "User: ... Assistant: ..." conversation
+  double preamble_share = 0.3;               // of the conversations: a chat preamble first, which names no tags
+  double conversation_share = 0.05;          // questions about stories or bare sums in plain conversations
+  double equation_share = 0.15;              // chains of "a + b = c" with no story
+  double tag_share = 0.01;                   // sums in words answered in <think>/<answer> tags (at most this share)
   // the rest: short unrelated stories about the task's names and things
 };
 
 struct Corpus {
   std::vector<std::string> documents;
-  int64_t problems = 0, equations = 0, tagged = 0, stories = 0, dialogues = 0;
+  int64_t problems = 0, equations = 0, tagged = 0, stories = 0, conversations = 0;
 };
 
 // `plan.documents` documents in random order, the problems drawn from `train_items` (counting
