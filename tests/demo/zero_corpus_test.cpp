@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string_view>
+
 #include "aha/rl/rewards/r1_structure.hpp"
 #include "aha/tasks/task.hpp"
 
@@ -44,7 +46,8 @@ TEST(ZeroCorpus, holds_each_kind_in_its_share_and_tags_only_around_sums_in_words
     const bool conversation = at > 0;
     conversations += conversation;
     if (conversation) EXPECT_EQ(d.substr(at - 6, 6), "User: ") << d;
-    const std::string answer = d.substr(at + prompt.size() + (conversation ? 13 : 1));  // past ". Assistant: " or " "
+    const std::string_view between = conversation ? ". Assistant: " : " ";
+    const std::string answer = d.substr(at + prompt.size() + between.size());
     const std::string first_step = item.reasoning.substr(0, item.reasoning.find('\n'));
     worked += answer.starts_with(first_step + ". ");
     const size_t many = prompt.rfind("How many ") + 9;
