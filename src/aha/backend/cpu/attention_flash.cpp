@@ -79,12 +79,99 @@ void weighted_rows(float* y, const float* w, const float* x, int64_t stride, int
   }
 }
 
-// y[d] += a·x[d].
-void axpy(float* y, float a, const float* x, int64_t n) {
+// Query rows of the backward pass taken together: their dot products share each load of kᵀ and
+// vᵀ, their dq sums each load of k, their dk and dv updates one load and store.
+constexpr int64_t kQueryBlock = 4;  // the unrolled loops below hold 4
+
+// row_dots of the block's rows x_r into s_r, t < round_up(n): each s_r[t] the same chain.
+void block_row_dots(float* const* s, const float* const* x, int64_t rows, const float* xt, int64_t tp, int64_t n,
+                    int64_t head_dim) {
+  if (rows != kQueryBlock) {
+    for (int64_t r = 0; r < rows; ++r) row_dots(s[r], x[r], xt, tp, n, head_dim);
+    return;
+  }
+  const int64_t blocks = round_up(n) / kLanes;
+  for (int64_t b = 0; b < blocks; b += 2) {  // two vectors of t; the second past `blocks` is padding, not stored
+    F32x16 a[kQueryBlock][2];
+    for (auto& row : a) row[0] = row[1] = simd::zero();
+    const float* col = xt + b * kLanes;
+    const bool two = b + 1 < blocks;
+    for (int64_t d = 0; d < head_dim; ++d, col += tp) {
+      const F32x16 c0 = simd::load(col), c1 = two ? simd::load(col + kLanes) : simd::zero();
+      for (int64_t r = 0; r < kQueryBlock; ++r) {
+        const F32x16 xd = simd::broadcast(x[r][d]);
+        a[r][0] = simd::fma(xd, c0, a[r][0]);
+        a[r][1] = simd::fma(xd, c1, a[r][1]);
+      }
+    }
+    for (int64_t r = 0; r < kQueryBlock; ++r) {
+      simd::store(s[r] + b * kLanes, a[r][0]);
+      if (two) simd::store(s[r] + (b + 1) * kLanes, a[r][1]);
+    }
+  }
+}
+
+// weighted_rows of the block's rows: y_r = Σ_(t <= first + r) w_r[t]·x_t, each the same even
+// and odd chains as weighted_rows, the rows sharing each load of x while all of them run.
+void block_weighted_rows(float* const* y, const float* const* w, int64_t first, int64_t rows, const float* x,
+                         int64_t stride, int64_t head_dim) {
+  if (rows != kQueryBlock || head_dim % kLanes != 0) {
+    for (int64_t r = 0; r < rows; ++r) weighted_rows(y[r], w[r], x, stride, first + r + 1, head_dim);
+    return;
+  }
+  for (int64_t d = 0; d < head_dim; d += kLanes) {
+    F32x16 even[kQueryBlock], odd[kQueryBlock];
+    for (int64_t r = 0; r < kQueryBlock; ++r) even[r] = odd[r] = simd::zero();
+    int64_t t = 0;
+    for (; t + 2 <= first + 1; t += 2) {  // every row has t and t + 1
+      const F32x16 x0 = simd::load(x + t * stride + d), x1 = simd::load(x + (t + 1) * stride + d);
+      for (int64_t r = 0; r < kQueryBlock; ++r) {
+        even[r] = simd::fma(simd::broadcast(w[r][t]), x0, even[r]);
+        odd[r] = simd::fma(simd::broadcast(w[r][t + 1]), x1, odd[r]);
+      }
+    }
+    for (int64_t r = 0; r < kQueryBlock; ++r) {  // each row's own end, as weighted_rows ends it
+      const int64_t n = first + r + 1;
+      int64_t u = t;
+      for (; u + 2 <= n; u += 2) {
+        even[r] = simd::fma(simd::broadcast(w[r][u]), simd::load(x + u * stride + d), even[r]);
+        odd[r] = simd::fma(simd::broadcast(w[r][u + 1]), simd::load(x + (u + 1) * stride + d), odd[r]);
+      }
+      if (u < n) even[r] = simd::fma(simd::broadcast(w[r][u]), simd::load(x + u * stride + d), even[r]);
+      simd::store(y[r] + d, simd::add(even[r], odd[r]));
+    }
+  }
+}
+
+// y_t (n values, rows n apart) += Σ_r a_r[t]·x_r for t < first + rows, over the block's rows r
+// with t <= first + r, in the order of r: the same fused multiply-adds in the same order as one
+// row at a time, with one load and store of y_t per block and x_r held in registers.
+void add_block(float* y, int64_t first, const float* const* a, const float* const* x, int64_t rows, int64_t n) {
   int64_t d = 0;
-  const F32x16 av = simd::broadcast(a);
-  for (; d + kLanes <= n; d += kLanes) simd::store(y + d, simd::fma(av, simd::load(x + d), simd::load(y + d)));
-  for (; d < n; ++d) y[d] = std::fma(a, x[d], y[d]);
+  for (; d + kLanes <= n; d += kLanes) {
+    F32x16 xv[kQueryBlock];
+    for (int64_t r = 0; r < rows; ++r) xv[r] = simd::load(x[r] + d);
+    int64_t t = 0;
+    if (rows == kQueryBlock)  // every row of the block reaches t <= first
+      for (; t <= first; ++t) {
+        F32x16 acc = simd::load(y + t * n + d);
+        acc = simd::fma(simd::broadcast(a[0][t]), xv[0], acc);
+        acc = simd::fma(simd::broadcast(a[1][t]), xv[1], acc);
+        acc = simd::fma(simd::broadcast(a[2][t]), xv[2], acc);
+        acc = simd::fma(simd::broadcast(a[3][t]), xv[3], acc);
+        simd::store(y + t * n + d, acc);
+      }
+    for (; t < first + rows; ++t) {
+      F32x16 acc = simd::load(y + t * n + d);
+      for (int64_t r = std::max<int64_t>(0, t - first); r < rows; ++r)
+        acc = simd::fma(simd::broadcast(a[r][t]), xv[r], acc);
+      simd::store(y + t * n + d, acc);
+    }
+  }
+  for (; d < n; ++d)
+    for (int64_t t = 0; t < first + rows; ++t)
+      for (int64_t r = std::max<int64_t>(0, t - first); r < rows; ++r)
+        y[t * n + d] = std::fma(a[r][t], x[r][d], y[t * n + d]);
 }
 
 // s[t] = scale·s[t] for t <= last, -inf for the rest of last's block; returns the maximum.
@@ -129,7 +216,7 @@ void attention_flash_forward(float* out, float* lse, const float* q, const float
   const int64_t tp = round_up(seq);
   parallel_for(static_cast<size_t>(batch * kv_heads), [&](size_t begin, size_t end) {
     float* kt = scratch(0, static_cast<size_t>(head_dim * tp)).data();
-    float* s = scratch(1, static_cast<size_t>(tp)).data();
+    float* s = scratch(1, static_cast<size_t>(kQueryBlock * tp)).data();  // p of the block's rows
     for (size_t task = begin; task < end; ++task) {
       const int64_t b = static_cast<int64_t>(task) / kv_heads;
       const int64_t kvh = static_cast<int64_t>(task) % kv_heads;
@@ -137,15 +224,24 @@ void attention_flash_forward(float* out, float* lse, const float* q, const float
       const float* vb = v + base * sh.kv_stride() + kvh * head_dim;
       transpose_rows(kt, k + base * sh.kv_stride() + kvh * head_dim, sh.kv_stride(), seq, tp, head_dim);
       for (int64_t h = kvh * sh.group(); h < (kvh + 1) * sh.group(); ++h)
-        for (int64_t i = 0; i < seq; ++i) {
-          const int64_t row = (base + i) * heads + h;
-          row_dots(s, q + row * head_dim, kt, tp, i + 1, head_dim);
-          const float max = scale_and_mask(s, i, scale);
-          const float sum = exp_shifted(s, s, i + 1, max);
-          const float inv_sum = 1.0f / sum;
-          for (int64_t t = 0; t <= i; ++t) s[t] *= inv_sum;
-          weighted_rows(out + row * head_dim, s, vb, sh.kv_stride(), i + 1, head_dim);
-          lse[row] = max + std::log(sum);
+        for (int64_t i0 = 0; i0 < seq; i0 += kQueryBlock) {
+          const int64_t rows = std::min(kQueryBlock, seq - i0);
+          const float* qs[kQueryBlock];
+          float *ps[kQueryBlock], *outs[kQueryBlock];
+          for (int64_t r = 0; r < rows; ++r) {
+            const int64_t row = (base + i0 + r) * heads + h;
+            qs[r] = q + row * head_dim, outs[r] = out + row * head_dim, ps[r] = s + r * tp;
+          }
+          block_row_dots(ps, qs, rows, kt, tp, i0 + rows, head_dim);
+          for (int64_t r = 0; r < rows; ++r) {
+            const int64_t i = i0 + r;
+            const float max = scale_and_mask(ps[r], i, scale);
+            const float sum = exp_shifted(ps[r], ps[r], i + 1, max);
+            const float inv_sum = 1.0f / sum;
+            for (int64_t t = 0; t <= i; ++t) ps[r][t] *= inv_sum;
+            lse[(base + i) * heads + h] = max + std::log(sum);
+          }
+          block_weighted_rows(outs, ps, i0, rows, vb, sh.kv_stride(), head_dim);
         }
     }
   });
@@ -163,11 +259,11 @@ void attention_flash_backward(float* dq, float* dk, float* dv, const float* dout
   parallel_for(static_cast<size_t>(batch * kv_heads), [&](size_t begin, size_t end) {
     float* kt = scratch(0, static_cast<size_t>(head_dim * tp)).data();
     float* vt = scratch(2, static_cast<size_t>(head_dim * tp)).data();
-    float* p = scratch(1, static_cast<size_t>(tp)).data();
-    float* dp = scratch(3, static_cast<size_t>(tp)).data();
+    float* p = scratch(1, static_cast<size_t>(kQueryBlock * tp)).data();   // p of the block's rows
+    float* dp = scratch(3, static_cast<size_t>(kQueryBlock * tp)).data();  // their dp, then ds
     float* dk_acc = scratch(4, static_cast<size_t>(seq * head_dim)).data();
     float* dv_acc = scratch(5, static_cast<size_t>(seq * head_dim)).data();
-    float* dq_row = scratch(6, static_cast<size_t>(head_dim)).data();
+    float* dq_row = scratch(6, static_cast<size_t>(kQueryBlock * head_dim)).data();
     for (size_t task = begin; task < end; ++task) {
       const int64_t b = static_cast<int64_t>(task) / kv_heads;
       const int64_t kvh = static_cast<int64_t>(task) % kv_heads;
@@ -178,25 +274,34 @@ void attention_flash_backward(float* dq, float* dk, float* dv, const float* dout
       std::fill(dk_acc, dk_acc + seq * head_dim, 0.0f);
       std::fill(dv_acc, dv_acc + seq * head_dim, 0.0f);
       for (int64_t h = kvh * sh.group(); h < (kvh + 1) * sh.group(); ++h)
-        for (int64_t i = 0; i < seq; ++i) {
-          const int64_t row = (base + i) * heads + h;
-          const float* qi = q + row * head_dim;
-          const float* doi = dout + row * head_dim;
-          row_dots(p, qi, kt, tp, i + 1, head_dim);
-          scale_and_mask(p, i, scale);
-          exp_shifted(p, p, i + 1, lse[row]);
-          row_dots(dp, doi, vt, tp, i + 1, head_dim);
-          const float delta = simd::dot(doi, out + row * head_dim, head_dim);
-          for (int64_t t = 0; t <= i; ++t) dp[t] = p[t] * (dp[t] - delta) * scale;  // ds_t
+        for (int64_t i0 = 0; i0 < seq; i0 += kQueryBlock) {
+          const int64_t rows = std::min(kQueryBlock, seq - i0);
+          const float *qs[kQueryBlock], *dos[kQueryBlock];
+          float *ps[kQueryBlock], *dss[kQueryBlock], *dq_rows[kQueryBlock];
+          for (int64_t r = 0; r < rows; ++r) {
+            const int64_t row = (base + i0 + r) * heads + h;
+            qs[r] = q + row * head_dim, dos[r] = dout + row * head_dim;
+            ps[r] = p + r * tp, dss[r] = dp + r * tp, dq_rows[r] = dq_row + r * head_dim;
+          }
+          block_row_dots(ps, qs, rows, kt, tp, i0 + rows, head_dim);
+          block_row_dots(dss, dos, rows, vt, tp, i0 + rows, head_dim);
+          for (int64_t r = 0; r < rows; ++r) {
+            const int64_t i = i0 + r, row = (base + i) * heads + h;
+            float *pi = ps[r], *ds = dss[r];
+            scale_and_mask(pi, i, scale);
+            exp_shifted(pi, pi, i + 1, lse[row]);
+            const float delta = simd::dot(dos[r], out + row * head_dim, head_dim);
+            for (int64_t t = 0; t <= i; ++t) ds[t] = pi[t] * (ds[t] - delta) * scale;
+          }
           if (dq) {
-            weighted_rows(dq_row, dp, k + kv_off, sh.kv_stride(), i + 1, head_dim);
-            float* dqi = dq + row * head_dim;
-            for (int64_t d = 0; d < head_dim; ++d) dqi[d] += dq_row[d];
+            block_weighted_rows(dq_rows, dss, i0, rows, k + kv_off, sh.kv_stride(), head_dim);
+            for (int64_t r = 0; r < rows; ++r) {
+              float* dqi = dq + ((base + i0 + r) * heads + h) * head_dim;
+              for (int64_t d = 0; d < head_dim; ++d) dqi[d] += dq_rows[r][d];
+            }
           }
-          for (int64_t t = 0; t <= i; ++t) {
-            axpy(dk_acc + t * head_dim, dp[t], qi, head_dim);
-            axpy(dv_acc + t * head_dim, p[t], doi, head_dim);
-          }
+          add_block(dk_acc, i0, dss, qs, rows, head_dim);
+          add_block(dv_acc, i0, ps, dos, rows, head_dim);
         }
       for (int64_t t = 0; t < seq; ++t) {
         const int64_t o = kv_off + t * sh.kv_stride();
