@@ -127,6 +127,24 @@ TEST_P(GemmBf16Level, is_bit_identical_for_every_thread_count) {
   EXPECT_EQ(results[0], results[2]);
 }
 
+// A given transposed (the weight gradient's doutᵀ) is rounded as it is turned: the same bits as
+// the product of the transposed copy, with tails of the 16 x 16 blocks in rows and in k, a padded
+// leading dimension, and more than the rows a call rounds on one thread (1,000 x 1,100).
+TEST_P(GemmBf16Level, a_read_transposed_gives_the_bits_of_its_transposed_copy) {
+  for (auto [rows, k, n] :
+       std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {37, 45, 33}, {16, 32, 40}, {1000, 1100, 20}}) {
+    const int64_t stride = rows + 3;
+    const std::vector<float> a_t = random_vector(k * stride, 7);
+    std::vector<float> a(static_cast<size_t>(rows * k));
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t c = 0; c < k; ++c) a[i * k + c] = a_t[c * stride + i];
+    const PackedBf16 packed = packed_random_weight(k, n, 8);
+    std::vector<float> out(static_cast<size_t>(rows * n), -1.0f);
+    gemm_bf16_transposed_a(out.data(), a_t.data(), stride, packed, rows, GetParam());
+    EXPECT_EQ(out, product(GetParam(), a.data(), packed, rows)) << rows << "x" << k << "x" << n;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryLevel, GemmBf16Level,
                          testing::Values(IsaLevel::generic, IsaLevel::avx2, IsaLevel::avx512, IsaLevel::avx512bf16,
                                          IsaLevel::amx),

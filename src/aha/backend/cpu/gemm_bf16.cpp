@@ -28,8 +28,11 @@ void gemm_bf16_tile(const MicroKernels& kernels, int mr, int np, int64_t q0, int
   const bf16::MicroKernel f = kernels.kernel(mr, np);
   const int64_t full = np * kBf16PanelWidth;
   if (width == full) return f(q0, q1, a, lda, b, b_panel, c, ldc, load);
-  alignas(64) float buf[kMaxTileFloats] = {};
-  for (int i = 0; i < mr && load; ++i) std::copy_n(c + i * ldc, width, buf + i * full);
+  alignas(64) float buf[kMaxTileFloats];  // the kernel writes all of it; it reads it only to load
+  for (int i = 0; i < mr && load; ++i) {
+    std::copy_n(c + i * ldc, width, buf + i * full);
+    std::fill(buf + i * full + width, buf + (i + 1) * full, 0.0f);
+  }
   f(q0, q1, a, lda, b, b_panel, buf, full, load);
   for (int i = 0; i < mr; ++i) std::copy_n(buf + i * full, width, c + i * ldc);
 }
@@ -128,20 +131,60 @@ void round_row(IsaLevel level, std::byte* dst, const float* a, int64_t a_stride,
 // (tens of microseconds on a virtual machine) than rounding a million values.
 constexpr int64_t kSerialRounding = int64_t{1} << 20;
 
-// A (rows, k) rounded to bf16, rows of lda elements (rows padded to 16 for AMX's tiles), in
-// a buffer of the calling thread that later calls reuse.
-const std::byte* round_a(IsaLevel level, const float* a, int64_t a_stride, int64_t rows, int64_t k, int64_t lda) {
+// The calling thread's buffer for A rounded (rows padded to 16 for AMX's tiles, lda elements
+// apart), reused by later calls; sets `padded_rows`.
+std::byte* rounded_buffer(IsaLevel level, int64_t rows, int64_t lda, int64_t& padded_rows) {
   thread_local std::vector<std::byte, CacheAligned<std::byte>> buffer;
-  const int64_t padded_rows = level == IsaLevel::amx ? (rows + 15) / 16 * 16 : rows;
+  padded_rows = level == IsaLevel::amx ? (rows + 15) / 16 * 16 : rows;
   const size_t bytes = level >= IsaLevel::avx512bf16 ? sizeof(uint16_t) : sizeof(float);
   const size_t need = static_cast<size_t>(padded_rows * lda) * bytes;
   if (buffer.size() < need) buffer.resize(need);
-  std::byte* dst = buffer.data();
+  return buffer.data();
+}
+
+// A (rows, k) rounded to bf16 into rounded_buffer.
+const std::byte* round_a(IsaLevel level, const float* a, int64_t a_stride, int64_t rows, int64_t k, int64_t lda) {
+  int64_t padded_rows = 0;
+  std::byte* dst = rounded_buffer(level, rows, lda, padded_rows);
   auto round_rows = [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) round_row(level, dst, a, a_stride, static_cast<int64_t>(r), rows, k, lda);
   };
   if (padded_rows * k < kSerialRounding) round_rows(0, static_cast<size_t>(padded_rows));
   else parallel_for(static_cast<size_t>(padded_rows), round_rows);
+  return dst;
+}
+
+// Rows [i0, i0 + 16) of A below padded_rows (zeros from `rows` on) from its transpose a_t,
+// rounded into `dst` as round_row writes them: 16 x 16 blocks turned in registers (AVX-512),
+// the rest one value at a time.
+void round_block_transposed(IsaLevel level, std::byte* dst, const float* a_t, int64_t stride, int64_t i0, int64_t rows,
+                            int64_t padded_rows, int64_t k, int64_t lda) {
+  const bool bits = level >= IsaLevel::avx512bf16;
+  int64_t k0 = 0;  // the columns below k0 done in blocks
+#if defined(__x86_64__)
+  if (level >= IsaLevel::avx512 && i0 + 16 <= rows)
+    for (; k0 + 16 <= k; k0 += 16) bf16::round_transposed_16x16(dst, bits, lda, i0, k0, a_t + k0 * stride + i0, stride);
+#endif
+  for (int64_t i = i0; i < std::min(i0 + 16, padded_rows); ++i)
+    for (int64_t c = k0; c < lda; ++c) {
+      const uint16_t b = tensor::f32_to_bf16(i < rows && c < k ? a_t[c * stride + i] : 0.0f);
+      if (bits) reinterpret_cast<uint16_t*>(dst)[i * lda + c] = b;
+      else reinterpret_cast<float*>(dst)[i * lda + c] = tensor::bf16_to_f32(b);
+    }
+}
+
+// A (rows, k) read from its transpose a_t (k, rows), rounded into rounded_buffer.
+const std::byte* round_a_transposed(IsaLevel level, const float* a_t, int64_t stride, int64_t rows, int64_t k,
+                                    int64_t lda) {
+  int64_t padded_rows = 0;
+  std::byte* dst = rounded_buffer(level, rows, lda, padded_rows);
+  const int64_t blocks = (padded_rows + 15) / 16;
+  auto round_blocks = [&](size_t begin, size_t end) {
+    for (size_t b = begin; b < end; ++b)
+      round_block_transposed(level, dst, a_t, stride, 16 * static_cast<int64_t>(b), rows, padded_rows, k, lda);
+  };
+  if (padded_rows * k < kSerialRounding) round_blocks(0, static_cast<size_t>(blocks));
+  else parallel_for(static_cast<size_t>(blocks), round_blocks);
   return dst;
 }
 
@@ -206,6 +249,45 @@ __attribute__((target("avx512f"))) void bf16::pack_column_avx512(uint16_t* dst, 
     const __m512i low_half = _mm512_maskz_inserti64x4(0xff, _mm512_setzero_si512(), a, 0);
     const __m512i both = _mm512_maskz_inserti64x4(0xff, low_half, b, 1);
     _mm512_i32scatter_epi32(dst + q0 * 2 * kBf16PanelWidth, offsets, both, 1);
+  }
+}
+
+__attribute__((target("avx512f"))) void bf16::round_transposed_16x16(std::byte* dst, bool bits, int64_t lda, int64_t i0,
+                                                                     int64_t k0, const float* src, int64_t stride) {
+  // src's 16 rows (k0..k0+15, each holding rows i0..i0+15 of A) turned into A's rows: pairs of
+  // rows interleaved, then 4x4 blocks within each 128-bit lane, then the lanes. (The maskz forms:
+  // GCC 12's unmasked ones start from an "undefined" vector that -Wuninitialized then reports.)
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * stride);
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_maskz_unpacklo_ps(0xffff, r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_maskz_unpackhi_ps(0xffff, r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_maskz_shuffle_ps(0xffff, t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 1] = _mm512_maskz_shuffle_ps(0xffff, t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * i + 2] = _mm512_maskz_shuffle_ps(0xffff, t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 3] = _mm512_maskz_shuffle_ps(0xffff, t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_maskz_shuffle_f32x4(0xffff, r[i], r[4 + i], 0x88);
+    t[4 + i] = _mm512_maskz_shuffle_f32x4(0xffff, r[i], r[4 + i], 0xdd);
+    t[8 + i] = _mm512_maskz_shuffle_f32x4(0xffff, r[8 + i], r[12 + i], 0x88);
+    t[12 + i] = _mm512_maskz_shuffle_f32x4(0xffff, r[8 + i], r[12 + i], 0xdd);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm512_maskz_shuffle_f32x4(0xffff, t[i], t[8 + i], 0x88);
+    r[8 + i] = _mm512_maskz_shuffle_f32x4(0xffff, t[i], t[8 + i], 0xdd);
+    r[4 + i] = _mm512_maskz_shuffle_f32x4(0xffff, t[4 + i], t[12 + i], 0x88);
+    r[12 + i] = _mm512_maskz_shuffle_f32x4(0xffff, t[4 + i], t[12 + i], 0xdd);
+  }
+  for (int i = 0; i < 16; ++i) {  // r[i]: row i0 + i of A, columns k0..k0+15
+    const __m512i rounded = round_lanes_to_bf16(r[i]);
+    const int64_t at = (i0 + i) * lda + k0;
+    if (bits)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(reinterpret_cast<uint16_t*>(dst) + at),
+                          _mm512_maskz_cvtepi32_epi16(0xffff, rounded));
+    else _mm512_storeu_ps(reinterpret_cast<float*>(dst) + at, _mm512_castsi512_ps(left_16(rounded)));
   }
 }
 
@@ -325,15 +407,24 @@ void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows, Is
   gemm_bf16(out, a, w.k, w, rows, level);
 }
 
-void gemm_bf16(float* out, const float* a, int64_t a_stride, const PackedBf16& w, int64_t rows, IsaLevel level) {
+namespace {
+
+// One cache line more than k per row of rounded A: with rows a power of two of bytes apart (k =
+// 2048), the 12 rows a micro-tile reads would share one set of the L1 cache and evict each other.
+int64_t rounded_stride(const PackedBf16& w) { return w.padded_k() + kBf16Depth; }
+
+// False when there is nothing to multiply (out filled); fails for a level above the CPU's.
+bool start_product(float* out, const PackedBf16& w, int64_t rows, IsaLevel level) {
   if (level > detected_isa())
     fail_internal(fmt::format("gemm_bf16: level {} is above this CPU's {}", isa_name(level), isa_name(detected_isa())));
-  if (rows <= 0 || w.n <= 0) return;
-  if (w.k == 0) return std::fill(out, out + rows * w.n, 0.0f);
-  // One cache line more than k per row: with rows a power of two of bytes apart (k = 2048), the
-  // 12 rows a micro-tile reads would share one set of the L1 cache and evict each other.
-  const int64_t lda = w.padded_k() + kBf16Depth;
-  const std::byte* rounded = round_a(level, a, a_stride, rows, w.k, lda);
+  if (rows <= 0 || w.n <= 0) return false;
+  if (w.k > 0) return true;
+  std::fill(out, out + rows * w.n, 0.0f);
+  return false;
+}
+
+// out = rounded A (rows lda apart) · W on the tasks of task_grid.
+void run_tasks(float* out, const std::byte* rounded, int64_t lda, const PackedBf16& w, int64_t rows, IsaLevel level) {
   const TaskGrid grid = task_grid(rows, w.panels(), num_threads());
   parallel_for(static_cast<size_t>(grid.m_blocks * grid.n_chunks), [&](size_t begin, size_t end) {
     for (int64_t t = static_cast<int64_t>(begin); t < static_cast<int64_t>(end); ++t) {
@@ -343,6 +434,21 @@ void gemm_bf16(float* out, const float* a, int64_t a_stride, const PackedBf16& w
                 {out, w.n, rounded, lda, w, i0, i1, panels * nb / grid.n_chunks, panels * (nb + 1) / grid.n_chunks});
     }
   });
+}
+
+}  // namespace
+
+void gemm_bf16(float* out, const float* a, int64_t a_stride, const PackedBf16& w, int64_t rows, IsaLevel level) {
+  if (!start_product(out, w, rows, level)) return;
+  const int64_t lda = rounded_stride(w);
+  run_tasks(out, round_a(level, a, a_stride, rows, w.k, lda), lda, w, rows, level);
+}
+
+void gemm_bf16_transposed_a(float* out, const float* a_t, int64_t a_t_stride, const PackedBf16& w, int64_t rows,
+                            IsaLevel level) {
+  if (!start_product(out, w, rows, level)) return;
+  const int64_t lda = rounded_stride(w);
+  run_tasks(out, round_a_transposed(level, a_t, a_t_stride, rows, w.k, lda), lda, w, rows, level);
 }
 
 }  // namespace aha::backend::cpu

@@ -66,4 +66,9 @@ void gemm_bf16(float* out, const float* a, const PackedBf16& w, int64_t rows, Is
 // The same with the rows of A a_stride >= w.k floats apart.
 void gemm_bf16(float* out, const float* a, int64_t a_stride, const PackedBf16& w, int64_t rows, IsaLevel level);
 
+// The same with A stored transposed: element (i, k) of A (rows, w.k) at a_t[k * a_t_stride + i],
+// a_t_stride >= rows (the weight gradient's doutᵀ, rounded as it is transposed: no copy).
+void gemm_bf16_transposed_a(float* out, const float* a_t, int64_t a_t_stride, const PackedBf16& w, int64_t rows,
+                            IsaLevel level);
+
 }  // namespace aha::backend::cpu

@@ -65,6 +65,10 @@ __attribute__((target("avx512f"))) void pack_pair_avx512(uint16_t* dst, const fl
 // Column j of a packed panel from its k values `src` (contiguous), `dst` = the panel + 2j: every
 // one of `pairs` pairs (zeros past k).
 __attribute__((target("avx512f"))) void pack_column_avx512(uint16_t* dst, const float* src, int64_t k, int64_t pairs);
+// Rows i0..i0+15, columns k0..k0+15 of rounded A (rows lda elements apart: bf16 bits when `bits`,
+// else fp32 values) from the 16 x 16 block of its transpose at src (rows `stride` apart).
+__attribute__((target("avx512f"))) void round_transposed_16x16(std::byte* dst, bool bits, int64_t lda, int64_t i0,
+                                                               int64_t k0, const float* src, int64_t stride);
 #endif
 
 }  // namespace aha::backend::cpu::bf16

@@ -8,17 +8,13 @@
 #include "aha/backend/cpu/matmul.hpp"
 #include "aha/base/threads.hpp"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 namespace aha::backend::cpu {
 namespace {
 
 // Buffers of the calling thread that later calls reuse (training calls with the same shapes).
 struct Bf16Scratch {
   PackedBf16 packed;
-  AlignedFloats product, transposed;
+  AlignedFloats product;
 };
 
 Bf16Scratch& scratch() {
@@ -26,69 +22,17 @@ Bf16Scratch& scratch() {
   return s;
 }
 
+// v's memory for at least n floats, grown but never shrunk or refilled: calls alternate shapes.
+float* at_least(AlignedFloats& v, int64_t n) {
+  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  return v.data();
+}
+
 // sum (n) += addend (n), threaded.
 void add_into(float* sum, const float* addend, int64_t n) {
   parallel_for(static_cast<size_t>(n), [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) sum[i] += addend[i];
   });
-}
-
-#if defined(__x86_64__)
-// dst (16 rows, ds apart) = the transpose of src (16 rows, ss apart): pairs of rows interleaved,
-// then 4x4 blocks within each 128-bit lane, then the lanes.
-__attribute__((target("avx512f"))) void transpose_16x16(float* dst, int64_t ds, const float* src, int64_t ss) {
-  __m512 r[16], t[16];
-  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ss);
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int i = 0; i < 4; ++i) {
-    t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
-    t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
-    t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
-    t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
-    r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
-    r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd);
-  }
-  for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * ds, r[i]);
-}
-#endif
-
-// a (rows, cols) transposed into `out` (cols, rows + padding) in tiles of 16 x 16 (AVX-512) or
-// element by element; returns the row stride. (The padding keeps the rows off a power of two of
-// bytes apart, where a tile's rows would share one set of the cache and evict each other.)
-int64_t transpose(AlignedFloats& out, const float* a, int64_t rows, int64_t cols) {
-  constexpr int64_t kTile = 16;
-  const int64_t stride = rows + 16;
-  out.resize(static_cast<size_t>(stride * cols));
-  float* dst = out.data();
-  const bool avx512 = isa_level() >= IsaLevel::avx512;
-  parallel_for(static_cast<size_t>((cols + kTile - 1) / kTile), [&](size_t begin, size_t end) {
-    for (int64_t j0 = static_cast<int64_t>(begin) * kTile; j0 < std::min(cols, static_cast<int64_t>(end) * kTile);
-         j0 += kTile)
-      for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
-#if defined(__x86_64__)
-        if (avx512 && j0 + kTile <= cols && r0 + kTile <= rows) {
-          transpose_16x16(dst + j0 * stride + r0, stride, a + r0 * cols + j0, cols);
-          continue;
-        }
-#endif
-        for (int64_t j = j0; j < std::min(cols, j0 + kTile); ++j)
-          for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r) dst[j * stride + r] = a[r * cols + j];
-      }
-  });
-  return stride;
 }
 
 }  // namespace
@@ -112,16 +56,15 @@ void matmul_backward_bf16(float* dinp, float* dweight, float* dbias, const float
   Bf16Scratch& s = scratch();
   if (dinp) {  // dinp (rows, in) += dout (rows, out) · W: B = Wᵀ (in, out) read through W
     pack_bf16_rounded(s.packed, {weight, 1, in}, out_dim, in);
-    s.product.resize(static_cast<size_t>(rows * in));
-    gemm_bf16(s.product.data(), dout, s.packed, rows);
-    add_into(dinp, s.product.data(), rows * in);
+    float* product = at_least(s.product, rows * in);
+    gemm_bf16(product, dout, s.packed, rows);
+    add_into(dinp, product, rows * in);
   }
   if (dweight) {  // dW (out, in) += doutᵀ (out, rows) · inp (rows, in): B = inpᵀ (in, rows)
     pack_bf16_rounded(s.packed, {inp, 1, in}, rows, in);
-    const int64_t stride = transpose(s.transposed, dout, rows, out_dim);
-    s.product.resize(static_cast<size_t>(out_dim * in));
-    gemm_bf16(s.product.data(), s.transposed.data(), stride, s.packed, out_dim, isa_level());
-    add_into(dweight, s.product.data(), out_dim * in);
+    float* product = at_least(s.product, out_dim * in);
+    gemm_bf16_transposed_a(product, dout, out_dim, s.packed, out_dim, isa_level());
+    add_into(dweight, product, out_dim * in);
   }
   if (dbias) matmul_backward(nullptr, nullptr, dbias, dout, inp, weight, rows, in, out_dim);
 }
