@@ -45,7 +45,9 @@ TEST(GrpoGeneration, one_generation_batch_feeds_steps_per_generation_over_accumu
     // A generation batch's rollout metrics are logged once, on the step that drew it (as TRL).
     EXPECT_EQ(lines[s].contains("generation_tokens_per_second"), generates) << s;
     EXPECT_EQ(lines[s].contains("reward"), generates) << s;
-    if (generates) EXPECT_GT(lines[s]["generation_seconds"].get<double>(), 0.0) << s;
+    if (generates) {
+      EXPECT_GT(lines[s]["generation_seconds"].get<double>(), 0.0) << s;
+    }
     // The two steps of a generation batch share its completions and rewards, not their slice.
     const size_t first = (s - s % 2) * 32;
     for (size_t i = 0; i < 32; ++i) EXPECT_EQ(logged[s * 32 + i]["completion"], logged[first + i]["completion"]);
