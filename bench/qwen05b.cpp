@@ -10,6 +10,7 @@
 #include "aha/base/file.hpp"
 #include "aha/io/safetensors.hpp"
 #include "aha/model/parameter_table.hpp"
+#include "aha/tokenizer/byte_level.hpp"
 #include "aha/tokenizer/trainer.hpp"
 #include "aha/train/init_weights.hpp"
 
@@ -48,6 +49,36 @@ std::string byte_level_tokenizer_json() {
   return trainer.finish().json;
 }
 
+// The byte-level tokenizer grown to `vocab_size` ids by merges of bytes 128..255 only (pairs of
+// them, then a pair and one more), so that ASCII text encodes to the same ids as before and every
+// id the model can sample is a token.
+std::string full_vocabulary_tokenizer_json(int64_t vocab_size) {
+  OrderedJson doc = parse_ordered_json(byte_level_tokenizer_json(), "byte-level tokenizer");
+  OrderedJson& vocab = doc["model"]["vocab"];
+  OrderedJson& merges = doc["model"]["merges"];
+  const auto alphabet = [](std::string_view bytes) {
+    std::string text;
+    tokenizer::byte_level::encode(bytes, text);
+    return text;
+  };
+  const auto add = [&](const std::string& a, const std::string& b) {
+    if (static_cast<int64_t>(vocab.size()) >= vocab_size) return;
+    const size_t id = vocab.size();
+    vocab[alphabet(a + b)] = id;
+    merges.push_back({alphabet(a), alphabet(b)});
+  };
+  std::vector<std::string> pairs;
+  for (int a = 128; a < 256; ++a)
+    for (int b = 128; b < 256; ++b) {
+      pairs.push_back({static_cast<char>(a), static_cast<char>(b)});
+      add(std::string(1, static_cast<char>(a)), std::string(1, static_cast<char>(b)));
+    }
+  for (const std::string& pair : pairs)
+    for (int c = 128; c < 256; ++c) add(pair, std::string(1, static_cast<char>(c)));
+  if (static_cast<int64_t>(vocab.size()) != vocab_size) fail_internal("full-vocabulary tokenizer: too few merges");
+  return doc.dump(2) + "\n";
+}
+
 }  // namespace
 
 Json qwen25_05b_config_json() {
@@ -78,7 +109,7 @@ Json qwen25_05b_config_json() {
 
 io::ModelConfig qwen25_05b_config() { return io::parse_model_config(qwen25_05b_config_json(), "Qwen2.5-0.5B config"); }
 
-void write_random_model_dir(const std::string& dir, const Json& config, uint64_t seed) {
+void write_random_model_dir(const std::string& dir, const Json& config, uint64_t seed, bool full_vocabulary) {
   const fs::path target = fs::path(dir).lexically_normal();
   if (fs::exists(target)) fail("{}: already exists; give a new directory", dir);
   const io::ModelConfig parsed = io::parse_model_config(config, dir + "/config.json");
@@ -87,7 +118,8 @@ void write_random_model_dir(const std::string& dir, const Json& config, uint64_t
   fs::remove_all(temp);
   fs::create_directories(temp);
   write_file_atomic((temp / "config.json").string(), config.dump(2) + "\n");
-  write_file_atomic((temp / "tokenizer.json").string(), byte_level_tokenizer_json());
+  write_file_atomic((temp / "tokenizer.json").string(),
+                    full_vocabulary ? full_vocabulary_tokenizer_json(parsed.vocab_size) : byte_level_tokenizer_json());
   io::write_safetensors((temp / "model.safetensors").string(), random_bf16_tensors(parsed, seed), {{"format", "pt"}});
   fs::rename(temp, target);
 }

@@ -21,7 +21,10 @@ io::ModelConfig qwen25_05b_config();
 // initialised as transformers does (normal(0, 0.02), norms 1, biases 0; seeded) stored as BF16 in
 // model.safetensors, and a byte-level tokenizer.json of 256 ids (the rest of the vocabulary is
 // padding, which aha never samples; the config's EOS id lies there, so generation runs to its
-// length limit). Written under a temporary name and renamed when complete.
-void write_random_model_dir(const std::string& dir, const Json& config, uint64_t seed);
+// length limit). With `full_vocabulary` the tokenizer has an id for every row of the vocabulary
+// (merges of bytes 128..255 only, so ASCII text encodes as with the byte tokenizer), for binaries
+// that cannot run on padded ids (aha before issue #14's item 5). Written under a temporary name and
+// renamed when complete.
+void write_random_model_dir(const std::string& dir, const Json& config, uint64_t seed, bool full_vocabulary = false);
 
 }  // namespace aha::bench
