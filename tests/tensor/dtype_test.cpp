@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace aha::tensor {
 namespace {
@@ -51,6 +52,40 @@ TEST(DType, bfloat16_known_values_and_rounding) {
     }
     ASSERT_EQ(bits(f), h << 16);
   }
+}
+
+// The nearest bf16 to a finite float, ties to the even one, found in double arithmetic from the
+// two bf16 values around it (the one it truncates to and the next one away from zero).
+uint16_t nearest_bf16(float f) {
+  const uint32_t down = bits(f) >> 16;
+  const uint32_t up = down + 1;  // past the largest finite value this is infinity's bits
+  const double d = std::fabs(static_cast<double>(f));
+  const double low = std::fabs(static_cast<double>(bf16_to_f32(static_cast<uint16_t>(down))));
+  const double high = (up & 0x7fff) == 0x7f80 ? std::ldexp(1.0, 128)
+                                              : std::fabs(static_cast<double>(bf16_to_f32(static_cast<uint16_t>(up))));
+  if (d - low < high - d) return static_cast<uint16_t>(down);
+  if (d - low > high - d) return static_cast<uint16_t>(up);
+  return static_cast<uint16_t>((down & 1) == 0 ? down : up);
+}
+
+TEST(DType, bfloat16_rounds_every_sampled_float_to_the_nearest_even) {
+  uint64_t state = 0x9e3779b97f4a7c15u;  // splitmix64: every exponent, sign and low-bit pattern
+  for (int i = 0; i < 2000000; ++i) {
+    uint64_t z = (state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    const auto u = static_cast<uint32_t>(z ^ (z >> 31));
+    float f;
+    std::memcpy(&f, &u, 4);
+    if (std::isnan(f)) {
+      ASSERT_TRUE(std::isnan(bf16_to_f32(f32_to_bf16(f)))) << std::hex << u;
+      continue;
+    }
+    ASSERT_EQ(f32_to_bf16(f), nearest_bf16(f)) << std::hex << u;
+  }
+  EXPECT_EQ(f32_to_bf16(std::numeric_limits<float>::max()), 0x7f80);  // rounds to infinity
+  EXPECT_EQ(f32_to_bf16(-INFINITY), 0xff80);
+  EXPECT_EQ(f32_to_bf16(std::ldexp(1.0f, -149)), 0x0000);  // the smallest subnormal: below half of bf16's
 }
 
 TEST(DType, names_round_trip_and_unknown_is_rejected) {

@@ -32,8 +32,15 @@ inline float bf16_to_f32(uint16_t bits) {
   return f;
 }
 
-// fp32 -> bf16 bits, rounding to nearest even; NaN stays NaN.
-uint16_t f32_to_bf16(float value);
+// fp32 -> bf16 bits, rounding to nearest even; a NaN stays a NaN, made quiet. Inline and without
+// a branch, so that loops over it vectorize (the avx2 level's bf16 rounding).
+inline uint16_t f32_to_bf16(float value) {
+  uint32_t u;
+  __builtin_memcpy(&u, &value, 4);
+  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const uint32_t quiet = (u >> 16) | 0x40u;
+  return static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet : rounded);
+}
 
 // IEEE half bits -> fp32 (exact, including subnormals, infinities and NaN).
 float f16_to_f32(uint16_t bits);
