@@ -93,15 +93,16 @@ StageCost timed_sft(const DemoPlan& p, const std::string& data, const std::strin
   return train_stage(c, style, "sft " + std::filesystem::path(out).filename().string(), std::max(seconds, 1e-3));
 }
 
-// R1's rejection sampling as a control: the warm-up model samples as many prompts as GRPO drew
-// (8 completions each), the same verifiers keep the right ones, and SFT on them fills the rest of
-// GRPO's wall time. Returns the stage's cost and the model (the start when nothing passed).
+// R1's rejection sampling as a control: the warm-up model samples every prompt of GRPO's training
+// set (8 completions each; GRPO's steps, with dynamic sampling's extra draws, go through all of
+// them), the same verifiers keep the right ones, and SFT on them fills the rest of GRPO's wall
+// time. Returns the stage's cost and the model (the start when nothing passed).
 std::pair<StageCost, std::string> rejection_sampling_control(const DemoPlan& p, const std::string& out, double seconds,
                                                              const ProgressStyle& style) {
   rl::DistillConfig d;
   d.model_name_or_path = out + "/sft";
   d.dataset_task = kDemoTask;
-  d.dataset_num_examples = p.grpo_steps * p.grpo_prompts_per_step;
+  d.dataset_num_examples = p.grpo_prompts;
   d.seed = static_cast<int64_t>(p.seed);
   d.output_dir = out + "/rs_data";
   d.prompt_template = "chat";
@@ -175,7 +176,7 @@ DemoPlan demo_plan(bool quick) {
   p.model = {512, 128, 344, 4, 4, 2};
   p.sft_examples = 20000, p.sft_steps = 1000, p.sft_batch = 32, p.sft_learning_rate = 3e-3;
   p.test_items = 500, p.max_completion_tokens = 48;
-  p.grpo_prompts = 4000, p.grpo_steps = 200, p.grpo_prompts_per_step = 8;
+  p.grpo_prompts = 4000, p.grpo_steps = 500, p.grpo_prompts_per_step = 8;
   p.grpo_learning_rate = 1e-4, p.control_learning_rate = 1e-4;
   return p;
 }
