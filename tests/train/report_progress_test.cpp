@@ -5,7 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <vector>
+
 #include "aha/train/run_loop.hpp"
+#include "aha/train/trainer.hpp"
+#include "tests/train/fixtures.hpp"
 
 namespace aha::train {
 namespace {
@@ -29,6 +33,24 @@ TEST(TrainProgress, a_resumed_run_shows_its_steps_with_loss_and_reward_at_this_p
             "grpo: 9/10 steps (90%)  loss 0.2500  2.0 s/step  2s left\n"
             "grpo: 10/10 steps (100%)  loss 0.1250  reward 0.750  2.0 s/step  done in 4s\n");
   std::free(buffer);
+}
+
+// A run bounded by time has no step count to count down to: its max_steps is not reported as the
+// total, even when (as here) the steps run out first.
+TEST(TrainProgress, a_run_bounded_by_time_reports_no_total) {
+  test::TempDir dir;
+  const std::string config_path =
+      testing::write_arithmetic_config(dir.path().string(), "max_steps: 2\nsave_steps: 1000\n");
+  std::vector<Progress> seen;
+  RunOptions o;
+  o.progress = [&](const Progress& p) { seen.push_back(p); };
+  o.max_seconds = 1e9;
+  run_training(load_train_config(config_path, TrainMode::pretrain, {}), o);
+  ASSERT_EQ(seen.size(), 3u);  // the start and two steps
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].step, static_cast<int64_t>(i));
+    EXPECT_EQ(seen[i].max_steps, 0);
+  }
 }
 
 }  // namespace

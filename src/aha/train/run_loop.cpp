@@ -106,8 +106,12 @@ struct Loop {
     }
     trainer.after_step(st, last, [&](Json line) { log(std::move(line)); });
     if (st.global_step % args.save_steps == 0 || last) save();
-    if (o.progress) o.progress({st.global_step, st.max_steps, r.loss, r.reward, seconds_since(started), first_step});
+    if (o.progress)
+      o.progress({st.global_step, progress_total(), r.loss, r.reward, seconds_since(started), first_step});
   }
+
+  // The step count progress counts down to: none when a time bound may end the run first.
+  int64_t progress_total() const { return o.max_seconds > 0 ? 0 : st.max_steps; }
 };
 
 }  // namespace
@@ -178,7 +182,7 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   if (writes) loop.metrics.emplace(args.output_dir + "/metrics.jsonl", st.global_step);
   loop.warmup = warmup_steps_for(args.warmup_steps, args.warmup_ratio, st.max_steps);
   trainer.start(st);
-  if (o.progress) o.progress({st.global_step, st.max_steps, 0.0, std::nullopt, 0.0, st.global_step});
+  if (o.progress) o.progress({st.global_step, loop.progress_total(), 0.0, std::nullopt, 0.0, st.global_step});
   const auto out_of_time = [&] { return o.max_seconds > 0 && seconds_since(loop.started) >= o.max_seconds; };
   while (st.global_step < st.max_steps && !out_of_time()) loop.one_step();
   if (!writes) return {st.global_step, false, st.num_input_tokens_seen};

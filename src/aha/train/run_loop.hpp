@@ -32,7 +32,7 @@ constexpr int64_t kMaxBadStepsInARow = 3;
 
 // Where a run stands, for a progress line.
 struct Progress {
-  int64_t step = 0, max_steps = 0;
+  int64_t step = 0, max_steps = 0;    // max_steps 0: no count to reach (a run bounded by max_seconds)
   double loss = 0.0;                  // the step's loss
   std::optional<double> reward = {};  // GRPO: the step's mean reward
   double elapsed_seconds = 0;         // since this process started training

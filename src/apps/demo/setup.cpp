@@ -46,11 +46,6 @@ StageCost train_stage(const train::TrainConfig& config, const ProgressStyle& sty
   const StageProgress progress(style, label, "steps");
   train::RunOptions run = progress.run_options();
   run.max_seconds = max_seconds;
-  if (max_seconds > 0 && run.progress)  // bounded by time: its max_steps is no total to count down to
-    run.progress = [report = run.progress](train::Progress p) {
-      p.max_steps = 0;
-      report(p);
-    };
   const auto started = std::chrono::steady_clock::now();
   const train::RunSummary done = train::run_training(config, run);
   return {train::seconds_since(started), done.global_step, done.tokens};
