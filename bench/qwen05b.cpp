@@ -75,7 +75,9 @@ std::string full_vocabulary_tokenizer_json(int64_t vocab_size) {
     }
   for (const std::string& pair : pairs)
     for (int c = 128; c < 256; ++c) add(pair, std::string(1, static_cast<char>(c)));
-  if (static_cast<int64_t>(vocab.size()) != vocab_size) fail_internal("full-vocabulary tokenizer: too few merges");
+  if (static_cast<int64_t>(vocab.size()) != vocab_size)
+    fail_internal(
+        fmt::format("full-vocabulary tokenizer: cannot make {} ids from 256 bytes and their merges", vocab_size));
   return doc.dump(2) + "\n";
 }
 
