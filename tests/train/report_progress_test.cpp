@@ -53,5 +53,16 @@ TEST(TrainProgress, a_run_bounded_by_time_reports_no_total) {
   }
 }
 
+// max_seconds stops a run after the first step that ends that long into training, so a budget
+// smaller than one step still makes one step.
+TEST(TrainProgress, a_run_bounded_by_time_makes_at_least_one_step) {
+  test::TempDir dir;
+  const std::string config_path =
+      testing::write_arithmetic_config(dir.path().string(), "max_steps: 1000\nsave_steps: 1000\n");
+  RunOptions o;
+  o.max_seconds = 1e-9;
+  EXPECT_EQ(run_training(load_train_config(config_path, TrainMode::pretrain, {}), o).global_step, 1);
+}
+
 }  // namespace
 }  // namespace aha::train

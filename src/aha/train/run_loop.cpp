@@ -184,7 +184,10 @@ RunSummary run_loop(const TrainingArguments& args, const std::string& config_yam
   trainer.start(st);
   if (o.progress) o.progress({st.global_step, loop.progress_total(), 0.0, std::nullopt, 0.0, st.global_step});
   const auto out_of_time = [&] { return o.max_seconds > 0 && seconds_since(loop.started) >= o.max_seconds; };
-  while (st.global_step < st.max_steps && !out_of_time()) loop.one_step();
+  while (st.global_step < st.max_steps) {
+    loop.one_step();
+    if (out_of_time()) break;  // after the step: a run bounded by time makes at least one
+  }
   if (!writes) return {st.global_step, false, st.num_input_tokens_seen};
   trainer.before_final_model(st);
   write_model_files(args.output_dir, trainer.model_files());
