@@ -207,6 +207,35 @@ TEST(Lora, a_bf16_base_held_in_bf16_gives_the_bits_of_its_fp32_copy_in_mixed_pre
   }
 }
 
+// GRPO with LoRA refreshes its policy with set_adapters after the first rollout: only the
+// adapted products are prepared again, and the model gives the bits of a full set_weights with the
+// new adapters, in every compute dtype, from an fp32 base and from one held in bf16 bits.
+TEST(Lora, set_adapters_gives_the_bits_of_set_weights_in_every_dtype) {
+  test::TempDir dir;
+  const std::vector<int32_t> ids = {1, 5, 9, 2, 7, 3, 8};
+  for (const auto& [name, config] : test::tiny_model_variants()) {
+    const std::string model_dir = dir.file(name);
+    std::filesystem::create_directories(model_dir);
+    test::write_tiny_model(model_dir, config, 23, tensor::DType::BF16);
+    const Weights fp32 = load_weights(io::ModelDir(model_dir));
+    const Weights held = load_weights(io::ModelDir(model_dir), true);
+    const Lora first = random_lora(fp32.config, {"q_proj", "v_proj", "down_proj"}, 31);
+    const Lora second = random_lora(fp32.config, {"q_proj", "v_proj", "down_proj"}, 37);
+    for (ComputeDType dtype : {ComputeDType::float32, ComputeDType::bfloat16, ComputeDType::q8_0})
+      for (const Weights* base : {&fp32, &held}) {
+        if (base == &held && dtype == ComputeDType::float32) continue;  // a float32 model needs fp32 matrices
+        const std::string what = name + " " + std::string(dtype_name(dtype)) + (base == &held ? " held" : "");
+        Model policy(fp32.config, *base, dtype), fresh(fp32.config, *base, dtype);
+        policy.set_weights(*base, &first);
+        const std::vector<float> with_first = policy.logits(ids);
+        policy.set_adapters(*base, second);
+        fresh.set_weights(*base, &second);
+        EXPECT_EQ(policy.logits(ids), fresh.logits(ids)) << what;
+        EXPECT_NE(policy.logits(ids), with_first) << what;
+      }
+  }
+}
+
 TEST(Lora, an_adapter_directory_loads_as_its_base_plus_the_merged_adapter) {
   test::TempDir dir;
   const std::string base = dir.file("base"), adapter = dir.file("adapter");

@@ -5,6 +5,7 @@
 #include <map>
 #include <numeric>
 #include <optional>
+#include <set>
 
 #include "aha/base/error.hpp"
 #include "aha/io/gguf/quantize.hpp"
@@ -212,6 +213,16 @@ void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const L
   prepare_matrices(out, weights, (*parts.begin())->in, out_features, stacked_bias(parts), bf16, q8);
 }
 
+// The nn.Linear layers of `w` that `lora` has an adapter for.
+std::set<const Linear*> adapted_linears(const Weights& w, const Lora& lora) {
+  std::set<const Linear*> out;
+  for (const ParameterSpec& p : parameter_table(w.config)) {
+    if (p.lora_module == kNotLoraTarget || lora.layers[static_cast<size_t>(p.layer)][p.lora_module].a.empty()) continue;
+    out.insert(p.slot(const_cast<Weights&>(w)).linear);
+  }
+  return out;
+}
+
 // Frees the matrices of `w` (held by the prepared layout instead).
 void release_matrices(Weights& w) {
   for (const ParameterSpec& p : parameter_table(w.config))
@@ -279,7 +290,22 @@ void Model::set_weights(const Weights& weights, const Lora* lora) {
   prepare(weights_);
 }
 
-void Model::prepare(const Weights& source, const io::ModelDir* dir, const Lora* lora) {
+void Model::set_adapters(const Weights& base, const Lora& lora) {
+  if (base.layers.size() != weights_.layers.size()) fail_internal("Model::set_adapters: the base has another shape");
+  if (dtype_ != ComputeDType::float32) return prepare(base, nullptr, &lora, true);
+  // weights_ is the base with the last adapters merged: the adapted matrices start again from the base.
+  for (const ParameterSpec& p : parameter_table(config_)) {
+    if (p.lora_module == kNotLoraTarget) continue;
+    const LoraLinear& adapter = lora.layers[static_cast<size_t>(p.layer)][p.lora_module];
+    if (adapter.a.empty()) continue;
+    std::vector<float>& merged = *p.slot(weights_).values;
+    merged = *p.slot(const_cast<Weights&>(base)).values;
+    merge_lora_linear(merged, adapter, lora.settings.scale());
+  }
+  prepare(weights_, nullptr, &lora, true);
+}
+
+void Model::prepare(const Weights& source, const io::ModelDir* dir, const Lora* lora, bool adapted_only) {
   std::optional<Bf16Matrices> bf16;
   if (dtype_ != ComputeDType::float32) bf16.emplace(source, dir, lora);
   else if (holds_bf16(source)) fail_internal("a float32 model from matrices held in bf16");
@@ -289,16 +315,23 @@ void Model::prepare(const Weights& source, const io::ModelDir* dir, const Lora* 
   // they come and go before the layers are held.
   const bool tied = source.lm_head.out == 0;
   const int64_t h = config_.hidden_size, vocab = config_.vocab_size;
-  prepare_matrices(lm_head_, {tied ? &source.embed_tokens : &source.lm_head.weight}, h, vocab, {}, b, q8);
-  if (b && !tied) prepare_matrices(embed_, {&source.embed_tokens}, h, vocab, {}, b, q8);
+  if (!adapted_only) {  // no adapter targets the head or the embedding
+    prepare_matrices(lm_head_, {tied ? &source.embed_tokens : &source.lm_head.weight}, h, vocab, {}, b, q8);
+    if (b && !tied) prepare_matrices(embed_, {&source.embed_tokens}, h, vocab, {}, b, q8);
+  }
+  const std::set<const Linear*> adapted = adapted_only ? adapted_linears(source, *lora) : std::set<const Linear*>();
+  const auto stack = [&](backend::PreparedLinear& out, std::initializer_list<const Linear*> parts) {
+    if (!adapted_only || std::any_of(parts.begin(), parts.end(), [&](const Linear* l) { return adapted.count(l); }))
+      prepare_stacked(out, parts, b, q8);
+  };
   prepared_.resize(source.layers.size());
   for (size_t i = 0; i < source.layers.size(); ++i) {
     const LayerWeights& l = source.layers[i];
     PreparedLayer& p = prepared_[i];
-    prepare_stacked(p.qkv, {&l.q_proj, &l.k_proj, &l.v_proj}, b, q8);
-    prepare_stacked(p.o, {&l.o_proj}, b, q8);
-    prepare_stacked(p.gate_up, {&l.gate_proj, &l.up_proj}, b, q8);
-    prepare_stacked(p.down, {&l.down_proj}, b, q8);
+    stack(p.qkv, {&l.q_proj, &l.k_proj, &l.v_proj});
+    stack(p.o, {&l.o_proj});
+    stack(p.gate_up, {&l.gate_proj, &l.up_proj});
+    stack(p.down, {&l.down_proj});
   }
   if (b) release_matrices(weights_);
 }

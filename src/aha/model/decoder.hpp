@@ -53,6 +53,11 @@ class Model {
   // and prepares them again in the memory the model already holds: for a policy whose weights change
   // between uses (GRPO's between rollouts).
   void set_weights(const Weights& weights, const Lora* lora = nullptr);
+  // The same for a frozen base: prepares again only the products holding a matrix `lora` adapts,
+  // from `base` with the adapters merged, and keeps every other product as it is. `base` and
+  // `lora`'s targets must be those of the last set_weights: GRPO with LoRA, whose base is the same
+  // at every rollout. Gives the same bits as set_weights(base, &lora).
+  void set_adapters(const Weights& base, const Lora& lora);
 
   // A cache sized for `capacity` positions of this model.
   KVCache new_cache(int64_t capacity) const { return KVCache(config_, capacity); }
@@ -88,8 +93,10 @@ class Model {
     backend::PreparedLinear qkv, o, gate_up, down;
   };
   // Prepares every matrix of `source` in dtype_ (weights_ holds its other tensors); in bfloat16
-  // and q8_0 from `dir` for matrices whose values are empty, with `lora`'s adapters merged.
-  void prepare(const Weights& source, const io::ModelDir* dir = nullptr, const Lora* lora = nullptr);
+  // and q8_0 from `dir` for matrices whose values are empty, with `lora`'s adapters merged. With
+  // `adapted_only`, only the products that hold a matrix `lora` adapts.
+  void prepare(const Weights& source, const io::ModelDir* dir = nullptr, const Lora* lora = nullptr,
+               bool adapted_only = false);
 
   io::ModelConfig config_;
   const Architecture* arch_ = nullptr;

@@ -200,6 +200,7 @@ class GrpoTrainer final : public train::Trainer {
   std::optional<GrpoUpdate> update;
   std::optional<train::MetricsLog> completions_log;
   std::optional<model::Model> policy;  // what rollouts sample from: the trained weights, adapters merged
+  bool policy_merged = false;          // the policy holds the base with adapters merged
   data::BatchSchedule prompts;
   Rollout rollout;
   MetricsWindow window;            // the metrics since the last logged line
@@ -214,6 +215,16 @@ class GrpoTrainer final : public train::Trainer {
     return sampling_metrics(rollout.completions, masks,
                             parse_sampling_correction(c.vllm_importance_sampling_mode, "vllm_importance_sampling_mode"),
                             c.vllm_importance_sampling_cap);
+  }
+
+  // The policy model takes the trained weights (copied and repacked in its own memory; with LoRA
+  // the adapters merged, as TRL does for its generation engine, and after the first time only the
+  // products they adapt prepared again: the base is frozen).
+  void refresh_policy() {
+    if (!in.lora) return policy->set_weights(in.weights);
+    if (policy_merged) policy->set_adapters(in.weights, *in.lora);
+    else policy->set_weights(in.weights, &*in.lora);
+    policy_merged = true;
   }
 
   RolloutSource source() {
@@ -237,10 +248,8 @@ class GrpoTrainer final : public train::Trainer {
     const int64_t group = c.num_generations;
     const int64_t needed = groups_per_step(c);
     Rollout out, reserve;
-    // The policy model takes the weights of this step (copied and repacked in its own memory, with
-    // LoRA the adapters merged, as TRL does for its generation engine): part of generating.
-    const auto refresh_started = Clock::now();
-    policy->set_weights(in.weights, in.lora ? &*in.lora : nullptr);
+    const auto refresh_started = Clock::now();  // part of generating
+    refresh_policy();
     out.generation_seconds = seconds_since(refresh_started);
     const int64_t rounds = c.dynamic_sampling ? 1 + c.max_dynamic_sampling_rounds : 1;
     for (int64_t round = 0; round < rounds; ++round) {
@@ -287,7 +296,7 @@ class GrpoTrainer final : public train::Trainer {
 
   // The eval/ metrics of the policy as the step left it.
   Json evaluate() {
-    policy->set_weights(in.weights, in.lora ? &*in.lora : nullptr);
+    refresh_policy();
     RolloutSource s = source();
     s.prompts = &in.eval_prompts;
     std::vector<std::string> warnings;

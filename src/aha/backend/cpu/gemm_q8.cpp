@@ -128,10 +128,13 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) void rows_vnni(c
     for (int64_t g = 0; g < kGroups; g += 2) {
       const __m512i w0 = _mm512_load_si512(wq + g * 64), w1 = _mm512_load_si512(wq + g * 64 + 64);
       for (int r = 0; r < R; ++r) {
-        int32_t four[2];
-        std::memcpy(four, a.q_at(i + r, b) + g * 4, 8);
-        even[r] = _mm512_dpbusd_epi32(even[r], w0, _mm512_set1_epi32(four[0]));
-        odd[r] = _mm512_dpbusd_epi32(odd[r], w1, _mm512_set1_epi32(four[1]));
+        // Each 4 bytes of a read on their own, so that they are broadcast from memory: read as one
+        // 8-byte word they went through a general register, two µops each, the loop's bottleneck.
+        int32_t four0, four1;
+        std::memcpy(&four0, a.q_at(i + r, b) + g * 4, 4);
+        std::memcpy(&four1, a.q_at(i + r, b) + g * 4 + 4, 4);
+        even[r] = _mm512_dpbusd_epi32(even[r], w0, _mm512_set1_epi32(four0));
+        odd[r] = _mm512_dpbusd_epi32(odd[r], w1, _mm512_set1_epi32(four1));
       }
     }
     const __m512 dw = _mm512_maskz_cvtph_ps(
