@@ -126,11 +126,7 @@ class Bf16Matrices {
     const std::vector<uint16_t>* bits;  // held in the Weights, or empty
   };
 
-  const LoraLinear* adapter_of(const ParameterSpec& p) const {
-    if (!lora_ || p.lora_module == kNotLoraTarget) return nullptr;
-    const LoraLinear& l = lora_->layers[static_cast<size_t>(p.layer)][p.lora_module];
-    return l.a.empty() ? nullptr : &l;
-  }
+  const LoraLinear* adapter_of(const ParameterSpec& p) const { return lora_ ? adapter_for(*lora_, p) : nullptr; }
 
   const io::ModelDir* dir_;
   const Lora* lora_;
@@ -216,10 +212,8 @@ void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const L
 // The nn.Linear layers of `w` that `lora` has an adapter for.
 std::set<const Linear*> adapted_linears(const Weights& w, const Lora& lora) {
   std::set<const Linear*> out;
-  for (const ParameterSpec& p : parameter_table(w.config)) {
-    if (p.lora_module == kNotLoraTarget || lora.layers[static_cast<size_t>(p.layer)][p.lora_module].a.empty()) continue;
-    out.insert(p.slot(const_cast<Weights&>(w)).linear);
-  }
+  for (const ParameterSpec& p : parameter_table(w.config))
+    if (adapter_for(lora, p)) out.insert(p.slot(const_cast<Weights&>(w)).linear);
   return out;
 }
 
@@ -295,12 +289,11 @@ void Model::set_adapters(const Weights& base, const Lora& lora) {
   if (dtype_ != ComputeDType::float32) return prepare(base, nullptr, &lora, true);
   // weights_ is the base with the last adapters merged: the adapted matrices start again from the base.
   for (const ParameterSpec& p : parameter_table(config_)) {
-    if (p.lora_module == kNotLoraTarget) continue;
-    const LoraLinear& adapter = lora.layers[static_cast<size_t>(p.layer)][p.lora_module];
-    if (adapter.a.empty()) continue;
+    const LoraLinear* adapter = adapter_for(lora, p);
+    if (!adapter) continue;
     std::vector<float>& merged = *p.slot(weights_).values;
     merged = *p.slot(const_cast<Weights&>(base)).values;
-    merge_lora_linear(merged, adapter, lora.settings.scale());
+    merge_lora_linear(merged, *adapter, lora.settings.scale());
   }
   prepare(weights_, nullptr, &lora, true);
 }

@@ -127,16 +127,21 @@ void read_lora_tensors(Lora& lora, const std::function<tensor::Tensor(const std:
   }
 }
 
+const LoraLinear* adapter_for(const Lora& lora, const ParameterSpec& p) {
+  if (p.lora_module == kNotLoraTarget) return nullptr;
+  const LoraLinear& l = lora.layers[static_cast<size_t>(p.layer)][p.lora_module];
+  return l.a.empty() ? nullptr : &l;
+}
+
 void merge_lora(Weights& weights, const Lora& lora) {
   if (weights.layers.size() != lora.layers.size()) fail_internal("the adapter does not have the model's layer count");
   const double scale = lora.settings.scale();
   for (const ParameterSpec& p : parameter_table(weights.config)) {
-    if (p.lora_module == kNotLoraTarget) continue;
-    const LoraLinear& l = lora.layers[static_cast<size_t>(p.layer)][p.lora_module];
-    if (l.a.empty()) continue;
+    const LoraLinear* l = adapter_for(lora, p);
+    if (!l) continue;
     Linear& w = *p.slot(weights).linear;
-    if (w.in != l.in || w.out != l.out) fail_internal("adapter and weight shapes differ");
-    merge_lora_linear(w.weight, l, scale);
+    if (w.in != l->in || w.out != l->out) fail_internal("adapter and weight shapes differ");
+    merge_lora_linear(w.weight, *l, scale);
   }
 }
 

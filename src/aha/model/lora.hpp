@@ -63,6 +63,9 @@ std::map<std::string, tensor::Tensor> lora_tensors(const Lora& lora);
 void read_lora_tensors(Lora& lora, const std::function<tensor::Tensor(const std::string&)>& get,
                        const std::string& origin);
 
+// The adapter `lora` holds for the parameter `p`, or null (not a LoRA target, or not adapted).
+const LoraLinear* adapter_for(const Lora& lora, const ParameterSpec& p);
+
 // W += scale · B·A for every adapted linear of `weights` (the model then computes base + adapter).
 void merge_lora(Weights& weights, const Lora& lora);
 
