@@ -43,6 +43,17 @@ struct LoraBatch {
 
 using test::random_lora;
 
+// A tiny model stored in BF16 as `dir`/`name`, loaded both as fp32 weights and held in its bf16 bits.
+struct Bf16Base {
+  Weights fp32, held;
+};
+Bf16Base stored_bf16_base(const test::TempDir& dir, const std::string& name, const Json& config, unsigned seed) {
+  const std::string model_dir = dir.file(name);
+  std::filesystem::create_directories(model_dir);
+  test::write_tiny_model(model_dir, config, seed, tensor::DType::BF16);
+  return {load_weights(io::ModelDir(model_dir)), load_weights(io::ModelDir(model_dir), true)};
+}
+
 struct LoraResult {
   double loss = 0.0;
   Lora grads;
@@ -164,11 +175,7 @@ TEST(Lora, a_bf16_base_held_in_bf16_gives_the_bits_of_its_fp32_copy_in_mixed_pre
   test::TempDir dir;
   const LoraBatch b(6);
   for (const auto& [name, config] : test::tiny_model_variants()) {
-    const std::string model_dir = dir.file(name);
-    std::filesystem::create_directories(model_dir);
-    test::write_tiny_model(model_dir, config, 19, tensor::DType::BF16);
-    const Weights fp32 = load_weights(io::ModelDir(model_dir));
-    const Weights held = load_weights(io::ModelDir(model_dir), true);
+    const auto [fp32, held] = stored_bf16_base(dir, name, config, 19);
     ASSERT_TRUE(holds_bf16(held)) << name;
     EXPECT_TRUE(held.embed_tokens.empty() && held.layers[0].down_proj.weight.empty()) << name;
     EXPECT_EQ(held.layers[0].input_norm, fp32.layers[0].input_norm) << name;  // norms stay fp32
@@ -214,11 +221,7 @@ TEST(Lora, set_adapters_gives_the_bits_of_set_weights_in_every_dtype) {
   test::TempDir dir;
   const std::vector<int32_t> ids = {1, 5, 9, 2, 7, 3, 8};
   for (const auto& [name, config] : test::tiny_model_variants()) {
-    const std::string model_dir = dir.file(name);
-    std::filesystem::create_directories(model_dir);
-    test::write_tiny_model(model_dir, config, 23, tensor::DType::BF16);
-    const Weights fp32 = load_weights(io::ModelDir(model_dir));
-    const Weights held = load_weights(io::ModelDir(model_dir), true);
+    const auto [fp32, held] = stored_bf16_base(dir, name, config, 23);
     const Lora first = random_lora(fp32.config, {"q_proj", "v_proj", "down_proj"}, 31);
     const Lora second = random_lora(fp32.config, {"q_proj", "v_proj", "down_proj"}, 37);
     for (ComputeDType dtype : {ComputeDType::float32, ComputeDType::bfloat16, ComputeDType::q8_0})
