@@ -208,6 +208,26 @@ TEST(Gradients, frozen_weights_get_no_gradient_and_the_others_are_unchanged) {
   EXPECT_EQ(frozen.lm_head.weight, full.grads.lm_head.weight);
 }
 
+// With the head frozen it runs only on the rows with a target (gathered, in chunks that need not
+// be consecutive rows); every other gradient keeps its bits, in fp32 and in bf16.
+TEST(Gradients, a_frozen_head_changes_no_other_gradient) {
+  test::TempDir dir;
+  test::write_tiny_model(dir.path().string(), test::tiny_model_variants()[0].second, 8);  // untied head
+  Model m(dir.path().string());
+  const Batch b(9);
+  for (bool bf16 : {false, true})
+    for (int64_t chunk_rows : {0, 3}) {
+      const Result full = run(m, b, false, chunk_rows, bf16);
+      Activations acts(m.config(), b.batch, b.seq, false, chunk_rows);
+      acts.bf16 = bf16;
+      Result frozen{0.0, zero_gradients_like(m.weights())};
+      frozen.grads.lm_head.weight.clear();
+      frozen.loss = loss_and_gradients(m.config(), m.weights(), b.view(), acts, frozen.grads);
+      frozen.grads.lm_head.weight = full.grads.lm_head.weight;
+      expect_identical(full, frozen, fmt::format("bf16 {}, logit chunks of {} rows", bf16, chunk_rows));
+    }
+}
+
 TEST(Gradients, reject_bad_batches) {
   test::TempDir dir;
   test::write_tiny_model(dir.path().string(), test::tiny_llama_config(), 9);

@@ -304,26 +304,69 @@ class HeadProducts {
   backend::PreparedLinear forward_, backward_;
 };
 
-// The LM head, written once for every loss: one chunk of rows of acts.final_normed at a time, so
-// that the (rows, vocab) logits never exist at once. Each chunk's logits (n, vocab), divided by
-// `temperature`, go to acts.logits and `per_token(r0, n)` reads them. With `backward`, per_token
+// The rows the LM head runs on: those with a target, or every row when the head is trained (its
+// gradient is a sum over the rows, kept in their order). The others' logits are never read and
+// their gradient is 0. The head's products are row-independent at every level, so a row's
+// logits and d(final_normed) are the same bits either way.
+std::vector<int64_t> head_rows(std::span<const int32_t> targets, bool every_row) {
+  std::vector<int64_t> rows;
+  for (size_t r = 0; r < targets.size(); ++r)
+    if (every_row || targets[r] >= 0) rows.push_back(static_cast<int64_t>(r));
+  return rows;
+}
+
+// One chunk of the head's rows: logits row i (in acts.logits) is batch row rows[i]; targets and
+// dlosses gathered from the batch's; per_token writes losses, which go to acts.losses[rows[i]].
+struct HeadChunk {
+  const int64_t* rows;
+  int64_t n;
+  const int32_t* targets;
+  const float* dlosses;
+  float* losses;
+};
+
+// The LM head, written once for every loss, over `rows` (head_rows): one chunk of them at a time,
+// so that the (rows, vocab) logits never exist at once. Each chunk's logits (n, vocab), divided by
+// `temperature`, go to acts.logits and `per_token(chunk)` reads them. With `backward`, per_token
 // has overwritten them with their gradient, which is carried back: d(final_normed) += into
-// acts.grad.normed, d(LM head) += into dhead (nullptr: frozen).
+// acts.grad.normed, d(LM head) += into dhead (nullptr: frozen). acts.losses is 0 off `rows`.
 template <typename PerToken>
-void lm_head(const Dims& d, const Weights& w, Activations& acts, double temperature, bool backward, float* dhead,
-             PerToken&& per_token) {
+void lm_head(const Dims& d, const Weights& w, Activations& acts, std::span<const int32_t> targets,
+             const std::vector<int64_t>& rows, double temperature, bool backward, float* dhead, PerToken&& per_token) {
   const HeadProducts head(d, w, backward);
   float* logits = acts.logits.data();
-  for (int64_t r0 = 0; r0 < d.rows; r0 += acts.logit_chunk_rows) {
-    const int64_t n = std::min(acts.logit_chunk_rows, d.rows - r0);
-    const float* x = acts.final_normed.data() + r0 * d.hidden;
-    head.forward(logits, x, n);  // (n, hidden) -> (n, vocab)
+  const int64_t chunk = acts.logit_chunk_rows;
+  std::vector<float> x, dx, losses(static_cast<size_t>(chunk)), dlosses(losses.size());
+  std::vector<int32_t> chunk_targets(losses.size());
+  zero(acts.losses);
+  for (size_t c0 = 0; c0 < rows.size(); c0 += static_cast<size_t>(chunk)) {
+    const int64_t* at = rows.data() + c0;
+    const int64_t n = std::min<int64_t>(chunk, static_cast<int64_t>(rows.size() - c0));
+    // Consecutive rows are read and written in place; others gathered and scattered.
+    const bool in_place = at[n - 1] - at[0] == n - 1;
+    if (!in_place) x.resize(static_cast<size_t>(chunk * d.hidden)), dx.resize(x.size());
+    for (int64_t i = 0; i < n; ++i) {
+      chunk_targets[i] = targets[at[i]];
+      dlosses[i] = acts.grad.losses[at[i]];
+      if (!in_place) std::copy_n(acts.final_normed.data() + at[i] * d.hidden, d.hidden, x.data() + i * d.hidden);
+    }
+    const float* xs = in_place ? acts.final_normed.data() + at[0] * d.hidden : x.data();
+    head.forward(logits, xs, n);  // (n, hidden) -> (n, vocab)
     if (temperature != 1.0) {
       const float inv = static_cast<float>(1.0 / temperature);
       for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
     }
-    per_token(r0, n);
-    if (backward) head.backward(acts.grad.normed.data() + r0 * d.hidden, dhead, logits, x, n);
+    per_token(HeadChunk{at, n, chunk_targets.data(), dlosses.data(), losses.data()});
+    for (int64_t i = 0; i < n; ++i) acts.losses[at[i]] = losses[i];
+    if (!backward) continue;
+    if (in_place) {
+      head.backward(acts.grad.normed.data() + at[0] * d.hidden, dhead, logits, xs, n);
+      continue;
+    }
+    std::fill(dx.begin(), dx.end(), 0.0f);
+    head.backward(dx.data(), dhead, logits, xs, n);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t k = 0; k < d.hidden; ++k) acts.grad.normed[at[i] * d.hidden + k] += dx[i * d.hidden + k];
   }
 }
 
@@ -331,9 +374,8 @@ void lm_head(const Dims& d, const Weights& w, Activations& acts, double temperat
 // the logits' gradient overwrites the logits (the recomputed losses equal the forward's).
 void lm_head_backward(const Dims& d, const Weights& w, std::span<const int32_t> targets, double temperature,
                       Activations& acts, float* dhead) {
-  lm_head(d, w, acts, temperature, true, dhead, [&](int64_t r0, int64_t n) {
-    ops().cross_entropy_fused(acts.losses.data() + r0, acts.logits.data(), acts.grad.losses.data() + r0,
-                              targets.data() + r0, n, d.vocab);
+  lm_head(d, w, acts, targets, head_rows(targets, dhead != nullptr), temperature, true, dhead, [&](const HeadChunk& c) {
+    ops().cross_entropy_fused(c.losses, acts.logits.data(), c.dlosses, c.targets, c.n, d.vocab);
   });
 }
 
@@ -356,9 +398,9 @@ double compute_loss(const io::ModelConfig& config, const Weights& weights, const
   check_lora(weights, lora);
   const Dims d = dims_of(config, acts);
   forward(d, weights, LoraPass{lora, nullptr, 0}, batch, acts);
-  lm_head(d, weights, acts, 1.0, false, nullptr, [&](int64_t r0, int64_t n) {
-    ops().cross_entropy_forward(acts.losses.data() + r0, acts.logits.data(), batch.targets.data() + r0, n, d.vocab);
-  });
+  lm_head(
+      d, weights, acts, batch.targets, head_rows(batch.targets, false), 1.0, false, nullptr,
+      [&](const HeadChunk& c) { ops().cross_entropy_forward(c.losses, acts.logits.data(), c.targets, c.n, d.vocab); });
   return weighted_loss(batch, acts);
 }
 
@@ -419,11 +461,18 @@ void forward_logprobs(const io::ModelConfig& config, const Weights& weights, con
     fail_internal("forward_logprobs: output sizes do not match the batch");
   const Dims d = dims_of(config, acts);
   forward(d, weights, lora, batch, acts);
-  lm_head(d, weights, acts, temperature, false, nullptr, [&](int64_t r0, int64_t n) {
-    ops().cross_entropy_and_entropy(acts.losses.data() + r0, entropies.data() + r0, acts.logits.data(),
-                                    batch.targets.data() + r0, n, d.vocab);
-    for (int64_t i = 0; i < n; ++i) logprobs[r0 + i] = batch.targets[r0 + i] >= 0 ? -acts.losses[r0 + i] : 0.0f;
-  });
+  std::fill(logprobs.begin(), logprobs.end(), 0.0f);
+  std::fill(entropies.begin(), entropies.end(), 0.0f);
+  std::vector<float> chunk_entropies(static_cast<size_t>(acts.logit_chunk_rows));
+  lm_head(d, weights, acts, batch.targets, head_rows(batch.targets, false), temperature, false, nullptr,
+          [&](const HeadChunk& c) {
+            ops().cross_entropy_and_entropy(c.losses, chunk_entropies.data(), acts.logits.data(), c.targets, c.n,
+                                            d.vocab);
+            for (int64_t i = 0; i < c.n; ++i) {
+              logprobs[c.rows[i]] = -c.losses[i];
+              entropies[c.rows[i]] = chunk_entropies[i];
+            }
+          });
 }
 
 void backward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
