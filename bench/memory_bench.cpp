@@ -11,7 +11,9 @@
 // sft: LoRA (PEFT's defaults: r 16 on q_proj and v_proj), gradient checkpointing, micro-batches of
 // 4 sequences of 128 tokens (64 prompt, 64 completion with EOS). grpo: LoRA, gradient
 // checkpointing, one prompt of 64 tokens, 8 completions of 64 tokens per step (the model's EOS lies
-// past the tokenizer, so every completion is 64 tokens), reward `format`. Both run --steps steps
+// past the tokenizer, so every completion is 64 tokens), rewarded by an `external` awk program with
+// the parity of its request line's length: rewards that differ within the group, so that every
+// step trains (a micro-batch whose advantages are all 0 skips its backward). Both run --steps steps
 // (default 2). --generate-args and --train-args are appended to the commands (e.g. "--dtype
 // bfloat16" and "--set bf16=true"). The data, configs and logs go to a temporary directory, removed
 // unless a command failed, or to --keep DIR.
@@ -138,7 +140,8 @@ std::string sft_yaml(const Options& o, const std::string& work) {
 std::string grpo_yaml(const Options& o, const std::string& work) {
   return common_yaml(o, work + "/grpo.jsonl", work + "/grpo") +
          fmt::format(
-             "prompt_template: raw\nreward_funcs: [format]\nnum_generations: {}\nper_device_train_batch_size: {}\n"
+             "prompt_template: raw\nreward_funcs:\n  - {{name: external, command: [awk, \"{{ print length($0) % 2; "
+             "fflush() }}\"]}}\nnum_generations: {}\nper_device_train_batch_size: {}\n"
              "max_prompt_length: {}\nmax_completion_length: {}\nlog_completions_steps: 0\n",
              kGrpoGroup, kGrpoGroup, kGrpoPrompt, kGrpoCompletion);
 }

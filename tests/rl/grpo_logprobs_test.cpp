@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -12,6 +13,7 @@
 #include "aha/model/training.hpp"
 #include "support/gradient_oracle.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tiny_lora.hpp"
 #include "support/tiny_model.hpp"
 
 namespace aha::model {
@@ -79,6 +81,54 @@ TEST(GrpoLogprobs, logprobs_entropies_and_their_gradients_match_pytorch_at_a_tem
       EXPECT_LT(error.get<double>(), 1e-4) << name << ": " << tensor;
     EXPECT_GT(c["tensors"].size(), 5u) << name;
   }
+}
+
+// Every bit of every gradient is +0: what GRPO's update relies on when it skips the backward of a
+// micro-batch whose dlogp are all 0 (its gradients start at zero).
+void expect_all_positive_zero(const std::vector<float>& values, const std::string& what) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &values[i], sizeof bits);
+    ASSERT_EQ(bits, 0u) << what << " [" << i << "] = " << values[i];
+  }
+}
+
+TEST(GrpoLogprobs, a_backward_of_zero_dlogp_adds_exact_zeros) {
+  test::TempDir dir;
+  const int64_t batch = 2, seq = 6, vocab = 64;
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int32_t> id(0, vocab - 1);
+  std::vector<int32_t> tokens, targets;
+  for (int64_t i = 0; i < batch * seq; ++i) {
+    tokens.push_back(id(rng));
+    targets.push_back(i % seq < 2 ? -1 : id(rng));
+  }
+  const std::vector<float> weights(batch * seq, 0.0f), dlogp(batch * seq, 0.0f);
+  const auto [name, config] = test::tiny_model_variants()[0];
+  test::write_tiny_model(dir.path().string(), config, 23);
+  Model m(dir.path().string());
+  const Lora lora = test::random_lora(m.config(), {"all-linear"}, 7, 0.1);
+  for (bool bf16 : {false, true})
+    for (bool checkpointing : {false, true})
+      for (bool with_lora : {false, true}) {
+        const std::string what = fmt::format("bf16 {}, checkpointing {}, lora {}", bf16, checkpointing, with_lora);
+        Activations acts(m.config(), batch, seq, checkpointing);
+        acts.bf16 = bf16;
+        const TrainBatch b{tokens, targets, weights, 1.0};
+        std::vector<float> logp(batch * seq), entropy(batch * seq);
+        Gradients grads = zero_gradients_like(m.weights());
+        Lora lora_grads = lora;
+        zero_lora_values(lora_grads);
+        if (with_lora) grads = Gradients{}, grads.layers.resize(m.weights().layers.size());
+        const LoraPass pass = with_lora ? LoraPass{&lora, &lora_grads, 3} : LoraPass{};
+        forward_logprobs(m.config(), m.weights(), b, 0.7, acts, logp, entropy, pass);
+        backward_logprobs(m.config(), m.weights(), b, 0.7, dlogp, acts, grads, pass);
+        for (const auto& [tensor, values] : to_tensors(grads))
+          expect_all_positive_zero(values.to_f32(), what + " " + tensor);
+        if (with_lora)
+          for (const auto& [tensor, values] : lora_tensors(lora_grads))
+            expect_all_positive_zero(values.to_f32(), what + " " + tensor);
+      }
 }
 
 }  // namespace

@@ -185,7 +185,10 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
       for (size_t c = begin; c < end; ++c)
         for (int64_t i = t.offsets[c - begin]; i < t.offsets[c - begin + 1]; ++i)
           dlogp[p.first[c - begin] + (i - t.offsets[c - begin])] = static_cast<float>(l.dlogp[i]);
-      model::backward_logprobs(model_config_, weights_, batch, config_.temperature, dlogp, acts, *s.grads, s.pass);
+      // Every dlogp 0 (a micro-batch whose advantages are all 0, without the KL term): the backward
+      // would add exact zeros to gradients that start at zero, so it is skipped.
+      if (std::any_of(dlogp.begin(), dlogp.end(), [](float g) { return g != 0.0f; }))
+        model::backward_logprobs(model_config_, weights_, batch, config_.temperature, dlogp, acts, *s.grads, s.pass);
       s.scalars[kLoss] = l.loss;
       s.scalars[kMaskTokens] = l.mask_tokens;
       s.scalars[kKl] = l.kl_sum;
