@@ -336,22 +336,19 @@ void lm_head(const Dims& d, const Weights& w, Activations& acts, std::span<const
   const HeadProducts head(d, w, backward);
   float* logits = acts.logits.data();
   const int64_t chunk = acts.logit_chunk_rows;
-  std::vector<float> x, dx, losses(static_cast<size_t>(chunk)), dlosses(losses.size());
+  std::vector<float> x(static_cast<size_t>(chunk * d.hidden)), dx(x.size()), losses(static_cast<size_t>(chunk));
+  std::vector<float> dlosses(losses.size());
   std::vector<int32_t> chunk_targets(losses.size());
   zero(acts.losses);
   for (size_t c0 = 0; c0 < rows.size(); c0 += static_cast<size_t>(chunk)) {
     const int64_t* at = rows.data() + c0;
     const int64_t n = std::min<int64_t>(chunk, static_cast<int64_t>(rows.size() - c0));
-    // Consecutive rows are read and written in place; others gathered and scattered.
-    const bool in_place = at[n - 1] - at[0] == n - 1;
-    if (!in_place) x.resize(static_cast<size_t>(chunk * d.hidden)), dx.resize(x.size());
     for (int64_t i = 0; i < n; ++i) {
       chunk_targets[i] = targets[at[i]];
       dlosses[i] = acts.grad.losses[at[i]];
-      if (!in_place) std::copy_n(acts.final_normed.data() + at[i] * d.hidden, d.hidden, x.data() + i * d.hidden);
+      std::copy_n(acts.final_normed.data() + at[i] * d.hidden, d.hidden, x.data() + i * d.hidden);
     }
-    const float* xs = in_place ? acts.final_normed.data() + at[0] * d.hidden : x.data();
-    head.forward(logits, xs, n);  // (n, hidden) -> (n, vocab)
+    head.forward(logits, x.data(), n);  // (n, hidden) -> (n, vocab)
     if (temperature != 1.0) {
       const float inv = static_cast<float>(1.0 / temperature);
       for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
@@ -359,12 +356,9 @@ void lm_head(const Dims& d, const Weights& w, Activations& acts, std::span<const
     per_token(HeadChunk{at, n, chunk_targets.data(), dlosses.data(), losses.data()});
     for (int64_t i = 0; i < n; ++i) acts.losses[at[i]] = losses[i];
     if (!backward) continue;
-    if (in_place) {
-      head.backward(acts.grad.normed.data() + at[0] * d.hidden, dhead, logits, xs, n);
-      continue;
-    }
+    // Each row is in one chunk and its d(final_normed) starts at 0: adding the chunk's is exact.
     std::fill(dx.begin(), dx.end(), 0.0f);
-    head.backward(dx.data(), dhead, logits, xs, n);
+    head.backward(dx.data(), dhead, logits, x.data(), n);
     for (int64_t i = 0; i < n; ++i)
       for (int64_t k = 0; k < d.hidden; ++k) acts.grad.normed[at[i] * d.hidden + k] += dx[i * d.hidden + k];
   }
