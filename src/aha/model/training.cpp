@@ -304,63 +304,76 @@ class HeadProducts {
   backend::PreparedLinear forward_, backward_;
 };
 
-// The rows the LM head runs on: those with a target, or every row when the head is trained (its
-// gradient is a sum over the rows, kept in their order). The others' logits are never read and
-// their gradient is 0. The head's products are row-independent at every level, so a row's
-// logits and d(final_normed) are the same bits either way.
-std::vector<int64_t> head_rows(std::span<const int32_t> targets, bool every_row) {
+// The rows the LM head runs on, and a chunk of them gathered (their inputs, the inputs' gradient,
+// targets, d(loss), losses and entropies), reused from pass to pass.
+struct HeadScratch {
   std::vector<int64_t> rows;
-  for (size_t r = 0; r < targets.size(); ++r)
-    if (every_row || targets[r] >= 0) rows.push_back(static_cast<int64_t>(r));
-  return rows;
+  std::vector<float> x, dx, dlosses, losses, entropies;
+  std::vector<int32_t> targets;
+};
+HeadScratch& head_scratch(int64_t rows, int64_t hidden) {
+  thread_local HeadScratch s;
+  s.x.resize(static_cast<size_t>(rows * hidden));
+  s.dx.resize(s.x.size());
+  for (auto* v : {&s.dlosses, &s.losses, &s.entropies}) v->resize(static_cast<size_t>(rows));
+  s.targets.resize(static_cast<size_t>(rows));
+  return s;
 }
 
 // One chunk of the head's rows: logits row i (in acts.logits) is batch row rows[i]; targets and
-// dlosses gathered from the batch's; per_token writes losses, which go to acts.losses[rows[i]].
+// dlosses gathered from the batch's; per_token writes losses, which go to acts.losses[rows[i]],
+// and may write entropies (its own to scatter).
 struct HeadChunk {
   const int64_t* rows;
   int64_t n;
   const int32_t* targets;
   const float* dlosses;
   float* losses;
+  float* entropies;
 };
 
-// The LM head, written once for every loss, over `rows` (head_rows): one chunk of them at a time,
-// so that the (rows, vocab) logits never exist at once. Each chunk's logits (n, vocab), divided by
-// `temperature`, go to acts.logits and `per_token(chunk)` reads them. With `backward`, per_token
-// has overwritten them with their gradient, which is carried back: d(final_normed) += into
-// acts.grad.normed, d(LM head) += into dhead (nullptr: frozen). acts.losses is 0 off `rows`.
+// The LM head, written once for every loss, over the rows with a target, or over every row when
+// the head is trained (`every_row`: its gradient is a sum over the rows, kept in their order).
+// The others' logits are never read and their gradient is 0; the head's products are
+// row-independent at every level, so a row's logits and d(final_normed) are the same bits either
+// way. One chunk of the rows at a time, so that the (rows, vocab) logits never exist at once:
+// each chunk's logits (n, vocab), divided by `temperature`, go to acts.logits and
+// `per_token(chunk)` reads them. With `backward`, per_token has overwritten them with their
+// gradient, which is carried back: d(final_normed) += into acts.grad.normed, d(LM head) += into
+// dhead (nullptr: frozen). acts.losses is 0 off the rows.
 template <typename PerToken>
-void lm_head(const Dims& d, const Weights& w, Activations& acts, std::span<const int32_t> targets,
-             const std::vector<int64_t>& rows, double temperature, bool backward, float* dhead, PerToken&& per_token) {
+void lm_head(const Dims& d, const Weights& w, Activations& acts, std::span<const int32_t> targets, bool every_row,
+             double temperature, bool backward, float* dhead, PerToken&& per_token) {
   const HeadProducts head(d, w, backward);
   float* logits = acts.logits.data();
   const int64_t chunk = acts.logit_chunk_rows;
-  std::vector<float> x(static_cast<size_t>(chunk * d.hidden)), dx(x.size()), losses(static_cast<size_t>(chunk));
-  std::vector<float> dlosses(losses.size());
-  std::vector<int32_t> chunk_targets(losses.size());
+  HeadScratch& s = head_scratch(chunk, d.hidden);
+  std::vector<int64_t>& rows = s.rows;
+  rows.clear();
+  for (size_t r = 0; r < targets.size(); ++r)
+    if (every_row || targets[r] >= 0) rows.push_back(static_cast<int64_t>(r));
   zero(acts.losses);
   for (size_t c0 = 0; c0 < rows.size(); c0 += static_cast<size_t>(chunk)) {
     const int64_t* at = rows.data() + c0;
     const int64_t n = std::min<int64_t>(chunk, static_cast<int64_t>(rows.size() - c0));
     for (int64_t i = 0; i < n; ++i) {
-      chunk_targets[i] = targets[at[i]];
-      dlosses[i] = acts.grad.losses[at[i]];
-      std::copy_n(acts.final_normed.data() + at[i] * d.hidden, d.hidden, x.data() + i * d.hidden);
+      s.targets[i] = targets[at[i]];
+      s.dlosses[i] = acts.grad.losses[at[i]];
+      std::copy_n(acts.final_normed.data() + at[i] * d.hidden, d.hidden, s.x.data() + i * d.hidden);
     }
-    head.forward(logits, x.data(), n);  // (n, hidden) -> (n, vocab)
+    head.forward(logits, s.x.data(), n);  // (n, hidden) -> (n, vocab)
     if (temperature != 1.0) {
       const float inv = static_cast<float>(1.0 / temperature);
       for (int64_t i = 0; i < n * d.vocab; ++i) logits[i] *= inv;
     }
-    per_token(HeadChunk{at, n, chunk_targets.data(), dlosses.data(), losses.data()});
-    for (int64_t i = 0; i < n; ++i) acts.losses[at[i]] = losses[i];
+    per_token(HeadChunk{at, n, s.targets.data(), s.dlosses.data(), s.losses.data(), s.entropies.data()});
+    for (int64_t i = 0; i < n; ++i) acts.losses[at[i]] = s.losses[i];
     if (!backward) continue;
     // Each row is in one chunk and its d(final_normed) starts at 0: adding the chunk's is exact.
-    std::fill(dx.begin(), dx.end(), 0.0f);
-    head.backward(dx.data(), dhead, logits, x.data(), n);
+    std::fill(s.dx.begin(), s.dx.end(), 0.0f);
+    head.backward(s.dx.data(), dhead, logits, s.x.data(), n);
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t k = 0; k < d.hidden; ++k) acts.grad.normed[at[i] * d.hidden + k] += dx[i * d.hidden + k];
+      for (int64_t k = 0; k < d.hidden; ++k) acts.grad.normed[at[i] * d.hidden + k] += s.dx[i * d.hidden + k];
   }
 }
 
@@ -368,7 +381,7 @@ void lm_head(const Dims& d, const Weights& w, Activations& acts, std::span<const
 // the logits' gradient overwrites the logits (the recomputed losses equal the forward's).
 void lm_head_backward(const Dims& d, const Weights& w, std::span<const int32_t> targets, double temperature,
                       Activations& acts, float* dhead) {
-  lm_head(d, w, acts, targets, head_rows(targets, dhead != nullptr), temperature, true, dhead, [&](const HeadChunk& c) {
+  lm_head(d, w, acts, targets, dhead != nullptr, temperature, true, dhead, [&](const HeadChunk& c) {
     ops().cross_entropy_fused(c.losses, acts.logits.data(), c.dlosses, c.targets, c.n, d.vocab);
   });
 }
@@ -392,9 +405,9 @@ double compute_loss(const io::ModelConfig& config, const Weights& weights, const
   check_lora(weights, lora);
   const Dims d = dims_of(config, acts);
   forward(d, weights, LoraPass{lora, nullptr, 0}, batch, acts);
-  lm_head(
-      d, weights, acts, batch.targets, head_rows(batch.targets, false), 1.0, false, nullptr,
-      [&](const HeadChunk& c) { ops().cross_entropy_forward(c.losses, acts.logits.data(), c.targets, c.n, d.vocab); });
+  lm_head(d, weights, acts, batch.targets, false, 1.0, false, nullptr, [&](const HeadChunk& c) {
+    ops().cross_entropy_forward(c.losses, acts.logits.data(), c.targets, c.n, d.vocab);
+  });
   return weighted_loss(batch, acts);
 }
 
@@ -457,16 +470,13 @@ void forward_logprobs(const io::ModelConfig& config, const Weights& weights, con
   forward(d, weights, lora, batch, acts);
   std::fill(logprobs.begin(), logprobs.end(), 0.0f);
   std::fill(entropies.begin(), entropies.end(), 0.0f);
-  std::vector<float> chunk_entropies(static_cast<size_t>(acts.logit_chunk_rows));
-  lm_head(d, weights, acts, batch.targets, head_rows(batch.targets, false), temperature, false, nullptr,
-          [&](const HeadChunk& c) {
-            ops().cross_entropy_and_entropy(c.losses, chunk_entropies.data(), acts.logits.data(), c.targets, c.n,
-                                            d.vocab);
-            for (int64_t i = 0; i < c.n; ++i) {
-              logprobs[c.rows[i]] = -c.losses[i];
-              entropies[c.rows[i]] = chunk_entropies[i];
-            }
-          });
+  lm_head(d, weights, acts, batch.targets, false, temperature, false, nullptr, [&](const HeadChunk& c) {
+    ops().cross_entropy_and_entropy(c.losses, c.entropies, acts.logits.data(), c.targets, c.n, d.vocab);
+    for (int64_t i = 0; i < c.n; ++i) {
+      logprobs[c.rows[i]] = -c.losses[i];
+      entropies[c.rows[i]] = c.entropies[i];
+    }
+  });
 }
 
 void backward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
