@@ -214,7 +214,7 @@ TEST(Lora, a_bf16_base_held_in_bf16_gives_the_bits_of_its_fp32_copy_in_mixed_pre
   }
 }
 
-// GRPO with LoRA refreshes its policy with set_adapters after the first rollout: only the
+// GRPO with LoRA refreshes its policy (built from the base) with set_adapters: only the
 // adapted products are prepared again, and the model gives the bits of a full set_weights with the
 // new adapters, in every compute dtype, from an fp32 base and from one held in bf16 bits.
 TEST(Lora, set_adapters_gives_the_bits_of_set_weights_in_every_dtype) {
@@ -228,13 +228,15 @@ TEST(Lora, set_adapters_gives_the_bits_of_set_weights_in_every_dtype) {
       for (const Weights* base : {&fp32, &held}) {
         if (base == &held && dtype == ComputeDType::float32) continue;  // a float32 model needs fp32 matrices
         const std::string what = name + " " + std::string(dtype_name(dtype)) + (base == &held ? " held" : "");
-        Model policy(fp32.config, *base, dtype), fresh(fp32.config, *base, dtype);
+        Model policy(fp32.config, *base, dtype), fresh(fp32.config, *base, dtype), built(fp32.config, *base, dtype);
         policy.set_weights(*base, &first);
         const std::vector<float> with_first = policy.logits(ids);
         policy.set_adapters(*base, second);
         fresh.set_weights(*base, &second);
         EXPECT_EQ(policy.logits(ids), fresh.logits(ids)) << what;
         EXPECT_NE(policy.logits(ids), with_first) << what;
+        built.set_adapters(*base, second);  // straight after being built from the base, as GRPO does
+        EXPECT_EQ(built.logits(ids), fresh.logits(ids)) << what;
       }
   }
 }

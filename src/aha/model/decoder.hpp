@@ -54,9 +54,10 @@ class Model {
   // between uses (GRPO's between rollouts).
   void set_weights(const Weights& weights, const Lora* lora = nullptr);
   // The same for a frozen base: prepares again only the products holding a matrix `lora` adapts,
-  // from `base` with the adapters merged, and keeps every other product as it is. `base` and
-  // `lora`'s targets must be those of the last set_weights: GRPO with LoRA, whose base is the same
-  // at every rollout. Gives the same bits as set_weights(base, &lora).
+  // from `base` with the adapters merged, and keeps every other product as it is, so those must
+  // hold `base`: the model was built from it, or last given it with adapters on the same targets.
+  // GRPO with LoRA, whose base is the same at every rollout. Gives the same bits as
+  // set_weights(base, &lora).
   void set_adapters(const Weights& base, const Lora& lora);
 
   // A cache sized for `capacity` positions of this model.

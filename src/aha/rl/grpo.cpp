@@ -200,7 +200,6 @@ class GrpoTrainer final : public train::Trainer {
   std::optional<GrpoUpdate> update;
   std::optional<train::MetricsLog> completions_log;
   std::optional<model::Model> policy;  // what rollouts sample from: the trained weights, adapters merged
-  bool policy_merged = false;          // the policy holds the base with adapters merged
   data::BatchSchedule prompts;
   Rollout rollout;
   MetricsWindow window;            // the metrics since the last logged line
@@ -217,14 +216,12 @@ class GrpoTrainer final : public train::Trainer {
                             c.vllm_importance_sampling_cap);
   }
 
-  // The policy model takes the trained weights (copied and repacked in its own memory; with LoRA
-  // the adapters merged, as TRL does for its generation engine, and after the first time only the
-  // products they adapt prepared again: the base is frozen).
+  // The policy model takes the trained weights (copied and repacked in its own memory). With LoRA
+  // the adapters are merged, as TRL does for its generation engine, and only the products they
+  // adapt are prepared again: the policy was built from the frozen base.
   void refresh_policy() {
-    if (!in.lora) return policy->set_weights(in.weights);
-    if (policy_merged) policy->set_adapters(in.weights, *in.lora);
-    else policy->set_weights(in.weights, &*in.lora);
-    policy_merged = true;
+    if (in.lora) policy->set_adapters(in.weights, *in.lora);
+    else policy->set_weights(in.weights);
   }
 
   RolloutSource source() {
