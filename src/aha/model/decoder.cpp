@@ -29,7 +29,7 @@ class Bf16Matrices {
   Bf16Matrices(const Weights& w, const io::ModelDir* dir, const Lora* lora) : dir_(dir), lora_(lora) {
     for (ParameterSpec& p : parameter_table(w.config)) {
       if (p.shape.size() != 2) continue;
-      const TensorSlot s = p.slot(const_cast<Weights&>(w));
+      const TensorSlot s = p.read_slot(w);
       static const std::vector<uint16_t> kNone;
       matrices_.emplace(s.values, Matrix{std::move(p), s.bf16 ? s.bf16 : &kNone});
     }
@@ -139,7 +139,7 @@ Weights without_matrices(const Weights& w) {
   out.config = w.config;
   out.layers.resize(w.layers.size());
   for (const ParameterSpec& p : parameter_table(w.config)) {
-    const TensorSlot from = p.slot(const_cast<Weights&>(w)), to = p.slot(out);
+    const TensorSlot from = p.read_slot(w), to = p.slot(out);
     if (p.shape.size() != 2) *to.values = *from.values;
     else if (to.linear) to.linear->in = from.linear->in, to.linear->out = from.linear->out;
   }
@@ -213,7 +213,7 @@ void prepare_stacked(backend::PreparedLinear& out, std::initializer_list<const L
 std::set<const Linear*> adapted_linears(const Weights& w, const Lora& lora) {
   std::set<const Linear*> out;
   for (const ParameterSpec& p : parameter_table(w.config))
-    if (adapter_for(lora, p)) out.insert(p.slot(const_cast<Weights&>(w)).linear);
+    if (adapter_for(lora, p)) out.insert(p.read_slot(w).linear);
   return out;
 }
 
@@ -292,7 +292,7 @@ void Model::set_adapters(const Weights& base, const Lora& lora) {
     const LoraLinear* adapter = adapter_for(lora, p);
     if (!adapter) continue;
     std::vector<float>& merged = *p.slot(weights_).values;
-    merged = *p.slot(const_cast<Weights&>(base)).values;
+    merged = *p.read_slot(base).values;
     merge_lora_linear(merged, *adapter, lora.settings.scale());
   }
   prepare(weights_, nullptr, &lora, true);

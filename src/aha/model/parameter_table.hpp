@@ -42,6 +42,10 @@ struct ParameterSpec {
   int64_t layer;    // decoder layer, -1 outside the layers
   int lora_module;  // the LoraModule this is the weight of, kNotLoraTarget otherwise
   std::function<TensorSlot(Weights&)> slot;
+
+  // The slot of a tensor of `w` that is only read: it locates the tensor; nothing is written
+  // through it.
+  TensorSlot read_slot(const Weights& w) const { return slot(const_cast<Weights&>(w)); }
 };
 
 // The tensors of a model with `config`, in a fixed order (embedding, layers, final norm, head);
