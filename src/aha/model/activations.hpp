@@ -32,6 +32,12 @@ struct ActivationGradients {
   std::vector<float> losses;  // (rows) d(loss)/d(token loss) = weight / normaliser
 };
 
+// Attention's operands and their gradients laid out as (batch, seq), a row at each of its places.
+struct SequenceOperands {
+  std::vector<float> q, k, v, out, lse;
+  std::vector<float> dq, dk, dv, dout;
+};
+
 struct Activations {
   // Plans the buffers for `batch` sequences of `seq` tokens of a model with config `c`. With
   // `gradient_checkpointing` only each layer's input is kept, and the backward recomputes one
@@ -40,15 +46,22 @@ struct Activations {
   Activations(const io::ModelConfig& c, int64_t batch, int64_t seq, bool gradient_checkpointing,
               int64_t logit_chunk_rows = 0);
 
-  int64_t batch = 0, seq = 0, rows = 0;
+  int64_t batch = 0, seq = 0;
+  // The rows of the pass under way: batch · seq, or fewer when its batch's sequences share rows
+  // (TrainBatch::sequence_rows). The buffers below hold batch · seq.
+  int64_t rows = 0;
   bool gradient_checkpointing = false;
   // Mixed precision (a trainer's `bf16: true`): the matrix products of the pass round their
   // operands to bf16 and sum in fp32; everything else, and the gradients, stay fp32.
   bool bf16 = false;
   int64_t logit_chunk_rows = 0;
   std::vector<int64_t> positions;  // (rows) position of each row in its sequence: 0 .. seq-1
-  std::vector<double> inv_freq;    // (head_dim / 2) RoPE inverse frequencies of the config
-  backend::RopeTable rope;         // RoPE cos and sin of positions 0 .. seq-1
+  // A batch whose sequences share rows: its sequence_rows, each row's first place there, and
+  // attention's operands laid out as (batch, seq) (empty for a batch of whole sequences).
+  std::vector<int64_t> sequence_rows, first_place;
+  SequenceOperands laid_out;
+  std::vector<double> inv_freq;  // (head_dim / 2) RoPE inverse frequencies of the config
+  backend::RopeTable rope;       // RoPE cos and sin of positions 0 .. seq-1
   // num_hidden_layers + 1 buffers (rows, hidden): each layer's input, then the last one's output.
   std::vector<std::vector<float>> residual;
   std::vector<LayerActivations> layers;  // one per layer, or one reused when checkpointing

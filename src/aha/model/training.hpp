@@ -14,11 +14,19 @@ namespace aha::model {
 
 // `batch` sequences of `seq` tokens, row-major (batch, seq), each at positions 0 .. seq-1.
 // The loss is Σ_r loss_weights[r] · cross_entropy(logits_r, targets[r]) / normaliser.
+//
+// With sequence_rows, the sequences share rows instead: tokens, targets and loss_weights have one
+// entry per row (at most batch · seq), and sequence s is rows sequence_rows[s·seq + t] for
+// t = 0, 1, .. until -1 or seq. A row in several sequences (a prompt that completions share) has
+// the same place t and the same rows before it in each; every row is in one at least. Each row is
+// computed once; its values are the bits of the same row in the (batch, seq) layout, and its
+// gradient sums what every sequence it is in sends back.
 struct TrainBatch {
-  std::span<const int32_t> tokens;      // (batch, seq) input ids
-  std::span<const int32_t> targets;     // (batch, seq) the id each position predicts; < 0: none
-  std::span<const float> loss_weights;  // (batch, seq) weight of each token's loss; 0 masks it
-  double normaliser = 1.0;              // > 0, e.g. the number of target tokens
+  std::span<const int32_t> tokens;              // (batch, seq) input ids
+  std::span<const int32_t> targets;             // (batch, seq) the id each position predicts; < 0: none
+  std::span<const float> loss_weights;          // (batch, seq) weight of each token's loss; 0 masks it
+  double normaliser = 1.0;                      // > 0, e.g. the number of target tokens
+  std::span<const int64_t> sequence_rows = {};  // (batch, seq) or empty: see above
 };
 
 // LoRA adapters on the frozen weights: the adapters (nullptr: none), their gradients (needed by

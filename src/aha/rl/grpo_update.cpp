@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "aha/base/error.hpp"
 #include "aha/dist/gather_json.hpp"
 #include "aha/model/training.hpp"
 #include "aha/rl/grpo_loss.hpp"
@@ -12,37 +13,54 @@
 namespace aha::rl {
 namespace {
 
-// Completions [begin, end) as one (batch, seq) training batch: prompt + completion without its
-// last token, right-padded with token 0; targets are the completion tokens at the positions
-// that predict them, -1 elsewhere.
+// Completions [begin, end) as one training batch of (batch, seq) sequences, each its prompt and
+// its completion but the last token, with the completion's tokens as targets of the rows that
+// predict them. Completions of one prompt that follow each other share its rows but the last (the
+// one that predicts each completion's first token), so a group's prompt is computed once.
 struct Packed {
   int64_t batch = 0, seq = 0;
-  std::vector<int32_t> tokens, targets;
-  std::vector<float> weights;  // unused by the log-prob passes; sized as the plan requires
-  std::vector<int64_t> first;  // per completion: the row predicting its first token
-  int64_t tokens_in = 0;
+  std::vector<int32_t> tokens, targets;  // one per row
+  std::vector<float> weights;            // unused by the log-prob passes; sized as the batch requires
+  std::vector<int64_t> sequence_rows;    // (batch, seq): the row at each place, -1 past the end
+  std::vector<int64_t> first;            // per completion: the row predicting its first token
+  int64_t tokens_in = 0;                 // the sequences' tokens, a shared prompt once per sequence
+
+  model::TrainBatch train_batch() const { return {tokens, targets, weights, 1.0, sequence_rows}; }
+
+  int64_t add_row(int32_t token, int32_t target) {
+    tokens.push_back(token);
+    targets.push_back(target);
+    return static_cast<int64_t>(tokens.size()) - 1;
+  }
 };
 
 Packed pack(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t begin, size_t end) {
   Packed p;
   p.batch = static_cast<int64_t>(end - begin);
-  for (size_t c = begin; c < end; ++c)
+  for (size_t c = begin; c < end; ++c) {
+    if (r.completions[c].ids.empty() || prompts[r.completions[c].prompt].ids.empty())
+      fail_internal("GRPO: an empty prompt or completion");
     p.seq = std::max<int64_t>(
         p.seq, static_cast<int64_t>(prompts[r.completions[c].prompt].ids.size() + r.completions[c].ids.size()) - 1);
-  p.tokens.assign(p.batch * p.seq, 0);
-  p.targets.assign(p.batch * p.seq, -1);
-  p.weights.assign(p.batch * p.seq, 0.0f);
+  }
+  p.sequence_rows.assign(p.batch * p.seq, -1);
+  std::vector<int64_t> shared;  // the rows of the prompt but its last token
   for (size_t c = begin; c < end; ++c) {
     const std::vector<int32_t>& prompt = prompts[r.completions[c].prompt].ids;
     const std::vector<int32_t>& ids = r.completions[c].ids;
-    const int64_t row = static_cast<int64_t>(c - begin) * p.seq;
     const int64_t n = static_cast<int64_t>(prompt.size());
-    for (int64_t t = 0; t < n; ++t) p.tokens[row + t] = prompt[t];
-    for (size_t t = 0; t + 1 < ids.size(); ++t) p.tokens[row + n + static_cast<int64_t>(t)] = ids[t];
-    for (size_t t = 0; t < ids.size(); ++t) p.targets[row + n - 1 + static_cast<int64_t>(t)] = ids[t];
-    p.first.push_back(row + n - 1);
+    if (c == begin || r.completions[c].prompt != r.completions[c - 1].prompt) {
+      shared.clear();
+      for (int64_t t = 0; t + 1 < n; ++t) shared.push_back(p.add_row(prompt[t], -1));
+    }
+    int64_t* places = p.sequence_rows.data() + static_cast<int64_t>(c - begin) * p.seq;
+    std::copy(shared.begin(), shared.end(), places);
+    p.first.push_back(p.add_row(prompt[n - 1], ids[0]));
+    places[n - 1] = p.first.back();
+    for (size_t t = 1; t < ids.size(); ++t) places[n - 1 + static_cast<int64_t>(t)] = p.add_row(ids[t - 1], ids[t]);
     p.tokens_in += n + static_cast<int64_t>(ids.size()) - 1;
   }
+  p.weights.assign(p.tokens.size(), 0.0f);
   return p;
 }
 
@@ -60,7 +78,7 @@ void assign_rows(Rollout& r, const Packed& p, size_t begin, size_t end, const st
 void fill_ref_logps(const GrpoConfig& c, const io::ModelConfig& model_config, const model::Weights* reference,
                     const Packed& p, model::Activations& acts, Rollout& r, size_t begin, size_t end) {
   if (c.beta == 0.0 || !r.completions[begin].ref_logp.empty()) return;
-  const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
+  const model::TrainBatch batch = p.train_batch();
   std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
   model::forward_logprobs(model_config, *reference, batch, c.temperature, acts, logp, ent);
   assign_rows(r, p, begin, end, logp, &Completion::ref_logp);
@@ -106,7 +124,7 @@ void GrpoUpdate::fill_old_logps(Rollout& r, const std::vector<GrpoPrompt>& promp
   for (int64_t k = first; k < end; ++k) {
     const size_t begin = static_cast<size_t>(k) * size, stop = std::min(r.completions.size(), begin + size);
     const Packed p = pack(r, prompts, begin, stop);
-    const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
+    const model::TrainBatch batch = p.train_batch();
     model::Activations& acts = step_.activations(p.batch, p.seq);
     std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
     fill_ref_logps(config_, model_config_, reference(), p, acts, r, begin, stop);
@@ -149,7 +167,7 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
     const size_t begin = slice_begin + static_cast<size_t>(k) * size, end = std::min(slice_end, begin + size);
     step_.accumulate(k, [&](train::MicroBatchSums& s) {
       const Packed p = pack(r, prompts, begin, end);
-      const model::TrainBatch batch{p.tokens, p.targets, p.weights, 1.0};
+      const model::TrainBatch batch = p.train_batch();
       model::Activations& acts = step_.activations(p.batch, p.seq);
       std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
       fill_ref_logps(config_, model_config_, reference(), p, acts, r, begin, end);
