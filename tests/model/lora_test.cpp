@@ -13,6 +13,7 @@
 #include "aha/io/safetensors.hpp"
 #include "aha/model/adapter.hpp"
 #include "aha/model/decoder.hpp"
+#include "aha/model/parameter_table.hpp"
 #include "aha/model/training.hpp"
 #include "support/gradient_oracle.hpp"
 #include "support/temp_dir.hpp"
@@ -237,6 +238,14 @@ TEST(Lora, set_adapters_gives_the_bits_of_set_weights_in_every_dtype) {
         EXPECT_NE(policy.logits(ids), with_first) << what;
         built.set_adapters(*base, second);  // straight after being built from the base, as GRPO does
         EXPECT_EQ(built.logits(ids), fresh.logits(ids)) << what;
+        if (dtype == ComputeDType::float32) continue;
+        // The packed layout holds the matrices: no copy of the base's values or bits is kept.
+        for (const Model* m : {&policy, &fresh, &built})
+          for (const ParameterSpec& p : parameter_table(m->config()))
+            if (p.shape.size() == 2) {
+              const TensorSlot slot = p.read_slot(m->weights());
+              EXPECT_TRUE(slot.values->empty() && slot.bf16->empty()) << what << " " << p.name;
+            }
       }
   }
 }

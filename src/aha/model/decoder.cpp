@@ -217,10 +217,14 @@ std::set<const Linear*> adapted_linears(const Weights& w, const Lora& lora) {
   return out;
 }
 
-// Frees the matrices of `w` (held by the prepared layout instead).
+// Frees the matrices of `w`, fp32 values and bf16 bits alike (held by the prepared layout instead).
 void release_matrices(Weights& w) {
-  for (const ParameterSpec& p : parameter_table(w.config))
-    if (p.shape.size() == 2) std::vector<float>().swap(*p.slot(w).values);
+  for (const ParameterSpec& p : parameter_table(w.config)) {
+    if (p.shape.size() != 2) continue;
+    const TensorSlot s = p.slot(w);
+    std::vector<float>().swap(*s.values);
+    if (s.bf16) std::vector<uint16_t>().swap(*s.bf16);
+  }
 }
 
 // The dtype `choice` resolves to for the checkpoint in `files`: automatic is bfloat16 when every
