@@ -378,15 +378,21 @@ void forward(const Dims& d, const Weights& w, const LoraPass& lora, const TrainB
                         d.eps);
 }
 
+// The LM head packed in bf16 for a pass, each way: memory kept from pass to pass (no 272 MB
+// allocation per pass for Qwen2.5-0.5B's head) until release_pass_memory.
+backend::PreparedLinear* head_layouts() {
+  thread_local backend::PreparedLinear kept[2];
+  return kept;
+}
+
 // The LM head's products over the chunks of one pass. In bf16 the head is rounded and packed
 // once per pass, each way, rather than at every chunk (a real vocabulary's head is the largest
-// matrix, read by many chunks), or packed from its bits when held in bf16, into layouts whose
-// memory is kept from pass to pass (272 MB each way for Qwen2.5-0.5B's head); fp32 runs the
-// plain products.
+// matrix, read by many chunks), or packed from its bits when held in bf16, into head_layouts;
+// fp32 runs the plain products.
 class HeadProducts {
  public:
   HeadProducts(const Dims& d, const Weights& w, bool backward)
-      : d_(d), head_(lm_head_matrix(w).data()), forward_(layouts()[0]), backward_(layouts()[1]) {
+      : d_(d), head_(lm_head_matrix(w).data()), forward_(head_layouts()[0]), backward_(head_layouts()[1]) {
     if (const uint16_t* bits = held_bf16(lm_head_bf16(w), d)) {
       held_ = true;
       ops().linear_prepare_bf16(forward_, bits, nullptr, d.hidden, d.vocab);
@@ -417,11 +423,6 @@ class HeadProducts {
   const float* head_;
   bool held_ = false;
   backend::PreparedLinear &forward_, &backward_;
-
-  static backend::PreparedLinear* layouts() {
-    thread_local backend::PreparedLinear kept[2];
-    return kept;
-  }
 };
 
 // The rows the LM head runs on, and a chunk of them gathered (their inputs, the inputs' gradient,
@@ -618,6 +619,11 @@ void backward_logprobs(const io::ModelConfig& config, const Weights& weights, co
   lm_head_backward(d, weights, batch.targets, temperature, acts,
                    grad_or_null(tied ? grads.embed_tokens : grads.lm_head.weight));
   trunk_backward(d, weights, lora, batch, acts, grads);
+}
+
+void release_pass_memory() {
+  for (int way : {0, 1}) head_layouts()[way] = backend::PreparedLinear();
+  held_layout() = backend::PreparedLinear();
 }
 
 }  // namespace aha::model

@@ -66,4 +66,9 @@ void backward_logprobs(const io::ModelConfig& config, const Weights& weights, co
                        double temperature, std::span<const float> dlogprobs, Activations& acts, Gradients& grads,
                        const LoraPass& lora = {});
 
+// Frees the memory the passes of this thread keep from one pass to the next (the LM head packed
+// in bf16, each way, and the last held matrix packed), before other work that needs memory (GRPO's
+// rollouts).
+void release_pass_memory();
+
 }  // namespace aha::model
