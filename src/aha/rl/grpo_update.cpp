@@ -23,7 +23,7 @@ struct Packed {
   std::vector<float> weights;            // unused by the log-prob passes; sized as the batch requires
   std::vector<int64_t> sequence_rows;    // (batch, seq): the row at each place, -1 past the end
   std::vector<int64_t> first;            // per completion: the row predicting its first token
-  int64_t tokens_in = 0;                 // the sequences' tokens, a shared prompt once per sequence
+  int64_t tokens_in = 0;                 // every sequence's tokens, a shared prompt counted in each
 
   model::TrainBatch train_batch() const { return {tokens, targets, weights, 1.0, sequence_rows}; }
 
