@@ -139,8 +139,7 @@ struct TwoPrompts {
   static constexpr int64_t batch = 4, seq = 9;
   std::vector<int32_t> tokens, targets;                // (batch, seq)
   std::vector<int32_t> shared_tokens, shared_targets;  // one per row
-  std::vector<int64_t> sequence_rows;                  // (batch, seq)
-  std::vector<int64_t> row_of;                         // (batch, seq): the shared row of each place, -1 past the end
+  std::vector<int64_t> sequence_rows;                  // (batch, seq): the row at each place, -1 past the end
 
   TwoPrompts() {
     std::mt19937 rng(17);
