@@ -8,6 +8,7 @@
 #include "aha/base/error.hpp"
 #include "aha/base/file.hpp"
 #include "aha/io/model_dir.hpp"
+#include "aha/io/safetensors.hpp"
 #include "aha/rl/grpo.hpp"
 #include "rl/grpo_fixtures.hpp"
 #include "support/temp_dir.hpp"
@@ -115,6 +116,37 @@ TEST(GrpoRun, provenance_records_the_tokens_of_the_prompts) {
   ASSERT_EQ(datasets.size(), 1u);
   EXPECT_EQ(datasets[0]["records"], 6);
   EXPECT_EQ(datasets[0]["tokens"], tokens) << datasets.dump();
+}
+
+// share_prompt_rows changes how the training passes lay out a group (its prompt's rows computed
+// once, or once per completion), not what they compute: the first step samples the same
+// completions and logs the same loss and entropy to the bit (the log-probs are the same bits), and
+// its weights differ only by the order of the gradients' sums.
+TEST(GrpoRun, sharing_a_groups_prompt_rows_changes_the_sums_order_only) {
+  Fixture f;
+  std::map<std::string, tensor::Tensor> weights[2];
+  Json first_step[2];
+  for (bool share : {false, true}) {
+    GrpoConfig c = f.config(share ? "shared" : "whole");
+    c.max_steps = 1;
+    c.share_prompt_rows = share;
+    GrpoInputs in = f.inputs();
+    run_grpo(c, in, {});
+    first_step[share] = read_json_lines(c.output_dir + "/metrics.jsonl").at(0);
+    const io::SafetensorsFile file(c.output_dir + "/model.safetensors");
+    for (const std::string& name : file.names()) weights[share].emplace(name, file.get(name));
+  }
+  for (const char* key : {"loss", "entropy", "reward", "completions/mean_length"})
+    EXPECT_EQ(first_step[0][key], first_step[1][key]) << key;
+  double diff = 0.0, scale = 0.0;
+  for (const auto& [name, t] : weights[0]) {
+    const std::vector<float> a = t.to_f32(), b = weights[1].at(name).to_f32();
+    for (size_t i = 0; i < a.size(); ++i)
+      diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i])),
+      scale = std::max(scale, std::abs(double{a[i]}));
+  }
+  EXPECT_GT(diff, 0.0) << "the sums' order should differ somewhere";
+  EXPECT_LT(diff, 1e-5 * scale);
 }
 
 TEST(GrpoRun, dynamic_sampling_keeps_groups_whose_rewards_differ) {

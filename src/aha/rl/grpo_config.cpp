@@ -64,6 +64,7 @@ const std::vector<GrpoKey>& grpo_keys() {
       {"ref_model_mixup_alpha", &GC::ref_model_mixup_alpha},
       {"ref_model_sync_steps", &GC::ref_model_sync_steps},
       {"disable_dropout", &GC::disable_dropout},
+      {"share_prompt_rows", &GC::share_prompt_rows},
       {"eval_dataset_path", &GC::eval_dataset_path},
       {"eval_dataset_task", &GC::eval_dataset_task},
       {"eval_dataset_num_examples", &GC::eval_dataset_num_examples},

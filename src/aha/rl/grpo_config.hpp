@@ -69,6 +69,9 @@ struct GrpoConfig : train::TrainingArguments {
   double ref_model_mixup_alpha = 0.6;
   int64_t ref_model_sync_steps = 512;
   bool disable_dropout = false;  // true: LoRA dropout off
+  // true: a group's completions share its prompt's rows in the training passes (grpo_update.cpp);
+  // false: whole right-padded sequences, the layout (and fp32 bits) of versions before it.
+  bool share_prompt_rows = true;
   // Run directory.
   int64_t log_completions_steps = 10;
   // Evaluation on held-out prompts (grpo_eval.hpp): every eval_steps (0: logging_steps) and at the

@@ -34,7 +34,7 @@ struct Packed {
   }
 };
 
-Packed pack(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t begin, size_t end) {
+Packed pack_shared(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t begin, size_t end) {
   Packed p;
   p.batch = static_cast<int64_t>(end - begin);
   for (size_t c = begin; c < end; ++c) {
@@ -62,6 +62,29 @@ Packed pack(const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t beg
   }
   p.weights.assign(p.tokens.size(), 0.0f);
   return p;
+}
+
+// `p` as whole sequences: (batch, seq) rows, each place its row's token and target, right-padded
+// with token 0 and no target (share_prompt_rows: false).
+Packed whole_sequences(const Packed& p) {
+  Packed w;
+  w.batch = p.batch, w.seq = p.seq, w.tokens_in = p.tokens_in;
+  w.tokens.assign(p.sequence_rows.size(), 0);
+  w.targets.assign(p.sequence_rows.size(), -1);
+  w.weights.assign(p.sequence_rows.size(), 0.0f);
+  for (size_t place = 0; place < p.sequence_rows.size(); ++place) {
+    const int64_t row = p.sequence_rows[place];
+    if (row < 0) continue;
+    w.tokens[place] = p.tokens[row], w.targets[place] = p.targets[row];
+    if (w.first.size() < p.first.size() && row == p.first[w.first.size()])
+      w.first.push_back(static_cast<int64_t>(place));
+  }
+  return w;
+}
+
+Packed pack(const GrpoConfig& c, const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t begin, size_t end) {
+  Packed p = pack_shared(r, prompts, begin, end);
+  return c.share_prompt_rows ? p : whole_sequences(p);
 }
 
 // Completions [begin, end) of `p`'s logp rows into `into` (old_logp or ref_logp) of each.
@@ -123,7 +146,7 @@ void GrpoUpdate::fill_old_logps(Rollout& r, const std::vector<GrpoPrompt>& promp
   const auto [first, end] = dist::share_of(comm_, micro_batches);
   for (int64_t k = first; k < end; ++k) {
     const size_t begin = static_cast<size_t>(k) * size, stop = std::min(r.completions.size(), begin + size);
-    const Packed p = pack(r, prompts, begin, stop);
+    const Packed p = pack(config_, r, prompts, begin, stop);
     const model::TrainBatch batch = p.train_batch();
     model::Activations& acts = step_.activations(p.batch, p.seq);
     std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
@@ -167,7 +190,7 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
   for (int64_t k = first; k < end; ++k) {
     const size_t begin = slice_begin + static_cast<size_t>(k) * size, end = std::min(slice_end, begin + size);
     step_.accumulate(k, [&](train::MicroBatchSums& s) {
-      const Packed p = pack(r, prompts, begin, end);
+      const Packed p = pack(config_, r, prompts, begin, end);
       const model::TrainBatch batch = p.train_batch();
       model::Activations& acts = step_.activations(p.batch, p.seq);
       std::vector<float> logp(p.tokens.size()), ent(p.tokens.size());
