@@ -6,6 +6,7 @@
 #include "aha/backend/ops.hpp"
 #include "aha/base/error.hpp"
 #include "aha/model/architecture.hpp"
+#include "aha/model/shared_rows.hpp"
 #include "aha/tensor/dtype.hpp"
 
 namespace aha::model {
@@ -131,44 +132,6 @@ void embed(const Dims& d, const Weights& w, const int32_t* tokens, float* x) {
   }
 }
 
-// Sets the rows of `b`'s pass in `acts`: every place of the (batch, seq) plan, or the batch's own
-// rows when its sequences share rows (their layout checked, each row's position and first place).
-void plan_pass_rows(const TrainBatch& b, Activations& acts) {
-  const int64_t places = acts.batch * acts.seq;
-  acts.sequence_rows.assign(b.sequence_rows.begin(), b.sequence_rows.end());
-  acts.first_place.clear();
-  if (b.sequence_rows.empty()) {
-    acts.rows = places;
-    for (int64_t r = 0; r < places; ++r) acts.positions[r] = r % acts.seq;
-    return;
-  }
-  if (static_cast<int64_t>(b.sequence_rows.size()) != places || b.tokens.empty() ||
-      static_cast<int64_t>(b.tokens.size()) > places)
-    fail_internal(fmt::format("sequence_rows: {} places and {} rows for a {} x {} plan", b.sequence_rows.size(),
-                              b.tokens.size(), acts.batch, acts.seq));
-  acts.rows = static_cast<int64_t>(b.tokens.size());
-  acts.first_place.assign(static_cast<size_t>(acts.rows), -1);
-  const std::span<const int64_t> at = b.sequence_rows;
-  for (int64_t place = 0; place < places; ++place) {
-    const int64_t row = at[place], t = place % acts.seq;
-    if (row < 0) {
-      if (row != -1 || (t + 1 < acts.seq && at[place + 1] != -1))
-        fail_internal(fmt::format("sequence_rows: a gap at {}", place));
-      continue;
-    }
-    if (row >= acts.rows) fail_internal(fmt::format("sequence_rows: row {} of {}", row, acts.rows));
-    int64_t& first = acts.first_place[row];
-    if (first < 0) {
-      first = place;
-      acts.positions[row] = t;
-    } else if (first % acts.seq != t || (t > 0 && at[first - 1] != at[place - 1])) {
-      fail_internal(fmt::format("sequence_rows: row {} at {} follows other rows than at {}", row, place, first));
-    }
-  }
-  for (int64_t row = 0; row < acts.rows; ++row)
-    if (acts.first_place[row] < 0) fail_internal(fmt::format("sequence_rows: row {} is in no sequence", row));
-}
-
 void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& b, Activations& acts) {
   const auto places = static_cast<size_t>(acts.batch * acts.seq);
   if (b.sequence_rows.empty() && b.tokens.size() != places)
@@ -197,81 +160,6 @@ void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& 
   plan_pass_rows(b, acts);
 }
 
-// to (batch · seq, width) = the row of `from` (rows, width) at each place of `sequence_rows`,
-// zeros past a sequence's end.
-void lay_out(std::vector<float>& to, const std::vector<float>& from, const std::vector<int64_t>& sequence_rows,
-             int64_t width) {
-  to.resize(sequence_rows.size() * static_cast<size_t>(width));
-  for (size_t place = 0; place < sequence_rows.size(); ++place) {
-    float* out = to.data() + place * width;
-    if (sequence_rows[place] < 0) std::fill(out, out + width, 0.0f);
-    else std::copy_n(from.data() + sequence_rows[place] * width, width, out);
-  }
-}
-
-// to (rows, width) = `from` (batch · seq, width) at each row's first place.
-void take_first(std::vector<float>& to, const std::vector<float>& from, const std::vector<int64_t>& first_place,
-                int64_t width) {
-  for (size_t row = 0; row < first_place.size(); ++row)
-    std::copy_n(from.data() + first_place[row] * width, width, to.data() + row * width);
-}
-
-// to (rows, width) += `from` (batch · seq, width) at every place of each row, in place order.
-void add_back(std::vector<float>& to, const std::vector<float>& from, const std::vector<int64_t>& sequence_rows,
-              int64_t width) {
-  for (size_t place = 0; place < sequence_rows.size(); ++place) {
-    if (sequence_rows[place] < 0) continue;
-    float* out = to.data() + sequence_rows[place] * width;
-    const float* in = from.data() + place * width;
-    for (int64_t i = 0; i < width; ++i) out[i] += in[i];
-  }
-}
-
-// Causal attention over the batch's sequences: in place for whole sequences; for sequences that
-// share rows, over their operands laid out as (batch, seq), each row's output from its first
-// place (every place of a row gives the same bits: the same rows before it, at the same places).
-void attention_forward(const Dims& d, Activations& acts, LayerActivations& a) {
-  if (acts.sequence_rows.empty())
-    return ops().attention_forward(a.att.data(), a.lse.data(), a.q.data(), a.k.data(), a.v.data(), d.batch, d.seq,
-                                   d.heads, d.kv_heads, d.head_dim);
-  SequenceOperands& s = acts.laid_out;
-  lay_out(s.q, a.q, acts.sequence_rows, d.q_dim);
-  lay_out(s.k, a.k, acts.sequence_rows, d.kv_dim);
-  lay_out(s.v, a.v, acts.sequence_rows, d.kv_dim);
-  s.out.resize(s.q.size());
-  s.lse.resize(acts.sequence_rows.size() * static_cast<size_t>(d.heads));
-  ops().attention_forward(s.out.data(), s.lse.data(), s.q.data(), s.k.data(), s.v.data(), d.batch, d.seq, d.heads,
-                          d.kv_heads, d.head_dim);
-  take_first(a.att, s.out, acts.first_place, d.q_dim);
-  take_first(a.lse, s.lse, acts.first_place, d.heads);
-}
-
-// g.q, g.k, g.v += the attention's backward from g.att. For sequences that share rows, a row's
-// d(output) goes to its first place (where its output came from) and its dq, dk, dv sum every place's.
-void attention_backward(const Dims& d, Activations& acts, const LayerActivations& a, ActivationGradients& g) {
-  if (acts.sequence_rows.empty())
-    return ops().attention_backward(g.q.data(), g.k.data(), g.v.data(), g.att.data(), a.att.data(), a.lse.data(),
-                                    a.q.data(), a.k.data(), a.v.data(), d.batch, d.seq, d.heads, d.kv_heads,
-                                    d.head_dim);
-  SequenceOperands& s = acts.laid_out;
-  lay_out(s.q, a.q, acts.sequence_rows, d.q_dim);
-  lay_out(s.k, a.k, acts.sequence_rows, d.kv_dim);
-  lay_out(s.v, a.v, acts.sequence_rows, d.kv_dim);
-  lay_out(s.out, a.att, acts.sequence_rows, d.q_dim);
-  lay_out(s.lse, a.lse, acts.sequence_rows, d.heads);
-  s.dout.assign(s.q.size(), 0.0f);
-  for (int64_t row = 0; row < acts.rows; ++row)
-    std::copy_n(g.att.data() + row * d.q_dim, d.q_dim, s.dout.data() + acts.first_place[row] * d.q_dim);
-  s.dq.assign(s.q.size(), 0.0f);
-  s.dk.assign(s.k.size(), 0.0f);
-  s.dv.assign(s.v.size(), 0.0f);
-  ops().attention_backward(s.dq.data(), s.dk.data(), s.dv.data(), s.dout.data(), s.out.data(), s.lse.data(), s.q.data(),
-                           s.k.data(), s.v.data(), d.batch, d.seq, d.heads, d.kv_heads, d.head_dim);
-  add_back(g.q, s.dq, acts.sequence_rows, d.q_dim);
-  add_back(g.k, s.dk, acts.sequence_rows, d.kv_dim);
-  add_back(g.v, s.dv, acts.sequence_rows, d.kv_dim);
-}
-
 // The attention block. x (rows, hidden) -> a.mid (rows, hidden) = x + o_proj(attention(q, k, v)),
 // with n = input_layernorm(x) (rows, hidden), q = rope(q_norm(q_proj(n))) (rows, heads, head_dim),
 // k = rope(k_norm(k_proj(n))), v = v_proj(n) (rows, kv_heads, head_dim) (the q/k norms: qk_norm only).
@@ -289,7 +177,7 @@ void attention_forward_block(const Dims& d, const LayerWeights& w, const LayerLo
   }
   ops().rope_forward_table(a.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
   ops().rope_forward_table(a.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
-  attention_forward(d, acts, a);
+  attention_forward(acts, a, d.heads, d.kv_heads, d.head_dim);
   linear(a.mid.data(), a.att.data(), w.o_proj, lora(o_proj), d);
   for (int64_t i = 0; i < rows * d.hidden; ++i) a.mid[i] = x[i] + a.mid[i];
 }
@@ -303,7 +191,7 @@ void attention_backward_block(const Dims& d, const LayerWeights& w, const LayerL
   zero(g.q);
   zero(g.k);
   zero(g.v);
-  attention_backward(d, acts, a, g);
+  attention_backward(acts, a, g, d.heads, d.kv_heads, d.head_dim);
   ops().rope_backward_table(g.q.data(), acts.rope, acts.positions.data(), rows, d.heads, d.head_dim);
   ops().rope_backward_table(g.k.data(), acts.rope, acts.positions.data(), rows, d.kv_heads, d.head_dim);
   float* dq = g.q.data();
