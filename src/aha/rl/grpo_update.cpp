@@ -84,7 +84,8 @@ Packed whole_sequences(const Packed& p) {
 
 Packed pack(const GrpoConfig& c, const Rollout& r, const std::vector<GrpoPrompt>& prompts, size_t begin, size_t end) {
   Packed p = pack_shared(r, prompts, begin, end);
-  return c.share_prompt_rows ? p : whole_sequences(p);
+  if (c.share_prompt_rows) return p;  // moved, not copied
+  return whole_sequences(p);
 }
 
 // Completions [begin, end) of `p`'s logp rows into `into` (old_logp or ref_logp) of each.
