@@ -43,6 +43,20 @@ TEST(Batches, micro_batch_pads_and_predicts_the_next_labelled_token) {
   EXPECT_EQ(mb.tokens_in, 5);
 }
 
+TEST(Batches, a_padding_free_micro_batch_lays_the_sequences_back_to_back) {
+  std::vector<Sequence> seqs = {{{5, 6, 7}, {1, 0, 1}}, {{8, 9}, {1, 1}}, {{4}, {1}}};
+  const MicroBatch mb = make_micro_batch(seqs, {0, 1, 2}, true);
+  EXPECT_EQ(mb.batch, 3);
+  EXPECT_EQ(mb.seq, 3);
+  EXPECT_EQ(mb.tokens, (std::vector<int32_t>{5, 6, 7, 8, 9, 4}));
+  EXPECT_EQ(mb.targets, (std::vector<int32_t>{-1, 7, -1, 9, -1, -1}));
+  EXPECT_EQ(mb.weights, (std::vector<float>{0, 1, 0, 1, 0, 0}));
+  EXPECT_EQ(mb.sequence_rows, (std::vector<int64_t>{0, 1, 2, 3, 4, -1, 5, -1, -1}));
+  EXPECT_EQ(mb.target_tokens, 2);
+  EXPECT_EQ(mb.tokens_in, 6);
+  EXPECT_TRUE(make_micro_batch(seqs, {0, 1, 2}).sequence_rows.empty());
+}
+
 TEST(Batches, packing_cuts_full_blocks_and_drops_the_tail) {
   std::vector<Sequence> docs = {{{1, 2, 3}, {1, 1, 1}}, {{4, 5, 6, 7}, {1, 1, 1, 1}}};
   const auto blocks = pack_sequences(docs, 3);

@@ -1,5 +1,5 @@
 // `aha sft` end to end: fine-tunes a pretrained run's final model on prompt-completion and
-// conversational data rendered with the model's chat template.
+// conversational data rendered with the model's chat template; packed and padding-free batches.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -57,6 +57,18 @@ TEST(Sft, fine_tunes_a_pretrained_model_and_lowers_its_loss) {
                     " --set packing=true --set max_steps=2 --set output_dir=" + dir.file("packed_out"));
   ASSERT_EQ(packed.status, 0) << packed.err;
   EXPECT_TRUE(std::filesystem::exists(dir.file("packed_out/model.safetensors")));
+
+  // Padding-free: the first step's loss is the padded batches' to the bit.
+  std::vector<double> first_loss;
+  for (const char* padding_free : {"false", "true"}) {
+    const std::string out = dir.file(std::string("first_step_") + padding_free);
+    const test::RunResult one =
+        test::run_aha("sft --threads 2 --config " + dir.file("sft.yaml") +
+                      " --set max_steps=1 --set padding_free=" + padding_free + " --set output_dir=" + out);
+    ASSERT_EQ(one.status, 0) << one.err;
+    first_loss.push_back(testing::read_json_lines(out + "/metrics.jsonl").front()["loss"].get<double>());
+  }
+  EXPECT_EQ(first_loss[0], first_loss[1]);
 
   const test::RunResult again = test::run_aha("sft --threads 2 --config " + dir.file("sft.yaml") + " --resume");
   EXPECT_EQ(again.status, 0);

@@ -35,24 +35,31 @@ DataCursor BatchSchedule::advance(const DataCursor& cursor) const {
   return {cursor.epoch + 1, 0};
 }
 
-MicroBatch make_micro_batch(const std::vector<Sequence>& sequences, const std::vector<int64_t>& indices) {
+MicroBatch make_micro_batch(const std::vector<Sequence>& sequences, const std::vector<int64_t>& indices,
+                            bool padding_free) {
   MicroBatch mb;
   mb.batch = static_cast<int64_t>(indices.size());
-  for (int64_t i : indices) mb.seq = std::max<int64_t>(mb.seq, static_cast<int64_t>(sequences[i].tokens.size()));
-  const size_t cells = static_cast<size_t>(mb.batch * mb.seq);
-  mb.tokens.assign(cells, 0);
-  mb.targets.assign(cells, -1);
-  mb.weights.assign(cells, 0.0f);
+  for (int64_t i : indices) {
+    mb.seq = std::max<int64_t>(mb.seq, static_cast<int64_t>(sequences[i].tokens.size()));
+    mb.tokens_in += static_cast<int64_t>(sequences[i].tokens.size());
+  }
+  const size_t rows = static_cast<size_t>(padding_free ? mb.tokens_in : mb.batch * mb.seq);
+  mb.tokens.assign(rows, 0);
+  mb.targets.assign(rows, -1);
+  mb.weights.assign(rows, 0.0f);
+  if (padding_free) mb.sequence_rows.assign(static_cast<size_t>(mb.batch * mb.seq), -1);
+  size_t next_row = 0;  // padding-free: where the next sequence's rows start
   for (int64_t r = 0; r < mb.batch; ++r) {
     const Sequence& s = sequences[static_cast<size_t>(indices[static_cast<size_t>(r)])];
-    const size_t row = static_cast<size_t>(r * mb.seq), n = s.tokens.size();
-    mb.tokens_in += static_cast<int64_t>(n);
-    for (size_t i = 0; i < n; ++i) mb.tokens[row + i] = s.tokens[i];
-    // Position i predicts token i + 1.
-    for (size_t i = 0; i + 1 < n; ++i) {
-      if (!s.labels[i + 1]) continue;
-      mb.targets[row + i] = s.tokens[i + 1];
-      mb.weights[row + i] = 1.0f;
+    const size_t n = s.tokens.size(), first = padding_free ? next_row : static_cast<size_t>(r * mb.seq);
+    next_row += n;
+    for (size_t i = 0; i < n; ++i) {
+      mb.tokens[first + i] = s.tokens[i];
+      if (padding_free) mb.sequence_rows[static_cast<size_t>(r * mb.seq) + i] = static_cast<int64_t>(first + i);
+      // Position i predicts token i + 1.
+      if (i + 1 == n || !s.labels[i + 1]) continue;
+      mb.targets[first + i] = s.tokens[i + 1];
+      mb.weights[first + i] = 1.0f;
       ++mb.target_tokens;
     }
   }

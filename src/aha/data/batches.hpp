@@ -15,14 +15,17 @@ struct DataCursor {
   int64_t index = 0;
 };
 
-// One micro-batch in the (batch, seq) layout of model::TrainBatch, padded to its longest row.
+// One micro-batch in the layout of model::TrainBatch: (batch, seq), padded to its longest
+// sequence; or, padding-free, the sequences' tokens back to back, one row each, with
+// sequence_rows (batch, seq) naming each sequence's rows (-1 past its end).
 struct MicroBatch {
   int64_t batch = 0, seq = 0;
-  std::vector<int32_t> tokens;   // (batch, seq); padding is token 0
-  std::vector<int32_t> targets;  // (batch, seq) next token, -1 where nothing is predicted
-  std::vector<float> weights;    // (batch, seq) 1 where the target counts, else 0
-  int64_t target_tokens = 0;     // number of weights that are 1
-  int64_t tokens_in = 0;         // real (unpadded) tokens
+  std::vector<int32_t> tokens;         // one per row; padding is token 0
+  std::vector<int32_t> targets;        // one per row: the next token, -1 where nothing is predicted
+  std::vector<float> weights;          // one per row: 1 where the target counts, else 0
+  std::vector<int64_t> sequence_rows;  // padding-free only, else empty
+  int64_t target_tokens = 0;           // number of weights that are 1
+  int64_t tokens_in = 0;               // real (unpadded) tokens
 };
 
 class BatchSchedule {
@@ -47,7 +50,9 @@ class BatchSchedule {
   mutable std::vector<int64_t> cached_order_;
 };
 
-// The micro-batch of `sequences[indices]`.
-MicroBatch make_micro_batch(const std::vector<Sequence>& sequences, const std::vector<int64_t>& indices);
+// The micro-batch of `sequences[indices]`, padded or padding-free (TRL's `padding_free`: no row is
+// computed for padding; each sequence still attends only to itself, from position 0).
+MicroBatch make_micro_batch(const std::vector<Sequence>& sequences, const std::vector<int64_t>& indices,
+                            bool padding_free = false);
 
 }  // namespace aha::data

@@ -36,6 +36,7 @@ const std::vector<TrainKey>& train_keys() {
       {"completion_only_loss", &C::completion_only_loss, true},
       {"assistant_only_loss", &C::assistant_only_loss, true},
       {"packing", &C::packing, true},
+      {"padding_free", &C::padding_free, true},
       {"prompt_template", &C::prompt_template, true},
       {"eval_steps", &C::eval_steps},
   };

@@ -30,6 +30,7 @@ struct TrainConfig : TrainingArguments {
   std::optional<bool> completion_only_loss;  // unset: true for prompt-completion data
   bool assistant_only_loss = false;
   bool packing = false;
+  bool padding_free = false;  // no rows for padding: a batch's sequences back to back (TRL's padding_free)
   // sft on a built-in task or a GSM8K-format file: how prompts are formatted (r1_zero,
   // r1_zero_think, chat or raw; "": chat when the model has a chat template, else r1_zero), as
   // `aha grpo` formats them.

@@ -6,7 +6,7 @@ namespace aha::train {
 namespace {
 
 model::TrainBatch train_batch(const data::MicroBatch& mb, double normaliser) {
-  return {mb.tokens, mb.targets, mb.weights, normaliser};
+  return {mb.tokens, mb.targets, mb.weights, normaliser, mb.sequence_rows};
 }
 
 }  // namespace
@@ -43,7 +43,7 @@ StepResult GradientStep::step(const std::vector<data::MicroBatch>& micro_batches
   return r;
 }
 
-double GradientStep::mean_loss(const std::vector<data::Sequence>& sequences, int64_t batch_size) {
+double GradientStep::mean_loss(const std::vector<data::Sequence>& sequences, int64_t batch_size, bool padding_free) {
   int64_t targets = 0;
   const int64_t n = static_cast<int64_t>(sequences.size());
   // Each micro-batch's loss sum (normaliser 1) on one rank, the others' zeros: the rank-ordered
@@ -52,7 +52,7 @@ double GradientStep::mean_loss(const std::vector<data::Sequence>& sequences, int
   for (int64_t k = 0; k < static_cast<int64_t>(sums.size()); ++k) {
     std::vector<int64_t> indices;
     for (int64_t i = k * batch_size; i < std::min(n, (k + 1) * batch_size); ++i) indices.push_back(i);
-    const data::MicroBatch mb = data::make_micro_batch(sequences, indices);
+    const data::MicroBatch mb = data::make_micro_batch(sequences, indices, padding_free);
     targets += mb.target_tokens;
     if (k % comm_.size() != comm_.rank()) continue;
     sums[static_cast<size_t>(k)] =

@@ -41,8 +41,8 @@ class GradientStep {
                   int64_t global_step = 0);
 
   // Mean loss per target token of `sequences`, in micro-batches of `batch_size` (shared among
-  // the ranks; the same value on every rank and for any number of them).
-  double mean_loss(const std::vector<data::Sequence>& sequences, int64_t batch_size);
+  // the ranks; the same value on every rank and for any number of them), padding-free or not.
+  double mean_loss(const std::vector<data::Sequence>& sequences, int64_t batch_size, bool padding_free = false);
 
   // Mixed precision (`bf16: true`): matrix products in bf16, master weights and AdamW in fp32.
   void set_bf16(bool bf16) { step_.set_bf16(bf16); }

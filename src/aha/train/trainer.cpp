@@ -59,7 +59,7 @@ class TextTrainer final : public Trainer {
   StepReport step(TrainerState& st, double lr) override {
     std::vector<data::MicroBatch> mbs;
     for (int64_t k = 0; k < micro_batches_per_step(c_); ++k) {
-      mbs.push_back(data::make_micro_batch(in_.train.sequences, schedule_.indices(st.cursor)));
+      mbs.push_back(data::make_micro_batch(in_.train.sequences, schedule_.indices(st.cursor), c_.padding_free));
       st.cursor = schedule_.advance(st.cursor);
     }
     const StepResult r = gs_->step(mbs, {lr, c_.adam_beta1, c_.adam_beta2, c_.adam_epsilon, c_.weight_decay},
@@ -85,7 +85,7 @@ class TextTrainer final : public Trainer {
 
   void after_step(TrainerState& st, bool last, const std::function<void(Json)>& log) override {
     if (in_.eval.sequences.empty() || (st.global_step % eval_every() != 0 && !last)) return;
-    log(Json{{"eval_loss", gs_->mean_loss(in_.eval.sequences, c_.per_device_train_batch_size)}});
+    log(Json{{"eval_loss", gs_->mean_loss(in_.eval.sequences, c_.per_device_train_batch_size, c_.padding_free)}});
   }
 
   ledger::RunRecord provenance() const override {
