@@ -157,7 +157,6 @@ void GrpoUpdate::fill_old_logps(Rollout& r, const std::vector<GrpoPrompt>& promp
                             model::LoraPass{lora_, nullptr, 0});
     assign_rows(r, p, begin, stop, logp, &Completion::old_logp);
   }
-  model::release_pass_memory();  // before the rollouts, which need the memory
   if (comm_.size() > 1) share_logps(r, 0, first * size, std::min(r.completions.size(), end * size));
 }
 
@@ -245,7 +244,9 @@ UpdateResult GrpoUpdate::step(Rollout& r, const std::vector<GrpoPrompt>& prompts
       s.scalars[kScalars + 2 * static_cast<size_t>(k) + 1] = l.high_clipped / counted;
     });
   }
-  model::release_pass_memory();  // before the rollouts, which need the memory
+  // The kept memory (the LM head packed in bf16) freed after the step's last pass, before what
+  // follows (saving, the next rollouts) needs it. fill_old_logps, always followed by a step, keeps it.
+  model::release_pass_memory();
   if (comm_.size() > 1)
     share_logps(r, slice_begin, slice_begin + first * size, std::min(slice_end, slice_begin + end * size));
   const train::OptimizerResult res =
