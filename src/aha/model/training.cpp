@@ -132,7 +132,8 @@ void embed(const Dims& d, const Weights& w, const int32_t* tokens, float* x) {
   }
 }
 
-void check_inputs(const io::ModelConfig& c, const Weights& w, const TrainBatch& b, Activations& acts) {
+// Checks `b` against the model and the plan of `acts`, then sets the pass's rows in `acts`.
+void start_pass(const io::ModelConfig& c, const Weights& w, const TrainBatch& b, Activations& acts) {
   const auto places = static_cast<size_t>(acts.batch * acts.seq);
   if (b.sequence_rows.empty() && b.tokens.size() != places)
     fail("training batch has {} tokens; the plan is {} x {} = {}", b.tokens.size(), acts.batch, acts.seq, places);
@@ -410,7 +411,7 @@ double weighted_loss(const TrainBatch& b, const Activations& acts) {
 
 double compute_loss(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch, Activations& acts,
                     const Lora* lora) {
-  check_inputs(config, weights, batch, acts);
+  start_pass(config, weights, batch, acts);
   check_lora(weights, lora);
   const Dims d = dims_of(config, acts);
   forward(d, weights, LoraPass{lora, nullptr, 0}, batch, acts);
@@ -449,7 +450,7 @@ void trunk_backward(const Dims& d, const Weights& weights, const LoraPass& lora,
 
 double loss_and_gradients(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
                           Activations& acts, Gradients& grads, const LoraPass& lora) {
-  check_inputs(config, weights, batch, acts);
+  start_pass(config, weights, batch, acts);
   check_gradient_shapes(weights, grads);
   check_lora(weights, lora.lora);
   if (lora.lora && (!lora.grads || lora.grads->layers.size() != lora.lora->layers.size()))
@@ -470,7 +471,7 @@ double loss_and_gradients(const io::ModelConfig& config, const Weights& weights,
 void forward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
                       double temperature, Activations& acts, std::span<float> logprobs, std::span<float> entropies,
                       const LoraPass& lora) {
-  check_inputs(config, weights, batch, acts);
+  start_pass(config, weights, batch, acts);
   check_lora(weights, lora.lora);
   if (!(temperature > 0.0)) fail("the temperature must be positive, got {}", temperature);
   if (logprobs.size() != static_cast<size_t>(acts.rows) || entropies.size() != logprobs.size())
@@ -491,7 +492,7 @@ void forward_logprobs(const io::ModelConfig& config, const Weights& weights, con
 void backward_logprobs(const io::ModelConfig& config, const Weights& weights, const TrainBatch& batch,
                        double temperature, std::span<const float> dlogprobs, Activations& acts, Gradients& grads,
                        const LoraPass& lora) {
-  check_inputs(config, weights, batch, acts);
+  start_pass(config, weights, batch, acts);
   check_gradient_shapes(weights, grads);
   check_lora(weights, lora.lora);
   if (lora.lora && (!lora.grads || lora.grads->layers.size() != lora.lora->layers.size()))
